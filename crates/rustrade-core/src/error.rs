@@ -1,0 +1,171 @@
+//! Errors of the core types and of the adapter contracts.
+//!
+//! Each failure surface has its own enum so callers can match on what went wrong without parsing
+//! text: [`ValueError`] for values refused at a constructor, [`ExchangeError`] for venue and
+//! market-data I/O (with [`ExchangeError::is_retryable`] for supervisors and retry loops),
+//! [`StoreError`] for persistence, [`BrainError`] for strategies.
+
+use std::time::Duration;
+
+/// A value refused by a validating constructor. Names the field and carries the offending value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValueError {
+    /// A number was NaN or infinite.
+    #[error("{field}: must be finite (got {value})")]
+    NotFinite {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A number was below zero where only non-negative values make sense.
+    #[error("{field}: must be >= 0 (got {value})")]
+    Negative {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A number was zero or below where only positive values make sense.
+    #[error("{field}: must be > 0 (got {value})")]
+    NotPositive {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A number fell outside the range the field accepts.
+    #[error("{field}: must be within [{min}, {max}] (got {value})")]
+    OutOfRange {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Smallest accepted value.
+        min: f64,
+        /// Largest accepted value.
+        max: f64,
+    },
+    /// A text identifier was empty, too long or held a character it may not.
+    #[error("{field}: {reason} (got {value:?})")]
+    BadText {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending text.
+        value: String,
+        /// What rule it broke.
+        reason: &'static str,
+    },
+    /// Several values were fine alone but inconsistent together (high below low, ask below bid).
+    #[error("{field}: {reason}")]
+    Inconsistent {
+        /// The field or argument being built.
+        field: &'static str,
+        /// What is inconsistent, with the values involved.
+        reason: String,
+    },
+    /// A timestamp did not fit the representable range.
+    #[error("{field}: timestamp out of range (got {value})")]
+    TimeOutOfRange {
+        /// The field or argument being built.
+        field: &'static str,
+        /// The offending value as text.
+        value: String,
+    },
+}
+
+/// Failure talking to a venue (REST, WebSocket, or a simulated venue).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    /// Transport failure (connection reset, timeout, DNS). Retryable.
+    #[error("transport: {0}")]
+    Transport(String),
+    /// The venue rate-limited us; retry after the given delay if known.
+    #[error("rate limited (retry after {retry_after:?})")]
+    RateLimited {
+        /// Delay the venue asked for, if it said.
+        retry_after: Option<Duration>,
+    },
+    /// The venue refused the request (insufficient balance, bad price filter, ...). Not retryable.
+    #[error("rejected by venue: {reason}")]
+    Rejected {
+        /// The venue's reason, verbatim.
+        reason: String,
+    },
+    /// The order the request refers to is not known at the venue.
+    #[error("unknown order: {0}")]
+    UnknownOrder(String),
+    /// Credentials missing, wrong or lacking permission. Fatal.
+    #[error("authentication failed: {0}")]
+    Auth(String),
+    /// The venue lacks a capability the request needs. Fatal for this request.
+    #[error("venue does not support {0}")]
+    Unsupported(String),
+    /// The venue answered with something we could not parse. The payload is kept for diagnosis.
+    #[error("malformed venue message: {reason} (payload: {payload})")]
+    Malformed {
+        /// What was wrong.
+        reason: String,
+        /// The raw payload, truncated by the adapter if large.
+        payload: String,
+    },
+    /// A value from the venue failed validation.
+    #[error("invalid value from venue: {0}")]
+    Value(#[from] ValueError),
+    /// The stream or connection ended and will not produce more.
+    #[error("stream closed: {0}")]
+    Closed(String),
+}
+
+impl ExchangeError {
+    /// Whether the same request may succeed if retried later (transport trouble, rate limits).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Transport(_) | Self::RateLimited { .. })
+    }
+}
+
+/// Failure of a [`StateStore`](crate::StateStore).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (disk full, database locked, permission denied). May be retryable.
+    #[error("state store backend: {0}")]
+    Backend(String),
+    /// Stored data exists but cannot be decoded: never silently replaced by a fresh state.
+    #[error("corrupt state at key {key:?}: {reason}")]
+    Corrupt {
+        /// The key whose value is corrupt.
+        key: String,
+        /// What the decoder said.
+        reason: String,
+    },
+    /// A key was empty or used characters the backend cannot hold.
+    #[error("invalid state key {0:?}")]
+    InvalidKey(String),
+}
+
+/// Failure reported by a [`Brain`](crate::Brain) for one event.
+///
+/// Live, it is logged and counted and the brain keeps running; in a backtest it stops the run with
+/// a clear error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BrainError {
+    /// The brain lacks enough history to decide (warm-up); usually logged at debug level.
+    #[error("not ready: {0}")]
+    NotReady(String),
+    /// Input data the brain cannot use (gap, stale, out of order).
+    #[error("bad input: {0}")]
+    BadInput(String),
+    /// Any other failure inside the brain.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<ValueError> for BrainError {
+    fn from(e: ValueError) -> Self {
+        Self::BadInput(e.to_string())
+    }
+}

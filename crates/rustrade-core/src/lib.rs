@@ -1,0 +1,66 @@
+//! Domain types and the contracts every other rustrade crate is written against.
+//!
+//! Values that reach money — [`Price`], [`Quantity`], [`Money`], [`Timestamp`] — are validated
+//! newtypes: NaN and infinities cannot be represented, and every constructor error names the field
+//! and the value ([`ValueError`]). Identifiers ([`Symbol`], [`ClientOrderId`], ...) are inline,
+//! `Copy` strings, so a [`MarketEvent`] fans out to many brains without a heap allocation.
+//!
+//! The traits: [`Brain`] (a strategy), [`ExchangeClient`] (order entry), [`MarketSource`],
+//! [`FillSource`] and [`CandleSource`] (venue streams), [`StateStore`] (persistence) and
+//! [`MetricsSink`]. This crate does no I/O and never reads the clock: time is always an argument.
+//!
+//! ```
+//! use rustrade_core::{AssetClass, Decision, InstrumentSpec, Price, Symbol};
+//!
+//! let spec = InstrumentSpec::new(Symbol::new("BTCUSDT")?, AssetClass::CryptoPerp, 0.1, 0.001)?;
+//! let limit = spec.round_price(30_123.456);
+//! let decision = Decision::buy(0.9).with_limit_price(limit).with_stop(Price::new(29_000.0)?);
+//! assert_eq!(spec.render_price(limit), "30123.5");
+//! assert!(!decision.is_hold());
+//! # Ok::<(), rustrade_core::ValueError>(())
+//! ```
+
+mod brain;
+mod bus;
+mod decision;
+mod error;
+mod exchange;
+mod fill;
+mod ids;
+mod inline_str;
+mod instrument;
+mod market;
+mod metrics;
+mod money;
+mod order;
+mod position;
+mod price;
+mod quantity;
+mod side;
+mod signal;
+mod source;
+mod store;
+mod timestamp;
+
+pub use async_trait::async_trait;
+
+pub use brain::{Brain, BrainHealth};
+pub use bus::{Bus, MarketDataBus};
+pub use decision::{Action, Decision, SizeHint};
+pub use error::{BrainError, ExchangeError, StoreError, ValueError};
+pub use exchange::{Balance, Capability, ExchangeClient};
+pub use fill::{ExecutionReport, Fill, Liquidity, RejectReason};
+pub use ids::{Asset, ClientOrderId, FillId, OrderId, Symbol, Venue};
+pub use instrument::{AssetClass, InstrumentSpec};
+pub use market::{Candle, MarketData, MarketEvent, Quote, Trade};
+pub use metrics::{Label, MemoryMetrics, MetricsSink, NoopMetrics};
+pub use money::Money;
+pub use order::{OpenOrder, Order, OrderKind, OrderStatus, Protection, TimeInForce};
+pub use position::{Position, QTY_EPSILON};
+pub use price::Price;
+pub use quantity::Quantity;
+pub use side::Side;
+pub use signal::{Signal, SignalBus};
+pub use source::{CandleSource, FillSource, MarketSource};
+pub use store::{MemoryStore, StateStore, StoreOp, validate_key};
+pub use timestamp::Timestamp;
