@@ -164,7 +164,10 @@ mod tests {
             Timestamp::EPOCH,
             c,
         );
-        assert_eq!(b.on_event(&e, &Position::FLAT).unwrap(), Decision::sell(1.0));
+        assert_eq!(
+            b.on_event(&e, &Position::FLAT).unwrap(),
+            Decision::sell(1.0)
+        );
     }
 
     #[test]

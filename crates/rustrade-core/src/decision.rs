@@ -260,6 +260,6 @@ mod tests {
 
     #[test]
     fn hold_is_small() {
-        assert!(std::mem::size_of::<Decision>() <= 128);
+        assert!(size_of::<Decision>() <= 128);
     }
 }

@@ -7,7 +7,9 @@ use crate::{
 
 /// A feature a venue may or may not offer. The engine refuses a request needing a missing
 /// capability rather than silently changing it (a post-only entry is never sent as a plain limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Capability {

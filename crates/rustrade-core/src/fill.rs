@@ -171,7 +171,9 @@ mod tests {
         }
         assert_eq!(reports[0].time().as_nanos(), 7);
         assert_eq!(reports[4].time().as_nanos(), 9);
-        let bad = serde_json::to_string(&fill).unwrap().replace("0.05", "\"x\"");
+        let bad = serde_json::to_string(&fill)
+            .unwrap()
+            .replace("0.05", "\"x\"");
         assert!(serde_json::from_str::<Fill>(&bad).is_err());
     }
 }

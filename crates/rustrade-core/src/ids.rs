@@ -164,11 +164,20 @@ mod tests {
             assert_eq!(back, v);
         }
         let o = OrderId::new("8389765432-abc").unwrap();
-        assert_eq!(serde_json::from_str::<OrderId>(&serde_json::to_string(&o).unwrap()).unwrap(), o);
+        assert_eq!(
+            serde_json::from_str::<OrderId>(&serde_json::to_string(&o).unwrap()).unwrap(),
+            o
+        );
         let f = FillId::new("t-1").unwrap();
-        assert_eq!(serde_json::from_str::<FillId>(&serde_json::to_string(&f).unwrap()).unwrap(), f);
+        assert_eq!(
+            serde_json::from_str::<FillId>(&serde_json::to_string(&f).unwrap()).unwrap(),
+            f
+        );
         let a = Asset::new("USDT").unwrap();
-        assert_eq!(serde_json::from_str::<Asset>(&serde_json::to_string(&a).unwrap()).unwrap(), a);
+        assert_eq!(
+            serde_json::from_str::<Asset>(&serde_json::to_string(&a).unwrap()).unwrap(),
+            a
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::ValueError;
 
 /// An ASCII string of at most `N` bytes stored inline, zero padded.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
 }

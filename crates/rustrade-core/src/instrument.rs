@@ -12,7 +12,9 @@
 use crate::{Price, Quantity, Symbol, ValueError};
 
 /// What kind of instrument it is; drives risk presets and PnL conventions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AssetClass {

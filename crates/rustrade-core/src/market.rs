@@ -292,12 +292,21 @@ mod tests {
         let e = Candle::new(t0(), f64::NAN, 1.0, 1.0, 1.0, 1.0).unwrap_err();
         assert!(e.to_string().starts_with("open: must be finite"), "{e}");
         let e = Candle::new(t0(), 10.0, 10.5, 9.0, 11.0, 1.0).unwrap_err();
-        assert!(matches!(e, ValueError::Inconsistent { field: "high", .. }), "{e}");
+        assert!(
+            matches!(e, ValueError::Inconsistent { field: "high", .. }),
+            "{e}"
+        );
         let e = Candle::new(t0(), 10.0, 11.0, 10.5, 10.2, 1.0).unwrap_err();
-        assert!(matches!(e, ValueError::Inconsistent { field: "low", .. }), "{e}");
+        assert!(
+            matches!(e, ValueError::Inconsistent { field: "low", .. }),
+            "{e}"
+        );
         let e = Candle::new(t0(), 10.0, 11.0, 9.0, 10.0, -1.0).unwrap_err();
         assert!(e.to_string().starts_with("volume: must be >= 0"), "{e}");
-        assert!(Candle::new(t0(), 10.0, 10.0, 10.0, 10.0, 0.0).is_ok(), "flat bar is valid");
+        assert!(
+            Candle::new(t0(), 10.0, 10.0, 10.0, 10.0, 0.0).is_ok(),
+            "flat bar is valid"
+        );
     }
 
     #[test]
@@ -363,6 +372,6 @@ mod tests {
     fn events_are_small_and_copy() {
         fn assert_copy<T: Copy>() {}
         assert_copy::<MarketEvent>();
-        assert!(std::mem::size_of::<MarketEvent>() <= 128);
+        assert!(size_of::<MarketEvent>() <= 128);
     }
 }

@@ -6,7 +6,9 @@
 use crate::{ClientOrderId, OrderId, Price, Quantity, Side, Symbol, Timestamp, ValueError};
 
 /// The kind of order a strategy may request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     /// Fill now at the best available price.
@@ -42,7 +44,10 @@ impl OrderKind {
 
     /// Whether the kind carries a limit price.
     pub const fn needs_limit_price(self) -> bool {
-        matches!(self, Self::Limit | Self::PostOnly | Self::Ioc | Self::Fok | Self::StopLimit)
+        matches!(
+            self,
+            Self::Limit | Self::PostOnly | Self::Ioc | Self::Fok | Self::StopLimit
+        )
     }
 
     /// Whether the kind carries a trigger price.
@@ -111,7 +116,12 @@ pub struct Order {
 
 impl Order {
     /// A market order.
-    pub fn market(client_id: ClientOrderId, symbol: Symbol, side: Side, quantity: Quantity) -> Self {
+    pub fn market(
+        client_id: ClientOrderId,
+        symbol: Symbol,
+        side: Side,
+        quantity: Quantity,
+    ) -> Self {
         Self {
             client_id,
             symbol,
@@ -156,8 +166,18 @@ impl Order {
                 value: self.quantity.get(),
             });
         }
-        check_price("limit_price", self.kind.needs_limit_price(), self.limit_price, self.kind)?;
-        check_price("trigger_price", self.kind.needs_trigger_price(), self.trigger_price, self.kind)?;
+        check_price(
+            "limit_price",
+            self.kind.needs_limit_price(),
+            self.limit_price,
+            self.kind,
+        )?;
+        check_price(
+            "trigger_price",
+            self.kind.needs_trigger_price(),
+            self.trigger_price,
+            self.kind,
+        )?;
         let trailing = self.kind == OrderKind::TrailingStop;
         check_price("trailing_offset", trailing, self.trailing_offset, self.kind)?;
         Ok(())
@@ -244,7 +264,10 @@ mod tests {
     use super::*;
 
     fn ids() -> (ClientOrderId, Symbol) {
-        (ClientOrderId::new("t-0-1").unwrap(), Symbol::new("BTCUSDT").unwrap())
+        (
+            ClientOrderId::new("t-0-1").unwrap(),
+            Symbol::new("BTCUSDT").unwrap(),
+        )
     }
 
     #[test]
@@ -257,11 +280,21 @@ mod tests {
         let e = o.validate().unwrap_err();
         assert!(e.to_string().contains("limit_price"), "{e}");
         o.kind = OrderKind::StopMarket;
-        assert!(o.validate().unwrap_err().to_string().contains("trigger_price"));
+        assert!(
+            o.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("trigger_price")
+        );
         o.trigger_price = Some(Price::new(-1.0).unwrap());
         assert!(matches!(o.validate(), Err(ValueError::NotPositive { .. })));
         o.kind = OrderKind::TrailingStop;
-        assert!(o.validate().unwrap_err().to_string().contains("trailing_offset"));
+        assert!(
+            o.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("trailing_offset")
+        );
         let zero = Order::market(c, s, Side::Buy, Quantity::ZERO);
         assert!(zero.validate().is_err());
         let l = Order::limit(c, s, Side::Sell, q, Price::new(10.0).unwrap()).reduce_only();
@@ -273,7 +306,9 @@ mod tests {
         assert_eq!(OrderKind::PostOnly.time_in_force(), TimeInForce::PostOnly);
         assert_eq!(OrderKind::Fok.time_in_force(), TimeInForce::Fok);
         assert_eq!(OrderKind::Market.time_in_force(), TimeInForce::Gtc);
-        assert!(OrderKind::StopLimit.needs_limit_price() && OrderKind::StopLimit.needs_trigger_price());
+        assert!(
+            OrderKind::StopLimit.needs_limit_price() && OrderKind::StopLimit.needs_trigger_price()
+        );
         assert!(OrderKind::TrailingStop.is_conditional() && !OrderKind::Limit.is_conditional());
         assert!(OrderStatus::PartiallyFilled.is_live() && !OrderStatus::Filled.is_live());
     }
@@ -286,7 +321,13 @@ mod tests {
                 stop: Some(Price::new(90.0).unwrap()),
                 take_profit: None,
             }),
-            ..Order::limit(c, s, Side::Buy, Quantity::new(2.0).unwrap(), Price::new(99.5).unwrap())
+            ..Order::limit(
+                c,
+                s,
+                Side::Buy,
+                Quantity::new(2.0).unwrap(),
+                Price::new(99.5).unwrap(),
+            )
         };
         let back: Order = serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap();
         assert_eq!(back, o);
@@ -307,7 +348,8 @@ mod tests {
         let back: OpenOrder = serde_json::from_str(&serde_json::to_string(&oo).unwrap()).unwrap();
         assert_eq!(back, oo);
         for st in [OrderStatus::Pending, OrderStatus::Expired] {
-            let back: OrderStatus = serde_json::from_str(&serde_json::to_string(&st).unwrap()).unwrap();
+            let back: OrderStatus =
+                serde_json::from_str(&serde_json::to_string(&st).unwrap()).unwrap();
             assert_eq!(back, st);
         }
     }

@@ -113,9 +113,13 @@ mod tests {
         let dust = Position::new(0.1 + 0.2 - 0.3, 1.0);
         assert_ne!(dust.quantity, 0.0);
         assert!(dust.is_flat());
-        let spec =
-            InstrumentSpec::new(Symbol::new("X").unwrap(), AssetClass::CryptoSpot, 0.01, 0.001)
-                .unwrap();
+        let spec = InstrumentSpec::new(
+            Symbol::new("X").unwrap(),
+            AssetClass::CryptoSpot,
+            0.01,
+            0.001,
+        )
+        .unwrap();
         assert!(Position::new(0.0004, 1.0).is_flat_in(&spec));
         assert!(!Position::new(0.0006, 1.0).is_flat_in(&spec));
     }

@@ -15,7 +15,7 @@ use crate::ValueError;
 /// assert!(Price::new(f64::NAN).is_err());
 /// # Ok::<(), rustrade_core::ValueError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, PartialOrd, Default)]
+#[derive(Clone, Copy, PartialEq, Default)]
 pub struct Price(f64);
 
 impl Price {
@@ -53,6 +53,12 @@ impl Price {
 }
 
 impl Eq for Price {}
+
+impl PartialOrd for Price {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Price {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
@@ -121,7 +127,10 @@ mod tests {
     fn positive_rejects_zero_and_negative() {
         assert!(matches!(
             Price::positive("limit_price", 0.0),
-            Err(ValueError::NotPositive { field: "limit_price", .. })
+            Err(ValueError::NotPositive {
+                field: "limit_price",
+                ..
+            })
         ));
         assert!(Price::positive("limit_price", -1.0).is_err());
         assert!(Price::positive("limit_price", 0.5).is_ok());

@@ -13,7 +13,7 @@ use crate::ValueError;
 /// assert!(Quantity::new(-1.0).is_err());
 /// # Ok::<(), rustrade_core::ValueError>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, PartialOrd, Default)]
+#[derive(Clone, Copy, PartialEq, Default)]
 pub struct Quantity(f64);
 
 impl Quantity {
@@ -58,6 +58,12 @@ impl Quantity {
 }
 
 impl Eq for Quantity {}
+
+impl PartialOrd for Quantity {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl Ord for Quantity {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
@@ -124,11 +130,17 @@ mod tests {
     fn rejects_negative_and_non_finite() {
         assert!(matches!(
             Quantity::named("volume", -0.1),
-            Err(ValueError::Negative { field: "volume", .. })
+            Err(ValueError::Negative {
+                field: "volume",
+                ..
+            })
         ));
         assert!(matches!(
             Quantity::named("volume", f64::NAN),
-            Err(ValueError::NotFinite { field: "volume", .. })
+            Err(ValueError::NotFinite {
+                field: "volume",
+                ..
+            })
         ));
         assert!(Quantity::new(f64::INFINITY).is_err());
         assert_eq!(Quantity::new(-0.0).unwrap().get().to_bits(), 0f64.to_bits());

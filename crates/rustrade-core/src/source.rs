@@ -87,6 +87,9 @@ pub trait CandleSource: Send + Sync {
     /// Bar interval.
     fn interval(&self) -> Duration;
     /// Up to `limit` most recent closed bars of `symbol`, oldest first.
-    async fn fetch_candles(&self, symbol: &Symbol, limit: usize)
-    -> Result<Vec<Candle>, ExchangeError>;
+    async fn fetch_candles(
+        &self,
+        symbol: &Symbol,
+        limit: usize,
+    ) -> Result<Vec<Candle>, ExchangeError>;
 }

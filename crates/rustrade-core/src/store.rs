@@ -79,7 +79,10 @@ impl MemoryStore {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<String, Vec<u8>>) -> R) -> R {
-        let mut guard = self.map.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
     }
 }
@@ -176,7 +179,10 @@ mod tests {
     #[tokio::test]
     async fn invalid_keys_are_refused_and_batches_are_all_or_nothing() {
         let s = MemoryStore::new();
-        assert!(matches!(s.save("", b"x").await, Err(StoreError::InvalidKey(_))));
+        assert!(matches!(
+            s.save("", b"x").await,
+            Err(StoreError::InvalidKey(_))
+        ));
         let bad = s
             .apply(&[
                 StoreOp::Put {
@@ -190,6 +196,10 @@ mod tests {
             ])
             .await;
         assert!(bad.is_err());
-        assert_eq!(s.load("ok").await.unwrap(), None, "nothing of a refused batch is written");
+        assert_eq!(
+            s.load("ok").await.unwrap(),
+            None,
+            "nothing of a refused batch is written"
+        );
     }
 }

@@ -182,13 +182,23 @@ mod tests {
         assert_eq!(t.as_micros(), 1_600_000_000_000_000);
         assert_eq!(t.as_nanos(), 1_600_000_000_000_000_000);
         assert_eq!(Timestamp::from_micros(1_500).unwrap().as_millis(), 1);
-        assert_eq!(Timestamp::from_nanos(-1).as_secs(), -1, "floors before the epoch");
+        assert_eq!(
+            Timestamp::from_nanos(-1).as_secs(),
+            -1,
+            "floors before the epoch"
+        );
     }
 
     #[test]
     fn out_of_range_units_are_refused() {
         let err = Timestamp::from_secs(i64::MAX / 10).unwrap_err();
-        assert!(matches!(err, ValueError::TimeOutOfRange { field: "timestamp_s", .. }));
+        assert!(matches!(
+            err,
+            ValueError::TimeOutOfRange {
+                field: "timestamp_s",
+                ..
+            }
+        ));
         assert!(Timestamp::from_millis(i64::MIN).is_err());
     }
 
@@ -208,8 +218,14 @@ mod tests {
         assert_eq!(later.duration_since(t), Some(Duration::from_millis(1500)));
         assert_eq!(t.duration_since(later), None);
         assert_eq!(Timestamp::MAX.checked_add(Duration::from_nanos(1)), None);
-        assert_eq!(Timestamp::MAX.saturating_add(Duration::from_secs(1)), Timestamp::MAX);
-        assert_eq!(Timestamp::MIN.saturating_sub(Duration::from_secs(1)), Timestamp::MIN);
+        assert_eq!(
+            Timestamp::MAX.saturating_add(Duration::from_secs(1)),
+            Timestamp::MAX
+        );
+        assert_eq!(
+            Timestamp::MIN.saturating_sub(Duration::from_secs(1)),
+            Timestamp::MIN
+        );
     }
 
     #[test]
