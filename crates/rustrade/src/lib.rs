@@ -1,0 +1,7 @@
+//! rustrade facade.
+pub mod logging;
+pub mod metrics;
+mod secret;
+pub mod store;
+
+pub use secret::Secret;

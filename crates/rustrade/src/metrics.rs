@@ -1,0 +1,221 @@
+//! Prometheus metrics: [`PrometheusMetrics`], a [`MetricsSink`] over the `metrics` crate whose
+//! text exposition a host serves on its `/metrics` endpoint, and the metric [`names`] the bot
+//! emits.
+//!
+//! Library crates (engine, supervisor) emit through core's [`MetricsSink`]; this module is the
+//! one place that knows about Prometheus. Names follow Prometheus conventions: `snake_case`,
+//! a `rustrade_` prefix, `_total` on counters.
+//!
+//! ```
+//! use rustrade::metrics::{names, PrometheusMetrics};
+//! use rustrade_core::MetricsSink;
+//!
+//! let metrics = PrometheusMetrics::local();
+//! metrics.counter(names::ORDERS_PLACED, &[("brain", "sma"), ("symbol", "BTCUSDT")], 1);
+//! let text = metrics.render();
+//! assert!(text.contains(r#"rustrade_orders_placed_total{brain="sma",symbol="BTCUSDT"} 1"#));
+//! ```
+
+use std::sync::Arc;
+
+use metrics::{Key, Label as MetricLabel, Level, Metadata, Recorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use rustrade_core::{Label, MetricsSink};
+
+/// The metric names the bot emits, with their labels.
+pub mod names {
+    /// Events a brain was given (`brain`).
+    pub const EVENTS_PROCESSED: &str = "rustrade_events_processed_total";
+    /// Non-hold decisions a brain made (`brain`, `symbol`).
+    pub const DECISIONS: &str = "rustrade_decisions_total";
+    /// Decisions refused by a risk gate (`brain`, `symbol`, `reason`).
+    pub const REFUSALS: &str = "rustrade_refusals_total";
+    /// Orders handed to the exchange and accepted by it (`brain`, `symbol`).
+    pub const ORDERS_PLACED: &str = "rustrade_orders_placed_total";
+    /// Orders the exchange refused (`brain`, `symbol`).
+    pub const ORDERS_REJECTED: &str = "rustrade_orders_rejected_total";
+    /// Cancels sent to the exchange (`symbol`).
+    pub const ORDERS_CANCELLED: &str = "rustrade_orders_cancelled_total";
+    /// Fills applied to positions (`symbol`).
+    pub const FILLS: &str = "rustrade_fills_total";
+    /// Fills or reports dropped at the boundary as invalid (`reason`).
+    pub const FILLS_DROPPED: &str = "rustrade_fills_dropped_total";
+    /// Realised PnL of closed trades, net of fees (`symbol`), as a gauge of the running sum.
+    pub const REALISED_PNL: &str = "rustrade_realised_pnl";
+    /// Brain errors (`brain`).
+    pub const BRAIN_ERRORS: &str = "rustrade_brain_errors_total";
+    /// Market events a bus subscriber missed because it lagged (`consumer`).
+    pub const BUS_LAGGED: &str = "rustrade_bus_lagged_total";
+    /// Latency from an event's publication to its order reaching the adapter, in seconds.
+    pub const PLACE_LATENCY: &str = "rustrade_place_latency_seconds";
+    /// Errors writing the journal or snapshots to the state store.
+    pub const STORE_ERRORS: &str = "rustrade_store_errors_total";
+    /// Candles published by the candle poller (`symbol`).
+    pub const CANDLES_PUBLISHED: &str = "rustrade_candles_published_total";
+}
+
+/// Failure to install the global Prometheus recorder.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetricsError {
+    /// Another global `metrics` recorder is already installed in this process.
+    #[error("installing the global metrics recorder: {0}")]
+    Install(String),
+}
+
+/// A [`MetricsSink`] that records into a Prometheus registry and renders its text format.
+///
+/// [`PrometheusMetrics::install`] makes it the process-wide `metrics` recorder, so metrics other
+/// libraries emit with the `metrics` macros appear in the same exposition; at most one per
+/// process. [`PrometheusMetrics::local`] keeps a private registry (tests, several bots in one
+/// process). Clones share the registry.
+#[derive(Clone)]
+pub struct PrometheusMetrics {
+    backend: Backend,
+    handle: PrometheusHandle,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Global,
+    Local(Arc<PrometheusRecorder>),
+}
+
+impl PrometheusMetrics {
+    /// Installs a Prometheus recorder as the global `metrics` recorder.
+    pub fn install() -> Result<Self, MetricsError> {
+        let handle = PrometheusBuilder::new()
+            .install_recorder()
+            .map_err(|e| MetricsError::Install(e.to_string()))?;
+        Ok(Self {
+            backend: Backend::Global,
+            handle,
+        })
+    }
+
+    /// A recorder with its own registry, not installed globally.
+    pub fn local() -> Self {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        Self {
+            backend: Backend::Local(Arc::new(recorder)),
+            handle,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric recorded so far.
+    pub fn render(&self) -> String {
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+
+    /// The exporter's handle, for hosts that serve it themselves.
+    pub fn handle(&self) -> &PrometheusHandle {
+        &self.handle
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&dyn Recorder) -> T) -> T {
+        match &self.backend {
+            Backend::Global => metrics::with_recorder(f),
+            Backend::Local(r) => f(r.as_ref()),
+        }
+    }
+}
+
+const METADATA: Metadata<'static> = Metadata::new("rustrade", Level::INFO, Some(module_path!()));
+
+fn key(name: &'static str, labels: &[Label<'_>]) -> Key {
+    let labels: Vec<MetricLabel> = labels
+        .iter()
+        .map(|(k, v)| MetricLabel::new(*k, (*v).to_owned()))
+        .collect();
+    Key::from_parts(name, labels)
+}
+
+impl MetricsSink for PrometheusMetrics {
+    fn counter(&self, name: &'static str, labels: &[Label<'_>], delta: u64) {
+        let key = key(name, labels);
+        self.with(|r| r.register_counter(&key, &METADATA).increment(delta));
+    }
+
+    fn gauge(&self, name: &'static str, labels: &[Label<'_>], value: f64) {
+        let key = key(name, labels);
+        self.with(|r| r.register_gauge(&key, &METADATA).set(value));
+    }
+
+    fn histogram(&self, name: &'static str, labels: &[Label<'_>], value: f64) {
+        let key = key(name, labels);
+        self.with(|r| r.register_histogram(&key, &METADATA).record(value));
+    }
+}
+
+impl std::fmt::Debug for PrometheusMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.backend {
+            Backend::Global => "global",
+            Backend::Local(_) => "local",
+        };
+        f.debug_struct("PrometheusMetrics")
+            .field("recorder", &kind)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_gauges_and_histograms_render() {
+        let m = PrometheusMetrics::local();
+        let other = m.clone();
+        m.counter(
+            names::REFUSALS,
+            &[
+                ("brain", "a"),
+                ("symbol", "X"),
+                ("reason", "session_halted"),
+            ],
+            2,
+        );
+        other.counter(
+            names::REFUSALS,
+            &[
+                ("brain", "a"),
+                ("symbol", "X"),
+                ("reason", "session_halted"),
+            ],
+            1,
+        );
+        m.gauge(names::REALISED_PNL, &[("symbol", "X")], -12.5);
+        m.histogram(names::PLACE_LATENCY, &[], 0.000_02);
+        let text = m.render();
+        assert!(
+            text.contains(
+                r#"rustrade_refusals_total{brain="a",symbol="X",reason="session_halted"} 3"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"rustrade_realised_pnl{symbol="X"} -12.5"#),
+            "{text}"
+        );
+        assert!(text.contains("rustrade_place_latency_seconds"), "{text}");
+        assert_eq!(
+            format!("{m:?}"),
+            r#"PrometheusMetrics { recorder: "local" }"#
+        );
+    }
+
+    #[test]
+    fn global_install_works_once() {
+        let m = PrometheusMetrics::install().expect("first install");
+        m.counter(names::FILLS, &[("symbol", "Y")], 1);
+        assert!(m.render().contains(r#"rustrade_fills_total{symbol="Y"} 1"#));
+        let second = PrometheusMetrics::install().unwrap_err();
+        assert!(
+            second.to_string().contains("global metrics recorder"),
+            "{second}"
+        );
+    }
+}

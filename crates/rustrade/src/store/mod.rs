@@ -1,0 +1,43 @@
+//! Durable [`StateStore`](rustrade_core::StateStore) backends.
+//!
+//! - [`SqliteStore`]: the default. One SQLite file in WAL mode; [`apply`] runs a batch in one
+//!   transaction, so an engine step's journal records land together or not at all.
+//! - [`JsonFileStore`]: one human-readable JSON file, rewritten atomically on every change (write
+//!   a temporary file, fsync it, rename it over the old one, fsync the directory).
+//! - [`MemoryStore`]: nothing survives the process; for tests and throw-away paper runs.
+//!
+//! # Invariants
+//!
+//! - Data that exists but cannot be read back — a file that is not a database, a truncated or
+//!   malformed JSON document — is reported as [`StoreError::Corrupt`], never replaced by an empty
+//!   store. A missing file is an empty store.
+//! - A batch given to [`apply`] is all-or-nothing, including its key validation.
+//! - Blocking file and database calls run on tokio's blocking pool, never on a runtime worker.
+//!
+//! [`apply`]: rustrade_core::StateStore::apply
+//! [`StoreError::Corrupt`]: rustrade_core::StoreError::Corrupt
+
+mod json_file;
+mod sqlite;
+
+pub use json_file::JsonFileStore;
+pub use rustrade_core::{MemoryStore, StateStore, StoreError, StoreOp};
+pub use sqlite::SqliteStore;
+
+/// Runs blocking store work on tokio's blocking pool and maps a lost task to a backend error.
+async fn blocking<R, F>(f: F) -> Result<R, StoreError>
+where
+    F: FnOnce() -> Result<R, StoreError> + Send + 'static,
+    R: Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+}
+
+/// Checks every key of a batch before any of it is written.
+fn validate_ops(ops: &[StoreOp]) -> Result<(), StoreError> {
+    ops.iter().try_for_each(|op| match op {
+        StoreOp::Put { key, .. } | StoreOp::Delete { key } => rustrade_core::validate_key(key),
+    })
+}

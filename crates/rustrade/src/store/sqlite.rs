@@ -1,0 +1,268 @@
+//! [`SqliteStore`]: the durable default state store.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rustrade_core::{StateStore, StoreError, StoreOp, validate_key};
+
+use super::{blocking, validate_ops};
+
+/// A [`StateStore`] in one SQLite file (bundled SQLite, WAL journal, `synchronous = FULL`).
+///
+/// Keys and values live in a single `kv` table. Every call runs on tokio's blocking pool;
+/// [`StateStore::apply`] runs its whole batch in one transaction. Opening a file that is not a
+/// SQLite database, or whose pages fail SQLite's quick check, is [`StoreError::Corrupt`] naming
+/// the path: the bot then refuses to start rather than trade from an empty state.
+///
+/// ```
+/// use rustrade::store::{SqliteStore, StateStore, StoreOp};
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = SqliteStore::open(dir.path().join("bot.db")).await?;
+/// store.apply(&[StoreOp::Put { key: "journal/1".into(), value: b"{}".to_vec() }]).await?;
+/// assert_eq!(store.load("journal/1").await?, Some(b"{}".to_vec()));
+/// # Ok::<(), rustrade::store::StoreError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Arc<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `path`, switches it to WAL and checks it.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        blocking(move || Self::open_blocking(&path)).await
+    }
+
+    /// Like [`SqliteStore::open`], for callers outside an async context.
+    pub fn open_blocking(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        let conn = Connection::open(path).map_err(|e| map_err(&shown, e))?;
+        let setup = || -> rusqlite::Result<String> {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+            conn.execute_batch(
+                "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) \
+                 WITHOUT ROWID;",
+            )?;
+            Ok(check)
+        };
+        let check = setup().map_err(|e| map_err(&shown, e))?;
+        if check != "ok" {
+            return Err(StoreError::Corrupt {
+                key: shown,
+                reason: format!("sqlite quick_check: {check}"),
+            });
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Arc::new(path.to_path_buf()),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn with_conn<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection, &str) -> rusqlite::Result<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        let path = Arc::clone(&self.path);
+        blocking(move || {
+            let shown = path.display().to_string();
+            let mut guard = lock(&conn);
+            f(&mut guard, &shown).map_err(|e| map_err(&shown, e))
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl StateStore for SqliteStore {
+    async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        validate_key(key)?;
+        let key = key.to_owned();
+        self.with_conn(move |c, _| {
+            c.prepare_cached("SELECT value FROM kv WHERE key = ?1")?
+                .query_row(params![key], |r| r.get(0))
+                .optional()
+        })
+        .await
+    }
+
+    async fn save(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.apply(&[StoreOp::Put {
+            key: key.to_owned(),
+            value: value.to_vec(),
+        }])
+        .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.apply(&[StoreOp::Delete {
+            key: key.to_owned(),
+        }])
+        .await
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let prefix = prefix.to_owned();
+        self.with_conn(move |c, _| {
+            let mut stmt = c.prepare_cached("SELECT key FROM kv WHERE key >= ?1 ORDER BY key")?;
+            let mut out = Vec::new();
+            let mut rows = stmt.query(params![prefix])?;
+            while let Some(row) = rows.next()? {
+                let key: String = row.get(0)?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                out.push(key);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn apply(&self, ops: &[StoreOp]) -> Result<(), StoreError> {
+        validate_ops(ops)?;
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let ops = ops.to_vec();
+        self.with_conn(move |c, _| {
+            let tx = c.transaction()?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO kv (key, value) VALUES (?1, ?2) \
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                )?;
+                let mut del = tx.prepare_cached("DELETE FROM kv WHERE key = ?1")?;
+                for op in &ops {
+                    match op {
+                        StoreOp::Put { key, value } => put.execute(params![key, value])?,
+                        StoreOp::Delete { key } => del.execute(params![key])?,
+                    };
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.with_conn(|c, _| c.query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(())))
+            .await
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Classifies a SQLite error: unreadable files are corruption, everything else a backend failure.
+fn map_err(path: &str, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+            key: path.to_owned(),
+            reason: e.to_string(),
+        },
+        _ => StoreError::Backend(format!("sqlite {path}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn crud_list_and_atomic_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path().join("s.db")).await.unwrap();
+        assert_eq!(s.load("a").await.unwrap(), None);
+        s.save("a/1", b"x").await.unwrap();
+        s.save("a/2", b"y").await.unwrap();
+        s.save("b/1", b"z").await.unwrap();
+        s.save("a/1", b"x2").await.unwrap();
+        assert_eq!(s.load("a/1").await.unwrap(), Some(b"x2".to_vec()));
+        assert_eq!(s.list("a/").await.unwrap(), vec!["a/1", "a/2"]);
+        assert_eq!(s.list("").await.unwrap().len(), 3);
+        let bad = s
+            .apply(&[
+                StoreOp::Delete { key: "a/1".into() },
+                StoreOp::Put {
+                    key: String::new(),
+                    value: vec![],
+                },
+            ])
+            .await;
+        assert!(matches!(bad, Err(StoreError::InvalidKey(_))));
+        assert!(
+            s.load("a/1").await.unwrap().is_some(),
+            "a refused batch writes nothing"
+        );
+        s.delete("a/1").await.unwrap();
+        s.flush().await.unwrap();
+        drop(s);
+        let reopened = SqliteStore::open(dir.path().join("s.db")).await.unwrap();
+        assert_eq!(reopened.list("").await.unwrap(), vec!["a/2", "b/1"]);
+    }
+
+    #[tokio::test]
+    async fn garbage_file_is_corrupt_not_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("junk.db");
+        std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+        let err = SqliteStore::open(&path).await.unwrap_err();
+        match err {
+            StoreError::Corrupt { key, .. } => assert!(key.ends_with("junk.db"), "{key}"),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn damaged_pages_are_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.db");
+        {
+            let s = SqliteStore::open(&path).await.unwrap();
+            let big = vec![7u8; 3000];
+            let ops: Vec<StoreOp> = (0..200)
+                .map(|i| StoreOp::Put {
+                    key: format!("k/{i:04}"),
+                    value: big.clone(),
+                })
+                .collect();
+            s.apply(&ops).await.unwrap();
+            s.flush().await.unwrap();
+        }
+        // Overwrite the middle of the file (keeping the header) with noise.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let mid = bytes.len() / 2;
+        for (i, b) in bytes[4096..mid].iter_mut().enumerate() {
+            *b = (i % 251) as u8;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let _ = std::fs::remove_file(dir.path().join("d.db-wal"));
+        let _ = std::fs::remove_file(dir.path().join("d.db-shm"));
+        let err = SqliteStore::open(&path).await.unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
+    }
+}
