@@ -1,0 +1,74 @@
+//! [`BollingerBreakout`]: buy when the close breaks above the upper Bollinger band, sell the long
+//! when the close falls back below the middle band.
+
+use rustrade_core::Candle;
+
+use crate::StrategyError;
+use crate::error::{check_open_range, check_period};
+use crate::indicators::Bollinger;
+use crate::rule::{Rule, Trigger};
+
+/// Parameters of the Bollinger-band breakout. Keys: `period` (default 20, `>= 2`) and `std_dev`
+/// (default 2.0, within `(0, 10)`).
+///
+/// Entry when the close goes from at-or-below the upper band to above it; exit when it goes from
+/// at-or-above the middle band (the SMA) to below it. Bands use the population standard deviation
+/// of the last `period` closes.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BollingerBreakout {
+    /// Bars in the average and the deviation.
+    pub period: u16,
+    /// Width of the bands in standard deviations.
+    pub std_dev: f64,
+}
+
+impl BollingerBreakout {
+    /// Checks `period >= 2` and `0 < std_dev < 10`.
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        check_period("period", self.period, 2)?;
+        check_open_range("std_dev", self.std_dev, 0.0, 10.0)
+    }
+}
+
+impl Default for BollingerBreakout {
+    fn default() -> Self {
+        Self {
+            period: 20,
+            std_dev: 2.0,
+        }
+    }
+}
+
+/// Per-symbol state of [`BollingerBreakout`].
+#[derive(Debug, Clone)]
+pub struct BollingerBreakoutState {
+    bands: Bollinger,
+    /// Previous close minus previous upper band, and minus previous middle band.
+    prev: Option<(f64, f64)>,
+}
+
+impl Rule for BollingerBreakout {
+    type State = BollingerBreakoutState;
+
+    fn start(&self) -> Result<Self::State, StrategyError> {
+        Ok(BollingerBreakoutState {
+            bands: Bollinger::new(self.period, self.std_dev)?,
+            prev: None,
+        })
+    }
+
+    fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
+        let close = candle.close().get();
+        let b = s.bands.next(close)?;
+        let now = (close - b.upper, close - b.middle);
+        let (above_upper, above_middle) = s.prev.replace(now)?;
+        if above_upper <= 0.0 && now.0 > 0.0 {
+            Some(Trigger::Enter)
+        } else if above_middle >= 0.0 && now.1 < 0.0 {
+            Some(Trigger::Exit)
+        } else {
+            None
+        }
+    }
+}

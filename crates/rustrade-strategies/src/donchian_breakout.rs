@@ -1,0 +1,81 @@
+//! [`DonchianBreakout`]: buy when the close exceeds the highest high of the previous `entry` bars,
+//! sell the long when it falls below the lowest low of the previous `exit` bars.
+
+use rustrade_core::Candle;
+
+use crate::StrategyError;
+use crate::error::check_period;
+use crate::indicators::Channel;
+use crate::rule::{Rule, Trigger};
+
+/// Parameters of the Donchian-channel breakout. Keys: `entry` (default 20) and `exit`
+/// (default 10), both `>= 1`.
+///
+/// The channels exclude the current bar, so a breakout compares today's close with the range of
+/// the bars before it. An entry can come from bar `entry + 1` on, an exit from bar `exit + 1` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DonchianBreakout {
+    /// Bars in the channel whose high an entry must exceed.
+    pub entry: u16,
+    /// Bars in the channel whose low an exit must undercut.
+    pub exit: u16,
+}
+
+impl DonchianBreakout {
+    /// Checks both periods are `>= 1`.
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        check_period("entry", self.entry, 1)?;
+        check_period("exit", self.exit, 1)
+    }
+}
+
+impl Default for DonchianBreakout {
+    fn default() -> Self {
+        Self {
+            entry: 20,
+            exit: 10,
+        }
+    }
+}
+
+/// Per-symbol state of [`DonchianBreakout`].
+#[derive(Debug, Clone)]
+pub struct DonchianBreakoutState {
+    entry: Channel,
+    exit: Channel,
+    /// Highest high of the previous `entry` bars and lowest low of the previous `exit` bars.
+    prev: (Option<f64>, Option<f64>),
+}
+
+impl Rule for DonchianBreakout {
+    type State = DonchianBreakoutState;
+
+    fn start(&self) -> Result<Self::State, StrategyError> {
+        Ok(DonchianBreakoutState {
+            entry: Channel::new(self.entry)?,
+            exit: Channel::new(self.exit)?,
+            prev: (None, None),
+        })
+    }
+
+    fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
+        let (high, low, close) = (
+            candle.high().get(),
+            candle.low().get(),
+            candle.close().get(),
+        );
+        let (upper, lower) = s.prev;
+        s.prev = (
+            s.entry.next(high, low).map(|c| c.0),
+            s.exit.next(high, low).map(|c| c.1),
+        );
+        if upper.is_some_and(|u| close > u) {
+            Some(Trigger::Enter)
+        } else if lower.is_some_and(|l| close < l) {
+            Some(Trigger::Exit)
+        } else {
+            None
+        }
+    }
+}

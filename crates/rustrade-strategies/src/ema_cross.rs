@@ -1,0 +1,64 @@
+//! [`EmaCross`]: long when the fast exponential moving average of closes crosses above the slow one,
+//! out when it crosses back below.
+
+use rustrade_core::Candle;
+
+use crate::StrategyError;
+use crate::error::{check_fast_below_slow, check_period};
+use crate::indicators::Ema;
+use crate::rule::{CrossTracker, Rule, Trigger};
+
+/// Parameters of the EMA crossover. Keys: `fast` (default 12), `slow` (default 26); `1 <= fast < slow`.
+///
+/// Each average is seeded with the simple mean of its first `n` closes, so the first signal can
+/// come on bar `slow + 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmaCross {
+    /// Bars in the fast average.
+    pub fast: u16,
+    /// Bars in the slow average.
+    pub slow: u16,
+}
+
+impl EmaCross {
+    /// Checks `1 <= fast < slow`.
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        check_period("fast", self.fast, 1)?;
+        check_period("slow", self.slow, 2)?;
+        check_fast_below_slow(self.fast, self.slow)
+    }
+}
+
+impl Default for EmaCross {
+    fn default() -> Self {
+        Self { fast: 12, slow: 26 }
+    }
+}
+
+/// Per-symbol state of [`EmaCross`].
+#[derive(Debug, Clone)]
+pub struct EmaCrossState {
+    fast: Ema,
+    slow: Ema,
+    cross: CrossTracker,
+}
+
+impl Rule for EmaCross {
+    type State = EmaCrossState;
+
+    fn start(&self) -> Result<Self::State, StrategyError> {
+        Ok(EmaCrossState {
+            fast: Ema::new(self.fast)?,
+            slow: Ema::new(self.slow)?,
+            cross: CrossTracker::default(),
+        })
+    }
+
+    fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
+        let close = candle.close().get();
+        let fast = s.fast.next(close);
+        let slow = s.slow.next(close)?;
+        s.cross.update(fast? - slow)
+    }
+}

@@ -1,0 +1,64 @@
+//! Ready-made rustrade strategies and a registry that builds them by name.
+//!
+//! Five long-only rules over candles, each a [`Rule`] run per symbol by [`RuleBrain`] (a
+//! [`Brain`](rustrade_core::Brain), so each runs unchanged in a backtest, in paper trading and
+//! live):
+//!
+//! | name | parameters (defaults) | enters | exits |
+//! | --- | --- | --- | --- |
+//! | `sma_cross` | `fast` 10, `slow` 30 | fast SMA crosses above slow | crosses below |
+//! | `ema_cross` | `fast` 12, `slow` 26 | fast EMA crosses above slow | crosses below |
+//! | `rsi_reversion` | `period` 14, `oversold` 30, `overbought` 70 | RSI falls through `oversold` | RSI rises through `overbought` |
+//! | `bollinger_breakout` | `period` 20, `std_dev` 2 | close crosses above upper band | close crosses below middle band |
+//! | `donchian_breakout` | `entry` 20, `exit` 10 | close above prior `entry`-bar high | close below prior `exit`-bar low |
+//!
+//! [`build`] takes a name and a JSON parameter object; unknown keys, wrong types and invalid
+//! values are [`StrategyError`]s naming the key and the value (`fast: must be < slow (got 30 >=
+//! 20)`). [`list`] enumerates the registry with default parameters.
+//!
+//! # Indicators
+//!
+//! The streaming indicators in [`indicators`] are built on the [`yata`] crate (0.7, pure Rust,
+//! no required dependencies, incremental `Method::next`). Candidates compared: `ta` 0.5 smooths
+//! its RSI with `2 / (n + 1)` instead of Wilder's `1 / n` and seeds averages with the first value,
+//! so its readings differ from the standard definitions; `yata` offers Wilder's moving average
+//! (`RMA`), windowed SMA, standard deviation and highest/lowest, and is used here with an exact
+//! warm-up (see the module docs). The SMA, EMA, RSI and Bollinger values are checked in this
+//! crate's tests against the published expected values of the Skender *Stock Indicators* test
+//! suite on its `Default.csv` quotes (shipped in `examples/data/`).
+//!
+//! ```
+//! use rustrade_core::{Candle, MarketEvent, Position, Symbol, Timestamp, Venue};
+//!
+//! let brain = rustrade_strategies::build("sma_cross", &serde_json::json!({"fast": 2, "slow": 3}))?;
+//! let (venue, symbol) = (Venue::new("sim")?, Symbol::new("BTCUSDT")?);
+//! let mut decisions = Vec::new();
+//! for (i, close) in [5.0, 4.0, 3.0, 2.0, 6.0].into_iter().enumerate() {
+//!     let t = Timestamp::from_secs(i as i64 * 60)?;
+//!     let candle = Candle::new(t, close, close, close, close, 1.0)?;
+//!     let event = MarketEvent::candle(venue, symbol, t, candle);
+//!     decisions.push(brain.on_event(&event, &Position::FLAT)?);
+//! }
+//! assert!(decisions[..4].iter().all(|d| d.is_hold()));
+//! assert_eq!(decisions[4], rustrade_core::Decision::buy(1.0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod bollinger_breakout;
+mod donchian_breakout;
+mod ema_cross;
+mod error;
+pub mod indicators;
+mod registry;
+mod rsi_reversion;
+mod rule;
+mod sma_cross;
+
+pub use bollinger_breakout::{BollingerBreakout, BollingerBreakoutState};
+pub use donchian_breakout::{DonchianBreakout, DonchianBreakoutState};
+pub use ema_cross::{EmaCross, EmaCrossState};
+pub use error::StrategyError;
+pub use registry::{StrategyInfo, build, build_named, info, list, resolve_params};
+pub use rsi_reversion::{RsiReversion, RsiReversionState};
+pub use rule::{Rule, RuleBrain, Trigger};
+pub use sma_cross::{SmaCross, SmaCrossState};

@@ -1,0 +1,63 @@
+//! [`SmaCross`]: long when the fast simple moving average of closes crosses above the slow one,
+//! out when it crosses back below.
+
+use rustrade_core::Candle;
+
+use crate::StrategyError;
+use crate::error::{check_fast_below_slow, check_period};
+use crate::indicators::Sma;
+use crate::rule::{CrossTracker, Rule, Trigger};
+
+/// Parameters of the SMA crossover. Keys: `fast` (default 10), `slow` (default 30); `1 <= fast < slow`.
+///
+/// The first signal can come on bar `slow + 1`: a cross needs two exact readings of both averages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmaCross {
+    /// Bars in the fast average.
+    pub fast: u16,
+    /// Bars in the slow average.
+    pub slow: u16,
+}
+
+impl SmaCross {
+    /// Checks `1 <= fast < slow`.
+    pub fn validate(&self) -> Result<(), StrategyError> {
+        check_period("fast", self.fast, 1)?;
+        check_period("slow", self.slow, 2)?;
+        check_fast_below_slow(self.fast, self.slow)
+    }
+}
+
+impl Default for SmaCross {
+    fn default() -> Self {
+        Self { fast: 10, slow: 30 }
+    }
+}
+
+/// Per-symbol state of [`SmaCross`].
+#[derive(Debug, Clone)]
+pub struct SmaCrossState {
+    fast: Sma,
+    slow: Sma,
+    cross: CrossTracker,
+}
+
+impl Rule for SmaCross {
+    type State = SmaCrossState;
+
+    fn start(&self) -> Result<Self::State, StrategyError> {
+        Ok(SmaCrossState {
+            fast: Sma::new(self.fast)?,
+            slow: Sma::new(self.slow)?,
+            cross: CrossTracker::default(),
+        })
+    }
+
+    fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
+        let close = candle.close().get();
+        let fast = s.fast.next(close);
+        let slow = s.slow.next(close)?;
+        s.cross.update(fast? - slow)
+    }
+}
