@@ -1,0 +1,541 @@
+//! Streaming OHLCV CSV loader: generic header-named files and Binance kline dumps.
+//!
+//! # Layout detection
+//!
+//! The first record is a header when one of its fields names a known column (case-insensitive):
+//! time is `date`, `time`, `datetime`, `timestamp`, `open_time` or `ts`; prices are `open`,
+//! `high`, `low`, `close`; `volume` is optional (0 when absent). Other columns (an index, a
+//! comment) are ignored. Without a header, 12 fields mean the Binance kline dump layout
+//! (`open_time, open, high, low, close, volume, close_time, quote_volume, trades,
+//! taker_buy_base, taker_buy_quote, ignore`, open time in ms or µs) and 6 fields mean
+//! `time, open, high, low, close, volume`.
+//!
+//! # Invariants
+//!
+//! - Streaming: one reusable record buffer; no row is kept after it is yielded, so memory does not
+//!   grow with the file, and a row costs no heap allocation. The one exception is
+//!   [`CsvOptions::sort_by_time`], which must read the whole file before yielding the first row.
+//! - Every yielded candle satisfies [`Candle::new`]'s checks and has prices `> 0`.
+//! - Times strictly increase. A row whose time is earlier than the previous row's is
+//!   [`DataError::OutOfOrder`]; an equal time is [`DataError::Duplicate`] (also after sorting).
+//! - The first error ends the stream: later calls to `next` return `None`.
+//! - Event time: the bar's open time plus [`CsvOptions::bar_interval`] when set (the bar's
+//!   close); for Binance dumps without an interval, `close_time` plus one unit; otherwise the
+//!   open time.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use csv::ByteRecord;
+use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp, ValueError, Venue};
+
+use super::time::{epoch_by_magnitude, parse_time};
+use crate::DataError;
+
+/// Which layout a file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvFormat {
+    /// Detect it (see the module doc).
+    #[default]
+    Auto,
+    /// Binance kline dump; a header row, if present, is skipped.
+    BinanceKlines,
+}
+
+/// How to read a candle file: which symbol it holds, its layout and ordering policy.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvOptions {
+    symbol: Symbol,
+    venue: Venue,
+    format: CsvFormat,
+    sort: bool,
+    bar_interval: Option<Duration>,
+}
+
+impl CsvOptions {
+    /// Options for a file holding `symbol`'s candles, on venue `backtest`, layout detected,
+    /// strict time order.
+    pub fn new(symbol: Symbol) -> Self {
+        Self {
+            symbol,
+            venue: default_venue(),
+            format: CsvFormat::Auto,
+            sort: false,
+            bar_interval: None,
+        }
+    }
+
+    /// Venue stamped on every event.
+    pub fn venue(mut self, venue: Venue) -> Self {
+        self.venue = venue;
+        self
+    }
+
+    /// Forces a layout instead of detecting it.
+    pub fn format(mut self, format: CsvFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Accept rows in any order by sorting them by time. This reads and keeps the whole file
+    /// before the first row is yielded (memory grows with the file); duplicate times are still
+    /// refused.
+    pub fn sort_by_time(mut self, sort: bool) -> Self {
+        self.sort = sort;
+        self
+    }
+
+    /// The bar length; when set, each event's time is the bar's close (open time + interval).
+    /// Refuses a zero interval.
+    pub fn bar_interval(mut self, interval: Duration) -> Result<Self, DataError> {
+        if interval.is_zero() {
+            return Err(DataError::Option(ValueError::NotPositive {
+                field: "bar_interval",
+                value: 0.0,
+            }));
+        }
+        self.bar_interval = Some(interval);
+        Ok(self)
+    }
+
+    /// The symbol the events carry.
+    pub fn symbol(&self) -> Symbol {
+        self.symbol
+    }
+}
+
+/// The venue stamped on loaded events unless the caller names one.
+pub(crate) fn default_venue() -> Venue {
+    Venue::new("backtest").expect("`backtest` is a valid venue identifier")
+}
+
+/// A streaming iterator of candle events read from a CSV file or reader.
+///
+/// ```
+/// use rustrade_backtest::data::{CandleCsv, CsvOptions};
+/// use rustrade_core::Symbol;
+///
+/// let text = "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10.5,100\n2024-01-03,10.5,12,10,11,80\n";
+/// let opts = CsvOptions::new(Symbol::new("SPY")?);
+/// let events: Vec<_> = CandleCsv::from_reader(text.as_bytes(), "inline", opts)?
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(events.len(), 2);
+/// assert_eq!(events[1].reference_price().get(), 11.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CandleCsv<R> {
+    reader: csv::Reader<R>,
+    file: Box<str>,
+    options: CsvOptions,
+    layout: Layout,
+    record: ByteRecord,
+    /// A first record that turned out to be data, not a header.
+    pending_first: bool,
+    previous: Option<(Timestamp, u64)>,
+    state: State,
+}
+
+enum State {
+    Streaming,
+    Sorted(std::vec::IntoIter<MarketEvent>),
+    Done,
+}
+
+/// Column positions and names of the detected layout.
+struct Layout {
+    time: usize,
+    open: usize,
+    high: usize,
+    low: usize,
+    close: usize,
+    volume: Option<usize>,
+    /// Binance `close_time` column, used for the event time.
+    close_time: Option<usize>,
+    /// Column names for error messages, indexed by position.
+    names: Vec<Box<str>>,
+    min_fields: usize,
+}
+
+const TIME_NAMES: [&str; 7] = [
+    "date",
+    "time",
+    "datetime",
+    "timestamp",
+    "open_time",
+    "opentime",
+    "ts",
+];
+const BINANCE_NAMES: [&str; 12] = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "trades",
+    "taker_buy_base",
+    "taker_buy_quote",
+    "ignore",
+];
+const PLAIN_NAMES: [&str; 6] = ["time", "open", "high", "low", "close", "volume"];
+
+impl CandleCsv<File> {
+    /// Opens `path` and detects its layout from the first record.
+    pub fn open(path: impl AsRef<Path>, options: CsvOptions) -> Result<Self, DataError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let file = File::open(path).map_err(|source| DataError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        Self::from_reader(file, &name, options)
+    }
+}
+
+impl<R: Read> CandleCsv<R> {
+    /// Reads from any reader; `name` is used in error messages in place of a file name.
+    pub fn from_reader(reader: R, name: &str, options: CsvOptions) -> Result<Self, DataError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .buffer_capacity(64 * 1024)
+            .from_reader(reader);
+        let file: Box<str> = name.into();
+        let mut record = ByteRecord::new();
+        let read = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(&file, &e))?;
+        if !read {
+            return Err(DataError::Empty { file: file.into() });
+        }
+        let header = is_header(&record);
+        let layout = match (options.format, header) {
+            (CsvFormat::BinanceKlines, _) => Layout::positional(&BINANCE_NAMES, true),
+            (CsvFormat::Auto, true) => Layout::from_header(&record, &file)?,
+            (CsvFormat::Auto, false) => match record.len() {
+                12 => Layout::positional(&BINANCE_NAMES, true),
+                6 => Layout::positional(&PLAIN_NAMES, false),
+                found => {
+                    return Err(DataError::FieldCount {
+                        file: file.into(),
+                        line: record_line(&record),
+                        expected: 6,
+                        found,
+                    });
+                }
+            },
+        };
+        Ok(Self {
+            reader,
+            file,
+            options,
+            layout,
+            record,
+            pending_first: !header,
+            previous: None,
+            state: State::Streaming,
+        })
+    }
+
+    /// Reads and validates the next row, checking time order; `None` at the end of the file.
+    fn next_streamed(&mut self) -> Option<Result<(MarketEvent, u64), DataError>> {
+        if self.pending_first {
+            self.pending_first = false;
+        } else {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(csv_error(&self.file, &e))),
+            }
+        }
+        let line = record_line(&self.record);
+        Some(self.parse_row(line).map(|e| (e, line)))
+    }
+
+    fn parse_row(&self, line: u64) -> Result<MarketEvent, DataError> {
+        let rec = &self.record;
+        let l = &self.layout;
+        if rec.len() < l.min_fields {
+            return Err(DataError::FieldCount {
+                file: self.file.to_string(),
+                line,
+                expected: l.min_fields,
+                found: rec.len(),
+            });
+        }
+        let open_time = parse_time(&rec[l.time]).map_err(|r| self.bad(line, l.time, r))?;
+        let open = self.price(line, l.open)?;
+        let high = self.price(line, l.high)?;
+        let low = self.price(line, l.low)?;
+        let close = self.price(line, l.close)?;
+        let volume = match l.volume {
+            Some(i) => self.number(line, i)?,
+            None => 0.0,
+        };
+        let candle = Candle::new(open_time, open, high, low, close, volume)
+            .map_err(|e| self.refused(line, &e))?;
+        let time = self.event_time(open_time, line)?;
+        Ok(MarketEvent::candle(
+            self.options.venue,
+            self.options.symbol,
+            time,
+            candle,
+        ))
+    }
+
+    fn event_time(&self, open_time: Timestamp, line: u64) -> Result<Timestamp, DataError> {
+        if let Some(d) = self.options.bar_interval {
+            return Ok(open_time.saturating_add(d));
+        }
+        let Some(ct) = self.layout.close_time else {
+            return Ok(open_time);
+        };
+        let field = &self.record[ct];
+        let raw: i64 = std::str::from_utf8(field)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.bad(line, ct, "not an integer epoch time"))?;
+        // Binance close times are the last unit inside the bar (…999); one more unit is the close.
+        let close = raw
+            .checked_add(1)
+            .ok_or("epoch time out of range")
+            .and_then(epoch_by_magnitude)
+            .map_err(|r| self.bad(line, ct, r))?;
+        if close <= open_time {
+            return Err(self.bad(line, ct, "close time is not after the open time"));
+        }
+        Ok(close)
+    }
+
+    fn number(&self, line: u64, i: usize) -> Result<f64, DataError> {
+        let field = &self.record[i];
+        if field.is_empty() {
+            return Err(self.bad(line, i, "empty value"));
+        }
+        let v: f64 = std::str::from_utf8(field)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| self.bad(line, i, "not a number"))?;
+        if !v.is_finite() {
+            return Err(self.bad(line, i, "not a finite number"));
+        }
+        Ok(v)
+    }
+
+    fn price(&self, line: u64, i: usize) -> Result<f64, DataError> {
+        let v = self.number(line, i)?;
+        if v <= 0.0 {
+            return Err(self.bad(line, i, "price must be > 0"));
+        }
+        Ok(v)
+    }
+
+    fn bad(&self, line: u64, column: usize, reason: &str) -> DataError {
+        DataError::BadValue {
+            file: self.file.to_string(),
+            line,
+            column: self
+                .layout
+                .names
+                .get(column)
+                .map_or_else(|| format!("#{column}"), |n| n.to_string()),
+            value: String::from_utf8_lossy(self.record.get(column).unwrap_or_default())
+                .into_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// Maps a candle invariant failure to the column it names.
+    fn refused(&self, line: u64, e: &ValueError) -> DataError {
+        let field = match e {
+            ValueError::NotFinite { field, .. }
+            | ValueError::Negative { field, .. }
+            | ValueError::NotPositive { field, .. }
+            | ValueError::OutOfRange { field, .. }
+            | ValueError::BadText { field, .. }
+            | ValueError::Inconsistent { field, .. }
+            | ValueError::TimeOutOfRange { field, .. } => *field,
+            _ => "row",
+        };
+        let l = &self.layout;
+        let column = match field {
+            "open" => Some(l.open),
+            "high" => Some(l.high),
+            "low" => Some(l.low),
+            "close" => Some(l.close),
+            "volume" => l.volume,
+            _ => None,
+        };
+        match column {
+            Some(c) => self.bad(line, c, &e.to_string()),
+            None => DataError::BadValue {
+                file: self.file.to_string(),
+                line,
+                column: field.to_owned(),
+                value: String::new(),
+                reason: e.to_string(),
+            },
+        }
+    }
+
+    fn check_order(&mut self, time: Timestamp, line: u64) -> Result<(), DataError> {
+        if let Some((previous, previous_line)) = self.previous {
+            if time == previous {
+                return Err(DataError::Duplicate {
+                    file: self.file.to_string(),
+                    line,
+                    time,
+                    first_line: previous_line,
+                });
+            }
+            if time < previous {
+                return Err(DataError::OutOfOrder {
+                    file: self.file.to_string(),
+                    line,
+                    time,
+                    previous,
+                    previous_line,
+                });
+            }
+        }
+        self.previous = Some((time, line));
+        Ok(())
+    }
+
+    /// Reads everything, sorts by time (stable, by line on ties) and refuses duplicates.
+    fn read_sorted(&mut self) -> Result<Vec<MarketEvent>, DataError> {
+        let mut rows = Vec::new();
+        while let Some(row) = self.next_streamed() {
+            rows.push(row?);
+        }
+        rows.sort_by_key(|(e, line)| (e.time, *line));
+        for pair in rows.windows(2) {
+            let ((a, a_line), (b, b_line)) = (pair[0], pair[1]);
+            if a.time == b.time {
+                return Err(DataError::Duplicate {
+                    file: self.file.to_string(),
+                    line: b_line,
+                    time: b.time,
+                    first_line: a_line,
+                });
+            }
+        }
+        Ok(rows.into_iter().map(|(e, _)| e).collect())
+    }
+}
+
+impl<R: Read> Iterator for CandleCsv<R> {
+    type Item = Result<MarketEvent, DataError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = match &mut self.state {
+            State::Done => return None,
+            State::Sorted(rows) => return rows.next().map(Ok),
+            State::Streaming if self.options.sort => match self.read_sorted() {
+                Ok(rows) => {
+                    let mut rows = rows.into_iter();
+                    let first = rows.next();
+                    self.state = State::Sorted(rows);
+                    return first.map(Ok);
+                }
+                Err(e) => Err(e),
+            },
+            State::Streaming => match self.next_streamed()? {
+                Ok((event, line)) => self.check_order(event.time, line).map(|()| event),
+                Err(e) => Err(e),
+            },
+        };
+        if item.is_err() {
+            self.state = State::Done;
+        }
+        Some(item)
+    }
+}
+
+impl Layout {
+    fn positional(names: &[&str], binance: bool) -> Self {
+        Self {
+            time: 0,
+            open: 1,
+            high: 2,
+            low: 3,
+            close: 4,
+            volume: Some(5),
+            close_time: binance.then_some(6),
+            names: names.iter().map(|&n| n.into()).collect(),
+            min_fields: if binance { 7 } else { 6 },
+        }
+    }
+
+    fn from_header(rec: &ByteRecord, file: &str) -> Result<Self, DataError> {
+        let names: Vec<Box<str>> = rec
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned().into_boxed_str())
+            .collect();
+        let find = |wanted: &[&str]| {
+            names
+                .iter()
+                .position(|n| wanted.iter().any(|w| n.eq_ignore_ascii_case(w)))
+        };
+        let missing = |column: &'static str| DataError::MissingColumn {
+            file: file.to_owned(),
+            column,
+            header: names.join(","),
+        };
+        let time = find(&TIME_NAMES)
+            .ok_or_else(|| missing("time (date, time, datetime, timestamp, open_time)"))?;
+        let open = find(&["open"]).ok_or_else(|| missing("open"))?;
+        let high = find(&["high"]).ok_or_else(|| missing("high"))?;
+        let low = find(&["low"]).ok_or_else(|| missing("low"))?;
+        let close = find(&["close"]).ok_or_else(|| missing("close"))?;
+        let volume = find(&["volume", "vol"]);
+        let min_fields = 1 + [time, open, high, low, close, volume.unwrap_or(0)]
+            .into_iter()
+            .max()
+            .unwrap_or(0);
+        Ok(Self {
+            time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            close_time: None,
+            names,
+            min_fields,
+        })
+    }
+}
+
+fn is_header(rec: &ByteRecord) -> bool {
+    rec.iter().any(|f| {
+        let f = String::from_utf8_lossy(f);
+        TIME_NAMES
+            .iter()
+            .chain(["open", "close"].iter())
+            .any(|n| f.eq_ignore_ascii_case(n))
+    })
+}
+
+fn record_line(rec: &ByteRecord) -> u64 {
+    rec.position().map_or(0, csv::Position::line)
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> DataError {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => DataError::Io {
+            file: file.to_owned(),
+            source: std::io::Error::new(io.kind(), io.to_string()),
+        },
+        _ => DataError::Csv {
+            file: file.to_owned(),
+            line: e.position().map_or(0, csv::Position::line),
+            reason: e.to_string(),
+        },
+    }
+}

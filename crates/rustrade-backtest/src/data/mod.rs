@@ -1,0 +1,14 @@
+//! Market data for backtests: streaming loaders, a multi-symbol merge and a synthetic generator.
+//!
+//! Every source is an `Iterator<Item = Result<MarketEvent, DataError>>` that reads as it goes:
+//! replaying a file costs memory independent of its length. [`CandleCsv`] reads OHLCV CSV files
+//! and Binance kline dumps; [`merge`] interleaves several per-symbol sources by time;
+//! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
+
+mod csv;
+mod merge;
+mod time;
+
+pub(crate) use self::csv::default_venue;
+pub use self::csv::{CandleCsv, CsvFormat, CsvOptions};
+pub use self::merge::{Merge, merge};

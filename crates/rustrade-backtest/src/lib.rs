@@ -1,0 +1,20 @@
+//! The replay driver of rustrade: the same engine and risk gates as the live bot, a simulated
+//! venue, and historical or synthetic data, in one synchronous deterministic loop.
+//!
+//! - [`data`]: streaming loaders ([`data::CandleCsv`] for OHLCV CSV and Binance kline dumps), a
+//!   k-way [`data::merge`] of several symbols, and [`synthetic`] seeded candles.
+//! - [`stats`]: the statistics of a run, with every formula in the module doc.
+//! - [`BacktestResult`]: fills, closed trades, equity curve, statistics; JSON and CSV exports.
+//!
+//! Determinism: no wall clock, seeded randomness only, ordered maps wherever order reaches output;
+//! two runs over the same inputs produce bit-identical results.
+
+pub mod data;
+mod error;
+mod result;
+pub mod stats;
+pub mod synthetic;
+
+pub use error::{BacktestError, DataError};
+pub use result::{BacktestResult, BrainName, EquityPoint, TradeRecord};
+pub use stats::Statistics;
