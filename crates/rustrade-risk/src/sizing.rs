@@ -1,0 +1,294 @@
+//! [`PositionSizer`]: how many units an entry buys, from margin and leverage or a size hint.
+//!
+//! # Invariants
+//!
+//! - A size is either a [`Quantity`] `> 0` that is a whole number of the instrument's lots, no
+//!   larger than `max_quantity`, whose notional is no larger than `max_notional`, and that meets
+//!   the instrument's minimum quantity and notional — or a typed [`SizeRefusal`]. Never a zero
+//!   quantity, never a panic, whatever the inputs (NaN, infinities, zero or negative prices).
+//! - Capping happens before snapping, and snapping rounds down, so a snapped size never exceeds a
+//!   cap.
+//! - Quantity from margin: `margin × leverage ÷ (price × contract_value)`.
+
+use rustrade_core::{InstrumentSpec, Price, Quantity, SizeHint};
+
+use crate::RiskError;
+use crate::error::{optional_positive, positive};
+
+/// How entries are sized.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SizingConfig {
+    /// Margin committed to one entry, in quote currency, `> 0`.
+    pub margin: f64,
+    /// Leverage applied to the margin, `> 0` (1 for unlevered spot).
+    pub leverage: f64,
+    /// Largest quantity of one entry, `> 0` when set.
+    #[serde(default)]
+    pub max_quantity: Option<f64>,
+    /// Largest notional of one entry (quantity × price × contract value), `> 0` when set.
+    #[serde(default)]
+    pub max_notional: Option<f64>,
+}
+
+impl SizingConfig {
+    /// Checks every field; the error names the field and the value.
+    pub fn validate(&self) -> Result<(), RiskError> {
+        positive("sizing.margin", self.margin)?;
+        positive("sizing.leverage", self.leverage)?;
+        optional_positive("sizing.max_quantity", self.max_quantity)?;
+        optional_positive("sizing.max_notional", self.max_notional)
+    }
+}
+
+impl Default for SizingConfig {
+    /// 100 of margin at leverage 1, no caps.
+    fn default() -> Self {
+        Self {
+            margin: 100.0,
+            leverage: 1.0,
+            max_quantity: None,
+            max_notional: None,
+        }
+    }
+}
+
+/// Why no order size could be produced.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SizeRefusal {
+    /// The price to size at was zero, negative or not finite.
+    #[error("price must be > 0 to size an order (got {price})")]
+    NonPositivePrice {
+        /// The offending price.
+        price: f64,
+    },
+    /// The contract value was zero, negative or not finite.
+    #[error("contract_value must be > 0 to size an order (got {contract_value})")]
+    NonPositiveContractValue {
+        /// The offending contract value.
+        contract_value: f64,
+    },
+    /// The margin was zero, negative or not finite.
+    #[error("margin must be > 0 to size an order (got {margin})")]
+    NonPositiveMargin {
+        /// The offending margin.
+        margin: f64,
+    },
+    /// The leverage was zero, negative or not finite.
+    #[error("leverage must be > 0 to size an order (got {leverage})")]
+    NonPositiveLeverage {
+        /// The offending leverage.
+        leverage: f64,
+    },
+    /// The size hint carried a value outside its range (margin fraction outside `(0, 1]`,
+    /// notional `<= 0`, quantity zero, NaN).
+    #[error("size hint {hint}: out of range (got {value})")]
+    InvalidHint {
+        /// Which hint (`margin_fraction`, `notional`, `quantity`).
+        hint: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// The computed quantity overflowed to infinity and no cap bounded it.
+    #[error("computed quantity is not finite")]
+    NotFinite,
+    /// The quantity snapped down to the lot is zero.
+    #[error("quantity {raw} is below one lot")]
+    Zero {
+        /// The quantity before snapping.
+        raw: f64,
+    },
+    /// The snapped quantity is below the instrument's minimum quantity.
+    #[error("quantity {quantity} is below the minimum {min}")]
+    BelowMinQuantity {
+        /// The snapped quantity.
+        quantity: f64,
+        /// The instrument's minimum.
+        min: f64,
+    },
+    /// The snapped quantity's notional is below the instrument's minimum notional.
+    #[error("notional {notional} is below the minimum {min}")]
+    BelowMinNotional {
+        /// Notional of the snapped quantity.
+        notional: f64,
+        /// The instrument's minimum.
+        min: f64,
+    },
+}
+
+impl SizeRefusal {
+    /// A stable snake_case label for metrics.
+    pub const fn as_label(&self) -> &'static str {
+        match self {
+            Self::NonPositivePrice { .. } => "invalid_price",
+            Self::NonPositiveContractValue { .. } => "invalid_contract_value",
+            Self::NonPositiveMargin { .. } => "invalid_margin",
+            Self::NonPositiveLeverage { .. } => "invalid_leverage",
+            Self::InvalidHint { .. } => "invalid_size_hint",
+            Self::NotFinite => "size_not_finite",
+            Self::Zero { .. } => "size_zero",
+            Self::BelowMinQuantity { .. } => "below_min_quantity",
+            Self::BelowMinNotional { .. } => "below_min_notional",
+        }
+    }
+}
+
+/// Quantity bought by `margin × leverage` at `price` for an instrument of `contract_value`,
+/// before snapping and capping. Every argument must be finite and `> 0`.
+///
+/// ```
+/// use rustrade_risk::{margin_quantity, SizeRefusal};
+/// assert_eq!(margin_quantity(500.0, 5.0, 50_000.0, 0.001), Ok(50.0));
+/// assert!(matches!(margin_quantity(500.0, 0.0, 50_000.0, 0.001), Err(SizeRefusal::NonPositiveLeverage { .. })));
+/// ```
+pub fn margin_quantity(
+    margin: f64,
+    leverage: f64,
+    price: f64,
+    contract_value: f64,
+) -> Result<f64, SizeRefusal> {
+    if !is_positive(price) {
+        return Err(SizeRefusal::NonPositivePrice { price });
+    }
+    if !is_positive(contract_value) {
+        return Err(SizeRefusal::NonPositiveContractValue { contract_value });
+    }
+    if !is_positive(margin) {
+        return Err(SizeRefusal::NonPositiveMargin { margin });
+    }
+    if !is_positive(leverage) {
+        return Err(SizeRefusal::NonPositiveLeverage { leverage });
+    }
+    Ok(margin * leverage / (price * contract_value))
+}
+
+/// Turns a [`SizeHint`] into a lot-snapped, capped quantity.
+///
+/// ```
+/// use rustrade_core::{AssetClass, InstrumentSpec, Price, SizeHint, Symbol};
+/// use rustrade_risk::{PositionSizer, SizingConfig};
+///
+/// let spec = InstrumentSpec::new(Symbol::new("BTCUSDT")?, AssetClass::CryptoPerp, 0.1, 0.001)?
+///     .with_contract_value(0.001)?;
+/// let sizer = PositionSizer::new(SizingConfig { margin: 500.0, leverage: 5.0, ..Default::default() })?;
+/// let qty = sizer.size(SizeHint::Default, Price::new(50_000.0)?, &spec)?;
+/// assert_eq!(qty.get(), 50.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionSizer {
+    config: SizingConfig,
+}
+
+impl PositionSizer {
+    /// A sizer under `config`; refuses an invalid one.
+    pub fn new(config: SizingConfig) -> Result<Self, RiskError> {
+        config.validate()?;
+        Ok(Self { config })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &SizingConfig {
+        &self.config
+    }
+
+    /// The quantity for `hint` at `price`, before capping and snapping.
+    pub fn raw_quantity(
+        &self,
+        hint: SizeHint,
+        price: Price,
+        spec: &InstrumentSpec,
+    ) -> Result<f64, SizeRefusal> {
+        let price = price.get();
+        let cv = spec.contract_value();
+        let margin = self.config.margin;
+        match hint {
+            SizeHint::Default => margin_quantity(margin, self.config.leverage, price, cv),
+            SizeHint::MarginFraction(f) => {
+                if !(f.is_finite() && f > 0.0 && f <= 1.0) {
+                    return Err(SizeRefusal::InvalidHint {
+                        hint: "margin_fraction",
+                        value: f,
+                    });
+                }
+                margin_quantity(margin * f, self.config.leverage, price, cv)
+            }
+            SizeHint::Notional(n) => {
+                if !is_positive(n) {
+                    return Err(SizeRefusal::InvalidHint {
+                        hint: "notional",
+                        value: n,
+                    });
+                }
+                margin_quantity(n, 1.0, price, cv)
+            }
+            SizeHint::Quantity(q) => {
+                if !is_positive(price) {
+                    return Err(SizeRefusal::NonPositivePrice { price });
+                }
+                if q.is_zero() {
+                    return Err(SizeRefusal::InvalidHint {
+                        hint: "quantity",
+                        value: q.get(),
+                    });
+                }
+                Ok(q.get())
+            }
+        }
+    }
+
+    /// The order quantity for `hint` at `price`: capped by `max_quantity` and `max_notional`,
+    /// snapped down to the lot, and checked against the instrument's minimum quantity and
+    /// notional. Never zero.
+    pub fn size(
+        &self,
+        hint: SizeHint,
+        price: Price,
+        spec: &InstrumentSpec,
+    ) -> Result<Quantity, SizeRefusal> {
+        let raw = self.raw_quantity(hint, price, spec)?;
+        let mut capped = raw;
+        if let Some(max) = self.config.max_quantity {
+            capped = capped.min(max);
+        }
+        if let Some(max) = self.config.max_notional {
+            capped = capped.min(max / (price.get() * spec.contract_value()));
+        }
+        if !capped.is_finite() {
+            return Err(SizeRefusal::NotFinite);
+        }
+        let qty = spec.round_qty_down(capped);
+        if qty.is_zero() {
+            return Err(SizeRefusal::Zero { raw });
+        }
+        check_minimums(qty, price, spec)?;
+        Ok(qty)
+    }
+}
+
+/// Checks the instrument's minimum quantity and notional for `qty` at `price`.
+pub(crate) fn check_minimums(
+    qty: Quantity,
+    price: Price,
+    spec: &InstrumentSpec,
+) -> Result<(), SizeRefusal> {
+    if spec.meets_min_notional(qty, price) {
+        return Ok(());
+    }
+    if qty.get() + 1e-12 < spec.min_qty() {
+        Err(SizeRefusal::BelowMinQuantity {
+            quantity: qty.get(),
+            min: spec.min_qty(),
+        })
+    } else {
+        Err(SizeRefusal::BelowMinNotional {
+            notional: spec.notional(qty, price),
+            min: spec.min_notional(),
+        })
+    }
+}
+
+fn is_positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
