@@ -1,0 +1,2 @@
+//! Engine hot paths: a hold decision and a full entry cycle.
+fn main() {}

@@ -1,0 +1,465 @@
+//! Brain decisions: the gate chain for entries, exits that are never blocked, and the
+//! construction of every order the engine sends.
+//!
+//! # Rules
+//!
+//! - A hold returns at once, without touching the heap.
+//! - A buy or sell in the direction of the brain's position (or from flat) is an **entry**: it
+//!   passes the risk gate chain ([`rustrade_risk::evaluate`]) and is sent with the kind the brain
+//!   requested, or refused when the venue lacks that kind — never downgraded. A non-market kind
+//!   without a limit price uses the decision's reference price; the risk crate snaps prices to
+//!   tick and the quantity to lot. A stop or take-profit on the wrong side of the entry price is
+//!   refused before the gates.
+//! - A close, or a buy or sell against the brain's position, is an **exit** of the brain's whole
+//!   position minus what its live exit orders already cover: approved unconditionally by the
+//!   gate chain, reduce-only where the venue supports the flag. With nothing to close it is a
+//!   silent no-op: no command, no refusal.
+//! - Exits triggered by the engine (emulated stops, a rejected protective leg) and protective
+//!   legs go through the same exit approval, sized to the quantity they protect.
+
+use rustrade_core::{
+    Action, ClientOrderId, Decision, MarketEvent, Order, OrderKind, OrderStatus, Position, Price,
+    Quantity, Side, Symbol, Timestamp,
+};
+use rustrade_risk::{Approved, OpenExposure};
+
+use crate::gate::{GateRequest, RefusalRecord};
+use crate::{
+    Bracket, BrainId, Command, Engine, EngineEvent, ExitReason, Malformed, OrderRole, PlaceOrder,
+    TrackedOrder,
+};
+
+impl Engine {
+    /// A brain's decision on `event` (the market event it saw), at `now`.
+    ///
+    /// Emits a `Place` command and an `OrderPlaced` event for an approved order, a
+    /// `DecisionRefused` event for a refused entry, and nothing for a hold or a close with
+    /// nothing to close. An unknown brain or symbol is reported as [`Malformed`].
+    #[inline]
+    pub fn handle_decision(
+        &mut self,
+        brain: BrainId,
+        event: &MarketEvent,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        if decision.is_hold() {
+            return;
+        }
+        self.decide(brain, event.symbol, event.reference_price(), decision, now);
+    }
+
+    /// Like [`handle_decision`](Self::handle_decision), for a driver that holds the symbol and
+    /// reference price rather than the event.
+    pub fn handle_decision_at(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        reference_price: Price,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        if decision.is_hold() {
+            return;
+        }
+        self.decide(brain, symbol, reference_price, decision, now);
+    }
+
+    fn decide(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        reference: Price,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        if !self.brain_ok(brain) {
+            self.malformed(Malformed::UnknownBrain { brain }, now);
+            return;
+        }
+        let Some(state) = self.symbols.get(&symbol) else {
+            self.malformed(Malformed::UnknownSymbol { symbol }, now);
+            return;
+        };
+        let spec = state.spec;
+        let held = state.by_brain[brain.index()];
+        let entry_side = match decision.action() {
+            Action::Hold => return,
+            Action::Close => None,
+            Action::Buy => Some(Side::Buy),
+            Action::Sell => Some(Side::Sell),
+        };
+        let against =
+            entry_side.is_some_and(|s| !held.is_flat(&spec) && held.quantity.signum() != s.sign());
+        if entry_side.is_none() || against {
+            self.exit_position(brain, symbol, ExitReason::Decision, None, None, now);
+            return;
+        }
+        self.enter(brain, symbol, reference, decision, now);
+    }
+
+    fn enter(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        reference: Price,
+        decision: &Decision,
+        now: Timestamp,
+    ) {
+        let Some(state) = self.symbols.get(&symbol) else {
+            return;
+        };
+        let spec = state.spec;
+        let position = state.by_brain[brain.index()].position(&spec, state.mark);
+        let priced;
+        let decision =
+            if decision.order_kind().needs_limit_price() && decision.limit_price().is_none() {
+                priced = decision.clone().with_limit_price(reference);
+                &priced
+            } else {
+                decision
+            };
+        if let Some(refusal) = protection_refusal(decision, reference, &spec) {
+            self.refuse(brain, symbol, decision.action(), refusal, now);
+            return;
+        }
+        let request = GateRequest {
+            decision,
+            spec: &spec,
+            reference,
+            position,
+        };
+        let open = open_exposures(&self.symbols);
+        let approved = match self.risk.evaluate(&request, open, now) {
+            Ok(a) => a,
+            Err(r) if r.is_no_op() => return,
+            Err(r) => {
+                self.refuse(
+                    brain,
+                    symbol,
+                    decision.action(),
+                    RefusalRecord::from_risk(&r),
+                    now,
+                );
+                return;
+            }
+        };
+        let cid = self.ids.issue(brain);
+        self.risk.hold(cid, &approved);
+        let trailing = decision
+            .trailing_stop()
+            .map(|o| spec.round_price(o.get()))
+            .filter(|o| o.get() > 0.0);
+        if approved.stop().is_some() || approved.take_profit().is_some() || trailing.is_some() {
+            let held_at_venue = |k| self.caps.contains(&rustrade_core::Capability::for_kind(k));
+            self.brackets.insert(
+                cid,
+                Bracket {
+                    entry: cid,
+                    brain,
+                    symbol,
+                    side: approved.side(),
+                    stop: approved.stop(),
+                    take_profit: approved.take_profit(),
+                    trailing,
+                    venue_held: [
+                        held_at_venue(OrderKind::StopMarket),
+                        held_at_venue(OrderKind::TakeProfit),
+                        held_at_venue(OrderKind::TrailingStop),
+                    ],
+                    legs: [None; 3],
+                    filled: 0.0,
+                    best: 0.0,
+                    legs_placed: false,
+                    triggered: false,
+                },
+            );
+        }
+        self.place(cid, approved, brain, OrderRole::Entry, None, now);
+    }
+
+    /// Exits the brain's position on `symbol` (at most `cap` of it), net of what its live exit
+    /// orders already cover. Nothing to close is a silent no-op.
+    pub(crate) fn exit_position(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        reason: ExitReason,
+        parent: Option<ClientOrderId>,
+        cap: Option<f64>,
+        now: Timestamp,
+    ) {
+        let Some(state) = self.symbols.get(&symbol) else {
+            return;
+        };
+        let held = state.by_brain[brain.index()].quantity;
+        let covering: f64 = self
+            .orders
+            .live()
+            .filter(|o| {
+                o.brain == brain
+                    && o.symbol() == symbol
+                    && matches!(o.role, OrderRole::Exit(_))
+                    && o.order.side.sign() != held.signum()
+            })
+            .map(|o| o.remaining().get())
+            .sum();
+        let mut open = (held.abs() - covering).max(0.0);
+        if let Some(c) = cap {
+            open = open.min(c);
+        }
+        let position = Position::new(
+            held.signum() * open,
+            state.by_brain[brain.index()].avg_entry,
+        );
+        let close = Decision::close();
+        self.exit_with(
+            brain,
+            symbol,
+            &close,
+            position,
+            OrderRole::Exit(reason),
+            parent,
+            now,
+        );
+    }
+
+    /// Places the venue-held legs of an entry's bracket for its filled quantity, once.
+    pub(crate) fn place_legs(&mut self, entry: ClientOrderId, now: Timestamp) {
+        let Some(b) = self.brackets.get_mut(&entry) else {
+            return;
+        };
+        if b.legs_placed || !b.has_venue_legs() || b.filled <= 0.0 || b.triggered {
+            return;
+        }
+        b.legs_placed = true;
+        let b = *b;
+        let Some(state) = self.symbols.get(&b.symbol) else {
+            return;
+        };
+        let held = state.by_brain[b.brain.index()].quantity;
+        let qty = b.filled.min(held.abs());
+        if held.signum() != b.side.sign() || qty <= 0.0 {
+            return;
+        }
+        let position = Position::new(b.side.sign() * qty, 0.0);
+        let legs = [
+            (
+                b.stop.filter(|_| b.venue_held[0]),
+                OrderKind::StopMarket,
+                OrderRole::StopLeg,
+            ),
+            (
+                b.take_profit.filter(|_| b.venue_held[1]),
+                OrderKind::TakeProfit,
+                OrderRole::TakeProfitLeg,
+            ),
+            (
+                b.trailing.filter(|_| b.venue_held[2]),
+                OrderKind::TrailingStop,
+                OrderRole::TrailingLeg,
+            ),
+        ];
+        for (i, (price, kind, role)) in legs.into_iter().enumerate() {
+            let Some(price) = price else { continue };
+            let decision = if kind == OrderKind::TrailingStop {
+                Decision::close()
+                    .with_order_kind(kind)
+                    .with_trailing_stop(price)
+            } else {
+                Decision::close()
+                    .with_order_kind(kind)
+                    .with_limit_price(price)
+            };
+            let cid = self.exit_with(
+                b.brain,
+                b.symbol,
+                &decision,
+                position,
+                role,
+                Some(entry),
+                now,
+            );
+            if let Some(bracket) = self.brackets.get_mut(&entry) {
+                bracket.legs[i] = cid;
+            }
+        }
+    }
+
+    /// Runs an exit decision through the gate chain and places it; returns the client id.
+    #[allow(clippy::too_many_arguments)]
+    fn exit_with(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        decision: &Decision,
+        position: Position,
+        role: OrderRole,
+        parent: Option<ClientOrderId>,
+        now: Timestamp,
+    ) -> Option<ClientOrderId> {
+        let state = self.symbols.get(&symbol)?;
+        let spec = state.spec;
+        let reference = state.mark.unwrap_or(Price::ZERO);
+        let request = GateRequest {
+            decision,
+            spec: &spec,
+            reference,
+            position,
+        };
+        let open = open_exposures(&self.symbols);
+        match self.risk.evaluate(&request, open, now) {
+            Ok(approved) if approved.is_exit() => {
+                let cid = self.ids.issue(brain);
+                self.place(cid, approved, brain, role, parent, now);
+                Some(cid)
+            }
+            Ok(approved) => {
+                // An exit request the chain read as an entry cannot happen with a close
+                // decision; drop its reservation rather than send it.
+                if let Some(r) = approved.reservation() {
+                    self.risk.portfolio.release(r);
+                }
+                None
+            }
+            Err(r) if r.is_no_op() => None,
+            Err(r) => {
+                tracing::error!(%symbol, refusal = %r, "exit refused by the gate chain");
+                None
+            }
+        }
+    }
+
+    /// Builds the order from an approval and emits the command and its journal event.
+    fn place(
+        &mut self,
+        cid: ClientOrderId,
+        approved: Approved,
+        brain: BrainId,
+        role: OrderRole,
+        parent: Option<ClientOrderId>,
+        now: Timestamp,
+    ) {
+        let order = order_from(cid, &approved);
+        self.orders.insert(TrackedOrder {
+            order,
+            brain,
+            role,
+            parent,
+            venue_id: None,
+            status: OrderStatus::Pending,
+            filled: Quantity::ZERO,
+            avg_fill_price: 0.0,
+            fees: 0.0,
+            created: now,
+            updated: now,
+            cancel_requested: false,
+        });
+        self.brains[brain.index()].stats.orders_placed += 1;
+        self.events.push_back(EngineEvent::OrderPlaced {
+            brain,
+            role,
+            order,
+            parent,
+            time: now,
+        });
+        self.commands
+            .push_back(Command::Place(PlaceOrder { order, brain, role }));
+    }
+
+    fn refuse(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        action: Action,
+        refusal: RefusalRecord,
+        now: Timestamp,
+    ) {
+        tracing::info!(%symbol, %brain, refusal = %refusal, "entry refused");
+        self.brains[brain.index()].stats.refusals += 1;
+        self.events.push_back(EngineEvent::DecisionRefused {
+            brain,
+            symbol,
+            action,
+            refusal,
+            time: now,
+        });
+    }
+}
+
+/// The wire order for an approval: kind, side, quantity and prices exactly as approved.
+fn order_from(client_id: ClientOrderId, a: &Approved) -> Order {
+    let kind = a.order_kind();
+    let (limit_price, trigger_price) = if kind.needs_trigger_price() && !kind.needs_limit_price() {
+        (None, a.limit_price())
+    } else {
+        (a.limit_price(), None)
+    };
+    Order {
+        client_id,
+        symbol: a.symbol(),
+        side: a.side(),
+        kind,
+        quantity: a.quantity(),
+        limit_price,
+        trigger_price,
+        trailing_offset: a.trailing_offset(),
+        time_in_force: kind.time_in_force(),
+        reduce_only: a.reduce_only(),
+        protection: None,
+    }
+}
+
+/// A stop or take-profit that would trigger at once (on the wrong side of the entry price).
+fn protection_refusal(
+    decision: &Decision,
+    reference: Price,
+    spec: &rustrade_core::InstrumentSpec,
+) -> Option<RefusalRecord> {
+    let entry = decision.limit_price().unwrap_or(reference).get();
+    let long = decision.action() == Action::Buy;
+    if let Some(stop) = decision.stop() {
+        let s = spec.round_price(stop.get()).get();
+        if s <= 0.0 || (long && s >= entry) || (!long && s <= entry) {
+            return Some(RefusalRecord::engine(
+                "stop_on_wrong_side",
+                format!("stop {s} is not on the losing side of the entry price {entry}"),
+            ));
+        }
+    }
+    if let Some(tp) = decision.take_profit() {
+        let t = spec.round_price(tp.get()).get();
+        if t <= 0.0 || (long && t <= entry) || (!long && t >= entry) {
+            return Some(RefusalRecord::engine(
+                "take_profit_on_wrong_side",
+                format!("take-profit {t} is not on the winning side of the entry price {entry}"),
+            ));
+        }
+    }
+    if let Some(offset) = decision.trailing_stop()
+        && spec.round_price(offset.get()).get() <= 0.0
+    {
+        return Some(RefusalRecord::engine(
+            "invalid_trailing_offset",
+            format!("trailing offset {} snaps to zero or below", offset.get()),
+        ));
+    }
+    None
+}
+
+/// The account's open positions at mark (the entry price when no mark is known yet).
+pub(crate) fn open_exposures(
+    symbols: &std::collections::BTreeMap<Symbol, crate::engine::SymbolState>,
+) -> impl Iterator<Item = OpenExposure> + '_ {
+    symbols
+        .iter()
+        .filter(|(_, s)| !s.net.is_flat(&s.spec))
+        .map(|(sym, s)| OpenExposure {
+            symbol: *sym,
+            quantity: s.net.quantity,
+            mark: s
+                .mark
+                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
+            contract_value: s.spec.contract_value(),
+        })
+}

@@ -1,0 +1,325 @@
+//! [`Engine`]: the state, its construction, the output queues and the read-only views.
+//!
+//! The inputs live in one file per concern: `decide.rs` (brain decisions, order construction),
+//! `execution.rs` (acknowledgements, rejections, cancels, fills, OCO), `market.rs` (marks,
+//! emulated stops, the timer), `reconcile.rs` (venue reports) and `snapshot.rs`.
+//!
+//! # Invariants
+//!
+//! - For every symbol, the net ledger's quantity equals the sum of the brains' ledgers (both are
+//!   fed the same fills; an adopted venue difference is applied to both).
+//! - Every `Place` command carries an order whose client id is new to the book, and is journalled
+//!   by an `OrderPlaced` event pushed in the same call.
+//! - Iteration order never depends on hashing: maps are `BTreeMap`s, brains are a `Vec`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use rustrade_core::{
+    Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
+};
+
+use crate::gate::RiskDesk;
+use crate::{
+    Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
+    OrderBook, TrackedOrder,
+};
+
+/// The sans-IO trading state machine: one per bot, shared by backtest, paper and live.
+///
+/// # Call protocol
+///
+/// The engine never performs I/O and never reads a clock; its driver (the backtest loop, the live
+/// bot's services) feeds it inputs and carries out its outputs.
+///
+/// 1. **Inputs**, each with the time it happened:
+///    [`handle_market`](Self::handle_market) for every market event *before* the brains see it
+///    (marks prices, fires emulated stops); [`handle_decision`](Self::handle_decision) with each
+///    brain's decision on that event; [`handle_accepted`](Self::handle_accepted),
+///    [`handle_rejected`](Self::handle_rejected), [`handle_cancelled`](Self::handle_cancelled),
+///    [`handle_expired`](Self::handle_expired) and [`handle_fill`](Self::handle_fill) for venue
+///    reports (or [`handle_report`](Self::handle_report) for a core `ExecutionReport`);
+///    [`handle_timer`](Self::handle_timer) regularly (session rollover, breaker cooldown, order
+///    TTL); [`handle_venue_positions`](Self::handle_venue_positions) and
+///    [`handle_venue_open_orders`](Self::handle_venue_open_orders) after a (re)connect or
+///    periodically, for reconciliation.
+/// 2. **Outputs**, after every input: drain [`poll_event`](Self::poll_event) to the journal
+///    *first*, then drain [`poll_command`](Self::poll_command) and execute each command in order
+///    (place, cancel). Journalling before acting means a crash never loses an intent.
+/// 3. Report every command's outcome back as an input. A `Place` whose request failed before
+///    reaching the venue is reported as [`handle_rejected`](Self::handle_rejected).
+/// 4. To persist, take a [`snapshot`](Self::snapshot) after draining; resume with
+///    [`restore`](Self::restore), then reconcile with the venue.
+///
+/// Identical input sequences produce identical outputs. A [`Decision::hold`] returns without
+/// touching the heap.
+///
+/// [`Decision::hold`]: rustrade_core::Decision::hold
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) config: EngineConfig,
+    pub(crate) caps: BTreeSet<Capability>,
+    pub(crate) brains: Vec<BrainState>,
+    pub(crate) symbols: BTreeMap<Symbol, SymbolState>,
+    pub(crate) orders: OrderBook,
+    pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
+    pub(crate) ids: ClientIdSequence,
+    pub(crate) risk: RiskDesk,
+    pub(crate) fills_seen: FillMemory,
+    pub(crate) commands: VecDeque<Command>,
+    pub(crate) events: VecDeque<EngineEvent>,
+}
+
+/// Per-brain attribution: what a brain's orders and fills did.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct BrainStats {
+    /// Orders placed for the brain (entries, exits and legs).
+    pub orders_placed: u64,
+    /// Entries refused by the gates or the order rules.
+    pub refusals: u64,
+    /// Fills applied.
+    pub fills: u64,
+    /// Round trips closed.
+    pub trades: u64,
+    /// Round trips closed with a positive net.
+    pub wins: u64,
+    /// Round trips closed with a negative net.
+    pub losses: u64,
+    /// Realised PnL, net of fees of both legs.
+    pub realised_pnl: f64,
+    /// Fees paid.
+    pub fees: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct BrainState {
+    pub(crate) name: String,
+    pub(crate) stats: BrainStats,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SymbolState {
+    pub(crate) spec: InstrumentSpec,
+    pub(crate) mark: Option<Price>,
+    pub(crate) net: Ledger,
+    pub(crate) by_brain: Vec<Ledger>,
+    pub(crate) halted: bool,
+}
+
+/// The most recent fill ids, to apply each fill once.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct FillMemory {
+    pub(crate) set: BTreeSet<FillId>,
+    pub(crate) order: VecDeque<FillId>,
+    pub(crate) capacity: usize,
+}
+
+impl FillMemory {
+    /// Remembers `id`; returns `false` if it was already known.
+    pub(crate) fn insert(&mut self, id: FillId) -> bool {
+        if !self.set.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
+impl Engine {
+    /// Builds an engine from a validated config, with flat positions and no orders.
+    ///
+    /// `now` starts the risk sessions. Errors name the offending field and value.
+    pub fn new(config: EngineConfig, now: Timestamp) -> Result<Self, EngineError> {
+        let ids = ClientIdSequence::new(&config.bot_id, config.first_sequence).map_err(|e| {
+            EngineError::Config {
+                field: "bot_id",
+                value: config.bot_id.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        let mut names = BTreeSet::new();
+        for name in &config.brains {
+            if name.is_empty() || !names.insert(name.as_str()) {
+                return Err(EngineError::Config {
+                    field: "brains",
+                    value: name.clone(),
+                    reason: "brain names must be unique and non-empty".to_owned(),
+                });
+            }
+        }
+        if config.brains.is_empty() {
+            return Err(EngineError::Config {
+                field: "brains",
+                value: "[]".to_owned(),
+                reason: "at least one brain must be registered".to_owned(),
+            });
+        }
+        if u32::try_from(config.brains.len()).is_err() {
+            return Err(EngineError::Config {
+                field: "brains",
+                value: config.brains.len().to_string(),
+                reason: "too many brains".to_owned(),
+            });
+        }
+        let mut symbols = BTreeMap::new();
+        for spec in &config.instruments {
+            let state = SymbolState {
+                spec: *spec,
+                mark: None,
+                net: Ledger::default(),
+                by_brain: vec![Ledger::default(); config.brains.len()],
+                halted: false,
+            };
+            if symbols.insert(spec.symbol(), state).is_some() {
+                return Err(EngineError::Config {
+                    field: "instruments",
+                    value: spec.symbol().to_string(),
+                    reason: "one spec per symbol".to_owned(),
+                });
+            }
+        }
+        if config.remembered_fill_ids == 0 {
+            return Err(EngineError::Config {
+                field: "remembered_fill_ids",
+                value: "0".to_owned(),
+                reason: "must be > 0 to drop duplicate fills".to_owned(),
+            });
+        }
+        let risk = RiskDesk::new(&config, now)?;
+        Ok(Self {
+            caps: config.capabilities.clone(),
+            brains: config
+                .brains
+                .iter()
+                .map(|n| BrainState {
+                    name: n.clone(),
+                    stats: BrainStats::default(),
+                })
+                .collect(),
+            symbols,
+            orders: OrderBook::new(config.retired_orders),
+            brackets: BTreeMap::new(),
+            ids,
+            risk,
+            fills_seen: FillMemory {
+                capacity: config.remembered_fill_ids,
+                ..FillMemory::default()
+            },
+            commands: VecDeque::with_capacity(16),
+            events: VecDeque::with_capacity(32),
+            config,
+        })
+    }
+
+    /// The next command for the venue, in the order they must be executed.
+    pub fn poll_command(&mut self) -> Option<Command> {
+        self.commands.pop_front()
+    }
+
+    /// The next journal event, oldest first. Drain events before executing commands.
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+
+    /// Number of commands waiting to be polled.
+    pub fn pending_commands(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// The config the engine was built from.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The id of the brain registered as `name`.
+    pub fn brain_id(&self, name: &str) -> Option<BrainId> {
+        self.brains
+            .iter()
+            .position(|b| b.name == name)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(BrainId)
+    }
+
+    /// The name of a registered brain.
+    pub fn brain_name(&self, brain: BrainId) -> Option<&str> {
+        self.brains.get(brain.index()).map(|b| b.name.as_str())
+    }
+
+    /// What a brain's orders and fills did so far.
+    pub fn brain_stats(&self, brain: BrainId) -> Option<BrainStats> {
+        self.brains.get(brain.index()).map(|b| b.stats)
+    }
+
+    /// The bot's net position on `symbol`, with unrealised PnL at the last mark.
+    pub fn position(&self, symbol: &Symbol) -> Position {
+        self.symbols
+            .get(symbol)
+            .map_or(Position::FLAT, |s| s.net.position(&s.spec, s.mark))
+    }
+
+    /// A brain's own position on `symbol`, with unrealised PnL at the last mark. This is the
+    /// position to hand the brain with the next event.
+    pub fn brain_position(&self, brain: BrainId, symbol: &Symbol) -> Position {
+        self.symbols
+            .get(symbol)
+            .and_then(|s| {
+                s.by_brain
+                    .get(brain.index())
+                    .map(|l| l.position(&s.spec, s.mark))
+            })
+            .unwrap_or(Position::FLAT)
+    }
+
+    /// The full net ledger (open fees, trade accumulators) of `symbol`.
+    pub fn ledger(&self, symbol: &Symbol) -> Option<&Ledger> {
+        self.symbols.get(symbol).map(|s| &s.net)
+    }
+
+    /// The last mark price of `symbol`.
+    pub fn mark(&self, symbol: &Symbol) -> Option<Price> {
+        self.symbols.get(symbol).and_then(|s| s.mark)
+    }
+
+    /// The instrument spec of `symbol`.
+    pub fn instrument(&self, symbol: &Symbol) -> Option<&InstrumentSpec> {
+        self.symbols.get(symbol).map(|s| &s.spec)
+    }
+
+    /// One of our orders (live or recently retired) by client id.
+    pub fn order(&self, client_id: &ClientOrderId) -> Option<&TrackedOrder> {
+        self.orders.get(client_id)
+    }
+
+    /// Our live orders, in client-id order.
+    pub fn open_orders(&self) -> impl Iterator<Item = &TrackedOrder> {
+        self.orders.live()
+    }
+
+    /// Brackets whose entry is live or whose protection is still armed.
+    pub fn brackets(&self) -> impl Iterator<Item = &Bracket> {
+        self.brackets.values()
+    }
+
+    /// Whether the venue offers `cap`.
+    pub fn supports(&self, cap: Capability) -> bool {
+        self.caps.contains(&cap)
+    }
+
+    /// The sequence number the next client order id will carry.
+    pub fn next_sequence(&self) -> u64 {
+        self.ids.next_sequence()
+    }
+
+    /// Whether new entries on `symbol` are currently blocked by the session or the breaker.
+    pub fn is_halted(&self, symbol: &Symbol, now: Timestamp) -> bool {
+        self.risk.halt_reason(symbol, now).is_some()
+    }
+
+    pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {
+        brain.index() < self.brains.len()
+    }
+}

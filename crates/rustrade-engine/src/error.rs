@@ -1,0 +1,46 @@
+//! [`EngineError`]: configuration, snapshot and override inputs the engine refuses.
+//!
+//! Venue reports and decisions never produce an error: a malformed one is journalled as
+//! [`crate::EngineEvent::MalformedInput`] and changes nothing.
+
+use rustrade_core::Symbol;
+use rustrade_risk::RiskError;
+
+/// Why the engine could not be built, restored, or refused a manual override. Nothing changes
+/// when it is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A configuration field broke its rule.
+    #[error("{field}: {reason} (got {value})")]
+    Config {
+        /// The field, such as `bot_id` or `brains`.
+        field: &'static str,
+        /// The offending value as text.
+        value: String,
+        /// The rule it broke.
+        reason: String,
+    },
+    /// The risk crate refused its configuration or an input.
+    #[error("risk: {0}")]
+    Risk(#[from] RiskError),
+    /// An override carried a NaN or infinite number.
+    #[error("{field}: must be finite (got {value})")]
+    NonFinite {
+        /// The field.
+        field: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// The symbol is not one the engine trades.
+    #[error("unknown symbol {0}")]
+    UnknownSymbol(Symbol),
+    /// A snapshot cannot be restored under this config.
+    #[error("snapshot {field}: {reason}")]
+    Snapshot {
+        /// What disagrees (`version`, `bot_id`, `brains`, `instruments`).
+        field: &'static str,
+        /// How, with the values involved.
+        reason: String,
+    },
+}

@@ -1,0 +1,477 @@
+//! Venue reports: acknowledgements, rejections, cancels, expiries and fills; OCO handling and the
+//! bookkeeping that follows a fill (positions, trades, risk outcomes, protective legs).
+
+use rustrade_core::{
+    ClientOrderId, ExecutionReport, Fill, OrderId, OrderStatus, RejectReason, Symbol, Timestamp,
+};
+
+use crate::{
+    BrainId, CancelReason, Engine, EngineEvent, ExitReason, FillField, LegRejectedPolicy,
+    Malformed, OrderRole,
+};
+
+impl Engine {
+    /// The venue acknowledged our order `client_id` under its id `order_id`.
+    ///
+    /// A repeated acknowledgement changes nothing; one for an unknown id is reported as
+    /// [`Malformed::UnknownOrder`].
+    pub fn handle_accepted(&mut self, client_id: ClientOrderId, order_id: OrderId, now: Timestamp) {
+        let Some(o) = self.orders.get_mut(&client_id) else {
+            self.malformed_unknown(Some(client_id), Some(order_id), now);
+            return;
+        };
+        if o.venue_id == Some(order_id) {
+            return;
+        }
+        o.venue_id = Some(order_id);
+        if o.status == OrderStatus::Pending {
+            o.status = OrderStatus::Accepted;
+            o.updated = now;
+        }
+        self.orders.index_venue_id(order_id, client_id);
+        self.events.push_back(EngineEvent::OrderAccepted {
+            client_id,
+            order_id,
+            time: now,
+        });
+    }
+
+    /// The venue (or the driver, before reaching it) refused our order `client_id`.
+    ///
+    /// An entry's risk reservation is released and its bracket dropped; a rejected protective
+    /// leg is handled by [`LegRejectedPolicy`].
+    pub fn handle_rejected(
+        &mut self,
+        client_id: ClientOrderId,
+        reason: RejectReason,
+        now: Timestamp,
+    ) {
+        let Some(o) = self.orders.live_mut(&client_id) else {
+            if self.orders.get(&client_id).is_none() {
+                self.malformed_unknown(Some(client_id), None, now);
+            }
+            return;
+        };
+        o.status = OrderStatus::Rejected;
+        o.updated = now;
+        let o = *o;
+        self.events.push_back(EngineEvent::OrderRejected {
+            client_id,
+            reason,
+            time: now,
+        });
+        self.orders.retire(&client_id);
+        match o.role {
+            OrderRole::Entry => {
+                self.risk.release(&client_id);
+                if o.filled.is_zero() {
+                    self.brackets.remove(&client_id);
+                } else {
+                    self.place_legs(client_id, now);
+                }
+            }
+            role if role.is_leg() => {
+                self.leg_rejected(o.parent, client_id, o.brain, o.symbol(), now)
+            }
+            _ => {}
+        }
+    }
+
+    /// The venue confirmed an order is cancelled. The order is found by our id or, failing that,
+    /// by the venue's id.
+    pub fn handle_cancelled(
+        &mut self,
+        client_id: Option<ClientOrderId>,
+        order_id: Option<OrderId>,
+        now: Timestamp,
+    ) {
+        self.finish(client_id, order_id, OrderStatus::Cancelled, now);
+    }
+
+    /// An order expired at the venue (its time in force ran out).
+    pub fn handle_expired(
+        &mut self,
+        client_id: Option<ClientOrderId>,
+        order_id: Option<OrderId>,
+        now: Timestamp,
+    ) {
+        self.finish(client_id, order_id, OrderStatus::Expired, now);
+    }
+
+    /// Dispatches a core [`ExecutionReport`] to the matching `handle_*` input, at the report's
+    /// time.
+    pub fn handle_report(&mut self, report: &ExecutionReport) {
+        match *report {
+            ExecutionReport::Accepted {
+                client_id,
+                order_id,
+                time,
+            } => self.handle_accepted(client_id, order_id, time),
+            ExecutionReport::Rejected {
+                client_id,
+                reason,
+                time,
+            } => self.handle_rejected(client_id, reason, time),
+            ExecutionReport::Cancelled {
+                client_id,
+                order_id,
+                time,
+            } => self.handle_cancelled(client_id, Some(order_id), time),
+            ExecutionReport::Expired {
+                client_id,
+                order_id,
+                time,
+            } => self.handle_expired(client_id, Some(order_id), time),
+            ExecutionReport::Fill(ref fill) => self.handle_fill(fill, fill.time),
+        }
+    }
+
+    /// A fill of one of our orders.
+    ///
+    /// Applied once per fill id to the order, the brain's and the net position, the brain's
+    /// statistics, and — when a round trip closes — to the symbol's session PnL and breaker.
+    /// A fill for an unknown order, a repeated fill id or a fill whose symbol or side disagree with
+    /// its order changes nothing and is reported as [`Malformed`].
+    pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
+        let cid = fill
+            .client_id
+            .filter(|c| self.orders.get(c).is_some())
+            .or_else(|| self.orders.client_id_of(&fill.order_id));
+        let Some(cid) = cid else {
+            self.malformed_unknown(fill.client_id, Some(fill.order_id), now);
+            return;
+        };
+        let Some(order) = self.orders.get(&cid).copied() else {
+            self.malformed_unknown(Some(cid), Some(fill.order_id), now);
+            return;
+        };
+        let mismatch = if fill.symbol != order.symbol() {
+            Some(FillField::Symbol)
+        } else if fill.side != order.order.side {
+            Some(FillField::Side)
+        } else if fill.quantity.get() <= 0.0 {
+            Some(FillField::Quantity)
+        } else {
+            None
+        };
+        if let Some(field) = mismatch {
+            self.malformed(Malformed::FillMismatch { fill: *fill, field }, now);
+            return;
+        }
+        let Some(state) = self.symbols.get_mut(&fill.symbol) else {
+            self.malformed(
+                Malformed::UnknownSymbol {
+                    symbol: fill.symbol,
+                },
+                now,
+            );
+            return;
+        };
+        if !self.fills_seen.insert(fill.fill_id) {
+            self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
+            return;
+        }
+        let spec = state.spec;
+        let (qty, price, fee) = (fill.quantity.get(), fill.price.get(), fill.fee.get());
+        let brain = order.brain;
+        let brain_ledger = &mut state.by_brain[brain.index()];
+        let effect = brain_ledger.apply_fill(&spec, fill.side, qty, price, fee, fill.time);
+        state
+            .net
+            .apply_fill(&spec, fill.side, qty, price, fee, fill.time);
+        let position = state.by_brain[brain.index()].position(&spec, state.mark);
+        let net = state.net.position(&spec, state.mark);
+        let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
+
+        let first_fill = order.filled.is_zero();
+        let (terminal, overfill) = self.record_order_fill(cid, fill, now);
+        if let Some(m) = overfill {
+            self.malformed(m, now);
+        }
+        if order.role == OrderRole::Entry && first_fill {
+            self.risk.confirm(&cid);
+        }
+        let stats = &mut self.brains[brain.index()].stats;
+        stats.fills += 1;
+        stats.fees += fee;
+        stats.realised_pnl += effect.realised;
+        self.events.push_back(EngineEvent::FillApplied {
+            brain,
+            role: order.role,
+            fill: *fill,
+            realised_pnl: effect.realised,
+        });
+        self.events.push_back(EngineEvent::PositionChanged {
+            brain,
+            symbol: fill.symbol,
+            position,
+            net,
+            time: now,
+        });
+        if let Some(trade) = effect.trade {
+            let stats = &mut self.brains[brain.index()].stats;
+            stats.trades += 1;
+            if trade.net_pnl > 0.0 {
+                stats.wins += 1;
+            } else if trade.net_pnl < 0.0 {
+                stats.losses += 1;
+            }
+            self.events.push_back(EngineEvent::TradeClosed {
+                brain,
+                symbol: fill.symbol,
+                trade,
+            });
+            self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
+        }
+
+        match order.role {
+            OrderRole::Entry => {
+                if let Some(b) = self.brackets.get_mut(&cid) {
+                    b.on_entry_fill(qty, price);
+                }
+                if terminal {
+                    self.place_legs(cid, now);
+                }
+            }
+            role if role.is_leg() => self.oco_fill(order.parent, cid, now),
+            _ => {}
+        }
+        if brain_flat {
+            self.drop_protection(brain, fill.symbol, now);
+        }
+        if terminal {
+            self.orders.retire(&cid);
+        }
+    }
+
+    /// Feeds a closed round trip to the symbol's risk state and journals halt transitions.
+    pub(crate) fn record_outcome(&mut self, symbol: Symbol, gross: f64, fees: f64, now: Timestamp) {
+        if let Err(e) = self.risk.record_trade(&symbol, gross, fees, now) {
+            tracing::warn!(%symbol, error = %e, "trade outcome refused by the risk state");
+        }
+        self.sync_halt(symbol, now);
+    }
+
+    /// Updates the order with a fill; returns whether the order is now terminal, and an overfill
+    /// report if the venue filled more than the order's quantity.
+    fn record_order_fill(
+        &mut self,
+        cid: ClientOrderId,
+        fill: &Fill,
+        now: Timestamp,
+    ) -> (bool, Option<Malformed>) {
+        let Some(o) = self.orders.get_mut(&cid) else {
+            return (false, None);
+        };
+        let before = o.filled.get();
+        let qty = fill.quantity.get();
+        let after = before + qty;
+        o.avg_fill_price = (o.avg_fill_price * before + fill.price.get() * qty) / after;
+        o.filled = rustrade_core::Quantity::new(after).unwrap_or(o.filled);
+        o.fees += fill.fee.get();
+        o.updated = now;
+        if o.venue_id.is_none() {
+            o.venue_id = Some(fill.order_id);
+        }
+        let venue_id = o.venue_id;
+        let quantity = o.order.quantity.get();
+        let lot = self
+            .symbols
+            .get(&fill.symbol)
+            .map_or(0.0, |s| s.spec.lot_size());
+        let mut terminal = false;
+        if o.status.is_live() {
+            if after + lot / 2.0 >= quantity {
+                o.status = OrderStatus::Filled;
+                terminal = true;
+            } else {
+                o.status = OrderStatus::PartiallyFilled;
+            }
+        }
+        let overfill = (after > quantity + lot / 2.0).then_some(Malformed::Overfill {
+            client_id: cid,
+            filled: after,
+            quantity,
+        });
+        if let Some(v) = venue_id {
+            self.orders.index_venue_id(v, cid);
+        }
+        (terminal, overfill)
+    }
+
+    /// Cancels every live sibling leg of a filled leg, once, and disarms the bracket.
+    fn oco_fill(&mut self, parent: Option<ClientOrderId>, leg: ClientOrderId, now: Timestamp) {
+        let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) else {
+            return;
+        };
+        b.triggered = true;
+        let legs = b.legs;
+        for sibling in legs.into_iter().flatten().filter(|l| *l != leg) {
+            self.request_cancel(sibling, CancelReason::OcoSibling, now);
+        }
+    }
+
+    /// A protective leg was rejected: apply the configured policy.
+    fn leg_rejected(
+        &mut self,
+        parent: Option<ClientOrderId>,
+        leg: ClientOrderId,
+        brain: BrainId,
+        symbol: Symbol,
+        now: Timestamp,
+    ) {
+        let Some(p) = parent else { return };
+        match self.config.leg_rejected {
+            LegRejectedPolicy::Keep => {
+                if let Some(b) = self.brackets.get_mut(&p) {
+                    for slot in &mut b.legs {
+                        if *slot == Some(leg) {
+                            *slot = None;
+                        }
+                    }
+                }
+            }
+            LegRejectedPolicy::CloseEntry => {
+                let Some(b) = self.brackets.remove(&p) else {
+                    return;
+                };
+                for sibling in b.legs.into_iter().flatten().filter(|l| *l != leg) {
+                    self.request_cancel(sibling, CancelReason::LegRejected, now);
+                }
+                self.exit_position(
+                    brain,
+                    symbol,
+                    ExitReason::LegRejected,
+                    Some(p),
+                    Some(b.filled),
+                    now,
+                );
+            }
+        }
+    }
+
+    /// Marks an order terminal after a cancel or expiry report and does what follows.
+    fn finish(
+        &mut self,
+        client_id: Option<ClientOrderId>,
+        order_id: Option<OrderId>,
+        status: OrderStatus,
+        now: Timestamp,
+    ) {
+        let cid = client_id
+            .filter(|c| self.orders.get(c).is_some())
+            .or_else(|| order_id.and_then(|v| self.orders.client_id_of(&v)));
+        let Some(cid) = cid else {
+            self.malformed_unknown(client_id, order_id, now);
+            return;
+        };
+        let Some(o) = self.orders.live_mut(&cid) else {
+            return;
+        };
+        o.status = status;
+        o.updated = now;
+        let o = *o;
+        let filled = o.filled.get();
+        self.events.push_back(if status == OrderStatus::Expired {
+            EngineEvent::OrderExpired {
+                client_id: cid,
+                filled,
+                time: now,
+            }
+        } else {
+            EngineEvent::OrderCancelled {
+                client_id: cid,
+                filled,
+                time: now,
+            }
+        });
+        self.orders.retire(&cid);
+        self.after_terminal(&o, now);
+    }
+
+    /// What follows an order's end without a complete fill: an entry releases its reservation
+    /// and either arms its legs for what filled or drops its bracket.
+    pub(crate) fn after_terminal(&mut self, o: &crate::TrackedOrder, now: Timestamp) {
+        if o.role != OrderRole::Entry {
+            return;
+        }
+        let cid = o.order.client_id;
+        self.risk.release(&cid);
+        if o.filled.is_zero() {
+            self.brackets.remove(&cid);
+        } else {
+            self.place_legs(cid, now);
+        }
+    }
+
+    /// Asks the venue to cancel a live order once.
+    pub(crate) fn request_cancel(
+        &mut self,
+        cid: ClientOrderId,
+        reason: CancelReason,
+        now: Timestamp,
+    ) {
+        let Some(o) = self.orders.live_mut(&cid) else {
+            return;
+        };
+        if o.cancel_requested {
+            return;
+        }
+        o.cancel_requested = true;
+        let cancel = crate::CancelOrder {
+            symbol: o.symbol(),
+            client_id: cid,
+            order_id: o.venue_id,
+            reason,
+        };
+        self.events.push_back(EngineEvent::CancelRequested {
+            client_id: cid,
+            reason,
+            time: now,
+        });
+        self.commands.push_back(crate::Command::Cancel(cancel));
+    }
+
+    /// The brain's position on `symbol` is flat: drop its brackets and cancel their live legs.
+    pub(crate) fn drop_protection(&mut self, brain: BrainId, symbol: Symbol, now: Timestamp) {
+        let mut legs = [None; 3];
+        while let Some(entry) = self
+            .brackets
+            .values()
+            .find(|b| b.brain == brain && b.symbol == symbol && !self.entry_live(&b.entry))
+            .map(|b| b.entry)
+        {
+            if let Some(b) = self.brackets.remove(&entry) {
+                legs = b.legs;
+            }
+            for leg in legs.into_iter().flatten() {
+                self.request_cancel(leg, CancelReason::PositionFlat, now);
+            }
+        }
+    }
+
+    fn entry_live(&self, entry: &ClientOrderId) -> bool {
+        self.orders.get(entry).is_some_and(|o| o.is_live())
+    }
+
+    pub(crate) fn malformed(&mut self, problem: Malformed, now: Timestamp) {
+        tracing::warn!(?problem, "malformed input ignored");
+        self.events
+            .push_back(EngineEvent::MalformedInput { problem, time: now });
+    }
+
+    fn malformed_unknown(
+        &mut self,
+        client_id: Option<ClientOrderId>,
+        order_id: Option<OrderId>,
+        now: Timestamp,
+    ) {
+        self.malformed(
+            Malformed::UnknownOrder {
+                client_id,
+                order_id,
+            },
+            now,
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! The engine's seat at the risk desk: per-symbol [`SymbolRisk`], the account's
+//! [`PortfolioRisk`], and the reservations of entries in flight. Every entry and every exit the
+//! engine sends is an [`Approved`] from [`rustrade_risk::evaluate`]; no risk rule is decided here.
+//!
+//! # Invariants
+//!
+//! - An entry's reservation is keyed by the entry's client id; it is confirmed at the entry's
+//!   first fill and released when the entry ends unfilled (rejected, cancelled, expired, missing).
+//! - Reservations are not part of the risk crate's snapshot; [`RiskDesk::restore`] takes them
+//!   again for the entries still live in the restored order book, oldest first.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use rustrade_core::{ClientOrderId, Decision, InstrumentSpec, Position, Price, Symbol, Timestamp};
+use rustrade_risk::{
+    Approved, Capabilities, EntryRequest, GateInput, OpenExposure, PortfolioRisk,
+    PortfolioSnapshot, Refusal, ReservationId, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
+    record_trade_outcome,
+};
+
+use crate::{EngineConfig, EngineError};
+
+/// Why a decision produced no order, in a form the journal can store: the risk crate's stable
+/// label (or the engine's, for order-construction rules) and a human-readable reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RefusalRecord {
+    /// Stable snake_case label (`session_halted`, `breaker_tripped`, `unsupported_order_kind`,
+    /// `stop_on_wrong_side`, ...), also used as the metrics label.
+    pub label: Cow<'static, str>,
+    /// What exactly was refused, with the values involved.
+    pub reason: String,
+}
+
+impl RefusalRecord {
+    /// Records a refusal of the risk gate chain.
+    pub fn from_risk(refusal: &Refusal) -> Self {
+        Self {
+            label: Cow::Borrowed(refusal.as_label()),
+            reason: refusal.to_string(),
+        }
+    }
+
+    /// Records a refusal by one of the engine's own order-construction rules.
+    pub(crate) fn engine(label: &'static str, reason: String) -> Self {
+        Self {
+            label: Cow::Borrowed(label),
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for RefusalRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.label, self.reason)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct RiskDesk {
+    pub(crate) symbols: BTreeMap<Symbol, SymbolRisk>,
+    pub(crate) portfolio: PortfolioRisk,
+    pub(crate) caps: Capabilities,
+    reservations: BTreeMap<ClientOrderId, ReservationId>,
+    open: Vec<OpenExposure>,
+}
+
+/// Serialised form of the risk desk (risk crate snapshots; reservations are re-taken on restore).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct RiskDeskSnapshot {
+    pub(crate) symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
+    pub(crate) portfolio: PortfolioSnapshot,
+}
+
+/// What the gate chain needs to know about one decision from the engine.
+pub(crate) struct GateRequest<'a> {
+    pub(crate) decision: &'a Decision,
+    pub(crate) spec: &'a InstrumentSpec,
+    pub(crate) reference: Price,
+    pub(crate) position: Position,
+}
+
+impl RiskDesk {
+    pub(crate) fn new(config: &EngineConfig, now: Timestamp) -> Result<Self, EngineError> {
+        let mut symbols = BTreeMap::new();
+        for spec in &config.instruments {
+            let s = spec.symbol();
+            let risk = SymbolRisk::new(config.risk_for(&s), now).map_err(EngineError::Risk)?;
+            symbols.insert(s, risk);
+        }
+        Ok(Self {
+            symbols,
+            portfolio: PortfolioRisk::new(config.portfolio, now).map_err(EngineError::Risk)?,
+            caps: capabilities(config),
+            reservations: BTreeMap::new(),
+            open: Vec::with_capacity(config.instruments.len()),
+        })
+    }
+
+    /// Runs the gate chain. `open` yields the account's open positions at mark.
+    pub(crate) fn evaluate(
+        &mut self,
+        req: &GateRequest<'_>,
+        open: impl Iterator<Item = OpenExposure>,
+        now: Timestamp,
+    ) -> Result<Approved, Refusal> {
+        let symbol = req.spec.symbol();
+        let Some(risk) = self.symbols.get_mut(&symbol) else {
+            return Err(Refusal::SymbolMismatch {
+                symbol,
+                spec_symbol: symbol,
+            });
+        };
+        self.open.clear();
+        self.open.extend(open);
+        let input = GateInput {
+            decision: req.decision,
+            symbol,
+            reference_price: req.reference,
+            position: &req.position,
+            spec: req.spec,
+            capabilities: self.caps,
+            open_positions: &self.open,
+        };
+        evaluate(&input, risk, &mut self.portfolio, now)
+    }
+
+    /// Holds an approved entry's reservation under its client id.
+    pub(crate) fn hold(&mut self, cid: ClientOrderId, approved: &Approved) {
+        if let Some(r) = approved.reservation() {
+            self.reservations.insert(cid, r);
+        }
+    }
+
+    pub(crate) fn release(&mut self, cid: &ClientOrderId) {
+        if let Some(r) = self.reservations.remove(cid) {
+            self.portfolio.release(r);
+        }
+    }
+
+    pub(crate) fn confirm(&mut self, cid: &ClientOrderId) {
+        if let Some(r) = self.reservations.remove(cid) {
+            self.portfolio.confirm(r);
+        }
+    }
+
+    pub(crate) fn record_trade(
+        &mut self,
+        symbol: &Symbol,
+        gross: f64,
+        fees: f64,
+        now: Timestamp,
+    ) -> Result<(), RiskError> {
+        let Some(risk) = self.symbols.get_mut(symbol) else {
+            return Ok(());
+        };
+        record_trade_outcome(risk, &mut self.portfolio, gross, fees, now).map(|_| ())
+    }
+
+    pub(crate) fn tick(&mut self, now: Timestamp) {
+        for risk in self.symbols.values_mut() {
+            risk.session_pnl.tick(now);
+            risk.circuit_breaker.tick(now);
+        }
+        self.portfolio.tick(now);
+    }
+
+    /// Why entries on `symbol` are blocked at `now`, if they are (session, breaker, daily latch).
+    pub(crate) fn halt_reason(&self, symbol: &Symbol, now: Timestamp) -> Option<Refusal> {
+        let risk = self.symbols.get(symbol)?;
+        let session = &risk.session_pnl;
+        if session.is_halted(now) {
+            return Some(Refusal::SessionHalted {
+                net: session.net(),
+                cap: session.config().loss_cap.unwrap_or(0.0),
+            });
+        }
+        if let Some(until) = risk.circuit_breaker.tripped_until(now) {
+            return Some(Refusal::BreakerTripped { until });
+        }
+        if self.portfolio.is_latched(now) {
+            return Some(Refusal::Portfolio(
+                rustrade_risk::PortfolioRefusal::DailyLoss {
+                    pnl: self.portfolio.daily_pnl(),
+                    limit: self.portfolio.config().daily_loss_limit.unwrap_or(0.0),
+                },
+            ));
+        }
+        None
+    }
+
+    pub(crate) fn snapshot(&self) -> RiskDeskSnapshot {
+        RiskDeskSnapshot {
+            symbols: self
+                .symbols
+                .iter()
+                .map(|(s, r)| (*s, r.snapshot()))
+                .collect(),
+            portfolio: self.portfolio.snapshot(),
+        }
+    }
+
+    /// Rebuilds the desk from a snapshot; `entries` lists the live, unfilled entries (oldest
+    /// first) whose reservations are taken again.
+    pub(crate) fn restore(
+        config: &EngineConfig,
+        snapshot: &RiskDeskSnapshot,
+        entries: impl Iterator<Item = (ClientOrderId, EntryRequest)>,
+        open: impl Iterator<Item = OpenExposure>,
+        now: Timestamp,
+    ) -> Result<Self, EngineError> {
+        let mut desk = Self::new(config, now)?;
+        for (symbol, snap) in &snapshot.symbols {
+            if desk.symbols.contains_key(symbol) {
+                let risk = SymbolRisk::restore(snap, config.risk_for(symbol), now)
+                    .map_err(EngineError::Risk)?;
+                desk.symbols.insert(*symbol, risk);
+            }
+        }
+        desk.portfolio = PortfolioRisk::restore(&snapshot.portfolio, config.portfolio, now)
+            .map_err(EngineError::Risk)?;
+        desk.open.extend(open);
+        for (cid, request) in entries {
+            match desk.portfolio.reserve(&request, &desk.open, now) {
+                Ok(r) => {
+                    desk.reservations.insert(cid, r);
+                }
+                Err(e) => tracing::warn!(client_id = %cid, refusal = %e,
+                    "live entry no longer fits the portfolio limits after restore"),
+            }
+        }
+        Ok(desk)
+    }
+}
+
+/// The risk crate's capability set for the configured venue capabilities.
+fn capabilities(config: &EngineConfig) -> Capabilities {
+    Capabilities::from_fn(|c| config.capabilities.contains(&c))
+}

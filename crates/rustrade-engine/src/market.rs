@@ -1,0 +1,139 @@
+//! Market events (marks, emulated stops and trailing stops) and the timer (session rollover,
+//! breaker cooldown, TTL of resting entries).
+//!
+//! # Rules
+//!
+//! - A market event for a symbol the engine does not trade is ignored: feeds often carry more
+//!   symbols than a bot trades.
+//! - The mark is the event's reference price (candle close, quote mid, trade price); unrealised
+//!   PnL is computed from it on demand.
+//! - Halt transitions are journalled once each: `RiskHalted` when entries on a symbol become
+//!   blocked (after a trade outcome), `RiskResumed` when a timer tick finds them allowed again.
+
+use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
+
+use crate::gate::RefusalRecord;
+use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
+
+impl Engine {
+    /// A market event: marks the symbol and fires emulated stops, take-profits and trailing
+    /// stops it crosses. Call it before the brains see the event.
+    pub fn handle_market(&mut self, event: &MarketEvent) {
+        let Some(state) = self.symbols.get_mut(&event.symbol) else {
+            return;
+        };
+        state.mark = Some(event.reference_price());
+        if self.brackets.is_empty() {
+            return;
+        }
+        let mut fired: [Option<(ClientOrderId, ExitReason)>; 4] = [None; 4];
+        let mut more = true;
+        while more {
+            more = false;
+            let mut n = 0;
+            for b in self.brackets.values_mut() {
+                if b.symbol != event.symbol {
+                    continue;
+                }
+                if let Some(reason) = b.check(event) {
+                    if n == fired.len() {
+                        // Undo and handle it in the next pass.
+                        b.triggered = false;
+                        more = true;
+                        break;
+                    }
+                    fired[n] = Some((b.entry, reason));
+                    n += 1;
+                }
+            }
+            for (entry, reason) in fired.iter_mut().filter_map(Option::take) {
+                let Some(b) = self.brackets.get(&entry).copied() else {
+                    continue;
+                };
+                if let Some(o) = self.orders.get(&entry)
+                    && o.is_live()
+                {
+                    self.request_cancel(entry, CancelReason::ProtectionTriggered, event.time);
+                }
+                self.exit_position(
+                    b.brain,
+                    b.symbol,
+                    reason,
+                    Some(entry),
+                    Some(b.filled),
+                    event.time,
+                );
+            }
+        }
+    }
+
+    /// A timer tick at `now`: rolls risk sessions over, ends breaker cooldowns (journalling
+    /// `RiskResumed`), and cancels resting entries older than the configured TTL.
+    pub fn handle_timer(&mut self, now: Timestamp) {
+        self.risk.tick(now);
+        let mut cursor: Option<Symbol> = None;
+        while let Some(symbol) = self.next_symbol_after(cursor) {
+            self.sync_halt(symbol, now);
+            cursor = Some(symbol);
+        }
+        let Some(ttl) = self.config.order_ttl else {
+            return;
+        };
+        let mut cursor: Option<ClientOrderId> = None;
+        loop {
+            let next = self
+                .orders
+                .live()
+                .filter(|o| cursor.is_none_or(|c| o.order.client_id > c))
+                .find(|o| {
+                    o.role == OrderRole::Entry
+                        && o.order.kind != OrderKind::Market
+                        && matches!(
+                            o.status,
+                            OrderStatus::Accepted | OrderStatus::PartiallyFilled
+                        )
+                        && !o.cancel_requested
+                        && o.created.saturating_add(ttl) <= now
+                })
+                .map(|o| o.order.client_id);
+            let Some(cid) = next else { break };
+            self.request_cancel(cid, CancelReason::Ttl, now);
+            cursor = Some(cid);
+        }
+    }
+
+    /// Journals a change in whether entries on `symbol` are blocked.
+    pub(crate) fn sync_halt(&mut self, symbol: Symbol, now: Timestamp) {
+        let reason = self.risk.halt_reason(&symbol, now);
+        let Some(state) = self.symbols.get_mut(&symbol) else {
+            return;
+        };
+        match (state.halted, reason) {
+            (false, Some(r)) => {
+                state.halted = true;
+                self.events.push_back(EngineEvent::RiskHalted {
+                    symbol,
+                    refusal: RefusalRecord::from_risk(&r),
+                    time: now,
+                });
+            }
+            (true, None) => {
+                state.halted = false;
+                self.events
+                    .push_back(EngineEvent::RiskResumed { symbol, time: now });
+            }
+            _ => {}
+        }
+    }
+
+    fn next_symbol_after(&self, after: Option<Symbol>) -> Option<Symbol> {
+        match after {
+            None => self.symbols.keys().next().copied(),
+            Some(s) => self
+                .symbols
+                .range((std::ops::Bound::Excluded(s), std::ops::Bound::Unbounded))
+                .next()
+                .map(|(k, _)| *k),
+        }
+    }
+}

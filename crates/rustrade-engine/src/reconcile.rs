@@ -1,0 +1,208 @@
+//! Reconciliation against the venue's reports of positions and open orders, and the manual
+//! overrides a host may apply.
+//!
+//! # Rules
+//!
+//! - The venue is the truth for positions. A reported position that differs from our net
+//!   position by half a lot or more is adopted, journalled as `PositionDrift`, and the difference
+//!   is attributed to the brain holding the largest position on the symbol (the lowest index on
+//!   a tie; brain 0 when all are flat), so the net position stays the sum of the brains'.
+//! - A report holding a non-finite number is ignored and journalled as malformed.
+//! - An open order at the venue that is not one of our live orders is journalled as
+//!   `UnknownVenueOrder` and left alone (the host decides). One of our acknowledged live orders
+//!   missing from the venue's list is marked cancelled and journalled as `OrderMissingAtVenue`;
+//!   orders still pending acknowledgement may be in flight and are not judged.
+
+use std::collections::BTreeSet;
+
+use rustrade_core::{ClientOrderId, OpenOrder, OrderStatus, Position, Symbol, Timestamp};
+
+use crate::{BrainId, Engine, EngineError, EngineEvent, Malformed, PositionField};
+
+impl Engine {
+    /// The venue's positions, one per symbol (symbols it does not list are not judged).
+    pub fn handle_venue_positions(&mut self, positions: &[(Symbol, Position)], now: Timestamp) {
+        for (symbol, venue) in positions {
+            let field = if !venue.quantity.is_finite() {
+                Some(PositionField::Quantity)
+            } else if !venue.avg_entry.is_finite() {
+                Some(PositionField::AvgEntry)
+            } else {
+                None
+            };
+            if let Some(field) = field {
+                self.malformed(
+                    Malformed::NonFinitePosition {
+                        symbol: *symbol,
+                        field,
+                    },
+                    now,
+                );
+                continue;
+            }
+            if !self.symbols.contains_key(symbol) {
+                self.malformed(Malformed::UnknownSymbol { symbol: *symbol }, now);
+                continue;
+            }
+            self.adopt(*symbol, venue.quantity, venue.avg_entry, now, true);
+        }
+    }
+
+    /// The venue's open orders (all symbols the engine trades).
+    pub fn handle_venue_open_orders(&mut self, open: &[OpenOrder], now: Timestamp) {
+        let mut seen = BTreeSet::new();
+        for report in open {
+            let ours = report
+                .client_id
+                .filter(|c| self.orders.live().any(|o| o.order.client_id == *c))
+                .or_else(|| self.orders.client_id_of(&report.order_id))
+                .filter(|c| self.orders.get(c).is_some_and(|o| o.is_live()));
+            match ours {
+                Some(cid) => {
+                    seen.insert(cid);
+                    if self.orders.get(&cid).is_some_and(|o| o.venue_id.is_none()) {
+                        self.handle_accepted(cid, report.order_id, now);
+                    }
+                }
+                None => self.events.push_back(EngineEvent::UnknownVenueOrder {
+                    order: *report,
+                    time: now,
+                }),
+            }
+        }
+        let missing: Vec<ClientOrderId> = self
+            .orders
+            .live()
+            .filter(|o| o.status != OrderStatus::Pending && !seen.contains(&o.order.client_id))
+            .map(|o| o.order.client_id)
+            .collect();
+        for cid in missing {
+            let Some(o) = self.orders.live_mut(&cid) else {
+                continue;
+            };
+            o.status = OrderStatus::Cancelled;
+            o.updated = now;
+            let o = *o;
+            self.events.push_back(EngineEvent::OrderMissingAtVenue {
+                client_id: cid,
+                time: now,
+            });
+            self.orders.retire(&cid);
+            self.after_terminal(&o, now);
+        }
+    }
+
+    /// Overrides the bot's net position on `symbol` (a host's manual correction), journalled as
+    /// drift like a venue report.
+    pub fn set_position(
+        &mut self,
+        symbol: &Symbol,
+        position: Position,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        if !position.quantity.is_finite() || !position.avg_entry.is_finite() {
+            return Err(EngineError::NonFinite {
+                field: if position.quantity.is_finite() {
+                    "avg_entry"
+                } else {
+                    "quantity"
+                },
+                value: if position.quantity.is_finite() {
+                    position.avg_entry
+                } else {
+                    position.quantity
+                },
+            });
+        }
+        if !self.symbols.contains_key(symbol) {
+            return Err(EngineError::UnknownSymbol(*symbol));
+        }
+        self.adopt(*symbol, position.quantity, position.avg_entry, now, false);
+        Ok(())
+    }
+
+    /// Feeds a realised trade outcome to the symbol's risk state by hand (for outcomes the fill
+    /// stream did not carry). Fills already feed outcomes; do not record them twice.
+    pub fn record_trade_outcome(
+        &mut self,
+        symbol: &Symbol,
+        gross_pnl: f64,
+        fee: f64,
+        now: Timestamp,
+    ) -> Result<(), EngineError> {
+        if !self.symbols.contains_key(symbol) {
+            return Err(EngineError::UnknownSymbol(*symbol));
+        }
+        self.risk
+            .record_trade(symbol, gross_pnl, fee, now)
+            .map_err(EngineError::Risk)?;
+        self.sync_halt(*symbol, now);
+        Ok(())
+    }
+
+    fn adopt(
+        &mut self,
+        symbol: Symbol,
+        quantity: f64,
+        avg_entry: f64,
+        now: Timestamp,
+        from_venue: bool,
+    ) {
+        let Some(state) = self.symbols.get_mut(&symbol) else {
+            return;
+        };
+        let spec = state.spec;
+        let diff = quantity - state.net.quantity;
+        if spec.is_dust(diff) && (from_venue || spec.is_dust(avg_entry - state.net.avg_entry)) {
+            return;
+        }
+        let ours = state.net.position(&spec, state.mark);
+        let owner = state
+            .by_brain
+            .iter()
+            .enumerate()
+            .fold((0usize, 0.0f64), |best, (i, l)| {
+                if l.quantity.abs() > best.1 {
+                    (i, l.quantity.abs())
+                } else {
+                    best
+                }
+            })
+            .0;
+        let price = if avg_entry > 0.0 {
+            avg_entry
+        } else {
+            state.mark.map_or(state.net.avg_entry, |m| m.get())
+        };
+        state.net.adopt(&spec, quantity, price, now);
+        let brain_ledger = &mut state.by_brain[owner];
+        let brain_qty = brain_ledger.quantity + diff;
+        let brain_price = if brain_ledger.is_flat(&spec) {
+            price
+        } else {
+            brain_ledger.avg_entry
+        };
+        brain_ledger.adopt(&spec, brain_qty, brain_price, now);
+        let brain = BrainId(u32::try_from(owner).unwrap_or(0));
+        let position = state.by_brain[owner].position(&spec, state.mark);
+        let net = state.net.position(&spec, state.mark);
+        let flat = state.by_brain[owner].is_flat(&spec);
+        self.events.push_back(EngineEvent::PositionDrift {
+            symbol,
+            ours,
+            venue: net,
+            attributed_to: brain,
+            time: now,
+        });
+        self.events.push_back(EngineEvent::PositionChanged {
+            brain,
+            symbol,
+            position,
+            net,
+            time: now,
+        });
+        if flat {
+            self.drop_protection(brain, symbol, now);
+        }
+    }
+}

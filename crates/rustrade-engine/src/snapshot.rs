@@ -1,0 +1,170 @@
+//! [`EngineSnapshot`]: the whole engine state, versioned and serialisable, so a stopped bot
+//! resumes exactly where it was.
+//!
+//! # Invariants
+//!
+//! - A snapshot holds positions (per brain and net), marks, live and recently retired orders,
+//!   brackets and OCO groups, the risk state, the client-id sequence, the remembered fill ids,
+//!   per-brain statistics and any outputs not yet polled. Restoring it under the same config and
+//!   feeding the same inputs gives the same outputs as the engine it was taken from.
+//! - Restore refuses a snapshot of another version, another bot id, other brains (by name and
+//!   order) or other instruments, naming what differs.
+//! - Risk reservations are taken again for entries still live and unfilled, oldest first.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rustrade_core::{ClientOrderId, Symbol, Timestamp};
+use rustrade_risk::EntryRequest;
+
+use crate::engine::{BrainState, FillMemory, SymbolState};
+use crate::gate::{RiskDesk, RiskDeskSnapshot};
+use crate::{
+    Bracket, ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook,
+    OrderRole,
+};
+
+/// Version written by [`Engine::snapshot`] and accepted by [`Engine::restore`].
+pub const ENGINE_SNAPSHOT_VERSION: u32 = 1;
+
+/// The serialisable state of an [`Engine`]. Opaque: store it (for example as JSON) and hand it
+/// back to [`Engine::restore`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EngineSnapshot {
+    /// Format version ([`ENGINE_SNAPSHOT_VERSION`]).
+    pub version: u32,
+    /// When it was taken (the time of the last input the driver passed).
+    pub taken_at: Timestamp,
+    bot_id: String,
+    brains: Vec<BrainState>,
+    symbols: BTreeMap<Symbol, SymbolState>,
+    orders: OrderBook,
+    brackets: BTreeMap<ClientOrderId, Bracket>,
+    ids: ClientIdSequence,
+    risk: RiskDeskSnapshot,
+    fills_seen: FillMemory,
+    commands: VecDeque<Command>,
+    events: VecDeque<EngineEvent>,
+}
+
+impl Engine {
+    /// The whole state at `now`. Take it after draining the outputs (unpolled outputs are kept
+    /// in it, so nothing is lost either way).
+    pub fn snapshot(&self, now: Timestamp) -> EngineSnapshot {
+        EngineSnapshot {
+            version: ENGINE_SNAPSHOT_VERSION,
+            taken_at: now,
+            bot_id: self.config.bot_id.clone(),
+            brains: self.brains.clone(),
+            symbols: self.symbols.clone(),
+            orders: self.orders.clone(),
+            brackets: self.brackets.clone(),
+            ids: self.ids.clone(),
+            risk: self.risk.snapshot(),
+            fills_seen: self.fills_seen.clone(),
+            commands: self.commands.clone(),
+            events: self.events.clone(),
+        }
+    }
+
+    /// Rebuilds an engine from `snapshot` under `config` at `now` (risk sessions and cooldowns
+    /// that ended while stopped are honoured). Instrument specs and policies come from `config`.
+    pub fn restore(
+        config: EngineConfig,
+        snapshot: &EngineSnapshot,
+        now: Timestamp,
+    ) -> Result<Self, EngineError> {
+        if snapshot.version != ENGINE_SNAPSHOT_VERSION {
+            return Err(EngineError::Snapshot {
+                field: "version",
+                reason: format!(
+                    "version {} cannot be restored (expected {ENGINE_SNAPSHOT_VERSION})",
+                    snapshot.version
+                ),
+            });
+        }
+        if snapshot.bot_id != config.bot_id {
+            return Err(EngineError::Snapshot {
+                field: "bot_id",
+                reason: format!(
+                    "snapshot of {:?}, config {:?}",
+                    snapshot.bot_id, config.bot_id
+                ),
+            });
+        }
+        let names: Vec<&str> = snapshot.brains.iter().map(|b| b.name.as_str()).collect();
+        if names != config.brains.iter().map(String::as_str).collect::<Vec<_>>() {
+            return Err(EngineError::Snapshot {
+                field: "brains",
+                reason: format!("snapshot has {names:?}, config {:?}", config.brains),
+            });
+        }
+        let mut engine = Self::new(config, now)?;
+        if snapshot.symbols.keys().ne(engine.symbols.keys()) {
+            return Err(EngineError::Snapshot {
+                field: "instruments",
+                reason: format!(
+                    "snapshot trades {:?}, config {:?}",
+                    snapshot.symbols.keys().collect::<Vec<_>>(),
+                    engine.symbols.keys().collect::<Vec<_>>()
+                ),
+            });
+        }
+        for (symbol, saved) in &snapshot.symbols {
+            if let Some(state) = engine.symbols.get_mut(symbol) {
+                if saved.by_brain.len() != state.by_brain.len() {
+                    return Err(EngineError::Snapshot {
+                        field: "brains",
+                        reason: format!("{symbol} holds {} brain ledgers", saved.by_brain.len()),
+                    });
+                }
+                state.mark = saved.mark;
+                state.net = saved.net;
+                state.by_brain.clone_from(&saved.by_brain);
+                state.halted = saved.halted;
+            }
+        }
+        let entries: Vec<(ClientOrderId, EntryRequest)> = snapshot
+            .orders
+            .live()
+            .filter(|o| o.role == OrderRole::Entry && o.filled.is_zero())
+            .filter_map(|o| {
+                let state = engine.symbols.get(&o.symbol())?;
+                let price = o.order.limit_price.or(state.mark)?;
+                Some((
+                    o.order.client_id,
+                    EntryRequest {
+                        symbol: o.symbol(),
+                        side: o.order.side,
+                        quantity: o.order.quantity,
+                        price,
+                        contract_value: state.spec.contract_value(),
+                    },
+                ))
+            })
+            .collect();
+        let mut ordered = entries;
+        ordered.sort_by_key(|(cid, _)| {
+            snapshot
+                .orders
+                .get(cid)
+                .map(|o| o.created)
+                .unwrap_or(Timestamp::MIN)
+        });
+        let open: Vec<_> = crate::decide::open_exposures(&engine.symbols).collect();
+        engine.risk = RiskDesk::restore(
+            &engine.config,
+            &snapshot.risk,
+            ordered.into_iter(),
+            open.into_iter(),
+            now,
+        )?;
+        engine.brains.clone_from(&snapshot.brains);
+        engine.orders = snapshot.orders.clone();
+        engine.brackets.clone_from(&snapshot.brackets);
+        engine.ids = snapshot.ids.clone();
+        engine.fills_seen = snapshot.fills_seen.clone();
+        engine.commands.clone_from(&snapshot.commands);
+        engine.events.clone_from(&snapshot.events);
+        Ok(engine)
+    }
+}
