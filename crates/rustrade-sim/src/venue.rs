@@ -1,0 +1,863 @@
+//! [`SimVenue`]: the synchronous, deterministic simulated venue.
+//!
+//! # Call protocol
+//!
+//! The venue is a sans-IO state machine: inputs go in through [`SimVenue::submit`],
+//! [`SimVenue::submit_oco`], [`SimVenue::cancel`] and [`SimVenue::on_market`]; outputs come out of
+//! [`SimVenue::poll_report`] (core [`ExecutionReport`]s) and [`SimVenue::poll_funding`]
+//! ([`FundingPayment`]s). Time is the time of the market events fed in; the venue never reads a
+//! clock. A backtest drives it, for every event `e` in time order:
+//!
+//! 1. `venue.on_market(&e)` — orders decided on earlier events arrive and match against `e`;
+//! 2. drain `poll_report()` (and `poll_funding()`) into the engine;
+//! 3. let the strategy decide on `e` and `submit` the resulting orders; drain `poll_report()`
+//!    again (rejections, and fills under `trade_on_close`).
+//!
+//! Reports come out in the order things happened. `submit` also returns the outcome directly:
+//! `Ok(order_id)` means *received* (an `Accepted` report follows when the order arrives and is
+//! not refused on arrival), `Err(reason)` means refused now (a `Rejected` report is queued too).
+//! Submitting a client order id the venue has already received returns the first order's id and
+//! changes nothing, so a retried placement never duplicates an order.
+//!
+//! # Order life cycle
+//!
+//! - Refused at submit (`Rejected`): unknown symbol or invalid order (`InvalidOrder`), a kind,
+//!   time in force, reduce-only flag or attached protection the venue's capabilities lack
+//!   (`Unsupported`), exposure above `max_leverage × equity` (`InsufficientFunds`).
+//! - Arrival (see [`LatencyModel`](crate::LatencyModel)): `Rejected` for a post-only that would
+//!   take (`WouldTake`) or a fill-or-kill that cannot fill whole (`NotFillable`); otherwise
+//!   `Accepted`, then matching by the fill rules of the `matching` rules table (documented on
+//!   [`crate`]).
+//! - Fills: `Fill` reports; a partly filled order keeps working. `Cancelled` for an IOC
+//!   remainder, the other members of an OCO group once one member fills, and cancels by the
+//!   user; `Expired` for a reduce-only order with nothing left to reduce (or the part of it that
+//!   would reverse the position).
+//!
+//! # Matching order within one event
+//!
+//! Orders of the event's symbol are matched one after another in the order
+//! `(reduce_only, not a stop, submission sequence)`: entries first, then reduce-only stops
+//! (stop-market, stop-limit, trailing), then other reduce-only orders (take-profits and limit
+//! exits). Each fill updates the position before the next order is looked at. So when one bar
+//! crosses both legs of a bracket, the stop fills first and the take-profit then has nothing to
+//! reduce and expires — **the stop wins** — provided the legs are reduce-only. Legs that are not
+//! reduce-only must share an [`OcoGroup`] ([`SimVenue::submit_oco`]): the stop is still matched
+//! first, and its fill cancels its siblings.
+//!
+//! # Quantities
+//!
+//! With a participation cap `r`, each side of an event offers `r × volume` (candle volume, trade
+//! size, or the quote's size on that side); fills take from it in matching order, a partial fill
+//! is floored to the instrument's lot, and the rest keeps working (`PartiallyFilled`).
+//!
+//! # Prices and money
+//!
+//! A taker fill's price is the rule's reference price moved by the slippage model, then bounded
+//! by the order's limit price and by the candle's `[low, high]`; a maker fill executes at the
+//! reference price. The fee model charges every fill. The [`Wallet`] books cash, positions, fees
+//! and funding; its identity is
+//! `cash = initial − Σ s × qty × price × cv − Σ fees − Σ funding`. Reports carry the time of the
+//! event that produced them (a candle event's time, normally its close).
+//!
+//! # Cost
+//!
+//! `on_market` allocates nothing; with no working order in the event's symbol and no funding
+//! model it only updates the symbol's last prices and mark.
+
+use std::collections::{HashMap, VecDeque};
+
+use rustrade_core::{
+    ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData, MarketEvent,
+    Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price, QTY_EPSILON,
+    Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
+};
+
+use crate::error::SimError;
+use crate::funding::FundingCursor;
+use crate::matching::{Behaviour, Step, View, evaluate};
+use crate::{FundingModel, FundingPayment, SimConfig, Wallet, ids};
+
+/// A one-cancels-others group chosen by the caller (for example a bracket's id). When any member
+/// fills, even partly, the venue cancels the other working members. A group links orders of one
+/// symbol.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct OcoGroup(pub u64);
+
+/// The simulated venue: order book of our working orders per symbol, fill rules, models and
+/// wallet. See the module documentation for the call protocol and the invariants.
+///
+/// ```
+/// use rustrade_core::*;
+/// use rustrade_sim::{SimConfig, SimVenue};
+///
+/// let sym = Symbol::new("BTCUSDT")?;
+/// let mut venue = SimVenue::new(SimConfig::default())?;
+/// venue.add_instrument(InstrumentSpec::new(sym, AssetClass::CryptoSpot, 0.01, 0.001)?)?;
+/// let bar = |t: i64, o, h, l, c| {
+///     let candle = Candle::new(Timestamp::from_nanos(t), o, h, l, c, 10.0).unwrap();
+///     MarketEvent::candle(Venue::new("sim").unwrap(), sym, Timestamp::from_nanos(t + 1), candle)
+/// };
+/// venue.on_market(&bar(0, 100.0, 101.0, 99.0, 100.0));
+/// let order = Order::market(ClientOrderId::new("c-1")?, sym, Side::Buy, Quantity::new(1.0)?);
+/// venue.submit(&order).expect("accepted");
+/// venue.on_market(&bar(2, 102.0, 103.0, 101.0, 102.5)); // fills at this bar's open
+/// assert_eq!(venue.position(&sym).quantity, 1.0);
+/// assert_eq!(venue.cash(), 10_000.0 - 102.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SimVenue {
+    config: SimConfig,
+    books: Vec<SymbolBook>,
+    wallet: Wallet,
+    reports: VecDeque<ExecutionReport>,
+    funding: VecDeque<FundingPayment>,
+    client_ids: HashMap<ClientOrderId, OrderId>,
+    next_order: u64,
+    next_fill: u64,
+    now: Timestamp,
+    rng: fastrand::Rng,
+    last_book: usize,
+}
+
+impl SimVenue {
+    /// A venue with no instruments; validates `config` (the error names the field).
+    pub fn new(config: SimConfig) -> Result<Self, SimError> {
+        config.validate()?;
+        Ok(Self {
+            wallet: Wallet::new(config.quote_asset, config.initial_cash),
+            rng: fastrand::Rng::with_seed(config.seed),
+            config,
+            books: Vec::new(),
+            reports: VecDeque::with_capacity(64),
+            funding: VecDeque::new(),
+            client_ids: HashMap::new(),
+            next_order: 0,
+            next_fill: 0,
+            now: Timestamp::MIN,
+            last_book: 0,
+        })
+    }
+
+    /// Registers an instrument; orders and market events of unregistered symbols are refused and
+    /// ignored respectively.
+    pub fn add_instrument(&mut self, spec: InstrumentSpec) -> Result<(), SimError> {
+        if self.book_index(&spec.symbol()).is_some() {
+            return Err(SimError::DuplicateInstrument(spec.symbol()));
+        }
+        self.wallet.add_symbol(spec.symbol());
+        self.books.push(SymbolBook::new(spec));
+        Ok(())
+    }
+
+    /// Sets the funding model of a registered symbol (validated).
+    pub fn set_funding(&mut self, symbol: &Symbol, model: FundingModel) -> Result<(), SimError> {
+        model.validate()?;
+        let i = self
+            .book_index(symbol)
+            .ok_or(SimError::UnknownSymbol(*symbol))?;
+        self.books[i].funding = FundingCursor::new(model);
+        Ok(())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The registered instrument of `symbol`.
+    pub fn instrument(&self, symbol: &Symbol) -> Option<&InstrumentSpec> {
+        self.book_index(symbol).map(|i| &self.books[i].spec)
+    }
+
+    /// Venue time: the latest market event time seen ([`Timestamp::MIN`] before the first).
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Submits an order; see the module documentation for what `Ok` and `Err` mean.
+    pub fn submit(&mut self, order: &Order) -> Result<OrderId, RejectReason> {
+        self.place(order, None)
+    }
+
+    /// Submits an order as a member of an OCO group.
+    pub fn submit_oco(&mut self, order: &Order, group: OcoGroup) -> Result<OrderId, RejectReason> {
+        self.place(order, Some(group))
+    }
+
+    /// Cancels the working order with `client_id`; queues a `Cancelled` report.
+    pub fn cancel(&mut self, client_id: &ClientOrderId) -> Result<OrderId, SimError> {
+        self.cancel_where(|o| o.order.client_id == *client_id)
+            .ok_or(SimError::UnknownClientOrder(*client_id))
+    }
+
+    /// Cancels the working order with venue id `order_id`; queues a `Cancelled` report.
+    pub fn cancel_order_id(&mut self, order_id: &OrderId) -> Result<ClientOrderId, SimError> {
+        let client = self
+            .books
+            .iter()
+            .flat_map(|b| b.orders.iter())
+            .find(|o| o.live && o.id == *order_id)
+            .map(|o| o.order.client_id)
+            .ok_or(SimError::UnknownOrder(*order_id))?;
+        self.cancel_where(|o| o.id == *order_id);
+        Ok(client)
+    }
+
+    /// Cancels every working order in `symbol`; returns how many.
+    pub fn cancel_all(&mut self, symbol: &Symbol) -> Result<usize, SimError> {
+        let i = self
+            .book_index(symbol)
+            .ok_or(SimError::UnknownSymbol(*symbol))?;
+        let now = self.now;
+        let book = &mut self.books[i];
+        let mut n = 0;
+        for o in book.orders.iter_mut().filter(|o| o.live) {
+            o.live = false;
+            n += 1;
+            self.reports.push_back(ExecutionReport::Cancelled {
+                client_id: Some(o.order.client_id),
+                order_id: o.id,
+                time: now,
+            });
+        }
+        book.orders.retain(|o| o.live);
+        Ok(n)
+    }
+
+    /// Feeds one market event: working orders of its symbol arrive and match, the symbol's mark
+    /// and last prices update, and funding instants it covers are charged. Events of
+    /// unregistered symbols are ignored.
+    pub fn on_market(&mut self, event: &MarketEvent) {
+        if event.time > self.now {
+            self.now = event.time;
+        }
+        let Some(bi) = self.book_index(&event.symbol) else {
+            return;
+        };
+        self.last_book = bi;
+        let (buy, sell, start) = views(&event.data, event.time);
+        let Self {
+            books,
+            wallet,
+            reports,
+            funding,
+            next_fill,
+            config,
+            ..
+        } = self;
+        let book = &mut books[bi];
+        book.events += 1;
+        book.budget = match config.participation {
+            Some(r) => [r * buy.volume, r * sell.volume],
+            None => [f64::INFINITY; 2],
+        };
+        if !book.orders.is_empty() {
+            let mut ctx = Ctx {
+                config,
+                wallet,
+                reports,
+                next_fill,
+                time: event.time,
+                book_index: bi,
+            };
+            for i in 0..book.orders.len() {
+                let o = &book.orders[i];
+                if !o.live {
+                    continue;
+                }
+                let arriving = !o.arrived;
+                if arriving {
+                    if book.events <= o.after_event || start < o.not_before {
+                        continue;
+                    }
+                    book.orders[i].arrived = true;
+                }
+                ctx.process(book, i, [&buy, &sell], arriving);
+            }
+            book.orders.retain(|o| o.live);
+        }
+        book.last = Some([
+            View::point(buy.close, buy.volume, buy.bounds),
+            View::point(sell.close, sell.volume, sell.bounds),
+        ]);
+        let mark = event.reference_price().get();
+        let cv = book.spec.contract_value();
+        book.mark = Some(mark);
+        wallet.set_unrealised(bi, mark, cv);
+        if !book.funding.is_none() {
+            let held = wallet.position_at(bi).quantity;
+            let symbol = event.symbol;
+            book.funding.advance(event.time, |time, rate| {
+                if held.abs() < QTY_EPSILON {
+                    return;
+                }
+                let amount = held * mark * cv * rate;
+                wallet.apply_funding(bi, amount);
+                funding.push_back(FundingPayment {
+                    symbol,
+                    time,
+                    rate,
+                    position: held,
+                    mark,
+                    amount,
+                });
+            });
+        }
+    }
+
+    /// The next execution report, oldest first.
+    pub fn poll_report(&mut self) -> Option<ExecutionReport> {
+        self.reports.pop_front()
+    }
+
+    /// The next funding payment, oldest first.
+    pub fn poll_funding(&mut self) -> Option<FundingPayment> {
+        self.funding.pop_front()
+    }
+
+    /// The wallet: cash, positions, fees and funding.
+    pub fn wallet(&self) -> &Wallet {
+        &self.wallet
+    }
+
+    /// Cash balance in the quote asset.
+    pub fn cash(&self) -> f64 {
+        self.wallet.cash()
+    }
+
+    /// Position in `symbol`, with unrealised PnL at the last mark (flat when unknown).
+    pub fn position(&self, symbol: &Symbol) -> Position {
+        self.wallet.position(symbol)
+    }
+
+    /// The last mark (reference price) of `symbol`, once an event has been seen.
+    pub fn mark(&self, symbol: &Symbol) -> Option<f64> {
+        self.book_index(symbol).and_then(|i| self.books[i].mark)
+    }
+
+    /// Cash plus every position valued at its last mark (at its entry price before any mark).
+    pub fn equity(&self) -> f64 {
+        self.wallet.cash()
+            + self
+                .books
+                .iter()
+                .enumerate()
+                .map(|(i, b)| {
+                    let p = self.wallet.position_at(i);
+                    p.quantity * b.mark.unwrap_or(p.avg_entry) * b.spec.contract_value()
+                })
+                .sum::<f64>()
+    }
+
+    /// Number of working orders (received, not yet done) across all symbols.
+    pub fn working_orders(&self) -> usize {
+        self.books.iter().map(|b| b.orders.len()).sum()
+    }
+
+    /// Working orders in `symbol`, or in every symbol, as a venue would list them.
+    pub fn open_orders(&self, symbol: Option<&Symbol>) -> Vec<OpenOrder> {
+        self.books
+            .iter()
+            .filter(|b| symbol.is_none_or(|s| b.spec.symbol() == *s))
+            .flat_map(|b| b.orders.iter())
+            .filter(|o| o.live)
+            .map(WorkingOrder::to_open_order)
+            .collect()
+    }
+
+    fn book_index(&self, symbol: &Symbol) -> Option<usize> {
+        match self.books.get(self.last_book) {
+            Some(b) if b.spec.symbol() == *symbol => Some(self.last_book),
+            _ => self.books.iter().position(|b| b.spec.symbol() == *symbol),
+        }
+    }
+
+    fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
+        if let Some(id) = self.client_ids.get(&order.client_id) {
+            return Ok(*id);
+        }
+        let Some(bi) = self.book_index(&order.symbol) else {
+            return Err(self.reject(order, RejectReason::InvalidOrder, "unknown symbol"));
+        };
+        let behaviour = match self.check(order, bi) {
+            Ok(b) => b,
+            Err((reason, why)) => return Err(self.reject(order, reason, why)),
+        };
+        self.next_order += 1;
+        let id = ids::order_id(self.next_order);
+        self.client_ids.insert(order.client_id, id);
+        let (extra, delay) = self.config.latency.sample(&mut self.rng);
+        let immediate = self.config.trade_on_close && self.config.latency.is_zero();
+        let Self {
+            books,
+            wallet,
+            reports,
+            next_fill,
+            config,
+            now,
+            next_order,
+            ..
+        } = self;
+        let book = &mut books[bi];
+        let working = WorkingOrder {
+            order: *order,
+            id,
+            seq: *next_order,
+            stop_class: behaviour.is_stop(),
+            behaviour,
+            oco,
+            filled: 0.0,
+            arrived: false,
+            after_event: book.events + extra,
+            not_before: now.saturating_add(delay),
+            live: true,
+            created: *now,
+        };
+        let at = book
+            .orders
+            .partition_point(|o| o.priority() < working.priority());
+        book.orders.insert(at, working);
+        if immediate && let Some([buy, sell]) = book.last {
+            book.orders[at].arrived = true;
+            let mut ctx = Ctx {
+                config,
+                wallet,
+                reports,
+                next_fill,
+                time: *now,
+                book_index: bi,
+            };
+            ctx.process(book, at, [&buy, &sell], true);
+            book.orders.retain(|o| o.live);
+        }
+        Ok(id)
+    }
+
+    /// Static checks at submit; the behaviour on success, the reason and a log note on failure.
+    fn check(&self, order: &Order, bi: usize) -> Result<Behaviour, (RejectReason, &'static str)> {
+        use RejectReason::{InsufficientFunds, InvalidOrder, Unsupported};
+        if let Err(e) = order.validate() {
+            tracing::debug!(client_id = %order.client_id, error = %e, "sim: invalid order");
+            return Err((InvalidOrder, "order failed validation"));
+        }
+        let caps = &self.config.capabilities;
+        if !caps.contains(&rustrade_core::Capability::for_kind(order.kind)) {
+            return Err((Unsupported, "order kind not supported"));
+        }
+        let tif_cap = match order.time_in_force {
+            TimeInForce::Gtc => None,
+            TimeInForce::Ioc => Some(rustrade_core::Capability::Ioc),
+            TimeInForce::Fok => Some(rustrade_core::Capability::Fok),
+            TimeInForce::PostOnly => Some(rustrade_core::Capability::PostOnly),
+        };
+        if tif_cap.is_some_and(|c| !caps.contains(&c)) {
+            return Err((Unsupported, "time in force not supported"));
+        }
+        if order.reduce_only && !caps.contains(&rustrade_core::Capability::ReduceOnly) {
+            return Err((Unsupported, "reduce-only not supported"));
+        }
+        if order.protection.is_some() {
+            return Err((
+                Unsupported,
+                "attached protection is not held by the simulator",
+            ));
+        }
+        let behaviour =
+            behaviour_of(order).ok_or((InvalidOrder, "kind and time in force conflict"))?;
+        if let Some(lev) = self.config.max_leverage
+            && !order.reduce_only
+            && self.exceeds_leverage(order, bi, lev)
+        {
+            return Err((InsufficientFunds, "exposure above max_leverage × equity"));
+        }
+        Ok(behaviour)
+    }
+
+    fn exceeds_leverage(&self, order: &Order, bi: usize, lev: f64) -> bool {
+        let book = &self.books[bi];
+        let Some(price) = book
+            .mark
+            .or(order.limit_price.map(Price::get))
+            .or(order.trigger_price.map(Price::get))
+        else {
+            return false;
+        };
+        let exposure = |i: usize, q: f64| {
+            let b = &self.books[i];
+            q.abs() * b.mark.unwrap_or(price) * b.spec.contract_value()
+        };
+        let before: f64 = (0..self.books.len())
+            .map(|i| exposure(i, self.wallet.position_at(i).quantity))
+            .sum();
+        let held = self.wallet.position_at(bi).quantity;
+        let after_here = held + order.side.sign() * order.quantity.get();
+        let after =
+            before - exposure(bi, held) + after_here.abs() * price * book.spec.contract_value();
+        after > before && after > lev * self.equity()
+    }
+
+    fn reject(&mut self, order: &Order, reason: RejectReason, why: &'static str) -> RejectReason {
+        tracing::debug!(client_id = %order.client_id, ?reason, why, "sim: order rejected");
+        self.reports.push_back(ExecutionReport::Rejected {
+            client_id: order.client_id,
+            reason,
+            time: self.now,
+        });
+        reason
+    }
+
+    fn cancel_where(&mut self, matches: impl Fn(&WorkingOrder) -> bool) -> Option<OrderId> {
+        for book in &mut self.books {
+            if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
+                let o = book.orders.remove(at);
+                self.reports.push_back(ExecutionReport::Cancelled {
+                    client_id: Some(o.order.client_id),
+                    order_id: o.id,
+                    time: self.now,
+                });
+                return Some(o.id);
+            }
+        }
+        None
+    }
+}
+
+/// Our working orders and the latest market state of one symbol.
+#[derive(Debug)]
+struct SymbolBook {
+    spec: InstrumentSpec,
+    funding: FundingCursor,
+    orders: Vec<WorkingOrder>,
+    /// Events seen for this symbol.
+    events: u64,
+    /// Last prices as one-price views `[buy, sell]`, for `trade_on_close` arrivals.
+    last: Option<[View; 2]>,
+    /// Participation budget left in the latest event, `[buy, sell]`.
+    budget: [f64; 2],
+    mark: Option<f64>,
+}
+
+impl SymbolBook {
+    fn new(spec: InstrumentSpec) -> Self {
+        Self {
+            spec,
+            funding: FundingCursor::default(),
+            orders: Vec::new(),
+            events: 0,
+            last: None,
+            budget: [f64::INFINITY; 2],
+            mark: None,
+        }
+    }
+}
+
+/// One order at the venue.
+#[derive(Debug, Clone)]
+struct WorkingOrder {
+    order: Order,
+    id: OrderId,
+    seq: u64,
+    /// Whether the order was submitted as a stop (fixed even after it triggers).
+    stop_class: bool,
+    behaviour: Behaviour,
+    oco: Option<OcoGroup>,
+    filled: f64,
+    arrived: bool,
+    /// Arrives on an event with index greater than this...
+    after_event: u64,
+    /// ...that starts at or after this.
+    not_before: Timestamp,
+    live: bool,
+    created: Timestamp,
+}
+
+impl WorkingOrder {
+    /// Matching priority within an event: entries, then reduce-only stops, then other exits.
+    fn priority(&self) -> (bool, bool, u64) {
+        (self.order.reduce_only, !self.stop_class, self.seq)
+    }
+
+    fn to_open_order(&self) -> OpenOrder {
+        let status = if !self.arrived {
+            OrderStatus::Pending
+        } else if self.filled > 0.0 {
+            OrderStatus::PartiallyFilled
+        } else {
+            OrderStatus::Accepted
+        };
+        OpenOrder {
+            order_id: self.id,
+            client_id: Some(self.order.client_id),
+            symbol: self.order.symbol,
+            side: self.order.side,
+            kind: self.order.kind,
+            quantity: self.order.quantity,
+            filled: Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
+            limit_price: self.order.limit_price,
+            trigger_price: self.order.trigger_price,
+            reduce_only: self.order.reduce_only,
+            status,
+            created: self.created,
+        }
+    }
+}
+
+/// The parts of the venue one matching pass writes to.
+struct Ctx<'a> {
+    config: &'a SimConfig,
+    wallet: &'a mut Wallet,
+    reports: &'a mut VecDeque<ExecutionReport>,
+    next_fill: &'a mut u64,
+    time: Timestamp,
+    book_index: usize,
+}
+
+impl Ctx<'_> {
+    /// Matches order `i` of `book` against the views `[buy, sell]` of one event.
+    fn process(&mut self, book: &mut SymbolBook, i: usize, views: [&View; 2], arriving: bool) {
+        let o = &mut book.orders[i];
+        let side = side_index(o.order.side);
+        let view = views[side];
+        let remaining = o.order.quantity.get() - o.filled;
+        let step = evaluate(
+            &mut o.behaviour,
+            o.order.side,
+            view,
+            arriving,
+            remaining,
+            book.budget[side],
+        );
+        if arriving {
+            if let Step::Reject(reason) = step {
+                o.live = false;
+                self.reports.push_back(ExecutionReport::Rejected {
+                    client_id: o.order.client_id,
+                    reason,
+                    time: self.time,
+                });
+                return;
+            }
+            self.reports.push_back(ExecutionReport::Accepted {
+                client_id: o.order.client_id,
+                order_id: o.id,
+                time: self.time,
+            });
+        }
+        match step {
+            Step::Wait => {}
+            Step::Reject(_) | Step::Cancel => self.end(book, i, Ending::Cancelled),
+            Step::Fill {
+                price,
+                liquidity,
+                cancel_rest,
+            } => {
+                self.fill(book, i, view, price, liquidity);
+                if cancel_rest && book.orders[i].live {
+                    self.end(book, i, Ending::Cancelled);
+                }
+            }
+        }
+    }
+
+    /// Fills as much of order `i` as the cap and reduce-only allow at `reference`.
+    fn fill(
+        &mut self,
+        book: &mut SymbolBook,
+        i: usize,
+        view: &View,
+        reference: f64,
+        liq: Liquidity,
+    ) {
+        let spec = book.spec;
+        let o = &book.orders[i];
+        let side = o.order.side;
+        let si = side_index(side);
+        let remaining = o.order.quantity.get() - o.filled;
+        let mut qty = remaining;
+        if book.budget[si] < qty {
+            qty = spec.round_qty_down(book.budget[si]).get();
+        }
+        let mut expire_rest = false;
+        if o.order.reduce_only {
+            let held = self.wallet.position_at(self.book_index).quantity;
+            let reducible = if held * side.sign() < 0.0 {
+                held.abs()
+            } else {
+                0.0
+            };
+            if reducible < QTY_EPSILON {
+                self.end(book, i, Ending::Expired);
+                return;
+            }
+            if reducible < qty {
+                qty = reducible;
+                expire_rest = true;
+            }
+        }
+        if qty <= 0.0 {
+            return;
+        }
+        let price = match liq {
+            Liquidity::Maker => reference,
+            Liquidity::Taker => {
+                let mut p = self
+                    .config
+                    .slippage
+                    .apply(reference, side.sign(), qty, view.volume);
+                if let Some(limit) = o.order.limit_price.map(Price::get) {
+                    p = if side == Side::Buy {
+                        p.min(limit)
+                    } else {
+                        p.max(limit)
+                    };
+                }
+                if let Some((low, high)) = view.bounds {
+                    p = p.clamp(low, high);
+                }
+                p
+            }
+        };
+        let cv = spec.contract_value();
+        let fee = self.config.fees.fee(qty * price * cv, liq);
+        let (Ok(px), Ok(q), Ok(fee_money)) =
+            (Price::new(price), Quantity::new(qty), Money::new(fee))
+        else {
+            tracing::warn!(price, qty, fee, "sim: fill skipped, non-finite value");
+            return;
+        };
+        self.wallet
+            .apply_fill(self.book_index, side, qty, price, cv, fee);
+        book.budget[si] -= qty;
+        *self.next_fill += 1;
+        let o = &mut book.orders[i];
+        o.filled += qty;
+        self.reports.push_back(ExecutionReport::Fill(Fill {
+            fill_id: ids::fill_id(*self.next_fill),
+            order_id: o.id,
+            client_id: Some(o.order.client_id),
+            symbol: o.order.symbol,
+            side,
+            price: px,
+            quantity: q,
+            fee: fee_money,
+            fee_asset: self.config.quote_asset,
+            liquidity: liq,
+            time: self.time,
+        }));
+        let total = o.order.quantity.get();
+        if o.filled >= total - total * 1e-12 {
+            o.live = false;
+        }
+        if let Some(group) = o.oco {
+            for j in 0..book.orders.len() {
+                let sib = &book.orders[j];
+                if j != i && sib.live && sib.oco == Some(group) {
+                    self.end(book, j, Ending::Cancelled);
+                }
+            }
+        }
+        if expire_rest && book.orders[i].live {
+            self.end(book, i, Ending::Expired);
+        }
+    }
+
+    fn end(&mut self, book: &mut SymbolBook, i: usize, how: Ending) {
+        let o = &mut book.orders[i];
+        o.live = false;
+        let (client_id, order_id, time) = (Some(o.order.client_id), o.id, self.time);
+        self.reports.push_back(match how {
+            Ending::Cancelled => ExecutionReport::Cancelled {
+                client_id,
+                order_id,
+                time,
+            },
+            Ending::Expired => ExecutionReport::Expired {
+                client_id,
+                order_id,
+                time,
+            },
+        });
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Cancelled,
+    Expired,
+}
+
+const fn side_index(side: Side) -> usize {
+    match side {
+        Side::Buy => 0,
+        Side::Sell => 1,
+    }
+}
+
+/// The `[buy, sell]` views of an event and the time it starts.
+fn views(data: &MarketData, time: Timestamp) -> (View, View, Timestamp) {
+    match data {
+        MarketData::Candle(c) => {
+            let v = View {
+                open: c.open().get(),
+                high: c.high().get(),
+                low: c.low().get(),
+                close: c.close().get(),
+                volume: c.volume().get(),
+                bounds: Some((c.low().get(), c.high().get())),
+            };
+            (v, v, c.open_time())
+        }
+        MarketData::Quote(q) => (
+            View::point(q.ask().get(), q.ask_size().get(), None),
+            View::point(q.bid().get(), q.bid_size().get(), None),
+            time,
+        ),
+        MarketData::Trade(t) => {
+            let v = View::point(t.price.get(), t.quantity.get(), None);
+            (v, v, time)
+        }
+    }
+}
+
+/// Folds kind and time in force into one matching behaviour; `None` when they conflict.
+fn behaviour_of(order: &Order) -> Option<Behaviour> {
+    use TimeInForce as T;
+    let limit = order.limit_price.map(Price::get);
+    let trigger = order.trigger_price.map(Price::get);
+    let tif = order.time_in_force;
+    Some(match (order.kind, tif) {
+        (OrderKind::Market, T::Gtc) => Behaviour::Market,
+        (OrderKind::Market, T::Ioc) => Behaviour::Ioc { price: None },
+        (OrderKind::Market, T::Fok) => Behaviour::Fok { price: None },
+        (OrderKind::Limit, T::Gtc) => Behaviour::Limit {
+            price: limit?,
+            post_only: false,
+        },
+        (OrderKind::Limit | OrderKind::PostOnly, T::PostOnly) | (OrderKind::PostOnly, T::Gtc) => {
+            Behaviour::Limit {
+                price: limit?,
+                post_only: true,
+            }
+        }
+        (OrderKind::Limit | OrderKind::Ioc, T::Ioc) | (OrderKind::Ioc, T::Gtc) => Behaviour::Ioc {
+            price: Some(limit?),
+        },
+        (OrderKind::Limit | OrderKind::Fok, T::Fok) | (OrderKind::Fok, T::Gtc) => Behaviour::Fok {
+            price: Some(limit?),
+        },
+        (OrderKind::StopMarket, T::Gtc) => Behaviour::Stop { trigger: trigger? },
+        (OrderKind::StopLimit, T::Gtc) => Behaviour::StopLimit {
+            trigger: trigger?,
+            limit: limit?,
+        },
+        (OrderKind::TakeProfit, T::Gtc) => Behaviour::TakeProfit { trigger: trigger? },
+        (OrderKind::TrailingStop, T::Gtc) => Behaviour::Trailing {
+            offset: order.trailing_offset?.get(),
+            best: None,
+        },
+        _ => return None,
+    })
+}
