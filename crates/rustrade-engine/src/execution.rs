@@ -236,11 +236,11 @@ impl Engine {
             role if role.is_leg() => self.oco_fill(order.parent, cid, now),
             _ => {}
         }
-        if brain_flat {
-            self.drop_protection(brain, fill.symbol, now);
-        }
         if terminal {
             self.orders.retire(&cid);
+        }
+        if brain_flat {
+            self.drop_protection(brain, fill.symbol, now);
         }
     }
 
@@ -414,7 +414,7 @@ impl Engine {
         let Some(o) = self.orders.live_mut(&cid) else {
             return;
         };
-        if o.cancel_requested {
+        if o.cancel_requested || !o.is_live() {
             return;
         }
         o.cancel_requested = true;
