@@ -9,12 +9,15 @@
 //! Determinism: no wall clock, seeded randomness only, ordered maps wherever order reaches output;
 //! two runs over the same inputs produce bit-identical results.
 
+mod backtest;
+pub mod brains;
 pub mod data;
 mod error;
 mod result;
 pub mod stats;
 pub mod synthetic;
 
+pub use backtest::{Backtest, BacktestBuilder};
 pub use error::{BacktestError, DataError};
 pub use result::{BacktestResult, BrainName, EquityPoint, TradeRecord};
 pub use stats::Statistics;

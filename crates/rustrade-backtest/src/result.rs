@@ -2,10 +2,10 @@
 //!
 //! # Accounting identity
 //!
-//! `final_equity = initial_cash + realised_pnl − open_fees + unrealised_pnl`, where
-//! `realised_pnl` is net of the fees already charged to closed size (both legs) and `open_fees`
-//! are the entry fees of positions still open. Equivalently,
-//! `final_equity = initial_cash + gross realised − fees_paid + unrealised`.
+//! `final_equity = initial_cash + realised_pnl − open_fees + unrealised_pnl − funding_paid`,
+//! where `realised_pnl` is net of the fees already charged to closed size (both legs) and
+//! `open_fees` are the entry fees of positions still open. Equivalently,
+//! `final_equity = initial_cash + gross realised − fees_paid + unrealised − funding_paid`.
 //!
 //! # Export formats
 //!
@@ -85,6 +85,8 @@ pub struct BacktestResult {
     pub open_fees: f64,
     /// Every fee paid.
     pub fees_paid: f64,
+    /// Net funding paid on perpetual positions (negative when received).
+    pub funding_paid: f64,
     /// Market events processed.
     pub events: u64,
     /// Decisions refused by the risk gates or order rules.

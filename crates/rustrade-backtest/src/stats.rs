@@ -339,3 +339,129 @@ pub fn equity_statistics(
     }
     acc.finish(periods_per_year, trades, 0.0, None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000_000_000;
+    const HOUR: i64 = 3_600_000_000_000;
+
+    fn series(step: i64, equity: &[f64]) -> Vec<(Timestamp, f64)> {
+        equity
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| (Timestamp::from_nanos(i as i64 * step), e))
+            .collect()
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+    }
+
+    macro_rules! assert_close {
+        ($a:expr, $b:expr) => {{
+            let (a, b): (f64, f64) = ($a, $b);
+            assert!(close(a, b), "{} = {a}, expected {b}", stringify!($a));
+        }};
+    }
+
+    #[test]
+    fn hand_computed_series() {
+        // E = 100, 120, 90, 90, 135 → r = 0.2, −0.25, 0, 0.5.
+        let s = series(DAY, &[100.0, 120.0, 90.0, 90.0, 135.0]);
+        let st = equity_statistics(&s, &[true, true, false, false], Some(4.0), &[]);
+        assert_eq!(st.steps, 4);
+        assert_close!(st.total_return, 0.35);
+        assert_close!(st.annualised_return.unwrap(), 0.35);
+        // mean 0.1125; Σ(r − mean)² = 0.301875; s = √(0.301875 / 3).
+        let sd = (0.301_875f64 / 3.0).sqrt();
+        assert_close!(st.annualised_volatility.unwrap(), sd * 2.0);
+        assert_close!(st.sharpe.unwrap(), 0.1125 / sd * 2.0);
+        // downside deviation √(0.25² / 4) = 0.125.
+        assert_close!(st.sortino.unwrap(), 0.1125 / 0.125 * 2.0);
+        assert_close!(st.max_drawdown, 0.25);
+        assert_close!(st.average_drawdown, 0.25);
+        assert_close!(st.calmar.unwrap(), 0.35 / 0.25);
+        assert_eq!(st.max_drawdown_duration_steps, 3);
+        assert_close!(st.max_drawdown_duration_secs, 3.0 * 86_400.0);
+        assert_close!(st.exposure, 0.5);
+        let years = 4.0 / 365.25;
+        assert_close!(st.cagr.unwrap(), 1.35f64.powf(1.0 / years) - 1.0);
+        assert_eq!(st.start, Some(Timestamp::EPOCH));
+        assert_eq!(st.end, Some(Timestamp::from_nanos(4 * DAY)));
+        assert_eq!((st.initial_equity, st.final_equity), (100.0, 135.0));
+    }
+
+    #[test]
+    fn periods_per_year_inferred_from_the_bar_interval() {
+        let s = series(DAY, &[100.0, 120.0, 90.0, 90.0, 135.0]);
+        let st = equity_statistics(&s, &[], None, &[]);
+        // Four samples after E_0 span 4 days over n − 1 = 3 intervals of 4/3 day.
+        assert_close!(st.periods_per_year.unwrap(), 365.25 * 3.0 / 4.0);
+        let p = 365.25 * 3.0 / 4.0;
+        assert_close!(st.annualised_return.unwrap(), 1.35f64.powf(p / 4.0) - 1.0);
+    }
+
+    #[test]
+    fn drawdown_episodes_including_one_open_at_the_end() {
+        // Peak 100 → 90 → back to 100 (episode 1, 2 steps, 2 h), then 80, 95 unrecovered
+        // (episode 2, 2 steps, 8 h because the last sample is at 10 h).
+        let mut s = series(HOUR, &[100.0, 90.0, 100.0, 80.0, 95.0]);
+        s[4].0 = Timestamp::from_nanos(10 * HOUR);
+        let st = equity_statistics(&s, &[], Some(1.0), &[]);
+        assert_close!(st.max_drawdown, 0.2);
+        assert_close!(st.average_drawdown, (0.1 + 0.2) / 2.0);
+        assert_eq!(st.max_drawdown_duration_steps, 2);
+        assert_close!(st.max_drawdown_duration_secs, 8.0 * 3_600.0);
+    }
+
+    #[test]
+    fn trade_statistics() {
+        let t = |net_pnl, return_fraction| TradeOutcome {
+            net_pnl,
+            return_fraction,
+        };
+        let trades = [t(10.0, 0.1), t(-5.0, -0.05), t(20.0, 0.2), t(-5.0, -0.05)];
+        let s = series(DAY, &[100.0, 120.0]);
+        let st = equity_statistics(&s, &[], None, &trades);
+        assert_eq!(st.trades, 4);
+        assert_close!(st.win_rate.unwrap(), 0.5);
+        assert_close!(st.best_trade.unwrap(), 0.2);
+        assert_close!(st.worst_trade.unwrap(), -0.05);
+        assert_close!(st.average_trade.unwrap(), 0.05);
+        assert_close!(st.profit_factor.unwrap(), 3.0);
+        assert_close!(st.expectancy.unwrap(), 5.0);
+        // stdev of PnL = √(450 / 3); SQN = √4 · 5 / stdev.
+        assert_close!(st.sqn.unwrap(), 2.0 * 5.0 / 150f64.sqrt());
+    }
+
+    #[test]
+    fn undefined_figures_are_none_not_nan() {
+        let flat = series(DAY, &[100.0, 100.0, 100.0]);
+        let st = equity_statistics(&flat, &[], None, &[]);
+        assert_eq!(st.total_return, 0.0);
+        assert_eq!((st.sharpe, st.sortino, st.calmar), (None, None, None));
+        assert_eq!(st.max_drawdown, 0.0);
+        assert_eq!((st.win_rate, st.profit_factor, st.sqn), (None, None, None));
+        let winners = [TradeOutcome {
+            net_pnl: 1.0,
+            return_fraction: 0.01,
+        }];
+        let st = equity_statistics(&flat, &[], None, &winners);
+        assert_eq!(st.profit_factor, None, "no losing trade");
+        assert_eq!(st.sqn, None, "one trade has no stdev");
+        let one = series(DAY, &[100.0]);
+        let st = equity_statistics(&one, &[], None, &[]);
+        assert_eq!(st.steps, 0);
+        assert_eq!(
+            (st.periods_per_year, st.annualised_return, st.cagr),
+            (None, None, None)
+        );
+        let json = serde_json::to_string(&st).unwrap();
+        assert!(
+            !json.contains("NaN") && json.contains("\"sharpe\":null"),
+            "{json}"
+        );
+    }
+}

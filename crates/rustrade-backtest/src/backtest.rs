@@ -1,0 +1,673 @@
+//! [`Backtest`]: the engine and the simulated venue driven by historical events in one loop.
+//!
+//! # The loop
+//!
+//! For every event `e`, in the order the source yields them:
+//!
+//! 1. When `e.time` starts a new time step, the previous step's equity sample is recorded and
+//!    the engine's timer runs at `e.time` (session rollover, breaker cooldown, order TTL).
+//! 2. `venue.on_market(e)`: orders decided earlier arrive and match against `e`.
+//! 3. The venue's reports go to the engine (`handle_report`): acknowledgements, fills.
+//! 4. `engine.handle_market(e)`: marks the symbol, fires emulated stops.
+//! 5. Each brain that sees `e.symbol` decides (`Brain::on_event`) with its own position from the
+//!    engine; the decision goes to `engine.handle_decision`.
+//! 6. The engine's events are drained into the result (trades, refusals), its commands into the
+//!    venue (`submit`, `cancel`), the venue's reports back into the engine, until both are
+//!    quiet.
+//!
+//! # Invariants
+//!
+//! - No look-ahead: a decision on `e` can fill at `e`'s close only under `trade_on_close`,
+//!   otherwise at the next event at the earliest (the venue's rule).
+//! - The equity curve has `n + 1` samples: the initial cash at the first event's time, then one
+//!   per time step (events sharing a timestamp form one step), valued by the venue's wallet.
+//! - `final_equity = initial_cash + realised_pnl − open_fees + unrealised_pnl − funding_paid`
+//!   (see [`crate::BacktestResult`]).
+//! - Deterministic: the same inputs give bit-identical results.
+//! - The hold path (no order, no fill) allocates nothing per event outside the brain call, once
+//!   the equity curve's buffer is reserved (from the source's `size_hint`) or recording is off.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rustrade_core::{
+    Brain, ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
+};
+use rustrade_engine::{BrainId, Command, Engine, EngineConfig, EngineEvent};
+use rustrade_risk::RiskConfig;
+use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SimVenue, SlippageModel};
+
+use crate::stats::{EquityStats, TradeOutcome};
+use crate::{BacktestError, BacktestResult, BrainName, DataError, EquityPoint, TradeRecord};
+
+/// A configured backtest; [`Backtest::run`] replays a data source through it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rustrade_backtest::{synthetic, Backtest};
+/// use rustrade_core::{async_trait, AssetClass, Brain, BrainError, Decision, InstrumentSpec, MarketEvent, Position};
+///
+/// struct Hold;
+/// #[async_trait]
+/// impl Brain for Hold {
+///     fn name(&self) -> &str { "hold" }
+///     fn on_event(&self, _: &MarketEvent, _: &Position) -> Result<Decision, BrainError> {
+///         Ok(Decision::hold())
+///     }
+/// }
+///
+/// let spec = InstrumentSpec::new(synthetic::synthetic_symbol(), AssetClass::CryptoSpot, 0.01, 0.001)?;
+/// let backtest = Backtest::builder()
+///     .instrument(spec)
+///     .initial_cash(1_000.0)
+///     .brain(Arc::new(Hold))
+///     .build()?;
+/// let result = backtest.run(synthetic::random_walk(1, 500))?;
+/// assert_eq!(result.equity.len(), 501);
+/// assert_eq!(result.final_equity, 1_000.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Backtest {
+    engine: EngineConfig,
+    sim: SimConfig,
+    instruments: Vec<InstrumentSpec>,
+    brains: Vec<Arc<dyn Brain>>,
+    /// Per brain: the symbols it owns, sorted, or `None` for all.
+    owned: Vec<Option<Vec<Symbol>>>,
+    periods_per_year: Option<f64>,
+    record_equity: bool,
+}
+
+/// Builds a [`Backtest`]; every setting has a default except the instruments and brains.
+#[derive(Clone)]
+pub struct BacktestBuilder {
+    engine: EngineConfig,
+    sim: SimConfig,
+    instruments: Vec<InstrumentSpec>,
+    brains: Vec<Arc<dyn Brain>>,
+    periods_per_year: Option<f64>,
+    record_equity: bool,
+}
+
+impl Backtest {
+    /// A builder with bot id `backtest`, default risk, the default simulated venue (10 000 cash,
+    /// no fees, no slippage, zero latency, fills at the next event's open) and equity recording
+    /// on.
+    pub fn builder() -> BacktestBuilder {
+        BacktestBuilder {
+            engine: EngineConfig::new("backtest", RiskConfig::default()),
+            sim: SimConfig::default(),
+            instruments: Vec::new(),
+            brains: Vec::new(),
+            periods_per_year: None,
+            record_equity: true,
+        }
+    }
+
+    /// Replays `data` and returns the result. A data error, a brain error or an event for a
+    /// symbol without an instrument stops the run with that error.
+    pub fn run<I>(&self, data: I) -> Result<BacktestResult, BacktestError>
+    where
+        I: IntoIterator<Item = Result<MarketEvent, DataError>>,
+    {
+        let mut run = Run::new(self)?;
+        let data = data.into_iter();
+        if run.record_equity {
+            run.equity.reserve(data.size_hint().0.saturating_add(1));
+        }
+        for event in data {
+            run.step(&event?)?;
+        }
+        run.finish()
+    }
+
+    /// [`Backtest::run`] over infallible events.
+    pub fn run_events<I>(&self, events: I) -> Result<BacktestResult, BacktestError>
+    where
+        I: IntoIterator<Item = MarketEvent>,
+    {
+        self.run(events.into_iter().map(Ok))
+    }
+
+    /// The engine configuration the run uses (brains and instruments filled in).
+    pub fn engine_config(&self) -> &EngineConfig {
+        &self.engine
+    }
+
+    /// The simulated venue's configuration.
+    pub fn sim_config(&self) -> &SimConfig {
+        &self.sim
+    }
+}
+
+impl BacktestBuilder {
+    /// Adds an instrument the data may contain.
+    pub fn instrument(mut self, spec: InstrumentSpec) -> Self {
+        self.instruments.push(spec);
+        self
+    }
+
+    /// Starting cash of the simulated account (finite, `>= 0`).
+    pub fn initial_cash(mut self, cash: f64) -> Self {
+        self.sim.initial_cash = cash;
+        self
+    }
+
+    /// Risk limits for every symbol (breaker, session loss cap, sizing).
+    pub fn risk(mut self, risk: RiskConfig) -> Self {
+        self.engine.risk = risk;
+        self
+    }
+
+    /// A full engine configuration (risk, per-symbol overrides, portfolio limits, order TTL, leg
+    /// policy). Its brains, instruments and capabilities are replaced by the builder's brains,
+    /// instruments and the venue's capabilities.
+    pub fn engine(mut self, config: EngineConfig) -> Self {
+        self.engine = config;
+        self
+    }
+
+    /// A full venue configuration. Later calls to `initial_cash`, `fees`, `slippage`, `latency`
+    /// and `trade_on_close` change it.
+    pub fn sim(mut self, config: SimConfig) -> Self {
+        self.sim = config;
+        self
+    }
+
+    /// Fee model of the venue.
+    pub fn fees(mut self, fees: FeeModel) -> Self {
+        self.sim.fees = fees;
+        self
+    }
+
+    /// Slippage model of taker fills.
+    pub fn slippage(mut self, slippage: SlippageModel) -> Self {
+        self.sim.slippage = slippage;
+        self
+    }
+
+    /// When orders reach the venue.
+    pub fn latency(mut self, latency: LatencyModel) -> Self {
+        self.sim.latency = latency;
+        self
+    }
+
+    /// Fill model: `true` fills orders decided on a candle at its close (optimistic), `false`
+    /// (the default) at the next event's open.
+    pub fn trade_on_close(mut self, on: bool) -> Self {
+        self.sim.trade_on_close = on;
+        self
+    }
+
+    /// Adds a brain.
+    pub fn brain(mut self, brain: Arc<dyn Brain>) -> Self {
+        self.brains.push(brain);
+        self
+    }
+
+    /// Adds several brains.
+    pub fn brains(mut self, brains: impl IntoIterator<Item = Arc<dyn Brain>>) -> Self {
+        self.brains.extend(brains);
+        self
+    }
+
+    /// Periods per year for annualised statistics, instead of inferring it from the bar interval.
+    pub fn periods_per_year(mut self, periods: f64) -> Self {
+        self.periods_per_year = Some(periods);
+        self
+    }
+
+    /// Whether to keep the equity curve in the result (default on). Off, statistics are still
+    /// computed (streaming) and memory stays independent of the history's length.
+    pub fn record_equity(mut self, on: bool) -> Self {
+        self.record_equity = on;
+        self
+    }
+
+    /// Validates and builds. Refuses: no instrument, two specs for one symbol, no brain, two
+    /// brains with one name, two brains owning the same symbol, a non-positive
+    /// `periods_per_year`, and whatever the engine or venue refuse in their configurations.
+    pub fn build(self) -> Result<Backtest, BacktestError> {
+        let config = |field, reason: String| BacktestError::Config { field, reason };
+        if self.instruments.is_empty() {
+            return Err(config(
+                "instruments",
+                "at least one instrument is needed".into(),
+            ));
+        }
+        let mut seen = BTreeMap::new();
+        for spec in &self.instruments {
+            if seen.insert(spec.symbol(), ()).is_some() {
+                return Err(config(
+                    "instruments",
+                    format!("two specs for {}", spec.symbol()),
+                ));
+            }
+        }
+        if self.brains.is_empty() {
+            return Err(config("brains", "at least one brain is needed".into()));
+        }
+        let mut names = BTreeMap::new();
+        let mut owners: BTreeMap<Symbol, String> = BTreeMap::new();
+        let mut owned = Vec::with_capacity(self.brains.len());
+        for brain in &self.brains {
+            let name = brain.name().to_owned();
+            if names.insert(name.clone(), ()).is_some() {
+                return Err(config("brains", format!("two brains are named {name:?}")));
+            }
+            let symbols = brain.owned_symbols().map(|mut v| {
+                v.sort();
+                v.dedup();
+                v
+            });
+            for s in symbols.iter().flatten() {
+                if let Some(other) = owners.insert(*s, name.clone()) {
+                    return Err(config(
+                        "brains",
+                        format!("brains {other:?} and {name:?} both own {s}"),
+                    ));
+                }
+            }
+            owned.push(symbols);
+        }
+        if let Some(p) = self.periods_per_year
+            && !(p.is_finite() && p > 0.0)
+        {
+            return Err(config(
+                "periods_per_year",
+                format!("must be finite and > 0 (got {p})"),
+            ));
+        }
+        self.sim
+            .validate()
+            .map_err(|e| config("sim", e.to_string()))?;
+        let mut engine = self.engine;
+        engine.brains = self.brains.iter().map(|b| b.name().to_owned()).collect();
+        engine.instruments = self.instruments.clone();
+        engine.capabilities = self.sim.capabilities.clone();
+        // Build once to surface configuration errors at build time rather than at run time.
+        Engine::new(engine.clone(), Timestamp::EPOCH)
+            .map_err(|e| BacktestError::Engine(e.to_string()))?;
+        Ok(Backtest {
+            engine,
+            sim: self.sim,
+            instruments: self.instruments,
+            brains: self.brains,
+            owned,
+            periods_per_year: self.periods_per_year,
+            record_equity: self.record_equity,
+        })
+    }
+}
+
+/// Per-symbol state of a run.
+struct Slot {
+    symbol: Symbol,
+    contract_value: f64,
+    /// Brains that see this symbol: (index into `Backtest::brains`, engine id).
+    brains: Vec<(usize, BrainId)>,
+    first_price: Option<f64>,
+    last_price: f64,
+}
+
+/// Size of the trade in progress of one (brain, symbol), for trade returns.
+#[derive(Clone, Copy, Default)]
+struct TradeSize {
+    sign: f64,
+    peak: f64,
+    closed_peak: Option<f64>,
+}
+
+/// The mutable state of one run.
+struct Run<'a> {
+    bt: &'a Backtest,
+    engine: Engine,
+    venue: SimVenue,
+    slots: Vec<Slot>,
+    last_slot: usize,
+    sizes: Vec<TradeSize>,
+    stats: EquityStats,
+    equity: Vec<EquityPoint>,
+    record_equity: bool,
+    step_time: Option<Timestamp>,
+    fills: Vec<rustrade_core::Fill>,
+    trades: Vec<TradeRecord>,
+    refused: u64,
+    events: u64,
+}
+
+/// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
+const MAX_ROUNDS: usize = 1_000;
+
+impl<'a> Run<'a> {
+    fn new(bt: &'a Backtest) -> Result<Self, BacktestError> {
+        let engine = Engine::new(bt.engine.clone(), Timestamp::EPOCH)
+            .map_err(|e| BacktestError::Engine(e.to_string()))?;
+        let mut venue = SimVenue::new(bt.sim.clone()).map_err(|e| BacktestError::Config {
+            field: "sim",
+            reason: e.to_string(),
+        })?;
+        let mut specs = bt.instruments.clone();
+        specs.sort_by_key(InstrumentSpec::symbol);
+        let mut slots = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            venue
+                .add_instrument(*spec)
+                .map_err(|e| BacktestError::Config {
+                    field: "instruments",
+                    reason: e.to_string(),
+                })?;
+            let symbol = spec.symbol();
+            let brains = bt
+                .brains
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| {
+                    bt.owned[*i]
+                        .as_ref()
+                        .is_none_or(|o| o.binary_search(&symbol).is_ok())
+                })
+                .map(|(i, b)| {
+                    engine.brain_id(b.name()).map(|id| (i, id)).ok_or_else(|| {
+                        BacktestError::Engine(format!("brain {:?} not registered", b.name()))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            slots.push(Slot {
+                symbol,
+                contract_value: spec.contract_value(),
+                brains,
+                first_price: None,
+                last_price: 0.0,
+            });
+        }
+        Ok(Self {
+            sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
+            bt,
+            engine,
+            venue,
+            slots,
+            last_slot: 0,
+            stats: EquityStats::default(),
+            equity: Vec::new(),
+            record_equity: bt.record_equity,
+            step_time: None,
+            fills: Vec::new(),
+            trades: Vec::new(),
+            refused: 0,
+            events: 0,
+        })
+    }
+
+    #[inline]
+    fn slot_of(&mut self, event: &MarketEvent) -> Result<usize, BacktestError> {
+        if self.slots[self.last_slot].symbol == event.symbol {
+            return Ok(self.last_slot);
+        }
+        let i = self
+            .slots
+            .binary_search_by(|s| s.symbol.cmp(&event.symbol))
+            .map_err(|_| BacktestError::UnknownSymbol {
+                symbol: event.symbol,
+                time: event.time,
+            })?;
+        self.last_slot = i;
+        Ok(i)
+    }
+
+    fn step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
+        let si = self.slot_of(event)?;
+        match self.step_time {
+            None => {
+                let cash = self.venue.equity();
+                self.stats.start(event.time, cash);
+                self.sample(event.time, cash);
+                self.step_time = Some(event.time);
+                self.engine.handle_timer(event.time);
+            }
+            Some(t) if event.time > t => {
+                self.close_step(t);
+                self.step_time = Some(event.time);
+                self.engine.handle_timer(event.time);
+            }
+            Some(t) if event.time < t => {
+                return Err(BacktestError::TimeWentBack {
+                    symbol: event.symbol,
+                    time: event.time,
+                    previous: t,
+                });
+            }
+            Some(_) => {}
+        }
+        self.events += 1;
+        let price = event.reference_price().get();
+        let slot = &mut self.slots[si];
+        slot.first_price.get_or_insert(price);
+        slot.last_price = price;
+
+        self.venue.on_market(event);
+        self.pump()?;
+        self.engine.handle_market(event);
+        self.pump()?;
+        let bt = self.bt;
+        for k in 0..self.slots[si].brains.len() {
+            let (bi, id) = self.slots[si].brains[k];
+            let brain = &bt.brains[bi];
+            let position = self.engine.brain_position(id, &event.symbol);
+            let decision = brain
+                .on_event(event, &position)
+                .map_err(|e| BacktestError::Brain {
+                    brain: brain.name().to_owned(),
+                    symbol: event.symbol,
+                    time: event.time,
+                    message: e.to_string(),
+                })?;
+            if decision.is_hold() {
+                continue;
+            }
+            self.engine
+                .handle_decision(id, event, &decision, event.time);
+            self.pump()?;
+        }
+        Ok(())
+    }
+
+    /// Moves engine events to the result, engine commands to the venue and venue reports to the
+    /// engine until all three queues are empty.
+    fn pump(&mut self) -> Result<(), BacktestError> {
+        for _ in 0..MAX_ROUNDS {
+            let mut busy = false;
+            while let Some(report) = self.venue.poll_report() {
+                busy = true;
+                if let ExecutionReport::Fill(fill) = &report {
+                    self.fills.push(*fill);
+                }
+                self.engine.handle_report(&report);
+            }
+            while let Some(event) = self.engine.poll_event() {
+                busy = true;
+                self.record(&event);
+            }
+            while let Some(command) = self.engine.poll_command() {
+                busy = true;
+                match command {
+                    Command::Place(place) => {
+                        // A refusal is also queued as a `Rejected` report, delivered above.
+                        let _ = self.venue.submit(&place.order);
+                    }
+                    Command::Cancel(cancel) => {
+                        // An order the venue no longer holds has already reported its end
+                        // (filled, expired or cancelled) to the engine.
+                        let _ = self.venue.cancel(&cancel.client_id);
+                    }
+                }
+            }
+            if !busy {
+                return Ok(());
+            }
+        }
+        Err(BacktestError::Engine(format!(
+            "engine and venue still exchanging messages after {MAX_ROUNDS} rounds at {}",
+            self.venue.now()
+        )))
+    }
+
+    fn record(&mut self, event: &EngineEvent) {
+        let nb = self.bt.brains.len();
+        match event {
+            EngineEvent::DecisionRefused { .. } => self.refused += 1,
+            EngineEvent::PositionChanged {
+                brain,
+                symbol,
+                position,
+                ..
+            } => {
+                if let Some(k) = self.size_index(*brain, symbol, nb) {
+                    let s = &mut self.sizes[k];
+                    let sign = if position.is_flat() {
+                        0.0
+                    } else {
+                        position.quantity.signum()
+                    };
+                    if sign != s.sign {
+                        if s.sign != 0.0 {
+                            s.closed_peak = Some(s.peak);
+                        }
+                        s.peak = 0.0;
+                        s.sign = sign;
+                    }
+                    s.peak = s.peak.max(position.quantity.abs());
+                }
+            }
+            EngineEvent::TradeClosed {
+                brain,
+                symbol,
+                trade,
+            } => {
+                let quantity = match self.size_index(*brain, symbol, nb) {
+                    Some(k) => {
+                        let s = &mut self.sizes[k];
+                        let q = s.closed_peak.take().unwrap_or(s.peak);
+                        if s.sign == 0.0 {
+                            s.peak = 0.0;
+                        }
+                        q
+                    }
+                    None => 0.0,
+                };
+                let cv = self
+                    .slots
+                    .binary_search_by(|s| s.symbol.cmp(symbol))
+                    .map_or(1.0, |i| self.slots[i].contract_value);
+                let notional = trade.entry_price.abs() * quantity * cv;
+                let name = self
+                    .engine
+                    .brain_name(*brain)
+                    .map_or_else(|| BrainName::new("?"), BrainName::new);
+                self.trades.push(TradeRecord {
+                    brain: name,
+                    symbol: *symbol,
+                    side: trade.side,
+                    quantity,
+                    entry_time: trade.opened_at,
+                    exit_time: trade.closed_at,
+                    entry_price: trade.entry_price,
+                    exit_price: trade.exit_price,
+                    gross_pnl: trade.gross_pnl,
+                    fees: trade.fees,
+                    net_pnl: trade.net_pnl,
+                    return_fraction: if notional > 0.0 {
+                        trade.net_pnl / notional
+                    } else {
+                        0.0
+                    },
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn size_index(&self, brain: BrainId, symbol: &Symbol, nb: usize) -> Option<usize> {
+        let si = self.slots.binary_search_by(|s| s.symbol.cmp(symbol)).ok()?;
+        let bi = brain.index();
+        (bi < nb).then_some(si * nb + bi)
+    }
+
+    fn sample(&mut self, time: Timestamp, equity: f64) {
+        if self.record_equity {
+            self.equity.push(EquityPoint { time, equity });
+        }
+    }
+
+    fn close_step(&mut self, time: Timestamp) {
+        let equity = self.venue.equity();
+        let exposed = self
+            .slots
+            .iter()
+            .any(|s| !self.engine.position(&s.symbol).is_flat());
+        self.stats.push(time, equity, exposed);
+        self.sample(time, equity);
+    }
+
+    fn finish(mut self) -> Result<BacktestResult, BacktestError> {
+        if let Some(t) = self.step_time {
+            self.close_step(t);
+        } else {
+            let cash = self.venue.equity();
+            self.stats.start(Timestamp::EPOCH, cash);
+            self.sample(Timestamp::EPOCH, cash);
+        }
+        let mut positions = BTreeMap::new();
+        let (mut realised, mut unrealised, mut open_fees) = (0.0, 0.0, 0.0);
+        for s in &self.slots {
+            let p: Position = self.engine.position(&s.symbol);
+            if let Some(l) = self.engine.ledger(&s.symbol) {
+                realised += l.realised_pnl;
+                open_fees += l.open_fees;
+            }
+            unrealised += p.unrealised_pnl;
+            positions.insert(s.symbol, p);
+        }
+        let wallet = self.venue.wallet();
+        let fees_paid = wallet.fees_paid();
+        let funding_paid = wallet.funding_paid();
+        let bh: Vec<f64> = self
+            .slots
+            .iter()
+            .filter_map(|s| {
+                s.first_price
+                    .filter(|p| *p > 0.0)
+                    .map(|p| s.last_price / p - 1.0)
+            })
+            .collect();
+        let buy_and_hold = (!bh.is_empty()).then(|| bh.iter().sum::<f64>() / bh.len() as f64);
+        let outcomes: Vec<TradeOutcome> = self
+            .trades
+            .iter()
+            .map(|t| TradeOutcome {
+                net_pnl: t.net_pnl,
+                return_fraction: t.return_fraction,
+            })
+            .collect();
+        let statistics =
+            self.stats
+                .finish(self.bt.periods_per_year, &outcomes, fees_paid, buy_and_hold);
+        Ok(BacktestResult {
+            initial_cash: self.bt.sim.initial_cash,
+            final_equity: self.venue.equity(),
+            realised_pnl: realised,
+            unrealised_pnl: unrealised,
+            open_fees,
+            fees_paid,
+            funding_paid,
+            events: self.events,
+            refused_decisions: self.refused,
+            fills: self.fills,
+            trades: self.trades,
+            equity: self.equity,
+            positions,
+            statistics,
+        })
+    }
+}
