@@ -232,3 +232,60 @@ pub enum SupervisorError {
     #[error(transparent)]
     Transition(#[from] IllegalTransition),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exchange_errors_keep_their_retryability() {
+        let transport = ServiceError::from(ExchangeError::Transport("reset".into()));
+        assert_eq!(transport.severity(), Severity::Retryable);
+        assert_eq!(
+            transport.chain_message(),
+            "exchange call failed: transport: reset"
+        );
+
+        let auth = ServiceError::from(ExchangeError::Auth("bad signature".into()));
+        assert!(auth.is_fatal());
+        assert_eq!(
+            auth.chain_message(),
+            "exchange call failed: authentication failed: bad signature"
+        );
+    }
+
+    #[test]
+    fn store_errors_are_fatal_unless_the_backend_failed() {
+        let backend = ServiceError::from(StoreError::Backend("database locked".into()));
+        assert_eq!(backend.severity(), Severity::Retryable);
+        let corrupt = ServiceError::from(StoreError::Corrupt {
+            key: "risk/a".into(),
+            reason: "bad json".into(),
+        });
+        assert!(corrupt.is_fatal());
+        assert!(ServiceError::from(StoreError::InvalidKey(String::new())).is_fatal());
+    }
+
+    #[test]
+    fn brain_errors_are_retryable() {
+        let e = ServiceError::from(BrainError::Other("model offline".into()));
+        assert_eq!(e.severity(), Severity::Retryable);
+        assert_eq!(e.chain_message(), "brain failed: model offline");
+    }
+
+    #[test]
+    fn any_error_with_a_message_builds_either_severity() {
+        let io = std::io::Error::other("disk full");
+        let e = ServiceError::fatal_from("writing the journal", io);
+        assert!(e.is_fatal());
+        assert_eq!(e.message(), "writing the journal");
+        assert_eq!(e.to_string(), "writing the journal");
+        assert_eq!(e.chain_message(), "writing the journal: disk full");
+        assert!(StdError::source(&e).is_some());
+
+        let plain = ServiceError::retryable("no data yet");
+        assert_eq!(plain.chain_message(), "no data yet");
+        assert!(StdError::source(&plain).is_none());
+        assert_eq!(Severity::Fatal.to_string(), "fatal");
+    }
+}
