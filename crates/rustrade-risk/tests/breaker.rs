@@ -25,14 +25,22 @@ fn losses_outside_the_window_do_not_trip() {
     b.record_loss(at(100));
     b.record_loss(at(3_700));
     assert!(!b.is_tripped(at(3_700)));
-    assert_eq!(b.recent_losses(), 1, "both earlier losses slid out of the window");
+    assert_eq!(
+        b.recent_losses(),
+        1,
+        "both earlier losses slid out of the window"
+    );
 
     let mut b = breaker(3, 3_600, 600);
     b.record_loss(at(0));
     b.record_loss(at(1_000));
     b.record_loss(at(3_700));
     assert!(!b.is_tripped(at(3_700)));
-    assert_eq!(b.recent_losses(), 2, "only the first loss slid out of the window");
+    assert_eq!(
+        b.recent_losses(),
+        2,
+        "only the first loss slid out of the window"
+    );
 }
 
 #[test]
@@ -61,7 +69,10 @@ fn trip_cooldown_and_clearance() {
     assert!(b.is_tripped(at(0)));
     assert_eq!(b.tripped_until(at(0)), Some(at(600)));
 
-    assert_eq!(b.remaining_cooldown(at(300)), Some(Duration::from_secs(300)));
+    assert_eq!(
+        b.remaining_cooldown(at(300)),
+        Some(Duration::from_secs(300))
+    );
 
     // A win never clears it.
     b.record_win(at(310));
@@ -74,7 +85,11 @@ fn trip_cooldown_and_clearance() {
     b.tick(at(601));
     assert!(!b.is_tripped(at(601)));
     assert_eq!(b.remaining_cooldown(at(601)), None);
-    assert_eq!(b.recent_losses(), 0, "clearance also clears the loss history");
+    assert_eq!(
+        b.recent_losses(),
+        0,
+        "clearance also clears the loss history"
+    );
 
     // A single new loss after clearance does not trip again.
     b.record_loss(at(602));
@@ -90,7 +105,11 @@ fn a_loss_while_tripped_does_not_extend_the_cooldown_by_default() {
     assert_eq!(b.tripped_until(at(500)), Some(at(600)));
     b.tick(at(600));
     assert!(!b.is_tripped(at(600)));
-    assert_eq!(b.recent_losses(), 0, "a loss while tripped is not carried over");
+    assert_eq!(
+        b.recent_losses(),
+        0,
+        "a loss while tripped is not carried over"
+    );
 }
 
 #[test]
@@ -127,7 +146,10 @@ fn time_going_backwards_does_not_panic_and_counts_the_loss() {
     assert!(b.is_tripped(at(0)));
     let mut b = breaker(1, 1, 1);
     b.record_loss(Timestamp::MAX);
-    assert!(!b.is_tripped(Timestamp::MAX), "cooldown end saturates at the end of time");
+    assert!(
+        !b.is_tripped(Timestamp::MAX),
+        "cooldown end saturates at the end of time"
+    );
     b.record_loss(Timestamp::MIN);
 }
 
@@ -135,7 +157,14 @@ fn time_going_backwards_does_not_panic_and_counts_the_loss() {
 fn invalid_configs_name_the_field() {
     let ok = BreakerConfig::default();
     let cases = [
-        (BreakerConfig { loss_limit: 0, ..ok }, "breaker.loss_limit", "0"),
+        (
+            BreakerConfig {
+                loss_limit: 0,
+                ..ok
+            },
+            "breaker.loss_limit",
+            "0",
+        ),
         (
             BreakerConfig {
                 window: Duration::ZERO,
@@ -156,7 +185,9 @@ fn invalid_configs_name_the_field() {
     for (config, field, value) in cases {
         let err = CircuitBreaker::new(config).unwrap_err();
         match &err {
-            RiskError::InvalidConfig { field: f, value: v, .. } => {
+            RiskError::InvalidConfig {
+                field: f, value: v, ..
+            } => {
                 assert_eq!((*f, v.as_str()), (field, value));
             }
             other => panic!("unexpected {other:?}"),

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use common::{at, price, spec, sym};
 use rustrade_core::{
-    Capability, Decision, InstrumentSpec, OrderKind, Position, Price, SizeHint, Side, Timestamp,
+    Capability, Decision, InstrumentSpec, OrderKind, Position, Price, Side, SizeHint, Timestamp,
 };
 use rustrade_risk::{
     Approved, BreakerConfig, Capabilities, GateInput, OpenExposure, PortfolioConfig,
-    PortfolioRefusal, PortfolioRisk, Refusal, RiskConfig, SessionConfig, SizeRefusal,
-    SizingConfig, SymbolRisk, evaluate, record_trade_outcome,
+    PortfolioRefusal, PortfolioRisk, Refusal, RiskConfig, SessionConfig, SizeRefusal, SizingConfig,
+    SymbolRisk, evaluate, record_trade_outcome,
 };
 
 /// One symbol's world: spec, risk state, portfolio and venue capabilities.
@@ -57,7 +57,12 @@ impl World {
         }
     }
 
-    fn eval(&mut self, decision: &Decision, position: Position, now: Timestamp) -> Result<Approved, Refusal> {
+    fn eval(
+        &mut self,
+        decision: &Decision,
+        position: Position,
+        now: Timestamp,
+    ) -> Result<Approved, Refusal> {
         let input = GateInput {
             decision,
             symbol: self.spec.symbol(),
@@ -130,8 +135,16 @@ fn an_exit_passes_with_every_gate_tripped() {
     let close = w.eval(&Decision::close(), long, at(1)).unwrap();
     assert!(close.is_exit());
     assert_eq!(close.side(), Side::Sell);
-    assert_eq!(close.quantity().get(), 0.012, "the whole position, rounded to the lot");
-    assert_eq!(close.order_kind(), OrderKind::Market, "market when the venue lacks the kind");
+    assert_eq!(
+        close.quantity().get(),
+        0.012,
+        "the whole position, rounded to the lot"
+    );
+    assert_eq!(
+        close.order_kind(),
+        OrderKind::Market,
+        "market when the venue lacks the kind"
+    );
     assert!(!close.reduce_only(), "the venue has no reduce-only flag");
     assert_eq!(close.reservation(), None);
 
@@ -158,22 +171,30 @@ fn an_exit_passes_with_every_gate_tripped() {
 
     // And an entry in the same state is refused by the first gate.
     w.caps = Capabilities::NONE;
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(1)).unwrap_err();
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(1))
+        .unwrap_err();
     assert_eq!(err.as_label(), "session_halted");
 }
 
 #[test]
 fn hold_and_closing_flat_are_silent_no_ops() {
     let mut w = World::new(PortfolioConfig::default());
-    let err = w.eval(&Decision::hold(), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::hold(), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err, Refusal::Hold);
     assert!(err.is_no_op());
-    let err = w.eval(&Decision::close(), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::close(), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err, Refusal::NothingToClose);
     assert_eq!(err.as_label(), "nothing_to_close");
     assert!(err.is_no_op());
     // Dust under half a lot is flat.
-    let err = w.eval(&Decision::close(), Position::new(0.0004, 1.0), at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::close(), Position::new(0.0004, 1.0), at(0))
+        .unwrap_err();
     assert_eq!(err, Refusal::NothingToClose);
     assert!(!Refusal::Sizing(SizeRefusal::NotFinite).is_no_op());
 }
@@ -186,8 +207,16 @@ fn gate_1_session_halt_comes_first() {
     w.risk.circuit_breaker.record_loss(at(0));
     w.risk.circuit_breaker.record_loss(at(0));
     w.caps = Capabilities::NONE;
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(10)).unwrap_err();
-    assert_eq!(err, Refusal::SessionHalted { net: -150.0, cap: -100.0 });
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(10))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Refusal::SessionHalted {
+            net: -150.0,
+            cap: -100.0
+        }
+    );
     assert_eq!(err.as_label(), "session_halted");
 }
 
@@ -211,10 +240,15 @@ fn gate_3_sizing_comes_before_capability() {
     w.caps = Capabilities::NONE;
     let d = Decision::buy(1.0).with_size_hint(SizeHint::Notional(10.0));
     let err = w.eval(&d, Position::FLAT, at(0)).unwrap_err();
-    assert!(matches!(err, Refusal::Sizing(SizeRefusal::Zero { .. })), "{err}");
+    assert!(
+        matches!(err, Refusal::Sizing(SizeRefusal::Zero { .. })),
+        "{err}"
+    );
     assert_eq!(err.as_label(), "size_zero");
     w.mark = price(0.0);
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err.as_label(), "invalid_price");
 }
 
@@ -238,12 +272,22 @@ fn gate_5_capability_comes_before_portfolio() {
         .with_order_kind(OrderKind::PostOnly)
         .with_limit_price(price(49_000.0));
     let err = w.eval(&d, Position::FLAT, at(0)).unwrap_err();
-    assert_eq!(err, Refusal::UnsupportedOrderKind { kind: OrderKind::PostOnly });
+    assert_eq!(
+        err,
+        Refusal::UnsupportedOrderKind {
+            kind: OrderKind::PostOnly
+        }
+    );
     assert_eq!(err.as_label(), "unsupported_order_kind");
 
     let d = Decision::buy(1.0).with_order_kind(OrderKind::Limit);
     let err = w.eval(&d, Position::FLAT, at(0)).unwrap_err();
-    assert_eq!(err, Refusal::MissingPrice { kind: OrderKind::Limit });
+    assert_eq!(
+        err,
+        Refusal::MissingPrice {
+            kind: OrderKind::Limit
+        }
+    );
     assert_eq!(err.as_label(), "missing_price");
 }
 
@@ -260,10 +304,19 @@ fn gate_6_portfolio_reasons() {
         mark: price(3_000.0),
         contract_value: 1.0,
     });
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(0)).unwrap_err();
-    assert_eq!(err, Refusal::Portfolio(PortfolioRefusal::MaxPositions { open: 1, max: 1 }));
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(0))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Refusal::Portfolio(PortfolioRefusal::MaxPositions { open: 1, max: 1 })
+    );
     assert_eq!(err.as_label(), "max_positions");
-    assert_eq!(w.portfolio.reservations().count(), 0, "a refusal reserves nothing");
+    assert_eq!(
+        w.portfolio.reservations().count(),
+        0,
+        "a refusal reserves nothing"
+    );
     // The open symbol's own close (seen from its side) passes.
     let mut eth = World::new(PortfolioConfig {
         max_positions: Some(1),
@@ -271,14 +324,20 @@ fn gate_6_portfolio_reasons() {
     });
     eth.spec = spec("ETHUSDT");
     eth.open = w.open.clone();
-    assert!(eth.eval(&Decision::close(), Position::new(2.0, 3_000.0), at(0)).unwrap().is_exit());
+    assert!(
+        eth.eval(&Decision::close(), Position::new(2.0, 3_000.0), at(0))
+            .unwrap()
+            .is_exit()
+    );
 
     // Gross exposure at mark.
     let mut w = World::new(PortfolioConfig {
         max_gross_exposure: Some(1_000.0),
         ..Default::default()
     });
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err.as_label(), "gross_exposure");
 
     // Net exposure.
@@ -286,7 +345,9 @@ fn gate_6_portfolio_reasons() {
         max_net_exposure: Some(1_000.0),
         ..Default::default()
     });
-    let err = w.eval(&Decision::sell(1.0), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::sell(1.0), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err.as_label(), "net_exposure");
 
     // Daily loss latch, fed through the one outcome path.
@@ -295,7 +356,9 @@ fn gate_6_portfolio_reasons() {
         ..Default::default()
     });
     record_trade_outcome(&mut w.risk, &mut w.portfolio, -20.0, 0.0, at(0)).unwrap();
-    let err = w.eval(&Decision::buy(1.0), Position::FLAT, at(0)).unwrap_err();
+    let err = w
+        .eval(&Decision::buy(1.0), Position::FLAT, at(0))
+        .unwrap_err();
     assert_eq!(err.as_label(), "daily_loss");
 }
 
@@ -310,11 +373,17 @@ fn a_rejected_order_releases_its_reservation_for_the_next_entry() {
     other.spec = spec("ETHUSDT");
     // Share the account: evaluate ETH against the same portfolio.
     std::mem::swap(&mut other.portfolio, &mut w.portfolio);
-    let err = other.eval(&Decision::buy(1.0), Position::FLAT, at(1)).unwrap_err();
+    let err = other
+        .eval(&Decision::buy(1.0), Position::FLAT, at(1))
+        .unwrap_err();
     assert_eq!(err.as_label(), "max_positions");
     // The venue rejected the BTC order.
     assert!(other.portfolio.release(first.reservation().unwrap()));
-    assert!(other.eval(&Decision::buy(1.0), Position::FLAT, at(2)).is_ok());
+    assert!(
+        other
+            .eval(&Decision::buy(1.0), Position::FLAT, at(2))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -344,7 +413,9 @@ fn an_outcome_with_a_non_finite_value_changes_no_state() {
     let mut w = World::new(tight_portfolio());
     let before = (w.risk.snapshot(), w.portfolio.snapshot());
     assert!(record_trade_outcome(&mut w.risk, &mut w.portfolio, f64::NAN, 0.0, at(0)).is_err());
-    assert!(record_trade_outcome(&mut w.risk, &mut w.portfolio, 1.0, f64::INFINITY, at(0)).is_err());
+    assert!(
+        record_trade_outcome(&mut w.risk, &mut w.portfolio, 1.0, f64::INFINITY, at(0)).is_err()
+    );
     assert_eq!((w.risk.snapshot(), w.portfolio.snapshot()), before);
 }
 
@@ -364,9 +435,15 @@ fn presets_are_valid_and_scaled_per_asset_class() {
         assert!(c.session.loss_cap.is_some_and(|cap| cap < 0.0));
         SymbolRisk::new(&c, at(0)).unwrap();
     }
-    assert_eq!(RiskConfig::preset(AssetClass::CryptoSpot).sizing.leverage, 1.0);
+    assert_eq!(
+        RiskConfig::preset(AssetClass::CryptoSpot).sizing.leverage,
+        1.0
+    );
     assert!(RiskConfig::preset(AssetClass::Fx).sizing.leverage > 1.0);
     let mut bad = RiskConfig::default();
     bad.breaker.loss_limit = 0;
-    assert_eq!(SymbolRisk::new(&bad, at(0)).unwrap_err().field(), "breaker.loss_limit");
+    assert_eq!(
+        SymbolRisk::new(&bad, at(0)).unwrap_err().field(),
+        "breaker.loss_limit"
+    );
 }

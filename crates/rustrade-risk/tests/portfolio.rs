@@ -122,7 +122,11 @@ fn gross_exposure_is_valued_at_mark() {
             .is_ok()
     );
     let err = p
-        .check(&entry("ETHUSDT", Side::Sell, 1.01, 100.0), &positions, at(0))
+        .check(
+            &entry("ETHUSDT", Side::Sell, 1.01, 100.0),
+            &positions,
+            at(0),
+        )
         .unwrap_err();
     assert!(
         matches!(err, PortfolioRefusal::GrossExposure { exposure, max } if exposure > 1_000.0 && max == 1_000.0),
@@ -166,7 +170,12 @@ fn an_unknown_exposure_fails_closed() {
     let err = p
         .check(&entry("ETHUSDT", Side::Buy, 1.0, 100.0), &positions, at(0))
         .unwrap_err();
-    assert_eq!(err, PortfolioRefusal::ExposureUnknown { symbol: sym("BTCUSDT") });
+    assert_eq!(
+        err,
+        PortfolioRefusal::ExposureUnknown {
+            symbol: sym("BTCUSDT")
+        }
+    );
     assert_eq!(err.as_label(), "exposure_unknown");
     let positions = [open("BTCUSDT", f64::MAX, 1e300)];
     assert!(
@@ -186,11 +195,14 @@ fn the_daily_latch_survives_recovery_within_the_day() {
     )
     .unwrap();
     let e = entry("BTCUSDT", Side::Buy, 1.0, 100.0);
-    p.record_realised(-60.0, ts("2024-05-01T09:00:00Z")).unwrap();
+    p.record_realised(-60.0, ts("2024-05-01T09:00:00Z"))
+        .unwrap();
     assert!(p.check(&e, &[], ts("2024-05-01T09:00:00Z")).is_ok());
-    p.record_realised(-50.0, ts("2024-05-01T10:00:00Z")).unwrap();
+    p.record_realised(-50.0, ts("2024-05-01T10:00:00Z"))
+        .unwrap();
     assert!(p.is_latched(ts("2024-05-01T10:00:00Z")));
-    p.record_realised(300.0, ts("2024-05-01T11:00:00Z")).unwrap();
+    p.record_realised(300.0, ts("2024-05-01T11:00:00Z"))
+        .unwrap();
     assert_eq!(p.daily_pnl(), 190.0);
     let err = p.check(&e, &[], ts("2024-05-01T23:59:59Z")).unwrap_err();
     assert_eq!(
@@ -218,7 +230,13 @@ fn non_finite_realised_pnl_is_refused_and_changes_nothing() {
     p.record_realised(-10.0, at(0)).unwrap();
     for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
         let err = p.record_realised(v, at(1)).unwrap_err();
-        assert!(matches!(err, RiskError::NotFinite { field: "net_pnl", .. }));
+        assert!(matches!(
+            err,
+            RiskError::NotFinite {
+                field: "net_pnl",
+                ..
+            }
+        ));
     }
     p.record_realised(f64::MAX, at(1)).unwrap();
     let err = p.record_realised(f64::MAX, at(1)).unwrap_err();

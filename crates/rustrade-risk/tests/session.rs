@@ -38,8 +38,15 @@ fn a_gross_profit_eaten_by_fees_is_a_loss() {
     let mut s = capped(-100.0, now);
     assert_eq!(s.record_close(1.0, 3.0, now).unwrap(), TradeOutcome::Loss);
     assert_eq!(s.net(), -2.0);
-    assert_eq!(s.record_close(1.5, 1.5, now).unwrap(), TradeOutcome::Breakeven);
-    assert_eq!(s.record_close(2.0, -0.5, now).unwrap(), TradeOutcome::Win, "a rebate adds");
+    assert_eq!(
+        s.record_close(1.5, 1.5, now).unwrap(),
+        TradeOutcome::Breakeven
+    );
+    assert_eq!(
+        s.record_close(2.0, -0.5, now).unwrap(),
+        TradeOutcome::Win,
+        "a rebate adds"
+    );
     assert_eq!((s.wins(), s.losses(), s.breakevens()), (1, 1, 1));
 }
 
@@ -48,9 +55,13 @@ fn the_halt_holds_after_recovery_and_resets_exactly_at_the_boundary() {
     let now = ts("2024-05-01T12:00:00Z");
     let mut s = capped(-100.0, now);
     s.record_close(-150.0, 0.0, now).unwrap();
-    s.record_close(500.0, 0.0, ts("2024-05-01T13:00:00Z")).unwrap();
+    s.record_close(500.0, 0.0, ts("2024-05-01T13:00:00Z"))
+        .unwrap();
     assert!(s.net() > 0.0);
-    assert!(s.is_halted(now), "a halt is not lifted by a recovery within the session");
+    assert!(
+        s.is_halted(now),
+        "a halt is not lifted by a recovery within the session"
+    );
 
     let boundary = ts("2024-05-02T00:00:00Z");
     let just_before = Timestamp::from_nanos(boundary.as_nanos() - 1);
@@ -59,7 +70,10 @@ fn the_halt_holds_after_recovery_and_resets_exactly_at_the_boundary() {
     assert_eq!(s.net(), 350.0);
     assert_eq!(s.session_end(), boundary);
 
-    assert!(!s.is_halted(boundary), "no longer halted at the boundary itself");
+    assert!(
+        !s.is_halted(boundary),
+        "no longer halted at the boundary itself"
+    );
     s.tick(boundary);
     assert!(!s.is_halted(boundary));
     assert_eq!(s.net(), 0.0);
@@ -69,8 +83,10 @@ fn the_halt_holds_after_recovery_and_resets_exactly_at_the_boundary() {
 #[test]
 fn a_close_recorded_after_the_boundary_starts_the_new_session() {
     let mut s = capped(-100.0, ts("2024-05-01T12:00:00Z"));
-    s.record_close(-150.0, 0.0, ts("2024-05-01T12:00:00Z")).unwrap();
-    s.record_close(-10.0, 1.0, ts("2024-05-02T00:00:00Z")).unwrap();
+    s.record_close(-150.0, 0.0, ts("2024-05-01T12:00:00Z"))
+        .unwrap();
+    s.record_close(-10.0, 1.0, ts("2024-05-02T00:00:00Z"))
+        .unwrap();
     assert_eq!(s.net(), -11.0);
     assert!(!s.is_halted(ts("2024-05-02T00:00:00Z")));
 }
@@ -85,7 +101,8 @@ fn an_offset_boundary_rolls_over_at_its_utc_instant() {
     };
     let mut s = SessionPnl::new(config, ts("2024-05-01T21:00:00Z")).unwrap();
     assert_eq!(s.session_start(), ts("2024-04-30T22:00:00Z"));
-    s.record_close(-20.0, 0.0, ts("2024-05-01T21:00:00Z")).unwrap();
+    s.record_close(-20.0, 0.0, ts("2024-05-01T21:00:00Z"))
+        .unwrap();
     assert!(s.is_halted(ts("2024-05-01T21:59:59.999999999Z")));
     assert!(!s.is_halted(ts("2024-05-01T22:00:00Z")));
 }
@@ -105,8 +122,13 @@ fn non_finite_inputs_are_refused_and_change_nothing() {
     ];
     for (gross, fee, field) in cases {
         // Stamped after the boundary: a refused input must not even roll the session over.
-        let err = s.record_close(gross, fee, ts("2024-05-03T00:00:00Z")).unwrap_err();
-        assert!(matches!(err, RiskError::NotFinite { field: f, .. } if f == field), "{err}");
+        let err = s
+            .record_close(gross, fee, ts("2024-05-03T00:00:00Z"))
+            .unwrap_err();
+        assert!(
+            matches!(err, RiskError::NotFinite { field: f, .. } if f == field),
+            "{err}"
+        );
         assert_eq!(s.snapshot(), before);
     }
 }
@@ -122,7 +144,10 @@ fn invalid_configs_name_the_field_and_value() {
         now,
     )
     .unwrap_err();
-    assert_eq!(err.to_string(), "session.loss_cap: must be < 0 (a loss) (got 5)");
+    assert_eq!(
+        err.to_string(),
+        "session.loss_cap: must be < 0 (a loss) (got 5)"
+    );
     let err = SessionPnl::new(
         SessionConfig {
             loss_cap: Some(f64::NAN),

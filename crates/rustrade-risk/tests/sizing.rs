@@ -119,7 +119,13 @@ fn a_config_with_zero_margin_or_leverage_is_refused_naming_the_field() {
         ..margin_500_x5()
     })
     .unwrap_err();
-    assert!(matches!(err, RiskError::InvalidConfig { field: "sizing.leverage", .. }));
+    assert!(matches!(
+        err,
+        RiskError::InvalidConfig {
+            field: "sizing.leverage",
+            ..
+        }
+    ));
     let err = PositionSizer::new(SizingConfig {
         leverage: f64::INFINITY,
         ..margin_500_x5()
@@ -176,7 +182,10 @@ fn out_of_range_hints_are_refused() {
         SizeHint::Quantity(Quantity::ZERO),
     ] {
         let err = s.size(hint, price(100.0), &spec).unwrap_err();
-        assert!(matches!(err, SizeRefusal::InvalidHint { .. }), "{hint:?}: {err}");
+        assert!(
+            matches!(err, SizeRefusal::InvalidHint { .. }),
+            "{hint:?}: {err}"
+        );
         assert_eq!(err.as_label(), "invalid_size_hint");
     }
 }
@@ -209,7 +218,10 @@ fn minimum_quantity_and_notional_are_typed() {
     let err = s
         .size(SizeHint::Notional(100.0), price(30_000.0), &spec_n)
         .unwrap_err();
-    assert!(matches!(err, SizeRefusal::BelowMinNotional { min, .. } if min == 100.0), "{err}");
+    assert!(
+        matches!(err, SizeRefusal::BelowMinNotional { min, .. } if min == 100.0),
+        "{err}"
+    );
     assert_eq!(err.as_label(), "below_min_notional");
 }
 
