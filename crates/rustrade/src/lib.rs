@@ -1,7 +1,79 @@
-//! rustrade facade.
+//! The rustrade facade: run one or more [`Brain`](rustrade_core::Brain)s live (or paper) against
+//! an exchange adapter, behind the engine's risk gates, under a supervisor, with state that
+//! survives a crash.
+//!
+//! # Overview
+//!
+//! - [`BotConfig`] (built and validated by [`BotConfig::builder`]) and [`Bot`]: wire an
+//!   [`ExchangeClient`](rustrade_core::ExchangeClient), brains, market and fill sources, a state
+//!   store and metrics, then [`Bot::run_until_shutdown`].
+//! - [`BotHandle`]: the host's cheap, cloneable view — health, shutdown, positions, signals.
+//! - The services (one `execution[<brain>]` per brain, market feed, fill routing, candle poller,
+//!   order reaper, risk sweep, order sync) all drive **one** `rustrade_engine::Engine`; every
+//!   trading rule lives there, none here.
+//! - [`store`]: [`SqliteStore`](store::SqliteStore) (the durable default),
+//!   [`JsonFileStore`](store::JsonFileStore), [`MemoryStore`](store::MemoryStore).
+//! - [`metrics`]: the Prometheus sink; [`logging`]: `tracing` set-up; [`Secret`]: credentials
+//!   that never print.
+//!
+//! # Example
+//!
+//! ```
+//! use std::sync::Arc;
+//! use rustrade::{Bot, BotConfig};
+//! use rustrade::testkit::{candle_event, MockExchange, ScriptedBrain};
+//! use rustrade_core::Decision;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! let exchange = Arc::new(MockExchange::new());
+//! let brain = Arc::new(ScriptedBrain::new("first-buy", |_, pos, _| {
+//!     Ok(if pos.is_flat() { Decision::buy(1.0) } else { Decision::hold() })
+//! }));
+//! let config = BotConfig::builder().name("demo").symbol("BTCUSDT").without_signal_handler().build()?;
+//! let bot = Bot::new(config, exchange.clone(), vec![brain])?
+//!     .with_fill_source(exchange.fill_source());
+//! let handle = bot.handle();
+//! let bus = bot.market_data_bus();
+//! let mut signals = handle.subscribe_signals();
+//! let task = tokio::spawn(bot.run_until_shutdown());
+//!
+//! bus.publish(candle_event("BTCUSDT", 60, 100.0));
+//! let signal = signals.recv().await?;
+//! assert_eq!(signal.brain.as_ref(), "first-buy");
+//! while exchange.placed().is_empty() {
+//!     tokio::task::yield_now().await;
+//! }
+//! handle.shutdown();
+//! task.await??;
+//! assert_eq!(exchange.placed().len(), 1);
+//! # Ok(())
+//! # }
+//! ```
+
+mod bot;
+pub mod clock;
+mod config;
+mod driver;
+mod error;
+mod handle;
 pub mod logging;
 pub mod metrics;
+pub mod order_tracker;
 mod secret;
+mod services;
 pub mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
+pub use bot::Bot;
+pub use config::{BotConfig, BotConfigBuilder, ConfigError, MAX_NAME_LEN};
+pub use error::BotError;
+pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot};
 pub use secret::Secret;
+pub use services::{DroppedReport, decode_report, validate_report};
+
+pub use rustrade_core as core;
+pub use rustrade_engine as engine;
+pub use rustrade_risk as risk;
+pub use rustrade_supervisor as supervisor;

@@ -1,0 +1,480 @@
+//! [`Bot`]: wires an exchange, brains, the engine and the supervisor into one running bot.
+//!
+//! # Life cycle of [`Bot::run_until_shutdown`]
+//!
+//! 1. **Start-up.** Fetch each symbol's instrument rules and the venue's capabilities; build the
+//!    engine config (risk per symbol: its override, else its asset class's, else the default).
+//!    With a state store: load the engine snapshot — unreadable data fails start-up with
+//!    [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never a fresh start — and
+//!    restore it (sessions and cooldowns that ended while stopped are honoured by the engine).
+//! 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
+//!    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
+//!    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
+//!    are handed to the engine, which adopts the venue's positions.
+//! 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
+//!    token, or a signal when enabled).
+//! 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
+//!    the engine snapshot is persisted, open positions are closed at the venue if configured
+//!    (one `close_position` call per non-flat symbol, after the drain), and the store is flushed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rustrade_core::{
+    Brain, Capability, CandleSource, ExchangeClient, FillSource, MarketDataBus, MarketSource,
+    MetricsSink, OrderStatus, Position, SignalBus, StateStore, Symbol,
+};
+use rustrade_engine::{BrainId, Engine, EngineConfig, EngineSnapshot};
+use rustrade_supervisor::{Supervisor, SupervisorConfig, TradingService};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::driver::{Driver, SNAPSHOT_KEY};
+use crate::services::{
+    CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService, OrderSyncService,
+    TimerService,
+};
+use crate::{BotConfig, BotError, BotHandle};
+
+/// Every capability the engine may ask an adapter about.
+const CAPABILITIES: [Capability; 12] = [
+    Capability::MarketOrders,
+    Capability::LimitOrders,
+    Capability::PostOnly,
+    Capability::Ioc,
+    Capability::Fok,
+    Capability::StopMarket,
+    Capability::StopLimit,
+    Capability::TakeProfit,
+    Capability::TrailingStop,
+    Capability::ReduceOnly,
+    Capability::OrderTracking,
+    Capability::Positions,
+];
+
+/// A trading bot: brains driven by market data, their decisions gated and executed by the
+/// engine, under a supervisor. Build it with [`Bot::new`], wire sources with the `with_*`
+/// methods, take a [`BotHandle`] and run it with [`Bot::run_until_shutdown`].
+pub struct Bot {
+    config: BotConfig,
+    exchange: Arc<dyn ExchangeClient>,
+    brains: Arc<Vec<Arc<dyn Brain>>>,
+    owned: Vec<Option<BTreeSet<Symbol>>>,
+    market_bus: MarketDataBus,
+    receivers: Vec<tokio::sync::broadcast::Receiver<rustrade_core::MarketEvent>>,
+    signals: SignalBus,
+    supervisor: Arc<Supervisor>,
+    driver: Arc<Driver>,
+    market_sources: Vec<Box<dyn MarketSource>>,
+    fill_sources: Vec<Box<dyn FillSource>>,
+    candle_poller: Option<Arc<dyn CandleSource>>,
+    order_tracking: bool,
+    external_cancel: Option<CancellationToken>,
+}
+
+impl Bot {
+    /// Builds a bot. Refuses no brains, duplicate or unusable brain names, two brains owning the
+    /// same symbol, and a brain owning a symbol that is not configured.
+    pub fn new(
+        config: BotConfig,
+        exchange: Arc<dyn ExchangeClient>,
+        brains: Vec<Arc<dyn Brain>>,
+    ) -> Result<Self, BotError> {
+        if brains.is_empty() {
+            return Err(BotError::NoBrains);
+        }
+        let traded: BTreeSet<Symbol> = config.symbols().iter().copied().collect();
+        let mut names = BTreeSet::new();
+        let mut owners: BTreeMap<Symbol, String> = BTreeMap::new();
+        let mut owned = Vec::with_capacity(brains.len());
+        for brain in &brains {
+            let name = brain.name();
+            if name.trim().is_empty() {
+                return Err(BotError::InvalidBrainName {
+                    name: name.to_owned(),
+                    reason: "must not be blank",
+                });
+            }
+            if name.chars().any(char::is_control) {
+                return Err(BotError::InvalidBrainName {
+                    name: name.to_owned(),
+                    reason: "must not hold control characters",
+                });
+            }
+            if !names.insert(name.to_owned()) {
+                return Err(BotError::DuplicateBrain {
+                    name: name.to_owned(),
+                });
+            }
+            let claim = brain.owned_symbols().map(|v| v.into_iter().collect::<BTreeSet<_>>());
+            for symbol in claim.iter().flatten() {
+                if !traded.contains(symbol) {
+                    return Err(BotError::UnconfiguredSymbol {
+                        brain: name.to_owned(),
+                        symbol: *symbol,
+                    });
+                }
+                if let Some(first) = owners.insert(*symbol, name.to_owned()) {
+                    return Err(BotError::OverlappingSymbols {
+                        symbol: *symbol,
+                        first,
+                        second: name.to_owned(),
+                    });
+                }
+            }
+            owned.push(claim);
+        }
+        let mut sup_config =
+            SupervisorConfig::default().with_shutdown_timeout(config.shutdown_timeout());
+        if !config.signal_handler() {
+            sup_config = sup_config.without_signal_handler();
+        }
+        let brains = Arc::new(brains);
+        let driver = Arc::new(Driver::new(Arc::clone(&exchange), Arc::clone(&brains)));
+        let sink: Arc<dyn MetricsSink> = driver.metrics.clone();
+        let supervisor = Arc::new(Supervisor::with_metrics(sup_config, sink)?);
+        let market_bus = MarketDataBus::new(config.market_bus_capacity());
+        let receivers = brains.iter().map(|_| market_bus.subscribe()).collect();
+        Ok(Self {
+            signals: SignalBus::new(config.signal_bus_capacity()),
+            config,
+            exchange,
+            brains,
+            owned,
+            market_bus,
+            receivers,
+            supervisor,
+            driver,
+            market_sources: Vec::new(),
+            fill_sources: Vec::new(),
+            candle_poller: None,
+            order_tracking: false,
+            external_cancel: None,
+        })
+    }
+
+    /// Adds a market data source; its events are published on the market bus.
+    pub fn with_market_source(mut self, source: Box<dyn MarketSource>) -> Self {
+        self.market_sources.push(source);
+        self
+    }
+
+    /// Adds the venue's execution report stream: fills update positions and risk state, and
+    /// cancels are confirmed by it (rather than by the cancel call's success).
+    pub fn with_fill_source(mut self, source: Box<dyn FillSource>) -> Self {
+        self.fill_sources.push(source);
+        self.driver.confirm_cancels_by_stream();
+        self
+    }
+
+    /// Polls closed bars of every configured symbol from `source` and publishes each once.
+    pub fn with_candle_poller(mut self, source: Arc<dyn CandleSource>) -> Self {
+        self.candle_poller = Some(source);
+        self
+    }
+
+    /// Persists the engine's journal and snapshot in `store` and restores from it at start.
+    pub fn with_state_store(self, store: Arc<dyn StateStore>) -> Self {
+        if !self.driver.set_store(store) {
+            tracing::warn!("with_state_store called twice; the first store is kept");
+        }
+        self
+    }
+
+    /// Emits metrics into `sink` (for example [`PrometheusMetrics`](crate::metrics::PrometheusMetrics)).
+    pub fn with_metrics(self, sink: Arc<dyn MetricsSink>) -> Self {
+        if !self.driver.set_metrics(sink) {
+            tracing::warn!("with_metrics called twice; the first sink is kept");
+        }
+        self
+    }
+
+    /// Uses `clock` for the times given to the engine (tests use a manual clock).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        if !self.driver.set_clock(clock) {
+            tracing::warn!("with_clock called twice; the first clock is kept");
+        }
+        self
+    }
+
+    /// Reconciles live orders with the venue's open orders every `reconcile_interval` and
+    /// reports them through [`BotHandle::tracked_orders`]; needs an adapter advertising
+    /// [`Capability::OrderTracking`].
+    pub fn with_order_tracking(mut self) -> Self {
+        self.order_tracking = true;
+        self
+    }
+
+    /// Shuts the bot down when `token` is cancelled (a host's own shutdown token).
+    pub fn with_external_cancel(mut self, token: CancellationToken) -> Self {
+        self.external_cancel = Some(token);
+        self
+    }
+
+    /// The market data bus: publish events on it directly, or subscribe to watch them.
+    pub fn market_data_bus(&self) -> MarketDataBus {
+        self.market_bus.clone()
+    }
+
+    /// The bus of signals (non-hold decisions, published before the gates).
+    pub fn signal_bus(&self) -> SignalBus {
+        self.signals.clone()
+    }
+
+    /// A cheap handle for the host: health, shutdown, positions, signals.
+    pub fn handle(&self) -> BotHandle {
+        BotHandle::new(
+            Arc::clone(&self.supervisor),
+            Arc::clone(&self.brains),
+            Arc::clone(&self.driver),
+            self.signals.clone(),
+            self.order_tracking && self.exchange.supports(Capability::OrderTracking),
+        )
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BotConfig {
+        &self.config
+    }
+
+    /// Starts, runs until shutdown, drains, persists. See the [module docs](self).
+    pub async fn run_until_shutdown(self) -> Result<(), BotError> {
+        let Self {
+            config,
+            exchange,
+            brains,
+            owned,
+            market_bus,
+            receivers,
+            signals,
+            supervisor,
+            driver,
+            market_sources,
+            fill_sources,
+            candle_poller,
+            order_tracking,
+            external_cancel,
+        } = self;
+        let engine = build_engine(&config, &exchange, &brains, &driver).await?;
+        driver.install(engine);
+        reconcile(&config, &exchange, &driver).await?;
+        driver.apply_pending_positions().await;
+
+        let traded: BTreeSet<Symbol> = config.symbols().iter().copied().collect();
+        let mut services: Vec<Arc<dyn TradingService>> = Vec::new();
+        for (i, ((brain, claim), rx)) in brains.iter().zip(owned).zip(receivers).enumerate() {
+            let id = BrainId(u32::try_from(i).unwrap_or(u32::MAX));
+            services.push(Arc::new(ExecutionService::new(
+                id,
+                Arc::clone(brain),
+                claim,
+                traded.clone(),
+                Arc::clone(&driver),
+                market_bus.clone(),
+                rx,
+                signals.clone(),
+            )));
+        }
+        for source in market_sources {
+            services.push(Arc::new(MarketFeedService::new(
+                source,
+                config.symbols().to_vec(),
+                market_bus.clone(),
+            )));
+        }
+        for source in fill_sources {
+            services.push(Arc::new(FillRoutingService::new(source, Arc::clone(&driver))));
+        }
+        if let Some(source) = candle_poller {
+            services.push(Arc::new(CandlePollerService::new(
+                source,
+                config.symbols().to_vec(),
+                exchange.venue(),
+                market_bus.clone(),
+                Arc::clone(&driver),
+            )));
+        }
+        if let Some(ttl) = config.order_ttl() {
+            let period = (ttl / 4).min(config.timer_interval());
+            services.push(Arc::new(TimerService::new("order-reaper", period, Arc::clone(&driver))));
+        }
+        services.push(Arc::new(TimerService::new(
+            "risk-sweep",
+            config.timer_interval(),
+            Arc::clone(&driver),
+        )));
+        if order_tracking && exchange.supports(Capability::OrderTracking) {
+            services.push(Arc::new(OrderSyncService::new(
+                config.reconcile_interval(),
+                Arc::clone(&driver),
+            )));
+        }
+        for service in services {
+            supervisor.spawn(service)?;
+        }
+        let watcher = external_cancel.map(|token| {
+            let ours = supervisor.cancel_token().clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = token.cancelled() => ours.cancel(),
+                    () = ours.cancelled() => {}
+                }
+            })
+        });
+        tracing::info!(bot = config.name(), brains = brains.len(), "bot running");
+        let report = supervisor.run_until_shutdown().await?;
+        if let Some(w) = watcher {
+            w.abort();
+        }
+        tracing::info!(bot = config.name(), cause = %report.cause, clean = report.is_clean(), "services drained");
+        driver.persist_final().await;
+        if config.close_positions_on_shutdown() {
+            close_positions(&config, &exchange, &driver).await;
+            driver.persist_final().await;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("name", &self.config.name())
+            .field("brains", &self.brains.iter().map(|b| b.name()).collect::<Vec<_>>())
+            .field("symbols", &self.config.symbols())
+            .finish_non_exhaustive()
+    }
+}
+
+async fn build_engine(
+    config: &BotConfig,
+    exchange: &Arc<dyn ExchangeClient>,
+    brains: &[Arc<dyn Brain>],
+    driver: &Driver,
+) -> Result<Engine, BotError> {
+    let mut engine_config = EngineConfig::new(config.name(), *config.default_risk())
+        .with_capabilities(CAPABILITIES.into_iter().filter(|c| exchange.supports(*c)))
+        .with_portfolio(config.portfolio().clone())
+        .with_leg_rejected(config.leg_rejected());
+    if let Some(ttl) = config.order_ttl() {
+        engine_config = engine_config.with_order_ttl(ttl);
+    }
+    for brain in brains {
+        engine_config = engine_config.with_brain(brain.name());
+    }
+    for symbol in config.symbols() {
+        let spec = exchange
+            .instrument(symbol)
+            .await
+            .map_err(|source| BotError::Exchange {
+                during: "instrument rules",
+                source,
+            })?;
+        let risk = *config.risk_for(symbol, spec.asset_class());
+        if &risk != config.default_risk() {
+            engine_config = engine_config.with_symbol_risk(*symbol, risk);
+        }
+        engine_config = engine_config.with_instrument(spec);
+    }
+    let now = driver.now();
+    let Some(store) = driver.store() else {
+        return Ok(Engine::new(engine_config, now)?);
+    };
+    match store.load(SNAPSHOT_KEY).await? {
+        None => Ok(Engine::new(engine_config, now)?),
+        Some(bytes) => {
+            let snapshot: EngineSnapshot =
+                serde_json::from_slice(&bytes).map_err(|e| rustrade_core::StoreError::Corrupt {
+                    key: SNAPSHOT_KEY.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let engine = Engine::restore(engine_config, &snapshot, now)?;
+            tracing::info!(taken_at = %snapshot.taken_at, "engine restored from the state store");
+            Ok(engine)
+        }
+    }
+}
+
+/// Reconciles the restored engine with the venue without sending anything.
+async fn reconcile(
+    config: &BotConfig,
+    exchange: &Arc<dyn ExchangeClient>,
+    driver: &Driver,
+) -> Result<(), BotError> {
+    let pending: Vec<_> = driver
+        .read(|e| {
+            e.open_orders()
+                .filter(|o| o.status == OrderStatus::Pending && o.venue_id.is_none())
+                .map(|o| (o.order.symbol, o.order.client_id))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (symbol, client_id) in pending {
+        let found = exchange
+            .find_order(&symbol, &client_id)
+            .await
+            .map_err(|source| BotError::Exchange {
+                during: "looking up unacknowledged orders",
+                source,
+            })?;
+        match found {
+            Some(open) => {
+                tracing::info!(%client_id, order_id = %open.order_id, "unacknowledged order found at the venue");
+                driver
+                    .step(move |e, now| e.handle_accepted(client_id, open.order_id, now))
+                    .await;
+            }
+            None => {
+                tracing::warn!(%client_id, "unacknowledged order not open at the venue; not sent again");
+                driver
+                    .step(move |e, now| {
+                        e.handle_rejected(client_id, rustrade_core::RejectReason::Other, now);
+                    })
+                    .await;
+            }
+        }
+    }
+    let open = exchange
+        .open_orders(None)
+        .await
+        .map_err(|source| BotError::Exchange {
+            during: "open orders",
+            source,
+        })?;
+    let mut positions: Vec<(Symbol, Position)> = Vec::new();
+    for symbol in config.symbols() {
+        let p = exchange
+            .position(symbol)
+            .await
+            .map_err(|source| BotError::Exchange {
+                during: "positions",
+                source,
+            })?;
+        positions.push((*symbol, p));
+    }
+    driver
+        .step(move |e, now| {
+            e.handle_venue_open_orders(&open, now);
+            e.handle_venue_positions(&positions, now);
+        })
+        .await;
+    Ok(())
+}
+
+async fn close_positions(config: &BotConfig, exchange: &Arc<dyn ExchangeClient>, driver: &Driver) {
+    for symbol in config.symbols() {
+        let open = driver
+            .read(|e| {
+                let p = e.position(symbol);
+                e.instrument(symbol).map_or(!p.is_flat(), |s| !p.is_flat_in(s))
+            })
+            .unwrap_or(false);
+        if !open {
+            continue;
+        }
+        match exchange.close_position(symbol).await {
+            Ok(order) => tracing::info!(%symbol, ?order, "position closed on shutdown"),
+            Err(e) => tracing::error!(%symbol, error = %e, "closing position on shutdown failed"),
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! [`BotConfig`] and its builder: everything a [`Bot`](crate::Bot) is built from, validated once.
+//!
+//! # Invariants of a built `BotConfig`
+//!
+//! - `name` is non-blank and usable as the client-order-id prefix (at most 14 bytes of letters,
+//!   digits or `-_.:/`), so every order id the bot makes is valid at the venue.
+//! - At least one symbol, no duplicates; every per-symbol risk override names one of them.
+//! - Timeouts, intervals and bus capacities are `> 0`; every risk limit passed the risk crate's
+//!   validation (finite, right sign).
+//!
+//! ```
+//! use std::time::Duration;
+//! use rustrade::BotConfig;
+//!
+//! let config = BotConfig::builder()
+//!     .name("demo")
+//!     .symbols(["BTCUSDT", "ETHUSDT"])
+//!     .shutdown_timeout(Duration::from_secs(5))
+//!     .order_ttl(Duration::from_secs(30))
+//!     .without_signal_handler()
+//!     .build()?;
+//! assert_eq!(config.symbols().len(), 2);
+//!
+//! let err = BotConfig::builder().name("demo").symbol("BTC USDT").build().unwrap_err();
+//! assert!(err.to_string().contains("BTC USDT"), "{err}");
+//! # Ok::<(), rustrade::ConfigError>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use rustrade_core::{AssetClass, Symbol};
+use rustrade_engine::LegRejectedPolicy;
+use rustrade_risk::{PortfolioConfig, RiskConfig, RiskError};
+
+/// Longest bot name: it prefixes every client order id, which venues cap at 36 bytes.
+pub const MAX_NAME_LEN: usize = 14;
+
+/// A configuration value refused by [`BotConfigBuilder::build`]. Names the field and the value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A field broke its rule.
+    #[error("{field}: {reason} (got {value})")]
+    Invalid {
+        /// The field, such as `shutdown_timeout` or `symbols`.
+        field: &'static str,
+        /// The offending value as text.
+        value: String,
+        /// The rule it broke.
+        reason: String,
+    },
+    /// A risk configuration was refused by the risk crate.
+    #[error("{scope}: {source}")]
+    Risk {
+        /// Which risk configuration: `risk`, `risk[crypto_perp]`, `risk[BTCUSDT]`, `portfolio`.
+        scope: String,
+        /// What the risk crate said (names the field and value).
+        #[source]
+        source: RiskError,
+    },
+}
+
+fn invalid(field: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The validated configuration of a bot. Build it with [`BotConfig::builder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct BotConfig {
+    name: String,
+    symbols: Vec<Symbol>,
+    shutdown_timeout: Duration,
+    signal_handler: bool,
+    market_bus_capacity: usize,
+    signal_bus_capacity: usize,
+    close_positions_on_shutdown: bool,
+    risk: RiskConfig,
+    asset_class_risk: BTreeMap<AssetClass, RiskConfig>,
+    symbol_risk: BTreeMap<Symbol, RiskConfig>,
+    portfolio: PortfolioConfig,
+    leg_rejected: LegRejectedPolicy,
+    order_ttl: Option<Duration>,
+    timer_interval: Duration,
+    reconcile_interval: Duration,
+}
+
+impl BotConfig {
+    /// A builder with the defaults: 10 s shutdown timeout, signal handler on, buses of 1 024
+    /// (market) and 256 (signals), no closing on shutdown, the default risk preset, no portfolio
+    /// limits, close-the-entry when a bracket leg is rejected, no order TTL, a 1 s risk sweep and a
+    /// 30 s order reconciliation.
+    pub fn builder() -> BotConfigBuilder {
+        BotConfigBuilder::default()
+    }
+
+    /// The bot's name: used in logs, metrics and as the prefix of every client order id.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// The symbols traded, in configuration order.
+    pub fn symbols(&self) -> &[Symbol] {
+        &self.symbols
+    }
+    /// How long services are given to stop on shutdown before they are aborted.
+    pub fn shutdown_timeout(&self) -> Duration {
+        self.shutdown_timeout
+    }
+    /// Whether SIGINT/SIGTERM trigger shutdown.
+    pub fn signal_handler(&self) -> bool {
+        self.signal_handler
+    }
+    /// Capacity of the market data bus (events a slow brain may fall behind before it lags).
+    pub fn market_bus_capacity(&self) -> usize {
+        self.market_bus_capacity
+    }
+    /// Capacity of the signal bus.
+    pub fn signal_bus_capacity(&self) -> usize {
+        self.signal_bus_capacity
+    }
+    /// Whether open positions are closed at the venue after the services drained on shutdown.
+    pub fn close_positions_on_shutdown(&self) -> bool {
+        self.close_positions_on_shutdown
+    }
+    /// Account-wide limits.
+    pub fn portfolio(&self) -> &PortfolioConfig {
+        &self.portfolio
+    }
+    /// What happens when the venue rejects a protective bracket leg.
+    pub fn leg_rejected(&self) -> LegRejectedPolicy {
+        self.leg_rejected
+    }
+    /// Resting entry orders older than this are cancelled.
+    pub fn order_ttl(&self) -> Option<Duration> {
+        self.order_ttl
+    }
+    /// How often the risk sweep and order reaper run the engine's timer.
+    pub fn timer_interval(&self) -> Duration {
+        self.timer_interval
+    }
+    /// How often open orders and positions are reconciled with the venue when order tracking is
+    /// on.
+    pub fn reconcile_interval(&self) -> Duration {
+        self.reconcile_interval
+    }
+
+    /// The risk configuration of `symbol`: its own override, else its asset class's, else the
+    /// default.
+    pub fn risk_for(&self, symbol: &Symbol, class: AssetClass) -> &RiskConfig {
+        self.symbol_risk
+            .get(symbol)
+            .or_else(|| self.asset_class_risk.get(&class))
+            .unwrap_or(&self.risk)
+    }
+
+    /// The default risk configuration.
+    pub fn default_risk(&self) -> &RiskConfig {
+        &self.risk
+    }
+}
+
+/// Builder of [`BotConfig`]; nothing is checked until [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct BotConfigBuilder {
+    name: String,
+    symbols: Vec<String>,
+    shutdown_timeout: Duration,
+    signal_handler: bool,
+    market_bus_capacity: usize,
+    signal_bus_capacity: usize,
+    close_positions_on_shutdown: bool,
+    risk: RiskConfig,
+    asset_class_risk: BTreeMap<AssetClass, RiskConfig>,
+    symbol_risk: Vec<(String, RiskConfig)>,
+    portfolio: PortfolioConfig,
+    leg_rejected: LegRejectedPolicy,
+    order_ttl: Option<Duration>,
+    timer_interval: Duration,
+    reconcile_interval: Duration,
+}
+
+impl Default for BotConfigBuilder {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            symbols: Vec::new(),
+            shutdown_timeout: Duration::from_secs(10),
+            signal_handler: true,
+            market_bus_capacity: 1024,
+            signal_bus_capacity: 256,
+            close_positions_on_shutdown: false,
+            risk: RiskConfig::default(),
+            asset_class_risk: BTreeMap::new(),
+            symbol_risk: Vec::new(),
+            portfolio: PortfolioConfig::default(),
+            leg_rejected: LegRejectedPolicy::default(),
+            order_ttl: None,
+            timer_interval: Duration::from_secs(1),
+            reconcile_interval: Duration::from_secs(30),
+        }
+    }
+}
+
+impl BotConfigBuilder {
+    /// The bot's name (required).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// Adds one symbol to trade.
+    pub fn symbol(mut self, symbol: impl Into<String>) -> Self {
+        self.symbols.push(symbol.into());
+        self
+    }
+    /// Adds several symbols to trade.
+    pub fn symbols<I, S>(mut self, symbols: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.symbols.extend(symbols.into_iter().map(Into::into));
+        self
+    }
+    /// Bound on the graceful drain at shutdown.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+    /// Do not install SIGINT/SIGTERM handlers (the host owns signals).
+    pub fn without_signal_handler(mut self) -> Self {
+        self.signal_handler = false;
+        self
+    }
+    /// Capacity of the market data bus.
+    pub fn market_bus_capacity(mut self, capacity: usize) -> Self {
+        self.market_bus_capacity = capacity;
+        self
+    }
+    /// Capacity of the signal bus.
+    pub fn signal_bus_capacity(mut self, capacity: usize) -> Self {
+        self.signal_bus_capacity = capacity;
+        self
+    }
+    /// Close open positions at the venue after the services drained on shutdown.
+    pub fn close_positions_on_shutdown(mut self, close: bool) -> Self {
+        self.close_positions_on_shutdown = close;
+        self
+    }
+    /// The default per-symbol risk configuration.
+    pub fn risk(mut self, risk: RiskConfig) -> Self {
+        self.risk = risk;
+        self
+    }
+    /// The risk configuration of every symbol of an asset class without its own override.
+    pub fn asset_class_risk(mut self, class: AssetClass, risk: RiskConfig) -> Self {
+        self.asset_class_risk.insert(class, risk);
+        self
+    }
+    /// The risk configuration of one symbol (must be one of the traded symbols).
+    pub fn symbol_risk(mut self, symbol: impl Into<String>, risk: RiskConfig) -> Self {
+        self.symbol_risk.push((symbol.into(), risk));
+        self
+    }
+    /// Account-wide limits.
+    pub fn portfolio(mut self, portfolio: PortfolioConfig) -> Self {
+        self.portfolio = portfolio;
+        self
+    }
+    /// What to do when a protective bracket leg is rejected.
+    pub fn bracket_failure_policy(mut self, policy: LegRejectedPolicy) -> Self {
+        self.leg_rejected = policy;
+        self
+    }
+    /// Cancel resting entry orders older than `ttl`.
+    pub fn order_ttl(mut self, ttl: Duration) -> Self {
+        self.order_ttl = Some(ttl);
+        self
+    }
+    /// How often the risk sweep and order reaper run.
+    pub fn timer_interval(mut self, interval: Duration) -> Self {
+        self.timer_interval = interval;
+        self
+    }
+    /// How often orders and positions are reconciled when order tracking is on.
+    pub fn reconcile_interval(mut self, interval: Duration) -> Self {
+        self.reconcile_interval = interval;
+        self
+    }
+
+    /// Validates everything; the first problem found is returned, naming the field and value.
+    pub fn build(self) -> Result<BotConfig, ConfigError> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(invalid("name", format!("{:?}", self.name), "must not be blank"));
+        }
+        if name.len() > MAX_NAME_LEN {
+            return Err(invalid(
+                "name",
+                name,
+                format!("must be at most {MAX_NAME_LEN} bytes (it prefixes client order ids)"),
+            ));
+        }
+        if rustrade_core::ClientOrderId::compose(name, 0, 0).is_err() {
+            return Err(invalid("name", name, "may hold only letters, digits and -_.:/"));
+        }
+        if self.symbols.is_empty() {
+            return Err(invalid("symbols", "[]", "at least one symbol is required"));
+        }
+        let mut symbols = Vec::with_capacity(self.symbols.len());
+        let mut seen = BTreeSet::new();
+        for text in &self.symbols {
+            let symbol = Symbol::new(text).map_err(|e| invalid("symbols", text, e.to_string()))?;
+            if !seen.insert(symbol) {
+                return Err(invalid("symbols", text, "listed twice"));
+            }
+            symbols.push(symbol);
+        }
+        for (field, d) in [
+            ("shutdown_timeout", self.shutdown_timeout),
+            ("timer_interval", self.timer_interval),
+            ("reconcile_interval", self.reconcile_interval),
+        ] {
+            if d.is_zero() {
+                return Err(invalid(field, "0s", "must be > 0"));
+            }
+        }
+        if let Some(ttl) = self.order_ttl
+            && ttl.is_zero()
+        {
+            return Err(invalid("order_ttl", "0s", "must be > 0"));
+        }
+        for (field, c) in [
+            ("market_bus_capacity", self.market_bus_capacity),
+            ("signal_bus_capacity", self.signal_bus_capacity),
+        ] {
+            if c == 0 {
+                return Err(invalid(field, 0, "must be > 0"));
+            }
+        }
+        let risk_err = |scope: String| move |source| ConfigError::Risk { scope, source };
+        self.risk.validate().map_err(risk_err("risk".into()))?;
+        for (class, risk) in &self.asset_class_risk {
+            risk.validate().map_err(risk_err(format!("risk[{class:?}]")))?;
+        }
+        let mut symbol_risk = BTreeMap::new();
+        for (text, risk) in self.symbol_risk {
+            let symbol = Symbol::new(&text)
+                .ok()
+                .filter(|s| seen.contains(s))
+                .ok_or_else(|| invalid("symbol_risk", &text, "not one of the configured symbols"))?;
+            risk.validate().map_err(risk_err(format!("risk[{symbol}]")))?;
+            symbol_risk.insert(symbol, risk);
+        }
+        self.portfolio.validate().map_err(risk_err("portfolio".into()))?;
+        Ok(BotConfig {
+            name: name.to_owned(),
+            symbols,
+            shutdown_timeout: self.shutdown_timeout,
+            signal_handler: self.signal_handler,
+            market_bus_capacity: self.market_bus_capacity,
+            signal_bus_capacity: self.signal_bus_capacity,
+            close_positions_on_shutdown: self.close_positions_on_shutdown,
+            risk: self.risk,
+            asset_class_risk: self.asset_class_risk,
+            symbol_risk,
+            portfolio: self.portfolio,
+            leg_rejected: self.leg_rejected,
+            order_ttl: self.order_ttl,
+            timer_interval: self.timer_interval,
+            reconcile_interval: self.reconcile_interval,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> BotConfigBuilder {
+        BotConfig::builder().name("bot").symbol("BTCUSDT")
+    }
+
+    fn field_of(e: ConfigError) -> (String, String) {
+        match e {
+            ConfigError::Invalid { field, value, .. } => (field.to_owned(), value),
+            ConfigError::Risk { scope, source } => (scope, source.to_string()),
+        }
+    }
+
+    #[test]
+    fn defaults_and_accessors() {
+        let c = base()
+            .symbols(["ETHUSDT"])
+            .close_positions_on_shutdown(true)
+            .without_signal_handler()
+            .bracket_failure_policy(LegRejectedPolicy::Keep)
+            .build()
+            .unwrap();
+        assert_eq!(c.name(), "bot");
+        assert_eq!(c.symbols(), &[Symbol::new("BTCUSDT").unwrap(), Symbol::new("ETHUSDT").unwrap()]);
+        assert_eq!(c.shutdown_timeout(), Duration::from_secs(10));
+        assert!(!c.signal_handler() && c.close_positions_on_shutdown());
+        assert_eq!((c.market_bus_capacity(), c.signal_bus_capacity()), (1024, 256));
+        assert_eq!(c.leg_rejected(), LegRejectedPolicy::Keep);
+        assert_eq!(c.order_ttl(), None);
+    }
+
+    #[test]
+    fn every_bad_value_names_its_field_and_value() {
+        let cases: Vec<(BotConfigBuilder, &str, &str)> = vec![
+            (BotConfig::builder().symbol("X"), "name", "\"\""),
+            (BotConfig::builder().name("   ").symbol("X"), "name", "\"   \""),
+            (BotConfig::builder().name("a-very-long-bot-name").symbol("X"), "name", "a-very-long-bot-name"),
+            (BotConfig::builder().name("b@d").symbol("X"), "name", "b@d"),
+            (BotConfig::builder().name("bot"), "symbols", "[]"),
+            (base().symbol("BTCUSDT"), "symbols", "BTCUSDT"),
+            (base().symbol("BTC USDT"), "symbols", "BTC USDT"),
+            (base().shutdown_timeout(Duration::ZERO), "shutdown_timeout", "0s"),
+            (base().timer_interval(Duration::ZERO), "timer_interval", "0s"),
+            (base().order_ttl(Duration::ZERO), "order_ttl", "0s"),
+            (base().market_bus_capacity(0), "market_bus_capacity", "0"),
+            (base().signal_bus_capacity(0), "signal_bus_capacity", "0"),
+            (base().symbol_risk("ETHUSDT", RiskConfig::default()), "symbol_risk", "ETHUSDT"),
+        ];
+        for (builder, field, value) in cases {
+            let (f, v) = field_of(builder.build().unwrap_err());
+            assert_eq!((f.as_str(), v.as_str()), (field, value));
+        }
+    }
+
+    #[test]
+    fn risk_limits_are_validated_with_their_scope() {
+        let mut bad = RiskConfig::default();
+        bad.sizing.leverage = f64::NAN;
+        let e = base().risk(bad).build().unwrap_err();
+        assert!(e.to_string().starts_with("risk: sizing.leverage"), "{e}");
+        let e = base().asset_class_risk(AssetClass::Fx, bad).build().unwrap_err();
+        assert!(e.to_string().starts_with("risk[Fx]"), "{e}");
+        let e = base().symbol_risk("BTCUSDT", bad).build().unwrap_err();
+        assert!(e.to_string().starts_with("risk[BTCUSDT]"), "{e}");
+        let portfolio = PortfolioConfig {
+            daily_loss_limit: Some(50.0),
+            ..PortfolioConfig::default()
+        };
+        let e = base().portfolio(portfolio).build().unwrap_err();
+        assert!(e.to_string().contains("portfolio.daily_loss_limit"), "{e}");
+        assert!(e.to_string().contains("50"), "{e}");
+    }
+
+    #[test]
+    fn risk_resolution_prefers_symbol_then_class_then_default() {
+        let mut perp = RiskConfig::preset(AssetClass::CryptoPerp);
+        perp.sizing.margin = 7.0;
+        let mut own = perp;
+        own.sizing.margin = 9.0;
+        let c = base()
+            .symbol("ETHUSDT")
+            .asset_class_risk(AssetClass::CryptoPerp, perp)
+            .symbol_risk("BTCUSDT", own)
+            .build()
+            .unwrap();
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        let eth = Symbol::new("ETHUSDT").unwrap();
+        assert_eq!(c.risk_for(&btc, AssetClass::CryptoPerp).sizing.margin, 9.0);
+        assert_eq!(c.risk_for(&eth, AssetClass::CryptoPerp).sizing.margin, 7.0);
+        assert_eq!(c.risk_for(&eth, AssetClass::Equity), c.default_risk());
+    }
+}

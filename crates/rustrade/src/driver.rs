@@ -1,0 +1,559 @@
+//! [`Driver`]: the async shell around the one [`Engine`] every service drives.
+//!
+//! Every input reaches the engine through [`Driver::step`], which follows the engine's call
+//! protocol:
+//!
+//! 1. Under the engine lock (a `std` mutex, never held across an `.await`): give the input,
+//!    drain the journal events and the commands, and — when there were events and a store is
+//!    wired — take a snapshot.
+//! 2. Persist the events and the snapshot in **one** [`StateStore::apply`] batch, *before* any
+//!    command is executed (journal before acting: a crash never loses an intent). Batches are
+//!    written in step order; a snapshot older than one already written is not written again.
+//! 3. Execute the commands in order at the exchange and feed each outcome back as a new step
+//!    (accepted, rejected), until no command is left.
+//!
+//! If the journal cannot be written, the step's place commands are not sent: they are fed back
+//! to the engine as rejected, so the engine's view and the venue's stay the same.
+//!
+//! The driver keeps no trading rule: sizing, gates, brackets and accounting are the engine's.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+
+use rustrade_core::{
+    Brain, ClientOrderId, ExchangeClient, ExchangeError, MetricsSink, OrderId, Position,
+    RejectReason, StateStore, StoreOp, Symbol, Timestamp,
+};
+use rustrade_engine::{Command, Engine, EngineEvent, EngineSnapshot};
+
+use crate::clock::{Clock, SystemClock};
+use crate::metrics::names;
+
+/// Store key of the engine snapshot.
+pub(crate) const SNAPSHOT_KEY: &str = "engine/snapshot";
+/// Store key prefix of journal records.
+pub(crate) const JOURNAL_PREFIX: &str = "journal/";
+
+/// Counters the framework keeps per brain (not the brain's own), surfaced in health.
+#[derive(Debug, Default)]
+pub(crate) struct BrainCounters {
+    pub(crate) events: AtomicU64,
+    pub(crate) non_hold: AtomicU64,
+    pub(crate) errors: AtomicU64,
+    pub(crate) lagged: AtomicU64,
+}
+
+/// Counters of the bot as a whole.
+#[derive(Debug, Default)]
+pub(crate) struct BotCounters {
+    pub(crate) fills_dropped: AtomicU64,
+    pub(crate) store_errors: AtomicU64,
+    pub(crate) candles_published: AtomicU64,
+}
+
+/// An input to hand the engine after a command's outcome is known.
+#[derive(Debug, Clone, Copy)]
+enum FollowUp {
+    Accepted(ClientOrderId, OrderId),
+    Rejected(ClientOrderId, RejectReason),
+    Cancelled(ClientOrderId, Option<OrderId>),
+}
+
+struct Persisted {
+    next_step: u64,
+    written_step: u64,
+}
+
+/// The engine, its I/O and what the services share.
+pub(crate) struct Driver {
+    engine: Mutex<Option<Engine>>,
+    last_marked: Mutex<BTreeMap<Symbol, Timestamp>>,
+    persist: tokio::sync::Mutex<Persisted>,
+    step_seq: AtomicU64,
+    pub(crate) exchange: Arc<dyn ExchangeClient>,
+    store: OnceLock<Arc<dyn StateStore>>,
+    pub(crate) metrics: Arc<LateSink>,
+    clock: OnceLock<Arc<dyn Clock>>,
+    pub(crate) brains: Arc<Vec<Arc<dyn Brain>>>,
+    pub(crate) brain_counters: Vec<Arc<BrainCounters>>,
+    pub(crate) counters: BotCounters,
+    /// Cancels confirmed by `cancel_order` are fed back only when no fill stream reports them.
+    confirm_cancels: AtomicBool,
+    /// Trades the fill stream closed per symbol that no manual outcome has claimed yet.
+    unclaimed_trades: Mutex<BTreeMap<Symbol, u64>>,
+    /// Manual position overrides given before the engine started.
+    pending_positions: Mutex<BTreeMap<Symbol, Position>>,
+}
+
+impl Driver {
+    pub(crate) fn new(exchange: Arc<dyn ExchangeClient>, brains: Arc<Vec<Arc<dyn Brain>>>) -> Self {
+        let brain_counters = brains.iter().map(|_| Arc::default()).collect();
+        Self {
+            engine: Mutex::new(None),
+            last_marked: Mutex::new(BTreeMap::new()),
+            persist: tokio::sync::Mutex::new(Persisted {
+                next_step: 0,
+                written_step: 0,
+            }),
+            step_seq: AtomicU64::new(1),
+            exchange,
+            store: OnceLock::new(),
+            metrics: Arc::new(LateSink(OnceLock::new())),
+            clock: OnceLock::new(),
+            brains,
+            brain_counters,
+            counters: BotCounters::default(),
+            confirm_cancels: AtomicBool::new(true),
+            unclaimed_trades: Mutex::new(BTreeMap::new()),
+            pending_positions: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Wires the state store (before start; the first one given is kept).
+    pub(crate) fn set_store(&self, store: Arc<dyn StateStore>) -> bool {
+        self.store.set(store).is_ok()
+    }
+
+    /// Wires the metrics sink (before start; the first one given is kept).
+    pub(crate) fn set_metrics(&self, sink: Arc<dyn MetricsSink>) -> bool {
+        self.metrics.0.set(sink).is_ok()
+    }
+
+    /// Wires the clock (before start; the first one given is kept).
+    pub(crate) fn set_clock(&self, clock: Arc<dyn Clock>) -> bool {
+        self.clock.set(clock).is_ok()
+    }
+
+    /// Cancels are confirmed by the fill stream rather than by the cancel call.
+    pub(crate) fn confirm_cancels_by_stream(&self) {
+        self.confirm_cancels.store(false, Ordering::Relaxed);
+    }
+
+    /// The wired store.
+    pub(crate) fn store(&self) -> Option<&Arc<dyn StateStore>> {
+        self.store.get()
+    }
+
+    /// The current time from the wired clock (the system clock by default).
+    pub(crate) fn now(&self) -> Timestamp {
+        match self.clock.get() {
+            Some(c) => c.now(),
+            None => SystemClock.now(),
+        }
+    }
+
+    /// Installs the engine built or restored at start-up.
+    pub(crate) fn install(&self, engine: Engine) {
+        *lock(&self.engine) = Some(engine);
+    }
+
+    /// Whether the engine is installed.
+    pub(crate) fn is_started(&self) -> bool {
+        lock(&self.engine).is_some()
+    }
+
+    /// Reads the engine, if installed.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Engine) -> R) -> Option<R> {
+        lock(&self.engine).as_ref().map(f)
+    }
+
+    /// Marks the engine with `event` unless an earlier service already did (first sight of a
+    /// newer event per symbol), and returns `brain`'s position for the brain call. Runs a full
+    /// step only when marking produced outputs (an emulated stop fired).
+    pub(crate) async fn mark_and_position(
+        &self,
+        event: &rustrade_core::MarketEvent,
+        brain: rustrade_engine::BrainId,
+    ) -> Position {
+        let fresh = {
+            let mut marked = lock(&self.last_marked);
+            let newer = marked.get(&event.symbol).is_none_or(|t| event.time > *t);
+            if newer {
+                marked.insert(event.symbol, event.time);
+            }
+            newer
+        };
+        if fresh {
+            let now = self.now();
+            let batch = {
+                let mut guard = lock(&self.engine);
+                let Some(engine) = guard.as_mut() else {
+                    return Position::FLAT;
+                };
+                engine.handle_market(event);
+                self.drain(engine, now)
+            };
+            if !batch.is_empty() {
+                self.complete(batch, now).await;
+            }
+        }
+        self.read(|e| e.brain_position(brain, &event.symbol))
+            .unwrap_or(Position::FLAT)
+    }
+
+    /// One engine step: `input`, then journal, then execute, then feed outcomes back.
+    pub(crate) async fn step<R>(&self, input: impl FnOnce(&mut Engine, Timestamp) -> R) -> Option<R> {
+        let now = self.now();
+        let (out, batch) = {
+            let mut guard = lock(&self.engine);
+            let engine = guard.as_mut()?;
+            let out = input(engine, now);
+            (out, self.drain(engine, now))
+        };
+        self.complete(batch, now).await;
+        Some(out)
+    }
+
+    /// Journals and executes `batch`, then feeds every command's outcome back until none is left.
+    async fn complete(&self, batch: Batch, now: Timestamp) {
+        let mut queue = VecDeque::new();
+        self.finish(batch, now, &mut queue).await;
+        while let Some(follow) = queue.pop_front() {
+            let now = self.now();
+            let batch = {
+                let mut guard = lock(&self.engine);
+                let Some(engine) = guard.as_mut() else { break };
+                match follow {
+                    FollowUp::Accepted(c, o) => engine.handle_accepted(c, o, now),
+                    FollowUp::Rejected(c, r) => engine.handle_rejected(c, r, now),
+                    FollowUp::Cancelled(c, o) => engine.handle_cancelled(Some(c), o, now),
+                }
+                self.drain(engine, now)
+            };
+            self.finish(batch, now, &mut queue).await;
+        }
+    }
+
+    /// Persists the final snapshot and flushes the store.
+    pub(crate) async fn persist_final(&self) {
+        let Some(store) = self.store() else { return };
+        let now = self.now();
+        let snapshot = lock(&self.engine).as_ref().map(|e| e.snapshot(now));
+        if let Some(snapshot) = snapshot {
+            let step = self.step_seq.fetch_add(1, Ordering::Relaxed);
+            self.persist(step, Vec::new(), Some(snapshot), now).await;
+        }
+        if let Err(e) = store.flush().await {
+            self.store_failed("flush", &e);
+        }
+    }
+
+    /// A manual position override, applied now or, before start, once the engine is installed.
+    pub(crate) async fn set_position(&self, symbol: Symbol, position: Position) {
+        if !self.is_started() {
+            lock(&self.pending_positions).insert(symbol, position);
+            return;
+        }
+        let result = self.step(|e, now| e.set_position(&symbol, position, now)).await;
+        if let Some(Err(e)) = result {
+            tracing::error!(%symbol, error = %e, "set_position refused");
+        }
+    }
+
+    /// Applies the overrides given before start.
+    pub(crate) async fn apply_pending_positions(&self) {
+        let pending = std::mem::take(&mut *lock(&self.pending_positions));
+        for (symbol, position) in pending {
+            self.set_position(symbol, position).await;
+        }
+    }
+
+    /// The bot's net position: the engine's, or a pending override before start.
+    pub(crate) fn position(&self, symbol: &Symbol) -> Position {
+        self.read(|e| e.position(symbol)).unwrap_or_else(|| {
+            lock(&self.pending_positions)
+                .get(symbol)
+                .copied()
+                .unwrap_or(Position::FLAT)
+        })
+    }
+
+    /// Claims one trade the fill stream closed on `symbol`; `true` if there was one.
+    pub(crate) fn claim_trade(&self, symbol: &Symbol) -> bool {
+        let mut map = lock(&self.unclaimed_trades);
+        match map.get_mut(symbol) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn drain(&self, engine: &mut Engine, now: Timestamp) -> Batch {
+        let mut events = Vec::new();
+        while let Some(e) = engine.poll_event() {
+            events.push(e);
+        }
+        let mut commands = Vec::new();
+        while let Some(c) = engine.poll_command() {
+            commands.push(c);
+        }
+        let mut pnl = Vec::new();
+        for e in &events {
+            if let EngineEvent::TradeClosed { symbol, .. } = e {
+                pnl.push((*symbol, engine.position(symbol).realised_pnl));
+            }
+        }
+        let snapshot = (self.store().is_some() && !events.is_empty()).then(|| engine.snapshot(now));
+        let step = if events.is_empty() {
+            0
+        } else {
+            self.step_seq.fetch_add(1, Ordering::Relaxed)
+        };
+        Batch {
+            step,
+            events,
+            commands,
+            snapshot,
+            pnl,
+        }
+    }
+
+    async fn finish(&self, batch: Batch, now: Timestamp, queue: &mut VecDeque<FollowUp>) {
+        let Batch {
+            step,
+            events,
+            commands,
+            snapshot,
+            pnl,
+        } = batch;
+        self.observe(&events);
+        for (symbol, realised) in pnl {
+            self.metrics
+                .gauge(names::REALISED_PNL, &[("symbol", symbol.as_str())], realised);
+        }
+        let journalled = if events.is_empty() {
+            true
+        } else {
+            self.persist(step, events, snapshot, now).await
+        };
+        for command in commands {
+            match command {
+                Command::Place(p) if !journalled => {
+                    tracing::error!(
+                        client_id = %p.order.client_id,
+                        "journal not written; order not sent"
+                    );
+                    queue.push_back(FollowUp::Rejected(p.order.client_id, RejectReason::Other));
+                }
+                Command::Place(p) => {
+                    let brain = self.brain_name(p.brain.index());
+                    let symbol = p.order.symbol;
+                    let labels = [("brain", brain), ("symbol", symbol.as_str())];
+                    match self.exchange.place_order(&p.order).await {
+                        Ok(order_id) => {
+                            self.metrics.counter(names::ORDERS_PLACED, &labels, 1);
+                            tracing::info!(
+                                brain, %symbol, client_id = %p.order.client_id, %order_id,
+                                side = ?p.order.side, kind = ?p.order.kind,
+                                quantity = p.order.quantity.get(), role = ?p.role,
+                                "order placed"
+                            );
+                            queue.push_back(FollowUp::Accepted(p.order.client_id, order_id));
+                        }
+                        Err(e) => {
+                            self.metrics.counter(names::ORDERS_REJECTED, &labels, 1);
+                            tracing::warn!(
+                                brain, %symbol, client_id = %p.order.client_id, error = %e,
+                                "order refused by the exchange"
+                            );
+                            queue.push_back(FollowUp::Rejected(p.order.client_id, reject_reason(&e)));
+                        }
+                    }
+                }
+                Command::Cancel(c) => {
+                    self.metrics
+                        .counter(names::ORDERS_CANCELLED, &[("symbol", c.symbol.as_str())], 1);
+                    match self
+                        .exchange
+                        .cancel_order(&c.symbol, &c.client_id, c.order_id.as_ref())
+                        .await
+                    {
+                        Ok(()) if self.confirm_cancels.load(Ordering::Relaxed) => {
+                            queue.push_back(FollowUp::Cancelled(c.client_id, c.order_id));
+                        }
+                        Ok(()) => {}
+                        Err(e) => tracing::warn!(
+                            symbol = %c.symbol, client_id = %c.client_id, reason = ?c.reason,
+                            error = %e, "cancel failed"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one step's journal records and snapshot in one batch; `false` if it failed.
+    async fn persist(
+        &self,
+        step: u64,
+        events: Vec<EngineEvent>,
+        snapshot: Option<EngineSnapshot>,
+        now: Timestamp,
+    ) -> bool {
+        let Some(store) = self.store() else {
+            return true;
+        };
+        let mut ops = Vec::with_capacity(events.len() + 1);
+        for (i, event) in events.iter().enumerate() {
+            match serde_json::to_vec(event) {
+                Ok(value) => ops.push(StoreOp::Put {
+                    key: format!("{JOURNAL_PREFIX}{:020}-{:020}-{i:04}", now.as_nanos(), step),
+                    value,
+                }),
+                Err(e) => tracing::error!(error = %e, "journal record not encodable"),
+            }
+        }
+        let mut guard = self.persist.lock().await;
+        guard.next_step = guard.next_step.max(step);
+        if let Some(snapshot) = snapshot
+            && step > guard.written_step
+        {
+            match serde_json::to_vec(&snapshot) {
+                Ok(value) => ops.push(StoreOp::Put {
+                    key: SNAPSHOT_KEY.to_owned(),
+                    value,
+                }),
+                Err(e) => tracing::error!(error = %e, "engine snapshot not encodable"),
+            }
+            guard.written_step = step;
+        }
+        match store.apply(&ops).await {
+            Ok(()) => true,
+            Err(e) => {
+                self.store_failed("journal", &e);
+                false
+            }
+        }
+    }
+
+    fn store_failed(&self, what: &str, e: &rustrade_core::StoreError) {
+        self.counters.store_errors.fetch_add(1, Ordering::Relaxed);
+        self.metrics.counter(names::STORE_ERRORS, &[], 1);
+        tracing::error!(what, error = %e, "state store write failed");
+    }
+
+    /// Logs and counts what the engine journalled; tells brains about their fills.
+    fn observe(&self, events: &[EngineEvent]) {
+        for event in events {
+            match event {
+                EngineEvent::DecisionRefused {
+                    brain,
+                    symbol,
+                    refusal,
+                    ..
+                } => {
+                    let name = self.brain_name(brain.index());
+                    let label = refusal.label.as_ref();
+                    self.metrics.counter(
+                        names::REFUSALS,
+                        &[("brain", name), ("symbol", symbol.as_str()), ("reason", label)],
+                        1,
+                    );
+                    tracing::info!(brain = name, %symbol, reason = %refusal.reason, label, "entry refused");
+                }
+                EngineEvent::FillApplied { brain, fill, .. } => {
+                    self.metrics
+                        .counter(names::FILLS, &[("symbol", fill.symbol.as_str())], 1);
+                    if let Some(b) = self.brains.get(brain.index()) {
+                        let b = Arc::clone(b);
+                        let fill = *fill;
+                        let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            b.on_fill(&fill);
+                        }));
+                        if told.is_err() {
+                            tracing::error!(brain = b.name(), "brain panicked in on_fill");
+                        }
+                    }
+                }
+                EngineEvent::TradeClosed { symbol, trade, .. } => {
+                    *lock(&self.unclaimed_trades).entry(*symbol).or_default() += 1;
+                    tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
+                }
+                EngineEvent::RiskHalted { symbol, refusal, .. } => {
+                    self.metrics.gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 1.0);
+                    tracing::warn!(%symbol, reason = %refusal.reason, "entries halted");
+                }
+                EngineEvent::RiskResumed { symbol, .. } => {
+                    self.metrics.gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 0.0);
+                    tracing::info!(%symbol, "entries resumed");
+                }
+                EngineEvent::PositionDrift {
+                    symbol, ours, venue, ..
+                } => tracing::warn!(
+                    %symbol, ours = ours.quantity, venue = venue.quantity,
+                    "position drift: venue position adopted"
+                ),
+                EngineEvent::UnknownVenueOrder { order, .. } => tracing::warn!(
+                    symbol = %order.symbol, order_id = %order.order_id,
+                    "open order at the venue that this bot does not track"
+                ),
+                EngineEvent::OrderMissingAtVenue { client_id, .. } => {
+                    tracing::warn!(%client_id, "our order is missing at the venue");
+                }
+                EngineEvent::MalformedInput { problem, .. } => {
+                    tracing::warn!(?problem, "engine refused a malformed input");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn brain_name(&self, index: usize) -> &str {
+        self.brains.get(index).map_or("?", |b| b.name())
+    }
+}
+
+/// A metrics sink wired after the supervisor and services captured it: forwards to the sink
+/// given by [`Bot::with_metrics`](crate::Bot::with_metrics), or drops everything.
+pub(crate) struct LateSink(OnceLock<Arc<dyn MetricsSink>>);
+
+impl MetricsSink for LateSink {
+    fn counter(&self, name: &'static str, labels: &[rustrade_core::Label<'_>], delta: u64) {
+        if let Some(s) = self.0.get() {
+            s.counter(name, labels, delta);
+        }
+    }
+    fn gauge(&self, name: &'static str, labels: &[rustrade_core::Label<'_>], value: f64) {
+        if let Some(s) = self.0.get() {
+            s.gauge(name, labels, value);
+        }
+    }
+    fn histogram(&self, name: &'static str, labels: &[rustrade_core::Label<'_>], value: f64) {
+        if let Some(s) = self.0.get() {
+            s.histogram(name, labels, value);
+        }
+    }
+}
+
+struct Batch {
+    step: u64,
+    events: Vec<EngineEvent>,
+    commands: Vec<Command>,
+    snapshot: Option<EngineSnapshot>,
+    pnl: Vec<(Symbol, f64)>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.commands.is_empty()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Maps an adapter's refusal to the reject reason the engine records.
+fn reject_reason(e: &ExchangeError) -> RejectReason {
+    match e {
+        ExchangeError::RateLimited { .. } => RejectReason::RateLimited,
+        ExchangeError::Unsupported(_) => RejectReason::Unsupported,
+        ExchangeError::Rejected { reason } if reason.to_ascii_lowercase().contains("insufficient") => {
+            RejectReason::InsufficientFunds
+        }
+        _ => RejectReason::Other,
+    }
+}

@@ -1,0 +1,245 @@
+//! [`BotHandle`]: the host's cheap, cloneable view into a running [`Bot`](crate::Bot).
+//!
+//! A host keeps clones of the handle wherever it needs the bot — an HTTP health route, a metrics
+//! endpoint, a shutdown coordinator — to read health and positions, watch signals, feed manual
+//! corrections and trigger shutdown. Everything it holds is shared behind `Arc`s; cloning it
+//! costs a few reference-count increments.
+//!
+//! # Manual overrides and the fill stream
+//!
+//! Fills reaching the bot (through a fill source) update positions and feed every closed trade's
+//! outcome to the symbol's session PnL and loss breaker automatically.
+//! [`BotHandle::record_trade_outcome`] and [`BotHandle::set_position`] are manual overrides for
+//! what the bot did not see. To keep a host that reports each closed trade from counting it
+//! twice, the rule is: **a manual outcome for a symbol first claims one trade the fill stream
+//! closed on that symbol and not yet claimed; if there is one, the call changes nothing (the
+//! outcome is already counted). Only when there is none is the outcome applied.**
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rustrade_core::{Brain, Position, Signal, SignalBus, Symbol};
+use rustrade_supervisor::{ServiceLifecycleSnapshot, ServicePhase, Supervisor};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::driver::Driver;
+use crate::order_tracker::TrackedOrder;
+
+/// Health of the whole bot, from [`BotHandle::health`].
+#[derive(Debug, Clone)]
+pub struct BotHealth {
+    /// `true` when every brain reports itself healthy and no service has terminated.
+    pub healthy: bool,
+    /// Whether shutdown has been requested.
+    pub shutting_down: bool,
+    /// Every supervised service: phase, restarts, last error (with a panic's message) and, once
+    /// terminated, why (completed, shutdown, failed, circuit open, aborted).
+    pub services: Vec<ServiceLifecycleSnapshot>,
+    /// One entry per brain, in the order the brains were given to [`Bot::new`](crate::Bot::new).
+    pub brains: Vec<BrainHealthSnapshot>,
+}
+
+/// One brain's health in [`BotHealth::brains`].
+#[derive(Debug, Clone)]
+pub struct BrainHealthSnapshot {
+    /// The brain's name.
+    pub name: String,
+    /// What the brain says of itself.
+    pub healthy: bool,
+    /// Events the framework handed the brain since start.
+    pub events_processed: u64,
+    /// Non-hold decisions the brain returned since start.
+    pub non_hold_decisions: u64,
+    /// The brain's own details, with the framework's counters for it under `"framework"`
+    /// (`brain_errors`, `bus_lagged`) when the brain's details are an object or empty.
+    pub details: serde_json::Value,
+}
+
+/// A cheap, cloneable handle into a running bot. See the [module docs](self).
+///
+/// # Example
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use rustrade::{Bot, BotConfig, BotHandle};
+/// # use rustrade::testkit::{MockExchange, ScriptedBrain};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> anyhow::Result<()> {
+/// # let exchange: Arc<dyn rustrade_core::ExchangeClient> = Arc::new(MockExchange::new());
+/// # let brains: Vec<Arc<dyn rustrade_core::Brain>> = vec![Arc::new(ScriptedBrain::holding("hold"))];
+/// let config = BotConfig::builder()
+///     .name("demo")
+///     .symbol("BTCUSDT")
+///     .without_signal_handler()
+///     .build()?;
+/// let bot = Bot::new(config, exchange, brains)?;
+/// let handle: BotHandle = bot.handle();
+///
+/// let mut signals = handle.subscribe_signals();
+/// let task = tokio::spawn(async move { bot.run_until_shutdown().await });
+///
+/// let health = handle.health().await;
+/// assert_eq!(health.brains[0].name, "hold");
+/// assert!(signals.try_recv().is_err(), "a holding brain signals nothing");
+///
+/// handle.shutdown();
+/// handle.await_shutdown().await;
+/// task.await??;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct BotHandle {
+    cancel: CancellationToken,
+    supervisor: Arc<Supervisor>,
+    brains: Arc<Vec<Arc<dyn Brain>>>,
+    driver: Arc<Driver>,
+    signals: SignalBus,
+    order_tracking: bool,
+}
+
+impl BotHandle {
+    pub(crate) fn new(
+        supervisor: Arc<Supervisor>,
+        brains: Arc<Vec<Arc<dyn Brain>>>,
+        driver: Arc<Driver>,
+        signals: SignalBus,
+        order_tracking: bool,
+    ) -> Self {
+        Self {
+            cancel: supervisor.cancel_token().clone(),
+            supervisor,
+            brains,
+            driver,
+            signals,
+            order_tracking,
+        }
+    }
+
+    /// Our live orders as the engine tracks them, in client-id order.
+    ///
+    /// Empty unless order tracking was turned on with
+    /// [`Bot::with_order_tracking`](crate::Bot::with_order_tracking) and the adapter advertises
+    /// [`Capability::OrderTracking`](rustrade_core::Capability::OrderTracking).
+    pub async fn tracked_orders(&self) -> Vec<TrackedOrder> {
+        if !self.order_tracking {
+            return Vec::new();
+        }
+        self.driver
+            .read(|e| e.open_orders().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Requests a graceful shutdown. Returns at once; calling it again does nothing more.
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Whether shutdown has been requested (by any handle, the external token or a signal).
+    pub fn is_shutting_down(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Completes once shutdown has been requested.
+    pub async fn await_shutdown(&self) {
+        self.cancel.cancelled().await;
+    }
+
+    /// Feeds a realised trade outcome (gross PnL and fee, in quote currency) into `symbol`'s
+    /// session PnL and loss breaker, for a trade the fill stream did not carry.
+    ///
+    /// A non-finite value is refused with an error log and changes nothing; so is a symbol the
+    /// bot does not trade. An outcome the fill stream already recorded is not counted again:
+    /// see the rule in the [module docs](self).
+    pub async fn record_trade_outcome(&self, symbol: &Symbol, gross_pnl: f64, fee: f64) {
+        if !gross_pnl.is_finite() || !fee.is_finite() {
+            tracing::error!(%symbol, gross_pnl, fee, "record_trade_outcome: non-finite value refused");
+            return;
+        }
+        if self.driver.claim_trade(symbol) {
+            tracing::info!(%symbol, gross_pnl, fee, "record_trade_outcome: already recorded from fills");
+            return;
+        }
+        let symbol = *symbol;
+        let result = self
+            .driver
+            .step(move |e, now| e.record_trade_outcome(&symbol, gross_pnl, fee, now))
+            .await;
+        match result {
+            Some(Ok(())) => {}
+            Some(Err(e)) => tracing::error!(%symbol, error = %e, "record_trade_outcome refused"),
+            None => tracing::error!(%symbol, "record_trade_outcome: the bot has not started"),
+        }
+    }
+
+    /// The bot's net position in `symbol` (flat when it holds none or does not trade it).
+    pub async fn position(&self, symbol: &Symbol) -> Position {
+        self.driver.position(symbol)
+    }
+
+    /// Overrides the bot's net position in `symbol` (a manual correction; the engine journals it
+    /// as drift). Before the bot has started it is applied right after start-up reconciliation.
+    pub async fn set_position(&self, symbol: &Symbol, position: Position) {
+        self.driver.set_position(*symbol, position).await;
+    }
+
+    /// A receiver of every signal (non-hold decision) published from now on, before the risk
+    /// gates ran. The handle keeps the channel open, so a subscriber should also watch
+    /// [`await_shutdown`](Self::await_shutdown) to stop; a slow one sees `Lagged`.
+    pub fn subscribe_signals(&self) -> broadcast::Receiver<Signal> {
+        self.signals.subscribe()
+    }
+
+    /// Number of live signal receivers.
+    pub fn signal_subscriber_count(&self) -> usize {
+        self.signals.subscriber_count()
+    }
+
+    /// Health of every service and brain.
+    pub async fn health(&self) -> BotHealth {
+        let services = self.supervisor.lifecycle_snapshots().await;
+        let mut brains = Vec::with_capacity(self.brains.len());
+        for (brain, counters) in self.brains.iter().zip(&self.driver.brain_counters) {
+            let own = brain.health().await;
+            let framework = serde_json::json!({
+                "brain_errors": counters.errors.load(Ordering::Relaxed),
+                "bus_lagged": counters.lagged.load(Ordering::Relaxed),
+            });
+            let details = match own.details {
+                serde_json::Value::Null => serde_json::json!({ "framework": framework }),
+                serde_json::Value::Object(mut map) => {
+                    map.insert("framework".to_owned(), framework);
+                    serde_json::Value::Object(map)
+                }
+                other => other,
+            };
+            brains.push(BrainHealthSnapshot {
+                name: brain.name().to_owned(),
+                healthy: own.healthy,
+                events_processed: counters.events.load(Ordering::Relaxed),
+                non_hold_decisions: counters.non_hold.load(Ordering::Relaxed),
+                details,
+            });
+        }
+        let services_alive = services
+            .iter()
+            .all(|s| !matches!(s.phase, ServicePhase::Terminated));
+        let brains_healthy = brains.iter().all(|b| b.healthy);
+        BotHealth {
+            healthy: services_alive && brains_healthy,
+            shutting_down: self.is_shutting_down(),
+            services,
+            brains,
+        }
+    }
+}
+
+impl std::fmt::Debug for BotHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotHandle")
+            .field("shutting_down", &self.is_shutting_down())
+            .field("brains", &self.brains.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,163 @@
+//! `execution[<brain>]`: one brain's decision loop.
+//!
+//! For every market event: mark the engine (first service to see it), skip symbols the brain
+//! does not own, call the brain with its position, publish a non-hold decision as a
+//! [`Signal`] **before** the gates, then hand the decision to the engine, which gates it and
+//! emits the orders the driver sends.
+//!
+//! A brain error is logged and counted and the loop goes on. A brain panic unwinds this
+//! service's task; the supervisor records it and restarts the service, which resumes from the
+//! same bus receiver (the receiver is returned to its slot while unwinding), so a sibling brain
+//! and this brain's later events are unaffected.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+use rustrade_core::{Brain, MarketDataBus, MarketEvent, MetricsSink, Signal, SignalBus, Symbol};
+use rustrade_engine::BrainId;
+use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+
+use crate::driver::{BrainCounters, Driver, lock};
+use crate::metrics::names;
+
+pub(crate) struct ExecutionService {
+    name: String,
+    id: BrainId,
+    brain: Arc<dyn Brain>,
+    owned: Option<BTreeSet<Symbol>>,
+    traded: BTreeSet<Symbol>,
+    driver: Arc<Driver>,
+    bus: MarketDataBus,
+    signals: SignalBus,
+    counters: Arc<BrainCounters>,
+    rx: Mutex<Option<Receiver<MarketEvent>>>,
+    brain_name: Arc<str>,
+}
+
+impl ExecutionService {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        id: BrainId,
+        brain: Arc<dyn Brain>,
+        owned: Option<BTreeSet<Symbol>>,
+        traded: BTreeSet<Symbol>,
+        driver: Arc<Driver>,
+        bus: MarketDataBus,
+        rx: Receiver<MarketEvent>,
+        signals: SignalBus,
+    ) -> Self {
+        let counters = Arc::clone(&driver.brain_counters[id.index()]);
+        Self {
+            name: format!("execution[{}]", brain.name()),
+            brain_name: Arc::from(brain.name()),
+            id,
+            brain,
+            owned,
+            traded,
+            driver,
+            bus,
+            signals,
+            counters,
+            rx: Mutex::new(Some(rx)),
+        }
+    }
+
+    async fn on_event(&self, event: MarketEvent) {
+        let position = self.driver.mark_and_position(&event, self.id).await;
+        if !self.traded.contains(&event.symbol)
+            || self.owned.as_ref().is_some_and(|o| !o.contains(&event.symbol))
+        {
+            return;
+        }
+        self.counters.events.fetch_add(1, Ordering::Relaxed);
+        let decision = match self.brain.on_event(&event, &position) {
+            Ok(d) => d,
+            Err(e) => {
+                self.counters.errors.fetch_add(1, Ordering::Relaxed);
+                self.driver
+                    .metrics
+                    .counter(names::BRAIN_ERRORS, &[("brain", self.brain_name.as_ref())], 1);
+                tracing::warn!(brain = %self.brain_name, symbol = %event.symbol, error = %e, "brain error");
+                return;
+            }
+        };
+        if decision.is_hold() {
+            return;
+        }
+        self.counters.non_hold.fetch_add(1, Ordering::Relaxed);
+        self.driver.metrics.counter(
+            names::DECISIONS,
+            &[("brain", self.brain_name.as_ref()), ("symbol", event.symbol.as_str())],
+            1,
+        );
+        self.signals.publish(Signal {
+            brain: Arc::clone(&self.brain_name),
+            symbol: event.symbol,
+            time: event.time,
+            reference_price: event.reference_price(),
+            decision: decision.clone(),
+        });
+        let id = self.id;
+        self.driver
+            .step(move |engine, now| engine.handle_decision(id, &event, &decision, now))
+            .await;
+    }
+}
+
+/// Holds the bus receiver while a run uses it and puts it back when the run ends, including
+/// when it unwinds from a brain panic.
+struct RxGuard<'a> {
+    slot: &'a Mutex<Option<Receiver<MarketEvent>>>,
+    rx: Option<Receiver<MarketEvent>>,
+}
+
+impl Drop for RxGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(rx) = self.rx.take() {
+            *lock(self.slot) = Some(rx);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TradingService for ExecutionService {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn restart_policy(&self) -> RestartPolicy {
+        RestartPolicy::OnFailure
+    }
+
+    async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
+        let rx = lock(&self.rx).take().unwrap_or_else(|| self.bus.subscribe());
+        let mut guard = RxGuard {
+            slot: &self.rx,
+            rx: Some(rx),
+        };
+        loop {
+            let Some(rx) = guard.rx.as_mut() else {
+                return Ok(());
+            };
+            let received = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                r = rx.recv() => r,
+            };
+            match received {
+                Ok(event) => self.on_event(event).await,
+                Err(RecvError::Lagged(missed)) => {
+                    self.bus.record_lag(missed);
+                    self.counters.lagged.fetch_add(missed, Ordering::Relaxed);
+                    self.driver
+                        .metrics
+                        .counter(names::BUS_LAGGED, &[("consumer", self.name.as_str())], missed);
+                    tracing::warn!(service = %self.name, missed, "market data consumer lagged");
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+}

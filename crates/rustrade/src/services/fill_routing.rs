@@ -1,0 +1,162 @@
+//! `fill-routing[<source>]`: execution reports from a [`FillSource`] into the engine.
+//!
+//! # The boundary
+//!
+//! Core's report types cannot hold a NaN or a negative size, so invalid venue data is refused
+//! where it is decoded: [`decode_report`] parses a JSON report and [`validate_report`] checks
+//! what the types alone do not (a fill of zero size, a fill price `<= 0`). A report refused
+//! there — or a source error that says the venue sent a bad value
+//! ([`ExchangeError::Value`], [`ExchangeError::Malformed`]) — is **dropped, counted and
+//! logged**, and the stream goes on. Other source errors end the run as retryable, so the
+//! supervisor reconnects.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rustrade_core::{ExchangeError, ExecutionReport, FillSource, MetricsSink};
+use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
+
+use crate::driver::Driver;
+use crate::metrics::names;
+
+/// Why an execution report was dropped at the boundary.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DroppedReport {
+    /// The payload did not decode into a valid report (names the field and value when the
+    /// refusal came from a value check).
+    #[error("undecodable execution report: {reason} (payload: {payload})")]
+    Undecodable {
+        /// What the decoder said.
+        reason: String,
+        /// The payload, truncated to 256 bytes.
+        payload: String,
+    },
+    /// A fill's quantity was zero.
+    #[error("fill {fill_id}: quantity must be > 0 (got 0)")]
+    ZeroQuantity {
+        /// The fill's id.
+        fill_id: String,
+    },
+    /// A fill's price was zero or negative.
+    #[error("fill {fill_id}: price must be > 0 (got {price})")]
+    NonPositivePrice {
+        /// The fill's id.
+        fill_id: String,
+        /// The price.
+        price: f64,
+    },
+}
+
+impl DroppedReport {
+    /// Stable label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Undecodable { .. } => "undecodable",
+            Self::ZeroQuantity { .. } => "zero_quantity",
+            Self::NonPositivePrice { .. } => "non_positive_price",
+        }
+    }
+}
+
+/// Decodes a JSON execution report and validates it ([`validate_report`]).
+///
+/// ```
+/// use rustrade::decode_report;
+/// let bad = r#"{"type":"fill","fill_id":"1","order_id":"9","client_id":null,"symbol":"BTCUSDT",
+///   "side":"buy","price":100.0,"quantity":-1.0,"fee":0.0,"fee_asset":"USDT",
+///   "liquidity":"taker","time":0}"#;
+/// let err = decode_report(bad.as_bytes()).unwrap_err();
+/// assert!(err.to_string().contains("quantity"), "{err}");
+/// ```
+pub fn decode_report(payload: &[u8]) -> Result<ExecutionReport, DroppedReport> {
+    let report: ExecutionReport =
+        serde_json::from_slice(payload).map_err(|e| DroppedReport::Undecodable {
+            reason: e.to_string(),
+            payload: String::from_utf8_lossy(&payload[..payload.len().min(256)]).into_owned(),
+        })?;
+    validate_report(&report)?;
+    Ok(report)
+}
+
+/// Checks what the report types do not: a fill has a quantity `> 0` and a price `> 0`.
+pub fn validate_report(report: &ExecutionReport) -> Result<(), DroppedReport> {
+    if let ExecutionReport::Fill(f) = report {
+        if f.quantity.get() <= 0.0 {
+            return Err(DroppedReport::ZeroQuantity {
+                fill_id: f.fill_id.to_string(),
+            });
+        }
+        if f.price.get() <= 0.0 {
+            return Err(DroppedReport::NonPositivePrice {
+                fill_id: f.fill_id.to_string(),
+                price: f.price.get(),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub(crate) struct FillRoutingService {
+    name: String,
+    source: tokio::sync::Mutex<Box<dyn FillSource>>,
+    driver: Arc<Driver>,
+}
+
+impl FillRoutingService {
+    pub(crate) fn new(source: Box<dyn FillSource>, driver: Arc<Driver>) -> Self {
+        Self {
+            name: format!("fill-routing[{}]", source.name()),
+            source: tokio::sync::Mutex::new(source),
+            driver,
+        }
+    }
+
+    fn drop_report(&self, label: &'static str, why: &dyn std::fmt::Display) {
+        self.driver.counters.fills_dropped.fetch_add(1, Ordering::Relaxed);
+        self.driver
+            .metrics
+            .counter(names::FILLS_DROPPED, &[("reason", label)], 1);
+        tracing::warn!(service = %self.name, reason = label, error = %why, "execution report dropped");
+    }
+}
+
+#[async_trait::async_trait]
+impl TradingService for FillRoutingService {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn restart_policy(&self) -> RestartPolicy {
+        RestartPolicy::OnFailure
+    }
+
+    async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
+        let mut source = self.source.lock().await;
+        source
+            .connect()
+            .await
+            .map_err(|e| ServiceError::retryable_from("fill source connect", e))?;
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                n = source.next_report() => n,
+            };
+            match next {
+                Ok(Some(report)) => {
+                    if let Err(e) = validate_report(&report) {
+                        self.drop_report(e.label(), &e);
+                        continue;
+                    }
+                    self.driver.step(move |engine, _| engine.handle_report(&report)).await;
+                }
+                Ok(None) => return Ok(()),
+                Err(e @ (ExchangeError::Value(_) | ExchangeError::Malformed { .. })) => {
+                    self.drop_report("invalid_value", &e);
+                }
+                Err(e) => return Err(ServiceError::retryable_from("fill source", e)),
+            }
+        }
+    }
+}
