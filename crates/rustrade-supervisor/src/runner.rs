@@ -11,6 +11,9 @@
 //! | retryable / panic | failed     | backoff, or circuit  | backoff, or circuit         |
 //! | fatal error       | failed     | failed               | failed                      |
 //!
+//! "backoff" draws the delay for the current attempt, which counts consecutive failures: it is
+//! reset by a clean exit and by a run that lasted at least `backoff_reset_after`.
+//!
 //! Once shutdown is requested, whatever the run returns, the service terminates with reason
 //! `shutdown` (an error or panic while stopping is still recorded as its last error).
 
@@ -33,7 +36,8 @@ enum RunOutcome {
         fatal: bool,
         panicked: bool,
     },
-    /// The run task was aborted by a drain; the slot is already terminated.
+    /// The run task was aborted: by a drain (the slot is then already terminated) or by the
+    /// runtime shutting down.
     Aborted,
 }
 
@@ -108,9 +112,13 @@ pub(crate) async fn supervise(
         }
 
         let delay = match outcome {
-            RunOutcome::Aborted => return,
+            RunOutcome::Aborted => {
+                slot.terminate(TerminationReason::Aborted, &registry);
+                return;
+            }
             RunOutcome::Completed if policy == RestartPolicy::Always => {
                 tracing::info!(service = slot.name(), "service exited cleanly; restarting");
+                attempt = 0;
                 config.clean_restart_delay
             }
             RunOutcome::Completed => {

@@ -117,3 +117,11 @@ async fn boxed_services_are_accepted_too() {
     supervisor.wait_until_all_terminated().await;
     assert_eq!(supervisor.counts().terminated, 1);
 }
+
+#[test]
+fn the_supervisor_can_be_shared_across_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Supervisor>();
+    shared::<Arc<dyn TradingService>>();
+    shared::<rustrade_supervisor::ServiceLifecycleSnapshot>();
+}
