@@ -303,7 +303,7 @@ fn entry(
 
     // 3 and 4. Sizing, then the instrument's minimums (inside `size`).
     let kind = decision.order_kind();
-    let limit_price = decision.limit_price().map(|p| spec.round_price(p.get()));
+    let (limit_price, trailing_offset) = kind_prices(kind, decision, spec);
     let sizing_price = match limit_price {
         Some(p) if kind.needs_limit_price() => p,
         _ => input.reference_price,
@@ -316,7 +316,6 @@ fn entry(
     if !input.capabilities.contains(Capability::for_kind(kind)) {
         return Err(Refusal::UnsupportedOrderKind { kind });
     }
-    let trailing_offset = decision.trailing_stop().map(|p| spec.round_price(p.get()));
     if !has_prices(kind, limit_price, trailing_offset) {
         return Err(Refusal::MissingPrice { kind });
     }
@@ -336,8 +335,8 @@ fn entry(
         side,
         quantity,
         kind,
-        limit_price: limit_price.filter(|_| needs_price(kind)),
-        trailing_offset: trailing_offset.filter(|_| kind == OrderKind::TrailingStop),
+        limit_price,
+        trailing_offset,
         stop: decision.stop().map(|p| spec.round_price(p.get())),
         take_profit: decision.take_profit().map(|p| spec.round_price(p.get())),
         reduce_only: false,
@@ -359,18 +358,21 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
         quantity = Quantity::new(held.abs()).unwrap_or(Quantity::ZERO);
     }
     let requested = decision.order_kind();
-    let limit_price = decision.limit_price().map(|p| spec.round_price(p.get()));
-    let trailing_offset = decision.trailing_stop().map(|p| spec.round_price(p.get()));
+    let (limit_price, trailing_offset) = kind_prices(requested, decision, spec);
     let usable = input.capabilities.contains(Capability::for_kind(requested))
         && has_prices(requested, limit_price, trailing_offset);
-    let kind = if usable { requested } else { OrderKind::Market };
+    let (kind, limit_price, trailing_offset) = if usable {
+        (requested, limit_price, trailing_offset)
+    } else {
+        (OrderKind::Market, None, None)
+    };
     Approved {
         symbol: input.symbol,
         side,
         quantity,
         kind,
-        limit_price: limit_price.filter(|_| needs_price(kind)),
-        trailing_offset: trailing_offset.filter(|_| kind == OrderKind::TrailingStop),
+        limit_price,
+        trailing_offset,
         stop: None,
         take_profit: None,
         reduce_only: input.capabilities.contains(Capability::ReduceOnly),
@@ -378,6 +380,27 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
         reservation: None,
         approved_at: now,
     }
+}
+
+/// The decision's limit (or trigger) price and trailing offset snapped to tick, each only when
+/// `kind` uses it.
+fn kind_prices(
+    kind: OrderKind,
+    decision: &Decision,
+    spec: &InstrumentSpec,
+) -> (Option<Price>, Option<Price>) {
+    let snap = |p: Price| spec.round_price(p.get());
+    let limit = if needs_price(kind) {
+        decision.limit_price().map(snap)
+    } else {
+        None
+    };
+    let trailing = if kind == OrderKind::TrailingStop {
+        decision.trailing_stop().map(snap)
+    } else {
+        None
+    };
+    (limit, trailing)
 }
 
 /// Whether `kind` carries a limit or trigger price (taken from the decision's limit price).
