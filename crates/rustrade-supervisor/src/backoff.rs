@@ -169,7 +169,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn pre_jitter_never_overflows_and_respects_bounds(b in any_backoff(), attempt in any::<u32>()) {
+        fn pre_jitter_never_overflows_and_respects_bounds(
+            b in any_backoff(),
+            attempt in any::<u32>(),
+        ) {
             let d = b.pre_jitter_delay(attempt);
             prop_assert!(d <= b.cap());
             prop_assert!(d >= b.base().min(b.cap()));

@@ -15,8 +15,8 @@ pub enum ShutdownCause {
     Interrupt,
     /// SIGTERM arrived.
     Terminate,
-    /// Every spawned service had terminated on its own (with
-    /// [`SupervisorConfig::stop_when_all_terminated`](crate::SupervisorConfig::stop_when_all_terminated)).
+    /// Every spawned service had terminated on its own; only with
+    /// [`stop_when_all_terminated`](crate::SupervisorConfig::stop_when_all_terminated) set.
     AllTerminated,
 }
 

@@ -159,8 +159,9 @@ impl From<BrainError> for ServiceError {
     }
 }
 
-/// A configuration value refused by [`SupervisorConfig::validate`](crate::SupervisorConfig::validate)
-/// or a validating constructor. Names the field and carries the offending value.
+/// A configuration value refused by
+/// [`SupervisorConfig::validate`](crate::SupervisorConfig::validate) or a validating constructor.
+/// Names the field and carries the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

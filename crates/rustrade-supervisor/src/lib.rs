@@ -61,7 +61,8 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
 //! runtime.block_on(async {
-//!     let supervisor = Arc::new(Supervisor::new(SupervisorConfig::default().without_signal_handler())?);
+//!     let config = SupervisorConfig::default().without_signal_handler();
+//!     let supervisor = Arc::new(Supervisor::new(config)?);
 //!     supervisor.spawn(Arc::new(FlakyImport { runs: AtomicU32::new(0) }))?;
 //!
 //!     supervisor.wait_until_all_terminated().await;

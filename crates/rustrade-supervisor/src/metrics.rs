@@ -1,4 +1,5 @@
-//! Names of the metrics the supervisor emits through core's [`MetricsSink`](rustrade_core::MetricsSink).
+//! Names of the metrics the supervisor emits through core's
+//! [`MetricsSink`](rustrade_core::MetricsSink).
 //!
 //! Per-service metrics carry a `service` label with the service's name; terminations also carry a
 //! `reason` label ([`TerminationReason::as_str`](crate::TerminationReason::as_str)).

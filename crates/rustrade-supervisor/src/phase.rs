@@ -99,7 +99,8 @@ pub enum TerminationReason {
     Completed,
     /// The service stopped because shutdown was requested, within the drain timeout.
     Shutdown,
-    /// The service failed (error or panic) and its policy or the error's severity forbids a restart.
+    /// The service failed (error or panic) and its policy or the error's severity forbids a
+    /// restart.
     Failed,
     /// The service failed too often within the circuit breaker's window; it is never restarted.
     CircuitOpen,

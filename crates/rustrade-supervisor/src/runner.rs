@@ -131,7 +131,13 @@ pub(crate) async fn supervise(
                 fatal,
                 panicked,
             } => {
-                tracing::warn!(service = slot.name(), error = %message, fatal, panicked, "service failed");
+                tracing::warn!(
+                    service = slot.name(),
+                    error = %message,
+                    fatal,
+                    panicked,
+                    "service failed"
+                );
                 slot.record_failure(message, panicked, &registry);
                 if fatal || policy == RestartPolicy::Never {
                     slot.terminate(TerminationReason::Failed, &registry);
@@ -175,7 +181,11 @@ fn finish_after_cancel(slot: &ServiceSlot, outcome: RunOutcome, registry: &Regis
         RunOutcome::Failed {
             message, panicked, ..
         } => {
-            tracing::warn!(service = slot.name(), error = %message, "service failed while stopping");
+            tracing::warn!(
+                service = slot.name(),
+                error = %message,
+                "service failed while stopping"
+            );
             slot.record_failure(message, panicked, registry);
             slot.terminate(TerminationReason::Shutdown, registry);
         }

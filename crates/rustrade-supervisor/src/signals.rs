@@ -50,7 +50,10 @@ impl Signals {
         match tokio::signal::ctrl_c().await {
             Ok(()) => ShutdownCause::Interrupt,
             Err(e) => {
-                tracing::error!(error = %e, "Ctrl-C handler unavailable; waiting for other shutdown triggers");
+                tracing::error!(
+                    error = %e,
+                    "Ctrl-C handler unavailable; waiting for other shutdown triggers"
+                );
                 std::future::pending().await
             }
         }

@@ -146,11 +146,19 @@ impl ServiceSlot {
                 && state.phase != ServicePhase::Stopping
                 && let Err(e) = state.enter(ServicePhase::Stopping)
             {
-                tracing::error!(service = %self.name, error = %e, "lifecycle transition refused while terminating");
+                tracing::error!(
+                    service = %self.name,
+                    error = %e,
+                    "lifecycle transition refused while terminating"
+                );
                 return false;
             }
             if let Err(e) = state.enter(ServicePhase::Terminated) {
-                tracing::error!(service = %self.name, error = %e, "lifecycle transition refused while terminating");
+                tracing::error!(
+                    service = %self.name,
+                    error = %e,
+                    "lifecycle transition refused while terminating"
+                );
                 return false;
             }
             state.termination = Some(reason);

@@ -19,8 +19,7 @@ fn config() -> SupervisorConfig {
 }
 
 #[tokio::test(start_paused = true)]
-async fn on_failure_service_that_always_fails_backs_off_until_its_circuit_opens_then_stays_terminated()
- {
+async fn on_failure_always_failing_backs_off_until_its_circuit_opens_then_stays_terminated() {
     let backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5)).unwrap();
     let config = config()
         .with_backoff(backoff)

@@ -151,8 +151,8 @@ pub fn now() -> Instant {
     Instant::now()
 }
 
-/// Polls (advancing virtual time 10 ms at a time) until `name`'s snapshot satisfies `done`, for at most
-/// `limit` of virtual time. Panics with the last snapshot when the limit is reached.
+/// Polls (advancing virtual time 10 ms at a time) until `name`'s snapshot satisfies `done`, for at
+/// most `limit` of virtual time. Panics with the last snapshot when the limit is reached.
 pub async fn wait_until(
     supervisor: &Supervisor,
     name: &str,
