@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use chrono_tz::America::{Chicago as CHICAGO, New_York as NEW_YORK};
+use chrono_tz::Tz;
 use rustrade_core::AssetClass;
 
 use crate::{BreakerConfig, RiskError, SessionBoundary, SessionConfig, SizingConfig};
@@ -45,22 +47,22 @@ impl RiskConfig {
     /// | --- | --- | --- | --- | --- |
     /// | crypto perp | 100 × 5 | −50 | 3 losses / 1 h, 30 min | 00:00 UTC |
     /// | crypto spot | 100 × 1 | −30 | 3 losses / 1 h, 30 min | 00:00 UTC |
-    /// | FX | 1 000 × 20 | −100 | 3 losses / 4 h, 1 h | 17:00 at UTC−05:00 |
-    /// | future | 1 000 × 10 | −150 | 3 losses / 2 h, 1 h | 17:00 at UTC−06:00 |
-    /// | equity | 1 000 × 1 | −100 | 3 losses / 1 day, 1 day | 00:00 at UTC−05:00 |
+    /// | FX | 1 000 × 20 | −100 | 3 losses / 4 h, 1 h | 17:00 America/New_York |
+    /// | future | 1 000 × 10 | −150 | 3 losses / 2 h, 1 h | 17:00 America/Chicago |
+    /// | equity | 1 000 × 1 | −100 | 3 losses / 1 day, 1 day | 00:00 America/New_York |
     /// | other | 100 × 1 | −30 | 3 losses / 1 h, 30 min | 00:00 UTC |
     ///
-    /// Boundaries are fixed offsets (standard time), so they move by an hour where the venue's
-    /// day follows daylight saving time.
+    /// `sizing.max_notional` is set to margin × leverage, so a size hint cannot exceed the
+    /// default size.
     pub fn preset(class: AssetClass) -> Self {
         let hour = |h: u64| Duration::from_secs(h * 3_600);
         let (margin, leverage, cap, window, cooldown, boundary) = match class {
-            AssetClass::CryptoPerp => (100.0, 5.0, -50.0, hour(1), hour(1) / 2, utc(0, 0)),
-            AssetClass::CryptoSpot => (100.0, 1.0, -30.0, hour(1), hour(1) / 2, utc(0, 0)),
-            AssetClass::Fx => (1_000.0, 20.0, -100.0, hour(4), hour(1), utc(17, -5)),
-            AssetClass::Future => (1_000.0, 10.0, -150.0, hour(2), hour(1), utc(17, -6)),
-            AssetClass::Equity => (1_000.0, 1.0, -100.0, hour(24), hour(24), utc(0, -5)),
-            _ => (100.0, 1.0, -30.0, hour(1), hour(1) / 2, utc(0, 0)),
+            AssetClass::CryptoPerp => (100.0, 5.0, -50.0, hour(1), hour(1) / 2, UTC_MIDNIGHT),
+            AssetClass::CryptoSpot => (100.0, 1.0, -30.0, hour(1), hour(1) / 2, UTC_MIDNIGHT),
+            AssetClass::Fx => (1_000.0, 20.0, -100.0, hour(4), hour(1), zoned(17, NEW_YORK)),
+            AssetClass::Future => (1_000.0, 10.0, -150.0, hour(2), hour(1), zoned(17, CHICAGO)),
+            AssetClass::Equity => (1_000.0, 1.0, -100.0, hour(24), hour(24), zoned(0, NEW_YORK)),
+            _ => (100.0, 1.0, -30.0, hour(1), hour(1) / 2, UTC_MIDNIGHT),
         };
         Self {
             breaker: BreakerConfig {
@@ -98,9 +100,12 @@ impl Default for RiskConfig {
     }
 }
 
-const fn utc(hour: u32, offset_hours: i32) -> SessionBoundary {
+const UTC_MIDNIGHT: SessionBoundary = SessionBoundary::UTC_MIDNIGHT;
+
+const fn zoned(hour: u32, zone: Tz) -> SessionBoundary {
     SessionBoundary {
         time_of_day_secs: hour * 3_600,
-        utc_offset_secs: offset_hours * 3_600,
+        utc_offset_secs: 0,
+        time_zone: Some(zone),
     }
 }

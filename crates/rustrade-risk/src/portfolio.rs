@@ -224,6 +224,7 @@ impl PortfolioRefusal {
 pub struct PortfolioRisk {
     config: PortfolioConfig,
     session_start: Timestamp,
+    session_end: Timestamp,
     daily_pnl: f64,
     latched: bool,
     reservations: BTreeMap<ReservationId, Reservation>,
@@ -240,6 +241,7 @@ impl PortfolioRisk {
     fn fresh(config: PortfolioConfig, now: Timestamp) -> Self {
         Self {
             session_start: config.boundary.session_start(now),
+            session_end: config.boundary.next_boundary(now),
             config,
             daily_pnl: 0.0,
             latched: false,
@@ -256,9 +258,9 @@ impl PortfolioRisk {
     /// Advances time: at or past the next boundary, zeroes the day's PnL and lifts the latch.
     /// Reservations are kept: entries in flight do not vanish at midnight.
     pub fn tick(&mut self, now: Timestamp) {
-        let start = self.config.boundary.session_start(now);
-        if start > self.session_start {
-            self.session_start = start;
+        if now >= self.session_end {
+            self.session_start = self.config.boundary.session_start(now);
+            self.session_end = self.config.boundary.next_boundary(now);
             self.daily_pnl = 0.0;
             self.latched = false;
         }
@@ -268,8 +270,7 @@ impl PortfolioRisk {
     /// or one that would make the day's sum non-finite, is refused and changes nothing.
     pub fn record_realised(&mut self, net_pnl: f64, now: Timestamp) -> Result<(), RiskError> {
         finite("net_pnl", net_pnl)?;
-        let start = self.config.boundary.session_start(now);
-        let base = if start > self.session_start {
+        let base = if now >= self.session_end {
             0.0
         } else {
             self.daily_pnl
@@ -301,7 +302,7 @@ impl PortfolioRisk {
 
     /// Whether the daily latch blocks entries at `now` (a latch from an ended day does not).
     pub fn is_latched(&self, now: Timestamp) -> bool {
-        self.latched && self.config.boundary.session_start(now) <= self.session_start
+        self.latched && now < self.session_end
     }
 
     /// Checks `entry` against every limit without reserving anything. `open` lists the open
@@ -488,6 +489,7 @@ impl PortfolioRisk {
         }
         let mut p = Self::fresh(config, now);
         p.session_start = snapshot.session_start;
+        p.session_end = config.boundary.next_boundary(snapshot.session_start);
         p.daily_pnl = snapshot.daily_pnl;
         p.latched = snapshot.latched
             || config

@@ -97,6 +97,7 @@ impl TradeOutcome {
 pub struct SessionPnl {
     config: SessionConfig,
     session_start: Timestamp,
+    session_end: Timestamp,
     gross: f64,
     fees: f64,
     net: f64,
@@ -116,6 +117,7 @@ impl SessionPnl {
     fn fresh(config: SessionConfig, now: Timestamp) -> Self {
         Self {
             session_start: config.boundary.session_start(now),
+            session_end: config.boundary.next_boundary(now),
             config,
             gross: 0.0,
             fees: 0.0,
@@ -134,8 +136,7 @@ impl SessionPnl {
 
     /// Advances time: starts a fresh session if `now` is at or past the next boundary.
     pub fn tick(&mut self, now: Timestamp) {
-        let start = self.config.boundary.session_start(now);
-        if start > self.session_start {
+        if now >= self.session_end {
             *self = Self::fresh(self.config, now);
         }
     }
@@ -177,7 +178,7 @@ impl SessionPnl {
 
     /// Whether new entries are halted at `now` (a halt from a session that has ended is not).
     pub fn is_halted(&self, now: Timestamp) -> bool {
-        self.halted && self.config.boundary.session_start(now) <= self.session_start
+        self.halted && now < self.session_end
     }
 
     /// Start of the session the counters belong to.
@@ -187,7 +188,7 @@ impl SessionPnl {
 
     /// When the current session ends (the next boundary).
     pub fn session_end(&self) -> Timestamp {
-        self.config.boundary.next_boundary(self.session_start)
+        self.session_end
     }
 
     /// Net realised PnL of the session (gross − fees).
@@ -267,6 +268,7 @@ impl SessionPnl {
         Ok(Self {
             config,
             session_start: snapshot.session_start,
+            session_end: config.boundary.next_boundary(snapshot.session_start),
             gross: snapshot.gross,
             fees: snapshot.fees,
             net: snapshot.net,
