@@ -249,3 +249,29 @@ async fn run_until_shutdown_can_end_when_every_service_terminated_on_its_own() {
     );
     assert!(report.stopped.is_empty() && report.aborted.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_clean_exit_resets_the_backoff() {
+    let delay = Duration::from_secs(1);
+    let supervisor = Supervisor::new(config().with_clean_restart_delay(delay)).unwrap();
+    // Four failures grow the backoff, a clean exit resets it, then failures start over.
+    let service = Scripted::new("poller", RestartPolicy::Always, |run| match run {
+        4 => Step::Complete,
+        0..=8 => Step::Fail(format!("run {run}")),
+        _ => Step::UntilCancelled,
+    });
+    supervisor.spawn(service.clone()).unwrap();
+    wait_until(&supervisor, "poller", 10 * MINUTE, |s| s.restarts == 9).await;
+
+    let starts = service.starts();
+    let gaps: Vec<Duration> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(gaps[4], delay, "the clean exit waits the fixed delay");
+    let backoff = Backoff::default();
+    for (attempt, gap) in (0u32..).zip(&gaps[5..]) {
+        assert!(
+            *gap <= backoff.pre_jitter_delay(attempt),
+            "attempt {attempt}: {gaps:?}"
+        );
+    }
+    supervisor.shutdown().await;
+}
