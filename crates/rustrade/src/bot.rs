@@ -310,6 +310,9 @@ impl Bot {
             )));
         }
         for service in services {
+            if supervisor.is_shutting_down() {
+                break;
+            }
             supervisor.spawn(service)?;
         }
         let watcher = external_cancel.map(|token| {

@@ -1,0 +1,99 @@
+//! Shared helpers of the integration tests: a bot on a [`MockExchange`] with paused time.
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustrade::testkit::{ManualClock, MockExchange};
+use rustrade::{Bot, BotConfig, BotConfigBuilder, BotError, BotHandle};
+use rustrade_core::{Brain, MemoryMetrics, Symbol, Timestamp};
+use tokio::task::JoinHandle;
+
+/// 2024-01-02 12:00:00 UTC.
+pub fn noon() -> Timestamp {
+    Timestamp::parse_rfc3339("2024-01-02T12:00:00Z").unwrap()
+}
+
+pub fn sym(s: &str) -> Symbol {
+    Symbol::new(s).unwrap()
+}
+
+pub fn config(symbols: &[&str]) -> BotConfigBuilder {
+    BotConfig::builder()
+        .name("t")
+        .symbols(symbols.iter().copied())
+        .without_signal_handler()
+        .shutdown_timeout(Duration::from_secs(2))
+}
+
+/// A running bot and what a test needs to drive and inspect it.
+pub struct Running {
+    pub handle: BotHandle,
+    pub bus: rustrade_core::MarketDataBus,
+    pub task: JoinHandle<Result<(), BotError>>,
+    pub metrics: Arc<MemoryMetrics>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Running {
+    /// Requests shutdown and waits for the bot to finish.
+    pub async fn stop(self) -> Result<(), BotError> {
+        self.handle.shutdown();
+        self.task.await.expect("bot task panicked")
+    }
+}
+
+/// Starts `bot` (already wired) with a memory metrics sink and a manual clock at noon.
+pub async fn start(bot: Bot) -> Running {
+    let metrics = Arc::new(MemoryMetrics::new());
+    let clock = Arc::new(ManualClock::new(noon()));
+    start_with(bot, metrics, clock).await
+}
+
+pub async fn start_with(bot: Bot, metrics: Arc<MemoryMetrics>, clock: Arc<ManualClock>) -> Running {
+    let bot = bot.with_metrics(metrics.clone()).with_clock(clock.clone());
+    let handle = bot.handle();
+    let bus = bot.market_data_bus();
+    let task = tokio::spawn(bot.run_until_shutdown());
+    wait_until("services running", || {
+        let handle = handle.clone();
+        async move { !handle.health().await.services.is_empty() }
+    })
+    .await;
+    Running {
+        handle,
+        bus,
+        task,
+        metrics,
+        clock,
+    }
+}
+
+/// A bot on `exchange` with its fill stream wired.
+pub fn bot(config: BotConfig, exchange: &Arc<MockExchange>, brains: Vec<Arc<dyn Brain>>) -> Bot {
+    Bot::new(config, exchange.clone(), brains)
+        .unwrap()
+        .with_fill_source(exchange.fill_source())
+}
+
+/// Polls `cond` on the paused clock (each poll lets every task run) until it holds.
+pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..2_000 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Lets every runnable task run for a while of paused time.
+pub async fn settle() {
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
