@@ -1,0 +1,112 @@
+//! The command line as typed: the first layer of argument parsing (clap derive).
+//!
+//! Values here are raw; commands turn them into validated objects (a config file becomes a
+//! [`crate::config::Config`]) before doing anything.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Backtest trading strategies from a TOML config, sweep their parameters and render HTML reports.
+#[derive(Debug, Parser)]
+#[command(name = "rustrade", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 usage, 3 configuration or input \
+                        file, 4 market data, 5 run failed, 6 output not written."
+)]
+pub(crate) struct Cli {
+    /// Print nothing but errors (no progress bar, no tables).
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    /// Print results as JSON on standard output instead of tables.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a backtest; print the statistics and write result.json, trades.csv, equity.csv and
+    /// report.html to the output folder.
+    Backtest(RunArgs),
+    /// Run every combination of the config's [sweep.grid] in parallel; print the best and write
+    /// sweep.csv.
+    Sweep(SweepArgs),
+    /// Render report.html again from a result.json.
+    Report(ReportArgs),
+    /// Inspect market-data files.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// Write a commented example config.
+    Init(InitArgs),
+    /// List the ready strategies and their default parameters.
+    Strategies,
+}
+
+/// Arguments of `backtest`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The config file.
+    pub(crate) config: PathBuf,
+    /// Use this data file instead of the config's (configs with one market).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) data: Option<PathBuf>,
+    /// Set a strategy parameter, e.g. --param fast=5 (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+    /// Write results to this folder instead of the config's.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// Arguments of `sweep`.
+#[derive(Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// The shared run options.
+    #[command(flatten)]
+    pub(crate) run: RunArgs,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// A result.json written by `rustrade backtest`.
+    pub(crate) result: PathBuf,
+    /// Where to write the report (default: report.html beside the result).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `data` subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DataCommand {
+    /// Validate a candle CSV file and print its range, interval, gaps and problems.
+    Inspect(InspectArgs),
+}
+
+/// Arguments of `data inspect`.
+#[derive(Debug, Args)]
+pub(crate) struct InspectArgs {
+    /// The CSV file.
+    pub(crate) file: PathBuf,
+    /// Accept rows out of time order by sorting them first.
+    #[arg(long)]
+    pub(crate) sort: bool,
+}
+
+/// Arguments of `init`.
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// Where to write the config.
+    #[arg(default_value = "rustrade.toml")]
+    pub(crate) path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub(crate) force: bool,
+}

@@ -1,0 +1,155 @@
+//! `rustrade backtest`: one run, its statistics, and the four result files.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustrade_backtest::data::{CandleCsv, merge};
+use rustrade_backtest::{Backtest, BacktestResult, DataError};
+use rustrade_core::{Brain, MarketEvent};
+
+use super::Ui;
+use crate::cli::RunArgs;
+use crate::config::{Config, Overrides};
+use crate::run_record::{FORMAT, MarketRecord, PriceRecorder, RunRecord, StrategyRecord};
+use crate::{output, progress, report, summary};
+
+/// Runs the backtest `args` describe.
+pub(super) fn run(args: &RunArgs, ui: Ui) -> anyhow::Result<()> {
+    let config = Config::load(&args.config, &overrides(args))?;
+    let brain = build_brain(&config, &config.strategy.params)?;
+    let backtest = builder(&config).brain(brain).build()?;
+
+    let total = count_rows(&config);
+    let bar = progress::bar(total, "replaying", ui.progress());
+    let mut prices = PriceRecorder::default();
+    let events = open_data(&config)?.inspect(|e| {
+        if let Ok(e) = e {
+            prices.record(e);
+            bar.inc(1);
+        }
+    });
+    let result = backtest.run(events);
+    bar.finish_and_clear();
+    let result = result?;
+
+    let record = RunRecord {
+        format: FORMAT.to_owned(),
+        title: config.title.clone(),
+        strategy: StrategyRecord {
+            name: config.strategy.name.clone(),
+            params: config.strategy.params.clone(),
+        },
+        markets: config
+            .markets
+            .iter()
+            .map(|m| MarketRecord {
+                symbol: m.spec.symbol(),
+                file: m.file_label.clone(),
+            })
+            .collect(),
+        prices: prices.finish(),
+        result,
+    };
+    let files = result_files(&record)?;
+    output::write_folder(&config.output_dir, &files)?;
+
+    let stats = &record.result.statistics;
+    ui.emit_json(&serde_json::json!({
+        "output_dir": config.output_dir.display().to_string(),
+        "strategy": record.strategy.name,
+        "params": record.strategy.params,
+        "statistics": summary::to_json(stats),
+    }));
+    ui.say(&format!(
+        "{} {} on {}\n{}\n\n{}\nWrote result.json, trades.csv, equity.csv and report.html to {}\n",
+        record.strategy.name,
+        record.strategy.params,
+        record
+            .markets
+            .iter()
+            .map(|m| m.symbol.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        summary::period(stats),
+        summary::table(&summary::rows(stats)),
+        config.output_dir.display()
+    ));
+    Ok(())
+}
+
+/// The overrides `args` carry.
+pub(super) fn overrides(args: &RunArgs) -> Overrides {
+    Overrides {
+        data: args.data.clone(),
+        params: args.params.clone(),
+        out: args.out.clone(),
+    }
+}
+
+/// A backtest builder with everything from `config` but the brain.
+pub(super) fn builder(config: &Config) -> rustrade_backtest::BacktestBuilder {
+    let mut b = Backtest::builder()
+        .sim(config.sim.clone())
+        .initial_cash(config.initial_cash)
+        .risk(config.risk);
+    for m in &config.markets {
+        b = b.instrument(m.spec);
+    }
+    b
+}
+
+/// Builds the configured strategy with `params`.
+pub(super) fn build_brain(
+    config: &Config,
+    params: &serde_json::Value,
+) -> anyhow::Result<Arc<dyn Brain>> {
+    rustrade_strategies::build(&config.strategy.name, params)
+        .with_context(|| format!("strategy {}", config.strategy.name))
+}
+
+/// The configured data files as one time-ordered stream.
+pub(super) fn open_data(
+    config: &Config,
+) -> Result<impl Iterator<Item = Result<MarketEvent, DataError>>, DataError> {
+    let sources = config
+        .markets
+        .iter()
+        .map(|m| CandleCsv::open(&m.file, m.csv))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(merge(sources))
+}
+
+/// Lines in the configured files, for the progress bar (a header line included: close enough).
+/// Streams each file in blocks, so memory does not grow with its size.
+fn count_rows(config: &Config) -> u64 {
+    use std::io::Read;
+    let mut total = 0;
+    let mut block = vec![0u8; 64 * 1024];
+    for m in &config.markets {
+        let Ok(mut file) = std::fs::File::open(&m.file) else {
+            continue;
+        };
+        while let Ok(n @ 1..) = file.read(&mut block) {
+            total += block[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        }
+    }
+    total
+}
+
+/// The four result files, in memory.
+fn result_files(record: &RunRecord) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+    let result: &BacktestResult = &record.result;
+    let mut json = serde_json::to_vec_pretty(record).context("serialising result.json")?;
+    json.push(b'\n');
+    let mut trades = Vec::new();
+    result.write_trades_csv(&mut trades)?;
+    let mut equity = Vec::new();
+    result.write_equity_csv(&mut equity)?;
+    let html = report::render(record).into_bytes();
+    Ok(vec![
+        ("result.json", json),
+        ("trades.csv", trades),
+        ("equity.csv", equity),
+        ("report.html", html),
+    ])
+}

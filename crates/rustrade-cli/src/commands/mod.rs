@@ -1,0 +1,56 @@
+//! One module per command; [`run`] dispatches.
+
+mod backtest;
+mod data;
+mod init;
+mod report;
+mod strategies;
+mod sweep;
+
+use crate::cli::{Cli, Command, DataCommand};
+
+/// How results are shown.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ui {
+    /// Print nothing but errors.
+    pub(crate) quiet: bool,
+    /// Print JSON on standard output instead of tables.
+    pub(crate) json: bool,
+}
+
+impl Ui {
+    /// Whether progress bars may be shown.
+    pub(crate) fn progress(&self) -> bool {
+        !self.quiet && !self.json
+    }
+
+    /// Prints `text` unless quiet or JSON.
+    pub(crate) fn say(&self, text: &str) {
+        if !self.quiet && !self.json {
+            print!("{text}");
+        }
+    }
+
+    /// Prints `value` as JSON when JSON output was asked for.
+    pub(crate) fn emit_json(&self, value: &serde_json::Value) {
+        if self.json {
+            println!("{value}");
+        }
+    }
+}
+
+/// Runs the command `cli` names.
+pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
+    let ui = Ui {
+        quiet: cli.quiet,
+        json: cli.json,
+    };
+    match &cli.command {
+        Command::Backtest(args) => backtest::run(args, ui),
+        Command::Sweep(args) => sweep::run(args, ui),
+        Command::Report(args) => report::run(args, ui),
+        Command::Data(DataCommand::Inspect(args)) => data::inspect(args, ui),
+        Command::Init(args) => init::run(args, ui),
+        Command::Strategies => strategies::run(ui),
+    }
+}

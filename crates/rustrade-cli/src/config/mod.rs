@@ -1,0 +1,457 @@
+//! Configuration, parsed in two layers.
+//!
+//! 1. [`raw`]: the TOML text into [`raw::RawConfig`] — shape only. Unknown keys and wrong types
+//!    fail here, with the file, line and key path.
+//! 2. [`Config::load`]: command-line overrides applied, then every value checked for meaning and
+//!    turned into the types the backtest takes (instrument specs, fee and risk models, a built
+//!    strategy's resolved parameters). Errors name the file and line (or the flag), the key path
+//!    and the value.
+//!
+//! Paths inside a config file are relative to the file's folder; paths given on the command line
+//! are relative to the current directory.
+
+mod error;
+pub(crate) mod locate;
+pub(crate) mod raw;
+mod sweep;
+pub(crate) mod template;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustrade_backtest::data::{CsvFormat, CsvOptions};
+use rustrade_core::{InstrumentSpec, Symbol};
+use rustrade_risk::RiskConfig;
+use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
+use rustrade_strategies::StrategyError;
+
+pub(crate) use error::{ConfigError, Origin};
+pub(crate) use sweep::SweepSpec;
+
+use raw::{RawConfig, RawFill, RawFormat};
+
+/// Command-line values that override the file.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    /// `--data`: replaces the data file of the single market.
+    pub(crate) data: Option<PathBuf>,
+    /// `--param key=value`, in order; later ones win.
+    pub(crate) params: Vec<String>,
+    /// `--out`: the output folder.
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    /// The file it came from.
+    pub(crate) path: PathBuf,
+    /// Report title: the file's stem.
+    pub(crate) title: String,
+    /// The traded markets.
+    pub(crate) markets: Vec<Market>,
+    /// The strategy.
+    pub(crate) strategy: StrategySpec,
+    /// Starting cash.
+    pub(crate) initial_cash: f64,
+    /// The simulated venue.
+    pub(crate) sim: SimConfig,
+    /// Risk limits for every symbol.
+    pub(crate) risk: RiskConfig,
+    /// Where results go.
+    pub(crate) output_dir: PathBuf,
+    /// The parameter grid, when the file has a `[sweep]` table.
+    pub(crate) sweep: Option<SweepSpec>,
+}
+
+/// One market: its data file and instrument.
+#[derive(Debug, Clone)]
+pub(crate) struct Market {
+    /// Data file, resolved.
+    pub(crate) file: PathBuf,
+    /// Data file as written (for messages and the report).
+    pub(crate) file_label: String,
+    /// How to read it.
+    pub(crate) csv: CsvOptions,
+    /// Trading rules of the instrument.
+    pub(crate) spec: InstrumentSpec,
+}
+
+/// The strategy: registry name and parameters.
+#[derive(Debug, Clone)]
+pub(crate) struct StrategySpec {
+    /// Registry name.
+    pub(crate) name: String,
+    /// Parameters as given (file plus overrides), for sweeps to extend.
+    pub(crate) given: serde_json::Value,
+    /// Parameters with defaults filled in, validated.
+    pub(crate) params: serde_json::Value,
+}
+
+/// The configuration source and which keys the command line set, for locating errors.
+pub(crate) struct Source<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) text: &'a str,
+    /// `(key path, flag as typed)` for every overridden key.
+    pub(crate) flags: Vec<(String, String)>,
+}
+
+impl Source<'_> {
+    /// An error about `key`, located at the flag that set it or at its line in the file.
+    pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let origin = match self.flags.iter().rev().find(|(k, _)| k == key) {
+            Some((_, flag)) => Origin::Flag(flag.clone()),
+            None => Origin::file(self.path, locate::line_of(self.text, key)),
+        };
+        ConfigError::new(origin, Some(key.to_owned()), message)
+    }
+}
+
+impl Config {
+    /// Reads, parses and validates `path` with `overrides` applied.
+    pub(crate) fn load(path: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::file(path, format!("cannot read: {e}")))?;
+        let raw = parse(path, &text)?;
+        Self::from_raw(path, &text, raw, overrides)
+    }
+
+    /// The second layer: overrides applied to `raw`, then every value validated.
+    pub(crate) fn from_raw(
+        path: &Path,
+        text: &str,
+        mut raw: RawConfig,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let mut src = Source {
+            path,
+            text,
+            flags: Vec::new(),
+        };
+        for flag in &overrides.params {
+            let (key, value) = parse_param_flag(flag)?;
+            src.flags
+                .push((format!("strategy.params.{key}"), format!("--param {flag}")));
+            raw.strategy.params.insert(key, value);
+        }
+        let base = path.parent().unwrap_or(Path::new("")).to_owned();
+
+        if raw.market.is_empty() {
+            return Err(ConfigError::new(
+                Origin::file(path, None),
+                Some("market".into()),
+                "at least one [[market]] table is required",
+            ));
+        }
+        if let Some(data) = &overrides.data {
+            if raw.market.len() != 1 {
+                return Err(ConfigError::new(
+                    Origin::Flag(format!("--data {}", data.display())),
+                    None,
+                    format!(
+                        "--data replaces the file of a single market, but the config has {}",
+                        raw.market.len()
+                    ),
+                ));
+            }
+            src.flags.push((
+                "market[0].file".into(),
+                format!("--data {}", data.display()),
+            ));
+        }
+        let mut markets = Vec::with_capacity(raw.market.len());
+        for (i, m) in raw.market.iter().enumerate() {
+            let (file, label) = match (&overrides.data, i) {
+                (Some(d), 0) => (d.clone(), d.display().to_string()),
+                _ => (base.join(&m.file), m.file.display().to_string()),
+            };
+            markets.push(market(&src, i, m, file, label)?);
+        }
+        for (i, m) in markets.iter().enumerate() {
+            if markets[..i]
+                .iter()
+                .any(|o| o.spec.symbol() == m.spec.symbol())
+            {
+                return Err(src.error(
+                    &format!("market[{i}].symbol"),
+                    format!("{} appears in two markets", m.spec.symbol()),
+                ));
+            }
+        }
+
+        let strategy = strategy(&src, &raw)?;
+
+        let cash = raw.account.initial_cash;
+        if !(cash.is_finite() && cash > 0.0) {
+            return Err(src.error("account.initial_cash", format!("must be > 0 (got {cash})")));
+        }
+        let sim = sim(&src, &raw, cash)?;
+        let risk = risk(&src, &raw, markets[0].spec.asset_class(), cash)?;
+
+        let output_dir = match (&overrides.out, &raw.output.dir) {
+            (Some(out), _) => out.clone(),
+            (None, Some(dir)) => base.join(dir),
+            (None, None) => PathBuf::from("runs").join(title_of(path)),
+        };
+        let sweep = match &raw.sweep {
+            Some(s) => Some(SweepSpec::from_raw(&src, s, &strategy)?),
+            None => None,
+        };
+        Ok(Self {
+            path: path.to_owned(),
+            title: title_of(path),
+            markets,
+            strategy,
+            initial_cash: cash,
+            sim,
+            risk,
+            output_dir,
+            sweep,
+        })
+    }
+}
+
+/// The first layer: TOML text to [`RawConfig`], errors located and named.
+pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let (line, column) = match e.span() {
+            Some(span) => {
+                let (l, c) = locate::line_col(text, span.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        let key = line.and_then(|l| locate::path_at(text, l));
+        ConfigError::new(
+            Origin::File {
+                path: path.to_owned(),
+                line,
+                column,
+            },
+            key,
+            e.message(),
+        )
+    })
+}
+
+/// Parses `key=value`; the value is TOML (`10`, `2.5`, `true`, `"text"`), or a bare string.
+fn parse_param_flag(flag: &str) -> Result<(String, toml::Value), ConfigError> {
+    let bad = |msg: &str| {
+        ConfigError::new(
+            Origin::Flag(format!("--param {flag}")),
+            None,
+            msg.to_owned(),
+        )
+    };
+    let (key, value) = flag
+        .split_once('=')
+        .ok_or_else(|| bad("expected key=value"))?;
+    let key = key.trim();
+    if key.is_empty() || key.contains('.') {
+        return Err(bad("expected a parameter name before `=`"));
+    }
+    let value = value.trim();
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_owned()));
+    Ok((key.to_owned(), parsed))
+}
+
+fn market(
+    src: &Source<'_>,
+    i: usize,
+    m: &raw::RawMarket,
+    file: PathBuf,
+    label: String,
+) -> Result<Market, ConfigError> {
+    let key = |k: &str| format!("market[{i}].{k}");
+    let symbol = Symbol::new(&m.symbol)
+        .map_err(|e| src.error(&key("symbol"), strip_field(&e.to_string())))?;
+    if !file.is_file() {
+        return Err(src.error(
+            &key("file"),
+            format!("no such data file: {}", file.display()),
+        ));
+    }
+    let mut csv = CsvOptions::new(symbol)
+        .sort_by_time(m.sort)
+        .format(match m.format {
+            RawFormat::Auto => CsvFormat::Auto,
+            RawFormat::Binance => CsvFormat::BinanceKlines,
+        });
+    if let Some(text) = &m.interval {
+        let d = parse_duration(text).map_err(|msg| src.error(&key("interval"), msg))?;
+        csv = csv
+            .bar_interval(d)
+            .map_err(|e| src.error(&key("interval"), e.to_string()))?;
+    }
+    let spec = InstrumentSpec::new(symbol, m.asset_class, m.tick_size, m.lot_size)
+        .and_then(|s| s.with_min_qty(m.min_qty))
+        .and_then(|s| s.with_min_notional(m.min_notional))
+        .and_then(|s| s.with_contract_value(m.contract_value))
+        .map_err(|e| {
+            let text = e.to_string();
+            let field = text.split(':').next().unwrap_or("").to_owned();
+            src.error(&key(&field), strip_field(&text))
+        })?;
+    Ok(Market {
+        file,
+        file_label: label,
+        csv,
+        spec,
+    })
+}
+
+fn strategy(src: &Source<'_>, raw: &RawConfig) -> Result<StrategySpec, ConfigError> {
+    let given = serde_json::to_value(&raw.strategy.params)
+        .map_err(|e| src.error("strategy.params", e.to_string()))?;
+    let params = rustrade_strategies::resolve_params(&raw.strategy.name, &given)
+        .map_err(|e| strategy_error(src, &e))?;
+    Ok(StrategySpec {
+        name: raw.strategy.name.clone(),
+        given,
+        params,
+    })
+}
+
+/// Places a strategy error at its key: the name, a parameter, or an unknown parameter key.
+pub(crate) fn strategy_error(src: &Source<'_>, e: &StrategyError) -> ConfigError {
+    let text = e.to_string();
+    match e {
+        StrategyError::Unknown { .. } => src.error("strategy.name", text),
+        _ => {
+            let field = e.field().unwrap_or("params");
+            let key = if field == "params" {
+                // An unknown key: point at it when the message names it (`unknown field `x``).
+                match text.split('`').nth(1) {
+                    Some(k) if text.contains("unknown field") => format!("strategy.params.{k}"),
+                    _ => "strategy.params".to_owned(),
+                }
+            } else {
+                format!("strategy.params.{field}")
+            };
+            src.error(&key, strip_field(&text))
+        }
+    }
+}
+
+fn sim(src: &Source<'_>, raw: &RawConfig, cash: f64) -> Result<SimConfig, ConfigError> {
+    let x = &raw.execution;
+    let bps = |key: &str, v: f64, max: f64| {
+        if v.is_finite() && (0.0..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(src.error(key, format!("must be within [0, {max}] bps (got {v})")))
+        }
+    };
+    let maker = bps("execution.maker_fee_bps", x.maker_fee_bps, 1_000.0)?;
+    let taker = bps("execution.taker_fee_bps", x.taker_fee_bps, 1_000.0)?;
+    let slip = bps("execution.slippage_bps", x.slippage_bps, 10_000.0)?;
+    let mut sim = SimConfig::default()
+        .with_initial_cash(cash)
+        .with_fees(FeeModel::rates(maker / 10_000.0, taker / 10_000.0))
+        .with_slippage(if slip > 0.0 {
+            SlippageModel::FixedBps { bps: slip }
+        } else {
+            SlippageModel::None
+        })
+        .with_latency(if x.latency_events > 0 {
+            LatencyModel::Events {
+                n: x.latency_events,
+            }
+        } else {
+            LatencyModel::Zero
+        })
+        .with_trade_on_close(x.fill == RawFill::Close);
+    if let Some(p) = x.participation {
+        if !(p.is_finite() && p > 0.0 && p <= 1.0) {
+            return Err(src.error(
+                "execution.participation",
+                format!("must be within (0, 1] (got {p})"),
+            ));
+        }
+        sim = sim.with_participation(p);
+    }
+    sim.validate()
+        .map_err(|e| src.error("execution", e.to_string()))?;
+    Ok(sim)
+}
+
+fn risk(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    class: rustrade_core::AssetClass,
+    cash: f64,
+) -> Result<RiskConfig, ConfigError> {
+    let r = &raw.risk;
+    let positive = |key: &str, v: f64| {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(src.error(key, format!("must be > 0 (got {v})")))
+        }
+    };
+    let mut risk = RiskConfig::preset(class);
+    let margin = positive("risk.margin", r.margin.unwrap_or(cash * 0.95))?;
+    let leverage = positive("risk.leverage", r.leverage.unwrap_or(1.0))?;
+    risk.sizing.margin = margin;
+    risk.sizing.leverage = leverage;
+    risk.sizing.max_notional = Some(match r.max_notional {
+        Some(v) => positive("risk.max_notional", v)?,
+        None => margin * leverage,
+    });
+    risk.session.loss_cap = match r.session_loss_cap {
+        Some(v) if v.is_finite() && v < 0.0 => Some(v),
+        Some(v) => {
+            return Err(src.error(
+                "risk.session_loss_cap",
+                format!("must be < 0, a loss (got {v})"),
+            ));
+        }
+        None => None,
+    };
+    risk.validate()
+        .map_err(|e| src.error("risk", e.to_string()))?;
+    Ok(risk)
+}
+
+/// Parses `30s`, `15m`, `4h`, `1d`, `1w`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad =
+        || format!("expected a number and a unit s, m, h, d or w, like \"1d\" (got {text:?})");
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (n, unit) = t.split_at(split);
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit.trim() {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err(bad()),
+    };
+    if n == 0 {
+        return Err(format!("must be > 0 (got {text:?})"));
+    }
+    Ok(Duration::from_secs(n * secs))
+}
+
+/// `fast: must be ...` → `must be ...` (the key is shown separately).
+fn strip_field(text: &str) -> String {
+    match text.split_once(": ") {
+        Some((field, rest)) if !field.contains(' ') => rest.to_owned(),
+        _ => text.to_owned(),
+    }
+}
+
+fn title_of(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || "backtest".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

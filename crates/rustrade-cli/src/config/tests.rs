@@ -1,0 +1,290 @@
+//! Both configuration layers: every refusal names the file, line (or flag), key and value.
+
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+/// A config in the crate folder whose data paths point at the shipped examples.
+fn load(text: &str, overrides: &Overrides) -> Result<Config, ConfigError> {
+    let path = config_path();
+    let raw = parse(&path, text)?;
+    Config::from_raw(&path, text, raw, overrides)
+}
+
+fn config_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/test.toml")
+}
+
+const GOOD: &str = r#"
+[[market]]
+symbol = "BTCUSD"
+file = "data/Bitcoin.csv"
+interval = "1d"
+
+[strategy]
+name = "sma_cross"
+
+[strategy.params]
+fast = 10
+slow = 30
+
+[sweep.grid]
+fast = [5, 10]
+slow = [20, 30, 40]
+"#;
+
+fn err(text: &str) -> String {
+    load(text, &Overrides::default()).unwrap_err().to_string()
+}
+
+fn file() -> String {
+    config_path().display().to_string()
+}
+
+#[test]
+fn a_good_config_validates_with_defaults() {
+    let c = load(GOOD, &Overrides::default()).unwrap();
+    assert_eq!(c.title, "test");
+    assert_eq!(c.markets.len(), 1);
+    assert_eq!(c.markets[0].spec.symbol(), "BTCUSD");
+    assert_eq!(
+        c.strategy.params,
+        serde_json::json!({"fast": 10, "slow": 30})
+    );
+    assert_eq!(c.initial_cash, 10_000.0);
+    assert_eq!(c.sim.fees, FeeModel::rates(0.001, 0.001));
+    assert!(!c.sim.trade_on_close);
+    assert_eq!(c.risk.sizing.margin, 9_500.0);
+    assert_eq!(c.risk.session.loss_cap, None);
+    assert_eq!(c.output_dir, PathBuf::from("runs/test"));
+    let sweep = c.sweep.unwrap();
+    assert_eq!(sweep.objective.key, "sharpe");
+    assert_eq!(sweep.combinations(&c.strategy.given).len(), 6);
+}
+
+#[test]
+fn unknown_keys_are_errors_with_line_and_key() {
+    let text = GOOD.replace("interval = \"1d\"", "intervall = \"1d\"");
+    let e = err(&text);
+    assert!(e.starts_with(&format!("{}:5:", file())), "{e}");
+    assert!(e.contains("market[0].intervall"), "{e}");
+    assert!(e.contains("unknown field `intervall`"), "{e}");
+    assert!(!e.contains('\n'));
+
+    let e = err(&format!("{GOOD}\n[accounts]\ninitial_cash = 1.0\n"));
+    assert!(e.contains("unknown field `accounts`"), "{e}");
+}
+
+#[test]
+fn wrong_types_name_key_and_value() {
+    let e = err(&GOOD.replace("slow = 30", "slow = \"thirty\""));
+    assert!(
+        e.starts_with(&format!("{}:12: strategy.params.slow:", file())),
+        "{e}"
+    );
+    assert!(e.contains("\"thirty\""), "{e}");
+
+    let e = err(&format!("{GOOD}\n[account]\ninitial_cash = \"lots\"\n"));
+    assert!(e.contains("account.initial_cash"), "{e}");
+    assert!(e.contains("lots"), "{e}");
+}
+
+#[test]
+fn invalid_strategy_parameters_point_at_the_line() {
+    let e = err(&GOOD
+        .replace("fast = 10", "fast = 30")
+        .replace("slow = 30", "slow = 20"));
+    assert_eq!(
+        e,
+        format!(
+            "{}:11: strategy.params.fast: must be < slow (got 30 >= 20)",
+            file()
+        )
+    );
+    let e = err(&GOOD.replace("fast = 10", "fsat = 10"));
+    assert!(
+        e.starts_with(&format!("{}:11: strategy.params.fsat:", file())),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("name = \"sma_cross\"", "name = \"sma\""));
+    assert!(
+        e.starts_with(&format!(
+            "{}:8: strategy.name: unknown strategy \"sma\"",
+            file()
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn overrides_apply_and_are_blamed_by_flag() {
+    let o = Overrides {
+        params: vec!["fast=5".into(), "slow=50".into()],
+        out: Some("elsewhere".into()),
+        ..Overrides::default()
+    };
+    let c = load(GOOD, &o).unwrap();
+    assert_eq!(
+        c.strategy.params,
+        serde_json::json!({"fast": 5, "slow": 50})
+    );
+    assert_eq!(c.output_dir, PathBuf::from("elsewhere"));
+
+    let o = Overrides {
+        params: vec!["fast=40".into()],
+        ..Overrides::default()
+    };
+    let e = load(GOOD, &o).unwrap_err();
+    assert_eq!(e.key(), Some("strategy.params.fast"));
+    assert_eq!(
+        e.to_string(),
+        "--param fast=40: strategy.params.fast: must be < slow (got 40 >= 30)"
+    );
+    let o = Overrides {
+        params: vec!["fast".into()],
+        ..Overrides::default()
+    };
+    assert_eq!(
+        load(GOOD, &o).unwrap_err().to_string(),
+        "--param fast: expected key=value"
+    );
+}
+
+#[test]
+fn missing_data_file_names_key_and_path() {
+    let e = err(&GOOD.replace("data/Bitcoin.csv", "data/Nope.csv"));
+    assert!(
+        e.starts_with(&format!("{}:4: market[0].file: no such data file:", file())),
+        "{e}"
+    );
+    assert!(e.ends_with("data/Nope.csv"), "{e}");
+
+    let o = Overrides {
+        data: Some("no/such.csv".into()),
+        ..Overrides::default()
+    };
+    let e = load(GOOD, &o).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "--data no/such.csv: market[0].file: no such data file: no/such.csv"
+    );
+}
+
+#[test]
+fn values_are_checked_for_meaning() {
+    let cases = [
+        (
+            "interval = \"1d\"",
+            "interval = \"1 day\"",
+            "market[0].interval",
+        ),
+        (
+            "interval = \"1d\"",
+            "interval = \"0d\"",
+            "market[0].interval",
+        ),
+        (
+            "interval = \"1d\"",
+            "tick_size = 0.0",
+            "market[0].tick_size: must be > 0 (got 0)",
+        ),
+        (
+            "symbol = \"BTCUSD\"",
+            "symbol = \"BTC USD\"",
+            "market[0].symbol",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        let e = err(&GOOD.replace(from, to));
+        assert!(e.contains(expect), "{to}: {e}");
+    }
+    let extra = [
+        (
+            "[account]\ninitial_cash = -5.0",
+            "account.initial_cash: must be > 0 (got -5)",
+        ),
+        (
+            "[execution]\ntaker_fee_bps = 2000.0",
+            "execution.taker_fee_bps",
+        ),
+        (
+            "[execution]\nparticipation = 1.5",
+            "execution.participation",
+        ),
+        (
+            "[risk]\nleverage = 0.0",
+            "risk.leverage: must be > 0 (got 0)",
+        ),
+        ("[risk]\nsession_loss_cap = 100.0", "risk.session_loss_cap"),
+        (
+            "[sweep]\nobjective = \"luck\"\n[sweep.grid]\nfast = [5]",
+            "sweep.objective: unknown statistic \"luck\"",
+        ),
+    ];
+    for (table, expect) in extra {
+        let text = format!(
+            "{}\n{table}\n",
+            GOOD.replace("[sweep.grid]\nfast = [5, 10]\nslow = [20, 30, 40]", "")
+        );
+        let e = err(&text);
+        assert!(e.contains(expect), "{table}: {e}");
+    }
+}
+
+#[test]
+fn sweep_grid_is_checked() {
+    let e = err(&GOOD.replace("fast = [5, 10]", "fats = [5, 10]"));
+    assert!(
+        e.contains("sweep.grid.fats: sma_cross has no parameter \"fats\""),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("fast = [5, 10]", "fast = []"));
+    assert!(
+        e.contains("sweep.grid.fast: expected at least one value"),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("fast = [5, 10]", "fast = 5"));
+    assert!(e.contains("sweep.grid.fast: expected an array"), "{e}");
+}
+
+#[test]
+fn no_market_is_an_error() {
+    let e = err("[strategy]\nname = \"sma_cross\"\n");
+    assert!(
+        e.ends_with("market: at least one [[market]] table is required"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_init_template_is_valid() {
+    // The template's data path is relative to the repository root.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rustrade.toml");
+    let raw = parse(&root, template::INIT_TOML).unwrap();
+    let c = Config::from_raw(&root, template::INIT_TOML, raw, &Overrides::default()).unwrap();
+    assert_eq!(c.strategy.name, "sma_cross");
+    assert_eq!(c.sweep.unwrap().combinations(&c.strategy.given).len(), 9);
+}
+
+#[test]
+fn the_shipped_examples_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            Config::load(&path, &Overrides::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 5, "one example per strategy, found {n}");
+}
+
+#[test]
+fn durations_parse() {
+    assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+    assert_eq!(parse_duration("1w").unwrap(), Duration::from_secs(604_800));
+    assert!(parse_duration("m").is_err());
+    assert!(parse_duration("5y").is_err());
+}
