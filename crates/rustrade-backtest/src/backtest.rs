@@ -206,6 +206,11 @@ impl BacktestBuilder {
         self
     }
 
+    /// Removes the brains added so far (a sweep reuses one builder as a template).
+    pub fn clear_brains(&mut self) {
+        self.brains.clear();
+    }
+
     /// Adds several brains.
     pub fn brains(mut self, brains: impl IntoIterator<Item = Arc<dyn Brain>>) -> Self {
         self.brains.extend(brains);

@@ -4,6 +4,7 @@
 //! - [`data`]: streaming loaders ([`data::CandleCsv`] for OHLCV CSV and Binance kline dumps), a
 //!   k-way [`data::merge`] of several symbols, and [`synthetic`] seeded candles.
 //! - [`stats`]: the statistics of a run, with every formula in the module doc.
+//! - [`sweep`]: grid and random parameter searches in parallel, with walk-forward splits.
 //! - [`BacktestResult`]: fills, closed trades, equity curve, statistics; JSON and CSV exports.
 //!
 //! Determinism: no wall clock, seeded randomness only, ordered maps wherever order reaches output;
@@ -15,6 +16,7 @@ pub mod data;
 mod error;
 mod result;
 pub mod stats;
+pub mod sweep;
 pub mod synthetic;
 
 pub use backtest::{Backtest, BacktestBuilder};

@@ -1,0 +1,512 @@
+//! Parameter sweeps: a grid or a seeded random search over named parameters, each point run as
+//! its own backtest in parallel (rayon), ranked by an objective, optionally with a walk-forward
+//! split.
+//!
+//! # Invariants
+//!
+//! - Points are enumerated in a fixed order (grid: the cartesian product, last parameter
+//!   varying fastest; random: drawn from a `fastrand::Rng` seeded by the caller), and results are
+//!   collected in that order before ranking, so the outcome is identical for any thread count.
+//! - Ranking: higher objective first; points whose objective is undefined or whose run failed
+//!   come last; ties keep enumeration order.
+//! - Each point builds fresh brains through the caller's closure, so no state leaks between
+//!   points, and again for the out-of-sample part of a walk-forward split.
+//! - The data are held once in memory (`&[MarketEvent]`) and shared read-only by all runs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rustrade_core::{Brain, MarketEvent, Timestamp};
+
+use crate::{BacktestBuilder, BacktestError, Statistics};
+
+/// One parameter's candidate values.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ParamValues {
+    /// Exactly these values (grid and random search pick among them).
+    List {
+        /// The values, in order.
+        values: Vec<f64>,
+    },
+    /// `start, start + step, …` up to and including `end` (within `step × 1e-9`). Random search
+    /// draws uniformly from `[start, end]` and snaps to the step.
+    Range {
+        /// First value.
+        start: f64,
+        /// Last value (inclusive).
+        end: f64,
+        /// Increment, `> 0`.
+        step: f64,
+    },
+}
+
+/// A set of named parameters with their candidate values; names are unique and kept in the
+/// order they were added.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ParamSpace {
+    params: Vec<(String, ParamValues)>,
+}
+
+/// One point of a parameter space: name → value.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Params(BTreeMap<String, f64>);
+
+/// What ranks the points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Annualised Sharpe ratio.
+    #[default]
+    Sharpe,
+    /// Annualised Sortino ratio.
+    Sortino,
+    /// Calmar ratio.
+    Calmar,
+    /// Total return.
+    TotalReturn,
+    /// Compound annual growth rate.
+    Cagr,
+    /// Profit factor.
+    ProfitFactor,
+    /// System quality number.
+    Sqn,
+    /// Expectancy (mean net PnL per trade).
+    Expectancy,
+    /// Smallest max drawdown (ranked by `−max_drawdown`).
+    MinDrawdown,
+}
+
+/// How to search the space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    /// Every combination.
+    Grid,
+    /// `samples` points drawn with `seed`.
+    Random {
+        /// Seed of the generator.
+        seed: u64,
+        /// Number of points.
+        samples: usize,
+    },
+}
+
+/// A parameter sweep over one data set.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rustrade_backtest::brains::Periodic;
+/// use rustrade_backtest::sweep::{Objective, ParamSpace, Search, Sweep};
+/// use rustrade_backtest::{synthetic, Backtest};
+/// use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent};
+///
+/// let spec = InstrumentSpec::new(synthetic::synthetic_symbol(), AssetClass::CryptoSpot, 0.01, 0.001)?;
+/// let data: Vec<MarketEvent> = synthetic::random_walk(3, 300).collect::<Result<_, _>>()?;
+/// let space = ParamSpace::new().range("period", 4.0, 20.0, 4.0)?;
+/// let sweep = Sweep::new(Backtest::builder().instrument(spec), space, |p| {
+///     let period = p.require("period")? as u64;
+///     Ok(vec![Arc::new(Periodic::new(period)) as Arc<dyn Brain>])
+/// })
+/// .objective(Objective::TotalReturn);
+/// let result = sweep.run(&data, Search::Grid)?;
+/// assert_eq!(result.rows.len(), 5);
+/// assert_eq!(result.rows[0].rank, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Sweep {
+    template: BacktestBuilder,
+    space: ParamSpace,
+    make_brains: Arc<BrainFactory>,
+    objective: Objective,
+    in_sample: Option<f64>,
+    threads: Option<usize>,
+}
+
+/// Builds a point's brains from its parameters.
+pub type BrainFactory = dyn Fn(&Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> + Send + Sync;
+
+/// The ranked outcome of a sweep.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepResult {
+    /// The objective used for ranking.
+    pub objective: Objective,
+    /// End of the in-sample part (exclusive) when a walk-forward split was used.
+    pub split_time: Option<Timestamp>,
+    /// One row per point, best first.
+    pub rows: Vec<SweepRow>,
+}
+
+/// One point's outcome.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepRow {
+    /// 1-based rank.
+    pub rank: usize,
+    /// Position in enumeration order.
+    pub index: usize,
+    /// The parameters.
+    pub params: Params,
+    /// Objective on the (in-sample) run; `None` when undefined or the run failed.
+    pub score: Option<f64>,
+    /// Statistics of the (in-sample) run.
+    pub statistics: Option<Statistics>,
+    /// Objective on the out-of-sample run, with a walk-forward split.
+    pub out_of_sample_score: Option<f64>,
+    /// Statistics of the out-of-sample run, with a walk-forward split.
+    pub out_of_sample: Option<Statistics>,
+    /// Why the point could not be run.
+    pub error: Option<String>,
+}
+
+impl ParamSpace {
+    /// An empty space.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a parameter with explicit values; refuses a duplicate name, an empty list or a
+    /// non-finite value.
+    pub fn values(
+        mut self,
+        name: &str,
+        values: impl Into<Vec<f64>>,
+    ) -> Result<Self, BacktestError> {
+        let values = values.into();
+        self.check_name(name)?;
+        if values.is_empty() {
+            return Err(param_error(name, "needs at least one value".into()));
+        }
+        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
+            return Err(param_error(name, format!("value {v} is not finite")));
+        }
+        self.params
+            .push((name.to_owned(), ParamValues::List { values }));
+        Ok(self)
+    }
+
+    /// Adds a parameter ranging over `start..=end` by `step`; refuses non-finite bounds,
+    /// `end < start`, a step `<= 0`, or more than a million values.
+    pub fn range(
+        mut self,
+        name: &str,
+        start: f64,
+        end: f64,
+        step: f64,
+    ) -> Result<Self, BacktestError> {
+        self.check_name(name)?;
+        if !(start.is_finite() && end.is_finite() && step.is_finite()) {
+            return Err(param_error(
+                name,
+                format!("bounds {start}..={end} step {step} must be finite"),
+            ));
+        }
+        if end < start || step <= 0.0 {
+            return Err(param_error(
+                name,
+                format!("needs start <= end and step > 0 (got {start}..={end} step {step})"),
+            ));
+        }
+        if (end - start) / step > 1e6 {
+            return Err(param_error(
+                name,
+                format!("{start}..={end} step {step} has more than a million values"),
+            ));
+        }
+        self.params
+            .push((name.to_owned(), ParamValues::Range { start, end, step }));
+        Ok(self)
+    }
+
+    /// Number of grid points (product of the value counts; 1 for an empty space).
+    pub fn grid_len(&self) -> usize {
+        self.params
+            .iter()
+            .map(|(_, v)| v.grid().len())
+            .fold(1usize, usize::saturating_mul)
+    }
+
+    /// Every grid point, last parameter varying fastest.
+    pub fn grid(&self) -> Vec<Params> {
+        let axes: Vec<(&str, Vec<f64>)> = self
+            .params
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.grid()))
+            .collect();
+        let mut out = Vec::with_capacity(self.grid_len());
+        let mut idx = vec![0usize; axes.len()];
+        loop {
+            out.push(Params(
+                axes.iter()
+                    .zip(&idx)
+                    .map(|((n, vals), &i)| ((*n).to_owned(), vals[i]))
+                    .collect(),
+            ));
+            let mut k = axes.len();
+            loop {
+                if k == 0 {
+                    return out;
+                }
+                k -= 1;
+                idx[k] += 1;
+                if idx[k] < axes[k].1.len() {
+                    break;
+                }
+                idx[k] = 0;
+            }
+        }
+    }
+
+    /// `samples` points drawn from a generator seeded with `seed`; each parameter is drawn
+    /// independently (uniformly from its list, or uniformly in its range snapped to the step).
+    pub fn random(&self, seed: u64, samples: usize) -> Vec<Params> {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (0..samples)
+            .map(|_| {
+                Params(
+                    self.params
+                        .iter()
+                        .map(|(n, v)| (n.clone(), v.draw(&mut rng)))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), BacktestError> {
+        if name.is_empty() {
+            return Err(param_error(name, "name must not be empty".into()));
+        }
+        if self.params.iter().any(|(n, _)| n == name) {
+            return Err(param_error(name, "defined twice".into()));
+        }
+        Ok(())
+    }
+}
+
+impl ParamValues {
+    fn grid(&self) -> Vec<f64> {
+        match self {
+            Self::List { values } => values.clone(),
+            Self::Range { start, end, step } => {
+                let n = ((end - start) / step + 1e-9).floor() as usize;
+                (0..=n).map(|i| start + i as f64 * step).collect()
+            }
+        }
+    }
+
+    fn draw(&self, rng: &mut fastrand::Rng) -> f64 {
+        match self {
+            Self::List { values } => values[rng.usize(..values.len())],
+            Self::Range { start, end, step } => {
+                let n = ((end - start) / step + 1e-9).floor() as usize;
+                start + rng.usize(..=n) as f64 * step
+            }
+        }
+    }
+}
+
+impl Params {
+    /// The value of `name`, if the point has it.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0.get(name).copied()
+    }
+
+    /// The value of `name`, or a configuration error naming it.
+    pub fn require(&self, name: &str) -> Result<f64, BacktestError> {
+        self.get(name)
+            .ok_or_else(|| param_error(name, "is not part of this parameter set".into()))
+    }
+
+    /// Iterates `(name, value)` in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), *v))
+    }
+}
+
+impl Objective {
+    /// The objective's value in `s`; `None` when undefined.
+    pub fn score(self, s: &Statistics) -> Option<f64> {
+        match self {
+            Self::Sharpe => s.sharpe,
+            Self::Sortino => s.sortino,
+            Self::Calmar => s.calmar,
+            Self::TotalReturn => Some(s.total_return),
+            Self::Cagr => s.cagr,
+            Self::ProfitFactor => s.profit_factor,
+            Self::Sqn => s.sqn,
+            Self::Expectancy => s.expectancy,
+            Self::MinDrawdown => Some(-s.max_drawdown),
+        }
+        .filter(|v| v.is_finite())
+    }
+}
+
+impl Sweep {
+    /// A sweep of `space` over backtests built from `template` (instruments, cash, risk, venue
+    /// models; any brains in it are replaced) with brains from `make_brains`.
+    pub fn new<F>(template: BacktestBuilder, space: ParamSpace, make_brains: F) -> Self
+    where
+        F: Fn(&Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> + Send + Sync + 'static,
+    {
+        Self {
+            template,
+            space,
+            make_brains: Arc::new(make_brains),
+            objective: Objective::default(),
+            in_sample: None,
+            threads: None,
+        }
+    }
+
+    /// The ranking objective (default Sharpe).
+    pub fn objective(mut self, objective: Objective) -> Self {
+        self.objective = objective;
+        self
+    }
+
+    /// Walk-forward split: rank on the first `fraction` of the data (by event count, moved to
+    /// the next time boundary) and report the rest as out-of-sample, run with fresh brains.
+    pub fn walk_forward(mut self, fraction: f64) -> Self {
+        self.in_sample = Some(fraction);
+        self
+    }
+
+    /// Number of worker threads (default: rayon's global pool, one per core).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Runs every point over `data` (time-ordered events) and ranks them.
+    pub fn run(&self, data: &[MarketEvent], search: Search) -> Result<SweepResult, BacktestError> {
+        let points = match search {
+            Search::Grid => self.space.grid(),
+            Search::Random { seed, samples } => self.space.random(seed, samples),
+        };
+        let (ins, oos, split_time) = self.split(data)?;
+        let job = || -> Vec<SweepRow> {
+            points
+                .par_iter()
+                .enumerate()
+                .map(|(index, params)| self.run_point(index, params, ins, oos))
+                .collect()
+        };
+        let mut rows = match self.threads {
+            None => job(),
+            Some(n) => rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| BacktestError::Config {
+                    field: "threads",
+                    reason: format!("{n}: {e}"),
+                })?
+                .install(job),
+        };
+        rows.sort_by(|a, b| {
+            let key = |r: &SweepRow| r.score.map(|s| -s);
+            match (key(a), key(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+            .then(a.index.cmp(&b.index))
+        });
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.rank = i + 1;
+        }
+        Ok(SweepResult {
+            objective: self.objective,
+            split_time,
+            rows,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn split<'d>(
+        &self,
+        data: &'d [MarketEvent],
+    ) -> Result<(&'d [MarketEvent], &'d [MarketEvent], Option<Timestamp>), BacktestError> {
+        let Some(f) = self.in_sample else {
+            return Ok((data, &[], None));
+        };
+        if !(f.is_finite() && f > 0.0 && f < 1.0) {
+            return Err(BacktestError::Config {
+                field: "walk_forward",
+                reason: format!("in-sample fraction must be in (0, 1) (got {f})"),
+            });
+        }
+        let mut cut = ((data.len() as f64) * f).round() as usize;
+        while cut > 0 && cut < data.len() && data[cut].time == data[cut - 1].time {
+            cut += 1;
+        }
+        if cut == 0 || cut >= data.len() {
+            return Err(BacktestError::Config {
+                field: "walk_forward",
+                reason: format!(
+                    "fraction {f} of {} events leaves one side empty",
+                    data.len()
+                ),
+            });
+        }
+        Ok((&data[..cut], &data[cut..], Some(data[cut].time)))
+    }
+
+    fn run_point(
+        &self,
+        index: usize,
+        params: &Params,
+        ins: &[MarketEvent],
+        oos: &[MarketEvent],
+    ) -> SweepRow {
+        let mut row = SweepRow {
+            rank: 0,
+            index,
+            params: params.clone(),
+            score: None,
+            statistics: None,
+            out_of_sample_score: None,
+            out_of_sample: None,
+            error: None,
+        };
+        match self.run_once(params, ins) {
+            Ok(s) => {
+                row.score = self.objective.score(&s);
+                row.statistics = Some(s);
+            }
+            Err(e) => {
+                row.error = Some(e.to_string());
+                return row;
+            }
+        }
+        if !oos.is_empty() {
+            match self.run_once(params, oos) {
+                Ok(s) => {
+                    row.out_of_sample_score = self.objective.score(&s);
+                    row.out_of_sample = Some(s);
+                }
+                Err(e) => row.error = Some(format!("out of sample: {e}")),
+            }
+        }
+        row
+    }
+
+    fn run_once(&self, params: &Params, data: &[MarketEvent]) -> Result<Statistics, BacktestError> {
+        let brains = (self.make_brains)(params)?;
+        let mut builder = self.template.clone().record_equity(false);
+        builder.clear_brains();
+        let result = builder
+            .brains(brains)
+            .build()?
+            .run_events(data.iter().copied())?;
+        Ok(result.statistics)
+    }
+}
+
+fn param_error(name: &str, what: String) -> BacktestError {
+    BacktestError::Config {
+        field: "params",
+        reason: format!("{name:?} {what}"),
+    }
+}

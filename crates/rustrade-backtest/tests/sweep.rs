@@ -1,0 +1,182 @@
+//! Parameter sweeps through the public API: enumeration, ranking, determinism across thread
+//! counts, walk-forward splits and errors.
+
+use std::sync::Arc;
+
+use rustrade_backtest::brains::Periodic;
+use rustrade_backtest::sweep::{Objective, ParamSpace, Params, Search, Sweep, SweepResult};
+use rustrade_backtest::{Backtest, BacktestError, synthetic};
+use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
+use rustrade_sim::FeeModel;
+
+fn data(n: usize) -> Vec<MarketEvent> {
+    synthetic::random_walk(42, n)
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn sweep(space: ParamSpace) -> Sweep {
+    let spec = InstrumentSpec::new(
+        synthetic::synthetic_symbol(),
+        AssetClass::CryptoSpot,
+        0.01,
+        0.001,
+    )
+    .unwrap();
+    let template = Backtest::builder()
+        .instrument(spec)
+        .fees(FeeModel::rates(0.0002, 0.0005));
+    Sweep::new(template, space, |p: &Params| {
+        let period = p.require("period")?;
+        if period < 3.0 {
+            return Err(BacktestError::Config {
+                field: "period",
+                reason: format!("{period} is too short"),
+            });
+        }
+        let size = p.get("notional").unwrap_or(100.0);
+        Ok(vec![
+            Arc::new(Periodic::new(period as u64).with_size(SizeHint::Notional(size)))
+                as Arc<dyn Brain>,
+        ])
+    })
+}
+
+fn space() -> ParamSpace {
+    ParamSpace::new()
+        .range("period", 2.0, 12.0, 2.0)
+        .unwrap()
+        .values("notional", [50.0, 100.0])
+        .unwrap()
+}
+
+#[test]
+fn grid_is_the_cartesian_product_last_parameter_fastest() {
+    let s = space();
+    assert_eq!(s.grid_len(), 12);
+    let g = s.grid();
+    assert_eq!(g.len(), 12);
+    let pairs: Vec<(f64, f64)> = g
+        .iter()
+        .map(|p| (p.get("period").unwrap(), p.get("notional").unwrap()))
+        .collect();
+    assert_eq!(&pairs[..3], &[(2.0, 50.0), (2.0, 100.0), (4.0, 50.0)]);
+    assert_eq!(pairs[11], (12.0, 100.0));
+    assert_eq!(
+        ParamSpace::new().grid().len(),
+        1,
+        "an empty space is one point"
+    );
+}
+
+#[test]
+fn random_search_is_seeded_and_stays_on_the_grid() {
+    let s = space();
+    let a = s.random(7, 20);
+    assert_eq!(a, s.random(7, 20));
+    assert_ne!(a, s.random(8, 20));
+    for p in &a {
+        let period = p.get("period").unwrap();
+        assert!(
+            (2.0..=12.0).contains(&period) && period % 2.0 == 0.0,
+            "{period}"
+        );
+        assert!([50.0, 100.0].contains(&p.get("notional").unwrap()));
+    }
+}
+
+#[test]
+fn results_are_ranked_and_failed_points_come_last() {
+    let r = sweep(space())
+        .objective(Objective::TotalReturn)
+        .run(&data(600), Search::Grid)
+        .unwrap();
+    assert_eq!(r.rows.len(), 12);
+    let ranks: Vec<usize> = r.rows.iter().map(|x| x.rank).collect();
+    assert_eq!(ranks, (1..=12).collect::<Vec<_>>());
+    let scores: Vec<f64> = r.rows.iter().filter_map(|x| x.score).collect();
+    assert_eq!(scores.len(), 10, "two points have period 2 and fail");
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+    for row in &r.rows[10..] {
+        assert_eq!(row.params.get("period"), Some(2.0));
+        assert!(
+            row.error.as_deref().unwrap().contains("too short"),
+            "{:?}",
+            row.error
+        );
+    }
+    for row in &r.rows[..10] {
+        let s = row.statistics.as_ref().unwrap();
+        assert_eq!(row.score, Some(s.total_return));
+        assert!(s.trades > 0);
+    }
+}
+
+#[test]
+fn the_outcome_does_not_depend_on_the_thread_count() {
+    let d = data(800);
+    let run = |threads| -> SweepResult {
+        sweep(space())
+            .objective(Objective::Sharpe)
+            .threads(threads)
+            .run(
+                &d,
+                Search::Random {
+                    seed: 3,
+                    samples: 16,
+                },
+            )
+            .unwrap()
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(one, two);
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&two).unwrap()
+    );
+}
+
+#[test]
+fn walk_forward_reports_in_and_out_of_sample_separately() {
+    let d = data(1_000);
+    let space = ParamSpace::new().values("period", [4.0, 10.0]).unwrap();
+    let r = sweep(space)
+        .walk_forward(0.7)
+        .run(&d, Search::Grid)
+        .unwrap();
+    assert_eq!(r.split_time, Some(d[700].time));
+    for row in &r.rows {
+        let ins = row.statistics.as_ref().unwrap();
+        let oos = row.out_of_sample.as_ref().unwrap();
+        assert_eq!(ins.steps, 700);
+        assert_eq!(oos.steps, 300);
+        assert!(oos.start.unwrap() >= d[700].time && ins.end.unwrap() < d[700].time);
+        assert_eq!(row.out_of_sample_score, Objective::Sharpe.score(oos));
+    }
+    let bad = sweep(ParamSpace::new().values("period", [4.0]).unwrap()).walk_forward(1.5);
+    let e = bad.run(&d, Search::Grid).unwrap_err();
+    assert!(e.to_string().contains("walk_forward"), "{e}");
+}
+
+#[test]
+fn parameter_definitions_are_validated() {
+    let e = ParamSpace::new().range("a", 5.0, 1.0, 1.0).unwrap_err();
+    assert!(e.to_string().contains("\"a\" needs start <= end"), "{e}");
+    let e = ParamSpace::new().range("a", 0.0, 1.0, 0.0).unwrap_err();
+    assert!(e.to_string().contains("step > 0"), "{e}");
+    let e = ParamSpace::new()
+        .values("a", [1.0])
+        .unwrap()
+        .values("a", [2.0])
+        .unwrap_err();
+    assert!(e.to_string().contains("\"a\" defined twice"), "{e}");
+    let e = ParamSpace::new()
+        .values("b", Vec::<f64>::new())
+        .unwrap_err();
+    assert!(e.to_string().contains("at least one value"), "{e}");
+    let e = ParamSpace::new().values("b", [f64::NAN]).unwrap_err();
+    assert!(e.to_string().contains("not finite"), "{e}");
+    let e = Params::default().require("missing").unwrap_err();
+    assert!(e.to_string().contains("\"missing\""), "{e}");
+}
