@@ -1,18 +1,6 @@
 //! [`SessionBoundary`]: the daily instant at which a trading session ends and the next begins.
 //!
-//! # Invariants
-//!
-//! - A boundary falls every local day at `time_of_day_secs` past local midnight, in either a
-//!   fixed UTC offset or an IANA time zone. `session_start(now)` is the latest boundary `<= now`
-//!   and `next_boundary(now)` the first one `> now`, so a session rolls over exactly at the
-//!   boundary nanosecond and never before.
-//! - With a fixed offset every session lasts 24 hours and daylight saving time is not followed.
-//!   With a time zone the boundary follows the zone's clock: sessions last 23 or 25 hours on
-//!   the days the clocks change. A boundary time the clocks skip (inside a spring-forward gap)
-//!   falls at the instant the clock would have shown it with the offset in force before the gap;
-//!   a time the clocks pass twice falls at its first occurrence.
-//! - The arithmetic never overflows: near the ends of [`Timestamp`]'s range boundaries saturate
-//!   at [`Timestamp::MIN`] / [`Timestamp::MAX`].
+//! The rules it keeps are listed on the type, under "Invariants".
 
 use chrono::{Days, NaiveDate, NaiveTime, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -26,6 +14,20 @@ const SECS_PER_DAY: u32 = 86_400;
 const NANOS_PER_DAY: i128 = SECS_PER_DAY as i128 * NANOS_PER_SEC;
 
 /// When the trading day rolls over: a time of day in a fixed UTC offset or in a time zone.
+///
+/// # Invariants
+///
+/// - A boundary falls every local day at `time_of_day_secs` past local midnight, in either a
+///   fixed UTC offset or an IANA time zone. `session_start(now)` is the latest boundary `<= now`
+///   and `next_boundary(now)` the first one `> now`, so a session rolls over exactly at the
+///   boundary nanosecond and never before.
+/// - With a fixed offset every session lasts 24 hours and daylight saving time is not followed.
+///   With a time zone the boundary follows the zone's clock: sessions last 23 or 25 hours on
+///   the days the clocks change. A boundary time the clocks skip (inside a spring-forward gap)
+///   falls at the instant the clock would have shown it with the offset in force before the gap;
+///   a time the clocks pass twice falls at its first occurrence.
+/// - The arithmetic never overflows: near the ends of [`Timestamp`]'s range boundaries saturate
+///   at [`Timestamp::MIN`] / [`Timestamp::MAX`].
 ///
 /// ```
 /// use rustrade_core::Timestamp;

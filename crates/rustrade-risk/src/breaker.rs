@@ -1,16 +1,6 @@
 //! [`CircuitBreaker`]: a sliding-window loss breaker with a cooldown.
 //!
-//! # Invariants
-//!
-//! - A loss at `t` is *in the window* at `now` while `now − t < window`; the breaker trips when
-//!   `loss_limit` losses are in the window at the moment of a loss.
-//! - Once tripped it stays tripped until `tripped_at + cooldown`; the first call at or after that
-//!   instant (a tick, a win, a loss, a gate evaluation) clears the trip *and* the loss history.
-//! - Wins never clear a trip and never erase losses: the count is of losses within the window,
-//!   whatever wins lie between them.
-//! - A loss while tripped neither counts towards a new trip nor extends the cooldown, unless
-//!   [`BreakerConfig::extend_on_loss`] is set, in which case the cooldown restarts from that loss.
-//! - Time going backwards is tolerated: a loss stamped before an earlier one is in the window.
+//! The rules it keeps are listed on the type, under "Invariants".
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -69,6 +59,18 @@ impl Default for BreakerConfig {
 }
 
 /// Blocks new entries after a cluster of losing trades, for a cooldown.
+///
+/// # Invariants
+///
+/// - A loss at `t` is *in the window* at `now` while `now − t < window`; the breaker trips when
+///   `loss_limit` losses are in the window at the moment of a loss.
+/// - Once tripped it stays tripped until `tripped_at + cooldown`; the first call at or after that
+///   instant (a tick, a win, a loss, a gate evaluation) clears the trip *and* the loss history.
+/// - Wins never clear a trip and never erase losses: the count is of losses within the window,
+///   whatever wins lie between them.
+/// - A loss while tripped neither counts towards a new trip nor extends the cooldown, unless
+///   [`BreakerConfig::extend_on_loss`] is set, in which case the cooldown restarts from that loss.
+/// - Time going backwards is tolerated: a loss stamped before an earlier one is in the window.
 ///
 /// ```
 /// use std::time::Duration;

@@ -1,40 +1,8 @@
 //! The gate chain: [`evaluate`] turns a brain's [`Decision`] into an [`Approved`] order intent or
 //! a [`Refusal`].
 //!
-//! # Order of the gates (entries)
-//!
-//! 1. **session halt** — the symbol's session loss cap was reached ([`Refusal::SessionHalted`]);
-//! 2. **breaker** — the loss-streak breaker is tripped ([`Refusal::BreakerTripped`]);
-//! 3. **sizing** — the size hint gives a lot-snapped, capped quantity `> 0`
-//!    ([`Refusal::Sizing`] with `invalid_price`, `invalid_size_hint`, `size_zero`, ...);
-//! 4. **min notional/quantity** — the instrument's minimums (`Refusal::Sizing` with
-//!    `below_min_quantity` / `below_min_notional`);
-//! 5. **capability** — the venue supports the order kind and the decision carries the price
-//!    the kind needs ([`Refusal::UnsupportedOrderKind`], [`Refusal::MissingPrice`]);
-//! 6. **portfolio** — daily loss latch, max positions, gross and net exposure at mark
-//!    ([`Refusal::Portfolio`]); on success the entry's reservation is taken.
-//!
-//! The first gate that refuses decides the reason; later gates are not consulted.
-//!
-//! # Exits
-//!
-//! A decision that reduces an open position — [`Action::Close`], a sell while long, a buy while
-//! short — passes every gate: it is approved whatever the session, breaker, daily latch or limits
-//! say. It is sized to the whole open position (rounded to the nearest lot), never flips it, and
-//! is marked reduce-only where the venue supports the flag. An exit asks for the decision's order
-//! kind if the venue supports it and its price is present, and is a market order otherwise.
-//!
-//! # No-ops
-//!
-//! A hold returns [`Refusal::Hold`] and a close of a flat position (or of dust under half a lot)
-//! returns [`Refusal::NothingToClose`]. Both answer `true` to [`Refusal::is_no_op`]: the engine
-//! treats them as silent no-ops, neither counted nor logged as blocks.
-//!
-//! # State
-//!
-//! The chain advances the clocks of the state it reads (a session or breaker that expired by
-//! `now` is cleared) and, for an approved entry, holds a portfolio reservation. A refused or
-//! exit decision takes no reservation.
+//! The contract — the fixed order of the gates, the exit rule, the no-op outcomes and what state
+//! the chain changes — is documented on [`evaluate`], where users of the crate read it.
 
 use rustrade_core::{
     Action, Capability, Decision, InstrumentSpec, OrderKind, Position, Price, Quantity, Side,
@@ -239,8 +207,42 @@ impl From<PortfolioRefusal> for Refusal {
     }
 }
 
-/// Runs the gate chain for one decision at `now`. See the [module docs](self) for the fixed
-/// order of the gates, the exit rule and the no-op outcomes.
+/// Runs the gate chain for one decision at `now`: an [`Approved`] order intent or a [`Refusal`].
+///
+/// # Order of the gates (entries)
+///
+/// 1. **session halt** — the symbol's session loss cap was reached ([`Refusal::SessionHalted`]);
+/// 2. **breaker** — the loss-streak breaker is tripped ([`Refusal::BreakerTripped`]);
+/// 3. **sizing** — the size hint gives a lot-snapped, capped quantity `> 0`
+///    ([`Refusal::Sizing`] with `invalid_price`, `invalid_size_hint`, `size_zero`, ...);
+/// 4. **min notional/quantity** — the instrument's minimums (`Refusal::Sizing` with
+///    `below_min_quantity` / `below_min_notional`);
+/// 5. **capability** — the venue supports the order kind and the decision carries the price
+///    the kind needs ([`Refusal::UnsupportedOrderKind`], [`Refusal::MissingPrice`]);
+/// 6. **portfolio** — daily loss latch, max positions, gross and net exposure at mark
+///    ([`Refusal::Portfolio`]); on success the entry's reservation is taken.
+///
+/// The first gate that refuses decides the reason; later gates are not consulted.
+///
+/// # Exits
+///
+/// A decision that reduces an open position — [`Action::Close`], a sell while long, a buy while
+/// short — passes every gate: it is approved whatever the session, breaker, daily latch or limits
+/// say. It is sized to the whole open position (rounded to the nearest lot), never flips it, and
+/// is marked reduce-only where the venue supports the flag. An exit asks for the decision's order
+/// kind if the venue supports it and its price is present, and is a market order otherwise.
+///
+/// # No-ops
+///
+/// A hold returns [`Refusal::Hold`] and a close of a flat position (or of dust under half a lot)
+/// returns [`Refusal::NothingToClose`]. Both answer `true` to [`Refusal::is_no_op`]: the engine
+/// treats them as silent no-ops, neither counted nor logged as blocks.
+///
+/// # State
+///
+/// The chain advances the clocks of the state it reads (a session or breaker that expired by
+/// `now` is cleared) and, for an approved entry, holds a portfolio reservation. A refused or
+/// exit decision takes no reservation.
 pub fn evaluate(
     input: &GateInput<'_>,
     symbol_risk: &mut SymbolRisk,

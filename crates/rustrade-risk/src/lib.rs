@@ -11,8 +11,8 @@
 //! - [`CircuitBreaker`]: trips after `loss_limit` losses within a sliding window, for a cooldown;
 //! - [`SessionPnl`]: the session's realised PnL (fees of both legs), halting entries at a loss cap
 //!   until the next [`SessionBoundary`];
-//! - [`PositionSizer`]: margin × leverage ÷ (price × contract value), or a [`SizeHint`]
-//!   (rustrade_core), capped and snapped down to the lot;
+//! - [`PositionSizer`]: margin × leverage ÷ (price × contract value), or a
+//!   [`SizeHint`](rustrade_core::SizeHint), capped and snapped down to the lot;
 //! - [`PortfolioRisk`]: the account's daily loss latch, position count and exposure caps at mark,
 //!   with reservations for entries in flight.
 //!

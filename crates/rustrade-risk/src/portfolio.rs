@@ -1,22 +1,7 @@
 //! [`PortfolioRisk`]: account-wide limits — daily loss latch, concurrent positions, exposure —
 //! with check-and-reserve for entries in flight.
 //!
-//! # Invariants
-//!
-//! - The daily latch trips when the sum of realised net PnL recorded this session reaches
-//!   `daily_loss_limit`, and stays latched until the next [`SessionBoundary`], even if later
-//!   profits bring the sum back above the limit.
-//! - Exposure is valued at **mark** price: `|quantity| × mark × contract_value` per open position,
-//!   plus the notional of every reservation not yet released or confirmed.
-//! - An approved entry holds a reservation until the caller [`release`](PortfolioRisk::release)s
-//!   it (the order was rejected, cancelled unfilled, or never sent) or
-//!   [`confirm`](PortfolioRisk::confirm)s it (its fill now shows in the open positions passed to
-//!   the next check). A reservation therefore counts against the limits exactly once.
-//! - A position counts towards `max_positions` when it is not flat within
-//!   [`QTY_EPSILON`](rustrade_core::QTY_EPSILON); a symbol with only a reservation counts too; an
-//!   entry on a symbol already open or reserved does not add a position.
-//! - An exposure that is not finite (a NaN quantity, an overflow) refuses the entry: an unknown
-//!   exposure is never assumed to be within limits.
+//! The rules it keeps are listed on the type, under "Invariants".
 
 use std::collections::BTreeMap;
 
@@ -202,6 +187,23 @@ impl PortfolioRefusal {
 
 /// Account-wide risk: the daily loss latch, position count and exposure caps, and reservations
 /// for entries in flight.
+///
+/// # Invariants
+///
+/// - The daily latch trips when the sum of realised net PnL recorded this session reaches
+///   `daily_loss_limit`, and stays latched until the next [`SessionBoundary`], even if later
+///   profits bring the sum back above the limit.
+/// - Exposure is valued at **mark** price: `|quantity| × mark × contract_value` per open position,
+///   plus the notional of every reservation not yet released or confirmed.
+/// - An approved entry holds a reservation until the caller [`release`](PortfolioRisk::release)s
+///   it (the order was rejected, cancelled unfilled, or never sent) or
+///   [`confirm`](PortfolioRisk::confirm)s it (its fill now shows in the open positions passed to
+///   the next check). A reservation therefore counts against the limits exactly once.
+/// - A position counts towards `max_positions` when it is not flat within
+///   [`QTY_EPSILON`](rustrade_core::QTY_EPSILON); a symbol with only a reservation counts too; an
+///   entry on a symbol already open or reserved does not add a position.
+/// - An exposure that is not finite (a NaN quantity, an overflow) refuses the entry: an unknown
+///   exposure is never assumed to be within limits.
 ///
 /// ```
 /// use rustrade_core::{Price, Quantity, Side, Symbol, Timestamp};

@@ -1,17 +1,6 @@
 //! [`SessionPnl`]: realised PnL of the current trading session and its loss cap.
 //!
-//! # Invariants
-//!
-//! - `net = gross − fees`, where each recorded close carries the fees of *both* legs of the round
-//!   trip; `wins + losses + breakevens` is the number of closes recorded this session.
-//! - A close is a win when its net is above [`BREAKEVEN_EPSILON`], a loss when below its negative,
-//!   and a breakeven otherwise: a gross profit eaten by fees is a loss.
-//! - Once `net <= loss_cap` the session is halted and stays halted until the session rolls over,
-//!   even if later closes bring the net back above the cap.
-//! - The session rolls over (all counters to zero, halt lifted) on the first call stamped at or
-//!   after the next [`SessionBoundary`], never one nanosecond before. A call stamped earlier than
-//!   the current session start changes nothing about the session.
-//! - A non-finite input is refused with [`RiskError::NotFinite`] and changes nothing.
+//! The rules it keeps are listed on the type, under "Invariants".
 
 use rustrade_core::Timestamp;
 
@@ -79,6 +68,19 @@ impl TradeOutcome {
 }
 
 /// Realised PnL of one symbol's trading session, with a loss cap that halts new entries.
+///
+/// # Invariants
+///
+/// - `net = gross − fees`, where each recorded close carries the fees of *both* legs of the round
+///   trip; `wins + losses + breakevens` is the number of closes recorded this session.
+/// - A close is a win when its net is above [`BREAKEVEN_EPSILON`], a loss when below its negative,
+///   and a breakeven otherwise: a gross profit eaten by fees is a loss.
+/// - Once `net <= loss_cap` the session is halted and stays halted until the session rolls over,
+///   even if later closes bring the net back above the cap.
+/// - The session rolls over (all counters to zero, halt lifted) on the first call stamped at or
+///   after the next [`SessionBoundary`], never one nanosecond before. A call stamped earlier than
+///   the current session start changes nothing about the session.
+/// - A non-finite input is refused with [`RiskError::NotFinite`] and changes nothing.
 ///
 /// ```
 /// use rustrade_core::Timestamp;

@@ -1,14 +1,6 @@
 //! [`PositionSizer`]: how many units an entry buys, from margin and leverage or a size hint.
 //!
-//! # Invariants
-//!
-//! - A size is either a [`Quantity`] `> 0` that is a whole number of the instrument's lots, no
-//!   larger than `max_quantity`, whose notional is no larger than `max_notional`, and that meets
-//!   the instrument's minimum quantity and notional — or a typed [`SizeRefusal`]. Never a zero
-//!   quantity, never a panic, whatever the inputs (NaN, infinities, zero or negative prices).
-//! - Capping happens before snapping, and snapping rounds down, so a snapped size never exceeds a
-//!   cap.
-//! - Quantity from margin: `margin × leverage ÷ (price × contract_value)`.
+//! The rules it keeps are listed on the type, under "Invariants".
 
 use rustrade_core::{InstrumentSpec, Price, Quantity, SizeHint};
 
@@ -164,6 +156,16 @@ pub fn margin_quantity(
 }
 
 /// Turns a [`SizeHint`] into a lot-snapped, capped quantity.
+///
+/// # Invariants
+///
+/// - A size is either a [`Quantity`] `> 0` that is a whole number of the instrument's lots, no
+///   larger than `max_quantity`, whose notional is no larger than `max_notional`, and that meets
+///   the instrument's minimum quantity and notional — or a typed [`SizeRefusal`]. Never a zero
+///   quantity, never a panic, whatever the inputs (NaN, infinities, zero or negative prices).
+/// - Capping happens before snapping, and snapping rounds down, so a snapped size never exceeds a
+///   cap.
+/// - Quantity from margin: `margin × leverage ÷ (price × contract_value)`.
 ///
 /// ```
 /// use rustrade_core::{AssetClass, InstrumentSpec, Price, SizeHint, Symbol};
