@@ -228,8 +228,9 @@ impl From<PortfolioRefusal> for Refusal {
 ///
 /// A decision that reduces an open position — [`Action::Close`], a sell while long, a buy while
 /// short — passes every gate: it is approved whatever the session, breaker, daily latch or limits
-/// say. It is sized to the whole open position (rounded to the nearest lot), never flips it, and
-/// is marked reduce-only where the venue supports the flag. An exit asks for the decision's order
+/// say. It is sized to the whole open position and never flips it: rounded to the nearest lot
+/// and marked reduce-only where the venue has the flag, rounded down to the lot (so it never asks
+/// to sell more than is held) where it does not. An exit asks for the decision's order
 /// kind if the venue supports it and its price is present, and is a market order otherwise.
 ///
 /// # No-ops
@@ -354,9 +355,19 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
     let decision = input.decision;
     let held = input.position.quantity;
     let side = if held > 0.0 { Side::Sell } else { Side::Buy };
-    let mut quantity = spec.round_qty(held.abs());
+    let reduce_only = input.capabilities.contains(Capability::ReduceOnly);
+    // With the reduce-only flag the venue caps a close at the position, so the nearest lot
+    // closes it fully; without it an order above the holding would be rejected, so round down.
+    let mut quantity = if reduce_only {
+        spec.round_qty(held.abs())
+    } else {
+        spec.round_qty_down(held.abs())
+    };
     if quantity.is_zero() {
-        // Not dust (checked by the caller) yet under one lot after rounding: close what is held.
+        // At least half a lot is held (the caller checked): close one lot.
+        quantity = spec.round_qty(held.abs());
+    }
+    if quantity.is_zero() {
         quantity = Quantity::new(held.abs()).unwrap_or(Quantity::ZERO);
     }
     let requested = decision.order_kind();
@@ -377,7 +388,7 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
         trailing_offset,
         stop: None,
         take_profit: None,
-        reduce_only: input.capabilities.contains(Capability::ReduceOnly),
+        reduce_only,
         exit: true,
         reservation: None,
         approved_at: now,

@@ -447,3 +447,21 @@ fn presets_are_valid_and_scaled_per_asset_class() {
         "breaker.loss_limit"
     );
 }
+
+#[test]
+fn an_exit_never_asks_for_more_than_is_held_without_reduce_only() {
+    let mut w = World::new(PortfolioConfig::default());
+    let long = Position::new(0.0127, 50_000.0);
+    w.caps = Capabilities::all().without(Capability::ReduceOnly);
+    let a = w.eval(&Decision::close(), long, at(0)).unwrap();
+    assert_eq!((a.quantity().get(), a.reduce_only()), (0.012, false));
+    w.caps = Capabilities::all();
+    let a = w.eval(&Decision::close(), long, at(0)).unwrap();
+    assert_eq!((a.quantity().get(), a.reduce_only()), (0.013, true));
+    // Between half a lot and one lot: one lot either way.
+    w.caps = Capabilities::NONE;
+    let a = w
+        .eval(&Decision::close(), Position::new(-0.0007, 1.0), at(0))
+        .unwrap();
+    assert_eq!((a.side(), a.quantity().get()), (Side::Buy, 0.001));
+}
