@@ -27,15 +27,18 @@ struct Setup {
 }
 
 fn setup(decision: Decision) -> Setup {
+    setup_with(decision, 3)
+}
+
+fn setup_with(decision: Decision, open_positions: usize) -> Setup {
     let now = Timestamp::from_secs(1_714_564_800).expect("in range");
     let symbol = Symbol::new("BTCUSDT").expect("valid");
     let spec = InstrumentSpec::new(symbol, AssetClass::CryptoPerp, 0.1, 0.001)
         .and_then(|s| s.with_min_notional(5.0))
         .expect("valid spec");
-    let open = ["ETHUSDT", "SOLUSDT", "XRPUSDT"]
-        .iter()
-        .map(|s| OpenExposure {
-            symbol: Symbol::new(s).expect("valid"),
+    let open = (0..open_positions)
+        .map(|i| OpenExposure {
+            symbol: Symbol::new(&format!("SYM{i}USDT")).expect("valid"),
             quantity: 1.5,
             mark: Price::new(100.0).expect("finite"),
             contract_value: 1.0,
@@ -43,7 +46,7 @@ fn setup(decision: Decision) -> Setup {
         .collect();
     let portfolio = PortfolioRisk::new(
         PortfolioConfig {
-            max_positions: Some(10),
+            max_positions: Some(1_000),
             max_gross_exposure: Some(1e6),
             max_net_exposure: Some(1e6),
             daily_loss_limit: Some(-500.0),
@@ -64,7 +67,11 @@ fn setup(decision: Decision) -> Setup {
 }
 
 fn run(bencher: Bencher<'_, '_>, decision: Decision) {
-    let mut s = setup(decision);
+    run_with(bencher, decision, 3);
+}
+
+fn run_with(bencher: Bencher<'_, '_>, decision: Decision, open_positions: usize) {
+    let mut s = setup_with(decision, open_positions);
     let flat = Position::FLAT;
     bencher.bench_local(|| {
         let input = GateInput {
@@ -88,6 +95,21 @@ fn run(bencher: Bencher<'_, '_>, decision: Decision) {
 #[divan::bench]
 fn market_entry(bencher: Bencher<'_, '_>) {
     run(bencher, Decision::buy(0.9));
+}
+
+/// A market entry against an account holding `n` open positions (the portfolio gate is linear
+/// in them).
+#[divan::bench(args = [0, 8, 64])]
+fn market_entry_with_open_positions(bencher: Bencher<'_, '_>, n: usize) {
+    run_with(bencher, Decision::buy(0.9), n);
+}
+
+/// For reference: one snap of a price to the tick by `InstrumentSpec::round_price` (core), which
+/// a bracketed limit entry does three times.
+#[divan::bench]
+fn core_round_price(bencher: Bencher<'_, '_>) {
+    let spec = setup(Decision::hold()).spec;
+    bencher.bench_local(|| spec.round_price(black_box(49_990.04)));
 }
 
 /// A limit entry with a notional size hint and protective prices.

@@ -52,6 +52,7 @@ impl PortfolioConfig {
 }
 
 /// One open position as the portfolio check sees it: signed size valued at its mark price.
+/// Callers pass one entry per symbol.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OpenExposure {
     /// Instrument.
@@ -403,18 +404,12 @@ impl PortfolioRisk {
         self.reservations.values()
     }
 
-    /// Positions open or reserved, each symbol counted once.
+    /// Positions open or reserved: each open entry of `open` counts once (the list holds one
+    /// entry per symbol; a duplicate is counted again, which errs on the side of blocking), and
+    /// each symbol that is only reserved counts once.
     pub fn position_count(&self, open: &[OpenExposure]) -> u32 {
-        let mut count = 0u32;
-        for (i, e) in open.iter().enumerate() {
-            if e.is_open()
-                && !open[..i]
-                    .iter()
-                    .any(|p| p.is_open() && p.symbol == e.symbol)
-            {
-                count = count.saturating_add(1);
-            }
-        }
+        let held = open.iter().filter(|e| e.is_open()).count();
+        let mut count = u32::try_from(held).unwrap_or(u32::MAX);
         for (i, r) in self.reservations.values().enumerate() {
             let already = open.iter().any(|p| p.is_open() && p.symbol == r.symbol)
                 || self
