@@ -167,7 +167,7 @@ struct MockState {
     close_calls: Vec<Symbol>,
     cancels: Vec<ClientOrderId>,
     fills_tx: Option<mpsc::UnboundedSender<ExecutionReport>>,
-    fills_rx: Option<mpsc::UnboundedReceiver<ExecutionReport>>,
+    hang_after_place: u64,
     time: i64,
 }
 
@@ -185,7 +185,6 @@ impl MockExchange {
     /// A venue with market, limit, stop-market, take-profit, reduce-only and order-tracking
     /// support that fills market orders at once (at price 100 until [`set_price`](Self::set_price)).
     pub fn new() -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
         Self {
             venue: Venue::new("mock").unwrap_or_else(|e| panic!("{e}")),
             caps: vec![
@@ -196,11 +195,7 @@ impl MockExchange {
                 Capability::ReduceOnly,
                 Capability::OrderTracking,
             ],
-            state: Mutex::new(MockState {
-                fills_tx: Some(tx),
-                fills_rx: Some(rx),
-                ..MockState::default()
-            }),
+            state: Mutex::new(MockState::default()),
             next_id: AtomicU64::new(1),
             fee_rate: 0.0,
             auto_fill: true,
@@ -246,11 +241,18 @@ impl MockExchange {
         lock(&self.state).reject_next.push_back(reason.to_owned());
     }
 
-    /// The execution report stream of this venue (once; later calls get an empty stream).
+    /// The execution report stream of this venue. Each call opens a new stream (as a
+    /// reconnect would); reports go to the newest one.
     pub fn fill_source(&self) -> Box<dyn FillSource> {
-        Box::new(MockFillSource {
-            rx: lock(&self.state).fills_rx.take(),
-        })
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.state).fills_tx = Some(tx);
+        Box::new(MockFillSource { rx: Some(rx) })
+    }
+
+    /// The next `n` placements are accepted (and filled, for market orders) at the venue, but
+    /// the call never returns: the caller is "killed" mid-request.
+    pub fn hang_after_place(&self, n: u64) {
+        lock(&self.state).hang_after_place = n;
     }
 
     /// Every order placed (accepted or not), in order.
@@ -340,6 +342,34 @@ impl MockExchange {
         Ok(())
     }
 
+    fn place_locked(&self, order: &Order) -> Result<OrderId, ExchangeError> {
+        let mut st = lock(&self.state);
+        st.placed.push(*order);
+        if st.orders.contains_key(&order.client_id) {
+            st.duplicates += 1;
+            return Err(ExchangeError::Rejected {
+                reason: format!("duplicate client order id {}", order.client_id),
+            });
+        }
+        if let Some(reason) = st.reject_next.pop_front() {
+            return Err(ExchangeError::Rejected { reason });
+        }
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let order_id = OrderId::new(&format!("m{n}"))?;
+        let held = MockOrder {
+            order: *order,
+            order_id,
+            status: OrderStatus::Accepted,
+        };
+        st.orders.insert(order.client_id, held);
+        if self.auto_fill && order.kind == OrderKind::Market {
+            let price = st.prices.get(&order.symbol).copied().unwrap_or(100.0);
+            self.fill_locked(&mut st, held, price)?;
+        }
+        Ok(order_id)
+    }
+
+
     fn report(st: &MockState, report: ExecutionReport) {
         if let Some(tx) = &st.fills_tx {
             let _ = tx.send(report);
@@ -375,28 +405,15 @@ impl ExchangeClient for MockExchange {
     }
 
     async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
-        let mut st = lock(&self.state);
-        st.placed.push(*order);
-        if st.orders.contains_key(&order.client_id) {
-            st.duplicates += 1;
-            return Err(ExchangeError::Rejected {
-                reason: format!("duplicate client order id {}", order.client_id),
-            });
-        }
-        if let Some(reason) = st.reject_next.pop_front() {
-            return Err(ExchangeError::Rejected { reason });
-        }
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let order_id = OrderId::new(&format!("m{n}"))?;
-        let held = MockOrder {
-            order: *order,
-            order_id,
-            status: OrderStatus::Accepted,
+        let order_id = self.place_locked(order)?;
+        let hang = {
+            let mut st = lock(&self.state);
+            let hang = st.hang_after_place > 0;
+            st.hang_after_place = st.hang_after_place.saturating_sub(1);
+            hang
         };
-        st.orders.insert(order.client_id, held);
-        if self.auto_fill && order.kind == OrderKind::Market {
-            let price = st.prices.get(&order.symbol).copied().unwrap_or(100.0);
-            self.fill_locked(&mut st, held, price)?;
+        if hang {
+            std::future::pending::<()>().await;
         }
         Ok(order_id)
     }
