@@ -39,6 +39,20 @@ pub struct GateInput<'a> {
 /// It has private fields, no `Default`, no `Deserialize` and no public constructor, and it is not
 /// `Clone`: one approval becomes at most one order. Prices are snapped to the instrument's tick
 /// and the quantity to its lot.
+///
+/// None of these compile outside this crate:
+///
+/// ```compile_fail
+/// let forged = rustrade_risk::Approved::default();
+/// ```
+///
+/// ```compile_fail
+/// let forged: rustrade_risk::Approved = serde_json::from_str("{}").unwrap();
+/// ```
+///
+/// ```compile_fail
+/// fn copy(a: &rustrade_risk::Approved) -> rustrade_risk::Approved { a.clone() }
+/// ```
 #[derive(Debug, PartialEq)]
 pub struct Approved {
     symbol: Symbol,
