@@ -10,9 +10,10 @@
 //!   fed the same fills; an adopted venue difference is applied to both).
 //! - Every `Place` command carries an order whose client id is new to the book, and is journalled
 //!   by an `OrderPlaced` event pushed in the same call.
-//! - Iteration order never depends on hashing: maps are `BTreeMap`s, brains are a `Vec`.
+//! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
+//!   are a `Vec`; the two hash maps (venue-id index, recent fill ids) serve lookups only.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use rustrade_core::{
     Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
@@ -105,12 +106,39 @@ pub(crate) struct SymbolState {
     pub(crate) halted: bool,
 }
 
-/// The most recent fill ids, to apply each fill once.
+/// The most recent fill ids, to apply each fill once. The hash set is a lookup structure only
+/// (never iterated); the serialised form is the ids in arrival order.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RawFillMemory", into = "RawFillMemory")]
 pub(crate) struct FillMemory {
-    pub(crate) set: BTreeSet<FillId>,
+    pub(crate) set: HashSet<FillId>,
     pub(crate) order: VecDeque<FillId>,
     pub(crate) capacity: usize,
+}
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct RawFillMemory {
+    order: VecDeque<FillId>,
+    capacity: usize,
+}
+
+impl From<RawFillMemory> for FillMemory {
+    fn from(raw: RawFillMemory) -> Self {
+        Self {
+            set: raw.order.iter().copied().collect(),
+            order: raw.order,
+            capacity: raw.capacity,
+        }
+    }
+}
+
+impl From<FillMemory> for RawFillMemory {
+    fn from(m: FillMemory) -> Self {
+        Self {
+            order: m.order,
+            capacity: m.capacity,
+        }
+    }
 }
 
 impl FillMemory {

@@ -13,7 +13,7 @@
 //! - Terminal orders leave the live map and are kept in a bounded list of retired orders (the
 //!   oldest are forgotten first), so memory does not grow with history.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp};
 
@@ -113,12 +113,51 @@ impl TrackedOrder {
 }
 
 /// Live and recently retired orders, with the venue-id index.
+///
+/// The venue-id index is a hash map used only for lookups (never iterated); it is not
+/// serialised but rebuilt from the orders when a book is deserialised.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
     live: BTreeMap<ClientOrderId, TrackedOrder>,
     retired: VecDeque<TrackedOrder>,
-    by_venue_id: BTreeMap<OrderId, ClientOrderId>,
+    by_venue_id: HashMap<OrderId, ClientOrderId>,
     retired_capacity: usize,
+}
+
+/// Serialised form of an [`OrderBook`].
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct RawBook {
+    live: BTreeMap<ClientOrderId, TrackedOrder>,
+    retired: VecDeque<TrackedOrder>,
+    retired_capacity: usize,
+}
+
+impl From<RawBook> for OrderBook {
+    fn from(raw: RawBook) -> Self {
+        let by_venue_id = raw
+            .retired
+            .iter()
+            .chain(raw.live.values())
+            .filter_map(|o| o.venue_id.map(|v| (v, o.order.client_id)))
+            .collect();
+        Self {
+            live: raw.live,
+            retired: raw.retired,
+            by_venue_id,
+            retired_capacity: raw.retired_capacity,
+        }
+    }
+}
+
+impl From<OrderBook> for RawBook {
+    fn from(book: OrderBook) -> Self {
+        Self {
+            live: book.live,
+            retired: book.retired,
+            retired_capacity: book.retired_capacity,
+        }
+    }
 }
 
 impl OrderBook {

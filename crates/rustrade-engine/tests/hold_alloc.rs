@@ -1,0 +1,75 @@
+//! A hold decision and a market event on the hot path touch no heap: counted with a global
+//! allocator that tallies every allocation of this test binary.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustrade_core::{
+    AssetClass, Candle, Decision, InstrumentSpec, MarketEvent, Symbol, Timestamp, Venue,
+};
+use rustrade_engine::{BrainId, Engine, EngineConfig};
+use rustrade_risk::RiskConfig;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn hold_decisions_and_market_events_do_not_allocate() {
+    let sym = Symbol::new("BTCUSDT").unwrap();
+    let spec = InstrumentSpec::new(sym, AssetClass::CryptoPerp, 0.1, 0.001).unwrap();
+    let config = EngineConfig::new("bot", RiskConfig::default())
+        .with_brain("hold")
+        .with_instrument(spec);
+    let start = Timestamp::from_secs(1_700_000_000).unwrap();
+    let mut engine = Engine::new(config, start).unwrap();
+    let venue = Venue::new("sim").unwrap();
+    let hold = Decision::hold();
+    let events: Vec<MarketEvent> = (0..1_000)
+        .map(|i| {
+            let t = Timestamp::from_secs(1_700_000_000 + i).unwrap();
+            let c = 100.0 + (i % 7) as f64;
+            MarketEvent::candle(
+                venue,
+                sym,
+                t,
+                Candle::new(t, c, c + 1.0, c - 1.0, c, 1.0).unwrap(),
+            )
+        })
+        .collect();
+    // Warm up once so lazily sized queues exist.
+    engine.handle_market(&events[0]);
+    engine.handle_decision(BrainId(0), &events[0], &hold, events[0].time);
+
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for e in &events {
+        engine.handle_market(e);
+        engine.handle_decision(BrainId(0), e, &hold, e.time);
+        assert!(engine.poll_command().is_none());
+        assert!(engine.poll_event().is_none());
+    }
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations on the hold path");
+}
