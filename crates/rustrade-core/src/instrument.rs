@@ -227,10 +227,22 @@ fn nudge(steps: f64) -> f64 {
     }
 }
 
-/// The `f64` nearest to `v` rounded to `decimals` places.
+/// The `f64` nearest to `v` rounded to `decimals` places, without allocating.
+///
+/// `(v × 10^d).round()` is an integer below 2^53, and IEEE division by the exactly
+/// representable `10^d` is correctly rounded, so the quotient is the `f64` nearest to the decimal
+/// value. Past 2^53 every `f64` is already an integer multiple of the scaled step, so `v` stands.
 fn clean(v: f64, decimals: u8) -> f64 {
-    let text = format!("{:.*}", usize::from(decimals), v);
-    text.parse().unwrap_or(v)
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let scale = POW10[usize::from(decimals.min(MAX_PRECISION))];
+    let scaled = (v * scale).round();
+    if scaled.abs() < 9_007_199_254_740_992.0 {
+        scaled / scale + 0.0
+    } else {
+        v
+    }
 }
 
 fn render(v: f64, decimals: u8) -> String {
@@ -450,6 +462,14 @@ mod tests {
             let text = s.render_qty(q);
             prop_assert_eq!(text.parse::<f64>().unwrap(), q.get());
             prop_assert!(!text.contains('e'));
+        }
+
+        #[test]
+        fn clean_equals_decimal_text_round_trip(n in -1_000_000_000i64..1_000_000_000, d in 0u8..=8) {
+            // Snapped values: a whole number of steps times the step, as the rounding code makes.
+            let v = n as f64 * 10f64.powi(-i32::from(d));
+            let via_text: f64 = format!("{:.*}", usize::from(d), v).parse().unwrap();
+            prop_assert_eq!(clean(v, d), via_text);
         }
 
         #[test]
