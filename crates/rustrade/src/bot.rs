@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rustrade_core::{
-    Brain, Capability, CandleSource, ExchangeClient, FillSource, MarketDataBus, MarketSource,
+    Brain, CandleSource, Capability, ExchangeClient, FillSource, MarketDataBus, MarketSource,
     MetricsSink, OrderStatus, Position, SignalBus, StateStore, Symbol,
 };
 use rustrade_engine::{BrainId, Engine, EngineConfig, EngineSnapshot};
@@ -106,7 +106,9 @@ impl Bot {
                     name: name.to_owned(),
                 });
             }
-            let claim = brain.owned_symbols().map(|v| v.into_iter().collect::<BTreeSet<_>>());
+            let claim = brain
+                .owned_symbols()
+                .map(|v| v.into_iter().collect::<BTreeSet<_>>());
             for symbol in claim.iter().flatten() {
                 if !traded.contains(symbol) {
                     return Err(BotError::UnconfiguredSymbol {
@@ -283,7 +285,10 @@ impl Bot {
             )));
         }
         for source in fill_sources {
-            services.push(Arc::new(FillRoutingService::new(source, Arc::clone(&driver))));
+            services.push(Arc::new(FillRoutingService::new(
+                source,
+                Arc::clone(&driver),
+            )));
         }
         if let Some(source) = candle_poller {
             services.push(Arc::new(CandlePollerService::new(
@@ -296,7 +301,11 @@ impl Bot {
         }
         if let Some(ttl) = config.order_ttl() {
             let period = (ttl / 4).min(config.timer_interval());
-            services.push(Arc::new(TimerService::new("order-reaper", period, Arc::clone(&driver))));
+            services.push(Arc::new(TimerService::new(
+                "order-reaper",
+                period,
+                Arc::clone(&driver),
+            )));
         }
         services.push(Arc::new(TimerService::new(
             "risk-sweep",
@@ -343,7 +352,10 @@ impl std::fmt::Debug for Bot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Bot")
             .field("name", &self.config.name())
-            .field("brains", &self.brains.iter().map(|b| b.name()).collect::<Vec<_>>())
+            .field(
+                "brains",
+                &self.brains.iter().map(|b| b.name()).collect::<Vec<_>>(),
+            )
             .field("symbols", &self.config.symbols())
             .finish_non_exhaustive()
     }
@@ -357,7 +369,7 @@ async fn build_engine(
 ) -> Result<Engine, BotError> {
     let mut engine_config = EngineConfig::new(config.name(), *config.default_risk())
         .with_capabilities(CAPABILITIES.into_iter().filter(|c| exchange.supports(*c)))
-        .with_portfolio(config.portfolio().clone())
+        .with_portfolio(*config.portfolio())
         .with_leg_rejected(config.leg_rejected());
     if let Some(ttl) = config.order_ttl() {
         engine_config = engine_config.with_order_ttl(ttl);
@@ -469,7 +481,8 @@ async fn close_positions(config: &BotConfig, exchange: &Arc<dyn ExchangeClient>,
         let open = driver
             .read(|e| {
                 let p = e.position(symbol);
-                e.instrument(symbol).map_or(!p.is_flat(), |s| !p.is_flat_in(s))
+                e.instrument(symbol)
+                    .map_or(!p.is_flat(), |s| !p.is_flat_in(s))
             })
             .unwrap_or(false);
         if !open {

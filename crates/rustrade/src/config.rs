@@ -295,7 +295,11 @@ impl BotConfigBuilder {
     pub fn build(self) -> Result<BotConfig, ConfigError> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err(invalid("name", format!("{:?}", self.name), "must not be blank"));
+            return Err(invalid(
+                "name",
+                format!("{:?}", self.name),
+                "must not be blank",
+            ));
         }
         if name.len() > MAX_NAME_LEN {
             return Err(invalid(
@@ -305,7 +309,11 @@ impl BotConfigBuilder {
             ));
         }
         if rustrade_core::ClientOrderId::compose(name, 0, 0).is_err() {
-            return Err(invalid("name", name, "may hold only letters, digits and -_.:/"));
+            return Err(invalid(
+                "name",
+                name,
+                "may hold only letters, digits and -_.:/",
+            ));
         }
         if self.symbols.is_empty() {
             return Err(invalid("symbols", "[]", "at least one symbol is required"));
@@ -344,18 +352,24 @@ impl BotConfigBuilder {
         let risk_err = |scope: String| move |source| ConfigError::Risk { scope, source };
         self.risk.validate().map_err(risk_err("risk".into()))?;
         for (class, risk) in &self.asset_class_risk {
-            risk.validate().map_err(risk_err(format!("risk[{class:?}]")))?;
+            risk.validate()
+                .map_err(risk_err(format!("risk[{class:?}]")))?;
         }
         let mut symbol_risk = BTreeMap::new();
         for (text, risk) in self.symbol_risk {
             let symbol = Symbol::new(&text)
                 .ok()
                 .filter(|s| seen.contains(s))
-                .ok_or_else(|| invalid("symbol_risk", &text, "not one of the configured symbols"))?;
-            risk.validate().map_err(risk_err(format!("risk[{symbol}]")))?;
+                .ok_or_else(|| {
+                    invalid("symbol_risk", &text, "not one of the configured symbols")
+                })?;
+            risk.validate()
+                .map_err(risk_err(format!("risk[{symbol}]")))?;
             symbol_risk.insert(symbol, risk);
         }
-        self.portfolio.validate().map_err(risk_err("portfolio".into()))?;
+        self.portfolio
+            .validate()
+            .map_err(risk_err("portfolio".into()))?;
         Ok(BotConfig {
             name: name.to_owned(),
             symbols,
@@ -401,10 +415,19 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(c.name(), "bot");
-        assert_eq!(c.symbols(), &[Symbol::new("BTCUSDT").unwrap(), Symbol::new("ETHUSDT").unwrap()]);
+        assert_eq!(
+            c.symbols(),
+            &[
+                Symbol::new("BTCUSDT").unwrap(),
+                Symbol::new("ETHUSDT").unwrap()
+            ]
+        );
         assert_eq!(c.shutdown_timeout(), Duration::from_secs(10));
         assert!(!c.signal_handler() && c.close_positions_on_shutdown());
-        assert_eq!((c.market_bus_capacity(), c.signal_bus_capacity()), (1024, 256));
+        assert_eq!(
+            (c.market_bus_capacity(), c.signal_bus_capacity()),
+            (1024, 256)
+        );
         assert_eq!(c.leg_rejected(), LegRejectedPolicy::Keep);
         assert_eq!(c.order_ttl(), None);
     }
@@ -413,18 +436,40 @@ mod tests {
     fn every_bad_value_names_its_field_and_value() {
         let cases: Vec<(BotConfigBuilder, &str, &str)> = vec![
             (BotConfig::builder().symbol("X"), "name", "\"\""),
-            (BotConfig::builder().name("   ").symbol("X"), "name", "\"   \""),
-            (BotConfig::builder().name("a-very-long-bot-name").symbol("X"), "name", "a-very-long-bot-name"),
+            (
+                BotConfig::builder().name("   ").symbol("X"),
+                "name",
+                "\"   \"",
+            ),
+            (
+                BotConfig::builder()
+                    .name("a-very-long-bot-name")
+                    .symbol("X"),
+                "name",
+                "a-very-long-bot-name",
+            ),
             (BotConfig::builder().name("b@d").symbol("X"), "name", "b@d"),
             (BotConfig::builder().name("bot"), "symbols", "[]"),
             (base().symbol("BTCUSDT"), "symbols", "BTCUSDT"),
             (base().symbol("BTC USDT"), "symbols", "BTC USDT"),
-            (base().shutdown_timeout(Duration::ZERO), "shutdown_timeout", "0s"),
-            (base().timer_interval(Duration::ZERO), "timer_interval", "0s"),
+            (
+                base().shutdown_timeout(Duration::ZERO),
+                "shutdown_timeout",
+                "0s",
+            ),
+            (
+                base().timer_interval(Duration::ZERO),
+                "timer_interval",
+                "0s",
+            ),
             (base().order_ttl(Duration::ZERO), "order_ttl", "0s"),
             (base().market_bus_capacity(0), "market_bus_capacity", "0"),
             (base().signal_bus_capacity(0), "signal_bus_capacity", "0"),
-            (base().symbol_risk("ETHUSDT", RiskConfig::default()), "symbol_risk", "ETHUSDT"),
+            (
+                base().symbol_risk("ETHUSDT", RiskConfig::default()),
+                "symbol_risk",
+                "ETHUSDT",
+            ),
         ];
         for (builder, field, value) in cases {
             let (f, v) = field_of(builder.build().unwrap_err());
@@ -438,7 +483,10 @@ mod tests {
         bad.sizing.leverage = f64::NAN;
         let e = base().risk(bad).build().unwrap_err();
         assert!(e.to_string().starts_with("risk: sizing.leverage"), "{e}");
-        let e = base().asset_class_risk(AssetClass::Fx, bad).build().unwrap_err();
+        let e = base()
+            .asset_class_risk(AssetClass::Fx, bad)
+            .build()
+            .unwrap_err();
         assert!(e.to_string().starts_with("risk[Fx]"), "{e}");
         let e = base().symbol_risk("BTCUSDT", bad).build().unwrap_err();
         assert!(e.to_string().starts_with("risk[BTCUSDT]"), "{e}");

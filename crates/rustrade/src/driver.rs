@@ -193,7 +193,10 @@ impl Driver {
     }
 
     /// One engine step: `input`, then journal, then execute, then feed outcomes back.
-    pub(crate) async fn step<R>(&self, input: impl FnOnce(&mut Engine, Timestamp) -> R) -> Option<R> {
+    pub(crate) async fn step<R>(
+        &self,
+        input: impl FnOnce(&mut Engine, Timestamp) -> R,
+    ) -> Option<R> {
         let now = self.now();
         let (out, batch) = {
             let mut guard = lock(&self.engine);
@@ -245,7 +248,9 @@ impl Driver {
             lock(&self.pending_positions).insert(symbol, position);
             return;
         }
-        let result = self.step(|e, now| e.set_position(&symbol, position, now)).await;
+        let result = self
+            .step(|e, now| e.set_position(&symbol, position, now))
+            .await;
         if let Some(Err(e)) = result {
             tracing::error!(%symbol, error = %e, "set_position refused");
         }
@@ -321,8 +326,11 @@ impl Driver {
         } = batch;
         self.observe(&events);
         for (symbol, realised) in pnl {
-            self.metrics
-                .gauge(names::REALISED_PNL, &[("symbol", symbol.as_str())], realised);
+            self.metrics.gauge(
+                names::REALISED_PNL,
+                &[("symbol", symbol.as_str())],
+                realised,
+            );
         }
         let journalled = if events.is_empty() {
             true
@@ -359,13 +367,19 @@ impl Driver {
                                 brain, %symbol, client_id = %p.order.client_id, error = %e,
                                 "order refused by the exchange"
                             );
-                            queue.push_back(FollowUp::Rejected(p.order.client_id, reject_reason(&e)));
+                            queue.push_back(FollowUp::Rejected(
+                                p.order.client_id,
+                                reject_reason(&e),
+                            ));
                         }
                     }
                 }
                 Command::Cancel(c) => {
-                    self.metrics
-                        .counter(names::ORDERS_CANCELLED, &[("symbol", c.symbol.as_str())], 1);
+                    self.metrics.counter(
+                        names::ORDERS_CANCELLED,
+                        &[("symbol", c.symbol.as_str())],
+                        1,
+                    );
                     match self
                         .exchange
                         .cancel_order(&c.symbol, &c.client_id, c.order_id.as_ref())
@@ -449,7 +463,11 @@ impl Driver {
                     let label = refusal.label.as_ref();
                     self.metrics.counter(
                         names::REFUSALS,
-                        &[("brain", name), ("symbol", symbol.as_str()), ("reason", label)],
+                        &[
+                            ("brain", name),
+                            ("symbol", symbol.as_str()),
+                            ("reason", label),
+                        ],
                         1,
                     );
                     tracing::info!(brain = name, %symbol, reason = %refusal.reason, label, "entry refused");
@@ -472,16 +490,23 @@ impl Driver {
                     *lock(&self.unclaimed_trades).entry(*symbol).or_default() += 1;
                     tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
                 }
-                EngineEvent::RiskHalted { symbol, refusal, .. } => {
-                    self.metrics.gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 1.0);
+                EngineEvent::RiskHalted {
+                    symbol, refusal, ..
+                } => {
+                    self.metrics
+                        .gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 1.0);
                     tracing::warn!(%symbol, reason = %refusal.reason, "entries halted");
                 }
                 EngineEvent::RiskResumed { symbol, .. } => {
-                    self.metrics.gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 0.0);
+                    self.metrics
+                        .gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 0.0);
                     tracing::info!(%symbol, "entries resumed");
                 }
                 EngineEvent::PositionDrift {
-                    symbol, ours, venue, ..
+                    symbol,
+                    ours,
+                    venue,
+                    ..
                 } => tracing::warn!(
                     %symbol, ours = ours.quantity, venue = venue.quantity,
                     "position drift: venue position adopted"
@@ -551,7 +576,9 @@ fn reject_reason(e: &ExchangeError) -> RejectReason {
     match e {
         ExchangeError::RateLimited { .. } => RejectReason::RateLimited,
         ExchangeError::Unsupported(_) => RejectReason::Unsupported,
-        ExchangeError::Rejected { reason } if reason.to_ascii_lowercase().contains("insufficient") => {
+        ExchangeError::Rejected { reason }
+            if reason.to_ascii_lowercase().contains("insufficient") =>
+        {
             RejectReason::InsufficientFunds
         }
         _ => RejectReason::Other,

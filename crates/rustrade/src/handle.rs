@@ -89,6 +89,40 @@ pub struct BrainHealthSnapshot {
 /// # Ok(())
 /// # }
 /// ```
+///
+/// A host that drives the bot from one task and watches its signals from another, stopping
+/// when the signal stream ends (compiled, not run: it waits for a real venue's signals):
+///
+/// ```no_run
+/// # use std::sync::Arc;
+/// # use rustrade::{Bot, BotConfig, BotHandle};
+/// # async fn run(
+/// #     exchange: Arc<dyn rustrade_core::ExchangeClient>,
+/// #     brains: Vec<Arc<dyn rustrade_core::Brain>>,
+/// # ) -> anyhow::Result<()> {
+/// let config = BotConfig::builder()
+///     .name("demo")
+///     .symbol("BTCUSDT")
+///     .without_signal_handler()
+///     .build()?;
+/// let bot = Bot::new(config, exchange, brains)?;
+/// let handle: BotHandle = bot.handle();
+/// let mut signals = handle.subscribe_signals();
+///
+/// let task = tokio::spawn(async move { bot.run_until_shutdown().await });
+/// tokio::spawn({
+///     let handle = handle.clone();
+///     async move {
+///         while let Ok(sig) = signals.recv().await {
+///             tracing::info!(?sig, "signal");
+///         }
+///         handle.shutdown();
+///     }
+/// });
+/// task.await??;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct BotHandle {
     cancel: CancellationToken,

@@ -9,8 +9,8 @@
 //! - [`ScriptedCandleSource`]: answers each poll with the next scripted batch of bars.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rustrade_core::{
@@ -52,7 +52,8 @@ impl Clock for ManualClock {
 
 /// The decision function of a [`ScriptedBrain`]: event, position, and the number of events
 /// the brain saw before this one.
-pub type Script = dyn Fn(&MarketEvent, &Position, u64) -> Result<Decision, BrainError> + Send + Sync;
+pub type Script =
+    dyn Fn(&MarketEvent, &Position, u64) -> Result<Decision, BrainError> + Send + Sync;
 
 /// A brain driven by a closure; records every event and fill it was given.
 pub struct ScriptedBrain {
@@ -303,7 +304,12 @@ impl MockExchange {
         self.fill_locked(&mut st, o, price)
     }
 
-    fn fill_locked(&self, st: &mut MockState, o: MockOrder, price: f64) -> Result<(), ExchangeError> {
+    fn fill_locked(
+        &self,
+        st: &mut MockState,
+        o: MockOrder,
+        price: f64,
+    ) -> Result<(), ExchangeError> {
         let qty = o.order.quantity.get();
         let signed = qty * o.order.side.sign();
         let pos = st.positions.entry(o.order.symbol).or_insert(Position::FLAT);
@@ -369,7 +375,6 @@ impl MockExchange {
         Ok(order_id)
     }
 
-
     fn report(st: &MockState, report: ExecutionReport) {
         if let Some(tx) = &st.fills_tx {
             let _ = tx.send(report);
@@ -401,7 +406,12 @@ impl ExchangeClient for MockExchange {
         if let Some(s) = lock(&self.state).specs.get(symbol) {
             return Ok(*s);
         }
-        Ok(InstrumentSpec::new(*symbol, AssetClass::CryptoPerp, 0.01, 0.001)?)
+        Ok(InstrumentSpec::new(
+            *symbol,
+            AssetClass::CryptoPerp,
+            0.01,
+            0.001,
+        )?)
     }
 
     async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
@@ -559,7 +569,11 @@ impl CandleSource for ScriptedCandleSource {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn fetch_candles(&self, _symbol: &Symbol, limit: usize) -> Result<Vec<Candle>, ExchangeError> {
+    async fn fetch_candles(
+        &self,
+        _symbol: &Symbol,
+        limit: usize,
+    ) -> Result<Vec<Candle>, ExchangeError> {
         self.polls.fetch_add(1, Ordering::SeqCst);
         let batch = lock(&self.batches).pop_front().unwrap_or_default();
         Ok(batch.into_iter().rev().take(limit).rev().collect())
@@ -570,7 +584,12 @@ impl CandleSource for ScriptedCandleSource {
 pub fn candle_event(symbol: &str, secs: i64, close: f64) -> MarketEvent {
     let t = Timestamp::from_secs(secs).unwrap_or(Timestamp::EPOCH);
     let c = Candle::new(t, close, close, close, close, 1.0).unwrap_or_else(|e| panic!("{e}"));
-    MarketEvent::candle(Venue::new("mock").unwrap_or_else(|e| panic!("{e}")), sym(symbol), t, c)
+    MarketEvent::candle(
+        Venue::new("mock").unwrap_or_else(|e| panic!("{e}")),
+        sym(symbol),
+        t,
+        c,
+    )
 }
 
 /// A side helper for tests: `Buy` when `long`.

@@ -33,8 +33,12 @@ fn construction_refuses_bad_brain_sets() {
         Arc::new(ScriptedBrain::holding("b").owning(&["ETHUSDT", "BTCUSDT"])),
     ];
     let err = Bot::new(cfg(), ex.clone(), overlap).unwrap_err();
-    assert_eq!(err.to_string(), r#"brains: symbol BTCUSDT is owned by both "a" and "b""#);
-    let stray: Vec<Arc<dyn Brain>> = vec![Arc::new(ScriptedBrain::holding("a").owning(&["SOLUSDT"]))];
+    assert_eq!(
+        err.to_string(),
+        r#"brains: symbol BTCUSDT is owned by both "a" and "b""#
+    );
+    let stray: Vec<Arc<dyn Brain>> =
+        vec![Arc::new(ScriptedBrain::holding("a").owning(&["SOLUSDT"]))];
     let err = Bot::new(cfg(), ex.clone(), stray).unwrap_err();
     assert!(matches!(err, BotError::UnconfiguredSymbol { .. }), "{err}");
     let blank: Vec<Arc<dyn Brain>> = vec![Arc::new(ScriptedBrain::holding(" "))];
@@ -55,7 +59,15 @@ fn construction_refuses_bad_brain_sets() {
 async fn handle_shutdown_drains_every_service() {
     let ex = exchange();
     let brains: Vec<Arc<dyn Brain>> = vec![Arc::new(ScriptedBrain::holding("h"))];
-    let run = start(bot(config(&["BTCUSDT"]).order_ttl(Duration::from_secs(60)).build().unwrap(), &ex, brains)).await;
+    let run = start(bot(
+        config(&["BTCUSDT"])
+            .order_ttl(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+        &ex,
+        brains,
+    ))
+    .await;
     let handle = run.handle.clone();
     assert!(!handle.is_shutting_down());
     let waiter = tokio::spawn({
@@ -68,10 +80,23 @@ async fn handle_shutdown_drains_every_service() {
     let health = handle.health().await;
     assert!(health.shutting_down && !health.healthy);
     let names: Vec<&str> = health.services.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(names, ["execution[h]", "fill-routing[mock]", "order-reaper", "risk-sweep", ]);
+    assert_eq!(
+        names,
+        [
+            "execution[h]",
+            "fill-routing[mock]",
+            "order-reaper",
+            "risk-sweep",
+        ]
+    );
     for s in &health.services {
         assert_eq!(s.phase, ServicePhase::Terminated, "{}", s.name);
-        assert_eq!(s.termination, Some(TerminationReason::Shutdown), "{}", s.name);
+        assert_eq!(
+            s.termination,
+            Some(TerminationReason::Shutdown),
+            "{}",
+            s.name
+        );
     }
 }
 
@@ -80,7 +105,8 @@ async fn an_external_token_shuts_the_bot_down() {
     let ex = exchange();
     let token = CancellationToken::new();
     let brains: Vec<Arc<dyn Brain>> = vec![Arc::new(ScriptedBrain::holding("h"))];
-    let b = bot(config(&["BTCUSDT"]).build().unwrap(), &ex, brains).with_external_cancel(token.clone());
+    let b =
+        bot(config(&["BTCUSDT"]).build().unwrap(), &ex, brains).with_external_cancel(token.clone());
     let run = start(b).await;
     assert!(!run.handle.is_shutting_down());
     token.cancel();
@@ -94,28 +120,54 @@ async fn health_lists_brains_in_construction_order_with_framework_counters() {
     let brains: Vec<Arc<dyn Brain>> = vec![
         Arc::new(ScriptedBrain::new("zeta", |_, _, _| Ok(Decision::close()))),
         Arc::new(ScriptedBrain::holding("alpha").unhealthy()),
-        Arc::new(ScriptedBrain::new("mid", |_, _, _| Err(BrainError::NotReady("warming up".into())))),
+        Arc::new(ScriptedBrain::new("mid", |_, _, _| {
+            Err(BrainError::NotReady("warming up".into()))
+        })),
     ];
     let run = start(bot(config(&["BTCUSDT"]).build().unwrap(), &ex, brains)).await;
     run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
     run.bus.publish(candle_event("BTCUSDT", 120, 100.0));
     wait_until("all saw both", || {
         let h = run.handle.clone();
-        async move { h.health().await.brains.iter().all(|b| b.events_processed == 2) }
+        async move {
+            h.health()
+                .await
+                .brains
+                .iter()
+                .all(|b| b.events_processed == 2)
+        }
     })
     .await;
     let health = run.handle.health().await;
     let names: Vec<&str> = health.brains.iter().map(|b| b.name.as_str()).collect();
     assert_eq!(names, ["zeta", "alpha", "mid"]);
-    let services: Vec<&str> = health.services.iter().take(3).map(|s| s.name.as_str()).collect();
-    assert_eq!(services, ["execution[zeta]", "execution[alpha]", "execution[mid]"]);
-    assert_eq!(health.brains[0].non_hold_decisions, 2, "closes count as non-hold");
+    let services: Vec<&str> = health
+        .services
+        .iter()
+        .take(3)
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(
+        services,
+        ["execution[zeta]", "execution[alpha]", "execution[mid]"]
+    );
+    assert_eq!(
+        health.brains[0].non_hold_decisions, 2,
+        "closes count as non-hold"
+    );
     assert_eq!(health.brains[1].non_hold_decisions, 0);
     assert!(!health.brains[1].healthy);
-    assert!(!health.healthy, "one unhealthy brain makes the bot unhealthy");
+    assert!(
+        !health.healthy,
+        "one unhealthy brain makes the bot unhealthy"
+    );
     assert!(!health.shutting_down);
     assert_eq!(health.brains[2].details["framework"]["brain_errors"], 2);
-    assert_eq!(run.metrics.counter_value(r#"rustrade_brain_errors_total{brain="mid"}"#), 2);
+    assert_eq!(
+        run.metrics
+            .counter_value(r#"rustrade_brain_errors_total{brain="mid"}"#),
+        2
+    );
     run.stop().await.unwrap();
 }
 
@@ -145,12 +197,26 @@ async fn a_panicking_brain_is_restarted_and_its_sibling_sees_every_event() {
     })
     .await;
     let health = run.handle.health().await;
-    let svc = health.services.iter().find(|s| s.name == "execution[crashy]").unwrap();
+    let svc = health
+        .services
+        .iter()
+        .find(|s| s.name == "execution[crashy]")
+        .unwrap();
     assert_eq!(svc.panics, 1);
     assert!(svc.restarts >= 1);
-    assert!(svc.last_error.as_deref().unwrap_or("").contains("model exploded"), "{svc:?}");
+    assert!(
+        svc.last_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("model exploded"),
+        "{svc:?}"
+    );
     assert_ne!(svc.phase, ServicePhase::Terminated);
-    let steady = health.services.iter().find(|s| s.name == "execution[steady]").unwrap();
+    let steady = health
+        .services
+        .iter()
+        .find(|s| s.name == "execution[steady]")
+        .unwrap();
     assert_eq!((steady.panics, steady.restarts), (0, 0));
     run.stop().await.unwrap();
 }
@@ -173,7 +239,11 @@ async fn a_lagging_brain_is_counted_in_health_and_metrics() {
     })
     .await;
     assert_eq!(run.bus.lagged_total(), 6);
-    assert_eq!(run.metrics.counter_value(r#"rustrade_bus_lagged_total{consumer="execution[slow]"}"#), 6);
+    assert_eq!(
+        run.metrics
+            .counter_value(r#"rustrade_bus_lagged_total{consumer="execution[slow]"}"#),
+        6
+    );
     assert_eq!(run.handle.health().await.brains[0].events_processed, 4);
     run.stop().await.unwrap();
 }
@@ -182,9 +252,16 @@ async fn a_lagging_brain_is_counted_in_health_and_metrics() {
 async fn close_on_shutdown_calls_the_adapter_once_after_the_drain() {
     let ex = exchange();
     let brain: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("b", |_, pos: &Position, _| {
-        Ok(if pos.is_flat() { Decision::buy(1.0) } else { Decision::hold() })
+        Ok(if pos.is_flat() {
+            Decision::buy(1.0)
+        } else {
+            Decision::hold()
+        })
     }));
-    let cfg = config(&["BTCUSDT", "ETHUSDT"]).close_positions_on_shutdown(true).build().unwrap();
+    let cfg = config(&["BTCUSDT", "ETHUSDT"])
+        .close_positions_on_shutdown(true)
+        .build()
+        .unwrap();
     let run = start(bot(cfg, &ex, vec![brain])).await;
     run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
     wait_until("long", || {
@@ -195,9 +272,20 @@ async fn close_on_shutdown_calls_the_adapter_once_after_the_drain() {
     assert!(ex.close_calls().is_empty(), "nothing closed while running");
     let handle = run.handle.clone();
     run.stop().await.unwrap();
-    assert_eq!(ex.close_calls(), vec![sym("BTCUSDT")], "once, only for the open symbol");
+    assert_eq!(
+        ex.close_calls(),
+        vec![sym("BTCUSDT")],
+        "once, only for the open symbol"
+    );
     assert!(ex.venue_position("BTCUSDT").is_flat());
-    assert!(handle.health().await.services.iter().all(|s| s.phase == ServicePhase::Terminated));
+    assert!(
+        handle
+            .health()
+            .await
+            .services
+            .iter()
+            .all(|s| s.phase == ServicePhase::Terminated)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -206,7 +294,10 @@ async fn handle_is_cheap_debug_and_tracks_signal_subscribers() {
     let brains: Vec<Arc<dyn Brain>> = vec![Arc::new(ScriptedBrain::holding("h"))];
     let b = bot(config(&["BTCUSDT"]).build().unwrap(), &ex, brains).with_order_tracking();
     let handle = b.handle();
-    assert_eq!(format!("{handle:?}"), "BotHandle { shutting_down: false, brains: 1, .. }");
+    assert_eq!(
+        format!("{handle:?}"),
+        "BotHandle { shutting_down: false, brains: 1, .. }"
+    );
     let rx = handle.subscribe_signals();
     let clone = handle.clone();
     assert_eq!(clone.signal_subscriber_count(), 1);

@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use rustrade_core::{CandleSource, MetricsSink, MarketDataBus, MarketEvent, Symbol, Timestamp, Venue};
+use rustrade_core::{
+    CandleSource, MarketDataBus, MarketEvent, MetricsSink, Symbol, Timestamp, Venue,
+};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 
 use crate::driver::{Driver, lock};
@@ -65,11 +67,17 @@ impl CandlePollerService {
                 };
                 if fresh {
                     let time = bar.open_time().saturating_add(interval);
-                    self.bus.publish(MarketEvent::candle(self.venue, *symbol, time, bar));
-                    self.driver.counters.candles_published.fetch_add(1, Ordering::Relaxed);
+                    self.bus
+                        .publish(MarketEvent::candle(self.venue, *symbol, time, bar));
                     self.driver
-                        .metrics
-                        .counter(names::CANDLES_PUBLISHED, &[("symbol", symbol.as_str())], 1);
+                        .counters
+                        .candles_published
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.driver.metrics.counter(
+                        names::CANDLES_PUBLISHED,
+                        &[("symbol", symbol.as_str())],
+                        1,
+                    );
                 }
             }
         }
@@ -88,7 +96,10 @@ impl TradingService for CandlePollerService {
     }
 
     async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
-        let period = self.source.interval().max(std::time::Duration::from_millis(1));
+        let period = self
+            .source
+            .interval()
+            .max(std::time::Duration::from_millis(1));
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

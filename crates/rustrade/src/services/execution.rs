@@ -67,7 +67,10 @@ impl ExecutionService {
     async fn on_event(&self, event: MarketEvent) {
         let position = self.driver.mark_and_position(&event, self.id).await;
         if !self.traded.contains(&event.symbol)
-            || self.owned.as_ref().is_some_and(|o| !o.contains(&event.symbol))
+            || self
+                .owned
+                .as_ref()
+                .is_some_and(|o| !o.contains(&event.symbol))
         {
             return;
         }
@@ -76,9 +79,11 @@ impl ExecutionService {
             Ok(d) => d,
             Err(e) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
-                self.driver
-                    .metrics
-                    .counter(names::BRAIN_ERRORS, &[("brain", self.brain_name.as_ref())], 1);
+                self.driver.metrics.counter(
+                    names::BRAIN_ERRORS,
+                    &[("brain", self.brain_name.as_ref())],
+                    1,
+                );
                 tracing::warn!(brain = %self.brain_name, symbol = %event.symbol, error = %e, "brain error");
                 return;
             }
@@ -89,7 +94,10 @@ impl ExecutionService {
         self.counters.non_hold.fetch_add(1, Ordering::Relaxed);
         self.driver.metrics.counter(
             names::DECISIONS,
-            &[("brain", self.brain_name.as_ref()), ("symbol", event.symbol.as_str())],
+            &[
+                ("brain", self.brain_name.as_ref()),
+                ("symbol", event.symbol.as_str()),
+            ],
             1,
         );
         self.signals.publish(Signal {
@@ -132,7 +140,9 @@ impl TradingService for ExecutionService {
     }
 
     async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
-        let rx = lock(&self.rx).take().unwrap_or_else(|| self.bus.subscribe());
+        let rx = lock(&self.rx)
+            .take()
+            .unwrap_or_else(|| self.bus.subscribe());
         let mut guard = RxGuard {
             slot: &self.rx,
             rx: Some(rx),
@@ -151,9 +161,11 @@ impl TradingService for ExecutionService {
                 Err(RecvError::Lagged(missed)) => {
                     self.bus.record_lag(missed);
                     self.counters.lagged.fetch_add(missed, Ordering::Relaxed);
-                    self.driver
-                        .metrics
-                        .counter(names::BUS_LAGGED, &[("consumer", self.name.as_str())], missed);
+                    self.driver.metrics.counter(
+                        names::BUS_LAGGED,
+                        &[("consumer", self.name.as_str())],
+                        missed,
+                    );
                     tracing::warn!(service = %self.name, missed, "market data consumer lagged");
                 }
                 Err(RecvError::Closed) => return Ok(()),

@@ -113,7 +113,10 @@ impl FillRoutingService {
     }
 
     fn drop_report(&self, label: &'static str, why: &dyn std::fmt::Display) {
-        self.driver.counters.fills_dropped.fetch_add(1, Ordering::Relaxed);
+        self.driver
+            .counters
+            .fills_dropped
+            .fetch_add(1, Ordering::Relaxed);
         self.driver
             .metrics
             .counter(names::FILLS_DROPPED, &[("reason", label)], 1);
@@ -149,7 +152,9 @@ impl TradingService for FillRoutingService {
                         self.drop_report(e.label(), &e);
                         continue;
                     }
-                    self.driver.step(move |engine, _| engine.handle_report(&report)).await;
+                    self.driver
+                        .step(move |engine, _| engine.handle_report(&report))
+                        .await;
                 }
                 Ok(None) => return Ok(()),
                 Err(e @ (ExchangeError::Value(_) | ExchangeError::Malformed { .. })) => {

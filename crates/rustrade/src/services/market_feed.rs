@@ -14,7 +14,11 @@ pub(crate) struct MarketFeedService {
 }
 
 impl MarketFeedService {
-    pub(crate) fn new(source: Box<dyn MarketSource>, symbols: Vec<Symbol>, bus: MarketDataBus) -> Self {
+    pub(crate) fn new(
+        source: Box<dyn MarketSource>,
+        symbols: Vec<Symbol>,
+        bus: MarketDataBus,
+    ) -> Self {
         Self {
             name: format!("market-feed[{}]", source.name()),
             source: tokio::sync::Mutex::new(source),

@@ -80,9 +80,9 @@ pub fn bot(config: BotConfig, exchange: &Arc<MockExchange>, brains: Vec<Arc<dyn 
 pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
+    Fut: Future<Output = bool>,
 {
-    for _ in 0..2_000 {
+    for _ in 0..10_000 {
         if cond().await {
             return;
         }
