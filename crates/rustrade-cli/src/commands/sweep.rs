@@ -155,7 +155,7 @@ fn table(ranked: &[Outcome], spec: &SweepSpec) -> String {
     {
         out.push_str(&format!("{:>4}  ", i + 1));
         for n in &names {
-            out.push_str(&format!("{:>10} ", o.params[*n]));
+            out.push_str(&format!("{:>10} ", o.params[*n].to_string()));
         }
         if let Ok(stats) = &o.result {
             for c in &cols {
