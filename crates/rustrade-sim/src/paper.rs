@@ -86,7 +86,7 @@ impl PaperExchange {
     }
 
     /// The shared venue.
-    pub fn venue(&self) -> Arc<Mutex<SimVenue>> {
+    pub fn shared_venue(&self) -> Arc<Mutex<SimVenue>> {
         Arc::clone(&self.venue)
     }
 
@@ -104,9 +104,10 @@ impl PaperExchange {
         Ok(())
     }
 
-    /// Feeds every event from a market-data bus receiver until the bus closes. Lag is recorded
-    /// on `bus` and logged; the skipped events are gone, so the venue sees a gap, as a live
-    /// client would.
+    /// Feeds every event from a market-data bus receiver until the bus closes (every sender,
+    /// including the clone passed as `bus`, is dropped) or the future is dropped, which is how a
+    /// supervisor stops it. Lag is recorded on `bus` and logged; the skipped events are gone, so
+    /// the venue sees a gap, as a live client would.
     pub async fn run_feed(
         &self,
         mut rx: broadcast::Receiver<MarketEvent>,
