@@ -12,11 +12,11 @@ fn sweep_ranks_the_grid_and_writes_csv() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("rank") && text.contains("sharpe"), "{text}");
-    assert!(text.contains("4 runs, 0 combinations skipped"), "{text}");
+    assert!(text.contains("4 runs, 0 skipped"), "{text}");
     let csv = std::fs::read_to_string(cwd.path().join("runs/c-sweep/sweep.csv")).unwrap();
     let lines: Vec<_> = csv.lines().collect();
     assert_eq!(lines.len(), 5);
-    assert!(lines[0].starts_with("rank,fast,slow,"));
+    assert!(lines[0].starts_with("rank,fast,slow,score,"));
     // Ranked by Sharpe, best first.
     let header: Vec<_> = lines[0].split(',').collect();
     let col = header.iter().position(|h| *h == "sharpe").unwrap();
@@ -36,6 +36,29 @@ fn sweep_ranks_the_grid_and_writes_csv() {
         std::fs::read_to_string(cwd.path().join("one/sweep.csv")).unwrap(),
         csv
     );
+    assert!(cwd.path().join("one/sweep.json").is_file());
+}
+
+#[test]
+fn sweep_walk_forward_reports_out_of_sample() {
+    let cwd = tempfile::tempdir().unwrap();
+    let text = config(&data("Bitcoin.csv")).replace(
+        "[sweep.grid]",
+        "[sweep]\nobjective = \"total_return\"\nwalk_forward = 0.6\n[sweep.grid]",
+    );
+    std::fs::write(cwd.path().join("c.toml"), text).unwrap();
+    let out = rustrade(cwd.path(), &["sweep", "c.toml", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(v["objective"], "total_return");
+    let best = v["best"].as_array().unwrap();
+    assert_eq!(best.len(), 4);
+    assert!(
+        best.iter().all(|b| b["out_of_sample_score"].is_number()),
+        "{v}"
+    );
+    let scores: Vec<f64> = best.iter().map(|b| b["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
 }
 
 #[test]

@@ -27,16 +27,24 @@ impl Ui {
     /// Prints `text` unless quiet or JSON.
     pub(crate) fn say(&self, text: &str) {
         if !self.quiet && !self.json {
-            print!("{text}");
+            write_stdout(text.as_bytes());
         }
     }
 
     /// Prints `value` as JSON when JSON output was asked for.
     pub(crate) fn emit_json(&self, value: &serde_json::Value) {
         if self.json {
-            println!("{value}");
+            write_stdout(format!("{value}\n").as_bytes());
         }
     }
+}
+
+/// Writes to standard output, ignoring a closed pipe (`rustrade ... | head`): the results are
+/// already on disk, and a reader that stopped early is not an error.
+fn write_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
 /// Runs the command `cli` names.

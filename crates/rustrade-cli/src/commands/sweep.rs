@@ -1,26 +1,19 @@
-//! `rustrade sweep`: every combination of the config's grid, in parallel, ranked.
+//! `rustrade sweep`: the config's parameter grid run through `rustrade_backtest::sweep` (parallel,
+//! deterministic ranking, optional random search and walk-forward split), printed as a ranked
+//! table and written as `sweep.csv` and `sweep.json`.
 //!
-//! The data is read once into memory and shared by all runs; each run builds its own brain and
-//! backtest, so runs are independent and the ranking does not depend on thread scheduling (ties
-//! keep grid order).
-
-use std::cmp::Ordering;
+//! The data is read once into memory and shared by all runs; each point builds its own brain.
 
 use anyhow::Context;
-use rayon::prelude::*;
+use rustrade_backtest::BacktestError;
+use rustrade_backtest::sweep::{Params, Sweep, SweepResult, SweepRow};
 use rustrade_core::MarketEvent;
 
 use super::Ui;
-use super::backtest::{build_brain, builder, open_data, overrides};
+use super::backtest::{builder, open_data, overrides};
 use crate::cli::SweepArgs;
 use crate::config::{Config, ConfigError, Origin, SweepSpec};
 use crate::{output, progress, summary};
-
-/// One combination's outcome.
-struct Outcome {
-    params: serde_json::Value,
-    result: Result<rustrade_backtest::Statistics, String>,
-}
 
 /// Runs the sweep `args` describe.
 pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
@@ -36,167 +29,195 @@ pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
         .into());
     };
     let events: Vec<MarketEvent> = open_data(&config)?.collect::<Result<_, _>>()?;
-    let combos = spec.combinations(&config.strategy.given);
-    let bar = progress::bar(combos.len() as u64, "sweeping", ui.progress());
 
-    let work = || -> Vec<Outcome> {
-        combos
-            .par_iter()
-            .map(|params| {
-                let outcome = Outcome {
-                    params: params.clone(),
-                    result: run_one(&config, params, &events),
-                };
-                bar.inc(1);
-                outcome
-            })
-            .collect()
-    };
-    let outcomes = match args.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .context("starting the worker threads")?
-            .install(work),
-        None => work(),
-    };
+    let runs = spec.points() * if spec.walk_forward.is_some() { 2 } else { 1 };
+    let bar = progress::bar(runs as u64, "sweeping", ui.progress());
+    let counter = bar.clone();
+    let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
+    let mut sweep = Sweep::new(
+        builder(&config).record_equity(false),
+        spec.space().context("building the parameter space")?,
+        move |p: &Params| {
+            counter.inc(1);
+            let params = with_point(&given, p);
+            rustrade_strategies::build(&name, &params)
+                .map(|brain| vec![brain])
+                .map_err(|e| BacktestError::Config {
+                    field: "strategy.params",
+                    reason: e.to_string(),
+                })
+        },
+    )
+    .objective(spec.objective);
+    if let Some(f) = spec.walk_forward {
+        sweep = sweep.walk_forward(f);
+    }
+    if let Some(n) = args.threads {
+        sweep = sweep.threads(n.max(1));
+    }
+    let result = sweep.run(&events, spec.search);
     bar.finish_and_clear();
+    let result = result?;
 
-    let ranked = rank(outcomes, spec);
     let dir = out_flag.unwrap_or_else(|| {
         let mut name = config.output_dir.as_os_str().to_owned();
         name.push("-sweep");
         name.into()
     });
-    output::write_folder(&dir, &[("sweep.csv", csv(&ranked, spec)?)])?;
+    let mut json = serde_json::to_vec_pretty(&result).context("serialising sweep.json")?;
+    json.push(b'\n');
+    output::write_folder(
+        &dir,
+        &[("sweep.csv", csv(&result, spec)?), ("sweep.json", json)],
+    )?;
 
-    let ok = ranked.iter().filter(|o| o.result.is_ok()).count();
-    let skipped = ranked.len() - ok;
+    let ok = result.rows.iter().filter(|r| r.error.is_none()).count();
+    let skipped = result.rows.len() - ok;
     ui.emit_json(&serde_json::json!({
         "output_dir": dir.display().to_string(),
-        "objective": spec.objective.key,
+        "objective": spec.objective_name(),
         "runs": ok,
         "skipped": skipped,
-        "best": ranked.iter().filter(|o| o.result.is_ok()).take(spec.top).map(|o| serde_json::json!({
-            "params": o.params,
-            "statistics": o.result.as_ref().map(summary::to_json).unwrap_or_default(),
+        "best": result.rows.iter().filter(|r| r.error.is_none()).take(spec.top).map(|r| serde_json::json!({
+            "params": with_point(&config.strategy.given, &r.params),
+            "score": r.score,
+            "statistics": r.statistics.as_ref().map(summary::to_json),
+            "out_of_sample_score": r.out_of_sample_score,
         })).collect::<Vec<_>>(),
     }));
-    ui.say(&table(&ranked, spec));
+    ui.say(&table(&result, spec));
     ui.say(&format!(
-        "{ok} runs, {skipped} combinations skipped (invalid parameters); all in {}\n",
+        "{ok} runs, {skipped} skipped (invalid parameters); all in {}\n",
         dir.join("sweep.csv").display()
     ));
     Ok(())
 }
 
-fn run_one(
-    config: &Config,
-    params: &serde_json::Value,
-    events: &[MarketEvent],
-) -> Result<rustrade_backtest::Statistics, String> {
-    let brain = build_brain(config, params).map_err(|e| format!("{e:#}"))?;
-    let backtest = builder(config)
-        .brain(brain)
-        .record_equity(false)
-        .build()
-        .map_err(|e| e.to_string())?;
-    backtest
-        .run_events(events.iter().copied())
-        .map(|r| r.statistics)
-        .map_err(|e| e.to_string())
-}
-
-/// Best first by the objective; undefined objectives and skipped combinations last; ties keep
-/// grid order (the sort is stable).
-fn rank(mut outcomes: Vec<Outcome>, spec: &SweepSpec) -> Vec<Outcome> {
-    let key = |o: &Outcome| o.result.as_ref().ok().and_then(|s| spec.objective.value(s));
-    outcomes.sort_by(|a, b| match (key(a), key(b)) {
-        (Some(x), Some(y)) => {
-            let ord = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
-            if spec.objective.higher_is_better {
-                ord.reverse()
+/// `given` with the point's values set; whole numbers become JSON integers so integer
+/// parameters (periods) accept them.
+fn with_point(given: &serde_json::Value, p: &Params) -> serde_json::Value {
+    let mut params = given.clone();
+    if let serde_json::Value::Object(m) = &mut params {
+        for (k, v) in p.iter() {
+            let value = if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                serde_json::Value::from(v as i64)
             } else {
-                ord
-            }
+                serde_json::Value::from(v)
+            };
+            m.insert(k.to_owned(), value);
         }
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.result.is_err().cmp(&b.result.is_err()),
-    });
-    outcomes
+    }
+    params
 }
 
-const COLUMNS: [&str; 5] = [
-    "total_return",
-    "sharpe",
-    "max_drawdown",
-    "trades",
-    "win_rate",
-];
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
 
-fn table(ranked: &[Outcome], spec: &SweepSpec) -> String {
-    let names: Vec<&str> = spec.grid.iter().map(|(n, _)| n.as_str()).collect();
-    let mut cols: Vec<&str> = vec![spec.objective.key];
-    cols.extend(COLUMNS.iter().filter(|c| **c != spec.objective.key));
+const COLUMNS: [&str; 4] = ["total_return", "sharpe", "max_drawdown", "trades"];
+
+fn table(result: &SweepResult, spec: &SweepSpec) -> String {
+    let oos = spec.walk_forward.is_some();
     let mut out = format!("{:>4}  ", "rank");
-    for n in &names {
+    for (n, _) in &spec.grid {
         out.push_str(&format!("{n:>10} "));
     }
-    for c in &cols {
+    let objective = spec.objective_name();
+    let columns: Vec<&str> = COLUMNS.into_iter().filter(|c| *c != objective).collect();
+    out.push_str(&format!("{objective:>14} "));
+    for c in &columns {
         out.push_str(&format!("{c:>14} "));
     }
+    if oos {
+        out.push_str(&format!("{:>14} {:>14}", "oos score", "oos return"));
+    }
     out.push('\n');
-    for (i, o) in ranked
-        .iter()
-        .filter(|o| o.result.is_ok())
-        .take(spec.top)
-        .enumerate()
-    {
-        out.push_str(&format!("{:>4}  ", i + 1));
-        for n in &names {
-            out.push_str(&format!("{:>10} ", o.params[*n].to_string()));
+    let good = result.rows.iter().filter(|r| r.error.is_none());
+    for r in good.take(spec.top) {
+        out.push_str(&format!("{:>4}  ", r.rank));
+        for (n, _) in &spec.grid {
+            out.push_str(&format!(
+                "{:>10} ",
+                r.params.get(n).map(number).unwrap_or_default()
+            ));
         }
-        if let Ok(stats) = &o.result {
-            for c in &cols {
-                let row = summary::rows(stats).into_iter().find(|r| r.key == *c);
-                out.push_str(&format!(
-                    "{:>14} ",
-                    row.map(|r| r.display()).unwrap_or_default()
-                ));
-            }
+        out.push_str(&format!(
+            "{:>14} ",
+            r.score.map(|s| format!("{s:.3}")).unwrap_or("n/a".into())
+        ));
+        let rows = r.statistics.as_ref().map(summary::rows).unwrap_or_default();
+        for c in &columns {
+            let cell = rows
+                .iter()
+                .find(|row| row.key == *c)
+                .map(|row| row.display());
+            out.push_str(&format!("{:>14} ", cell.unwrap_or_default()));
+        }
+        if oos {
+            let ret = r
+                .out_of_sample
+                .as_ref()
+                .map(|s| format!("{:.2} %", s.total_return * 100.0));
+            out.push_str(&format!(
+                "{:>14} {:>14}",
+                r.out_of_sample_score
+                    .map(|s| format!("{s:.3}"))
+                    .unwrap_or("n/a".into()),
+                ret.unwrap_or("n/a".into())
+            ));
         }
         out.push('\n');
     }
     out
 }
 
-fn csv(ranked: &[Outcome], spec: &SweepSpec) -> anyhow::Result<Vec<u8>> {
+fn csv(result: &SweepResult, spec: &SweepSpec) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["rank".to_owned()];
     header.extend(spec.grid.iter().map(|(n, _)| n.clone()));
+    header.push("score".to_owned());
     header.extend(summary::ROWS.iter().map(|r| r.0.to_owned()));
-    header.push("error".to_owned());
+    header.extend(
+        [
+            "oos_score",
+            "oos_total_return",
+            "oos_sharpe",
+            "oos_max_drawdown",
+            "error",
+        ]
+        .map(str::to_owned),
+    );
     w.write_record(&header)?;
-    for (i, o) in ranked.iter().enumerate() {
-        let mut rec = vec![(i + 1).to_string()];
-        rec.extend(spec.grid.iter().map(|(n, _)| o.params[n].to_string()));
-        match &o.result {
-            Ok(stats) => {
-                rec.extend(summary::ROWS.iter().map(|r| {
-                    summary::value(stats, r.0)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default()
-                }));
-                rec.push(String::new());
-            }
-            Err(e) => {
-                rec.extend(summary::ROWS.iter().map(|_| String::new()));
-                rec.push(e.clone());
-            }
-        }
-        w.write_record(&rec)?;
+    for r in &result.rows {
+        w.write_record(record(r, spec))?;
     }
     w.into_inner()
         .map_err(|e| anyhow::anyhow!("writing sweep.csv: {e}"))
+}
+
+fn record(r: &SweepRow, spec: &SweepSpec) -> Vec<String> {
+    let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut rec = vec![r.rank.to_string()];
+    rec.extend(
+        spec.grid
+            .iter()
+            .map(|(n, _)| r.params.get(n).map(number).unwrap_or_default()),
+    );
+    rec.push(opt(r.score));
+    rec.extend(
+        summary::ROWS
+            .iter()
+            .map(|row| opt(r.statistics.as_ref().and_then(|s| summary::value(s, row.0)))),
+    );
+    rec.push(opt(r.out_of_sample_score));
+    let oos = r.out_of_sample.as_ref();
+    rec.push(opt(oos.map(|s| s.total_return)));
+    rec.push(opt(oos.and_then(|s| s.sharpe)));
+    rec.push(opt(oos.map(|s| s.max_drawdown)));
+    rec.push(r.error.clone().unwrap_or_default());
+    rec
 }

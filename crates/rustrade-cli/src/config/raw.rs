@@ -145,6 +145,12 @@ pub(crate) struct RawSweep {
     pub(crate) objective: String,
     #[serde(default = "default_top")]
     pub(crate) top: usize,
+    #[serde(default)]
+    pub(crate) walk_forward: Option<f64>,
+    #[serde(default)]
+    pub(crate) samples: Option<usize>,
+    #[serde(default)]
+    pub(crate) seed: u64,
     pub(crate) grid: toml::Table,
 }
 

@@ -1,15 +1,15 @@
-//! The `[sweep]` table: a parameter grid and the statistic that ranks its runs.
+//! The `[sweep]` table: a parameter grid, how to search it and the objective that ranks it, in
+//! the terms of `rustrade_backtest::sweep`.
 
-use rustrade_backtest::Statistics;
+use rustrade_backtest::sweep::{Objective, ParamSpace, Search};
 
 use super::raw::RawSweep;
 use super::{ConfigError, Source, StrategySpec};
-use crate::summary;
 
-/// Most combinations one sweep may have.
-pub(crate) const MAX_COMBINATIONS: usize = 100_000;
+/// Most points one sweep may run.
+pub(crate) const MAX_POINTS: usize = 100_000;
 
-/// A validated parameter grid.
+/// A validated sweep.
 #[derive(Debug, Clone)]
 pub(crate) struct SweepSpec {
     /// What ranks the runs.
@@ -17,47 +17,11 @@ pub(crate) struct SweepSpec {
     /// How many of the best runs the table shows.
     pub(crate) top: usize,
     /// Parameter name and its candidate values, in the file's order.
-    pub(crate) grid: Vec<(String, Vec<serde_json::Value>)>,
-}
-
-/// The ranking statistic and whether higher is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Objective {
-    /// Statistics key (`sharpe`, `total_return`, `max_drawdown`, ...).
-    pub(crate) key: &'static str,
-    /// Higher values rank first (false for drawdowns and volatility).
-    pub(crate) higher_is_better: bool,
-}
-
-impl Objective {
-    /// Parses a statistics key.
-    pub(crate) fn parse(key: &str) -> Result<Self, String> {
-        let found = summary::ROWS
-            .iter()
-            .map(|r| r.0)
-            .find(|k| *k == key)
-            .ok_or_else(|| {
-                let keys: Vec<_> = summary::ROWS.iter().map(|r| r.0).collect();
-                format!("unknown statistic {key:?} (one of: {})", keys.join(", "))
-            })?;
-        let lower_better = matches!(
-            found,
-            "max_drawdown"
-                | "average_drawdown"
-                | "max_drawdown_duration_secs"
-                | "annualised_volatility"
-                | "fees_paid"
-        );
-        Ok(Self {
-            key: found,
-            higher_is_better: !lower_better,
-        })
-    }
-
-    /// The objective's value in `stats` (`None` when undefined for the run).
-    pub(crate) fn value(&self, stats: &Statistics) -> Option<f64> {
-        summary::value(stats, self.key)
-    }
+    pub(crate) grid: Vec<(String, Vec<f64>)>,
+    /// Every combination, or a seeded random sample of them.
+    pub(crate) search: Search,
+    /// In-sample share of the data for a walk-forward split.
+    pub(crate) walk_forward: Option<f64>,
 }
 
 impl SweepSpec {
@@ -67,8 +31,17 @@ impl SweepSpec {
         raw: &RawSweep,
         strategy: &StrategySpec,
     ) -> Result<Self, ConfigError> {
-        let objective =
-            Objective::parse(&raw.objective).map_err(|m| src.error("sweep.objective", m))?;
+        let objective = serde_json::from_value(serde_json::Value::String(raw.objective.clone()))
+            .map_err(|_| {
+                src.error(
+                    "sweep.objective",
+                    format!(
+                        "unknown objective {:?} (one of: sharpe, sortino, calmar, total_return, \
+                         cagr, profit_factor, sqn, expectancy, min_drawdown)",
+                        raw.objective
+                    ),
+                )
+            })?;
         if raw.top == 0 {
             return Err(src.error("sweep.top", "must be >= 1 (got 0)"));
         }
@@ -76,7 +49,7 @@ impl SweepSpec {
             .map(|i| i.default_params())
             .map_err(|e| src.error("strategy.name", e.to_string()))?;
         let mut grid = Vec::new();
-        let mut combinations: usize = 1;
+        let mut points: usize = 1;
         for (name, values) in &raw.grid {
             let key = format!("sweep.grid.{name}");
             if known.get(name).is_none() {
@@ -94,52 +67,81 @@ impl SweepSpec {
                 ));
             }
             let toml::Value::Array(values) = values else {
-                return Err(src.error(&key, format!("expected an array of values (got {values})")));
+                return Err(src.error(&key, format!("expected an array of numbers (got {values})")));
             };
             if values.is_empty() {
                 return Err(src.error(&key, "expected at least one value (got [])"));
             }
-            let values: Vec<serde_json::Value> = values
+            let values = values
                 .iter()
-                .map(|v| serde_json::to_value(v).map_err(|e| src.error(&key, e.to_string())))
-                .collect::<Result<_, _>>()?;
-            combinations = combinations.saturating_mul(values.len());
+                .map(|v| match v {
+                    toml::Value::Integer(i) => Ok(*i as f64),
+                    toml::Value::Float(f) if f.is_finite() => Ok(*f),
+                    other => Err(src.error(&key, format!("expected numbers (got {other})"))),
+                })
+                .collect::<Result<Vec<f64>, _>>()?;
+            points = points.saturating_mul(values.len());
             grid.push((name.clone(), values));
         }
         if grid.is_empty() {
             return Err(src.error("sweep.grid", "expected at least one parameter to vary"));
         }
-        if combinations > MAX_COMBINATIONS {
+        let search = match raw.samples {
+            Some(0) => return Err(src.error("sweep.samples", "must be >= 1 (got 0)")),
+            Some(samples) => {
+                points = samples;
+                Search::Random {
+                    seed: raw.seed,
+                    samples,
+                }
+            }
+            None => Search::Grid,
+        };
+        if points > MAX_POINTS {
             return Err(src.error(
                 "sweep.grid",
-                format!("{combinations} combinations; at most {MAX_COMBINATIONS} are allowed"),
+                format!("{points} runs; at most {MAX_POINTS} are allowed"),
+            ));
+        }
+        if let Some(f) = raw.walk_forward
+            && !(f.is_finite() && f > 0.0 && f < 1.0)
+        {
+            return Err(src.error(
+                "sweep.walk_forward",
+                format!("must be within (0, 1), the in-sample share (got {f})"),
             ));
         }
         Ok(Self {
             objective,
             top: raw.top,
             grid,
+            search,
+            walk_forward: raw.walk_forward,
         })
     }
 
-    /// Every combination as a full parameter object: `base` with the grid's values set, in
-    /// odometer order (the last grid key varies fastest).
-    pub(crate) fn combinations(&self, base: &serde_json::Value) -> Vec<serde_json::Value> {
-        let mut out = vec![base.clone()];
-        for (name, values) in &self.grid {
-            out = out
-                .into_iter()
-                .flat_map(|p| {
-                    values.iter().map(move |v| {
-                        let mut p = p.clone();
-                        if let serde_json::Value::Object(m) = &mut p {
-                            m.insert(name.clone(), v.clone());
-                        }
-                        p
-                    })
-                })
-                .collect();
+    /// The grid as the backtest crate's parameter space.
+    pub(crate) fn space(&self) -> Result<ParamSpace, rustrade_backtest::BacktestError> {
+        self.grid
+            .iter()
+            .try_fold(ParamSpace::new(), |space, (name, values)| {
+                space.values(name, values.clone())
+            })
+    }
+
+    /// Number of runs the search makes (before a walk-forward doubling).
+    pub(crate) fn points(&self) -> usize {
+        match self.search {
+            Search::Grid => self.grid.iter().map(|(_, v)| v.len()).product(),
+            Search::Random { samples, .. } => samples,
         }
-        out
+    }
+
+    /// The objective's name as written in configs.
+    pub(crate) fn objective_name(&self) -> String {
+        serde_json::to_value(self.objective)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
 }

@@ -58,8 +58,9 @@ fn a_good_config_validates_with_defaults() {
     assert_eq!(c.risk.session.loss_cap, None);
     assert_eq!(c.output_dir, PathBuf::from("runs/test"));
     let sweep = c.sweep.unwrap();
-    assert_eq!(sweep.objective.key, "sharpe");
-    assert_eq!(sweep.combinations(&c.strategy.given).len(), 6);
+    assert_eq!(sweep.objective_name(), "sharpe");
+    assert_eq!(sweep.points(), 6);
+    assert_eq!(sweep.space().unwrap().grid_len(), 6);
 }
 
 #[test]
@@ -218,7 +219,7 @@ fn values_are_checked_for_meaning() {
         ("[risk]\nsession_loss_cap = 100.0", "risk.session_loss_cap"),
         (
             "[sweep]\nobjective = \"luck\"\n[sweep.grid]\nfast = [5]",
-            "sweep.objective: unknown statistic \"luck\"",
+            "sweep.objective: unknown objective \"luck\"",
         ),
     ];
     for (table, expect) in extra {
@@ -245,6 +246,22 @@ fn sweep_grid_is_checked() {
     );
     let e = err(&GOOD.replace("fast = [5, 10]", "fast = 5"));
     assert!(e.contains("sweep.grid.fast: expected an array"), "{e}");
+    let e = err(&GOOD.replace("fast = [5, 10]", "fast = [\"a\"]"));
+    assert!(
+        e.contains("sweep.grid.fast: expected numbers (got \"a\")"),
+        "{e}"
+    );
+    let e = err(&GOOD.replace("[sweep.grid]", "[sweep]\nwalk_forward = 1.5\n[sweep.grid]"));
+    assert!(
+        e.contains("sweep.walk_forward: must be within (0, 1)"),
+        "{e}"
+    );
+    let text = GOOD.replace(
+        "[sweep.grid]",
+        "[sweep]\nsamples = 3\nseed = 7\n[sweep.grid]",
+    );
+    let spec = load(&text, &Overrides::default()).unwrap().sweep.unwrap();
+    assert_eq!(spec.points(), 3);
 }
 
 #[test]
@@ -263,7 +280,7 @@ fn the_init_template_is_valid() {
     let raw = parse(&root, template::INIT_TOML).unwrap();
     let c = Config::from_raw(&root, template::INIT_TOML, raw, &Overrides::default()).unwrap();
     assert_eq!(c.strategy.name, "sma_cross");
-    assert_eq!(c.sweep.unwrap().combinations(&c.strategy.given).len(), 9);
+    assert_eq!(c.sweep.unwrap().points(), 9);
 }
 
 #[test]
