@@ -19,9 +19,20 @@
 //! - When the holder's position returns to flat, every bracket of that brain and symbol is dropped
 //!   and its live legs cancelled.
 
-use rustrade_core::{ClientOrderId, MarketData, MarketEvent, Price, Side, Symbol};
+use rustrade_core::{ClientOrderId, MarketData, MarketEvent, OrderKind, Price, Side, Symbol};
 
 use crate::{BrainId, ExitReason};
+
+/// The protective prices requested with an entry, as journalled.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BracketPrices {
+    /// Protective stop trigger.
+    pub stop: Option<Price>,
+    /// Take-profit trigger.
+    pub take_profit: Option<Price>,
+    /// Trailing-stop offset.
+    pub trailing: Option<Price>,
+}
 
 /// Protection requested with an entry and its state.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,6 +66,46 @@ pub struct Bracket {
 }
 
 impl Bracket {
+    /// A bracket for `entry` with nothing filled yet; each price is held at the venue when
+    /// `venue_has(kind)` says the venue can hold that kind of order.
+    pub(crate) fn new(
+        entry: ClientOrderId,
+        brain: BrainId,
+        symbol: Symbol,
+        side: Side,
+        prices: BracketPrices,
+        venue_has: impl Fn(OrderKind) -> bool,
+    ) -> Self {
+        Self {
+            entry,
+            brain,
+            symbol,
+            side,
+            stop: prices.stop,
+            take_profit: prices.take_profit,
+            trailing: prices.trailing,
+            venue_held: [
+                venue_has(OrderKind::StopMarket),
+                venue_has(OrderKind::TakeProfit),
+                venue_has(OrderKind::TrailingStop),
+            ],
+            legs: [None; 3],
+            filled: 0.0,
+            best: 0.0,
+            legs_placed: false,
+            triggered: false,
+        }
+    }
+
+    /// The protective prices.
+    pub fn prices(&self) -> BracketPrices {
+        BracketPrices {
+            stop: self.stop,
+            take_profit: self.take_profit,
+            trailing: self.trailing,
+        }
+    }
+
     /// Whether any protective price is emulated by the engine.
     pub fn has_emulated(&self) -> bool {
         (0..3).any(|i| self.wants(i) && !self.venue_held[i])

@@ -18,15 +18,15 @@
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
 use rustrade_core::{
-    Action, ClientOrderId, Decision, MarketEvent, Order, OrderKind, OrderStatus, Position, Price,
-    Quantity, Side, Symbol, Timestamp,
+    Action, Capability, ClientOrderId, Decision, MarketEvent, Order, OrderKind, OrderStatus,
+    Position, Price, Quantity, Side, Symbol, Timestamp,
 };
 use rustrade_risk::{Approved, OpenExposure};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
-    Bracket, BrainId, Command, Engine, EngineEvent, ExitReason, Malformed, OrderRole, PlaceOrder,
-    TrackedOrder,
+    Bracket, BracketPrices, BrainId, Command, Engine, EngineEvent, ExitReason, Malformed,
+    OrderRole, PlaceOrder, TrackedOrder,
 };
 
 impl Engine {
@@ -150,30 +150,18 @@ impl Engine {
             .trailing_stop()
             .map(|o| spec.round_price(o.get()))
             .filter(|o| o.get() > 0.0);
-        if approved.stop().is_some() || approved.take_profit().is_some() || trailing.is_some() {
-            let held_at_venue = |k| self.caps.contains(&rustrade_core::Capability::for_kind(k));
-            self.brackets.insert(
-                cid,
-                Bracket {
-                    entry: cid,
-                    brain,
-                    symbol,
-                    side: approved.side(),
-                    stop: approved.stop(),
-                    take_profit: approved.take_profit(),
-                    trailing,
-                    venue_held: [
-                        held_at_venue(OrderKind::StopMarket),
-                        held_at_venue(OrderKind::TakeProfit),
-                        held_at_venue(OrderKind::TrailingStop),
-                    ],
-                    legs: [None; 3],
-                    filled: 0.0,
-                    best: 0.0,
-                    legs_placed: false,
-                    triggered: false,
-                },
-            );
+        let prices = BracketPrices {
+            stop: approved.stop(),
+            take_profit: approved.take_profit(),
+            trailing,
+        };
+        let protected = prices.stop.is_some() || prices.take_profit.is_some() || trailing.is_some();
+        if protected {
+            let caps = &self.caps;
+            let bracket = Bracket::new(cid, brain, symbol, approved.side(), prices, |k| {
+                caps.contains(&Capability::for_kind(k))
+            });
+            self.brackets.insert(cid, bracket);
         }
         self.place(cid, approved, brain, OrderRole::Entry, None, now);
     }
@@ -298,6 +286,10 @@ impl Engine {
         parent: Option<ClientOrderId>,
         now: Timestamp,
     ) -> Option<ClientOrderId> {
+        if self.replaying {
+            // The journal's own `OrderPlaced` events re-create the orders this would place.
+            return None;
+        }
         let state = self.symbols.get(&symbol)?;
         let spec = state.spec;
         let reference = state.mark.unwrap_or(Price::ZERO);
@@ -356,11 +348,17 @@ impl Engine {
             cancel_requested: false,
         });
         self.brains[brain.index()].stats.orders_placed += 1;
+        let bracket = if role == OrderRole::Entry {
+            self.brackets.get(&cid).map(Bracket::prices)
+        } else {
+            None
+        };
         self.events.push_back(EngineEvent::OrderPlaced {
             brain,
             role,
             order,
             parent,
+            bracket,
             time: now,
         });
         self.commands

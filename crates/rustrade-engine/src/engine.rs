@@ -68,6 +68,7 @@ pub struct Engine {
     pub(crate) fills_seen: FillMemory,
     pub(crate) commands: VecDeque<Command>,
     pub(crate) events: VecDeque<EngineEvent>,
+    pub(crate) replaying: bool,
 }
 
 /// Per-brain attribution: what a brain's orders and fills did.
@@ -239,6 +240,7 @@ impl Engine {
             },
             commands: VecDeque::with_capacity(16),
             events: VecDeque::with_capacity(32),
+            replaying: false,
             config,
         })
     }

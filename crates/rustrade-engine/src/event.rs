@@ -1,7 +1,8 @@
 //! [`EngineEvent`]: the journal of everything the engine decided and learned.
 //!
-//! Each event carries the full values it is about (the order as sent, the fill as received, the
-//! position after the change), so a journal of events is a complete record of the state's history;
+//! Each event carries the full values it is about (the order as sent with its protective prices,
+//! the fill as received, the position after the change), so a journal of events is a complete
+//! record of the state's history: [`crate::Engine::replay`] rebuilds the state from it.
 //! [`crate::EngineSnapshot`] is the compact form of the same state.
 
 use rustrade_core::{
@@ -9,7 +10,9 @@ use rustrade_core::{
     Timestamp,
 };
 
-use crate::{BrainId, CancelReason, ClosedTrade, OrderRole, RefusalRecord};
+use crate::{
+    BracketPrices, BrainId, CancelReason, ClosedTrade, ExitReason, OrderRole, RefusalRecord,
+};
 
 /// Something the engine did or learned, drained with [`crate::Engine::poll_event`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -38,6 +41,8 @@ pub enum EngineEvent {
         order: Order,
         /// The entry whose bracket it belongs to, for legs and triggered exits.
         parent: Option<ClientOrderId>,
+        /// Protective prices requested with an entry.
+        bracket: Option<BracketPrices>,
         /// When.
         time: Timestamp,
     },
@@ -96,6 +101,22 @@ pub enum EngineEvent {
         fill: Fill,
         /// PnL realised by this fill for the brain (net of both fee shares).
         realised_pnl: f64,
+        /// When the engine applied it.
+        time: Timestamp,
+    },
+    /// An emulated stop, take-profit or trailing stop was crossed by a market event; the exit
+    /// it sends (if anything is left to close) follows as `OrderPlaced`.
+    ProtectionTriggered {
+        /// The entry whose bracket fired.
+        entry: ClientOrderId,
+        /// Owner of the entry.
+        brain: BrainId,
+        /// Instrument.
+        symbol: Symbol,
+        /// Which protection fired.
+        reason: ExitReason,
+        /// When.
+        time: Timestamp,
     },
     /// A round trip returned to flat; its outcome was fed to the session PnL and breaker.
     TradeClosed {
@@ -116,6 +137,17 @@ pub enum EngineEvent {
         position: Position,
         /// The bot's net position on the symbol after the change.
         net: Position,
+        /// When.
+        time: Timestamp,
+    },
+    /// A trade outcome was recorded by hand ([`crate::Engine::record_trade_outcome`]).
+    OutcomeRecorded {
+        /// Instrument.
+        symbol: Symbol,
+        /// Gross PnL of the outcome.
+        gross_pnl: f64,
+        /// Fees of both legs.
+        fee: f64,
         /// When.
         time: Timestamp,
     },

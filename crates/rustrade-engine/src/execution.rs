@@ -200,6 +200,7 @@ impl Engine {
             role: order.role,
             fill: *fill,
             realised_pnl: effect.realised,
+            time: now,
         });
         self.events.push_back(EngineEvent::PositionChanged {
             brain,

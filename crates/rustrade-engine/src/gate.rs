@@ -200,13 +200,10 @@ impl RiskDesk {
         }
     }
 
-    /// Rebuilds the desk from a snapshot; `entries` lists the live, unfilled entries (oldest
-    /// first) whose reservations are taken again.
+    /// Rebuilds the desk from a snapshot, without reservations (see [`RiskDesk::retake`]).
     pub(crate) fn restore(
         config: &EngineConfig,
         snapshot: &RiskDeskSnapshot,
-        entries: impl Iterator<Item = (ClientOrderId, EntryRequest)>,
-        open: impl Iterator<Item = OpenExposure>,
         now: Timestamp,
     ) -> Result<Self, EngineError> {
         let mut desk = Self::new(config, now)?;
@@ -219,17 +216,28 @@ impl RiskDesk {
         }
         desk.portfolio = PortfolioRisk::restore(&snapshot.portfolio, config.portfolio, now)
             .map_err(EngineError::Risk)?;
-        desk.open.extend(open);
+        Ok(desk)
+    }
+
+    /// Takes the reservations of `entries` (live, unfilled entries, oldest first) again, against
+    /// the `open` positions.
+    pub(crate) fn retake(
+        &mut self,
+        entries: impl Iterator<Item = (ClientOrderId, EntryRequest)>,
+        open: impl Iterator<Item = OpenExposure>,
+        now: Timestamp,
+    ) {
+        self.open.clear();
+        self.open.extend(open);
         for (cid, request) in entries {
-            match desk.portfolio.reserve(&request, &desk.open, now) {
+            match self.portfolio.reserve(&request, &self.open, now) {
                 Ok(r) => {
-                    desk.reservations.insert(cid, r);
+                    self.reservations.insert(cid, r);
                 }
                 Err(e) => tracing::warn!(client_id = %cid, refusal = %e,
-                    "live entry no longer fits the portfolio limits after restore"),
+                    "live entry no longer fits the portfolio limits after a restart"),
             }
         }
-        Ok(desk)
     }
 }
 

@@ -59,6 +59,22 @@ impl ClientIdSequence {
             .expect("prefix validated against the longest id at construction")
     }
 
+    /// Moves the sequence past the one `id` carries, if `id` is one of ours; for rebuilding the
+    /// sequence from a journal.
+    pub fn observe(&mut self, id: &ClientOrderId) {
+        let Some(rest) = id.as_str().strip_prefix(self.prefix.as_str()) else {
+            return;
+        };
+        let Some(seq) = rest
+            .rsplit('-')
+            .next()
+            .and_then(|s| u64::from_str_radix(s, 36).ok())
+        else {
+            return;
+        };
+        self.next = self.next.max(seq.saturating_add(1));
+    }
+
     /// The sequence number the next id will carry.
     pub fn next_sequence(&self) -> u64 {
         self.next

@@ -55,10 +55,11 @@ mod ledger;
 mod market;
 mod orders;
 mod reconcile;
+mod replay;
 mod snapshot;
 pub mod testkit;
 
-pub use bracket::Bracket;
+pub use bracket::{Bracket, BracketPrices};
 pub use command::{CancelOrder, CancelReason, Command, PlaceOrder};
 pub use config::{EngineConfig, LegRejectedPolicy};
 pub use engine::{BrainStats, Engine};

@@ -50,6 +50,13 @@ impl Engine {
                 let Some(b) = self.brackets.get(&entry).copied() else {
                     continue;
                 };
+                self.events.push_back(EngineEvent::ProtectionTriggered {
+                    entry,
+                    brain: b.brain,
+                    symbol: b.symbol,
+                    reason,
+                    time: event.time,
+                });
                 if let Some(o) = self.orders.get(&entry)
                     && o.is_live()
                 {

@@ -77,19 +77,24 @@ impl Engine {
             .map(|o| o.order.client_id)
             .collect();
         for cid in missing {
-            let Some(o) = self.orders.live_mut(&cid) else {
-                continue;
-            };
-            o.status = OrderStatus::Cancelled;
-            o.updated = now;
-            let o = *o;
-            self.events.push_back(EngineEvent::OrderMissingAtVenue {
-                client_id: cid,
-                time: now,
-            });
-            self.orders.retire(&cid);
-            self.after_terminal(&o, now);
+            self.mark_missing(cid, now);
         }
+    }
+
+    /// Marks one of our live orders cancelled because the venue does not list it.
+    pub(crate) fn mark_missing(&mut self, cid: ClientOrderId, now: Timestamp) {
+        let Some(o) = self.orders.live_mut(&cid) else {
+            return;
+        };
+        o.status = OrderStatus::Cancelled;
+        o.updated = now;
+        let o = *o;
+        self.events.push_back(EngineEvent::OrderMissingAtVenue {
+            client_id: cid,
+            time: now,
+        });
+        self.orders.retire(&cid);
+        self.after_terminal(&o, now);
     }
 
     /// Overrides the bot's net position on `symbol` (a host's manual correction), journalled as
@@ -136,11 +141,17 @@ impl Engine {
         self.risk
             .record_trade(symbol, gross_pnl, fee, now)
             .map_err(EngineError::Risk)?;
+        self.events.push_back(EngineEvent::OutcomeRecorded {
+            symbol: *symbol,
+            gross_pnl,
+            fee,
+            time: now,
+        });
         self.sync_halt(*symbol, now);
         Ok(())
     }
 
-    fn adopt(
+    pub(crate) fn adopt(
         &mut self,
         symbol: Symbol,
         quantity: f64,

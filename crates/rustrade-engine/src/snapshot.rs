@@ -123,14 +123,29 @@ impl Engine {
                 state.halted = saved.halted;
             }
         }
-        let entries: Vec<(ClientOrderId, EntryRequest)> = snapshot
+        engine.risk = RiskDesk::restore(&engine.config, &snapshot.risk, now)?;
+        engine.brains.clone_from(&snapshot.brains);
+        engine.orders = snapshot.orders.clone();
+        engine.brackets.clone_from(&snapshot.brackets);
+        engine.ids = snapshot.ids.clone();
+        engine.fills_seen = snapshot.fills_seen.clone();
+        engine.commands.clone_from(&snapshot.commands);
+        engine.events.clone_from(&snapshot.events);
+        engine.retake_reservations(now);
+        Ok(engine)
+    }
+
+    /// Takes the risk reservations of the live, unfilled entries again, oldest first.
+    pub(crate) fn retake_reservations(&mut self, now: Timestamp) {
+        let mut entries: Vec<(Timestamp, ClientOrderId, EntryRequest)> = self
             .orders
             .live()
             .filter(|o| o.role == OrderRole::Entry && o.filled.is_zero())
             .filter_map(|o| {
-                let state = engine.symbols.get(&o.symbol())?;
+                let state = self.symbols.get(&o.symbol())?;
                 let price = o.order.limit_price.or(state.mark)?;
                 Some((
+                    o.created,
                     o.order.client_id,
                     EntryRequest {
                         symbol: o.symbol(),
@@ -142,29 +157,12 @@ impl Engine {
                 ))
             })
             .collect();
-        let mut ordered = entries;
-        ordered.sort_by_key(|(cid, _)| {
-            snapshot
-                .orders
-                .get(cid)
-                .map(|o| o.created)
-                .unwrap_or(Timestamp::MIN)
-        });
-        let open: Vec<_> = crate::decide::open_exposures(&engine.symbols).collect();
-        engine.risk = RiskDesk::restore(
-            &engine.config,
-            &snapshot.risk,
-            ordered.into_iter(),
+        entries.sort_by_key(|(created, cid, _)| (*created, *cid));
+        let open: Vec<_> = crate::decide::open_exposures(&self.symbols).collect();
+        self.risk.retake(
+            entries.into_iter().map(|(_, cid, r)| (cid, r)),
             open.into_iter(),
             now,
-        )?;
-        engine.brains.clone_from(&snapshot.brains);
-        engine.orders = snapshot.orders.clone();
-        engine.brackets.clone_from(&snapshot.brackets);
-        engine.ids = snapshot.ids.clone();
-        engine.fills_seen = snapshot.fills_seen.clone();
-        engine.commands.clone_from(&snapshot.commands);
-        engine.events.clone_from(&snapshot.events);
-        Ok(engine)
+        );
     }
 }

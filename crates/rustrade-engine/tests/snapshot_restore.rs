@@ -239,6 +239,39 @@ proptest! {
     }
 }
 
+/// The snapshot as JSON without what the journal does not carry: marks, the trailing
+/// watermark, and the output queues.
+fn journal_state(engine: &Engine, now: rustrade_core::Timestamp) -> serde_json::Value {
+    let mut v = serde_json::to_value(engine.snapshot(now)).unwrap();
+    for state in v["symbols"].as_object_mut().unwrap().values_mut() {
+        state["mark"] = serde_json::Value::Null;
+    }
+    for b in v["brackets"].as_object_mut().unwrap().values_mut() {
+        b["best"] = serde_json::Value::Null;
+    }
+    v["events"] = serde_json::Value::Null;
+    v["commands"] = serde_json::Value::Null;
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replaying_the_journal_rebuilds_the_state(ops in prop::collection::vec(op(), 1..80)) {
+        let mut h = new_harness();
+        let mut f = None;
+        for op in &ops {
+            apply(&mut h, op, &mut f);
+        }
+        let now = h.now();
+        let config = h.engine.config().clone();
+        let replayed = Engine::replay(config, rustrade_engine::testkit::START, &h.events, now).unwrap();
+        prop_assert_eq!(journal_state(&h.engine, now), journal_state(&replayed, now));
+        prop_assert_eq!(replayed.next_sequence(), h.engine.next_sequence());
+    }
+}
+
 #[test]
 fn restore_refuses_a_snapshot_of_another_bot() {
     let h = new_harness();

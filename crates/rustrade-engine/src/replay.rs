@@ -1,0 +1,167 @@
+//! [`Engine::replay`]: rebuilding the state from the journal of [`EngineEvent`]s.
+//!
+//! # Rules
+//!
+//! - Venue reports in the journal (acknowledgements, rejections, cancels, expiries, fills, venue
+//!   position drift, orders missing at the venue) are fed back through the same `handle_*` code
+//!   that handled them the first time, so every rule runs once, in one place.
+//! - Orders are re-created from their `OrderPlaced` events (with the protective prices of an
+//!   entry), never re-derived: while replaying, the engine places nothing itself, and the client
+//!   order id sequence moves past every id in the journal.
+//! - Manual trade outcomes (`OutcomeRecorded`) are recorded again; outcomes of fills follow from
+//!   the fills. Halt flags follow the `RiskHalted` / `RiskResumed` events.
+//! - Not journalled, so not rebuilt: market marks and the best price an emulated trailing stop
+//!   has seen (re-seeded from the entry fill). Both return with the next market events; a
+//!   snapshot carries them exactly.
+
+use rustrade_core::{OrderStatus, Quantity, Timestamp};
+
+use crate::{Bracket, Engine, EngineConfig, EngineError, EngineEvent, OrderRole, TrackedOrder};
+
+impl Engine {
+    /// Rebuilds an engine from its journal: `config` and `started` as given to the engine that
+    /// wrote it, `journal` its events in order. The result has no pending outputs.
+    pub fn replay<'a>(
+        config: EngineConfig,
+        started: Timestamp,
+        journal: impl IntoIterator<Item = &'a EngineEvent>,
+        now: Timestamp,
+    ) -> Result<Self, EngineError> {
+        let mut engine = Self::new(config, started)?;
+        engine.replaying = true;
+        for event in journal {
+            engine.replay_one(event);
+        }
+        engine.replaying = false;
+        engine.commands.clear();
+        engine.events.clear();
+        engine.risk.tick(now);
+        engine.retake_reservations(now);
+        Ok(engine)
+    }
+
+    fn replay_one(&mut self, event: &EngineEvent) {
+        match *event {
+            EngineEvent::OrderPlaced {
+                brain,
+                role,
+                order,
+                parent,
+                bracket,
+                time,
+            } => {
+                if !self.brain_ok(brain) || !self.symbols.contains_key(&order.symbol) {
+                    return;
+                }
+                self.ids.observe(&order.client_id);
+                self.brains[brain.index()].stats.orders_placed += 1;
+                if let Some(prices) = bracket {
+                    let caps = &self.caps;
+                    let b = Bracket::new(
+                        order.client_id,
+                        brain,
+                        order.symbol,
+                        order.side,
+                        prices,
+                        |k| caps.contains(&rustrade_core::Capability::for_kind(k)),
+                    );
+                    self.brackets.insert(order.client_id, b);
+                }
+                if let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) {
+                    match role {
+                        OrderRole::StopLeg => b.legs[0] = Some(order.client_id),
+                        OrderRole::TakeProfitLeg => b.legs[1] = Some(order.client_id),
+                        OrderRole::TrailingLeg => b.legs[2] = Some(order.client_id),
+                        _ => {}
+                    }
+                    if role.is_leg() {
+                        b.legs_placed = true;
+                    }
+                }
+                self.orders.insert(TrackedOrder {
+                    order,
+                    brain,
+                    role,
+                    parent,
+                    venue_id: None,
+                    status: OrderStatus::Pending,
+                    filled: Quantity::ZERO,
+                    avg_fill_price: 0.0,
+                    fees: 0.0,
+                    created: time,
+                    updated: time,
+                    cancel_requested: false,
+                });
+            }
+            EngineEvent::OrderAccepted {
+                client_id,
+                order_id,
+                time,
+            } => self.handle_accepted(client_id, order_id, time),
+            EngineEvent::OrderRejected {
+                client_id,
+                reason,
+                time,
+            } => self.handle_rejected(client_id, reason, time),
+            EngineEvent::CancelRequested { client_id, .. } => {
+                if let Some(o) = self.orders.live_mut(&client_id) {
+                    o.cancel_requested = true;
+                }
+            }
+            EngineEvent::OrderCancelled {
+                client_id, time, ..
+            } => {
+                self.handle_cancelled(Some(client_id), None, time);
+            }
+            EngineEvent::OrderExpired {
+                client_id, time, ..
+            } => {
+                self.handle_expired(Some(client_id), None, time);
+            }
+            EngineEvent::FillApplied { ref fill, time, .. } => self.handle_fill(fill, time),
+            EngineEvent::OutcomeRecorded {
+                symbol,
+                gross_pnl,
+                fee,
+                time,
+            } => {
+                if let Err(e) = self.record_trade_outcome(&symbol, gross_pnl, fee, time) {
+                    tracing::warn!(%symbol, error = %e, "journalled outcome not replayed");
+                }
+            }
+            EngineEvent::ProtectionTriggered { entry, .. } => {
+                if let Some(b) = self.brackets.get_mut(&entry) {
+                    b.triggered = true;
+                }
+            }
+            EngineEvent::RiskHalted { symbol, .. } => {
+                if let Some(s) = self.symbols.get_mut(&symbol) {
+                    s.halted = true;
+                }
+            }
+            EngineEvent::RiskResumed { symbol, .. } => {
+                if let Some(s) = self.symbols.get_mut(&symbol) {
+                    s.halted = false;
+                }
+            }
+            EngineEvent::PositionDrift {
+                symbol,
+                venue,
+                time,
+                ..
+            } => self.adopt(symbol, venue.quantity, venue.avg_entry, time, false),
+            EngineEvent::OrderMissingAtVenue { client_id, time } => {
+                self.mark_missing(client_id, time);
+            }
+            EngineEvent::DecisionRefused { brain, .. } => {
+                if let Some(b) = self.brains.get_mut(brain.index()) {
+                    b.stats.refusals += 1;
+                }
+            }
+            EngineEvent::TradeClosed { .. }
+            | EngineEvent::PositionChanged { .. }
+            | EngineEvent::UnknownVenueOrder { .. }
+            | EngineEvent::MalformedInput { .. } => {}
+        }
+    }
+}
