@@ -246,3 +246,63 @@ fn every_example_runs() {
         );
     }
 }
+
+#[test]
+fn several_markets_trade_together() {
+    let cwd = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"[[market]]
+symbol = "BTCUSD"
+file = "{}"
+interval = "1d"
+
+[[market]]
+symbol = "SPY"
+file = "{}"
+interval = "1d"
+asset_class = "equity"
+lot_size = 1.0
+
+[strategy]
+name = "sma_cross"
+
+[risk]
+margin = 4000.0
+"#,
+        data("Bitcoin.csv").display(),
+        data("Default.csv").display()
+    );
+    std::fs::write(cwd.path().join("m.toml"), text).unwrap();
+    let out = rustrade(cwd.path(), &["backtest", "m.toml", "-q"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let record: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(cwd.path().join("runs/m/result.json")).unwrap(),
+    )
+    .unwrap();
+    let symbols: Vec<&str> = record["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(symbols, ["BTCUSD", "SPY"]);
+    let trades = std::fs::read_to_string(cwd.path().join("runs/m/trades.csv")).unwrap();
+    assert!(trades.contains(",BTCUSD,") && trades.contains(",SPY,"));
+
+    // --data is refused when it cannot tell which market it replaces.
+    let out = rustrade(
+        cwd.path(),
+        &[
+            "backtest",
+            "m.toml",
+            "--data",
+            data("Bitcoin.csv").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("the config has 2"),
+        "{}",
+        stderr(&out)
+    );
+}

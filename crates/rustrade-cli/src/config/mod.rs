@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rustrade_backtest::data::{CsvFormat, CsvOptions};
-use rustrade_core::{InstrumentSpec, Symbol};
+use rustrade_core::{InstrumentSpec, Symbol, ValueError};
 use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::StrategyError;
@@ -290,11 +290,7 @@ fn market(
         .and_then(|s| s.with_min_qty(m.min_qty))
         .and_then(|s| s.with_min_notional(m.min_notional))
         .and_then(|s| s.with_contract_value(m.contract_value))
-        .map_err(|e| {
-            let text = e.to_string();
-            let field = text.split(':').next().unwrap_or("").to_owned();
-            src.error(&key(&field), strip_field(&text))
-        })?;
+        .map_err(|e| src.error(&key(value_field(&e)), strip_field(&e.to_string())))?;
     Ok(Market {
         file,
         file_label: label,
@@ -436,6 +432,20 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("must be > 0 (got {text:?})"));
     }
     Ok(Duration::from_secs(n * secs))
+}
+
+/// The field a core constructor refused.
+fn value_field(e: &ValueError) -> &'static str {
+    match e {
+        ValueError::NotFinite { field, .. }
+        | ValueError::Negative { field, .. }
+        | ValueError::NotPositive { field, .. }
+        | ValueError::OutOfRange { field, .. }
+        | ValueError::BadText { field, .. }
+        | ValueError::Inconsistent { field, .. }
+        | ValueError::TimeOutOfRange { field, .. } => field,
+        _ => "instrument",
+    }
 }
 
 /// `fast: must be ...` → `must be ...` (the key is shown separately).
