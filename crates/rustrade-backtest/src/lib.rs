@@ -21,5 +21,5 @@ pub mod synthetic;
 
 pub use backtest::{Backtest, BacktestBuilder};
 pub use error::{BacktestError, DataError};
-pub use result::{BacktestResult, BrainName, EquityPoint, TradeRecord};
+pub use result::{BacktestResult, BrainName, EquityPoint, OrderCounts, TradeRecord};
 pub use stats::Statistics;

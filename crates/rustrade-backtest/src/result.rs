@@ -61,6 +61,19 @@ pub struct BrainName {
     bytes: [u8; 32],
 }
 
+/// Counts of order outcomes over a run, from the engine's journal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderCounts {
+    /// Orders placed (entries, exits and protective legs).
+    pub placed: u64,
+    /// Orders the venue rejected.
+    pub rejected: u64,
+    /// Orders cancelled (OCO siblings, TTL, flat positions).
+    pub cancelled: u64,
+    /// Orders that expired at the venue.
+    pub expired: u64,
+}
+
 /// One equity sample.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EquityPoint {
@@ -91,6 +104,8 @@ pub struct BacktestResult {
     pub events: u64,
     /// Decisions refused by the risk gates or order rules.
     pub refused_decisions: u64,
+    /// What happened to the orders the engine placed.
+    pub orders: OrderCounts,
     /// Every fill, in order.
     pub fills: Vec<Fill>,
     /// Every closed round trip, in closing order.

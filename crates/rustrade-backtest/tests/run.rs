@@ -365,3 +365,50 @@ fn equity_recording_can_be_turned_off_without_changing_statistics() {
     assert_eq!(on.statistics, off.statistics);
     assert_eq!(on.final_equity, off.final_equity);
 }
+
+/// Places one limit buy far below the market on the first event, then holds.
+struct FarLimit(std::sync::atomic::AtomicBool);
+
+#[async_trait]
+impl Brain for FarLimit {
+    fn name(&self) -> &str {
+        "far-limit"
+    }
+    fn on_event(&self, e: &MarketEvent, _: &Position) -> Result<Decision, BrainError> {
+        if self.0.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return Ok(Decision::hold());
+        }
+        let limit = rustrade_core::Price::new(e.reference_price().get() * 0.5).unwrap();
+        Ok(Decision::buy(1.0).with_limit_price(limit))
+    }
+}
+
+#[test]
+fn resting_orders_expire_by_ttl_through_the_engine_timer() {
+    let run = |ttl: Option<std::time::Duration>| {
+        let mut engine =
+            rustrade_engine::EngineConfig::new("bt", rustrade_risk::RiskConfig::default());
+        engine.order_ttl = ttl;
+        Backtest::builder()
+            .instrument(
+                InstrumentSpec::new(
+                    synthetic::synthetic_symbol(),
+                    AssetClass::CryptoSpot,
+                    0.01,
+                    0.001,
+                )
+                .unwrap(),
+            )
+            .engine(engine)
+            .brain(Arc::new(FarLimit(false.into())))
+            .build()
+            .unwrap()
+            .run(synthetic::random_walk(1, 30))
+            .unwrap()
+    };
+    let kept = run(None);
+    assert_eq!((kept.orders.placed, kept.orders.cancelled), (1, 0));
+    let expired = run(Some(std::time::Duration::from_secs(300)));
+    assert_eq!((expired.orders.placed, expired.orders.cancelled), (1, 1));
+    assert!(expired.fills.is_empty());
+}
