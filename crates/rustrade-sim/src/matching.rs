@@ -1,7 +1,7 @@
 //! The fill rules: how one working order meets one market event.
 //!
 //! This module is pure: it looks at an order and at what the market did during one event (a
-//! [`View`] of the prices its side could trade at) and says whether the order fills, at what
+//! view of the prices its side could trade at) and says whether the order fills, at what
 //! reference price and with which liquidity. Quantities, slippage, fees and bookkeeping are the
 //! venue's job ([`crate::SimVenue`] documents the whole protocol).
 //!

@@ -15,7 +15,8 @@
 //!
 //! The venue then bounds the result: a marketable limit never fills beyond its limit price, and a
 //! fill against a candle never leaves the bar's `[low, high]` (the bar proves nothing traded
-//! outside it).
+//! outside it). Slipped prices are not snapped to the instrument's tick: the model stands for
+//! an average over many fills.
 
 use crate::error::{SimError, check_range};
 

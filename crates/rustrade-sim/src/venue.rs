@@ -26,8 +26,7 @@
 //!   (`Unsupported`), exposure above `max_leverage × equity` (`InsufficientFunds`).
 //! - Arrival (see [`LatencyModel`](crate::LatencyModel)): `Rejected` for a post-only that would
 //!   take (`WouldTake`) or a fill-or-kill that cannot fill whole (`NotFillable`); otherwise
-//!   `Accepted`, then matching by the fill rules of the `matching` rules table (documented on
-//!   [`crate`]).
+//!   `Accepted`, then matching by the fill rules documented in [`crate::matching`].
 //! - Fills: `Fill` reports; a partly filled order keeps working. `Cancelled` for an IOC
 //!   remainder, the other members of an OCO group once one member fills, and cancels by the
 //!   user; `Expired` for a reduce-only order with nothing left to reduce (or the part of it that
@@ -86,7 +85,8 @@ use crate::{FundingModel, FundingPayment, SimConfig, Wallet, ids};
 pub struct OcoGroup(pub u64);
 
 /// The simulated venue: order book of our working orders per symbol, fill rules, models and
-/// wallet. See the module documentation for the call protocol and the invariants.
+/// wallet. See the module documentation for the call protocol and the invariants. `Clone`, so a
+/// configured venue can be copied for each run of a sweep.
 ///
 /// ```
 /// use rustrade_core::*;
@@ -107,7 +107,7 @@ pub struct OcoGroup(pub u64);
 /// assert_eq!(venue.cash(), 10_000.0 - 102.0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SimVenue {
     config: SimConfig,
     books: Vec<SymbolBook>,
@@ -311,6 +311,11 @@ impl SimVenue {
     /// The next execution report, oldest first.
     pub fn poll_report(&mut self) -> Option<ExecutionReport> {
         self.reports.pop_front()
+    }
+
+    /// Drains every queued execution report, oldest first, without allocating.
+    pub fn drain_reports(&mut self) -> std::collections::vec_deque::Drain<'_, ExecutionReport> {
+        self.reports.drain(..)
     }
 
     /// The next funding payment, oldest first.
@@ -526,7 +531,7 @@ impl SimVenue {
 }
 
 /// Our working orders and the latest market state of one symbol.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SymbolBook {
     spec: InstrumentSpec,
     funding: FundingCursor,
