@@ -25,7 +25,7 @@ use rustrade_core::{
 };
 use tokio::sync::{broadcast, mpsc};
 
-use crate::SimVenue;
+use crate::{SimConfig, SimError, SimVenue};
 
 /// A paper-trading exchange: the simulated venue behind the [`ExchangeClient`] trait. Cheap to
 /// clone; clones share the venue and the report channel.
@@ -55,6 +55,19 @@ impl PaperExchange {
     /// Wraps `venue`; returns the exchange and the fill source that receives its reports.
     pub fn new(venue: SimVenue) -> (Self, PaperFills) {
         Self::shared(Arc::new(Mutex::new(venue)))
+    }
+
+    /// Builds the venue from `config` and `instruments`, then wraps it. The error names the
+    /// invalid field or the duplicate instrument.
+    pub fn from_config(
+        config: SimConfig,
+        instruments: impl IntoIterator<Item = InstrumentSpec>,
+    ) -> Result<(Self, PaperFills), SimError> {
+        let mut venue = SimVenue::new(config)?;
+        for spec in instruments {
+            venue.add_instrument(spec)?;
+        }
+        Ok(Self::new(venue))
     }
 
     /// Wraps a venue the caller also holds (to inspect the wallet, for example).

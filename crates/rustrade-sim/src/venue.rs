@@ -229,7 +229,8 @@ impl SimVenue {
 
     /// Feeds one market event: working orders of its symbol arrive and match, the symbol's mark
     /// and last prices update, and funding instants it covers are charged. Events of
-    /// unregistered symbols are ignored.
+    /// unregistered symbols are ignored. The event's `venue` field is not checked, so a paper
+    /// venue can follow another venue's live feed.
     pub fn on_market(&mut self, event: &MarketEvent) {
         if event.time > self.now {
             self.now = event.time;

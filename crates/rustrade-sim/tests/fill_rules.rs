@@ -522,3 +522,55 @@ fn uniform_latency_is_reproducible_for_a_seed() {
     assert_eq!(run(1).len(), 8);
     assert_ne!(run(1), run(2), "different seeds draw different delays");
 }
+
+#[test]
+fn buy_trailing_stop_follows_the_low_of_a_short() {
+    let mut v = venue(config());
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&market("short", Side::Sell, 1.0)).unwrap();
+    v.on_market(&bar(1, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&trailing("tr", Side::Buy, 1.0, 5.0).reduce_only())
+        .unwrap();
+    v.on_market(&bar(2, 99.0, 100.0, 90.0, 91.0));
+    v.on_market(&bar(3, 91.0, 94.0, 90.5, 93.0));
+    assert!(
+        fills(&drain(&mut v))
+            .iter()
+            .all(|f| f.client_id == Some(cid("short")))
+    );
+    // Best is 90, trigger 95: this bar opens above it (gap) and fills at the worse open.
+    v.on_market(&bar(4, 96.0, 97.0, 95.5, 96.5));
+    let f = fills(&drain(&mut v));
+    assert_eq!((f[0].client_id, f[0].price.get()), (Some(cid("tr")), 96.0));
+    assert!(v.position(&sym()).is_flat());
+}
+
+#[test]
+fn quote_driven_sell_stop_triggers_on_the_bid_and_fills_there() {
+    let mut v = venue(config());
+    v.on_market(&quote(0, 100.0, 100.2));
+    v.submit(&market("long", Side::Buy, 1.0)).unwrap();
+    v.on_market(&quote(1, 100.0, 100.2));
+    v.submit(&stop("sl", Side::Sell, 1.0, 98.0).reduce_only())
+        .unwrap();
+    v.on_market(&quote(2, 98.1, 98.3));
+    assert_eq!(fills(&drain(&mut v)).len(), 1, "only the entry at the ask");
+    v.on_market(&quote(3, 97.6, 97.8));
+    let f = fills(&drain(&mut v));
+    assert_eq!((f[0].price.get(), f[0].liquidity), (97.6, Liquidity::Taker));
+}
+
+#[test]
+fn trade_on_close_does_not_apply_when_orders_have_latency() {
+    let mut v = venue(
+        config()
+            .with_trade_on_close(true)
+            .with_latency(LatencyModel::Events { n: 1 }),
+    );
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&market("m", Side::Buy, 1.0)).unwrap();
+    v.on_market(&bar(1, 101.0, 101.0, 101.0, 101.0));
+    assert!(drain(&mut v).is_empty());
+    v.on_market(&bar(2, 102.0, 102.0, 102.0, 102.0));
+    assert_eq!(fills(&drain(&mut v))[0].price.get(), 102.0);
+}

@@ -216,3 +216,14 @@ async fn fill_source_ends_when_the_exchange_is_gone() {
     }
     assert_eq!(n, 2, "accepted and fill are still delivered before the end");
 }
+
+#[tokio::test(start_paused = true)]
+async fn from_config_registers_instruments_and_validates() {
+    let (ex, _fills) = PaperExchange::from_config(SimConfig::default(), [spec()]).unwrap();
+    assert_eq!(ex.instrument(&sym()).await.unwrap(), spec());
+    let err = PaperExchange::from_config(SimConfig::default(), [spec(), spec()]).unwrap_err();
+    assert_eq!(err, rustrade_sim::SimError::DuplicateInstrument(sym()));
+    let err = PaperExchange::from_config(SimConfig::default().with_initial_cash(f64::NAN), [])
+        .unwrap_err();
+    assert!(err.to_string().starts_with("initial_cash"), "{err}");
+}
