@@ -13,7 +13,8 @@
 //! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
 //!   are a `Vec`; the two hash maps (venue-id index, recent fill ids) serve lookups only.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rustrade_core::{
     Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
@@ -107,12 +108,16 @@ pub(crate) struct SymbolState {
     pub(crate) halted: bool,
 }
 
-/// The most recent fill ids, to apply each fill once. The hash set is a lookup structure only
-/// (never iterated); the serialised form is the ids in arrival order.
+/// The most recent fill ids, to apply each fill once.
+///
+/// Lookups go through a 64-bit FNV-1a fingerprint of the id (with a count, since two ids may
+/// share one); a fingerprint hit is confirmed against the remembered ids, so a collision never
+/// drops a real fill. The fingerprint map is never iterated; the serialised form is the ids in
+/// arrival order.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawFillMemory", into = "RawFillMemory")]
 pub(crate) struct FillMemory {
-    pub(crate) set: HashSet<FillId>,
+    pub(crate) prints: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     pub(crate) order: VecDeque<FillId>,
     pub(crate) capacity: usize,
 }
@@ -125,11 +130,14 @@ struct RawFillMemory {
 
 impl From<RawFillMemory> for FillMemory {
     fn from(raw: RawFillMemory) -> Self {
-        Self {
-            set: raw.order.iter().copied().collect(),
-            order: raw.order,
+        let mut m = Self {
             capacity: raw.capacity,
+            ..Self::default()
+        };
+        for id in raw.order {
+            m.insert(id);
         }
+        m
     }
 }
 
@@ -145,16 +153,50 @@ impl From<FillMemory> for RawFillMemory {
 impl FillMemory {
     /// Remembers `id`; returns `false` if it was already known.
     pub(crate) fn insert(&mut self, id: FillId) -> bool {
-        if !self.set.insert(id) {
+        let print = fingerprint(&id);
+        let count = self.prints.entry(print).or_insert(0);
+        if *count > 0 && self.order.contains(&id) {
             return false;
         }
+        *count += 1;
         self.order.push_back(id);
         if self.order.len() > self.capacity
             && let Some(old) = self.order.pop_front()
         {
-            self.set.remove(&old);
+            let old_print = fingerprint(&old);
+            if let Some(c) = self.prints.get_mut(&old_print) {
+                *c -= 1;
+                if *c == 0 {
+                    self.prints.remove(&old_print);
+                }
+            }
         }
         true
+    }
+}
+
+/// FNV-1a over the id's bytes: cheap, deterministic, good enough to spread short ids.
+fn fingerprint(id: &FillId) -> u64 {
+    id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// A hasher for keys that are already well-mixed 64-bit fingerprints.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
@@ -351,5 +393,45 @@ impl Engine {
 
     pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {
         brain.index() < self.brains.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(s: &str) -> FillId {
+        FillId::new(s).unwrap()
+    }
+
+    #[test]
+    fn fill_memory_forgets_the_oldest_and_survives_serde() {
+        let mut m = FillMemory {
+            capacity: 2,
+            ..FillMemory::default()
+        };
+        assert!(m.insert(id("a")) && m.insert(id("b")));
+        assert!(!m.insert(id("a")), "duplicate");
+        assert!(m.insert(id("c")), "evicts a");
+        assert!(m.insert(id("a")), "a was forgotten");
+        assert!(!m.insert(id("c")));
+        let back: FillMemory = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn a_fingerprint_collision_never_drops_a_new_fill() {
+        let mut m = FillMemory {
+            capacity: 8,
+            ..FillMemory::default()
+        };
+        // Force two different ids under one fingerprint.
+        m.prints.insert(fingerprint(&id("x")), 1);
+        m.order.push_back(id("y"));
+        assert!(
+            m.insert(id("x")),
+            "a fingerprint hit is confirmed against the ids"
+        );
+        assert_eq!(m.prints[&fingerprint(&id("x"))], 2);
     }
 }
