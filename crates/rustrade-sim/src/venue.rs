@@ -239,7 +239,6 @@ impl SimVenue {
             return;
         };
         self.last_book = bi;
-        let (buy, sell, start) = views(&event.data, event.time);
         let Self {
             books,
             wallet,
@@ -251,45 +250,53 @@ impl SimVenue {
         } = self;
         let book = &mut books[bi];
         book.events += 1;
-        book.budget = match config.participation {
-            Some(r) => [r * buy.volume, r * sell.volume],
-            None => [f64::INFINITY; 2],
-        };
-        if !book.orders.is_empty() {
-            let mut ctx = Ctx {
-                config,
-                wallet,
-                reports,
-                next_fill,
-                time: event.time,
-                book_index: bi,
+        // The hold path stops here: prices are only needed by working orders and by
+        // `trade_on_close` arrivals.
+        if !book.orders.is_empty() || config.trade_on_close {
+            let (buy, sell, start) = views(&event.data, event.time);
+            book.budget = match config.participation {
+                Some(r) => [r * buy.volume, r * sell.volume],
+                None => [f64::INFINITY; 2],
             };
-            for i in 0..book.orders.len() {
-                let o = &book.orders[i];
-                if !o.live {
-                    continue;
-                }
-                let arriving = !o.arrived;
-                if arriving {
-                    if book.events <= o.after_event || start < o.not_before {
+            if !book.orders.is_empty() {
+                let mut ctx = Ctx {
+                    config,
+                    wallet,
+                    reports,
+                    next_fill,
+                    time: event.time,
+                    book_index: bi,
+                };
+                for i in 0..book.orders.len() {
+                    let o = &book.orders[i];
+                    if !o.live {
                         continue;
                     }
-                    book.orders[i].arrived = true;
+                    let arriving = !o.arrived;
+                    if arriving {
+                        if book.events <= o.after_event || start < o.not_before {
+                            continue;
+                        }
+                        book.orders[i].arrived = true;
+                    }
+                    ctx.process(book, i, [&buy, &sell], arriving);
                 }
-                ctx.process(book, i, [&buy, &sell], arriving);
+                book.orders.retain(|o| o.live);
             }
-            book.orders.retain(|o| o.live);
+            book.last = Some([
+                View::point(buy.close, buy.volume, buy.bounds),
+                View::point(sell.close, sell.volume, sell.bounds),
+            ]);
         }
-        book.last = Some([
-            View::point(buy.close, buy.volume, buy.bounds),
-            View::point(sell.close, sell.volume, sell.bounds),
-        ]);
         let mark = event.reference_price().get();
         let cv = book.spec.contract_value();
         book.mark = Some(mark);
-        wallet.set_unrealised(bi, mark, cv);
+        let held = wallet.position_at(bi);
+        if !held.is_flat() || held.unrealised_pnl != 0.0 {
+            wallet.set_unrealised(bi, mark, cv);
+        }
         if !book.funding.is_none() {
-            let held = wallet.position_at(bi).quantity;
+            let held = held.quantity;
             let symbol = event.symbol;
             book.funding.advance(event.time, |time, rate| {
                 if held.abs() < QTY_EPSILON {

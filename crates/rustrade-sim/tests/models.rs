@@ -26,6 +26,12 @@ fn fixed_fee_per_fill_and_fees_on_both_legs() {
     assert!((v.wallet().fees_paid() - fees_total).abs() < 1e-12);
     assert!((v.cash() - (10_000.0 + 20.0 - fees_total)).abs() < 1e-9);
     assert!((v.position(&sym()).realised_pnl - (20.0 - fees_total)).abs() < 1e-9);
+    v.on_market(&bar(3, 120.0, 120.0, 120.0, 120.0));
+    assert_eq!(
+        v.position(&sym()).unrealised_pnl,
+        0.0,
+        "flat again: nothing unrealised"
+    );
 }
 
 #[test]
