@@ -95,6 +95,9 @@ pub(super) fn builder(config: &Config) -> rustrade_backtest::BacktestBuilder {
     for m in &config.markets {
         b = b.instrument(m.spec);
     }
+    if let Some(p) = config.periods_per_year {
+        b = b.periods_per_year(p);
+    }
     b
 }
 

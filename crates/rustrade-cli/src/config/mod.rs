@@ -60,6 +60,8 @@ pub(crate) struct Config {
     pub(crate) risk: RiskConfig,
     /// Where results go.
     pub(crate) output_dir: PathBuf,
+    /// Periods per year for annualised statistics; inferred from the bar spacing when `None`.
+    pub(crate) periods_per_year: Option<f64>,
     /// The parameter grid, when the file has a `[sweep]` table.
     pub(crate) sweep: Option<SweepSpec>,
 }
@@ -193,6 +195,15 @@ impl Config {
             (None, Some(dir)) => base.join(dir),
             (None, None) => PathBuf::from("runs").join(title_of(path)),
         };
+        let periods_per_year = match raw.statistics.periods_per_year {
+            Some(p) if !(p.is_finite() && p > 0.0) => {
+                return Err(src.error(
+                    "statistics.periods_per_year",
+                    format!("must be > 0 (got {p})"),
+                ));
+            }
+            other => other,
+        };
         let sweep = match &raw.sweep {
             Some(s) => Some(SweepSpec::from_raw(&src, s, &strategy)?),
             None => None,
@@ -206,6 +217,7 @@ impl Config {
             sim,
             risk,
             output_dir,
+            periods_per_year,
             sweep,
         })
     }
@@ -407,6 +419,20 @@ fn risk(
         }
         None => None,
     };
+    if let Some(n) = r.breaker_losses {
+        if n == 0 {
+            return Err(src.error("risk.breaker_losses", "must be >= 1 (got 0)"));
+        }
+        risk.breaker.loss_limit = n;
+    }
+    if let Some(text) = &r.breaker_window {
+        risk.breaker.window =
+            parse_duration(text).map_err(|m| src.error("risk.breaker_window", m))?;
+    }
+    if let Some(text) = &r.breaker_cooldown {
+        risk.breaker.cooldown =
+            parse_duration(text).map_err(|m| src.error("risk.breaker_cooldown", m))?;
+    }
     risk.validate()
         .map_err(|e| src.error("risk", e.to_string()))?;
     Ok(risk)

@@ -27,6 +27,9 @@ pub(crate) struct RawConfig {
     /// `[output]`.
     #[serde(default)]
     pub(crate) output: RawOutput,
+    /// `[statistics]`.
+    #[serde(default)]
+    pub(crate) statistics: RawStatistics,
     /// `[sweep]`, for `rustrade sweep`.
     #[serde(default)]
     pub(crate) sweep: Option<RawSweep>,
@@ -127,6 +130,12 @@ pub(crate) struct RawRisk {
     pub(crate) max_notional: Option<f64>,
     #[serde(default)]
     pub(crate) session_loss_cap: Option<f64>,
+    #[serde(default)]
+    pub(crate) breaker_losses: Option<u32>,
+    #[serde(default)]
+    pub(crate) breaker_window: Option<String>,
+    #[serde(default)]
+    pub(crate) breaker_cooldown: Option<String>,
 }
 
 /// `[output]`.
@@ -135,6 +144,14 @@ pub(crate) struct RawRisk {
 pub(crate) struct RawOutput {
     #[serde(default)]
     pub(crate) dir: Option<PathBuf>,
+}
+
+/// `[statistics]`: how figures are annualised.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawStatistics {
+    #[serde(default)]
+    pub(crate) periods_per_year: Option<f64>,
 }
 
 /// `[sweep]`.

@@ -56,6 +56,16 @@ fn a_good_config_validates_with_defaults() {
     assert!(!c.sim.trade_on_close);
     assert_eq!(c.risk.sizing.margin, 9_500.0);
     assert_eq!(c.risk.session.loss_cap, None);
+    assert_eq!(c.periods_per_year, None);
+    let text = format!(
+        "{GOOD}\n[risk]\nbreaker_losses = 2\nbreaker_window = \"2d\"\nbreaker_cooldown = \"1w\"\n\
+         [statistics]\nperiods_per_year = 252.0\n"
+    );
+    let c = load(&text, &Overrides::default()).unwrap();
+    assert_eq!(c.risk.breaker.loss_limit, 2);
+    assert_eq!(c.risk.breaker.window, Duration::from_secs(2 * 86_400));
+    assert_eq!(c.risk.breaker.cooldown, Duration::from_secs(7 * 86_400));
+    assert_eq!(c.periods_per_year, Some(252.0));
     assert_eq!(c.output_dir, PathBuf::from("runs/test"));
     let sweep = c.sweep.unwrap();
     assert_eq!(sweep.objective_name(), "sharpe");
@@ -217,6 +227,15 @@ fn values_are_checked_for_meaning() {
             "risk.leverage: must be > 0 (got 0)",
         ),
         ("[risk]\nsession_loss_cap = 100.0", "risk.session_loss_cap"),
+        (
+            "[risk]\nbreaker_losses = 0",
+            "risk.breaker_losses: must be >= 1 (got 0)",
+        ),
+        ("[risk]\nbreaker_window = \"soon\"", "risk.breaker_window"),
+        (
+            "[statistics]\nperiods_per_year = 0.0",
+            "statistics.periods_per_year: must be > 0",
+        ),
         (
             "[sweep]\nobjective = \"luck\"\n[sweep.grid]\nfast = [5]",
             "sweep.objective: unknown objective \"luck\"",
