@@ -635,13 +635,19 @@ impl Ctx<'_> {
         let side = side_index(o.order.side);
         let view = views[side];
         let remaining = o.order.quantity.get() - o.filled;
+        // What could fill now: the participation budget, and for reduce-only the position.
+        let mut available = book.budget[side];
+        if o.order.reduce_only {
+            let held = self.wallet.position_at(self.book_index).quantity;
+            available = available.min(reducible(held, o.order.side));
+        }
         let step = evaluate(
             &mut o.behaviour,
             o.order.side,
             view,
             arriving,
             remaining,
-            book.budget[side],
+            available,
         );
         if arriving {
             if let Step::Reject(reason) = step {
@@ -696,11 +702,7 @@ impl Ctx<'_> {
         let mut expire_rest = false;
         if o.order.reduce_only {
             let held = self.wallet.position_at(self.book_index).quantity;
-            let reducible = if held * side.sign() < 0.0 {
-                held.abs()
-            } else {
-                0.0
-            };
+            let reducible = reducible(held, side);
             if reducible < QTY_EPSILON {
                 self.end(book, i, Ending::Expired);
                 return;
@@ -800,6 +802,15 @@ impl Ctx<'_> {
 enum Ending {
     Cancelled,
     Expired,
+}
+
+/// How much an order of `side` can reduce a position of signed size `held`.
+fn reducible(held: f64, side: Side) -> f64 {
+    if held * side.sign() < 0.0 {
+        held.abs()
+    } else {
+        0.0
+    }
 }
 
 const fn side_index(side: Side) -> usize {

@@ -574,3 +574,20 @@ fn trade_on_close_does_not_apply_when_orders_have_latency() {
     v.on_market(&bar(2, 102.0, 102.0, 102.0, 102.0));
     assert_eq!(fills(&drain(&mut v))[0].price.get(), 102.0);
 }
+
+#[test]
+fn reduce_only_fok_larger_than_the_position_is_not_fillable() {
+    let mut v = long_venue(config(), 1.0);
+    let fok = with_kind(limit("fok", Side::Sell, 2.0, 90.0), OrderKind::Fok).reduce_only();
+    v.submit(&fok).unwrap();
+    v.on_market(&bar(2, 100.0, 100.0, 100.0, 100.0));
+    let r = drain(&mut v);
+    assert!(matches!(
+        r[..],
+        [ExecutionReport::Rejected {
+            reason: RejectReason::NotFillable,
+            ..
+        }]
+    ));
+    assert_eq!(v.position(&sym()).quantity, 1.0, "all or nothing");
+}
