@@ -218,7 +218,7 @@ fn ordering_decisions(bencher: Bencher) {
 
 static SAMPLES: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
 
-#[divan::bench]
+#[divan::bench(sample_count = 2000)]
 fn publish_to_place(bencher: Bencher) {
     let rig = Rig::new(true);
     bencher.bench_local(|| {

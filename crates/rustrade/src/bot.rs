@@ -257,9 +257,17 @@ impl Bot {
             order_tracking,
             external_cancel,
         } = self;
-        let engine = build_engine(&config, &exchange, &brains, &driver).await?;
-        driver.install(engine);
-        reconcile(&config, &exchange, &driver).await?;
+        let started = async {
+            let engine = build_engine(&config, &exchange, &brains, &driver).await?;
+            driver.install(engine);
+            reconcile(&config, &exchange, &driver).await
+        };
+        if let Err(e) = started.await {
+            tracing::error!(bot = config.name(), error = %e, "start-up failed");
+            // Handles waiting for shutdown learn that the bot is not running.
+            supervisor.cancel_token().cancel();
+            return Err(e);
+        }
         driver.apply_pending_positions().await;
 
         let traded: BTreeSet<Symbol> = config.symbols().iter().copied().collect();

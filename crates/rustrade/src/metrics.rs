@@ -46,8 +46,9 @@ pub mod names {
     pub const BRAIN_ERRORS: &str = "rustrade_brain_errors_total";
     /// Market events a bus subscriber missed because it lagged (`consumer`).
     pub const BUS_LAGGED: &str = "rustrade_bus_lagged_total";
-    /// Latency from an event's publication to its order reaching the adapter, in seconds.
-    pub const PLACE_LATENCY: &str = "rustrade_place_latency_seconds";
+    /// 1 while new entries on a symbol are halted by its session cap or breaker, else 0
+    /// (`symbol`).
+    pub const RISK_HALTED: &str = "rustrade_risk_halted";
     /// Errors writing the journal or snapshots to the state store.
     pub const STORE_ERRORS: &str = "rustrade_store_errors_total";
     /// Candles published by the candle poller (`symbol`).
@@ -188,7 +189,7 @@ mod tests {
             1,
         );
         m.gauge(names::REALISED_PNL, &[("symbol", "X")], -12.5);
-        m.histogram(names::PLACE_LATENCY, &[], 0.000_02);
+        m.histogram("rustrade_test_latency_seconds", &[], 0.000_02);
         let text = m.render();
         assert!(
             text.contains(
@@ -200,7 +201,7 @@ mod tests {
             text.contains(r#"rustrade_realised_pnl{symbol="X"} -12.5"#),
             "{text}"
         );
-        assert!(text.contains("rustrade_place_latency_seconds"), "{text}");
+        assert!(text.contains("rustrade_test_latency_seconds"), "{text}");
         assert_eq!(
             format!("{m:?}"),
             r#"PrometheusMetrics { recorder: "local" }"#

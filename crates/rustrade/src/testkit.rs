@@ -8,7 +8,7 @@
 //! - [`ManualClock`]: a clock that moves only when told.
 //! - [`ScriptedCandleSource`]: answers each poll with the next scripted batch of bars.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -159,6 +159,9 @@ pub struct MockOrder {
 #[derive(Default)]
 struct MockState {
     placed: Vec<Order>,
+    /// Every client id ever accepted, to refuse a repeat.
+    seen: HashSet<ClientOrderId>,
+    /// Orders still working at the venue.
     orders: BTreeMap<ClientOrderId, MockOrder>,
     positions: BTreeMap<Symbol, Position>,
     prices: BTreeMap<Symbol, f64>,
@@ -285,7 +288,8 @@ impl MockExchange {
             .unwrap_or(Position::FLAT)
     }
 
-    /// The order with `client_id`, if the venue holds it.
+    /// The order with `client_id`, while it is working at the venue (filled and cancelled
+    /// orders are gone).
     pub fn order(&self, client_id: &ClientOrderId) -> Option<MockOrder> {
         lock(&self.state).orders.get(client_id).copied()
     }
@@ -296,11 +300,6 @@ impl MockExchange {
         let Some(o) = st.orders.get(client_id).copied() else {
             return Err(ExchangeError::UnknownOrder(client_id.to_string()));
         };
-        if !o.status.is_live() {
-            return Err(ExchangeError::Rejected {
-                reason: format!("order {client_id} is {:?}", o.status),
-            });
-        }
         self.fill_locked(&mut st, o, price)
     }
 
@@ -324,9 +323,7 @@ impl MockExchange {
             price
         };
         pos.quantity = if new_qty.abs() < 1e-12 { 0.0 } else { new_qty };
-        if let Some(m) = st.orders.get_mut(&o.order.client_id) {
-            m.status = OrderStatus::Filled;
-        }
+        st.orders.remove(&o.order.client_id);
         st.time += 1;
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
         let fill = Fill {
@@ -351,7 +348,7 @@ impl MockExchange {
     fn place_locked(&self, order: &Order) -> Result<OrderId, ExchangeError> {
         let mut st = lock(&self.state);
         st.placed.push(*order);
-        if st.orders.contains_key(&order.client_id) {
+        if st.seen.contains(&order.client_id) {
             st.duplicates += 1;
             return Err(ExchangeError::Rejected {
                 reason: format!("duplicate client order id {}", order.client_id),
@@ -367,6 +364,7 @@ impl MockExchange {
             order_id,
             status: OrderStatus::Accepted,
         };
+        st.seen.insert(order.client_id);
         st.orders.insert(order.client_id, held);
         if self.auto_fill && order.kind == OrderKind::Market {
             let price = st.prices.get(&order.symbol).copied().unwrap_or(100.0);
@@ -436,13 +434,9 @@ impl ExchangeClient for MockExchange {
     ) -> Result<(), ExchangeError> {
         let mut st = lock(&self.state);
         st.cancels.push(*client_id);
-        let Some(o) = st.orders.get_mut(client_id) else {
+        let Some(o) = st.orders.remove(client_id) else {
             return Err(ExchangeError::UnknownOrder(client_id.to_string()));
         };
-        if !o.status.is_live() {
-            return Err(ExchangeError::UnknownOrder(client_id.to_string()));
-        }
-        o.status = OrderStatus::Cancelled;
         let (cid, oid) = (o.order.client_id, o.order_id);
         st.time += 1;
         let time = Timestamp::from_nanos(st.time);
