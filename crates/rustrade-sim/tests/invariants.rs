@@ -116,8 +116,8 @@ type Run = (
     Vec<ExecutionReport>,
     Vec<f64>,
     rustrade_sim::SimVenue,
-    BTreeMap<Timestamp, (f64, f64)>,
-    BTreeMap<String, Order>,
+    BTreeMap<Timestamp, [f64; 4]>,
+    BTreeMap<String, (Order, Timestamp)>,
 );
 
 fn run(s: &Setup) -> Run {
@@ -148,14 +148,14 @@ fn run(s: &Setup) -> Run {
         let low = open.min(close) * (1.0 - st.wick_down);
         price = close;
         let ev = bar_v(n as i64, open, high, low, close, st.volume);
-        ranges.insert(ev.time, (low, high));
+        ranges.insert(ev.time, [open, high, low, close]);
         v.on_market(&ev);
         reports.extend(drain(&mut v));
         funding.extend(std::iter::from_fn(|| v.poll_funding()).map(|p| p.amount));
         if let Some((kind, buy, qty, off, reduce)) = st.order {
             let o = build_order(n, kind, buy, qty, off, reduce, close);
             let _ = v.submit(&o);
-            orders.insert(o.client_id.to_string(), o);
+            orders.insert(o.client_id.to_string(), (o, ev.time));
             reports.extend(drain(&mut v));
         }
     }
@@ -190,16 +190,34 @@ proptest! {
     fn fills_stay_inside_the_bar_and_respect_limits(s in setup()) {
         let (reports, _, _, ranges, orders) = run(&s);
         for f in fills(&reports) {
-            let order = &orders[f.client_id.unwrap().as_str()];
-            if let Some(limit) = order.limit_price.map(|p| p.get()) {
-                let px = f.price.get();
-                let ok = match f.side { Side::Buy => px <= limit + 1e-9, Side::Sell => px >= limit - 1e-9 };
-                prop_assert!(ok, "{:?} fill at {px} beyond its limit {limit}", f.side);
-            }
-            let (low, high) = ranges[&f.time];
+            let (order, decided) = orders[f.client_id.unwrap().as_str()];
+            let [open, high, low, close] = ranges[&f.time];
             let px = f.price.get();
             prop_assert!(px >= low - 1e-9 && px <= high + 1e-9, "fill {px} outside [{low}, {high}]");
             prop_assert!(f.quantity.get() > 0.0);
+            if let Some(limit) = order.limit_price.map(|p| p.get()) {
+                let ok = match f.side { Side::Buy => px <= limit + 1e-9, Side::Sell => px >= limit - 1e-9 };
+                prop_assert!(ok, "{:?} fill at {px} beyond its limit {limit}", f.side);
+            }
+            // No look-ahead: never on the decision bar, unless trading on its close.
+            if s.trade_on_close {
+                prop_assert!(f.time >= decided);
+                if f.time == decided {
+                    // Filled at submission: the decision bar's close, moved only adversely.
+                    let adverse = match f.side { Side::Buy => px >= close, Side::Sell => px <= close };
+                    prop_assert!(adverse, "{:?} at {px} vs close {close}", f.side);
+                    if s.slip_bps == 0.0 {
+                        prop_assert_eq!(px, close);
+                    }
+                }
+            } else {
+                prop_assert!(f.time > decided, "filled on its decision bar");
+            }
+            // A resting fill is at its limit or at the open it gapped to, never slipped.
+            if f.liquidity == rustrade_core::Liquidity::Maker {
+                let limit = order.limit_price.unwrap().get();
+                prop_assert!(px == limit || px == open, "maker fill at {px}, limit {limit}, open {open}");
+            }
         }
     }
 
