@@ -18,8 +18,8 @@
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
 use rustrade_core::{
-    Action, Capability, ClientOrderId, Decision, MarketEvent, Order, OrderKind, OrderStatus,
-    Position, Price, Quantity, Side, Symbol, Timestamp,
+    Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
+    OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp,
 };
 use rustrade_risk::{Approved, OpenExposure};
 
@@ -95,22 +95,21 @@ impl Engine {
             self.exit_position(brain, symbol, ExitReason::Decision, None, None, now);
             return;
         }
-        self.enter(brain, symbol, reference, decision, now);
+        let position = held.position(&spec, state.mark);
+        self.enter(brain, &spec, position, reference, decision, now);
     }
 
     fn enter(
         &mut self,
         brain: BrainId,
-        symbol: Symbol,
+        spec: &InstrumentSpec,
+        position: Position,
         reference: Price,
         decision: &Decision,
         now: Timestamp,
     ) {
-        let Some(state) = self.symbols.get(&symbol) else {
-            return;
-        };
-        let spec = state.spec;
-        let position = state.by_brain[brain.index()].position(&spec, state.mark);
+        let spec = *spec;
+        let symbol = spec.symbol();
         let priced;
         let decision =
             if decision.order_kind().needs_limit_price() && decision.limit_price().is_none() {
@@ -412,7 +411,7 @@ fn order_from(client_id: ClientOrderId, a: &Approved) -> Order {
 fn protection_refusal(
     decision: &Decision,
     reference: Price,
-    spec: &rustrade_core::InstrumentSpec,
+    spec: &InstrumentSpec,
 ) -> Option<RefusalRecord> {
     let entry = decision.limit_price().unwrap_or(reference).get();
     let long = decision.action() == Action::Buy;

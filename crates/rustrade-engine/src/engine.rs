@@ -177,9 +177,31 @@ impl FillMemory {
 
 /// FNV-1a over the id's bytes: cheap, deterministic, good enough to spread short ids.
 fn fingerprint(id: &FillId) -> u64 {
-    id.as_str().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let mut h = Fnv64::default();
+    h.write(id.as_str().as_bytes());
+    h.finish()
+}
+
+/// FNV-1a as a [`Hasher`]: deterministic and cheap for the short inline ids used as lookup
+/// keys (never for maps whose iteration order matters).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 /// A hasher for keys that are already well-mixed 64-bit fingerprints.

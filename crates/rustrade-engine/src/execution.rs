@@ -133,18 +133,19 @@ impl Engine {
     /// A fill for an unknown order, a repeated fill id or a fill whose symbol or side disagree with
     /// its order changes nothing and is reported as [`Malformed`].
     pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
-        let cid = fill
+        let order = fill
             .client_id
-            .filter(|c| self.orders.get(c).is_some())
-            .or_else(|| self.orders.client_id_of(&fill.order_id));
-        let Some(cid) = cid else {
+            .and_then(|c| self.orders.get(&c))
+            .or_else(|| {
+                let c = self.orders.client_id_of(&fill.order_id)?;
+                self.orders.get(&c)
+            })
+            .copied();
+        let Some(order) = order else {
             self.malformed_unknown(fill.client_id, Some(fill.order_id), now);
             return;
         };
-        let Some(order) = self.orders.get(&cid).copied() else {
-            self.malformed_unknown(Some(cid), Some(fill.order_id), now);
-            return;
-        };
+        let cid = order.order.client_id;
         let mismatch = if fill.symbol != order.symbol() {
             Some(FillField::Symbol)
         } else if fill.side != order.order.side {
@@ -184,7 +185,7 @@ impl Engine {
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
 
         let first_fill = order.filled.is_zero();
-        let (terminal, overfill) = self.record_order_fill(cid, fill, now);
+        let (terminal, overfill) = self.record_order_fill(cid, fill, spec.lot_size(), now);
         if let Some(m) = overfill {
             self.malformed(m, now);
         }
@@ -259,6 +260,7 @@ impl Engine {
         &mut self,
         cid: ClientOrderId,
         fill: &Fill,
+        lot: f64,
         now: Timestamp,
     ) -> (bool, Option<Malformed>) {
         let Some(o) = self.orders.get_mut(&cid) else {
@@ -276,10 +278,6 @@ impl Engine {
         }
         let venue_id = o.venue_id;
         let quantity = o.order.quantity.get();
-        let lot = self
-            .symbols
-            .get(&fill.symbol)
-            .map_or(0.0, |s| s.spec.lot_size());
         let mut terminal = false;
         if o.status.is_live() {
             if after + lot / 2.0 >= quantity {

@@ -14,10 +14,12 @@
 //!   oldest are forgotten first), so memory does not grow with history.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasherDefault;
 
 use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp};
 
 use crate::BrainId;
+use crate::engine::Fnv64;
 
 /// Why an order exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -121,7 +123,7 @@ impl TrackedOrder {
 pub struct OrderBook {
     live: BTreeMap<ClientOrderId, TrackedOrder>,
     retired: VecDeque<TrackedOrder>,
-    by_venue_id: HashMap<OrderId, ClientOrderId>,
+    by_venue_id: HashMap<OrderId, ClientOrderId, BuildHasherDefault<Fnv64>>,
     retired_capacity: usize,
 }
 
@@ -196,13 +198,10 @@ impl OrderBook {
     }
 
     pub(crate) fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        if self.live.contains_key(id) {
-            return self.live.get_mut(id);
-        }
-        self.retired
-            .iter_mut()
-            .rev()
-            .find(|o| o.order.client_id == *id)
+        let retired = &mut self.retired;
+        self.live
+            .get_mut(id)
+            .or_else(|| retired.iter_mut().rev().find(|o| o.order.client_id == *id))
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {

@@ -1,8 +1,9 @@
 //! A hold decision and a market event on the hot path touch no heap: counted with a global
-//! allocator that tallies every allocation of this test binary.
+//! allocator that tallies the allocations of the calling thread (the test harness's own
+//! threads are not counted).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use rustrade_core::{
     AssetClass, Candle, Decision, InstrumentSpec, MarketEvent, Symbol, Timestamp, Venue,
@@ -12,13 +13,24 @@ use rustrade_risk::RiskConfig;
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the slot may be gone while a thread shuts down.
+    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
 
 // SAFETY: forwards every call to the system allocator unchanged; only counts.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -27,7 +39,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -63,13 +75,21 @@ fn hold_decisions_and_market_events_do_not_allocate() {
     engine.handle_market(&events[0]);
     engine.handle_decision(BrainId(0), &events[0], &hold, events[0].time);
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let probe = allocations();
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert_eq!(
+        allocations(),
+        probe + 1,
+        "the counter sees this thread's allocations"
+    );
+
+    let before = allocations();
     for e in &events {
         engine.handle_market(e);
         engine.handle_decision(BrainId(0), e, &hold, e.time);
         assert!(engine.poll_command().is_none());
         assert!(engine.poll_event().is_none());
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = allocations();
     assert_eq!(after - before, 0, "allocations on the hold path");
 }
