@@ -234,3 +234,42 @@ proptest! {
         prop_assert_eq!(va.equity().to_bits(), vb.equity().to_bits());
     }
 }
+
+/// The generator's scenarios do trade: a fixed one fills orders of many kinds, as maker and taker,
+/// so the properties above are not checked on empty runs.
+#[test]
+fn generated_scenarios_produce_fills_of_both_liquidities() {
+    let steps = (0..80)
+        .map(|n| Step {
+            ret: if n % 10 < 5 { 0.01 } else { -0.012 },
+            wick_up: 0.01,
+            wick_down: 0.01,
+            volume: 40.0,
+            order: Some(((n % 10) as u8, n % 3 != 0, 1.0, 0.005, n % 4 == 0)),
+        })
+        .collect();
+    let setup = Setup {
+        trade_on_close: false,
+        participation: Some(0.5),
+        maker: 0.0001,
+        taker: 0.0005,
+        fixed: 0.1,
+        slip_bps: 2.0,
+        steps,
+    };
+    let (reports, funding, _, _, _) = run(&setup);
+    let f = fills(&reports);
+    assert!(f.len() > 20, "only {} fills", f.len());
+    assert!(
+        f.iter()
+            .any(|f| f.liquidity == rustrade_core::Liquidity::Maker)
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.liquidity == rustrade_core::Liquidity::Taker)
+    );
+    assert!(
+        !funding.is_empty(),
+        "funding was charged while positions were held"
+    );
+}
