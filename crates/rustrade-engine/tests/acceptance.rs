@@ -714,3 +714,58 @@ fn reconciliation_adopts_drift_and_reports_unknown_and_missing_orders() {
     );
     assert!(!h.engine.order(&resting).unwrap().is_live());
 }
+
+#[test]
+fn ioc_and_fok_are_honoured_or_refused_never_downgraded() {
+    let mut h = harness(&BASIC, VenueScript::manual());
+    h.candle(btc(), 100.0);
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0).with_order_kind(OrderKind::Ioc),
+    );
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0).with_order_kind(OrderKind::Fok),
+    );
+    assert!(h.commands.is_empty());
+    assert_eq!(
+        refusals(&h.events),
+        vec!["unsupported_order_kind", "unsupported_order_kind"]
+    );
+
+    let mut caps = BASIC.to_vec();
+    caps.extend([Capability::Ioc, Capability::Fok]);
+    let mut h = harness(&caps, VenueScript::manual());
+    h.candle(btc(), 100.0);
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0).with_order_kind(OrderKind::Ioc),
+    );
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0)
+            .with_order_kind(OrderKind::Fok)
+            .with_limit_price(p(99.0)),
+    );
+    let placed = places(&h.commands);
+    assert_eq!(
+        (placed[0].order.kind, placed[0].order.limit_price),
+        (OrderKind::Ioc, Some(p(100.0)))
+    );
+    assert_eq!(
+        placed[0].order.time_in_force,
+        rustrade_core::TimeInForce::Ioc
+    );
+    assert_eq!(
+        (placed[1].order.kind, placed[1].order.limit_price),
+        (OrderKind::Fok, Some(p(99.0)))
+    );
+    assert_eq!(
+        placed[1].order.time_in_force,
+        rustrade_core::TimeInForce::Fok
+    );
+}
