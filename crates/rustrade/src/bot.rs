@@ -25,6 +25,7 @@ use rustrade_core::{
     MetricsSink, OrderStatus, Position, SignalBus, StateStore, Symbol,
 };
 use rustrade_engine::{BrainId, Engine, EngineConfig, EngineSnapshot};
+use rustrade_sim::{PaperExchange, PaperFills};
 use rustrade_supervisor::{Supervisor, SupervisorConfig, TradingService};
 use tokio_util::sync::CancellationToken;
 
@@ -153,6 +154,25 @@ impl Bot {
             order_tracking: false,
             external_cancel: None,
         })
+    }
+
+    /// A paper-trading bot: `paper` (the simulated venue of `rustrade-sim`) is the exchange, its
+    /// `fills` are the fill stream, and every market event reaches the venue before any brain
+    /// decides on it, so the venue matches orders against the same data the brains see.
+    pub fn paper(
+        config: BotConfig,
+        paper: PaperExchange,
+        fills: PaperFills,
+        brains: Vec<Arc<dyn Brain>>,
+    ) -> Result<Self, BotError> {
+        let venue = paper.clone();
+        let bot = Self::new(config, Arc::new(paper), brains)?.with_fill_source(Box::new(fills));
+        bot.driver.set_market_hook(Box::new(move |event| {
+            if let Err(e) = venue.on_market(event) {
+                tracing::error!(error = %e, "paper venue refused a market event");
+            }
+        }));
+        Ok(bot)
     }
 
     /// Adds a market data source; its events are published on the market bus.

@@ -35,6 +35,9 @@ pub(crate) const SNAPSHOT_KEY: &str = "engine/snapshot";
 /// Store key prefix of journal records.
 pub(crate) const JOURNAL_PREFIX: &str = "journal/";
 
+/// A function given every market event once, before the engine and the brains see it.
+pub(crate) type MarketHook = Box<dyn Fn(&rustrade_core::MarketEvent) + Send + Sync>;
+
 /// Counters the framework keeps per brain (not the brain's own), surfaced in health.
 #[derive(Debug, Default)]
 pub(crate) struct BrainCounters {
@@ -82,6 +85,9 @@ pub(crate) struct Driver {
     confirm_cancels: AtomicBool,
     /// Trades the fill stream closed per symbol that no manual outcome has claimed yet.
     unclaimed_trades: Mutex<BTreeMap<Symbol, u64>>,
+    /// Called with every market event the first time a service sees it, before the engine and
+    /// any brain (a paper venue is fed here, so it has seen an event before orders on it arrive).
+    market_hook: OnceLock<MarketHook>,
     /// Manual position overrides given before the engine started.
     pending_positions: Mutex<BTreeMap<Symbol, Position>>,
 }
@@ -107,6 +113,7 @@ impl Driver {
             confirm_cancels: AtomicBool::new(true),
             unclaimed_trades: Mutex::new(BTreeMap::new()),
             pending_positions: Mutex::new(BTreeMap::new()),
+            market_hook: OnceLock::new(),
         }
     }
 
@@ -123,6 +130,11 @@ impl Driver {
     /// Wires the clock (before start; the first one given is kept).
     pub(crate) fn set_clock(&self, clock: Arc<dyn Clock>) -> bool {
         self.clock.set(clock).is_ok()
+    }
+
+    /// Wires the market hook (before start; the first one given is kept).
+    pub(crate) fn set_market_hook(&self, hook: MarketHook) -> bool {
+        self.market_hook.set(hook).is_ok()
     }
 
     /// Cancels are confirmed by the fill stream rather than by the cancel call.
@@ -175,6 +187,9 @@ impl Driver {
             newer
         };
         if fresh {
+            if let Some(hook) = self.market_hook.get() {
+                hook(event);
+            }
             let now = self.now();
             let batch = {
                 let mut guard = lock(&self.engine);

@@ -76,4 +76,5 @@ pub use services::{DroppedReport, decode_report, validate_report};
 pub use rustrade_core as core;
 pub use rustrade_engine as engine;
 pub use rustrade_risk as risk;
+pub use rustrade_sim as sim;
 pub use rustrade_supervisor as supervisor;

@@ -294,6 +294,12 @@ impl MockExchange {
         lock(&self.state).orders.get(client_id).copied()
     }
 
+    /// Drops the working order `client_id` without reporting it (an order lost at the venue,
+    /// for reconciliation tests).
+    pub fn forget_order(&self, client_id: &ClientOrderId) -> bool {
+        lock(&self.state).orders.remove(client_id).is_some()
+    }
+
     /// Fills the open order `client_id` completely at `price` and reports the fill.
     pub fn fill_order(&self, client_id: &ClientOrderId, price: f64) -> Result<(), ExchangeError> {
         let mut st = lock(&self.state);

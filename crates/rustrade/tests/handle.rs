@@ -225,3 +225,43 @@ async fn prometheus_metrics_render_the_bot_counters() {
         assert!(text.contains(line), "{line} missing from\n{text}");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn order_sync_drops_an_order_the_venue_lost() {
+    let exchange = Arc::new(MockExchange::new());
+    let brain: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("maker", |_, _, n| {
+        Ok(if n == 0 {
+            Decision::buy(1.0).with_limit_price(Price::new(99.5).unwrap())
+        } else {
+            Decision::hold()
+        })
+    }));
+    let cfg = config(&["BTCUSDT"])
+        .reconcile_interval(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let run = start(bot(cfg, &exchange, vec![brain]).with_order_tracking()).await;
+    run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+    wait_until("tracked", || {
+        let h = run.handle.clone();
+        async move { h.tracked_orders().await.len() == 1 }
+    })
+    .await;
+    let cid = run.handle.tracked_orders().await[0].order.client_id;
+    assert!(exchange.forget_order(&cid));
+    wait_until("reconciled away", || {
+        let h = run.handle.clone();
+        async move { h.tracked_orders().await.is_empty() }
+    })
+    .await;
+    assert_eq!(exchange.placed().len(), 1, "reconciliation never sends");
+    let sync = run
+        .handle
+        .health()
+        .await
+        .services
+        .into_iter()
+        .find(|s| s.name == "order-sync");
+    assert!(sync.is_some_and(|s| s.failures == 0));
+    run.stop().await.unwrap();
+}
