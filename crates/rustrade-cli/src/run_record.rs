@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use rustrade_backtest::BacktestResult;
-use rustrade_core::{MarketEvent, Symbol};
+use rustrade_core::{InstrumentSpec, MarketEvent, Symbol};
+use rustrade_risk::RiskConfig;
+use rustrade_sim::SimConfig;
 
 /// Identifies the file format; bumped when the layout changes incompatibly.
 pub(crate) const FORMAT: &str = "rustrade-run/1";
@@ -24,6 +26,10 @@ pub(crate) struct RunRecord {
     pub(crate) strategy: StrategyRecord,
     /// The data each symbol came from.
     pub(crate) markets: Vec<MarketRecord>,
+    /// The simulated venue: cash, fill model, fees, slippage, latency.
+    pub(crate) sim: SimConfig,
+    /// The risk limits applied to every symbol.
+    pub(crate) risk: RiskConfig,
     /// Closing prices per symbol, thinned to at most a few thousand points, for the chart.
     pub(crate) prices: Vec<PriceSeries>,
     /// The backtest's own result (fills, trades, equity curve, statistics).
@@ -48,6 +54,8 @@ pub(crate) struct MarketRecord {
     pub(crate) symbol: Symbol,
     /// The data file as given.
     pub(crate) file: String,
+    /// The instrument's trading rules.
+    pub(crate) spec: InstrumentSpec,
 }
 
 /// A thinned closing-price series of one symbol; `time` in Unix seconds.

@@ -74,8 +74,14 @@
       var el = document.createElement("div");
       priceBox.appendChild(el);
       var fills = data.fills.filter(function (f) { return f.symbol === s.symbol; });
-      chart(el, s.symbol + " close", [{ label: "close", stroke: "#2a6fdb", width: 1 }],
-        [s.time, s.close], { hooks: { draw: [markers(fills)] } });
+      // A series spanning more than a decade of price is drawn on a log scale.
+      var lo = Math.min.apply(null, s.close), hi = Math.max.apply(null, s.close);
+      var log = lo > 0 && hi / lo > 10;
+      chart(el, s.symbol + " close" + (log ? " (log scale)" : ""),
+        [{ label: "close", stroke: "#2a6fdb", width: 1 }], [s.time, s.close], {
+          hooks: { draw: [markers(fills)] },
+          scales: { x: { time: true }, y: log ? { distr: 3 } : {} }
+        });
       count++;
     });
     chart(document.getElementById("equity-chart"), "Equity",

@@ -45,8 +45,11 @@ pub(super) fn run(args: &RunArgs, ui: Ui) -> anyhow::Result<()> {
             .map(|m| MarketRecord {
                 symbol: m.spec.symbol(),
                 file: m.file_label.clone(),
+                spec: m.spec,
             })
             .collect(),
+        sim: config.sim.clone(),
+        risk: config.risk,
         prices: prices.finish(),
         result,
     };

@@ -15,6 +15,7 @@
 mod html;
 
 use rustrade_core::Side;
+use rustrade_sim::{LatencyModel, SlippageModel};
 
 use crate::run_record::RunRecord;
 use crate::summary;
@@ -73,6 +74,7 @@ pub(crate) fn render(record: &RunRecord) -> String {
             ("UPLOT_CSS", UPLOT_CSS.to_owned()),
             ("CSS", CSS.to_owned()),
             ("STATS_TABLE", stats_table(record)),
+            ("SETTINGS_TABLE", settings_table(record)),
             ("TRADES_NOTE", trades_note),
             ("TRADES_TABLE", trades_table(record)),
             ("DATA", data),
@@ -149,6 +151,67 @@ fn stats_table(record: &RunRecord) -> String {
     }
     out.push_str("</table>");
     out
+}
+
+/// The settings that shape the result: cash, fill model, costs, sizing.
+fn settings_table(record: &RunRecord) -> String {
+    let sim = &record.sim;
+    let sizing = &record.risk.sizing;
+    let bps = |rate: f64| format!("{:.2} bps", rate * 10_000.0);
+    let slippage = match sim.slippage {
+        SlippageModel::None => "none".to_owned(),
+        SlippageModel::FixedBps { bps } => format!("{bps} bps"),
+        SlippageModel::VolumeScaled {
+            base_bps,
+            impact_bps,
+        } => format!("{base_bps} bps + {impact_bps} bps x qty/volume"),
+    };
+    let rows = [
+        ("Initial cash", format!("{:.2}", sim.initial_cash)),
+        (
+            "Fill",
+            if sim.trade_on_close {
+                "at the deciding bar's close".to_owned()
+            } else {
+                "at the next bar's open".to_owned()
+            },
+        ),
+        ("Maker fee", bps(sim.fees.maker_rate)),
+        ("Taker fee", bps(sim.fees.taker_rate)),
+        ("Slippage", slippage),
+        ("Latency", latency(sim.latency)),
+        (
+            "Entry size",
+            format!("{:.2} x {} leverage", sizing.margin, sizing.leverage),
+        ),
+        (
+            "Session loss cap",
+            record
+                .risk
+                .session
+                .loss_cap
+                .map_or_else(|| "none".to_owned(), |c| format!("{c:.2}")),
+        ),
+    ];
+    let mut out = String::from("<table>\n");
+    for (label, value) in rows {
+        out.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td></tr>\n",
+            html::escape(label),
+            html::escape(&value)
+        ));
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn latency(l: LatencyModel) -> String {
+    match l {
+        LatencyModel::Zero => "none".to_owned(),
+        LatencyModel::Events { n } => format!("{n} events"),
+        LatencyModel::Fixed { delay } => format!("{delay:?}"),
+        LatencyModel::Uniform { min, max } => format!("{min:?} .. {max:?}"),
+    }
 }
 
 fn trades_table(record: &RunRecord) -> String {
