@@ -383,3 +383,49 @@ fn equity_marks_positions_at_the_last_price() {
     assert_eq!(v.position(&sym()).unrealised_pnl, 30.0);
     assert_eq!(v.now(), Timestamp::from_nanos(3 * MINUTE));
 }
+
+#[test]
+fn symbols_are_matched_independently_and_contract_value_scales_money() {
+    use rustrade_core::{AssetClass, Candle, InstrumentSpec, MarketEvent, Symbol, Venue};
+    let eth = Symbol::new("ETHUSDT").unwrap();
+    let mut v = venue(SimConfig::default().with_fees(FeeModel::rates(0.0, 0.001)));
+    let eth_spec = InstrumentSpec::new(eth, AssetClass::CryptoPerp, 0.01, 1.0)
+        .unwrap()
+        .with_contract_value(0.1)
+        .unwrap();
+    v.add_instrument(eth_spec).unwrap();
+    let eth_bar = |n: i64, px: f64| {
+        let c = Candle::new(Timestamp::from_nanos(n * MINUTE), px, px, px, px, 100.0).unwrap();
+        MarketEvent::candle(
+            Venue::new("sim").unwrap(),
+            eth,
+            Timestamp::from_nanos((n + 1) * MINUTE),
+            c,
+        )
+    };
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.on_market(&eth_bar(0, 2_000.0));
+    let mut eth_order = market("e", Side::Buy, 10.0);
+    eth_order.symbol = eth;
+    v.submit(&eth_order).unwrap();
+    v.submit(&limit("b", Side::Buy, 1.0, 90.0)).unwrap();
+    // A BTC bar that crosses nothing of ETH's: the ETH market order waits for an ETH event.
+    v.on_market(&bar(1, 95.0, 95.0, 89.0, 95.0));
+    let f = fills(&drain(&mut v));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].symbol, sym());
+    v.on_market(&eth_bar(1, 2_100.0));
+    let f = fills(&drain(&mut v));
+    assert_eq!((f[0].symbol, f[0].price.get()), (eth, 2_100.0));
+    // Notional 10 × 2100 × 0.1 = 2100; fee 2.1.
+    assert_eq!(f[0].fee.get(), 2_100.0 * 0.001);
+    let btc_cost = 90.0; // a resting fill: maker rate 0
+    let eth_cost = 2_100.0 + 2.1;
+    assert!((v.cash() - (10_000.0 - btc_cost - eth_cost)).abs() < 1e-9);
+    v.on_market(&eth_bar(2, 2_200.0));
+    assert_eq!(v.position(&eth).unrealised_pnl, 10.0 * 100.0 * 0.1);
+    let equity = v.cash() + 1.0 * 95.0 + 10.0 * 2_200.0 * 0.1;
+    assert!((v.equity() - equity).abs() < 1e-9);
+    assert_eq!(v.wallet().positions().count(), 2);
+    assert_eq!(v.open_orders(Some(&eth)).len(), 0);
+}
