@@ -68,8 +68,9 @@ fn default_fill_ids() -> usize {
 }
 
 impl EngineConfig {
-    /// A config with the given bot id, no brains, no instruments, market and limit orders only,
-    /// default risk limits and default policies.
+    /// A config with the given bot id and per-symbol risk, no brains, no instruments, a venue
+    /// with market and limit orders and the reduce-only flag, no account-wide limits and the
+    /// default policies.
     pub fn new(bot_id: impl Into<String>, risk: RiskConfig) -> Self {
         Self {
             bot_id: bot_id.into(),
