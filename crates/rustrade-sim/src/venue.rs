@@ -15,7 +15,9 @@
 //!
 //! Reports come out in the order things happened. `submit` also returns the outcome directly:
 //! `Ok(order_id)` means *received* (an `Accepted` report follows when the order arrives and is
-//! not refused on arrival), `Err(reason)` means refused now (a `Rejected` report is queued too).
+//! not refused on arrival), `Err(reason)` means refused now — at submit, or on an immediate
+//! `trade_on_close` arrival — and a `Rejected` report is queued too; a refused client id may be
+//! submitted again.
 //! Submitting a client order id the venue has already received returns the first order's id and
 //! changes nothing, so a retried placement never duplicates an order.
 //!
@@ -281,7 +283,8 @@ impl SimVenue {
                         }
                         book.orders[i].arrived = true;
                     }
-                    ctx.process(book, i, [&buy, &sell], arriving);
+                    // A refusal on arrival is reported; nothing else to do here.
+                    let _ = ctx.process(book, i, [&buy, &sell], arriving);
                 }
                 book.orders.retain(|o| o.live);
             }
@@ -446,8 +449,14 @@ impl SimVenue {
                 time: *now,
                 book_index: bi,
             };
-            ctx.process(book, at, [&buy, &sell], true);
+            let refused = ctx.process(book, at, [&buy, &sell], true);
             book.orders.retain(|o| o.live);
+            if let Some(reason) = refused {
+                // Refused the moment it arrived: as good as refused at submit, so a retry with
+                // the same client id is judged afresh.
+                self.client_ids.remove(&order.client_id);
+                return Err(reason);
+            }
         }
         Ok(id)
     }
@@ -633,7 +642,14 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Matches order `i` of `book` against the views `[buy, sell]` of one event.
-    fn process(&mut self, book: &mut SymbolBook, i: usize, views: [&View; 2], arriving: bool) {
+    /// Returns the reason when the order is refused on arrival.
+    fn process(
+        &mut self,
+        book: &mut SymbolBook,
+        i: usize,
+        views: [&View; 2],
+        arriving: bool,
+    ) -> Option<RejectReason> {
         let o = &mut book.orders[i];
         let side = side_index(o.order.side);
         let view = views[side];
@@ -660,7 +676,7 @@ impl Ctx<'_> {
                     reason,
                     time: self.time,
                 });
-                return;
+                return Some(reason);
             }
             self.reports.push_back(ExecutionReport::Accepted {
                 client_id: o.order.client_id,
@@ -682,6 +698,7 @@ impl Ctx<'_> {
                 }
             }
         }
+        None
     }
 
     /// Fills as much of order `i` as the cap and reduce-only allow at `reference`.

@@ -591,3 +591,16 @@ fn reduce_only_fok_larger_than_the_position_is_not_fillable() {
     ));
     assert_eq!(v.position(&sym()).quantity, 1.0, "all or nothing");
 }
+
+#[test]
+fn trade_on_close_refusals_on_arrival_come_back_from_submit() {
+    let mut v = venue(config().with_trade_on_close(true));
+    v.on_market(&bar(0, 100.0, 101.0, 99.0, 100.0));
+    let po = with_kind(limit("po", Side::Buy, 1.0, 100.5), OrderKind::PostOnly);
+    assert_eq!(v.submit(&po), Err(RejectReason::WouldTake));
+    assert_eq!(kinds(&drain(&mut v)), ["rejected"]);
+    // The refused id is free again: a retry is judged afresh, here at a passive price.
+    let retry = with_kind(limit("po", Side::Buy, 1.0, 99.0), OrderKind::PostOnly);
+    assert!(v.submit(&retry).is_ok());
+    assert_eq!(kinds(&drain(&mut v)), ["accepted"]);
+}
