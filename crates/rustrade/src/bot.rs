@@ -7,6 +7,7 @@
 //!    With a state store: load the engine snapshot — unreadable data fails start-up with
 //!    [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never a fresh start — and
 //!    restore it (sessions and cooldowns that ended while stopped are honoured by the engine).
+//!    Journal records older than `journal_retention` are deleted.
 //! 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
 //!    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
 //!    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
@@ -280,6 +281,10 @@ impl Bot {
         let started = async {
             let engine = build_engine(&config, &exchange, &brains, &driver).await?;
             driver.install(engine);
+            let pruned = driver.prune_journal(config.journal_retention()).await?;
+            if pruned > 0 {
+                tracing::info!(pruned, "old journal records deleted");
+            }
             reconcile(&config, &exchange, &driver).await
         };
         if let Err(e) = started.await {

@@ -87,13 +87,14 @@ pub struct BotConfig {
     order_ttl: Option<Duration>,
     timer_interval: Duration,
     reconcile_interval: Duration,
+    journal_retention: Duration,
 }
 
 impl BotConfig {
     /// A builder with the defaults: 10 s shutdown timeout, signal handler on, buses of 1 024
     /// (market) and 256 (signals), no closing on shutdown, the default risk preset, no portfolio
-    /// limits, close-the-entry when a bracket leg is rejected, no order TTL, a 1 s risk sweep and a
-    /// 30 s order reconciliation.
+    /// limits, close-the-entry when a bracket leg is rejected, no order TTL, a 1 s risk sweep, a
+    /// 30 s order reconciliation and 7 days of journal.
     pub fn builder() -> BotConfigBuilder {
         BotConfigBuilder::default()
     }
@@ -148,6 +149,12 @@ impl BotConfig {
         self.reconcile_interval
     }
 
+    /// Journal records older than this are deleted from the state store at start-up (the engine
+    /// snapshot, not the journal, is what a restart restores from).
+    pub fn journal_retention(&self) -> Duration {
+        self.journal_retention
+    }
+
     /// The risk configuration of `symbol`: its own override, else its asset class's, else the
     /// default.
     pub fn risk_for(&self, symbol: &Symbol, class: AssetClass) -> &RiskConfig {
@@ -181,6 +188,7 @@ pub struct BotConfigBuilder {
     order_ttl: Option<Duration>,
     timer_interval: Duration,
     reconcile_interval: Duration,
+    journal_retention: Duration,
 }
 
 impl Default for BotConfigBuilder {
@@ -201,6 +209,7 @@ impl Default for BotConfigBuilder {
             order_ttl: None,
             timer_interval: Duration::from_secs(1),
             reconcile_interval: Duration::from_secs(30),
+            journal_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -291,6 +300,12 @@ impl BotConfigBuilder {
         self
     }
 
+    /// How long journal records are kept in the state store.
+    pub fn journal_retention(mut self, retention: Duration) -> Self {
+        self.journal_retention = retention;
+        self
+    }
+
     /// Validates everything; the first problem found is returned, naming the field and value.
     pub fn build(self) -> Result<BotConfig, ConfigError> {
         let name = self.name.trim();
@@ -331,6 +346,7 @@ impl BotConfigBuilder {
             ("shutdown_timeout", self.shutdown_timeout),
             ("timer_interval", self.timer_interval),
             ("reconcile_interval", self.reconcile_interval),
+            ("journal_retention", self.journal_retention),
         ] {
             if d.is_zero() {
                 return Err(invalid(field, "0s", "must be > 0"));
@@ -386,6 +402,7 @@ impl BotConfigBuilder {
             order_ttl: self.order_ttl,
             timer_interval: self.timer_interval,
             reconcile_interval: self.reconcile_interval,
+            journal_retention: self.journal_retention,
         })
     }
 }

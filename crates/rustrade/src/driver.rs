@@ -63,8 +63,8 @@ enum FollowUp {
     Cancelled(ClientOrderId, Option<OrderId>),
 }
 
+/// The newest step whose snapshot is in the store.
 struct Persisted {
-    next_step: u64,
     written_step: u64,
 }
 
@@ -98,10 +98,7 @@ impl Driver {
         Self {
             engine: Mutex::new(None),
             last_marked: Mutex::new(BTreeMap::new()),
-            persist: tokio::sync::Mutex::new(Persisted {
-                next_step: 0,
-                written_step: 0,
-            }),
+            persist: tokio::sync::Mutex::new(Persisted { written_step: 0 }),
             step_seq: AtomicU64::new(1),
             exchange,
             store: OnceLock::new(),
@@ -255,6 +252,27 @@ impl Driver {
         if let Err(e) = store.flush().await {
             self.store_failed("flush", &e);
         }
+    }
+
+    /// Deletes journal records older than `retention` before now; returns how many.
+    pub(crate) async fn prune_journal(
+        &self,
+        retention: std::time::Duration,
+    ) -> Result<usize, rustrade_core::StoreError> {
+        let Some(store) = self.store() else {
+            return Ok(0);
+        };
+        let cutoff = self.now().saturating_sub(retention).as_nanos();
+        let cutoff_key = journal_key(cutoff, 0, 0);
+        let old: Vec<StoreOp> = store
+            .list(JOURNAL_PREFIX)
+            .await?
+            .into_iter()
+            .take_while(|k| k.as_str() < cutoff_key.as_str())
+            .map(|key| StoreOp::Delete { key })
+            .collect();
+        store.apply(&old).await?;
+        Ok(old.len())
     }
 
     /// A manual position override, applied now or, before start, once the engine is installed.
@@ -429,14 +447,13 @@ impl Driver {
         for (i, event) in events.iter().enumerate() {
             match serde_json::to_vec(event) {
                 Ok(value) => ops.push(StoreOp::Put {
-                    key: format!("{JOURNAL_PREFIX}{:020}-{:020}-{i:04}", now.as_nanos(), step),
+                    key: journal_key(now.as_nanos(), step, i),
                     value,
                 }),
                 Err(e) => tracing::error!(error = %e, "journal record not encodable"),
             }
         }
         let mut guard = self.persist.lock().await;
-        guard.next_step = guard.next_step.max(step);
         if let Some(snapshot) = snapshot
             && step > guard.written_step
         {
@@ -580,6 +597,12 @@ impl Batch {
     fn is_empty(&self) -> bool {
         self.events.is_empty() && self.commands.is_empty()
     }
+}
+
+/// `journal/<time ns, 20 digits>-<step, 20 digits>-<index, 4 digits>`: keys sort by time,
+/// then step, then position in the step.
+fn journal_key(nanos: i64, step: u64, index: usize) -> String {
+    format!("{JOURNAL_PREFIX}{:020}-{step:020}-{index:04}", nanos.max(0))
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -341,3 +341,31 @@ async fn load_all(store: &MemoryStore, keys: &[String]) -> Vec<serde_json::Value
     }
     out
 }
+
+#[tokio::test(start_paused = true)]
+async fn journal_records_past_the_retention_are_pruned_at_start_up() {
+    let store = Arc::new(MemoryStore::new());
+    let old_key = "journal/00000000000000000001-00000000000000000001-0000";
+    store.save(old_key, b"{}").await.unwrap();
+    let exchange = Arc::new(MockExchange::new());
+    let b = bot(
+        config(&["BTCUSDT"]).build().unwrap(),
+        &exchange,
+        vec![buy_when_flat("b")],
+    )
+    .with_state_store(store.clone());
+    let run = start(b).await;
+    run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+    wait_until("long", || {
+        let h = run.handle.clone();
+        async move { h.position(&sym("BTCUSDT")).await.is_long() }
+    })
+    .await;
+    run.stop().await.unwrap();
+    let keys = store.list("journal/").await.unwrap();
+    assert!(
+        !keys.iter().any(|k| k == old_key),
+        "a record from 1970 is past 7 days"
+    );
+    assert!(!keys.is_empty(), "this run's records are kept");
+}
