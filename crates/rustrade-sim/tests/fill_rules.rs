@@ -604,3 +604,37 @@ fn trade_on_close_refusals_on_arrival_come_back_from_submit() {
     assert!(v.submit(&retry).is_ok());
     assert_eq!(kinds(&drain(&mut v)), ["accepted"]);
 }
+
+#[test]
+fn ioc_market_under_a_participation_cap_fills_what_it_can_and_cancels_the_rest() {
+    let mut v = venue(config().with_participation(0.1));
+    v.on_market(&bar_v(0, 100.0, 100.0, 100.0, 100.0, 30.0));
+    v.submit(&tif(market("ioc", Side::Buy, 5.0), TimeInForce::Ioc))
+        .unwrap();
+    v.submit(&tif(market("fok", Side::Sell, 5.0), TimeInForce::Fok))
+        .unwrap();
+    v.on_market(&bar_v(1, 100.0, 100.0, 100.0, 100.0, 30.0));
+    let r = drain(&mut v);
+    assert_eq!(kinds(&r), ["accepted", "fill", "cancelled", "rejected"]);
+    assert_eq!(fills(&r)[0].quantity.get(), 3.0, "10% of 30");
+    assert_eq!(v.position(&sym()).quantity, 3.0);
+}
+
+#[test]
+fn buy_stop_limit_rests_when_the_gap_passes_its_limit() {
+    let mut v = venue(config());
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&stop_limit("sl", Side::Buy, 1.0, 105.0, 106.0))
+        .unwrap();
+    v.on_market(&bar(1, 108.0, 109.0, 107.0, 108.0));
+    assert!(
+        fills(&drain(&mut v)).is_empty(),
+        "triggered at 108, above the 106 limit"
+    );
+    v.on_market(&bar(2, 107.0, 107.5, 105.5, 106.5));
+    let f = fills(&drain(&mut v));
+    assert_eq!(
+        (f[0].price.get(), f[0].liquidity),
+        (106.0, Liquidity::Maker)
+    );
+}
