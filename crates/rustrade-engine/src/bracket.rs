@@ -6,8 +6,10 @@
 //! - Each protective price of an entry is held at the venue when the venue has the capability
 //!   (stop-market, take-profit, trailing stop) and emulated by the engine otherwise; never both.
 //! - Venue-held legs are placed, reduce-only, for the **filled** quantity of the entry once the
-//!   entry stops working (completely filled, or cancelled/expired after a partial fill). Emulated
-//!   protection is armed from the first entry fill and covers the quantity filled so far.
+//!   entry stops working (completely filled, or cancelled/expired after a partial fill). Until
+//!   they are placed, the engine emulates them, so a partly filled entry is never unprotected.
+//!   Emulated protection is armed from the first entry fill and covers the quantity filled so
+//!   far.
 //! - The venue-held legs of one entry are one OCO group: the first fill of any leg cancels every
 //!   other live leg of the group, once. A later fill of a leg whose siblings are already done
 //!   cancels nothing.
@@ -137,14 +139,14 @@ impl Bracket {
     /// Checks the emulated triggers against a market event; updates the trailing watermark.
     /// Returns the exit reason when a trigger fires.
     pub(crate) fn check(&mut self, event: &MarketEvent) -> Option<ExitReason> {
-        if self.triggered || self.filled <= 0.0 || !self.has_emulated() {
+        if self.triggered || self.filled <= 0.0 || !(0..3).any(|i| self.armed(i)) {
             return None;
         }
         let long = self.side == Side::Buy;
         let (adverse, favourable) = extremes(event, long);
-        let stop = self.stop.filter(|_| !self.venue_held[0]);
-        let take = self.take_profit.filter(|_| !self.venue_held[1]);
-        let trail = self.trailing.filter(|_| !self.venue_held[2]);
+        let stop = self.stop.filter(|_| self.armed(0));
+        let take = self.take_profit.filter(|_| self.armed(1));
+        let trail = self.trailing.filter(|_| self.armed(2));
         let fired = if stop.is_some_and(|s| crossed_adverse(adverse, s.get(), long)) {
             Some(ExitReason::EmulatedStop)
         } else if trail.is_some_and(|o| crossed_adverse(adverse, self.trail_level(o), long)) {
@@ -172,6 +174,12 @@ impl Bracket {
             self.triggered = true;
         }
         fired
+    }
+
+    /// Whether the engine watches slot `i` itself: emulated by configuration, or venue-held but
+    /// not placed yet.
+    fn armed(&self, i: usize) -> bool {
+        self.wants(i) && (!self.venue_held[i] || !self.legs_placed)
     }
 
     fn trail_level(&self, offset: Price) -> f64 {
@@ -290,12 +298,15 @@ mod tests {
     }
 
     #[test]
-    fn venue_held_prices_are_not_emulated() {
+    fn venue_held_prices_are_emulated_only_until_the_legs_are_placed() {
         let mut b = bracket(Side::Buy);
         b.stop = Some(Price::new(90.0).unwrap());
         b.venue_held = [true, false, false];
         b.on_entry_fill(1.0, 100.0);
         assert!(!b.has_emulated() && b.has_venue_legs());
+        let mut waiting = b;
+        assert_eq!(waiting.check(&trade(50.0)), Some(ExitReason::EmulatedStop));
+        b.legs_placed = true;
         assert_eq!(b.check(&trade(50.0)), None);
     }
 }

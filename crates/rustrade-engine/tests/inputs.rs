@@ -256,3 +256,37 @@ fn the_journal_round_trips_through_json_and_replays() {
     assert_eq!(replayed.next_sequence(), h.engine.next_sequence());
     assert_eq!(replayed.brackets().count(), h.engine.brackets().count());
 }
+
+#[test]
+fn a_partly_filled_entry_is_protected_by_emulation_until_its_venue_legs_exist() {
+    let mut caps = BASIC.to_vec();
+    caps.push(rustrade_core::Capability::StopMarket);
+    let mut h = harness(&caps, VenueScript::manual());
+    h.candle(btc(), 100.0);
+    let d = Decision::buy(1.0)
+        .with_limit_price(Price::new(99.0).unwrap())
+        .with_size_hint(SizeHint::Quantity(Quantity::new(3.0).unwrap()))
+        .with_stop(Price::new(95.0).unwrap());
+    h.decide(A, btc(), &d);
+    let entry = h.last_placed().unwrap();
+    h.accept(entry);
+    h.fill(entry, 1.0, 99.0, 0.0);
+    assert_eq!(
+        places(&h.commands).len(),
+        1,
+        "no venue leg while the entry works"
+    );
+    h.trade(btc(), 94.0);
+    let exit = places(&h.commands)[1];
+    assert_eq!(
+        (exit.order.kind, exit.order.quantity.get()),
+        (OrderKind::Market, 1.0)
+    );
+    assert_eq!(cancels(&h.commands), vec![entry]);
+    h.confirm_cancel(entry);
+    assert_eq!(
+        places(&h.commands).len(),
+        2,
+        "a fired bracket places no legs afterwards"
+    );
+}
