@@ -168,38 +168,43 @@ impl Driver {
     }
 
     /// Marks the engine with `event` unless an earlier service already did (first sight of a
-    /// newer event per symbol), and returns `brain`'s position for the brain call. Runs a full
-    /// step only when marking produced outputs (an emulated stop fired).
+    /// newer event per symbol), after handing it to the market hook, and returns `brain`'s
+    /// position for the brain call. Journals and executes only when marking produced outputs
+    /// (an emulated stop fired).
+    ///
+    /// Lock order: the engine lock, then `last_marked`, then whatever the hook locks (a paper
+    /// venue); nothing locks them the other way round.
     pub(crate) async fn mark_and_position(
         &self,
         event: &rustrade_core::MarketEvent,
         brain: rustrade_engine::BrainId,
     ) -> Position {
-        let fresh = {
+        let now = self.now();
+        let batch = {
+            let mut guard = lock(&self.engine);
+            let Some(engine) = guard.as_mut() else {
+                return Position::FLAT;
+            };
+            // Checked and marked under the engine lock, so no brain decides on an event before
+            // the hook and the engine have seen it.
             let mut marked = lock(&self.last_marked);
-            let newer = marked.get(&event.symbol).is_none_or(|t| event.time > *t);
-            if newer {
-                marked.insert(event.symbol, event.time);
+            let fresh = marked.get(&event.symbol).is_none_or(|t| event.time > *t);
+            if !fresh {
+                return engine.brain_position(brain, &event.symbol);
             }
-            newer
-        };
-        if fresh {
+            marked.insert(event.symbol, event.time);
+            drop(marked);
             if let Some(hook) = self.market_hook.get() {
                 hook(event);
             }
-            let now = self.now();
-            let batch = {
-                let mut guard = lock(&self.engine);
-                let Some(engine) = guard.as_mut() else {
-                    return Position::FLAT;
-                };
-                engine.handle_market(event);
-                self.drain(engine, now)
-            };
-            if !batch.is_empty() {
-                self.complete(batch, now).await;
+            engine.handle_market(event);
+            let batch = self.drain(engine, now);
+            if batch.is_empty() {
+                return engine.brain_position(brain, &event.symbol);
             }
-        }
+            batch
+        };
+        self.complete(batch, now).await;
         self.read(|e| e.brain_position(brain, &event.symbol))
             .unwrap_or(Position::FLAT)
     }
