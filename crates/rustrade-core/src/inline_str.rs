@@ -1,7 +1,8 @@
 //! Fixed-capacity inline ASCII strings: the storage behind every identifier newtype.
 //!
 //! Identifiers travel with every market event and order, so they are `Copy` and never touch the
-//! heap. Unused bytes are zero, which makes the derived byte order equal to string order.
+//! heap. Unused bytes are zero, which makes the derived byte order equal to string order; the
+//! length is stored so reading the text back is O(1).
 
 use crate::ValueError;
 
@@ -9,6 +10,7 @@ use crate::ValueError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
+    len: u8,
 }
 
 impl<const N: usize> InlineStr<N> {
@@ -26,22 +28,30 @@ impl<const N: usize> InlineStr<N> {
         if text.is_empty() {
             return Err(bad("must not be empty"));
         }
-        if text.len() > N {
+        if text.len() > N || text.len() > usize::from(u8::MAX) {
             return Err(bad(too_long_reason(N)));
         }
-        if !text.bytes().all(allowed) {
+        if !text.is_ascii() || !text.bytes().all(allowed) {
             return Err(bad("holds a character outside the allowed set"));
         }
         let mut bytes = [0u8; N];
         bytes[..text.len()].copy_from_slice(text.as_bytes());
-        Ok(Self { bytes })
+        let len = u8::try_from(text.len()).map_err(|_| bad(too_long_reason(N)))?;
+        Ok(Self { bytes, len })
     }
 
-    /// The text. Always valid UTF-8 because construction admits ASCII only.
+    /// The text.
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
-        let len = self.bytes.iter().position(|&b| b == 0).unwrap_or(N);
-        // Construction admits only ASCII bytes, so any prefix is valid UTF-8.
-        std::str::from_utf8(&self.bytes[..len]).unwrap_or_default()
+        let bytes = &self.bytes[..usize::from(self.len)];
+        debug_assert!(bytes.is_ascii());
+        // SAFETY: `new` admits only ASCII text and `bytes` is exactly the copied prefix, so it is
+        // valid UTF-8. Skipping the re-validation matters: this runs on every map lookup of a
+        // symbol or order id.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::str::from_utf8_unchecked(bytes)
+        }
     }
 }
 
@@ -96,7 +106,8 @@ macro_rules! inline_ident {
 
         impl Ord for $name {
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                self.as_str().cmp(other.as_str())
+                // Zero padding makes byte order equal to string order.
+                self.0.cmp(&other.0)
             }
         }
 
