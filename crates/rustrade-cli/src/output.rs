@@ -6,7 +6,8 @@
 //! untouched and never a half-written set.
 
 use std::fmt;
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Results could not be written.
@@ -57,18 +58,19 @@ impl std::error::Error for OutputError {
     }
 }
 
-/// Writes `files` (name, contents) as the complete contents of folder `dir`, replacing it.
-pub(crate) fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), OutputError> {
+/// Makes `dir` hold exactly what `fill` writes into the staging folder it is given, replacing any
+/// previous contents; if `fill` fails, nothing changes and its error is returned.
+pub(crate) fn write_folder<F>(dir: &Path, fill: F) -> anyhow::Result<()>
+where
+    F: FnOnce(&Path) -> anyhow::Result<()>,
+{
     let parent = parent_of(dir);
     std::fs::create_dir_all(&parent).map_err(|e| OutputError::new(&parent, "create folder", e))?;
     let staging = tempfile::Builder::new()
         .prefix(".rustrade-staging-")
         .tempdir_in(&parent)
         .map_err(|e| OutputError::new(&parent, "create a temporary folder", e))?;
-    for (name, contents) in files {
-        let path = staging.path().join(name);
-        std::fs::write(&path, contents).map_err(|e| OutputError::new(&path, "write", e))?;
-    }
+    fill(staging.path())?;
     let old = if dir.exists() {
         let aside = tempfile::Builder::new()
             .prefix(".rustrade-previous-")
@@ -87,16 +89,35 @@ pub(crate) fn write_folder(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), 
             let _ = std::fs::rename(previous, dir);
         }
         let _ = std::fs::remove_dir_all(&staged);
-        return Err(OutputError::new(dir, "move results into place", e));
+        return Err(OutputError::new(dir, "move results into place", e).into());
     }
     // `old`'s temporary folder (holding the previous results) is deleted on drop.
     drop(old);
     Ok(())
 }
 
+/// A buffered file `name` in `folder`, created for writing.
+pub(crate) fn create(folder: &Path, name: &str) -> Result<BufWriter<File>, OutputError> {
+    let path = folder.join(name);
+    File::create(&path)
+        .map(BufWriter::new)
+        .map_err(|e| OutputError::new(&path, "create", e))
+}
+
+/// A failure writing file `name` in `folder`.
+pub(crate) fn write_error(folder: &Path, name: &str, e: impl Into<io::Error>) -> OutputError {
+    OutputError::new(&folder.join(name), "write", e.into())
+}
+
+/// Flushes `w`, naming `name` in the error.
+pub(crate) fn finish(mut w: BufWriter<File>, folder: &Path, name: &str) -> Result<(), OutputError> {
+    w.flush()
+        .and_then(|()| w.get_ref().sync_all())
+        .map_err(|e| OutputError::new(&folder.join(name), "write", e))
+}
+
 /// Writes one file atomically: a temporary file in the same folder, renamed over `path`.
 pub(crate) fn write_file(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
-    use std::io::Write;
     let parent = parent_of(path);
     let mut tmp = tempfile::NamedTempFile::new_in(&parent)
         .map_err(|e| OutputError::new(&parent, "create a temporary file", e))?;
@@ -118,14 +139,27 @@ fn parent_of(path: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
+    fn files(
+        list: &'static [(&'static str, &'static str)],
+    ) -> impl FnOnce(&Path) -> anyhow::Result<()> {
+        move |folder| {
+            for (name, text) in list {
+                let mut w = create(folder, name)?;
+                w.write_all(text.as_bytes())?;
+                finish(w, folder, name)?;
+            }
+            Ok(())
+        }
+    }
+
     #[test]
     fn replaces_a_folder_whole() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("runs/a");
-        write_folder(&dir, &[("x.txt", b"1".to_vec()), ("y.txt", b"2".to_vec())]).unwrap();
+        write_folder(&dir, files(&[("x.txt", "1"), ("y.txt", "2")])).unwrap();
         assert_eq!(std::fs::read(dir.join("x.txt")).unwrap(), b"1");
         std::fs::write(dir.join("stale.txt"), "old").unwrap();
-        write_folder(&dir, &[("x.txt", b"3".to_vec())]).unwrap();
+        write_folder(&dir, files(&[("x.txt", "3")])).unwrap();
         assert_eq!(std::fs::read(dir.join("x.txt")).unwrap(), b"3");
         assert!(
             !dir.join("stale.txt").exists(),
@@ -142,8 +176,12 @@ mod tests {
     fn a_failed_write_leaves_nothing() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("out");
-        let err = write_folder(&dir, &[("ok.txt", vec![]), ("no/such/sub.txt", vec![])]);
-        assert!(err.is_err());
+        let err = write_folder(&dir, files(&[("ok.txt", ""), ("no/such/sub.txt", "")]));
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("sub.txt: cannot create")
+        );
         assert!(!dir.exists());
         assert_eq!(std::fs::read_dir(root.path()).unwrap().count(), 0);
     }

@@ -12,6 +12,11 @@ fn first_command_writes_the_four_files() {
     let config = root().join("examples/sma-cross.toml");
     let out = rustrade(cwd.path(), &["backtest", config.to_str().unwrap()]);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(
+        out.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal: {}",
+        stderr(&out)
+    );
     let text = stdout(&out);
     for label in [
         "Total return",

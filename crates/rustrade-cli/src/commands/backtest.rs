@@ -1,10 +1,12 @@
 //! `rustrade backtest`: one run, its statistics, and the four result files.
 
+use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use rustrade_backtest::data::{CandleCsv, merge};
-use rustrade_backtest::{Backtest, BacktestResult, DataError};
+use rustrade_backtest::{Backtest, DataError};
 use rustrade_core::{Brain, MarketEvent};
 
 use super::Ui;
@@ -53,8 +55,7 @@ pub(super) fn run(args: &RunArgs, ui: Ui) -> anyhow::Result<()> {
         prices: prices.finish(),
         result,
     };
-    let files = result_files(&record)?;
-    output::write_folder(&config.output_dir, &files)?;
+    output::write_folder(&config.output_dir, |folder| write_results(&record, folder))?;
 
     let stats = &record.result.statistics;
     ui.emit_json(&serde_json::json!({
@@ -142,20 +143,26 @@ fn count_rows(config: &Config) -> u64 {
     total
 }
 
-/// The four result files, in memory.
-fn result_files(record: &RunRecord) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-    let result: &BacktestResult = &record.result;
-    let mut json = serde_json::to_vec_pretty(record).context("serialising result.json")?;
-    json.push(b'\n');
-    let mut trades = Vec::new();
-    result.write_trades_csv(&mut trades)?;
-    let mut equity = Vec::new();
-    result.write_equity_csv(&mut equity)?;
-    let html = report::render(record).into_bytes();
-    Ok(vec![
-        ("result.json", json),
-        ("trades.csv", trades),
-        ("equity.csv", equity),
-        ("report.html", html),
-    ])
+/// Streams the four result files into `folder`.
+fn write_results(record: &RunRecord, folder: &Path) -> anyhow::Result<()> {
+    let mut w = output::create(folder, "result.json")?;
+    serde_json::to_writer_pretty(&mut w, record)
+        .map_err(|e| output::write_error(folder, "result.json", e))?;
+    w.write_all(b"\n")
+        .map_err(|e| output::write_error(folder, "result.json", e))?;
+    output::finish(w, folder, "result.json")?;
+
+    let mut w = output::create(folder, "trades.csv")?;
+    record.result.write_trades_csv(&mut w)?;
+    output::finish(w, folder, "trades.csv")?;
+
+    let mut w = output::create(folder, "equity.csv")?;
+    record.result.write_equity_csv(&mut w)?;
+    output::finish(w, folder, "equity.csv")?;
+
+    let mut w = output::create(folder, "report.html")?;
+    w.write_all(report::render(record).as_bytes())
+        .map_err(|e| output::write_error(folder, "report.html", e))?;
+    output::finish(w, folder, "report.html")?;
+    Ok(())
 }

@@ -4,6 +4,8 @@
 //!
 //! The data is read once into memory and shared by all runs; each point builds its own brain.
 
+use std::io::Write;
+
 use anyhow::Context;
 use rustrade_backtest::BacktestError;
 use rustrade_backtest::sweep::{Params, Sweep, SweepResult, SweepRow};
@@ -64,12 +66,19 @@ pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
         name.push("-sweep");
         name.into()
     });
-    let mut json = serde_json::to_vec_pretty(&result).context("serialising sweep.json")?;
-    json.push(b'\n');
-    output::write_folder(
-        &dir,
-        &[("sweep.csv", csv(&result, spec)?), ("sweep.json", json)],
-    )?;
+    output::write_folder(&dir, |folder| {
+        let mut w = output::create(folder, "sweep.csv")?;
+        w.write_all(&csv(&result, spec)?)
+            .map_err(|e| output::write_error(folder, "sweep.csv", e))?;
+        output::finish(w, folder, "sweep.csv")?;
+        let mut w = output::create(folder, "sweep.json")?;
+        serde_json::to_writer_pretty(&mut w, &result)
+            .map_err(|e| output::write_error(folder, "sweep.json", e))?;
+        w.write_all(b"\n")
+            .map_err(|e| output::write_error(folder, "sweep.json", e))?;
+        output::finish(w, folder, "sweep.json")?;
+        Ok(())
+    })?;
 
     let ok = result.rows.iter().filter(|r| r.error.is_none()).count();
     let skipped = result.rows.len() - ok;
