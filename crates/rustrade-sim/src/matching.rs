@@ -102,6 +102,42 @@ impl Behaviour {
             Self::Stop { .. } | Self::StopLimit { .. } | Self::Trailing { .. }
         )
     }
+
+    /// The band `(low_level, high_level)` an event must reach for a *resting* order of `side` to
+    /// do anything: unless `view.low <= low_level || view.high >= high_level`, [`evaluate`]
+    /// returns [`Step::Wait`] and changes nothing. Kinds that act on every event (market,
+    /// trailing, IOC, FOK) return a band every event reaches.
+    #[inline]
+    pub(crate) fn watch(&self, side: Side) -> (f64, f64) {
+        const ALWAYS: (f64, f64) = (f64::INFINITY, f64::NEG_INFINITY);
+        let buy = side == Side::Buy;
+        let below = |level| (level, f64::INFINITY);
+        let above = |level| (f64::NEG_INFINITY, level);
+        match *self {
+            Self::Limit { price, .. } => {
+                if buy {
+                    below(price)
+                } else {
+                    above(price)
+                }
+            }
+            Self::Stop { trigger } | Self::StopLimit { trigger, .. } => {
+                if buy {
+                    above(trigger)
+                } else {
+                    below(trigger)
+                }
+            }
+            Self::TakeProfit { trigger } => {
+                if buy {
+                    below(trigger)
+                } else {
+                    above(trigger)
+                }
+            }
+            Self::Market | Self::Ioc { .. } | Self::Fok { .. } | Self::Trailing { .. } => ALWAYS,
+        }
+    }
 }
 
 /// What one event does to one order.
@@ -295,6 +331,30 @@ mod tests {
                 price, liquidity, ..
             } => Some((price, liquidity)),
             _ => None,
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn outside_the_watch_band_a_resting_order_waits(
+            kind in 0u8..5, buy in proptest::bool::ANY, level in 50.0f64..150.0,
+            o in 50.0f64..150.0, c in 50.0f64..150.0, up in 0.0f64..20.0, down in 0.0f64..20.0,
+        ) {
+            let side = if buy { Side::Buy } else { Side::Sell };
+            let mut b = match kind {
+                0 => Behaviour::Limit { price: level, post_only: false },
+                1 => Behaviour::Stop { trigger: level },
+                2 => Behaviour::StopLimit { trigger: level, limit: level + 1.0 },
+                3 => Behaviour::TakeProfit { trigger: level },
+                _ => Behaviour::Limit { price: level, post_only: true },
+            };
+            let v = bar(o, o.max(c) + up, o.min(c) - down, c);
+            let (lo, hi) = b.watch(side);
+            let before = b;
+            if v.low > lo && v.high < hi {
+                proptest::prop_assert_eq!(evaluate(&mut b, side, &v, false, 1.0, 1.0), Step::Wait);
+                proptest::prop_assert_eq!(b, before);
+            }
         }
     }
 

@@ -270,6 +270,7 @@ impl SimVenue {
                     next_fill,
                     time: event.time,
                     book_index: bi,
+                    ended: 0,
                 };
                 for i in 0..book.orders.len() {
                     let o = &book.orders[i];
@@ -282,16 +283,32 @@ impl SimVenue {
                             continue;
                         }
                         book.orders[i].arrived = true;
+                    } else {
+                        // Exact pre-filter: a resting order whose levels the event does not
+                        // reach would only `Wait`.
+                        let (low, high) = o.behaviour.watch(o.order.side);
+                        let v = if o.order.side == Side::Buy {
+                            &buy
+                        } else {
+                            &sell
+                        };
+                        if v.low > low && v.high < high {
+                            continue;
+                        }
                     }
                     // A refusal on arrival is reported; nothing else to do here.
                     let _ = ctx.process(book, i, [&buy, &sell], arriving);
                 }
-                book.orders.retain(|o| o.live);
+                if ctx.ended > 0 {
+                    book.orders.retain(|o| o.live);
+                }
             }
-            book.last = Some([
-                View::point(buy.close, buy.volume, buy.bounds),
-                View::point(sell.close, sell.volume, sell.bounds),
-            ]);
+            if config.trade_on_close {
+                book.last = Some([
+                    View::point(buy.close, buy.volume, buy.bounds),
+                    View::point(sell.close, sell.volume, sell.bounds),
+                ]);
+            }
         }
         let mark = event.reference_price().get();
         let cv = book.spec.contract_value();
@@ -448,6 +465,7 @@ impl SimVenue {
                 next_fill,
                 time: *now,
                 book_index: bi,
+                ended: 0,
             };
             let refused = ctx.process(book, at, [&buy, &sell], true);
             book.orders.retain(|o| o.live);
@@ -638,6 +656,8 @@ struct Ctx<'a> {
     next_fill: &'a mut u64,
     time: Timestamp,
     book_index: usize,
+    /// Orders this pass finished (filled, refused, cancelled, expired).
+    ended: usize,
 }
 
 impl Ctx<'_> {
@@ -671,6 +691,7 @@ impl Ctx<'_> {
         if arriving {
             if let Step::Reject(reason) = step {
                 o.live = false;
+                self.ended += 1;
                 self.reports.push_back(ExecutionReport::Rejected {
                     client_id: o.order.client_id,
                     reason,
@@ -785,6 +806,7 @@ impl Ctx<'_> {
         let total = o.order.quantity.get();
         if o.filled >= total - total * 1e-12 {
             o.live = false;
+            self.ended += 1;
         }
         if let Some(group) = o.oco {
             for j in 0..book.orders.len() {
@@ -802,6 +824,7 @@ impl Ctx<'_> {
     fn end(&mut self, book: &mut SymbolBook, i: usize, how: Ending) {
         let o = &mut book.orders[i];
         o.live = false;
+        self.ended += 1;
         let (client_id, order_id, time) = (Some(o.order.client_id), o.id, self.time);
         self.reports.push_back(match how {
             Ending::Cancelled => ExecutionReport::Cancelled {
