@@ -82,6 +82,7 @@ pub struct Backtest {
     owned: Vec<Option<Vec<Symbol>>>,
     periods_per_year: Option<f64>,
     record_equity: bool,
+    record_fills: bool,
 }
 
 /// Builds a [`Backtest`]; every setting has a default except the instruments and brains.
@@ -93,6 +94,7 @@ pub struct BacktestBuilder {
     brains: Vec<Arc<dyn Brain>>,
     periods_per_year: Option<f64>,
     record_equity: bool,
+    record_fills: bool,
 }
 
 impl Backtest {
@@ -107,6 +109,7 @@ impl Backtest {
             brains: Vec::new(),
             periods_per_year: None,
             record_equity: true,
+            record_fills: true,
         }
     }
 
@@ -235,6 +238,13 @@ impl BacktestBuilder {
         self
     }
 
+    /// Whether to keep every fill in the result (default on). Trades and statistics are kept
+    /// either way; sweeps turn it off.
+    pub fn record_fills(mut self, on: bool) -> Self {
+        self.record_fills = on;
+        self
+    }
+
     /// Validates and builds. Refuses: no instrument, two specs for one symbol, no brain, two
     /// brains with one name, two brains owning the same symbol, a non-positive
     /// `periods_per_year`, and whatever the engine or venue refuse in their configurations.
@@ -307,6 +317,7 @@ impl BacktestBuilder {
             owned,
             periods_per_year: self.periods_per_year,
             record_equity: self.record_equity,
+            record_fills: self.record_fills,
         })
     }
 }
@@ -424,18 +435,28 @@ impl<'a> Run<'a> {
 
     #[inline]
     fn slot_of(&mut self, event: &MarketEvent) -> Result<usize, BacktestError> {
-        if self.slots[self.last_slot].symbol == event.symbol {
-            return Ok(self.last_slot);
-        }
         let i = self
-            .slots
-            .binary_search_by(|s| s.symbol.cmp(&event.symbol))
-            .map_err(|_| BacktestError::UnknownSymbol {
+            .find_slot(&event.symbol)
+            .ok_or(BacktestError::UnknownSymbol {
                 symbol: event.symbol,
                 time: event.time,
             })?;
         self.last_slot = i;
         Ok(i)
+    }
+
+    /// The slot of `symbol`: the last one used, else a scan by equality (a byte comparison,
+    /// much cheaper than `Symbol`'s string ordering), else a binary search for large universes.
+    #[inline]
+    fn find_slot(&self, symbol: &Symbol) -> Option<usize> {
+        if self.slots[self.last_slot].symbol == *symbol {
+            return Some(self.last_slot);
+        }
+        if self.slots.len() <= 64 {
+            self.slots.iter().position(|s| s.symbol == *symbol)
+        } else {
+            self.slots.binary_search_by(|s| s.symbol.cmp(symbol)).ok()
+        }
     }
 
     fn step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
@@ -519,7 +540,9 @@ impl<'a> Run<'a> {
             let mut busy = false;
             while let Some(report) = self.venue.poll_report() {
                 busy = true;
-                if let ExecutionReport::Fill(fill) = &report {
+                if let ExecutionReport::Fill(fill) = &report
+                    && self.bt.record_fills
+                {
                     self.fills.push(*fill);
                 }
                 self.engine.handle_report(&report);
@@ -569,7 +592,7 @@ impl<'a> Run<'a> {
                 net,
                 ..
             } => {
-                if let Ok(si) = self.slots.binary_search_by(|s| s.symbol.cmp(symbol)) {
+                if let Some(si) = self.find_slot(symbol) {
                     let slot = &mut self.slots[si];
                     slot.exposed = !net.is_flat();
                     if let Some(p) = slot.positions.get_mut(brain.index()) {
@@ -610,8 +633,7 @@ impl<'a> Run<'a> {
                     None => 0.0,
                 };
                 let cv = self
-                    .slots
-                    .binary_search_by(|s| s.symbol.cmp(symbol))
+                    .find_slot(symbol)
                     .map_or(1.0, |i| self.slots[i].contract_value);
                 let notional = trade.entry_price.abs() * quantity * cv;
                 let name = self
@@ -642,7 +664,7 @@ impl<'a> Run<'a> {
     }
 
     fn size_index(&self, brain: BrainId, symbol: &Symbol, nb: usize) -> Option<usize> {
-        let si = self.slots.binary_search_by(|s| s.symbol.cmp(symbol)).ok()?;
+        let si = self.find_slot(symbol)?;
         let bi = brain.index();
         (bi < nb).then_some(si * nb + bi)
     }

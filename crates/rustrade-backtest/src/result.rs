@@ -106,7 +106,7 @@ pub struct BacktestResult {
     pub refused_decisions: u64,
     /// What happened to the orders the engine placed.
     pub orders: OrderCounts,
-    /// Every fill, in order.
+    /// Every fill, in order (empty when recording was turned off).
     pub fills: Vec<Fill>,
     /// Every closed round trip, in closing order.
     pub trades: Vec<TradeRecord>,

@@ -494,7 +494,11 @@ impl Sweep {
 
     fn run_once(&self, params: &Params, data: &[MarketEvent]) -> Result<Statistics, BacktestError> {
         let brains = (self.make_brains)(params)?;
-        let mut builder = self.template.clone().record_equity(false);
+        let mut builder = self
+            .template
+            .clone()
+            .record_equity(false)
+            .record_fills(false);
         builder.clear_brains();
         let result = builder
             .brains(brains)

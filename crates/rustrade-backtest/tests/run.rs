@@ -339,7 +339,7 @@ fn multi_symbol_periodic_run_keeps_the_identity() {
 }
 
 #[test]
-fn equity_recording_can_be_turned_off_without_changing_statistics() {
+fn equity_and_fill_recording_can_be_turned_off_without_changing_statistics() {
     let build = |on| {
         Backtest::builder()
             .instrument(
@@ -352,6 +352,7 @@ fn equity_recording_can_be_turned_off_without_changing_statistics() {
                 .unwrap(),
             )
             .record_equity(on)
+            .record_fills(on)
             .fees(FeeModel::rates(0.0, 0.001))
             .brain(Arc::new(Periodic::new(10)))
             .build()
@@ -361,7 +362,9 @@ fn equity_recording_can_be_turned_off_without_changing_statistics() {
     };
     let (on, off) = (build(true), build(false));
     assert_eq!(on.equity.len(), 2_001);
-    assert!(off.equity.is_empty());
+    assert!(off.equity.is_empty() && off.fills.is_empty());
+    assert!(!on.fills.is_empty());
+    assert_eq!(on.trades, off.trades);
     assert_eq!(on.statistics, off.statistics);
     assert_eq!(on.final_equity, off.final_equity);
 }

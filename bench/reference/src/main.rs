@@ -1,0 +1,194 @@
+//! Replays the same seeded synthetic candles through our backtest and through the published
+//! `rustrade-backtest` 0.5.2, single-threaded, in one process, and prints candles per second for
+//! each and their ratio: once with a brain that always holds, once with a brain that opens a
+//! position every 10 candles and closes it 5 candles later.
+//!
+//! Usage: `cargo run --release -- [candles] [repeats]` (defaults 10 000 000 and 3; the best of
+//! the repeats is reported for each engine).
+// Wall-clock timing is the point of this program; it is not part of any deterministic path.
+#![allow(clippy::disallowed_methods)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rustrade_backtest::brains::{Hold, Periodic};
+use rustrade_backtest::{Backtest, synthetic};
+use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
+use rustrade_risk::{RiskConfig, SizingConfig};
+use rustrade_sim::FeeModel;
+
+/// The reference's hold brain.
+struct RefHold;
+
+#[async_trait::async_trait]
+impl ref_core::Brain for RefHold {
+    fn name(&self) -> &str {
+        "hold"
+    }
+    async fn on_event(
+        &self,
+        _event: &ref_core::MarketDataEvent,
+        _position: &ref_core::Position,
+    ) -> ref_core::Result<ref_core::Decision> {
+        Ok(ref_core::Decision::hold())
+    }
+}
+
+/// The reference's periodic brain, with the same rule as ours.
+struct RefPeriodic {
+    period: u64,
+    seen: AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl ref_core::Brain for RefPeriodic {
+    fn name(&self) -> &str {
+        "periodic-10"
+    }
+    async fn on_event(
+        &self,
+        _event: &ref_core::MarketDataEvent,
+        position: &ref_core::Position,
+    ) -> ref_core::Result<ref_core::Decision> {
+        let k = self.seen.fetch_add(1, Ordering::Relaxed);
+        let phase = k % self.period;
+        let flat = position.qty.abs() < 1e-12;
+        Ok(if phase == 0 && flat {
+            ref_core::Decision::buy(1.0)
+        } else if phase == self.period / 2 && !flat {
+            ref_core::Decision::close()
+        } else {
+            ref_core::Decision::hold()
+        })
+    }
+}
+
+fn ours(events: &[MarketEvent], brain: Arc<dyn Brain>, record: bool) -> (f64, usize) {
+    let spec = InstrumentSpec::new(
+        synthetic::synthetic_symbol(),
+        AssetClass::CryptoSpot,
+        0.01,
+        0.001,
+    )
+    .expect("valid spec");
+    // The reference's defaults: 500 margin × 5 leverage, no breaker, no session loss cap, so
+    // both engines make the same number of round trips.
+    let mut risk = RiskConfig {
+        sizing: SizingConfig {
+            margin: 500.0,
+            leverage: 5.0,
+            max_quantity: None,
+            max_notional: None,
+        },
+        ..RiskConfig::default()
+    };
+    risk.breaker.loss_limit = u32::MAX;
+    risk.session.loss_cap = None;
+    let bt = Backtest::builder()
+        .instrument(spec)
+        .initial_cash(1_000_000.0)
+        .risk(risk)
+        .fees(FeeModel::rates(0.0005, 0.0005))
+        .record_equity(record)
+        .record_fills(record)
+        .brain(brain)
+        .build()
+        .expect("valid backtest");
+    let start = Instant::now();
+    let result = bt.run_events(events.iter().copied()).expect("our run");
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(result.events as usize, events.len());
+    (secs, result.trades.len())
+}
+
+fn reference(candles: &[ref_core::Candle], brain: Arc<dyn ref_core::Brain>) -> (f64, usize) {
+    let config = ref_bt::BacktestConfig::builder()
+        .symbol("SYN")
+        .initial_cash(1_000_000.0)
+        .fees(ref_bt::FeeModel::Flat(0.0005))
+        .build()
+        .expect("valid reference config");
+    let bt = ref_bt::Backtest::new(config, brain).with_candles(candles.to_vec());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let start = Instant::now();
+    let result = rt.block_on(bt.run()).expect("reference run");
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(result.candles_processed, candles.len());
+    (secs, result.trades.len())
+}
+
+fn best(repeats: usize, mut f: impl FnMut() -> (f64, usize)) -> (f64, usize) {
+    (0..repeats)
+        .map(|_| f())
+        .fold((f64::INFINITY, 0), |(b, _), (s, t)| (b.min(s), t))
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000_000);
+    let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3).max(1);
+    let events: Vec<MarketEvent> = synthetic::random_walk(2024, n)
+        .collect::<Result<_, _>>()
+        .expect("synthetic candles");
+    let candles: Vec<ref_core::Candle> = events
+        .iter()
+        .map(|e| {
+            let c = e.as_candle().expect("candle events");
+            ref_core::Candle {
+                time: c.open_time().as_millis(),
+                open: c.open().get(),
+                high: c.high().get(),
+                low: c.low().get(),
+                close: c.close().get(),
+                volume: c.volume().get(),
+            }
+        })
+        .collect();
+    println!("{n} synthetic candles (seed 2024), best of {repeats}, single-threaded");
+    println!(
+        "{:<10} {:>16} {:>16} {:>8} {:>14}",
+        "brain", "ours cand/s", "reference cand/s", "ratio", "trades o/r"
+    );
+    let cases: [(
+        &str,
+        Box<dyn Fn() -> Arc<dyn Brain>>,
+        Box<dyn Fn() -> Arc<dyn ref_core::Brain>>,
+    ); 2] = [
+        (
+            "hold",
+            Box::new(|| Arc::new(Hold::new())),
+            Box::new(|| Arc::new(RefHold)),
+        ),
+        (
+            "every-10",
+            Box::new(|| Arc::new(Periodic::new(10).with_size(SizeHint::Default))),
+            Box::new(|| {
+                Arc::new(RefPeriodic {
+                    period: 10,
+                    seen: AtomicU64::new(0),
+                })
+            }),
+        ),
+    ];
+    for (name, ours_brain, ref_brain) in &cases {
+        let (o, ot) = best(repeats, || ours(&events, ours_brain(), true));
+        let (r, rt) = best(repeats, || reference(&candles, ref_brain()));
+        let (os, rs) = (n as f64 / o, n as f64 / r);
+        println!(
+            "{name:<10} {os:>16.0} {rs:>16.0} {:>7.2}x {ot:>7}/{rt:<7}",
+            os / rs
+        );
+        let (q, _) = best(repeats, || ours(&events, ours_brain(), false));
+        println!(
+            "{:<10} {:>16.0}   (ours without the fill list and equity curve; statistics only)",
+            "",
+            n as f64 / q
+        );
+    }
+}
