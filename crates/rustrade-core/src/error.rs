@@ -75,6 +75,21 @@ pub enum ValueError {
     },
 }
 
+impl ValueError {
+    /// The field or argument the refused value was meant for.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotFinite { field, .. }
+            | Self::Negative { field, .. }
+            | Self::NotPositive { field, .. }
+            | Self::OutOfRange { field, .. }
+            | Self::BadText { field, .. }
+            | Self::Inconsistent { field, .. }
+            | Self::TimeOutOfRange { field, .. } => field,
+        }
+    }
+}
+
 /// Failure talking to a venue (REST, WebSocket, or a simulated venue).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -167,5 +182,33 @@ pub enum BrainError {
 impl From<ValueError> for BrainError {
     fn from(e: ValueError) -> Self {
         Self::BadInput(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_errors_name_their_field() {
+        let e = ValueError::NotPositive {
+            field: "tick_size",
+            value: 0.0,
+        };
+        assert_eq!(e.field(), "tick_size");
+        let e = ValueError::BadText {
+            field: "symbol",
+            value: "a b".into(),
+            reason: "bad",
+        };
+        assert_eq!(e.field(), "symbol");
+    }
+
+    #[test]
+    fn retryable_classification() {
+        assert!(ExchangeError::Transport("reset".into()).is_retryable());
+        assert!(ExchangeError::RateLimited { retry_after: None }.is_retryable());
+        assert!(!ExchangeError::Auth("bad key".into()).is_retryable());
+        assert!(!ExchangeError::Rejected { reason: "x".into() }.is_retryable());
     }
 }
