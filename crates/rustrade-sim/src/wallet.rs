@@ -30,8 +30,9 @@ pub struct Wallet {
 }
 
 impl Wallet {
-    /// A wallet holding `initial_cash` of `asset` and no positions.
-    pub fn new(asset: Asset, initial_cash: f64) -> Self {
+    /// A wallet holding `initial_cash` of `asset` and no positions (validated by
+    /// [`SimConfig::validate`](crate::SimConfig::validate)).
+    pub(crate) fn new(asset: Asset, initial_cash: f64) -> Self {
         Self {
             asset,
             initial_cash,
