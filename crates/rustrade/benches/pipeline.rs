@@ -3,8 +3,8 @@
 //! - `hold_events`: events per second through a brain that always holds (bus, ownership filter,
 //!   engine mark, brain call).
 //! - `ordering_decisions`: decisions per second through a brain that orders on every event
-//!   (buy when flat, close when long), each one gated by the engine and handed to an in-memory
-//!   exchange that fills market orders and reports the fills back through the fill stream.
+//!   (buy when flat, close when long), each one gated by the engine and handed to a lean
+//!   in-memory venue that fills it at once and reports the fill back through the fill stream.
 //! - `publish_to_place`: one event at a time, the time from `publish` to `place_order`; the
 //!   p50/p99 of those samples are printed to stderr after the run.
 //!
@@ -21,14 +21,16 @@ use std::time::{Duration, Instant};
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use rustrade::testkit::{MockExchange, candle_event};
+use rustrade::testkit::candle_event;
 use rustrade::{Bot, BotConfig, BotHandle};
 use rustrade_core::{
-    Asset, Balance, Brain, BrainError, Capability, ClientOrderId, Decision, ExchangeClient,
-    ExchangeError, InstrumentSpec, MarketDataBus, MarketEvent, OpenOrder, Order, OrderId, Position,
-    Symbol, Venue, async_trait,
+    Asset, AssetClass, Balance, Brain, BrainError, Capability, ClientOrderId, Decision,
+    ExchangeClient, ExchangeError, ExecutionReport, Fill, FillId, FillSource, InstrumentSpec,
+    Liquidity, MarketDataBus, MarketEvent, Money, OpenOrder, Order, OrderId, Position, Price,
+    Symbol, Timestamp, Venue, async_trait,
 };
 use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
 
 fn main() {
     divan::main();
@@ -57,51 +59,105 @@ impl Brain for Counting {
     }
 }
 
-/// Wraps the mock venue and stamps the moment each order reaches it.
+/// A lean in-memory venue: fills every order at once at 100 (reported on its fill stream) and
+/// stamps the moment each order reaches it. It keeps no history, so the benchmark measures the
+/// pipeline rather than a growing mock.
 struct Stamping {
-    inner: MockExchange,
     placed: AtomicU64,
     last_place: Mutex<Option<Instant>>,
+    fills: Mutex<Option<mpsc::UnboundedSender<ExecutionReport>>>,
+}
+
+impl Stamping {
+    fn fill_source(&self) -> Box<dyn FillSource> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.fills.lock().unwrap() = Some(tx);
+        Box::new(Fills(rx))
+    }
+}
+
+struct Fills(mpsc::UnboundedReceiver<ExecutionReport>);
+
+#[async_trait]
+impl FillSource for Fills {
+    fn name(&self) -> &str {
+        "lean"
+    }
+    async fn connect(&mut self) -> Result<(), ExchangeError> {
+        Ok(())
+    }
+    async fn next_report(&mut self) -> Result<Option<ExecutionReport>, ExchangeError> {
+        Ok(self.0.recv().await)
+    }
 }
 
 #[async_trait]
 impl ExchangeClient for Stamping {
     fn venue(&self) -> Venue {
-        self.inner.venue()
+        Venue::new("lean").unwrap()
     }
     fn supports(&self, c: Capability) -> bool {
-        self.inner.supports(c)
+        matches!(
+            c,
+            Capability::MarketOrders | Capability::LimitOrders | Capability::ReduceOnly
+        )
     }
     async fn instrument(&self, s: &Symbol) -> Result<InstrumentSpec, ExchangeError> {
-        self.inner.instrument(s).await
+        Ok(InstrumentSpec::new(
+            *s,
+            AssetClass::CryptoPerp,
+            0.01,
+            0.001,
+        )?)
     }
     async fn place_order(&self, o: &Order) -> Result<OrderId, ExchangeError> {
         *self.last_place.lock().unwrap() = Some(Instant::now());
-        self.placed.fetch_add(1, Ordering::Release);
-        self.inner.place_order(o).await
+        let n = self.placed.fetch_add(1, Ordering::Release);
+        let order_id = OrderId::new(&n.to_string())?;
+        let fill = Fill {
+            fill_id: FillId::new(&n.to_string())?,
+            order_id,
+            client_id: Some(o.client_id),
+            symbol: o.symbol,
+            side: o.side,
+            price: Price::new(100.0)?,
+            quantity: o.quantity,
+            fee: Money::ZERO,
+            fee_asset: Asset::new("USDT")?,
+            liquidity: Liquidity::Taker,
+            time: Timestamp::from_nanos(i64::try_from(n).unwrap_or(0)),
+        };
+        if let Some(tx) = &*self.fills.lock().unwrap() {
+            let _ = tx.send(ExecutionReport::Fill(fill));
+        }
+        Ok(order_id)
     }
     async fn cancel_order(
         &self,
-        s: &Symbol,
-        c: &ClientOrderId,
-        o: Option<&OrderId>,
+        _: &Symbol,
+        _: &ClientOrderId,
+        _: Option<&OrderId>,
     ) -> Result<(), ExchangeError> {
-        self.inner.cancel_order(s, c, o).await
+        Ok(())
     }
-    async fn cancel_all(&self, s: &Symbol) -> Result<usize, ExchangeError> {
-        self.inner.cancel_all(s).await
+    async fn cancel_all(&self, _: &Symbol) -> Result<usize, ExchangeError> {
+        Ok(0)
     }
-    async fn open_orders(&self, s: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
-        self.inner.open_orders(s).await
+    async fn open_orders(&self, _: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
+        Ok(Vec::new())
     }
-    async fn position(&self, s: &Symbol) -> Result<Position, ExchangeError> {
-        self.inner.position(s).await
+    async fn position(&self, _: &Symbol) -> Result<Position, ExchangeError> {
+        Ok(Position::FLAT)
     }
     async fn balance(&self, a: &Asset) -> Result<Balance, ExchangeError> {
-        self.inner.balance(a).await
+        Ok(Balance {
+            asset: *a,
+            free: Money::ZERO,
+            locked: Money::ZERO,
+        })
     }
-    async fn close_position(&self, s: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
-        self.inner.close_position(s).await
+    async fn close_position(&self, _: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
+        Ok(None)
     }
 }
 
@@ -125,9 +181,9 @@ impl Rig {
             seen: AtomicU64::new(0),
         });
         let exchange = Arc::new(Stamping {
-            inner: MockExchange::new(),
             placed: AtomicU64::new(0),
             last_place: Mutex::new(None),
+            fills: Mutex::new(None),
         });
         let config = BotConfig::builder()
             .name("bench")
@@ -136,7 +192,7 @@ impl Rig {
             .market_bus_capacity(4096)
             .build()
             .unwrap();
-        let fills = exchange.inner.fill_source();
+        let fills = exchange.fill_source();
         let bot = Bot::new(
             config,
             exchange.clone(),

@@ -249,7 +249,9 @@ impl Driver {
     pub(crate) async fn persist_final(&self) {
         let Some(store) = self.store() else { return };
         let now = self.now();
-        let snapshot = lock(&self.engine).as_ref().map(|e| e.snapshot(now));
+        let snapshot = lock(&self.engine)
+            .as_ref()
+            .map(|e| Box::new(e.snapshot(now)));
         if let Some(snapshot) = snapshot {
             let step = self.step_seq.fetch_add(1, Ordering::Relaxed);
             self.persist(step, Vec::new(), Some(snapshot), now).await;
@@ -339,7 +341,8 @@ impl Driver {
                 pnl.push((*symbol, engine.position(symbol).realised_pnl));
             }
         }
-        let snapshot = (self.store().is_some() && !events.is_empty()).then(|| engine.snapshot(now));
+        let snapshot =
+            (self.store().is_some() && !events.is_empty()).then(|| Box::new(engine.snapshot(now)));
         let step = if events.is_empty() {
             0
         } else {
@@ -442,7 +445,7 @@ impl Driver {
         &self,
         step: u64,
         events: Vec<EngineEvent>,
-        snapshot: Option<EngineSnapshot>,
+        snapshot: Option<Box<EngineSnapshot>>,
         now: Timestamp,
     ) -> bool {
         let Some(store) = self.store() else {
@@ -594,7 +597,7 @@ struct Batch {
     step: u64,
     events: Vec<EngineEvent>,
     commands: Vec<Command>,
-    snapshot: Option<EngineSnapshot>,
+    snapshot: Option<Box<EngineSnapshot>>,
     pnl: Vec<(Symbol, f64)>,
 }
 
