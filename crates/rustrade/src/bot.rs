@@ -1,22 +1,4 @@
 //! [`Bot`]: wires an exchange, brains, the engine and the supervisor into one running bot.
-//!
-//! # Life cycle of [`Bot::run_until_shutdown`]
-//!
-//! 1. **Start-up.** Fetch each symbol's instrument rules and the venue's capabilities; build the
-//!    engine config (risk per symbol: its override, else its asset class's, else the default).
-//!    With a state store: load the engine snapshot — unreadable data fails start-up with
-//!    [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never a fresh start — and
-//!    restore it (sessions and cooldowns that ended while stopped are honoured by the engine).
-//!    Journal records older than `journal_retention` are deleted.
-//! 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
-//!    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
-//!    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
-//!    are handed to the engine, which adopts the venue's positions.
-//! 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
-//!    token, or a signal when enabled).
-//! 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
-//!    the engine snapshot is persisted, open positions are closed at the venue if configured
-//!    (one `close_position` call per non-flat symbol, after the drain), and the store is flushed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -260,7 +242,23 @@ impl Bot {
         &self.config
     }
 
-    /// Starts, runs until shutdown, drains, persists. See the [module docs](self).
+    /// Starts, runs until shutdown, drains, persists:
+    ///
+    /// 1. **Start-up.** Fetch each symbol's instrument rules and the venue's capabilities; build the
+    ///    engine config (risk per symbol: its override, else its asset class's, else the default).
+    ///    With a state store: load the engine snapshot — unreadable data fails start-up with
+    ///    [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never a fresh start — and
+    ///    restore it (sessions and cooldowns that ended while stopped are honoured by the engine).
+    ///    Journal records older than `journal_retention` are deleted.
+    /// 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
+    ///    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
+    ///    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
+    ///    are handed to the engine, which adopts the venue's positions.
+    /// 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
+    ///    token, or a signal when enabled).
+    /// 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
+    ///    the engine snapshot is persisted, open positions are closed at the venue if configured
+    ///    (one `close_position` call per non-flat symbol, after the drain), and the store is flushed.
     pub async fn run_until_shutdown(self) -> Result<(), BotError> {
         let Self {
             config,

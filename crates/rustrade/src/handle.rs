@@ -4,16 +4,6 @@
 //! endpoint, a shutdown coordinator — to read health and positions, watch signals, feed manual
 //! corrections and trigger shutdown. Everything it holds is shared behind `Arc`s; cloning it
 //! costs a few reference-count increments.
-//!
-//! # Manual overrides and the fill stream
-//!
-//! Fills reaching the bot (through a fill source) update positions and feed every closed trade's
-//! outcome to the symbol's session PnL and loss breaker automatically.
-//! [`BotHandle::record_trade_outcome`] and [`BotHandle::set_position`] are manual overrides for
-//! what the bot did not see. To keep a host that reports each closed trade from counting it
-//! twice, the rule is: **a manual outcome for a symbol first claims one trade the fill stream
-//! closed on that symbol and not yet claimed; if there is one, the call changes nothing (the
-//! outcome is already counted). Only when there is none is the outcome applied.**
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -56,7 +46,20 @@ pub struct BrainHealthSnapshot {
     pub details: serde_json::Value,
 }
 
-/// A cheap, cloneable handle into a running bot. See the [module docs](self).
+/// A cheap, cloneable handle into a running bot: health, shutdown, positions, signals.
+///
+/// A host keeps clones wherever it needs the bot (an HTTP health route, a metrics endpoint, a
+/// shutdown coordinator); everything it holds is shared behind `Arc`s.
+///
+/// # Manual overrides and the fill stream
+///
+/// Fills reaching the bot (through a fill source) update positions and feed every closed trade's
+/// outcome to the symbol's session PnL and loss breaker automatically.
+/// [`BotHandle::record_trade_outcome`] and [`BotHandle::set_position`] are manual overrides for
+/// what the bot did not see. To keep a host that reports each closed trade from counting it
+/// twice, the rule is: **a manual outcome for a symbol first claims one trade the fill stream
+/// closed on that symbol and not yet claimed; if there is one, the call changes nothing (the
+/// outcome is already counted). Only when there is none is the outcome applied.**
 ///
 /// # Example
 ///
@@ -185,7 +188,7 @@ impl BotHandle {
     ///
     /// A non-finite value is refused with an error log and changes nothing; so is a symbol the
     /// bot does not trade. An outcome the fill stream already recorded is not counted again:
-    /// see the rule in the [module docs](self).
+    /// see [the rule](BotHandle#manual-overrides-and-the-fill-stream).
     pub async fn record_trade_outcome(&self, symbol: &Symbol, gross_pnl: f64, fee: f64) {
         if !gross_pnl.is_finite() || !fee.is_finite() {
             tracing::error!(%symbol, gross_pnl, fee, "record_trade_outcome: non-finite value refused");

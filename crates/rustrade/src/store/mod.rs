@@ -1,4 +1,4 @@
-//! Durable [`StateStore`](rustrade_core::StateStore) backends.
+//! Durable [`StateStore`] backends.
 //!
 //! - [`SqliteStore`]: the default. One SQLite file in WAL mode; [`apply`] runs a batch in one
 //!   transaction, so an engine step's journal records land together or not at all.
