@@ -217,6 +217,10 @@ impl Bot {
     }
 
     /// The market data bus: publish events on it directly, or subscribe to watch them.
+    ///
+    /// Each brain's receiver exists from [`Bot::new`], so events published before
+    /// [`run_until_shutdown`](Self::run_until_shutdown) are queued (up to the bus capacity; more
+    /// is counted as lag) and processed once the bot runs.
     pub fn market_data_bus(&self) -> MarketDataBus {
         self.market_bus.clone()
     }
