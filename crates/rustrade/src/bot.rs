@@ -263,6 +263,7 @@ impl Bot {
     /// 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
     ///    the engine snapshot is persisted, open positions are closed at the venue if configured
     ///    (one `close_position` call per non-flat symbol, after the drain), and the store is flushed.
+    ///    Those closing orders are the adapter's own: the next start adopts the venue's positions.
     pub async fn run_until_shutdown(self) -> Result<(), BotError> {
         let Self {
             config,
