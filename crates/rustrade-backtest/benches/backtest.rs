@@ -21,7 +21,11 @@ fn main() {
 }
 
 fn candles(n: usize) -> Vec<MarketEvent> {
-    synthetic::random_walk(2024, n)
+    let params = synthetic::WalkParams {
+        volatility: 0.0005,
+        ..synthetic::WalkParams::default()
+    };
+    synthetic::random_walk_for(synthetic::synthetic_symbol(), 2024, n, params)
         .collect::<Result<_, _>>()
         .expect("synthetic candles are valid")
 }

@@ -14,9 +14,10 @@
 //! 4. `engine.handle_market(e)`: marks the symbol, fires emulated stops.
 //! 5. Each brain that sees `e.symbol` decides (`Brain::on_event`) with its own position from the
 //!    engine; the decision goes to `engine.handle_decision`.
-//! 6. The engine's events are drained into the result (trades, refusals), its commands into the
-//!    venue (`submit`, `cancel`), the venue's reports back into the engine, until both are
-//!    quiet.
+//! 6. The engine's events are drained into the result (trades, refusals) and each applied fill
+//!    is told to its brain (`Brain::on_fill`, after the position changed); the engine's commands
+//!    go to the venue (`submit`, `cancel`) and the venue's reports back to the engine, until all
+//!    are quiet.
 //!
 //! # Invariants
 //!
@@ -578,6 +579,11 @@ impl<'a> Run<'a> {
     fn record(&mut self, event: &EngineEvent) {
         let nb = self.bt.brains.len();
         match event {
+            EngineEvent::FillApplied { brain, fill, .. } => {
+                if let Some(b) = self.bt.brains.get(brain.index()) {
+                    b.on_fill(fill);
+                }
+            }
             EngineEvent::DecisionRefused { .. } => self.refused += 1,
             EngineEvent::OrderPlaced { .. } => self.orders.placed += 1,
             EngineEvent::OrderRejected { .. } => self.orders.rejected += 1,

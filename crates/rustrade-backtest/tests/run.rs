@@ -415,3 +415,43 @@ fn resting_orders_expire_by_ttl_through_the_engine_timer() {
     assert_eq!((expired.orders.placed, expired.orders.cancelled), (1, 1));
     assert!(expired.fills.is_empty());
 }
+
+/// Counts the fills it is told about, trading like `Periodic`.
+struct FillCounter {
+    inner: Periodic,
+    fills: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait]
+impl Brain for FillCounter {
+    fn name(&self) -> &str {
+        "fill-counter"
+    }
+    fn on_event(&self, e: &MarketEvent, p: &Position) -> Result<Decision, BrainError> {
+        self.inner.on_event(e, p)
+    }
+    fn on_fill(&self, _fill: &rustrade_core::Fill) {
+        self.fills
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn brains_are_told_about_their_fills() {
+    let brain = Arc::new(FillCounter {
+        inner: Periodic::new(6),
+        fills: 0.into(),
+    });
+    let r = Backtest::builder()
+        .instrument(spec("SPY"))
+        .brain(brain.clone())
+        .build()
+        .unwrap()
+        .run(spy_csv())
+        .unwrap();
+    assert!(!r.fills.is_empty());
+    assert_eq!(
+        brain.fills.load(std::sync::atomic::Ordering::Relaxed),
+        r.fills.len() as u64
+    );
+}
