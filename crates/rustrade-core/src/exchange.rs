@@ -40,6 +40,23 @@ pub enum Capability {
 }
 
 impl Capability {
+    /// Every capability, in declaration order: for building capability sets and checking an
+    /// adapter against each one.
+    pub const ALL: [Self; 12] = [
+        Self::MarketOrders,
+        Self::LimitOrders,
+        Self::PostOnly,
+        Self::Ioc,
+        Self::Fok,
+        Self::StopMarket,
+        Self::StopLimit,
+        Self::TakeProfit,
+        Self::TrailingStop,
+        Self::ReduceOnly,
+        Self::OrderTracking,
+        Self::Positions,
+    ];
+
     /// The capability an order kind needs.
     pub const fn for_kind(kind: OrderKind) -> Self {
         match kind {

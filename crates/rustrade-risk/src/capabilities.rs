@@ -3,20 +3,7 @@
 use rustrade_core::Capability;
 
 /// Every capability this crate knows, in bit order.
-const KNOWN: [Capability; 12] = [
-    Capability::MarketOrders,
-    Capability::LimitOrders,
-    Capability::PostOnly,
-    Capability::Ioc,
-    Capability::Fok,
-    Capability::StopMarket,
-    Capability::StopLimit,
-    Capability::TakeProfit,
-    Capability::TrailingStop,
-    Capability::ReduceOnly,
-    Capability::OrderTracking,
-    Capability::Positions,
-];
+const KNOWN: [Capability; 12] = Capability::ALL;
 
 /// A set of [`Capability`] values, `Copy` and allocation-free, built once per venue from
 /// `ExchangeClient::supports` and handed to every gate evaluation.

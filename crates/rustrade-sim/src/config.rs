@@ -43,22 +43,7 @@ pub struct SimConfig {
 impl SimConfig {
     /// Every capability the simulated venue can offer.
     pub fn all_capabilities() -> BTreeSet<Capability> {
-        [
-            Capability::MarketOrders,
-            Capability::LimitOrders,
-            Capability::PostOnly,
-            Capability::Ioc,
-            Capability::Fok,
-            Capability::StopMarket,
-            Capability::StopLimit,
-            Capability::TakeProfit,
-            Capability::TrailingStop,
-            Capability::ReduceOnly,
-            Capability::OrderTracking,
-            Capability::Positions,
-        ]
-        .into_iter()
-        .collect()
+        Capability::ALL.into_iter().collect()
     }
 
     /// Sets the starting cash.

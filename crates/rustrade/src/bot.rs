@@ -21,20 +21,7 @@ use crate::services::{
 use crate::{BotConfig, BotError, BotHandle};
 
 /// Every capability the engine may ask an adapter about.
-const CAPABILITIES: [Capability; 12] = [
-    Capability::MarketOrders,
-    Capability::LimitOrders,
-    Capability::PostOnly,
-    Capability::Ioc,
-    Capability::Fok,
-    Capability::StopMarket,
-    Capability::StopLimit,
-    Capability::TakeProfit,
-    Capability::TrailingStop,
-    Capability::ReduceOnly,
-    Capability::OrderTracking,
-    Capability::Positions,
-];
+const CAPABILITIES: [Capability; 12] = Capability::ALL;
 
 /// A trading bot: brains driven by market data, their decisions gated and executed by the
 /// engine, under a supervisor. Build it with [`Bot::new`], wire sources with the `with_*`
