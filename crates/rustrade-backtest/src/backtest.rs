@@ -1,50 +1,18 @@
 //! [`Backtest`]: the engine and the simulated venue driven by historical events in one loop.
 //!
-//! # The loop
-//!
-//! For every event `e`, in the order the source yields them:
-//!
-//! 1. When `e.time` starts a new time step, the previous step's equity sample is recorded and,
-//!    when the timer has work, the engine's timer runs at `e.time`: while a symbol is halted (to
-//!    journal its resumption) or, with an order TTL configured, while an order is live. The risk
-//!    primitives take the time with every check and record, so a tick with neither changes
-//!    nothing and is skipped (it was ~40 % of the hold path).
-//! 2. `venue.on_market(e)`: orders decided earlier arrive and match against `e`.
-//! 3. The venue's reports go to the engine (`handle_report`): acknowledgements, fills.
-//! 4. `engine.handle_market(e)`: marks the symbol, fires emulated stops.
-//! 5. Each brain that sees `e.symbol` decides (`Brain::on_event`) with its own position from the
-//!    engine; the decision goes to `engine.handle_decision`.
-//! 6. The engine's events are drained into the result (trades, refusals) and each applied fill
-//!    is told to its brain (`Brain::on_fill`, after the position changed); the engine's commands
-//!    go to the venue (`submit`, `cancel`) and the venue's reports back to the engine, until all
-//!    are quiet.
-//!
-//! # Invariants
-//!
-//! - No look-ahead: a decision on `e` can fill at `e`'s close only under `trade_on_close`,
-//!   otherwise at the next event at the earliest (the venue's rule).
-//! - The equity curve has `n + 1` samples: the initial cash at the first event's time, then one
-//!   per time step (events sharing a timestamp form one step), valued by the venue's wallet.
-//! - `final_equity = initial_cash + realised_pnl − open_fees + unrealised_pnl − funding_paid`
-//!   (see [`crate::BacktestResult`]).
-//! - Deterministic: the same inputs give bit-identical results.
-//! - The hold path (no order, no fill) allocates nothing per event outside the brain call, once
-//!   the equity curve's buffer is reserved (from the source's `size_hint`) or recording is off.
+//! The per-event loop and its invariants are documented in the `run` module; in short: no
+//! look-ahead, `n + 1` equity samples, the accounting identity of [`crate::BacktestResult`],
+//! bit-identical reruns, and no allocation per event on the hold path.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rustrade_core::{
-    Brain, ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
-};
-use rustrade_engine::{BrainId, Command, Engine, EngineConfig, EngineEvent};
+use rustrade_core::{Brain, InstrumentSpec, MarketEvent, Symbol, Timestamp};
+use rustrade_engine::{Engine, EngineConfig};
 use rustrade_risk::RiskConfig;
-use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SimVenue, SlippageModel};
+use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 
-use crate::stats::{EquityStats, TradeOutcome};
-use crate::{
-    BacktestError, BacktestResult, BrainName, DataError, EquityPoint, OrderCounts, TradeRecord,
-};
+use crate::{BacktestError, BacktestResult, DataError};
 
 /// A configured backtest; [`Backtest::run`] replays a data source through it.
 ///
@@ -75,15 +43,15 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct Backtest {
-    engine: EngineConfig,
-    sim: SimConfig,
-    instruments: Vec<InstrumentSpec>,
-    brains: Vec<Arc<dyn Brain>>,
+    pub(crate) engine: EngineConfig,
+    pub(crate) sim: SimConfig,
+    pub(crate) instruments: Vec<InstrumentSpec>,
+    pub(crate) brains: Vec<Arc<dyn Brain>>,
     /// Per brain: the symbols it owns, sorted, or `None` for all.
-    owned: Vec<Option<Vec<Symbol>>>,
-    periods_per_year: Option<f64>,
-    record_equity: bool,
-    record_fills: bool,
+    pub(crate) owned: Vec<Option<Vec<Symbol>>>,
+    pub(crate) periods_per_year: Option<f64>,
+    pub(crate) record_equity: bool,
+    pub(crate) record_fills: bool,
 }
 
 /// Builds a [`Backtest`]; every setting has a default except the instruments and brains.
@@ -116,19 +84,14 @@ impl Backtest {
 
     /// Replays `data` and returns the result. A data error, a brain error or an event for a
     /// symbol without an instrument stops the run with that error.
+    ///
+    /// Brains are shared, not copied: a second run continues with whatever state they kept.
+    /// Build fresh brains (as [`crate::sweep`] does) for independent runs.
     pub fn run<I>(&self, data: I) -> Result<BacktestResult, BacktestError>
     where
         I: IntoIterator<Item = Result<MarketEvent, DataError>>,
     {
-        let mut run = Run::new(self)?;
-        let data = data.into_iter();
-        if run.record_equity {
-            run.equity.reserve(data.size_hint().0.saturating_add(1));
-        }
-        for event in data {
-            run.step(&event?)?;
-        }
-        run.finish()
+        crate::run::replay(self, data)
     }
 
     /// [`Backtest::run`] over infallible events.
@@ -319,434 +282,6 @@ impl BacktestBuilder {
             periods_per_year: self.periods_per_year,
             record_equity: self.record_equity,
             record_fills: self.record_fills,
-        })
-    }
-}
-
-/// Per-symbol state of a run.
-struct Slot {
-    symbol: Symbol,
-    contract_value: f64,
-    /// Brains that see this symbol: (index into `Backtest::brains`, engine id).
-    brains: Vec<(usize, BrainId)>,
-    first_price: Option<f64>,
-    last_price: f64,
-    /// Each brain's position as last reported by the engine (`PositionChanged`), indexed by
-    /// brain index; unrealised PnL is refreshed at the current price before a brain sees it.
-    positions: Vec<Position>,
-    /// Whether the bot's net position in this symbol is open.
-    exposed: bool,
-}
-
-/// Size of the trade in progress of one (brain, symbol), for trade returns.
-#[derive(Clone, Copy, Default)]
-struct TradeSize {
-    sign: f64,
-    peak: f64,
-    closed_peak: Option<f64>,
-}
-
-/// The mutable state of one run.
-struct Run<'a> {
-    bt: &'a Backtest,
-    engine: Engine,
-    venue: SimVenue,
-    slots: Vec<Slot>,
-    last_slot: usize,
-    sizes: Vec<TradeSize>,
-    stats: EquityStats,
-    equity: Vec<EquityPoint>,
-    record_equity: bool,
-    step_time: Option<Timestamp>,
-    fills: Vec<rustrade_core::Fill>,
-    trades: Vec<TradeRecord>,
-    refused: u64,
-    events: u64,
-    /// Symbols whose entries the engine reported halted and not yet resumed.
-    halted: usize,
-    orders: OrderCounts,
-}
-
-/// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
-const MAX_ROUNDS: usize = 1_000;
-
-impl<'a> Run<'a> {
-    fn new(bt: &'a Backtest) -> Result<Self, BacktestError> {
-        let engine = Engine::new(bt.engine.clone(), Timestamp::EPOCH)
-            .map_err(|e| BacktestError::Engine(e.to_string()))?;
-        let mut venue = SimVenue::new(bt.sim.clone()).map_err(|e| BacktestError::Config {
-            field: "sim",
-            reason: e.to_string(),
-        })?;
-        let mut specs = bt.instruments.clone();
-        specs.sort_by_key(InstrumentSpec::symbol);
-        let mut slots = Vec::with_capacity(specs.len());
-        for spec in &specs {
-            venue
-                .add_instrument(*spec)
-                .map_err(|e| BacktestError::Config {
-                    field: "instruments",
-                    reason: e.to_string(),
-                })?;
-            let symbol = spec.symbol();
-            let brains = bt
-                .brains
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| {
-                    bt.owned[*i]
-                        .as_ref()
-                        .is_none_or(|o| o.binary_search(&symbol).is_ok())
-                })
-                .map(|(i, b)| {
-                    engine.brain_id(b.name()).map(|id| (i, id)).ok_or_else(|| {
-                        BacktestError::Engine(format!("brain {:?} not registered", b.name()))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            slots.push(Slot {
-                symbol,
-                contract_value: spec.contract_value(),
-                brains,
-                first_price: None,
-                last_price: 0.0,
-                positions: vec![Position::FLAT; bt.brains.len()],
-                exposed: false,
-            });
-        }
-        Ok(Self {
-            sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
-            bt,
-            engine,
-            venue,
-            slots,
-            last_slot: 0,
-            stats: EquityStats::default(),
-            equity: Vec::new(),
-            record_equity: bt.record_equity,
-            step_time: None,
-            fills: Vec::new(),
-            trades: Vec::new(),
-            refused: 0,
-            events: 0,
-            halted: 0,
-            orders: OrderCounts::default(),
-        })
-    }
-
-    #[inline]
-    fn slot_of(&mut self, event: &MarketEvent) -> Result<usize, BacktestError> {
-        let i = self
-            .find_slot(&event.symbol)
-            .ok_or(BacktestError::UnknownSymbol {
-                symbol: event.symbol,
-                time: event.time,
-            })?;
-        self.last_slot = i;
-        Ok(i)
-    }
-
-    /// The slot of `symbol`: the last one used, else a scan by equality (a byte comparison,
-    /// much cheaper than `Symbol`'s string ordering), else a binary search for large universes.
-    #[inline]
-    fn find_slot(&self, symbol: &Symbol) -> Option<usize> {
-        if self.slots[self.last_slot].symbol == *symbol {
-            return Some(self.last_slot);
-        }
-        if self.slots.len() <= 64 {
-            self.slots.iter().position(|s| s.symbol == *symbol)
-        } else {
-            self.slots.binary_search_by(|s| s.symbol.cmp(symbol)).ok()
-        }
-    }
-
-    fn step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
-        let si = self.slot_of(event)?;
-        match self.step_time {
-            None => {
-                let cash = self.venue.equity();
-                self.stats.start(event.time, cash);
-                self.sample(event.time, cash);
-                self.step_time = Some(event.time);
-                self.engine.handle_timer(event.time);
-                self.pump()?;
-            }
-            Some(t) if event.time > t => {
-                self.close_step(t);
-                self.step_time = Some(event.time);
-                if self.timer_has_work() {
-                    self.engine.handle_timer(event.time);
-                    self.pump()?;
-                }
-            }
-            Some(t) if event.time < t => {
-                return Err(BacktestError::TimeWentBack {
-                    symbol: event.symbol,
-                    time: event.time,
-                    previous: t,
-                });
-            }
-            Some(_) => {}
-        }
-        self.events += 1;
-        let price = event.reference_price().get();
-        let slot = &mut self.slots[si];
-        slot.first_price.get_or_insert(price);
-        slot.last_price = price;
-
-        self.venue.on_market(event);
-        self.pump()?;
-        self.engine.handle_market(event);
-        self.pump()?;
-        let bt = self.bt;
-        for k in 0..self.slots[si].brains.len() {
-            let (bi, id) = self.slots[si].brains[k];
-            let brain = &bt.brains[bi];
-            let slot = &self.slots[si];
-            let cached = slot.positions[bi];
-            // The engine's `brain_position`, without its map lookups: same fields, same formula.
-            let position = Position {
-                unrealised_pnl: cached.unrealised_at(price, slot.contract_value),
-                ..cached
-            };
-            debug_assert_eq!(position, self.engine.brain_position(id, &event.symbol));
-            let decision = brain
-                .on_event(event, &position)
-                .map_err(|e| BacktestError::Brain {
-                    brain: brain.name().to_owned(),
-                    symbol: event.symbol,
-                    time: event.time,
-                    message: e.to_string(),
-                })?;
-            if decision.is_hold() {
-                continue;
-            }
-            self.engine
-                .handle_decision(id, event, &decision, event.time);
-            self.pump()?;
-        }
-        Ok(())
-    }
-
-    /// Whether a timer tick could change anything (see the module doc).
-    fn timer_has_work(&self) -> bool {
-        self.halted > 0
-            || (self.bt.engine.order_ttl.is_some() && self.engine.open_orders().next().is_some())
-    }
-
-    /// Moves engine events to the result, engine commands to the venue and venue reports to the
-    /// engine until all three queues are empty.
-    fn pump(&mut self) -> Result<(), BacktestError> {
-        for _ in 0..MAX_ROUNDS {
-            let mut busy = false;
-            while let Some(report) = self.venue.poll_report() {
-                busy = true;
-                if let ExecutionReport::Fill(fill) = &report
-                    && self.bt.record_fills
-                {
-                    self.fills.push(*fill);
-                }
-                self.engine.handle_report(&report);
-            }
-            while let Some(event) = self.engine.poll_event() {
-                busy = true;
-                self.record(&event);
-            }
-            while let Some(command) = self.engine.poll_command() {
-                busy = true;
-                match command {
-                    Command::Place(place) => {
-                        // A refusal is also queued as a `Rejected` report, delivered above.
-                        let _ = self.venue.submit(&place.order);
-                    }
-                    Command::Cancel(cancel) => {
-                        // An order the venue no longer holds has already reported its end
-                        // (filled, expired or cancelled) to the engine.
-                        let _ = self.venue.cancel(&cancel.client_id);
-                    }
-                }
-            }
-            if !busy {
-                return Ok(());
-            }
-        }
-        Err(BacktestError::Engine(format!(
-            "engine and venue still exchanging messages after {MAX_ROUNDS} rounds at {}",
-            self.venue.now()
-        )))
-    }
-
-    fn record(&mut self, event: &EngineEvent) {
-        let nb = self.bt.brains.len();
-        match event {
-            EngineEvent::FillApplied { brain, fill, .. } => {
-                if let Some(b) = self.bt.brains.get(brain.index()) {
-                    b.on_fill(fill);
-                }
-            }
-            EngineEvent::DecisionRefused { .. } => self.refused += 1,
-            EngineEvent::OrderPlaced { .. } => self.orders.placed += 1,
-            EngineEvent::OrderRejected { .. } => self.orders.rejected += 1,
-            EngineEvent::OrderCancelled { .. } => self.orders.cancelled += 1,
-            EngineEvent::OrderExpired { .. } => self.orders.expired += 1,
-            EngineEvent::RiskHalted { .. } => self.halted += 1,
-            EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
-            EngineEvent::PositionChanged {
-                brain,
-                symbol,
-                position,
-                net,
-                ..
-            } => {
-                if let Some(si) = self.find_slot(symbol) {
-                    let slot = &mut self.slots[si];
-                    slot.exposed = !net.is_flat();
-                    if let Some(p) = slot.positions.get_mut(brain.index()) {
-                        *p = *position;
-                    }
-                }
-                if let Some(k) = self.size_index(*brain, symbol, nb) {
-                    let s = &mut self.sizes[k];
-                    let sign = if position.is_flat() {
-                        0.0
-                    } else {
-                        position.quantity.signum()
-                    };
-                    if sign != s.sign {
-                        if s.sign != 0.0 {
-                            s.closed_peak = Some(s.peak);
-                        }
-                        s.peak = 0.0;
-                        s.sign = sign;
-                    }
-                    s.peak = s.peak.max(position.quantity.abs());
-                }
-            }
-            EngineEvent::TradeClosed {
-                brain,
-                symbol,
-                trade,
-            } => {
-                let quantity = match self.size_index(*brain, symbol, nb) {
-                    Some(k) => {
-                        let s = &mut self.sizes[k];
-                        let q = s.closed_peak.take().unwrap_or(s.peak);
-                        if s.sign == 0.0 {
-                            s.peak = 0.0;
-                        }
-                        q
-                    }
-                    None => 0.0,
-                };
-                let cv = self
-                    .find_slot(symbol)
-                    .map_or(1.0, |i| self.slots[i].contract_value);
-                let notional = trade.entry_price.abs() * quantity * cv;
-                let name = self
-                    .engine
-                    .brain_name(*brain)
-                    .map_or_else(|| BrainName::new("?"), BrainName::new);
-                self.trades.push(TradeRecord {
-                    brain: name,
-                    symbol: *symbol,
-                    side: trade.side,
-                    quantity,
-                    entry_time: trade.opened_at,
-                    exit_time: trade.closed_at,
-                    entry_price: trade.entry_price,
-                    exit_price: trade.exit_price,
-                    gross_pnl: trade.gross_pnl,
-                    fees: trade.fees,
-                    net_pnl: trade.net_pnl,
-                    return_fraction: if notional > 0.0 {
-                        trade.net_pnl / notional
-                    } else {
-                        0.0
-                    },
-                });
-            }
-            _ => {}
-        }
-    }
-
-    fn size_index(&self, brain: BrainId, symbol: &Symbol, nb: usize) -> Option<usize> {
-        let si = self.find_slot(symbol)?;
-        let bi = brain.index();
-        (bi < nb).then_some(si * nb + bi)
-    }
-
-    fn sample(&mut self, time: Timestamp, equity: f64) {
-        if self.record_equity {
-            self.equity.push(EquityPoint { time, equity });
-        }
-    }
-
-    fn close_step(&mut self, time: Timestamp) {
-        let equity = self.venue.equity();
-        let exposed = self.slots.iter().any(|s| s.exposed);
-        self.stats.push(time, equity, exposed);
-        self.sample(time, equity);
-    }
-
-    fn finish(mut self) -> Result<BacktestResult, BacktestError> {
-        if let Some(t) = self.step_time {
-            self.close_step(t);
-        } else {
-            let cash = self.venue.equity();
-            self.stats.start(Timestamp::EPOCH, cash);
-            self.sample(Timestamp::EPOCH, cash);
-        }
-        let mut positions = BTreeMap::new();
-        let (mut realised, mut unrealised, mut open_fees) = (0.0, 0.0, 0.0);
-        for s in &self.slots {
-            let p: Position = self.engine.position(&s.symbol);
-            if let Some(l) = self.engine.ledger(&s.symbol) {
-                realised += l.realised_pnl;
-                open_fees += l.open_fees;
-            }
-            unrealised += p.unrealised_pnl;
-            positions.insert(s.symbol, p);
-        }
-        let wallet = self.venue.wallet();
-        let fees_paid = wallet.fees_paid();
-        let funding_paid = wallet.funding_paid();
-        let bh: Vec<f64> = self
-            .slots
-            .iter()
-            .filter_map(|s| {
-                s.first_price
-                    .filter(|p| *p > 0.0)
-                    .map(|p| s.last_price / p - 1.0)
-            })
-            .collect();
-        let buy_and_hold = (!bh.is_empty()).then(|| bh.iter().sum::<f64>() / bh.len() as f64);
-        let outcomes: Vec<TradeOutcome> = self
-            .trades
-            .iter()
-            .map(|t| TradeOutcome {
-                net_pnl: t.net_pnl,
-                return_fraction: t.return_fraction,
-            })
-            .collect();
-        let statistics =
-            self.stats
-                .finish(self.bt.periods_per_year, &outcomes, fees_paid, buy_and_hold);
-        Ok(BacktestResult {
-            initial_cash: self.bt.sim.initial_cash,
-            final_equity: self.venue.equity(),
-            realised_pnl: realised,
-            unrealised_pnl: unrealised,
-            open_fees,
-            fees_paid,
-            funding_paid,
-            events: self.events,
-            refused_decisions: self.refused,
-            orders: self.orders,
-            fills: self.fills,
-            trades: self.trades,
-            equity: self.equity,
-            positions,
-            statistics,
         })
     }
 }

@@ -45,6 +45,7 @@ pub mod brains;
 pub mod data;
 mod error;
 mod result;
+mod run;
 pub mod stats;
 pub mod sweep;
 pub mod synthetic;
