@@ -1,7 +1,10 @@
 //! Streams a candle CSV file through a backtest without materialising it, to show that memory
 //! does not grow with the file (measure peak RSS with `/usr/bin/time -v`).
 //!
-//! `cargo run --release -p rustrade-backtest --example stream_file -- PATH [candles]`
+//! `cargo run --release -p rustrade-backtest --example stream_file -- PATH [candles] [every-10]`
+//!
+//! With `every-10` the brain trades every 10 candles instead of holding; fills, trades and the
+//! equity curve are not kept either way (statistics are computed as the run goes).
 //!
 //! When `PATH` does not exist, `candles` seeded synthetic rows (default 10 000 000) are written
 //! to it first (`time,open,high,low,close,volume`, epoch milliseconds).
@@ -12,10 +15,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rustrade_backtest::brains::Hold;
+use rustrade_backtest::brains::{Hold, Periodic};
 use rustrade_backtest::data::{CandleCsv, CsvOptions};
 use rustrade_backtest::{Backtest, synthetic};
-use rustrade_core::{AssetClass, InstrumentSpec};
+use rustrade_core::{AssetClass, Brain, InstrumentSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -24,6 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000_000);
+    let brain: Arc<dyn Brain> = match args.next().as_deref() {
+        Some("every-10") => Arc::new(Periodic::new(10)),
+        _ => Arc::new(Hold::new()),
+    };
     if !std::path::Path::new(&path).exists() {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
         writeln!(out, "time,open,high,low,close,volume")?;
@@ -48,16 +55,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bt = Backtest::builder()
         .instrument(spec)
         .record_equity(false)
-        .brain(Arc::new(Hold::new()))
+        .record_fills(false)
+        .record_trades(false)
+        .brain(brain)
         .build()?;
     let start = Instant::now();
     let result = bt.run(CandleCsv::open(&path, CsvOptions::new(symbol))?)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "{} candles streamed from {path} in {secs:.2} s ({:.0} candles/s), max drawdown {:.4}",
+        "{} candles streamed from {path} in {secs:.2} s ({:.0} candles/s), {} trades",
         result.events,
         result.events as f64 / secs,
-        result.statistics.max_drawdown
+        result.statistics.trades
     );
     Ok(())
 }

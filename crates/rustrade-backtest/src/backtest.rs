@@ -52,6 +52,7 @@ pub struct Backtest {
     pub(crate) periods_per_year: Option<f64>,
     pub(crate) record_equity: bool,
     pub(crate) record_fills: bool,
+    pub(crate) record_trades: bool,
 }
 
 /// Builds a [`Backtest`]; every setting has a default except the instruments and brains.
@@ -64,6 +65,7 @@ pub struct BacktestBuilder {
     periods_per_year: Option<f64>,
     record_equity: bool,
     record_fills: bool,
+    record_trades: bool,
 }
 
 impl Backtest {
@@ -79,6 +81,7 @@ impl Backtest {
             periods_per_year: None,
             record_equity: true,
             record_fills: true,
+            record_trades: true,
         }
     }
 
@@ -209,6 +212,14 @@ impl BacktestBuilder {
         self
     }
 
+    /// Whether to keep every closed trade in the result (default on). The trade statistics are
+    /// computed as trades close either way, so with fills, trades and the equity curve off a
+    /// run's memory does not grow with its length.
+    pub fn record_trades(mut self, on: bool) -> Self {
+        self.record_trades = on;
+        self
+    }
+
     /// Validates and builds. Refuses: no instrument, two specs for one symbol, no brain, two
     /// brains with one name, two brains owning the same symbol, a non-positive
     /// `periods_per_year`, and whatever the engine or venue refuse in their configurations.
@@ -282,6 +293,7 @@ impl BacktestBuilder {
             periods_per_year: self.periods_per_year,
             record_equity: self.record_equity,
             record_fills: self.record_fills,
+            record_trades: self.record_trades,
         })
     }
 }

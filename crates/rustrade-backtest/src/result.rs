@@ -108,7 +108,7 @@ pub struct BacktestResult {
     pub orders: OrderCounts,
     /// Every fill, in order (empty when recording was turned off).
     pub fills: Vec<Fill>,
-    /// Every closed round trip, in closing order.
+    /// Every closed round trip, in closing order (empty when recording was turned off).
     pub trades: Vec<TradeRecord>,
     /// The equity curve (empty when recording was turned off; see `EquityRecording`).
     pub equity: Vec<EquityPoint>,

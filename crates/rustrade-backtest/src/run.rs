@@ -37,7 +37,7 @@ use rustrade_core::{ExecutionReport, InstrumentSpec, MarketEvent, Position, Symb
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent};
 use rustrade_sim::SimVenue;
 
-use crate::stats::{EquityStats, TradeOutcome};
+use crate::stats::{EquityStats, TradeOutcome, TradeStats};
 use crate::{
     Backtest, BacktestError, BacktestResult, BrainName, EquityPoint, OrderCounts, TradeRecord,
 };
@@ -90,6 +90,7 @@ struct Run<'a> {
     last_slot: usize,
     sizes: Vec<TradeSize>,
     stats: EquityStats,
+    trade_stats: TradeStats,
     equity: Vec<EquityPoint>,
     record_equity: bool,
     step_time: Option<Timestamp>,
@@ -157,6 +158,7 @@ impl<'a> Run<'a> {
             slots,
             last_slot: 0,
             stats: EquityStats::default(),
+            trade_stats: TradeStats::default(),
             equity: Vec::new(),
             record_equity: bt.record_equity,
             step_time: None,
@@ -381,6 +383,18 @@ impl<'a> Run<'a> {
                     .engine
                     .brain_name(*brain)
                     .map_or_else(|| BrainName::new("?"), BrainName::new);
+                let return_fraction = if notional > 0.0 {
+                    trade.net_pnl / notional
+                } else {
+                    0.0
+                };
+                self.trade_stats.push(TradeOutcome {
+                    net_pnl: trade.net_pnl,
+                    return_fraction,
+                });
+                if !self.bt.record_trades {
+                    return;
+                }
                 self.trades.push(TradeRecord {
                     brain: name,
                     symbol: *symbol,
@@ -393,11 +407,7 @@ impl<'a> Run<'a> {
                     gross_pnl: trade.gross_pnl,
                     fees: trade.fees,
                     net_pnl: trade.net_pnl,
-                    return_fraction: if notional > 0.0 {
-                        trade.net_pnl / notional
-                    } else {
-                        0.0
-                    },
+                    return_fraction,
                 });
             }
             _ => {}
@@ -455,17 +465,12 @@ impl<'a> Run<'a> {
             })
             .collect();
         let buy_and_hold = (!bh.is_empty()).then(|| bh.iter().sum::<f64>() / bh.len() as f64);
-        let outcomes: Vec<TradeOutcome> = self
-            .trades
-            .iter()
-            .map(|t| TradeOutcome {
-                net_pnl: t.net_pnl,
-                return_fraction: t.return_fraction,
-            })
-            .collect();
-        let statistics =
-            self.stats
-                .finish(self.bt.periods_per_year, &outcomes, fees_paid, buy_and_hold);
+        let statistics = self.stats.finish(
+            self.bt.periods_per_year,
+            &self.trade_stats,
+            fees_paid,
+            buy_and_hold,
+        );
         Ok(BacktestResult {
             initial_cash: self.bt.sim.initial_cash,
             final_equity: self.venue.equity(),

@@ -195,7 +195,7 @@ impl EquityStats {
     pub fn finish(
         mut self,
         periods_per_year: Option<f64>,
-        trades: &[TradeOutcome],
+        trades: &TradeStats,
         fees_paid: f64,
         buy_and_hold_return: Option<f64>,
     ) -> Statistics {
@@ -244,7 +244,7 @@ impl EquityStats {
         } else {
             0.0
         };
-        let t = trade_stats(trades);
+        let t = trades.summary();
         Statistics {
             start: self.first.map(|(t, _)| t),
             end: self.last.map(|(t, _)| t),
@@ -264,7 +264,7 @@ impl EquityStats {
             max_drawdown_duration_secs: self.max_dd_nanos as f64 / 1e9,
             max_drawdown_duration_steps: self.max_dd_steps,
             exposure,
-            trades: trades.len() as u64,
+            trades: trades.count(),
             win_rate: t.win_rate,
             best_trade: t.best,
             worst_trade: t.worst,
@@ -278,8 +278,74 @@ impl EquityStats {
     }
 }
 
+/// Streaming accumulator of the trade statistics: O(1) memory, no allocation, so a run need not
+/// keep its trades to report on them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TradeStats {
+    n: u64,
+    wins: u64,
+    gross_win: f64,
+    gross_loss: f64,
+    pnl_sum: f64,
+    pnl_mean: f64,
+    pnl_m2: f64,
+    return_sum: f64,
+    best: Option<f64>,
+    worst: Option<f64>,
+}
+
+impl TradeStats {
+    /// Records one closed trade.
+    pub fn push(&mut self, t: TradeOutcome) {
+        self.n += 1;
+        self.wins += u64::from(t.net_pnl > 0.0);
+        self.gross_win += t.net_pnl.max(0.0);
+        self.gross_loss += (-t.net_pnl).max(0.0);
+        self.pnl_sum += t.net_pnl;
+        let delta = t.net_pnl - self.pnl_mean;
+        self.pnl_mean += delta / self.n as f64;
+        self.pnl_m2 += delta * (t.net_pnl - self.pnl_mean);
+        self.return_sum += t.return_fraction;
+        self.best = Some(
+            self.best
+                .map_or(t.return_fraction, |b| b.max(t.return_fraction)),
+        );
+        self.worst = Some(
+            self.worst
+                .map_or(t.return_fraction, |w| w.min(t.return_fraction)),
+        );
+    }
+
+    /// Trades recorded.
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+
+    fn summary(&self) -> TradeSummary {
+        if self.n == 0 {
+            return TradeSummary::default();
+        }
+        let n = self.n as f64;
+        let mean_pnl = self.pnl_sum / n;
+        let sd_pnl = (self.n >= 2).then(|| (self.pnl_m2.max(0.0) / (n - 1.0)).sqrt());
+        TradeSummary {
+            win_rate: Some(self.wins as f64 / n),
+            best: self.best,
+            worst: self.worst,
+            average: finite(self.return_sum / n),
+            profit_factor: (self.gross_loss > 0.0)
+                .then(|| self.gross_win / self.gross_loss)
+                .and_then(finite),
+            expectancy: finite(mean_pnl),
+            sqn: sd_pnl
+                .filter(|s| *s > 0.0)
+                .and_then(|s| finite(n.sqrt() * mean_pnl / s)),
+        }
+    }
+}
+
 #[derive(Default)]
-struct TradeStats {
+struct TradeSummary {
     win_rate: Option<f64>,
     best: Option<f64>,
     worst: Option<f64>,
@@ -287,35 +353,6 @@ struct TradeStats {
     profit_factor: Option<f64>,
     expectancy: Option<f64>,
     sqn: Option<f64>,
-}
-
-fn trade_stats(trades: &[TradeOutcome]) -> TradeStats {
-    if trades.is_empty() {
-        return TradeStats::default();
-    }
-    let n = trades.len() as f64;
-    let wins = trades.iter().filter(|t| t.net_pnl > 0.0).count() as f64;
-    let gross_win: f64 = trades.iter().map(|t| t.net_pnl.max(0.0)).sum();
-    let gross_loss: f64 = trades.iter().map(|t| (-t.net_pnl).max(0.0)).sum();
-    let mean_pnl = trades.iter().map(|t| t.net_pnl).sum::<f64>() / n;
-    let sd_pnl = (trades.len() >= 2).then(|| {
-        let ss: f64 = trades.iter().map(|t| (t.net_pnl - mean_pnl).powi(2)).sum();
-        (ss / (n - 1.0)).sqrt()
-    });
-    let returns = trades.iter().map(|t| t.return_fraction);
-    TradeStats {
-        win_rate: Some(wins / n),
-        best: returns.clone().reduce(f64::max),
-        worst: returns.clone().reduce(f64::min),
-        average: finite(returns.sum::<f64>() / n),
-        profit_factor: (gross_loss > 0.0)
-            .then(|| gross_win / gross_loss)
-            .and_then(finite),
-        expectancy: finite(mean_pnl),
-        sqn: sd_pnl
-            .filter(|s| *s > 0.0)
-            .and_then(|s| finite(n.sqrt() * mean_pnl / s)),
-    }
 }
 
 fn finite(v: f64) -> Option<f64> {
@@ -337,7 +374,9 @@ pub fn equity_statistics(
     for (i, &(t, e)) in samples.iter().enumerate().skip(1) {
         acc.push(t, e, exposed.get(i - 1).copied().unwrap_or(false));
     }
-    acc.finish(periods_per_year, trades, 0.0, None)
+    let mut stats = TradeStats::default();
+    trades.iter().for_each(|t| stats.push(*t));
+    acc.finish(periods_per_year, &stats, 0.0, None)
 }
 
 #[cfg(test)]

@@ -339,7 +339,7 @@ fn multi_symbol_periodic_run_keeps_the_identity() {
 }
 
 #[test]
-fn equity_and_fill_recording_can_be_turned_off_without_changing_statistics() {
+fn recording_can_be_turned_off_without_changing_statistics() {
     let build = |on| {
         Backtest::builder()
             .instrument(
@@ -353,6 +353,7 @@ fn equity_and_fill_recording_can_be_turned_off_without_changing_statistics() {
             )
             .record_equity(on)
             .record_fills(on)
+            .record_trades(on)
             .fees(FeeModel::rates(0.0, 0.001))
             .brain(Arc::new(Periodic::new(10)))
             .build()
@@ -362,9 +363,9 @@ fn equity_and_fill_recording_can_be_turned_off_without_changing_statistics() {
     };
     let (on, off) = (build(true), build(false));
     assert_eq!(on.equity.len(), 2_001);
-    assert!(off.equity.is_empty() && off.fills.is_empty());
-    assert!(!on.fills.is_empty());
-    assert_eq!(on.trades, off.trades);
+    assert!(off.equity.is_empty() && off.fills.is_empty() && off.trades.is_empty());
+    assert!(!on.fills.is_empty() && !on.trades.is_empty());
+    assert_eq!(on.statistics.trades, on.trades.len() as u64);
     assert_eq!(on.statistics, off.statistics);
     assert_eq!(on.final_equity, off.final_equity);
 }
