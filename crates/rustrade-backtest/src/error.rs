@@ -89,6 +89,20 @@ pub enum DataError {
         /// That row's line.
         previous_line: u64,
     },
+    /// A source handed to the merge yielded an event earlier than its previous one.
+    #[error(
+        "merge source #{source_index} ({symbol}): event at {time} is earlier than its previous event at {previous}"
+    )]
+    SourceOutOfOrder {
+        /// Position of the source in the list given to the merge.
+        source_index: usize,
+        /// Symbol of the offending event.
+        symbol: Symbol,
+        /// Its time.
+        time: Timestamp,
+        /// The source's previous event time.
+        previous: Timestamp,
+    },
     /// Two rows carry the same time.
     #[error("{file}:{line}: duplicate time {time}, already on line {first_line}")]
     Duplicate {

@@ -438,3 +438,30 @@ fn merge_stops_at_a_source_error() {
     assert_eq!(err.line(), Some(202));
     assert!(m.next().is_none());
 }
+
+#[test]
+fn merge_refuses_a_source_that_goes_back_in_time() {
+    let mut events: Vec<MarketEvent> = CandleCsv::open(sample("Default.csv"), opts())
+        .unwrap()
+        .take(3)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    events.swap(1, 2);
+    let err = merge(vec![events.into_iter().map(Ok)])
+        .find_map(Result::err)
+        .unwrap();
+    assert!(
+        matches!(
+            err,
+            DataError::SourceOutOfOrder {
+                source_index: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("merge source #0 (SPY)"),
+        "{err}"
+    );
+}

@@ -7,7 +7,7 @@
 //! - Output order is `(time, symbol, source index)`: events with equal times come out in symbol
 //!   order, then in the order the sources were given. The result is therefore deterministic.
 //! - Each source must itself be in time order (the loaders enforce it); the merge re-checks and
-//!   turns a violation into [`DataError::OutOfOrder`] rather than emitting events backwards.
+//!   turns a violation into [`DataError::SourceOutOfOrder`] rather than emitting events backwards.
 //! - The first error of any source is yielded and ends the merged stream.
 
 use std::cmp::{Ordering, Reverse};
@@ -71,12 +71,11 @@ where
                 if let Some(previous) = self.last[source]
                     && event.time < previous
                 {
-                    return Err(DataError::OutOfOrder {
-                        file: format!("merge source #{source} ({})", event.symbol),
-                        line: 0,
+                    return Err(DataError::SourceOutOfOrder {
+                        source_index: source,
+                        symbol: event.symbol,
                         time: event.time,
                         previous,
-                        previous_line: 0,
                     });
                 }
                 self.last[source] = Some(event.time);
