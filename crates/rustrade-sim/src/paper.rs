@@ -264,6 +264,15 @@ pub struct PaperFills {
     rx: mpsc::UnboundedReceiver<ExecutionReport>,
 }
 
+impl PaperFills {
+    /// The next report if one is queued, without waiting. A driver that applies the venue's
+    /// reports in the same step as the call that produced them (as a backtest does) drains them
+    /// with this after every venue call.
+    pub fn try_next_report(&mut self) -> Option<ExecutionReport> {
+        self.rx.try_recv().ok()
+    }
+}
+
 #[async_trait::async_trait]
 impl FillSource for PaperFills {
     fn name(&self) -> &str {

@@ -227,3 +227,21 @@ async fn from_config_registers_instruments_and_validates() {
         .unwrap_err();
     assert!(err.to_string().starts_with("initial_cash"), "{err}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn queued_reports_can_be_taken_without_waiting_in_order() {
+    let (ex, mut fills) = paper(SimConfig::default());
+    assert!(fills.try_next_report().is_none());
+    ex.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let id = ex.place_order(&market("m1", Side::Buy, 2.0)).await.unwrap();
+    ex.on_market(&bar(1, 101.0, 102.0, 100.0, 101.5)).unwrap();
+    assert!(matches!(
+        fills.try_next_report(),
+        Some(ExecutionReport::Accepted { order_id, .. }) if order_id == id
+    ));
+    assert!(matches!(
+        fills.try_next_report(),
+        Some(ExecutionReport::Fill(f)) if f.price.get() == 101.0 && f.quantity.get() == 2.0
+    ));
+    assert!(fills.try_next_report().is_none());
+}

@@ -126,9 +126,15 @@ impl Bot {
         })
     }
 
-    /// A paper-trading bot: `paper` (the simulated venue of `rustrade-sim`) is the exchange, its
-    /// `fills` are the fill stream, and every market event reaches the venue before any brain
-    /// decides on it, so the venue matches orders against the same data the brains see.
+    /// A paper-trading bot: `paper` (the simulated venue of `rustrade-sim`) is the exchange and
+    /// every market event reaches the venue before any brain decides on it, so the venue matches
+    /// orders against the same data the brains see.
+    ///
+    /// The venue's reports (`fills`) are applied to the engine synchronously, in the backtest's
+    /// order: the fills a market event caused before the brains decide on that event, the
+    /// reports an order call caused right after the call. Given the same brain, instrument,
+    /// venue models and events, a paper bot and a `rustrade-backtest` run therefore produce the
+    /// same fills (the crate's `tests/parity.rs`).
     pub fn paper(
         config: BotConfig,
         paper: PaperExchange,
@@ -136,7 +142,8 @@ impl Bot {
         brains: Vec<Arc<dyn Brain>>,
     ) -> Result<Self, BotError> {
         let venue = paper.clone();
-        let bot = Self::new(config, Arc::new(paper), brains)?.with_fill_source(Box::new(fills));
+        let bot = Self::new(config, Arc::new(paper), brains)?;
+        bot.driver.set_venue_reports(fills);
         bot.driver.set_market_hook(Box::new(move |event| {
             if let Err(e) = venue.on_market(event) {
                 tracing::error!(error = %e, "paper venue refused a market event");

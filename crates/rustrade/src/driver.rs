@@ -15,6 +15,12 @@
 //! If the journal cannot be written, the step's place commands are not sent: they are fed back
 //! to the engine as rejected, so the engine's view and the venue's stay the same.
 //!
+//! With a simulated venue wired by [`Bot::paper`](crate::Bot::paper), the venue's reports are
+//! applied synchronously, in the order the venue produced them: those a market event caused
+//! (fills of resting orders) after the market hook and **before** the engine is marked and any
+//! brain decides, and those an order call caused right after the call's outcome. That is the
+//! backtest's order of operations, so a brain sees the same position in both drivers.
+//!
 //! The driver keeps no trading rule: sizing, gates, brackets and accounting are the engine's.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -26,9 +32,11 @@ use rustrade_core::{
     RejectReason, StateStore, StoreOp, Symbol, Timestamp,
 };
 use rustrade_engine::{Command, Engine, EngineEvent, EngineSnapshot};
+use rustrade_sim::PaperFills;
 
 use crate::clock::{Clock, SystemClock};
 use crate::metrics::names;
+use crate::services::validate_report;
 
 /// Store key of the engine snapshot.
 pub(crate) const SNAPSHOT_KEY: &str = "engine/snapshot";
@@ -90,6 +98,8 @@ pub(crate) struct Driver {
     market_hook: OnceLock<MarketHook>,
     /// Manual position overrides given before the engine started.
     pending_positions: Mutex<BTreeMap<Symbol, Position>>,
+    /// The simulated venue's report queue, applied synchronously (see the module doc).
+    venue_reports: OnceLock<Mutex<PaperFills>>,
 }
 
 impl Driver {
@@ -111,6 +121,7 @@ impl Driver {
             unclaimed_trades: Mutex::new(BTreeMap::new()),
             pending_positions: Mutex::new(BTreeMap::new()),
             market_hook: OnceLock::new(),
+            venue_reports: OnceLock::new(),
         }
     }
 
@@ -132,6 +143,13 @@ impl Driver {
     /// Wires the market hook (before start; the first one given is kept).
     pub(crate) fn set_market_hook(&self, hook: MarketHook) -> bool {
         self.market_hook.set(hook).is_ok()
+    }
+
+    /// Applies `reports` synchronously after every venue call (before start; the first queue
+    /// given is kept). Cancels are then confirmed by the reports.
+    pub(crate) fn set_venue_reports(&self, reports: PaperFills) -> bool {
+        self.confirm_cancels_by_stream();
+        self.venue_reports.set(Mutex::new(reports)).is_ok()
     }
 
     /// Cancels are confirmed by the fill stream rather than by the cancel call.
@@ -197,6 +215,7 @@ impl Driver {
             if let Some(hook) = self.market_hook.get() {
                 hook(event);
             }
+            self.apply_venue_reports(engine);
             engine.handle_market(event);
             let batch = self.drain(engine, now);
             if batch.is_empty() {
@@ -218,6 +237,7 @@ impl Driver {
         let (out, batch) = {
             let mut guard = lock(&self.engine);
             let engine = guard.as_mut()?;
+            self.apply_venue_reports(engine);
             let out = input(engine, now);
             (out, self.drain(engine, now))
         };
@@ -229,20 +249,56 @@ impl Driver {
     async fn complete(&self, batch: Batch, now: Timestamp) {
         let mut queue = VecDeque::new();
         self.finish(batch, now, &mut queue).await;
-        while let Some(follow) = queue.pop_front() {
+        let synchronous_reports = self.venue_reports.get().is_some();
+        loop {
+            let follow = queue.pop_front();
+            if follow.is_none() && !synchronous_reports {
+                break;
+            }
             let now = self.now();
             let batch = {
                 let mut guard = lock(&self.engine);
                 let Some(engine) = guard.as_mut() else { break };
                 match follow {
-                    FollowUp::Accepted(c, o) => engine.handle_accepted(c, o, now),
-                    FollowUp::Rejected(c, r) => engine.handle_rejected(c, r, now),
-                    FollowUp::Cancelled(c, o) => engine.handle_cancelled(Some(c), o, now),
+                    Some(FollowUp::Accepted(c, o)) => engine.handle_accepted(c, o, now),
+                    Some(FollowUp::Rejected(c, r)) => engine.handle_rejected(c, r, now),
+                    Some(FollowUp::Cancelled(c, o)) => engine.handle_cancelled(Some(c), o, now),
+                    None => {}
+                }
+                let applied = self.apply_venue_reports(engine);
+                if follow.is_none() && applied == 0 {
+                    break;
                 }
                 self.drain(engine, now)
             };
             self.finish(batch, now, &mut queue).await;
         }
+    }
+
+    /// Hands the simulated venue's queued reports to the engine, in order; returns how many.
+    /// Does nothing unless [`set_venue_reports`](Self::set_venue_reports) was called.
+    fn apply_venue_reports(&self, engine: &mut Engine) -> usize {
+        let Some(queue) = self.venue_reports.get() else {
+            return 0;
+        };
+        let mut queue = lock(queue);
+        let mut applied = 0;
+        while let Some(report) = queue.try_next_report() {
+            applied += 1;
+            match validate_report(&report) {
+                Ok(()) => engine.handle_report(&report),
+                Err(e) => self.report_dropped(e.label(), &e),
+            }
+        }
+        applied
+    }
+
+    /// Counts and logs an execution report refused at the boundary.
+    pub(crate) fn report_dropped(&self, label: &'static str, why: &dyn std::fmt::Display) {
+        self.counters.fills_dropped.fetch_add(1, Ordering::Relaxed);
+        self.metrics
+            .counter(names::FILLS_DROPPED, &[("reason", label)], 1);
+        tracing::warn!(reason = label, error = %why, "execution report dropped");
     }
 
     /// Persists the final snapshot and flushes the store.

@@ -7,19 +7,23 @@
 //! - [`ScriptedBrain`]: a brain whose decisions come from a closure; it records what it saw.
 //! - [`ManualClock`]: a clock that moves only when told.
 //! - [`ScriptedCandleSource`]: answers each poll with the next scripted batch of bars.
+//! - [`ReplaySource`]: a [`MarketSource`] replaying recorded events one settled step at a time,
+//!   moving a [`ManualClock`] to each event's time, so a paper bot can be driven over the same
+//!   file as a backtest.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustrade_core::{
     Asset, AssetClass, Balance, Brain, BrainError, BrainHealth, Candle, CandleSource, Capability,
     ClientOrderId, Decision, ExchangeClient, ExchangeError, ExecutionReport, Fill, FillId,
-    FillSource, InstrumentSpec, Liquidity, MarketEvent, Money, OpenOrder, Order, OrderId,
-    OrderKind, OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp, Venue,
+    FillSource, InstrumentSpec, Liquidity, MarketEvent, MarketSource, Money, OpenOrder, Order,
+    OrderId, OrderKind, OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp, Venue,
 };
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::driver::lock;
@@ -577,6 +581,73 @@ impl CandleSource for ScriptedCandleSource {
         self.polls.fetch_add(1, Ordering::SeqCst);
         let batch = lock(&self.batches).pop_front().unwrap_or_default();
         Ok(batch.into_iter().rev().take(limit).rev().collect())
+    }
+}
+
+/// A [`MarketSource`] replaying recorded events in order, then finishing (`Ok(None)`).
+///
+/// Before yielding an event it waits `pace` of tokio time, then sets the clock (when given) to
+/// the event's time. On a runtime with paused time (`start_paused`), tokio advances time only
+/// when every task is idle, so each event is fully processed — brains, engine, venue, fill
+/// stream — before the next one is published, and the engine is given the time the data was
+/// recorded at, as a backtest does. [`ReplaySource::finished`] is cancelled one `pace` after
+/// the last event, once that event has been processed too.
+pub struct ReplaySource {
+    events: std::vec::IntoIter<MarketEvent>,
+    clock: Option<Arc<ManualClock>>,
+    pace: Duration,
+    finished: CancellationToken,
+}
+
+impl ReplaySource {
+    /// Replays `events` in the given order, one millisecond of tokio time apart.
+    pub fn new(events: Vec<MarketEvent>) -> Self {
+        Self {
+            events: events.into_iter(),
+            clock: None,
+            pace: Duration::from_millis(1),
+            finished: CancellationToken::new(),
+        }
+    }
+
+    /// Sets `clock` to each event's time before yielding it (give the same clock to the bot).
+    pub fn with_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Tokio time waited before each event (and once after the last).
+    pub fn with_pace(mut self, pace: Duration) -> Self {
+        self.pace = pace;
+        self
+    }
+
+    /// Cancelled once every event was yielded and one more `pace` passed.
+    pub fn finished(&self) -> CancellationToken {
+        self.finished.clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl MarketSource for ReplaySource {
+    fn name(&self) -> &str {
+        "replay"
+    }
+
+    async fn connect(&mut self, _symbols: &[Symbol]) -> Result<(), ExchangeError> {
+        Ok(())
+    }
+
+    async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
+        tokio::time::sleep(self.pace).await;
+        let Some(event) = self.events.next() else {
+            self.finished.cancel();
+            return Ok(None);
+        };
+        if let Some(clock) = &self.clock {
+            clock.set(event.time);
+        }
+        Ok(Some(event))
     }
 }
 

@@ -53,3 +53,38 @@ async fn a_paper_bot_trades_against_the_simulated_venue_and_agrees_with_it() {
     assert!(run.handle.position(&sym("BTCUSDT")).await.realised_pnl > 0.0);
     run.stop().await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_brain_sees_the_fill_of_the_event_it_decides_on() {
+    let spec = InstrumentSpec::new(sym("BTCUSDT"), AssetClass::CryptoSpot, 0.01, 0.001).unwrap();
+    let (paper, fills) = PaperExchange::from_config(SimConfig::default(), [spec]).unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let brain: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("sees-fill", move |_, pos, n| {
+        log.lock().unwrap().push(pos.quantity);
+        Ok(if n == 0 {
+            Decision::buy(1.0)
+        } else {
+            Decision::hold()
+        })
+    }));
+    let bot = Bot::paper(
+        config(&["BTCUSDT"]).build().unwrap(),
+        paper,
+        fills,
+        vec![brain],
+    )
+    .unwrap();
+    let run = start(bot).await;
+    run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+    settle().await;
+    // The buy decided on the first candle fills at the second candle's open, at the venue,
+    // before the brain decides on that candle: it must see the long position.
+    run.bus.publish(candle_event("BTCUSDT", 120, 101.0));
+    settle().await;
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0], 0.0);
+    assert!(seen[1] > 0.0, "second decision saw {seen:?}");
+    run.stop().await.unwrap();
+}

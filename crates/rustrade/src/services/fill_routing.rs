@@ -11,13 +11,11 @@
 //! supervisor reconnects.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
-use rustrade_core::{ExchangeError, ExecutionReport, FillSource, MetricsSink};
+use rustrade_core::{ExchangeError, ExecutionReport, FillSource};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 
 use crate::driver::Driver;
-use crate::metrics::names;
 
 /// Why an execution report was dropped at the boundary.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -113,14 +111,7 @@ impl FillRoutingService {
     }
 
     fn drop_report(&self, label: &'static str, why: &dyn std::fmt::Display) {
-        self.driver
-            .counters
-            .fills_dropped
-            .fetch_add(1, Ordering::Relaxed);
-        self.driver
-            .metrics
-            .counter(names::FILLS_DROPPED, &[("reason", label)], 1);
-        tracing::warn!(service = %self.name, reason = label, error = %why, "execution report dropped");
+        self.driver.report_dropped(label, why);
     }
 }
 
