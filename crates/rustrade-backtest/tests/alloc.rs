@@ -97,3 +97,25 @@ fn trading_path_allocations_grow_with_trades_not_candles() {
     let per_candle = a as f64 / 20_000.0;
     assert!(per_candle < 5.0, "{per_candle} allocations per candle");
 }
+
+#[test]
+fn csv_streaming_allocates_nothing_per_row() {
+    use rustrade_backtest::data::{CandleCsv, CsvOptions};
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/SPX.csv");
+    let symbol = rustrade_core::Symbol::new("SPX").unwrap();
+    let count = |rows: usize| {
+        allocations_of(|| {
+            let read = CandleCsv::open(&path, CsvOptions::new(symbol))
+                .unwrap()
+                .take(rows)
+                .map(Result::unwrap)
+                .count();
+            assert_eq!(read, rows);
+        })
+    };
+    assert_eq!(
+        count(100),
+        count(8_000),
+        "allocations independent of rows read"
+    );
+}

@@ -465,3 +465,25 @@ fn merge_refuses_a_source_that_goes_back_in_time() {
         "{err}"
     );
 }
+
+#[test]
+fn spaces_around_fields_are_ignored() {
+    let text = " Date , Open ,High,Low , Close,Volume \n 2024-01-02 , 1 , 2 ,0.5, 1.5 ,7\n2024-01-03,1,2,0.5,x ,7\n";
+    let mut it = CandleCsv::from_reader(text.as_bytes(), "spaces.csv", opts()).unwrap();
+    let c = *it.next().unwrap().unwrap().as_candle().unwrap();
+    assert_eq!(
+        (c.open().get(), c.close().get(), c.volume().get()),
+        (1.0, 1.5, 7.0)
+    );
+    match it.next().unwrap().unwrap_err() {
+        DataError::BadValue {
+            column,
+            value,
+            line,
+            ..
+        } => {
+            assert_eq!((column.as_str(), value.as_str(), line), ("Close", "x", 3));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -202,7 +202,6 @@ impl<R: Read> CandleCsv<R> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .trim(csv::Trim::All)
             .buffer_capacity(64 * 1024)
             .from_reader(reader);
         let file: Box<str> = name.into();
@@ -268,7 +267,7 @@ impl<R: Read> CandleCsv<R> {
                 found: rec.len(),
             });
         }
-        let open_time = parse_time(&rec[l.time]).map_err(|r| self.bad(line, l.time, r))?;
+        let open_time = parse_time(field(rec, l.time)).map_err(|r| self.bad(line, l.time, r))?;
         let open = self.price(line, l.open)?;
         let high = self.price(line, l.high)?;
         let low = self.price(line, l.low)?;
@@ -295,8 +294,7 @@ impl<R: Read> CandleCsv<R> {
         let Some(ct) = self.layout.close_time else {
             return Ok(open_time);
         };
-        let field = &self.record[ct];
-        let raw: i64 = std::str::from_utf8(field)
+        let raw: i64 = std::str::from_utf8(field(&self.record, ct))
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| self.bad(line, ct, "not an integer epoch time"))?;
@@ -313,11 +311,11 @@ impl<R: Read> CandleCsv<R> {
     }
 
     fn number(&self, line: u64, i: usize) -> Result<f64, DataError> {
-        let field = &self.record[i];
-        if field.is_empty() {
+        let text = field(&self.record, i);
+        if text.is_empty() {
             return Err(self.bad(line, i, "empty value"));
         }
-        let v: f64 = std::str::from_utf8(field)
+        let v: f64 = std::str::from_utf8(text)
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| self.bad(line, i, "not a number"))?;
@@ -344,8 +342,7 @@ impl<R: Read> CandleCsv<R> {
                 .names
                 .get(column)
                 .map_or_else(|| format!("#{column}"), |n| n.to_string()),
-            value: String::from_utf8_lossy(self.record.get(column).unwrap_or_default())
-                .into_owned(),
+            value: String::from_utf8_lossy(field(&self.record, column)).into_owned(),
             reason: reason.to_owned(),
         }
     }
@@ -475,7 +472,11 @@ impl Layout {
     fn from_header(rec: &ByteRecord, file: &str) -> Result<Self, DataError> {
         let names: Vec<Box<str>> = rec
             .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned().into_boxed_str())
+            .map(|f| {
+                String::from_utf8_lossy(f.trim_ascii())
+                    .into_owned()
+                    .into_boxed_str()
+            })
             .collect();
         let find = |wanted: &[&str]| {
             names
@@ -514,12 +515,18 @@ impl Layout {
 
 fn is_header(rec: &ByteRecord) -> bool {
     rec.iter().any(|f| {
-        let f = String::from_utf8_lossy(f);
+        let f = String::from_utf8_lossy(f.trim_ascii());
         TIME_NAMES
             .iter()
             .chain(["open", "close"].iter())
             .any(|n| f.eq_ignore_ascii_case(n))
     })
+}
+
+/// Field `i` without surrounding ASCII whitespace (trimming in place: `ByteRecord::trim` would
+/// allocate a new record per row).
+fn field(rec: &ByteRecord, i: usize) -> &[u8] {
+    rec.get(i).unwrap_or_default().trim_ascii()
 }
 
 fn record_line(rec: &ByteRecord) -> u64 {
