@@ -31,6 +31,39 @@ pub enum StoreOp {
 /// A missing key is `Ok(None)`; a present but unreadable value is [`StoreError::Corrupt`], never
 /// silently treated as missing.
 ///
+/// A minimal implementation over a `BTreeMap` (the batch default of `apply` is inherited):
+///
+/// ```
+/// use rustrade_core::{async_trait, StateStore, StoreError};
+/// use std::{collections::BTreeMap, sync::Mutex};
+///
+/// #[derive(Default)]
+/// struct MapStore(Mutex<BTreeMap<String, Vec<u8>>>);
+///
+/// #[async_trait]
+/// impl StateStore for MapStore {
+///     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+///         Ok(self.0.lock().unwrap().get(key).cloned())
+///     }
+///     async fn save(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().insert(key.to_owned(), value.to_vec());
+///         Ok(())
+///     }
+///     async fn delete(&self, key: &str) -> Result<(), StoreError> {
+///         self.0.lock().unwrap().remove(key);
+///         Ok(())
+///     }
+///     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+///         Ok(self.0.lock().unwrap().keys().filter(|k| k.starts_with(prefix)).cloned().collect())
+///     }
+///     async fn flush(&self) -> Result<(), StoreError> {
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// Using the in-memory store that ships with this crate:
+///
 /// ```
 /// use rustrade_core::{MemoryStore, StateStore};
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
