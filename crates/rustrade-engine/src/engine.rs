@@ -324,6 +324,11 @@ impl Engine {
         self.commands.len()
     }
 
+    /// Number of journal events waiting to be polled (a driver sizes its buffer with it).
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// The config the engine was built from.
     pub fn config(&self) -> &EngineConfig {
         &self.config

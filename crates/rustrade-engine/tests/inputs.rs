@@ -290,3 +290,30 @@ fn a_partly_filled_entry_is_protected_by_emulation_until_its_venue_legs_exist() 
         "a fired bracket places no legs afterwards"
     );
 }
+
+#[test]
+fn pending_counts_match_what_polling_returns() {
+    let mut engine = Engine::new(config(&BASIC), START).unwrap();
+    assert_eq!((engine.pending_events(), engine.pending_commands()), (0, 0));
+    let t = START;
+    let candle = rustrade_core::Candle::new(t, 100.0, 100.0, 100.0, 100.0, 1.0).unwrap();
+    let event = rustrade_core::MarketEvent::candle(
+        rustrade_core::Venue::new("sim").unwrap(),
+        btc(),
+        t,
+        candle,
+    );
+    engine.handle_market(&event);
+    engine.handle_decision(A, &event, &Decision::buy(1.0), t);
+    let (events, commands) = (engine.pending_events(), engine.pending_commands());
+    assert!(
+        events > 0 && commands == 1,
+        "{events} events, {commands} commands"
+    );
+    assert_eq!(std::iter::from_fn(|| engine.poll_event()).count(), events);
+    assert_eq!(
+        std::iter::from_fn(|| engine.poll_command()).count(),
+        commands
+    );
+    assert_eq!((engine.pending_events(), engine.pending_commands()), (0, 0));
+}

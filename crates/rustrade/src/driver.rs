@@ -197,8 +197,7 @@ impl Driver {
         event: &rustrade_core::MarketEvent,
         brain: rustrade_engine::BrainId,
     ) -> Position {
-        let now = self.now();
-        let batch = {
+        let (batch, now) = {
             let mut guard = lock(&self.engine);
             let Some(engine) = guard.as_mut() else {
                 return Position::FLAT;
@@ -206,22 +205,27 @@ impl Driver {
             // Checked and marked under the engine lock, so no brain decides on an event before
             // the hook and the engine have seen it.
             let mut marked = lock(&self.last_marked);
-            let fresh = marked.get(&event.symbol).is_none_or(|t| event.time > *t);
-            if !fresh {
-                return engine.brain_position(brain, &event.symbol);
+            match marked.get_mut(&event.symbol) {
+                Some(t) if event.time <= *t => {
+                    return engine.brain_position(brain, &event.symbol);
+                }
+                Some(t) => *t = event.time,
+                None => {
+                    marked.insert(event.symbol, event.time);
+                }
             }
-            marked.insert(event.symbol, event.time);
             drop(marked);
             if let Some(hook) = self.market_hook.get() {
                 hook(event);
             }
             self.apply_venue_reports(engine);
             engine.handle_market(event);
-            let batch = self.drain(engine, now);
-            if batch.is_empty() {
+            if engine.pending_events() == 0 && engine.pending_commands() == 0 {
+                // Nothing to journal or execute: no time is needed.
                 return engine.brain_position(brain, &event.symbol);
             }
-            batch
+            let now = self.now();
+            (self.drain(engine, now), now)
         };
         self.complete(batch, now).await;
         self.read(|e| e.brain_position(brain, &event.symbol))
@@ -383,11 +387,12 @@ impl Driver {
     }
 
     fn drain(&self, engine: &mut Engine, now: Timestamp) -> Batch {
-        let mut events = Vec::new();
+        // Sized up front: events are large, and growing the buffer would move them again.
+        let mut events = Vec::with_capacity(engine.pending_events());
         while let Some(e) = engine.poll_event() {
             events.push(e);
         }
-        let mut commands = Vec::new();
+        let mut commands = Vec::with_capacity(engine.pending_commands());
         while let Some(c) = engine.poll_command() {
             commands.push(c);
         }
@@ -655,12 +660,6 @@ struct Batch {
     commands: Vec<Command>,
     snapshot: Option<Box<EngineSnapshot>>,
     pnl: Vec<(Symbol, f64)>,
-}
-
-impl Batch {
-    fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.commands.is_empty()
-    }
 }
 
 /// `journal/<time ns, 20 digits>-<step, 20 digits>-<index, 4 digits>`: keys sort by time,
