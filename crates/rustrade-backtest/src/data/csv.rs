@@ -31,6 +31,8 @@ use std::time::Duration;
 use csv::ByteRecord;
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp, ValueError, Venue};
 
+use super::checks::{self, Ohlcv, TIME_NAMES, VOLUME_NAMES};
+use super::order::{Broken, Disorder, TimeOrder, sort_strictly};
 use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
 
@@ -90,13 +92,7 @@ impl CsvOptions {
     /// The bar length; when set, each event's time is the bar's close (open time + interval).
     /// Refuses a zero interval.
     pub fn bar_interval(mut self, interval: Duration) -> Result<Self, DataError> {
-        if interval.is_zero() {
-            return Err(DataError::Option(ValueError::NotPositive {
-                field: "bar_interval",
-                value: 0.0,
-            }));
-        }
-        self.bar_interval = Some(interval);
+        self.bar_interval = Some(checks::bar_interval(interval)?);
         Ok(self)
     }
 
@@ -133,7 +129,8 @@ pub struct CandleCsv<R> {
     record: ByteRecord,
     /// A first record that turned out to be data, not a header.
     pending_first: bool,
-    previous: Option<(Timestamp, u64)>,
+    /// Time order of the rows read so far, by line.
+    order: TimeOrder<u64>,
     state: State,
 }
 
@@ -158,15 +155,6 @@ struct Layout {
     min_fields: usize,
 }
 
-const TIME_NAMES: [&str; 7] = [
-    "date",
-    "time",
-    "datetime",
-    "timestamp",
-    "open_time",
-    "opentime",
-    "ts",
-];
 const BINANCE_NAMES: [&str; 12] = [
     "open_time",
     "open",
@@ -236,7 +224,7 @@ impl<R: Read> CandleCsv<R> {
             layout,
             record,
             pending_first: !header,
-            previous: None,
+            order: TimeOrder::new(),
             state: State::Streaming,
         })
     }
@@ -288,11 +276,9 @@ impl<R: Read> CandleCsv<R> {
     }
 
     fn event_time(&self, open_time: Timestamp, line: u64) -> Result<Timestamp, DataError> {
-        if let Some(d) = self.options.bar_interval {
-            return Ok(open_time.saturating_add(d));
-        }
-        let Some(ct) = self.layout.close_time else {
-            return Ok(open_time);
+        let interval = self.options.bar_interval;
+        let Some(ct) = self.layout.close_time.filter(|_| interval.is_none()) else {
+            return Ok(checks::event_time(open_time, interval));
         };
         let raw: i64 = std::str::from_utf8(field(&self.record, ct))
             .ok()
@@ -319,18 +305,12 @@ impl<R: Read> CandleCsv<R> {
             .ok()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| self.bad(line, i, "not a number"))?;
-        if !v.is_finite() {
-            return Err(self.bad(line, i, "not a finite number"));
-        }
-        Ok(v)
+        checks::finite(v).map_err(|r| self.bad(line, i, r))
     }
 
     fn price(&self, line: u64, i: usize) -> Result<f64, DataError> {
         let v = self.number(line, i)?;
-        if v <= 0.0 {
-            return Err(self.bad(line, i, "price must be > 0"));
-        }
-        Ok(v)
+        checks::price(v).map_err(|r| self.bad(line, i, r))
     }
 
     fn bad(&self, line: u64, column: usize, reason: &str) -> DataError {
@@ -349,59 +329,46 @@ impl<R: Read> CandleCsv<R> {
 
     /// Maps a candle invariant failure to the column it names.
     fn refused(&self, line: u64, e: &ValueError) -> DataError {
-        let field = match e {
-            ValueError::NotFinite { field, .. }
-            | ValueError::Negative { field, .. }
-            | ValueError::NotPositive { field, .. }
-            | ValueError::OutOfRange { field, .. }
-            | ValueError::BadText { field, .. }
-            | ValueError::Inconsistent { field, .. }
-            | ValueError::TimeOutOfRange { field, .. } => *field,
-            _ => "row",
-        };
         let l = &self.layout;
-        let column = match field {
-            "open" => Some(l.open),
-            "high" => Some(l.high),
-            "low" => Some(l.low),
-            "close" => Some(l.close),
-            "volume" => l.volume,
-            _ => None,
-        };
+        let column = checks::refused_column(e).and_then(|c| match c {
+            Ohlcv::Open => Some(l.open),
+            Ohlcv::High => Some(l.high),
+            Ohlcv::Low => Some(l.low),
+            Ohlcv::Close => Some(l.close),
+            Ohlcv::Volume => l.volume,
+        });
         match column {
             Some(c) => self.bad(line, c, &e.to_string()),
             None => DataError::BadValue {
                 file: self.file.to_string(),
                 line,
-                column: field.to_owned(),
+                column: e.field().to_owned(),
                 value: String::new(),
                 reason: e.to_string(),
             },
         }
     }
 
-    fn check_order(&mut self, time: Timestamp, line: u64) -> Result<(), DataError> {
-        if let Some((previous, previous_line)) = self.previous {
-            if time == previous {
-                return Err(DataError::Duplicate {
-                    file: self.file.to_string(),
-                    line,
-                    time,
-                    first_line: previous_line,
-                });
-            }
-            if time < previous {
-                return Err(DataError::OutOfOrder {
-                    file: self.file.to_string(),
-                    line,
-                    time,
-                    previous,
-                    previous_line,
-                });
-            }
+    fn disorder(&self, broken: Broken<u64>) -> DataError {
+        let (file, line, time) = (self.file.to_string(), broken.at, broken.time);
+        match broken.why {
+            Disorder::Duplicate { first } => DataError::Duplicate {
+                file,
+                line,
+                time,
+                first_line: first,
+            },
+            Disorder::Earlier {
+                previous,
+                previous_at,
+            } => DataError::OutOfOrder {
+                file,
+                line,
+                time,
+                previous,
+                previous_line: previous_at,
+            },
         }
-        self.previous = Some((time, line));
-        Ok(())
     }
 
     /// Reads everything, sorts by time (stable, by line on ties) and refuses duplicates.
@@ -410,18 +377,7 @@ impl<R: Read> CandleCsv<R> {
         while let Some(row) = self.next_streamed() {
             rows.push(row?);
         }
-        rows.sort_by_key(|(e, line)| (e.time, *line));
-        for pair in rows.windows(2) {
-            let ((a, a_line), (b, b_line)) = (pair[0], pair[1]);
-            if a.time == b.time {
-                return Err(DataError::Duplicate {
-                    file: self.file.to_string(),
-                    line: b_line,
-                    time: b.time,
-                    first_line: a_line,
-                });
-            }
-        }
+        sort_strictly(&mut rows).map_err(|b| self.disorder(b))?;
         Ok(rows.into_iter().map(|(e, _)| e).collect())
     }
 }
@@ -443,7 +399,10 @@ impl<R: Read> Iterator for CandleCsv<R> {
                 Err(e) => Err(e),
             },
             State::Streaming => match self.next_streamed()? {
-                Ok((event, line)) => self.check_order(event.time, line).map(|()| event),
+                Ok((event, line)) => match self.order.check(event.time, line) {
+                    Ok(()) => Ok(event),
+                    Err(b) => Err(self.disorder(b)),
+                },
                 Err(e) => Err(e),
             },
         };
@@ -494,7 +453,7 @@ impl Layout {
         let high = find(&["high"]).ok_or_else(|| missing("high"))?;
         let low = find(&["low"]).ok_or_else(|| missing("low"))?;
         let close = find(&["close"]).ok_or_else(|| missing("close"))?;
-        let volume = find(&["volume", "vol"]);
+        let volume = find(&VOLUME_NAMES);
         let min_fields = 1 + [time, open, high, low, close, volume.unwrap_or(0)]
             .into_iter()
             .max()

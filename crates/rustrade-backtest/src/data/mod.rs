@@ -5,8 +5,10 @@
 //! and Binance kline dumps; [`merge`] interleaves several per-symbol sources by time;
 //! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
 
+mod checks;
 mod csv;
 mod merge;
+mod order;
 mod time;
 
 pub(crate) use self::csv::default_venue;
