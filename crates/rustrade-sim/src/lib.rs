@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod client_ids;
 mod config;
 mod error;
 mod fees;
@@ -53,6 +54,7 @@ mod slippage;
 mod venue;
 mod wallet;
 
+pub use client_ids::ENDED_ID_RETENTION;
 pub use config::SimConfig;
 pub use error::SimError;
 pub use fees::FeeModel;

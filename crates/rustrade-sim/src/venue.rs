@@ -19,7 +19,9 @@
 //! `trade_on_close` arrival — and a `Rejected` report is queued too; a refused client id may be
 //! submitted again.
 //! Submitting a client order id the venue has already received returns the first order's id and
-//! changes nothing, so a retried placement never duplicates an order.
+//! changes nothing, so a retried placement never duplicates an order. This holds for every
+//! working order and for the last [`ENDED_ID_RETENTION`](crate::ENDED_ID_RETENTION) orders to
+//! end; older ended ids are forgotten, so the venue's memory does not grow with the run.
 //!
 //! # Order life cycle
 //!
@@ -67,7 +69,7 @@
 //! `trade_on_close` off, it only counts the event, updates the mark and walks the funding
 //! schedule; the `match` bench measures it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use rustrade_core::{
     ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData, MarketEvent,
@@ -75,6 +77,7 @@ use rustrade_core::{
     Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
 };
 
+use crate::client_ids::ClientIds;
 use crate::error::SimError;
 use crate::funding::FundingCursor;
 use crate::matching::{Behaviour, Step, View, evaluate};
@@ -118,7 +121,7 @@ pub struct SimVenue {
     wallet: Wallet,
     reports: VecDeque<ExecutionReport>,
     funding: VecDeque<FundingPayment>,
-    client_ids: HashMap<ClientOrderId, OrderId>,
+    client_ids: ClientIds,
     next_order: u64,
     next_fill: u64,
     now: Timestamp,
@@ -137,7 +140,7 @@ impl SimVenue {
             books: Vec::new(),
             reports: VecDeque::with_capacity(64),
             funding: VecDeque::new(),
-            client_ids: HashMap::new(),
+            client_ids: ClientIds::default(),
             next_order: 0,
             next_fill: 0,
             now: Timestamp::MIN,
@@ -227,7 +230,7 @@ impl SimVenue {
                 time: now,
             });
         }
-        book.orders.retain(|o| o.live);
+        sweep(&mut book.orders, &mut self.client_ids);
         Ok(n)
     }
 
@@ -250,6 +253,7 @@ impl SimVenue {
             funding,
             next_fill,
             config,
+            client_ids,
             ..
         } = self;
         let book = &mut books[bi];
@@ -300,7 +304,7 @@ impl SimVenue {
                     let _ = ctx.process(book, i, [&buy, &sell], arriving);
                 }
                 if ctx.ended > 0 {
-                    book.orders.retain(|o| o.live);
+                    sweep(&mut book.orders, client_ids);
                 }
             }
             if config.trade_on_close {
@@ -413,7 +417,7 @@ impl SimVenue {
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
         if let Some(id) = self.client_ids.get(&order.client_id) {
-            return Ok(*id);
+            return Ok(id);
         }
         let Some(bi) = self.book_index(&order.symbol) else {
             return Err(self.reject(order, RejectReason::InvalidOrder, "unknown symbol"));
@@ -435,6 +439,7 @@ impl SimVenue {
             config,
             now,
             next_order,
+            client_ids,
             ..
         } = self;
         let book = &mut books[bi];
@@ -468,11 +473,13 @@ impl SimVenue {
                 ended: 0,
             };
             let refused = ctx.process(book, at, [&buy, &sell], true);
-            book.orders.retain(|o| o.live);
+            if ctx.ended > 0 {
+                sweep(&mut book.orders, client_ids);
+            }
             if let Some(reason) = refused {
                 // Refused the moment it arrived: as good as refused at submit, so a retry with
                 // the same client id is judged afresh.
-                self.client_ids.remove(&order.client_id);
+                client_ids.forget(&order.client_id);
                 return Err(reason);
             }
         }
@@ -556,6 +563,7 @@ impl SimVenue {
         for book in &mut self.books {
             if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
                 let o = book.orders.remove(at);
+                self.client_ids.ended(o.order.client_id, o.id);
                 self.reports.push_back(ExecutionReport::Cancelled {
                     client_id: Some(o.order.client_id),
                     order_id: o.id,
@@ -845,6 +853,17 @@ impl Ctx<'_> {
 enum Ending {
     Cancelled,
     Expired,
+}
+
+/// Removes the orders that ended from `orders`, keeping the others in priority order, and
+/// records their ends in `ids`.
+fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
+    orders.retain(|o| {
+        if !o.live {
+            ids.ended(o.order.client_id, o.id);
+        }
+        o.live
+    });
 }
 
 /// How much an order of `side` can reduce a position of signed size `held`.

@@ -7,7 +7,8 @@ use std::time::Duration;
 use common::*;
 use rustrade_core::{Capability, ExecutionReport, OrderKind, RejectReason, Side, Timestamp};
 use rustrade_sim::{
-    FeeModel, FundingModel, FundingRate, LatencyModel, SimConfig, SimError, SimVenue, SlippageModel,
+    ENDED_ID_RETENTION, FeeModel, FundingModel, FundingRate, LatencyModel, SimConfig, SimError,
+    SimVenue, SlippageModel,
 };
 
 #[test]
@@ -320,6 +321,35 @@ fn resubmitting_a_client_id_returns_the_same_order_and_places_nothing() {
     assert_eq!(v.submit(&o).unwrap(), first);
     assert_eq!(v.working_orders(), 1);
     assert!(drain(&mut v).is_empty());
+}
+
+#[test]
+fn client_ids_of_working_orders_are_kept_and_ended_ones_forgotten_after_the_window() {
+    let mut v = venue(SimConfig::default());
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    let keep = limit("keep", Side::Buy, 1.0, 50.0);
+    let kept = v.submit(&keep).unwrap();
+    let ended = |n: usize| limit(&format!("x-{n}"), Side::Buy, 1.0, 60.0);
+    let mut first_ids = Vec::new();
+    for n in 0..=ENDED_ID_RETENTION {
+        first_ids.push(v.submit(&ended(n)).unwrap());
+        v.cancel(&cid(&format!("x-{n}"))).unwrap();
+    }
+    drain(&mut v);
+    // The working order is remembered however many orders ended since.
+    assert_eq!(v.submit(&keep).unwrap(), kept);
+    // The newest ended orders are still remembered: nothing is placed again.
+    assert_eq!(v.submit(&ended(1)).unwrap(), first_ids[1]);
+    assert_eq!(
+        v.submit(&ended(ENDED_ID_RETENTION)).unwrap(),
+        first_ids[ENDED_ID_RETENTION]
+    );
+    assert_eq!(v.working_orders(), 1);
+    assert!(drain(&mut v).is_empty());
+    // The oldest fell out of the window: the same client id is now a new order.
+    let again = v.submit(&ended(0)).unwrap();
+    assert_ne!(again, first_ids[0]);
+    assert_eq!(v.working_orders(), 2);
 }
 
 #[test]

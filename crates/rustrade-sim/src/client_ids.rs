@@ -1,0 +1,181 @@
+//! The venue's memory of received client order ids, so a retried submission never duplicates an
+//! order.
+//!
+//! # Retention
+//!
+//! - The client id of a working order (received, not yet ended) is always remembered: submitting
+//!   it again returns the first order's venue id and changes nothing.
+//! - Once the order ends (filled, cancelled, expired, refused on arrival) its id stays remembered
+//!   for the next [`ENDED_ID_RETENTION`] orders to end, then is forgotten; a submission with a
+//!   forgotten id is judged as a new order. Forgetting follows the order in which orders ended,
+//!   so it is deterministic.
+//! - Memory is bounded by the working orders plus [`ENDED_ID_RETENTION`] entries, whatever the
+//!   length of the run.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+use rustrade_core::{ClientOrderId, OrderId};
+
+/// How many ended orders keep their client id remembered (see the module documentation).
+pub const ENDED_ID_RETENTION: usize = 4096;
+
+/// Client id → venue order id of every working order and of the most recently ended ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClientIds {
+    map: HashMap<ClientOrderId, OrderId, BuildHasherDefault<IdHasher>>,
+    /// Ended orders still remembered, oldest first.
+    ended: VecDeque<(ClientOrderId, OrderId)>,
+}
+
+impl ClientIds {
+    /// The venue id the order with `client_id` received, while it is remembered.
+    pub(crate) fn get(&self, client_id: &ClientOrderId) -> Option<OrderId> {
+        self.map.get(client_id).copied()
+    }
+
+    /// Remembers a newly received order.
+    pub(crate) fn insert(&mut self, client_id: ClientOrderId, order_id: OrderId) {
+        self.map.insert(client_id, order_id);
+    }
+
+    /// Forgets `client_id` at once: its order was refused the moment it was submitted.
+    pub(crate) fn forget(&mut self, client_id: &ClientOrderId) {
+        self.map.remove(client_id);
+    }
+
+    /// Records that the order `order_id` ended; the oldest ended id beyond the retention window
+    /// is forgotten, unless its client id has since been given to a newer order.
+    pub(crate) fn ended(&mut self, client_id: ClientOrderId, order_id: OrderId) {
+        if self.ended.len() >= ENDED_ID_RETENTION
+            && let Some((old_client, old_order)) = self.ended.pop_front()
+            && self.map.get(&old_client) == Some(&old_order)
+        {
+            self.map.remove(&old_client);
+        }
+        self.ended.push_back((client_id, order_id));
+    }
+
+    /// Number of remembered client ids.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// A multiply-rotate hasher for identifier text: a few instructions per 8 bytes instead of
+/// SipHash's rounds. The keys are ids the engine generates, so flooding resistance buys nothing
+/// here, and no iteration order of the map reaches any output.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct IdHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl IdHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for IdHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cid(n: usize) -> ClientOrderId {
+        ClientOrderId::new(&format!("c-{n}")).unwrap()
+    }
+
+    fn oid(n: usize) -> OrderId {
+        OrderId::new(&format!("sim-{n}")).unwrap()
+    }
+
+    #[test]
+    fn ended_ids_are_remembered_for_the_window_then_forgotten_oldest_first() {
+        let mut ids = ClientIds::default();
+        for n in 0..ENDED_ID_RETENTION + 10 {
+            ids.insert(cid(n), oid(n));
+            ids.ended(cid(n), oid(n));
+        }
+        assert_eq!(ids.len(), ENDED_ID_RETENTION);
+        // Ended 0..=9 fell out of the window; the newest ones are kept.
+        assert_eq!(ids.get(&cid(9)), None);
+        assert_eq!(ids.get(&cid(10)), Some(oid(10)));
+        assert_eq!(
+            ids.get(&cid(ENDED_ID_RETENTION + 9)),
+            Some(oid(ENDED_ID_RETENTION + 9))
+        );
+    }
+
+    #[test]
+    fn live_ids_are_never_forgotten() {
+        let mut ids = ClientIds::default();
+        ids.insert(cid(0), oid(0));
+        for n in 1..=ENDED_ID_RETENTION * 2 {
+            ids.insert(cid(n), oid(n));
+            ids.ended(cid(n), oid(n));
+        }
+        assert_eq!(ids.get(&cid(0)), Some(oid(0)));
+        assert_eq!(ids.len(), ENDED_ID_RETENTION + 1);
+    }
+
+    #[test]
+    fn forgetting_an_old_entry_spares_a_reused_client_id() {
+        let mut ids = ClientIds::default();
+        ids.insert(cid(0), oid(0));
+        ids.ended(cid(0), oid(0));
+        ids.forget(&cid(0));
+        // The client id now names a newer, working order.
+        ids.insert(cid(0), oid(1));
+        for n in 2..ENDED_ID_RETENTION + 2 {
+            ids.insert(cid(n), oid(n));
+            ids.ended(cid(n), oid(n));
+        }
+        assert_eq!(ids.get(&cid(0)), Some(oid(1)));
+    }
+
+    #[test]
+    fn hasher_separates_ids_that_differ_in_any_byte() {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let b = BuildHasherDefault::<IdHasher>::default();
+        let a = b.hash_one(ClientOrderId::new("rt-1-abcdefgh1").unwrap());
+        let c = b.hash_one(ClientOrderId::new("rt-1-abcdefgh2").unwrap());
+        let d = b.hash_one(ClientOrderId::new("rt-1-abcdefgh").unwrap());
+        assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_ne!(c, d);
+    }
+}
