@@ -71,6 +71,13 @@ enum FollowUp {
     Cancelled(ClientOrderId, Option<OrderId>),
 }
 
+/// The engine (once installed) and, per symbol, the time of the newest market event it was
+/// marked with: one lock for both, taken once per market event.
+struct EngineSlot {
+    engine: Option<Engine>,
+    last_marked: BTreeMap<Symbol, Timestamp>,
+}
+
 /// The newest step whose snapshot is in the store.
 struct Persisted {
     written_step: u64,
@@ -78,8 +85,7 @@ struct Persisted {
 
 /// The engine, its I/O and what the services share.
 pub(crate) struct Driver {
-    engine: Mutex<Option<Engine>>,
-    last_marked: Mutex<BTreeMap<Symbol, Timestamp>>,
+    engine: Mutex<EngineSlot>,
     persist: tokio::sync::Mutex<Persisted>,
     step_seq: AtomicU64,
     pub(crate) exchange: Arc<dyn ExchangeClient>,
@@ -106,8 +112,10 @@ impl Driver {
     pub(crate) fn new(exchange: Arc<dyn ExchangeClient>, brains: Arc<Vec<Arc<dyn Brain>>>) -> Self {
         let brain_counters = brains.iter().map(|_| Arc::default()).collect();
         Self {
-            engine: Mutex::new(None),
-            last_marked: Mutex::new(BTreeMap::new()),
+            engine: Mutex::new(EngineSlot {
+                engine: None,
+                last_marked: BTreeMap::new(),
+            }),
             persist: tokio::sync::Mutex::new(Persisted { written_step: 0 }),
             step_seq: AtomicU64::new(1),
             exchange,
@@ -172,17 +180,17 @@ impl Driver {
 
     /// Installs the engine built or restored at start-up.
     pub(crate) fn install(&self, engine: Engine) {
-        *lock(&self.engine) = Some(engine);
+        lock(&self.engine).engine = Some(engine);
     }
 
     /// Whether the engine is installed.
     pub(crate) fn is_started(&self) -> bool {
-        lock(&self.engine).is_some()
+        lock(&self.engine).engine.is_some()
     }
 
     /// Reads the engine, if installed.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Engine) -> R) -> Option<R> {
-        lock(&self.engine).as_ref().map(f)
+        lock(&self.engine).engine.as_ref().map(f)
     }
 
     /// Marks the engine with `event` unless an earlier service already did (first sight of a
@@ -190,8 +198,8 @@ impl Driver {
     /// position for the brain call. Journals and executes only when marking produced outputs
     /// (an emulated stop fired).
     ///
-    /// Lock order: the engine lock, then `last_marked`, then whatever the hook locks (a paper
-    /// venue); nothing locks them the other way round.
+    /// Lock order: the engine lock (which also guards the per-symbol marks), then whatever the
+    /// hook locks (a paper venue); nothing locks them the other way round.
     pub(crate) async fn mark_and_position(
         &self,
         event: &rustrade_core::MarketEvent,
@@ -199,22 +207,24 @@ impl Driver {
     ) -> Position {
         let (batch, now) = {
             let mut guard = lock(&self.engine);
-            let Some(engine) = guard.as_mut() else {
+            let EngineSlot {
+                engine,
+                last_marked,
+            } = &mut *guard;
+            let Some(engine) = engine.as_mut() else {
                 return Position::FLAT;
             };
             // Checked and marked under the engine lock, so no brain decides on an event before
             // the hook and the engine have seen it.
-            let mut marked = lock(&self.last_marked);
-            match marked.get_mut(&event.symbol) {
+            match last_marked.get_mut(&event.symbol) {
                 Some(t) if event.time <= *t => {
                     return engine.brain_position(brain, &event.symbol);
                 }
                 Some(t) => *t = event.time,
                 None => {
-                    marked.insert(event.symbol, event.time);
+                    last_marked.insert(event.symbol, event.time);
                 }
             }
-            drop(marked);
             if let Some(hook) = self.market_hook.get() {
                 hook(event);
             }
@@ -240,7 +250,7 @@ impl Driver {
         let now = self.now();
         let (out, batch) = {
             let mut guard = lock(&self.engine);
-            let engine = guard.as_mut()?;
+            let engine = guard.engine.as_mut()?;
             self.apply_venue_reports(engine);
             let out = input(engine, now);
             (out, self.drain(engine, now))
@@ -262,7 +272,9 @@ impl Driver {
             let now = self.now();
             let batch = {
                 let mut guard = lock(&self.engine);
-                let Some(engine) = guard.as_mut() else { break };
+                let Some(engine) = guard.engine.as_mut() else {
+                    break;
+                };
                 match follow {
                     Some(FollowUp::Accepted(c, o)) => engine.handle_accepted(c, o, now),
                     Some(FollowUp::Rejected(c, r)) => engine.handle_rejected(c, r, now),
@@ -310,6 +322,7 @@ impl Driver {
         let Some(store) = self.store() else { return };
         let now = self.now();
         let snapshot = lock(&self.engine)
+            .engine
             .as_ref()
             .map(|e| Box::new(e.snapshot(now)));
         if let Some(snapshot) = snapshot {

@@ -147,13 +147,17 @@ impl TradingService for ExecutionService {
             slot: &self.rx,
             rx: Some(rx),
         };
+        // One cancellation waiter for the whole run: registering and dropping one per message
+        // cost two locks of the token's tree per message.
+        let cancelled = cancel.cancelled();
+        tokio::pin!(cancelled);
         loop {
             let Some(rx) = guard.rx.as_mut() else {
                 return Ok(());
             };
             let received = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return Ok(()),
+                () = &mut cancelled => return Ok(()),
                 r = rx.recv() => r,
             };
             match received {

@@ -131,10 +131,14 @@ impl TradingService for FillRoutingService {
             .connect()
             .await
             .map_err(|e| ServiceError::retryable_from("fill source connect", e))?;
+        // One cancellation waiter for the whole run: registering and dropping one per message
+        // cost two locks of the token's tree per message.
+        let cancelled = cancel.cancelled();
+        tokio::pin!(cancelled);
         loop {
             let next = tokio::select! {
                 biased;
-                () = cancel.cancelled() => return Ok(()),
+                () = &mut cancelled => return Ok(()),
                 n = source.next_report() => n,
             };
             match next {
