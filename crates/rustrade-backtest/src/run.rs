@@ -273,7 +273,17 @@ impl<'a> Run<'a> {
 
     /// Moves engine events to the result, engine commands to the venue and venue reports to the
     /// engine until all three queues are empty.
+    #[inline]
     fn pump(&mut self) -> Result<(), BacktestError> {
+        if self.quiet() {
+            return Ok(());
+        }
+        self.exchange()
+    }
+
+    /// The body of [`Self::pump`] once some queue holds something.
+    #[inline(never)]
+    fn exchange(&mut self) -> Result<(), BacktestError> {
         for _ in 0..MAX_ROUNDS {
             let mut busy = false;
             while let Some(report) = self.venue.poll_report() {
@@ -311,6 +321,15 @@ impl<'a> Run<'a> {
             "engine and venue still exchanging messages after {MAX_ROUNDS} rounds at {}",
             self.venue.now()
         )))
+    }
+
+    /// Whether all three queues are empty: the usual state after an event that changed nothing,
+    /// checked by length so that case costs no poll.
+    #[inline]
+    fn quiet(&self) -> bool {
+        self.venue.pending_reports() == 0
+            && self.engine.pending_events() == 0
+            && self.engine.pending_commands() == 0
     }
 
     fn record(&mut self, event: &EngineEvent) {

@@ -151,14 +151,19 @@ impl EquityStats {
         };
         self.steps += 1;
         self.exposed_steps += u64::from(exposed);
-        let r = if previous != 0.0 {
+        // An unchanged equity (every step of a flat book) is a zero return, exactly what the
+        // division would give, and a zero return on a zero mean leaves mean and m2 unchanged:
+        // both shortcuts skip a division without changing a bit of the result.
+        let r = if previous != 0.0 && equity != previous {
             equity / previous - 1.0
         } else {
             0.0
         };
-        let delta = r - self.mean;
-        self.mean += delta / self.steps as f64;
-        self.m2 += delta * (r - self.mean);
+        if r != 0.0 || self.mean != 0.0 {
+            let delta = r - self.mean;
+            self.mean += delta / self.steps as f64;
+            self.m2 += delta * (r - self.mean);
+        }
         if r < 0.0 {
             self.downside_sq += r * r;
         }

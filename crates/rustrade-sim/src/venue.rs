@@ -347,6 +347,13 @@ impl SimVenue {
         self.reports.pop_front()
     }
 
+    /// Number of execution reports waiting to be polled; a driver checks it to skip an empty
+    /// drain on the common event that produced nothing.
+    #[inline]
+    pub fn pending_reports(&self) -> usize {
+        self.reports.len()
+    }
+
     /// Drains every queued execution report, oldest first, without allocating.
     pub fn drain_reports(&mut self) -> std::collections::vec_deque::Drain<'_, ExecutionReport> {
         self.reports.drain(..)
