@@ -10,6 +10,8 @@
 //! - Halt transitions are journalled once each: `RiskHalted` when entries on a symbol become
 //!   blocked (after a trade outcome), `RiskResumed` when a timer tick finds them allowed again.
 
+use std::collections::BTreeMap;
+
 use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
 
 use crate::gate::RefusalRecord;
@@ -19,7 +21,7 @@ impl Engine {
     /// A market event: marks the symbol and fires emulated stops, take-profits and trailing
     /// stops it crosses. Call it before the brains see the event.
     pub fn handle_market(&mut self, event: &MarketEvent) {
-        let Some(state) = self.symbols.get_mut(&event.symbol) else {
+        let Some(state) = find_mut(&mut self.symbols, &event.symbol) else {
             return;
         };
         state.mark = Some(event.reference_price());
@@ -142,5 +144,40 @@ impl Engine {
                 .next()
                 .map(|(k, _)| *k),
         }
+    }
+}
+
+/// The value of `symbol` in a per-symbol map. Most bots trade one symbol; that case compares
+/// the only key with `==` (a fixed-size byte comparison) instead of running the map's ordered
+/// search, which calls the text ordering. This runs once per market event.
+pub(crate) fn find_mut<'a, V>(
+    map: &'a mut BTreeMap<Symbol, V>,
+    symbol: &Symbol,
+) -> Option<&'a mut V> {
+    if map.len() == 1 {
+        let entry = map.first_entry()?;
+        return (entry.key() == symbol).then(|| entry.into_mut());
+    }
+    map.get_mut(symbol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::new(s).unwrap()
+    }
+
+    #[test]
+    fn find_mut_finds_only_the_asked_symbol_with_one_or_many_entries() {
+        let mut one = BTreeMap::from([(sym("AAA"), 1)]);
+        assert_eq!(find_mut(&mut one, &sym("AAA")), Some(&mut 1));
+        assert_eq!(find_mut(&mut one, &sym("AAB")), None);
+        let mut many = BTreeMap::from([(sym("AAA"), 1), (sym("BBB"), 2), (sym("CCC"), 3)]);
+        assert_eq!(find_mut(&mut many, &sym("BBB")), Some(&mut 2));
+        assert_eq!(find_mut(&mut many, &sym("DDD")), None);
+        let mut none: BTreeMap<Symbol, i32> = BTreeMap::new();
+        assert_eq!(find_mut(&mut none, &sym("AAA")), None);
     }
 }
