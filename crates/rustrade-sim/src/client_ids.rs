@@ -49,9 +49,11 @@ impl ClientIds {
     pub(crate) fn ended(&mut self, client_id: ClientOrderId, order_id: OrderId) {
         if self.ended.len() >= ENDED_ID_RETENTION
             && let Some((old_client, old_order)) = self.ended.pop_front()
-            && self.map.get(&old_client) == Some(&old_order)
+            && let Some(current) = self.map.remove(&old_client)
+            && current != old_order
         {
-            self.map.remove(&old_client);
+            // Rare: the client id was forgotten early and reused; keep the newer order.
+            self.map.insert(old_client, current);
         }
         self.ended.push_back((client_id, order_id));
     }
