@@ -80,8 +80,9 @@ use rustrade_core::{
 use crate::client_ids::ClientIds;
 use crate::error::SimError;
 use crate::funding::FundingCursor;
+use crate::ids::IdCounter;
 use crate::matching::{Behaviour, Step, View, evaluate};
-use crate::{FundingModel, FundingPayment, SimConfig, Wallet, ids};
+use crate::{FundingModel, FundingPayment, SimConfig, Wallet};
 
 /// A one-cancels-others group chosen by the caller (for example a bracket's id). When any member
 /// fills, even partly, the venue cancels the other working members. A group links orders of one
@@ -122,8 +123,8 @@ pub struct SimVenue {
     reports: VecDeque<ExecutionReport>,
     funding: VecDeque<FundingPayment>,
     client_ids: ClientIds,
-    next_order: u64,
-    next_fill: u64,
+    order_ids: IdCounter,
+    fill_ids: IdCounter,
     now: Timestamp,
     rng: fastrand::Rng,
     last_book: usize,
@@ -141,8 +142,8 @@ impl SimVenue {
             reports: VecDeque::with_capacity(64),
             funding: VecDeque::new(),
             client_ids: ClientIds::default(),
-            next_order: 0,
-            next_fill: 0,
+            order_ids: IdCounter::new("sim-"),
+            fill_ids: IdCounter::new("sim-f"),
             now: Timestamp::MIN,
             last_book: 0,
         })
@@ -251,7 +252,7 @@ impl SimVenue {
             wallet,
             reports,
             funding,
-            next_fill,
+            fill_ids,
             config,
             client_ids,
             ..
@@ -271,7 +272,7 @@ impl SimVenue {
                     config,
                     wallet,
                     reports,
-                    next_fill,
+                    fill_ids,
                     time: event.time,
                     book_index: bi,
                     ended: 0,
@@ -433,8 +434,7 @@ impl SimVenue {
             Ok(b) => b,
             Err((reason, why)) => return Err(self.reject(order, reason, why)),
         };
-        self.next_order += 1;
-        let id = ids::order_id(self.next_order);
+        let id = self.order_ids.next_order_id();
         self.client_ids.insert(order.client_id, id);
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
@@ -442,10 +442,10 @@ impl SimVenue {
             books,
             wallet,
             reports,
-            next_fill,
+            fill_ids,
             config,
             now,
-            next_order,
+            order_ids,
             client_ids,
             ..
         } = self;
@@ -453,7 +453,7 @@ impl SimVenue {
         let working = WorkingOrder {
             order: *order,
             id,
-            seq: *next_order,
+            seq: order_ids.issued(),
             stop_class: behaviour.is_stop(),
             behaviour,
             oco,
@@ -474,7 +474,7 @@ impl SimVenue {
                 config,
                 wallet,
                 reports,
-                next_fill,
+                fill_ids,
                 time: *now,
                 book_index: bi,
                 ended: 0,
@@ -668,7 +668,7 @@ struct Ctx<'a> {
     config: &'a SimConfig,
     wallet: &'a mut Wallet,
     reports: &'a mut VecDeque<ExecutionReport>,
-    next_fill: &'a mut u64,
+    fill_ids: &'a mut IdCounter,
     time: Timestamp,
     book_index: usize,
     /// Orders this pass finished (filled, refused, cancelled, expired).
@@ -802,11 +802,10 @@ impl Ctx<'_> {
         self.wallet
             .apply_fill(self.book_index, side, qty, price, cv, fee);
         book.budget[si] -= qty;
-        *self.next_fill += 1;
         let o = &mut book.orders[i];
         o.filled += qty;
         self.reports.push_back(ExecutionReport::Fill(Fill {
-            fill_id: ids::fill_id(*self.next_fill),
+            fill_id: self.fill_ids.next_fill_id(),
             order_id: o.id,
             client_id: Some(o.order.client_id),
             symbol: o.order.symbol,
