@@ -10,6 +10,8 @@
 //! - Status moves only forward: `Pending → Accepted → PartiallyFilled → Filled`, or from any live
 //!   status to `Cancelled`, `Rejected` or `Expired`. A fill arriving for a terminal order is still
 //!   applied to positions, because venues may report a fill after the cancel that raced it.
+//! - Live orders are boxed in their map, so inserting, removing and rebalancing move a pointer
+//!   rather than the whole order (a bot can hold many orders in flight).
 //! - Terminal orders leave the live map and are kept in a bounded list of retired orders (the
 //!   oldest are forgotten first), so memory does not grow with history.
 
@@ -121,7 +123,7 @@ impl TrackedOrder {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
-    live: BTreeMap<ClientOrderId, TrackedOrder>,
+    live: BTreeMap<ClientOrderId, Box<TrackedOrder>>,
     retired: VecDeque<TrackedOrder>,
     by_venue_id: HashMap<OrderId, ClientOrderId, BuildHasherDefault<Fnv64>>,
     retired_capacity: usize,
@@ -144,7 +146,11 @@ impl From<RawBook> for OrderBook {
             .filter_map(|o| o.venue_id.map(|v| (v, o.order.client_id)))
             .collect();
         Self {
-            live: raw.live,
+            live: raw
+                .live
+                .into_iter()
+                .map(|(k, o)| (k, Box::new(o)))
+                .collect(),
             retired: raw.retired,
             by_venue_id,
             retired_capacity: raw.retired_capacity,
@@ -155,7 +161,7 @@ impl From<RawBook> for OrderBook {
 impl From<OrderBook> for RawBook {
     fn from(book: OrderBook) -> Self {
         Self {
-            live: book.live,
+            live: book.live.into_iter().map(|(k, o)| (k, *o)).collect(),
             retired: book.retired,
             retired_capacity: book.retired_capacity,
         }
@@ -173,7 +179,7 @@ impl OrderBook {
 
     /// Live orders in client-id order.
     pub fn live(&self) -> impl Iterator<Item = &TrackedOrder> {
-        self.live.values()
+        self.live.values().map(|o| &**o)
     }
 
     /// Recently retired orders, oldest first.
@@ -185,6 +191,7 @@ impl OrderBook {
     pub fn get(&self, id: &ClientOrderId) -> Option<&TrackedOrder> {
         self.live
             .get(id)
+            .map(|o| &**o)
             .or_else(|| self.retired.iter().rev().find(|o| o.order.client_id == *id))
     }
 
@@ -194,18 +201,19 @@ impl OrderBook {
     }
 
     pub(crate) fn insert(&mut self, order: TrackedOrder) {
-        self.live.insert(order.order.client_id, order);
+        self.live.insert(order.order.client_id, Box::new(order));
     }
 
     pub(crate) fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
         let retired = &mut self.retired;
         self.live
             .get_mut(id)
+            .map(|o| &mut **o)
             .or_else(|| retired.iter_mut().rev().find(|o| o.order.client_id == *id))
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        self.live.get_mut(id)
+        self.live.get_mut(id).map(|o| &mut **o)
     }
 
     pub(crate) fn index_venue_id(&mut self, venue_id: OrderId, client_id: ClientOrderId) {
@@ -229,6 +237,6 @@ impl OrderBook {
         {
             self.by_venue_id.remove(&v);
         }
-        self.retired.push_back(order);
+        self.retired.push_back(*order);
     }
 }
