@@ -1,7 +1,8 @@
 //! Errors of the backtest crate, one enum per failure surface.
 //!
-//! [`DataError`] is about input data and always names where: the file, the 1-based line, the
-//! column and the offending text, so a user can open the file at the right place.
+//! [`DataError`] is about input data and always names where: the file, the 1-based line (CSV) or
+//! the row group and 0-based row (Parquet), the column and the offending value, so a user can
+//! find the right place.
 //! [`BacktestError`] is about a run: configuration refused before the first event, a brain error
 //! (naming brain, symbol and time), or a data error met while streaming.
 
@@ -115,6 +116,81 @@ pub enum DataError {
         /// Line of the first occurrence.
         first_line: u64,
     },
+    /// The Parquet layer failed: not a Parquet file, a truncated or corrupt footer or page, a
+    /// compression codec this build does not read, or a column chunk shorter than its row group.
+    #[error("{file}{}: unreadable Parquet: {reason}", in_row_group(*.row_group))]
+    Parquet {
+        /// File being read.
+        file: String,
+        /// 0-based row group being read, when the failure is inside one.
+        row_group: Option<usize>,
+        /// What the Parquet reader reported.
+        reason: String,
+    },
+    /// A Parquet column's type cannot hold what the column is used for (a text price, a
+    /// time-of-day as a timestamp, a nested column, ...).
+    #[error("{file}: column {column:?} has type {found}; expected {expected}")]
+    ParquetColumnType {
+        /// File being read.
+        file: String,
+        /// Column name as in the schema.
+        column: String,
+        /// Its physical and logical type as found.
+        found: String,
+        /// What the loader accepts for that column.
+        expected: &'static str,
+    },
+    /// A Parquet value could not be read or was refused by a candle invariant.
+    #[error("{file}: row group {row_group}, row {row}: column {column:?} value {value}: {reason}")]
+    ParquetValue {
+        /// File being read.
+        file: String,
+        /// 0-based row group holding the row.
+        row_group: usize,
+        /// 0-based row index in the file (the position a dataframe reading the file shows).
+        row: u64,
+        /// Column name as in the schema.
+        column: String,
+        /// The stored value, as text (`null` for a missing value).
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A Parquet row's time is earlier than the previous row's.
+    #[error(
+        "{file}: row group {row_group}, row {row}: time {time} is earlier than {previous} at row \
+         {previous_row} (rows out of order; opt into sorting to load the file anyway)"
+    )]
+    ParquetOutOfOrder {
+        /// File being read.
+        file: String,
+        /// 0-based row group holding the offending row.
+        row_group: usize,
+        /// 0-based row index in the file.
+        row: u64,
+        /// Its time.
+        time: Timestamp,
+        /// The time on the row before.
+        previous: Timestamp,
+        /// That row's 0-based index in the file.
+        previous_row: u64,
+    },
+    /// Two Parquet rows carry the same time.
+    #[error(
+        "{file}: row group {row_group}, row {row}: duplicate time {time}, already at row {first_row}"
+    )]
+    ParquetDuplicate {
+        /// File being read.
+        file: String,
+        /// 0-based row group holding the second occurrence.
+        row_group: usize,
+        /// 0-based row index of the second occurrence in the file.
+        row: u64,
+        /// The repeated time.
+        time: Timestamp,
+        /// 0-based row index of the first occurrence.
+        first_row: u64,
+    },
     /// Option values refused before reading (an invalid symbol, a zero interval, ...).
     #[error("invalid data option: {0}")]
     Option(#[from] ValueError),
@@ -132,6 +208,22 @@ impl DataError {
             _ => None,
         }
     }
+
+    /// The 0-based Parquet row group and row index in the file the error refers to, when it
+    /// refers to one.
+    pub fn row(&self) -> Option<(usize, u64)> {
+        match self {
+            Self::ParquetValue { row_group, row, .. }
+            | Self::ParquetOutOfOrder { row_group, row, .. }
+            | Self::ParquetDuplicate { row_group, row, .. } => Some((*row_group, *row)),
+            _ => None,
+        }
+    }
+}
+
+/// `", row group N"` when the failure is inside a row group.
+fn in_row_group(row_group: Option<usize>) -> String {
+    row_group.map_or_else(String::new, |g| format!(", row group {g}"))
 }
 
 /// Why a backtest or a sweep could not run or stopped.

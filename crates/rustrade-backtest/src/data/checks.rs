@@ -23,6 +23,9 @@ pub(crate) const TIME_NAMES: [&str; 7] = [
     "ts",
 ];
 
+/// How a missing time column is described in [`DataError::MissingColumn`].
+pub(crate) const TIME_COLUMN: &str = "time (date, time, datetime, timestamp, open_time)";
+
 /// Names accepted for the optional volume column.
 pub(crate) const VOLUME_NAMES: [&str; 2] = ["volume", "vol"];
 

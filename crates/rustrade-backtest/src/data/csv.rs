@@ -31,7 +31,7 @@ use std::time::Duration;
 use csv::ByteRecord;
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp, ValueError, Venue};
 
-use super::checks::{self, Ohlcv, TIME_NAMES, VOLUME_NAMES};
+use super::checks::{self, Ohlcv, TIME_COLUMN, TIME_NAMES, VOLUME_NAMES};
 use super::order::{Broken, Disorder, TimeOrder, sort_strictly};
 use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
@@ -447,8 +447,7 @@ impl Layout {
             column,
             header: names.join(","),
         };
-        let time = find(&TIME_NAMES)
-            .ok_or_else(|| missing("time (date, time, datetime, timestamp, open_time)"))?;
+        let time = find(&TIME_NAMES).ok_or_else(|| missing(TIME_COLUMN))?;
         let open = find(&["open"]).ok_or_else(|| missing("open"))?;
         let high = find(&["high"]).ok_or_else(|| missing("high"))?;
         let low = find(&["low"]).ok_or_else(|| missing("low"))?;

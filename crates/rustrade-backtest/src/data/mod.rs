@@ -2,15 +2,20 @@
 //!
 //! Every source is an `Iterator<Item = Result<MarketEvent, DataError>>` that reads as it goes:
 //! replaying a file costs memory independent of its length. [`CandleCsv`] reads OHLCV CSV files
-//! and Binance kline dumps; [`merge`] interleaves several per-symbol sources by time;
+//! and Binance kline dumps; `ParquetCandles` (cargo feature `parquet`) reads OHLCV Parquet files
+//! row group by row group; [`merge`] interleaves several per-symbol sources by time;
 //! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
 
 mod checks;
 mod csv;
 mod merge;
 mod order;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod time;
 
 pub(crate) use self::csv::default_venue;
 pub use self::csv::{CandleCsv, CsvFormat, CsvOptions};
 pub use self::merge::{Merge, merge};
+#[cfg(feature = "parquet")]
+pub use self::parquet::{BATCH_ROWS, ParquetCandles, ParquetOptions};
