@@ -35,7 +35,9 @@
 //! - Every refused value is [`DataError::ParquetValue`], naming the file, the 0-based row group, the
 //!   0-based row index in the file, the column and the stored value. A file the Parquet layer cannot
 //!   decode (not Parquet, truncated, corrupt, a compression codec other than Snappy) is
-//!   [`DataError::Parquet`]; nothing panics.
+//!   [`DataError::Parquet`]. Nothing panics: a data page that uses a dictionary no dictionary
+//!   page defined is refused before the decoder sees it (the decoder asserts on it), and any
+//!   other assertion the decoder makes on corrupt input is caught and reported the same way.
 //! - The first error ends the stream: later calls to `next` return `None`.
 //! - Event time: the bar's open time plus [`ParquetOptions::bar_interval`] when set (the bar's
 //!   close), otherwise the open time.
