@@ -312,6 +312,7 @@ impl Bot {
                 source,
                 config.symbols().to_vec(),
                 market_bus.clone(),
+                config.market_silence_timeout(),
             )));
         }
         for source in fill_sources {

@@ -88,6 +88,7 @@ pub struct BotConfig {
     timer_interval: Duration,
     reconcile_interval: Duration,
     journal_retention: Duration,
+    market_silence_timeout: Option<Duration>,
 }
 
 impl BotConfig {
@@ -143,6 +144,11 @@ impl BotConfig {
     pub fn timer_interval(&self) -> Duration {
         self.timer_interval
     }
+
+    /// How long a market source may stay silent before it is treated as disconnected.
+    pub fn market_silence_timeout(&self) -> Option<Duration> {
+        self.market_silence_timeout
+    }
     /// How often open orders and positions are reconciled with the venue when order tracking is
     /// on.
     pub fn reconcile_interval(&self) -> Duration {
@@ -189,6 +195,7 @@ pub struct BotConfigBuilder {
     timer_interval: Duration,
     reconcile_interval: Duration,
     journal_retention: Duration,
+    market_silence_timeout: Option<Duration>,
 }
 
 impl Default for BotConfigBuilder {
@@ -210,6 +217,7 @@ impl Default for BotConfigBuilder {
             timer_interval: Duration::from_secs(1),
             reconcile_interval: Duration::from_secs(30),
             journal_retention: Duration::from_secs(7 * 24 * 3600),
+            market_silence_timeout: None,
         }
     }
 }
@@ -300,6 +308,16 @@ impl BotConfigBuilder {
         self
     }
 
+    /// Treats a market source that delivers nothing for `timeout` as disconnected: its service
+    /// fails with "silent", is restarted with backoff and reconnects, and health shows it.
+    ///
+    /// Off by default, because a quiet market or a slow bar interval is not a fault; set it above
+    /// the longest gap the source can legitimately have (a few bar intervals for bar streams).
+    pub fn market_silence_timeout(mut self, timeout: Duration) -> Self {
+        self.market_silence_timeout = Some(timeout);
+        self
+    }
+
     /// How long journal records are kept in the state store.
     pub fn journal_retention(mut self, retention: Duration) -> Self {
         self.journal_retention = retention;
@@ -357,6 +375,11 @@ impl BotConfigBuilder {
         {
             return Err(invalid("order_ttl", "0s", "must be > 0"));
         }
+        if let Some(silence) = self.market_silence_timeout
+            && silence.is_zero()
+        {
+            return Err(invalid("market_silence_timeout", "0s", "must be > 0"));
+        }
         for (field, c) in [
             ("market_bus_capacity", self.market_bus_capacity),
             ("signal_bus_capacity", self.signal_bus_capacity),
@@ -403,6 +426,7 @@ impl BotConfigBuilder {
             timer_interval: self.timer_interval,
             reconcile_interval: self.reconcile_interval,
             journal_retention: self.journal_retention,
+            market_silence_timeout: self.market_silence_timeout,
         })
     }
 }
@@ -472,6 +496,11 @@ mod tests {
             (
                 base().shutdown_timeout(Duration::ZERO),
                 "shutdown_timeout",
+                "0s",
+            ),
+            (
+                base().market_silence_timeout(Duration::ZERO),
+                "market_silence_timeout",
                 "0s",
             ),
             (

@@ -264,3 +264,103 @@ async fn the_order_reaper_cancels_entries_older_than_the_ttl() {
     assert_eq!(exchange.cancels()[0], exchange.placed()[0].client_id);
     run.stop().await.unwrap();
 }
+
+/// Delivers the events scripted for each connection, then stays connected and silent.
+struct Stalling {
+    connections: Arc<std::sync::atomic::AtomicUsize>,
+    per_connection: Vec<Vec<MarketEvent>>,
+    pending: VecDeque<MarketEvent>,
+}
+
+#[async_trait::async_trait]
+impl MarketSource for Stalling {
+    fn name(&self) -> &str {
+        "stalling"
+    }
+    async fn connect(&mut self, _symbols: &[Symbol]) -> Result<(), ExchangeError> {
+        let n = self
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.pending = self
+            .per_connection
+            .get(n)
+            .cloned()
+            .unwrap_or_default()
+            .into();
+        Ok(())
+    }
+    async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
+        match self.pending.pop_front() {
+            Some(e) => Ok(Some(e)),
+            None => std::future::pending().await,
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_market_source_is_reconnected_and_health_says_why() {
+    let exchange = Arc::new(MockExchange::new());
+    let brain = Arc::new(ScriptedBrain::holding("h"));
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = Stalling {
+        connections: connections.clone(),
+        per_connection: vec![
+            vec![candle_event("BTCUSDT", 60, 100.0)],
+            vec![
+                candle_event("BTCUSDT", 120, 101.0),
+                candle_event("BTCUSDT", 180, 102.0),
+            ],
+        ],
+        pending: VecDeque::new(),
+    };
+    let cfg = config(&["BTCUSDT"])
+        .market_silence_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let b = bot(cfg, &exchange, vec![brain.clone() as Arc<dyn Brain>])
+        .with_market_source(Box::new(source));
+    let run = start(b).await;
+    wait_until("events of both connections seen", || {
+        let b = brain.clone();
+        async move { b.seen().len() == 3 }
+    })
+    .await;
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+    let health = run.handle.health().await;
+    let feed = health
+        .services
+        .iter()
+        .find(|s| s.name == "market-feed[stalling]")
+        .expect("feed service listed");
+    assert!(feed.restarts >= 1, "{feed:?}");
+    assert!(
+        feed.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("silent for 2s")),
+        "{feed:?}"
+    );
+    run.stop().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_a_silence_timeout_a_quiet_source_is_left_connected() {
+    let exchange = Arc::new(MockExchange::new());
+    let brain = Arc::new(ScriptedBrain::holding("h"));
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let source = Stalling {
+        connections: connections.clone(),
+        per_connection: vec![vec![candle_event("BTCUSDT", 60, 100.0)]],
+        pending: VecDeque::new(),
+    };
+    let b = bot(
+        config(&["BTCUSDT"]).build().unwrap(),
+        &exchange,
+        vec![brain.clone() as Arc<dyn Brain>],
+    )
+    .with_market_source(Box::new(source));
+    let run = start(b).await;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(brain.seen().len(), 1);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    run.stop().await.unwrap();
+}

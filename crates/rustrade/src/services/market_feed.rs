@@ -1,7 +1,11 @@
 //! `market-feed[<source>]`: pulls a [`MarketSource`] and publishes its events on the market bus.
 //!
 //! Connects on every (re)start; a source error ends the run as retryable so the supervisor
-//! reconnects with backoff; a finished source (`Ok(None)`) completes the service.
+//! reconnects with backoff; a finished source (`Ok(None)`) completes the service. With a silence
+//! timeout, a source that delivers nothing for that long is treated the same as one that failed:
+//! a connection that stays open but carries no data is the disconnect users most often miss.
+
+use std::time::Duration;
 
 use rustrade_core::{MarketDataBus, MarketSource, Symbol};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
@@ -11,6 +15,7 @@ pub(crate) struct MarketFeedService {
     source: tokio::sync::Mutex<Box<dyn MarketSource>>,
     symbols: Vec<Symbol>,
     bus: MarketDataBus,
+    silence_timeout: Option<Duration>,
 }
 
 impl MarketFeedService {
@@ -18,12 +23,14 @@ impl MarketFeedService {
         source: Box<dyn MarketSource>,
         symbols: Vec<Symbol>,
         bus: MarketDataBus,
+        silence_timeout: Option<Duration>,
     ) -> Self {
         Self {
             name: format!("market-feed[{}]", source.name()),
             source: tokio::sync::Mutex::new(source),
             symbols,
             bus,
+            silence_timeout,
         }
     }
 }
@@ -52,15 +59,45 @@ impl TradingService for MarketFeedService {
             let next = tokio::select! {
                 biased;
                 () = &mut cancelled => return Ok(()),
-                n = source.next_event() => n,
+                n = next_within(&mut **source, self.silence_timeout) => n,
             };
             match next {
                 Ok(Some(event)) => {
                     self.bus.publish(event);
                 }
                 Ok(None) => return Ok(()),
-                Err(e) => return Err(ServiceError::retryable_from("market source", e)),
+                Err(NoEvent::Silent(limit)) => {
+                    tracing::warn!(service = %self.name, ?limit, "market source silent; reconnecting");
+                    return Err(ServiceError::retryable(format!(
+                        "market source silent for {limit:?}"
+                    )));
+                }
+                Err(NoEvent::Failed(e)) => {
+                    return Err(ServiceError::retryable_from("market source", e));
+                }
             }
         }
+    }
+}
+
+/// Why no event came.
+enum NoEvent {
+    /// Nothing arrived within the silence timeout.
+    Silent(Duration),
+    /// The source failed.
+    Failed(rustrade_core::ExchangeError),
+}
+
+/// The source's next event, or [`NoEvent::Silent`] once `limit` passes without one.
+async fn next_within(
+    source: &mut dyn MarketSource,
+    limit: Option<Duration>,
+) -> Result<Option<rustrade_core::MarketEvent>, NoEvent> {
+    match limit {
+        None => source.next_event().await.map_err(NoEvent::Failed),
+        Some(limit) => match tokio::time::timeout(limit, source.next_event()).await {
+            Ok(next) => next.map_err(NoEvent::Failed),
+            Err(_) => Err(NoEvent::Silent(limit)),
+        },
     }
 }
