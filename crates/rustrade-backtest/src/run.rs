@@ -398,10 +398,6 @@ impl<'a> Run<'a> {
                     .find_slot(symbol)
                     .map_or(1.0, |i| self.slots[i].contract_value);
                 let notional = trade.entry_price.abs() * quantity * cv;
-                let name = self
-                    .engine
-                    .brain_name(*brain)
-                    .map_or_else(|| BrainName::new("?"), BrainName::new);
                 let return_fraction = if notional > 0.0 {
                     trade.net_pnl / notional
                 } else {
@@ -414,6 +410,10 @@ impl<'a> Run<'a> {
                 if !self.bt.record_trades {
                     return;
                 }
+                let name = self
+                    .engine
+                    .brain_name(*brain)
+                    .map_or_else(|| BrainName::new("?"), BrainName::new);
                 self.trades.push(TradeRecord {
                     brain: name,
                     symbol: *symbol,

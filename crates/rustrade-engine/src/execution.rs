@@ -273,10 +273,12 @@ impl Engine {
         o.filled = rustrade_core::Quantity::new(after).unwrap_or(o.filled);
         o.fees += fill.fee.get();
         o.updated = now;
-        if o.venue_id.is_none() {
-            o.venue_id = Some(fill.order_id);
+        // A venue id already held was indexed when it was set (acknowledgement, earlier fill or
+        // restore); only a first sighting here needs indexing.
+        let new_venue_id = o.venue_id.is_none().then_some(fill.order_id);
+        if new_venue_id.is_some() {
+            o.venue_id = new_venue_id;
         }
-        let venue_id = o.venue_id;
         let quantity = o.order.quantity.get();
         let mut terminal = false;
         if o.status.is_live() {
@@ -292,7 +294,7 @@ impl Engine {
             filled: after,
             quantity,
         });
-        if let Some(v) = venue_id {
+        if let Some(v) = new_venue_id {
             self.orders.index_venue_id(v, cid);
         }
         (terminal, overfill)
