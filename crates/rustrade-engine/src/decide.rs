@@ -346,7 +346,8 @@ impl Engine {
             updated: now,
             cancel_requested: false,
         });
-        self.brains[brain.index()].stats.orders_placed += 1;
+        let stats = &mut self.brains[brain.index()].stats;
+        stats.orders_placed = stats.orders_placed.saturating_add(1);
         let bracket = if role == OrderRole::Entry {
             self.brackets.get(&cid).map(Bracket::prices)
         } else {
@@ -373,7 +374,8 @@ impl Engine {
         now: Timestamp,
     ) {
         tracing::info!(%symbol, %brain, refusal = %refusal, "entry refused");
-        self.brains[brain.index()].stats.refusals += 1;
+        let stats = &mut self.brains[brain.index()].stats;
+        stats.refusals = stats.refusals.saturating_add(1);
         self.events.push_back(EngineEvent::DecisionRefused {
             brain,
             symbol,

@@ -38,7 +38,8 @@ pub enum EngineError {
     /// A snapshot cannot be restored under this config.
     #[error("snapshot {field}: {reason}")]
     Snapshot {
-        /// What disagrees (`version`, `bot_id`, `brains`, `instruments`).
+        /// What disagrees (`version`, `bot_id`, `brains`, `instruments`, `ids`, `orders`,
+        /// `brackets`).
         field: &'static str,
         /// How, with the values involved.
         reason: String,

@@ -193,7 +193,7 @@ impl Engine {
             self.risk.confirm(&cid);
         }
         let stats = &mut self.brains[brain.index()].stats;
-        stats.fills += 1;
+        stats.fills = stats.fills.saturating_add(1);
         stats.fees += fee;
         stats.realised_pnl += effect.realised;
         self.events.push_back(EngineEvent::FillApplied {
@@ -212,11 +212,11 @@ impl Engine {
         });
         if let Some(trade) = effect.trade {
             let stats = &mut self.brains[brain.index()].stats;
-            stats.trades += 1;
+            stats.trades = stats.trades.saturating_add(1);
             if trade.net_pnl > 0.0 {
-                stats.wins += 1;
+                stats.wins = stats.wins.saturating_add(1);
             } else if trade.net_pnl < 0.0 {
-                stats.losses += 1;
+                stats.losses = stats.losses.saturating_add(1);
             }
             self.events.push_back(EngineEvent::TradeClosed {
                 brain,

@@ -54,7 +54,8 @@ impl Engine {
                     return;
                 }
                 self.ids.observe(&order.client_id);
-                self.brains[brain.index()].stats.orders_placed += 1;
+                let stats = &mut self.brains[brain.index()].stats;
+                stats.orders_placed = stats.orders_placed.saturating_add(1);
                 if let Some(prices) = bracket {
                     let caps = &self.caps;
                     let b = Bracket::new(
@@ -155,7 +156,7 @@ impl Engine {
             }
             EngineEvent::DecisionRefused { brain, .. } => {
                 if let Some(b) = self.brains.get_mut(brain.index()) {
-                    b.stats.refusals += 1;
+                    b.stats.refusals = b.stats.refusals.saturating_add(1);
                 }
             }
             EngineEvent::TradeClosed { .. }

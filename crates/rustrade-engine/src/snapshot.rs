@@ -8,7 +8,9 @@
 //!   per-brain statistics and any outputs not yet polled. Restoring it under the same config and
 //!   feeding the same inputs gives the same outputs as the engine it was taken from.
 //! - Restore refuses a snapshot of another version, another bot id, other brains (by name and
-//!   order) or other instruments, naming what differs.
+//!   order) or other instruments, naming what differs. It also refuses one whose contents
+//!   disagree with that identity (an id sequence of another prefix, an order or bracket of an
+//!   unknown brain or symbol), so a corrupted file is an error at restore, never a panic later.
 //! - Risk reservations are taken again for entries still live and unfilled, oldest first.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -98,6 +100,7 @@ impl Engine {
                 reason: format!("snapshot has {names:?}, config {:?}", config.brains),
             });
         }
+        check_references(snapshot, &config)?;
         let mut engine = Self::new(config, now)?;
         if snapshot.symbols.keys().ne(engine.symbols.keys()) {
             return Err(EngineError::Snapshot {
@@ -165,4 +168,53 @@ impl Engine {
             now,
         );
     }
+}
+
+/// Checks that what the snapshot refers to exists under `config`: the id sequence issues the
+/// config's bot id, and every tracked order and bracket belongs to a configured brain and
+/// instrument (the engine indexes its brain table and symbol map with them).
+fn check_references(snapshot: &EngineSnapshot, config: &EngineConfig) -> Result<(), EngineError> {
+    if snapshot.ids.prefix() != config.bot_id {
+        return Err(EngineError::Snapshot {
+            field: "ids",
+            reason: format!(
+                "client ids prefixed {:?}, config bot id {:?}",
+                snapshot.ids.prefix(),
+                config.bot_id
+            ),
+        });
+    }
+    let brains = config.brains.len();
+    let known = |symbol: &Symbol| config.instruments.iter().any(|i| i.symbol() == *symbol);
+    let orders = snapshot.orders.live().chain(snapshot.orders.retired());
+    for o in orders {
+        if o.brain.index() >= brains || !known(&o.symbol()) {
+            return Err(EngineError::Snapshot {
+                field: "orders",
+                reason: format!(
+                    "order {} belongs to {} on {}, config has {brains} brains and {:?}",
+                    o.order.client_id,
+                    o.brain,
+                    o.symbol(),
+                    config
+                        .instruments
+                        .iter()
+                        .map(|i| i.symbol())
+                        .collect::<Vec<_>>()
+                ),
+            });
+        }
+    }
+    for b in snapshot.brackets.values() {
+        if b.brain.index() >= brains || !known(&b.symbol) {
+            return Err(EngineError::Snapshot {
+                field: "brackets",
+                reason: format!(
+                    "bracket of {} belongs to {} on {}, config has {brains} brains",
+                    b.entry, b.brain, b.symbol
+                ),
+            });
+        }
+    }
+    Ok(())
 }

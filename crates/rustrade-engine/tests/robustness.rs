@@ -303,7 +303,10 @@ fn restore_checked(value: Value) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig {
+        cases: ProptestConfig::default().cases.max(256),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_json_is_refused_without_panic(value in json_value()) {
@@ -339,4 +342,62 @@ fn the_sample_round_trips_and_a_foreign_snapshot_names_the_field() {
     let snapshot: EngineSnapshot = serde_json::from_value(foreign).unwrap();
     let err = Engine::restore(config(), &snapshot, snapshot.taken_at).unwrap_err();
     assert!(err.to_string().contains("bot_id"), "{err}");
+}
+
+/// Restores the sample snapshot with `edit` applied.
+fn restore_edited(edit: impl FnOnce(&mut Value)) -> Result<Engine, rustrade_engine::EngineError> {
+    let (_, mut value) = sample_snapshot();
+    edit(&mut value);
+    let snapshot: EngineSnapshot = serde_json::from_value(value).unwrap();
+    Engine::restore(config(), &snapshot, snapshot.taken_at)
+}
+
+#[test]
+fn a_foreign_id_prefix_is_refused_at_restore() {
+    // Found by the `engine_snapshot` fuzz target: the sequence issued ids from the snapshot's
+    // prefix, and one too long for a client id panicked at the first decision.
+    let err = restore_edited(|v| v["ids"]["prefix"] = json!("x".repeat(300))).unwrap_err();
+    assert!(err.to_string().contains("snapshot ids"), "{err}");
+    let err = restore_edited(|v| v["ids"]["prefix"] = json!("other")).unwrap_err();
+    assert!(err.to_string().contains("\"other\""), "{err}");
+}
+
+#[test]
+fn an_order_or_bracket_of_an_unknown_brain_or_symbol_is_refused_at_restore() {
+    let err =
+        restore_edited(|v| v["orders"]["live"]["robust-1-2"]["brain"] = json!(7)).unwrap_err();
+    assert!(err.to_string().contains("snapshot orders"), "{err}");
+    let err = restore_edited(|v| {
+        v["orders"]["live"]["robust-1-2"]["order"]["symbol"] = json!("ETHUSDT");
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("ETHUSDT"), "{err}");
+    let err = restore_edited(|v| v["brackets"]["robust-0-1"]["brain"] = json!(9)).unwrap_err();
+    assert!(err.to_string().contains("snapshot brackets"), "{err}");
+}
+
+#[test]
+fn brain_counters_at_their_limit_saturate() {
+    // Found by `mutated_snapshots_restore_or_fail_cleanly`: a counter restored at `u64::MAX`
+    // overflowed on the next order.
+    let mut engine = restore_edited(|v| {
+        for brain in v["brains"].as_array_mut().unwrap() {
+            for counter in [
+                "orders_placed",
+                "refusals",
+                "fills",
+                "trades",
+                "wins",
+                "losses",
+            ] {
+                brain["stats"][counter] = json!(u64::MAX);
+            }
+        }
+    })
+    .unwrap();
+    let now = rustrade_engine::testkit::START;
+    drive(&mut engine, now);
+    let stats = engine.brain_stats(BrainId(0)).unwrap();
+    assert_eq!(stats.orders_placed, u64::MAX);
+    assert_eq!(stats.fills, u64::MAX);
 }
