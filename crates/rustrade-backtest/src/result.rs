@@ -6,6 +6,7 @@
 //! where `realised_pnl` is net of the fees already charged to closed size (both legs) and
 //! `open_fees` are the entry fees of positions still open. Equivalently,
 //! `final_equity = initial_cash + gross realised − fees_paid + unrealised − funding_paid`.
+//! Fees split three ways: `fees_paid = Σ closed trades' fees + open_trade_fees + open_fees`.
 //!
 //! # Export formats
 //!
@@ -96,6 +97,11 @@ pub struct BacktestResult {
     pub unrealised_pnl: f64,
     /// Entry fees of positions still open (not yet in `realised_pnl`).
     pub open_fees: f64,
+    /// Fees already charged to the closed part of round trips still open (both legs): in
+    /// `realised_pnl`, but in no closed trade yet. So `Σ trade fees + open_trade_fees +
+    /// open_fees = fees_paid`.
+    #[serde(default)]
+    pub open_trade_fees: f64,
     /// Every fee paid.
     pub fees_paid: f64,
     /// Net funding paid on perpetual positions (negative when received).

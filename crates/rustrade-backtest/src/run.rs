@@ -461,12 +461,14 @@ impl<'a> Run<'a> {
             self.sample(Timestamp::EPOCH, cash);
         }
         let mut positions = BTreeMap::new();
-        let (mut realised, mut unrealised, mut open_fees) = (0.0, 0.0, 0.0);
+        let (mut realised, mut unrealised, mut open_fees, mut open_trade_fees) =
+            (0.0, 0.0, 0.0, 0.0);
         for s in &self.slots {
             let p: Position = self.engine.position(&s.symbol);
             if let Some(l) = self.engine.ledger(&s.symbol) {
                 realised += l.realised_pnl;
                 open_fees += l.open_fees;
+                open_trade_fees += l.trade_fees;
             }
             unrealised += p.unrealised_pnl;
             positions.insert(s.symbol, p);
@@ -496,6 +498,7 @@ impl<'a> Run<'a> {
             realised_pnl: realised,
             unrealised_pnl: unrealised,
             open_fees,
+            open_trade_fees,
             fees_paid,
             funding_paid,
             events: self.events,
