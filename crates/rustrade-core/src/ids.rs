@@ -75,6 +75,13 @@ impl ClientOrderId {
     /// # Ok::<(), rustrade_core::ValueError>(())
     /// ```
     pub fn compose(prefix: &str, brain: u32, seq: u64) -> Result<Self, crate::ValueError> {
+        if !prefix.bytes().all(client_id_char) {
+            return Err(crate::ValueError::BadText {
+                field: "client_order_id",
+                value: prefix.to_owned(),
+                reason: "holds a character outside the allowed set",
+            });
+        }
         let mut buf = [0u8; 36];
         let mut len = 0usize;
         let mut push = |b: u8| {
@@ -95,12 +102,11 @@ impl ClientOrderId {
                 reason: "longer than 36 bytes",
             });
         }
-        let text = std::str::from_utf8(&buf[..len]).map_err(|_| crate::ValueError::BadText {
-            field: "client_order_id",
-            value: prefix.to_owned(),
-            reason: "holds a character outside the allowed set",
-        })?;
-        Self::new(text)
+        // The prefix passed the allowed set above; dashes and base-36 digits are in it too, so
+        // the text needs no second validation (this runs once per order).
+        Ok(Self(crate::inline_str::InlineStr::from_checked_ascii(
+            buf, len,
+        )))
     }
 }
 

@@ -18,7 +18,7 @@ impl<const N: usize> InlineStr<N> {
     pub(crate) fn new(
         field: &'static str,
         text: &str,
-        allowed: fn(u8) -> bool,
+        allowed: impl Fn(u8) -> bool,
     ) -> Result<Self, ValueError> {
         let bad = |reason| ValueError::BadText {
             field,
@@ -38,6 +38,17 @@ impl<const N: usize> InlineStr<N> {
         bytes[..text.len()].copy_from_slice(text.as_bytes());
         let len = u8::try_from(text.len()).map_err(|_| bad(too_long_reason(N)))?;
         Ok(Self { bytes, len })
+    }
+
+    /// Wraps bytes the caller has already checked: `bytes[..len]` is ASCII text in the
+    /// identifier's allowed set, `len <= N`, and the rest is zero.
+    pub(crate) fn from_checked_ascii(bytes: [u8; N], len: usize) -> Self {
+        debug_assert!(len <= N && bytes[..len].is_ascii() && bytes[len..].iter().all(|&b| b == 0));
+        Self {
+            bytes,
+            // Callers build at most 36 bytes; saturating keeps `as_str` in bounds regardless.
+            len: u8::try_from(len.min(N)).unwrap_or(u8::MAX),
+        }
     }
 
     /// The text.
