@@ -13,6 +13,7 @@
 //! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
 //!   are a `Vec`; the two hash maps (venue-id index, recent fill ids) serve lookups only.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -110,15 +111,16 @@ pub(crate) struct SymbolState {
 
 /// The most recent fill ids, to apply each fill once.
 ///
-/// Lookups go through a 64-bit FNV-1a fingerprint of the id (with a count, since two ids may
-/// share one); a fingerprint hit is confirmed against the remembered ids, so a collision never
-/// drops a real fill. The fingerprint map is never iterated; the serialised form is the ids in
-/// arrival order.
+/// Lookups go through a 64-bit fingerprint of the id (with a count, since two ids may share
+/// one); a fingerprint hit is confirmed against the remembered ids, so a collision never drops a
+/// real fill. Each remembered id keeps its fingerprint beside it, so forgetting the oldest costs
+/// one map probe and no rehash of its text. The fingerprint map is never iterated; the
+/// serialised form is the ids in arrival order.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawFillMemory", into = "RawFillMemory")]
 pub(crate) struct FillMemory {
     pub(crate) prints: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    pub(crate) order: VecDeque<FillId>,
+    pub(crate) order: VecDeque<(u64, FillId)>,
     pub(crate) capacity: usize,
 }
 
@@ -144,7 +146,7 @@ impl From<RawFillMemory> for FillMemory {
 impl From<FillMemory> for RawFillMemory {
     fn from(m: FillMemory) -> Self {
         Self {
-            order: m.order,
+            order: m.order.into_iter().map(|(_, id)| id).collect(),
             capacity: m.capacity,
         }
     }
@@ -155,35 +157,35 @@ impl FillMemory {
     pub(crate) fn insert(&mut self, id: FillId) -> bool {
         let print = fingerprint(&id);
         let count = self.prints.entry(print).or_insert(0);
-        if *count > 0 && self.order.contains(&id) {
+        if *count > 0 && self.order.iter().any(|(_, known)| *known == id) {
             return false;
         }
         *count += 1;
-        self.order.push_back(id);
+        self.order.push_back((print, id));
         if self.order.len() > self.capacity
-            && let Some(old) = self.order.pop_front()
+            && let Some((old_print, _)) = self.order.pop_front()
+            && let Entry::Occupied(mut e) = self.prints.entry(old_print)
         {
-            let old_print = fingerprint(&old);
-            if let Some(c) = self.prints.get_mut(&old_print) {
-                *c -= 1;
-                if *c == 0 {
-                    self.prints.remove(&old_print);
-                }
+            *e.get_mut() -= 1;
+            if *e.get() == 0 {
+                e.remove();
             }
         }
         true
     }
 }
 
-/// FNV-1a over the id's bytes: cheap, deterministic, good enough to spread short ids.
+/// The id's text through [`Fnv64`]: cheap, deterministic, well spread for short ids.
 fn fingerprint(id: &FillId) -> u64 {
     let mut h = Fnv64::default();
     h.write(id.as_str().as_bytes());
     h.finish()
 }
 
-/// FNV-1a as a [`Hasher`]: deterministic and cheap for the short inline ids used as lookup
-/// keys (never for maps whose iteration order matters).
+/// An FNV-style multiply-xor hasher taking eight bytes per step, with a final avalanche (the
+/// 64-bit finaliser of MurmurHash3) so that ids differing only in their last characters still
+/// differ in the low bits a hash table indexes with. Deterministic and cheap for the short inline
+/// ids used as lookup keys (never for maps whose iteration order matters).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fnv64(u64);
 
@@ -193,14 +195,46 @@ impl Default for Fnv64 {
     }
 }
 
-impl Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
+impl Fnv64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(Self::PRIME).rotate_left(29);
     }
+}
+
+impl Hasher for Fnv64 {
+    #[inline]
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.mix(u64::from_le_bytes(w));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            // The length keeps "a" and "a\0" apart.
+            self.mix(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.mix(u64::from(b) | 0x100);
     }
 }
 
@@ -317,6 +351,18 @@ impl Engine {
     /// The next journal event, oldest first. Drain events before executing commands.
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         self.events.pop_front()
+    }
+
+    /// Moves every waiting journal event, oldest first, to the back of `into` and leaves the
+    /// engine's queue empty. When `into` is empty the two buffers are swapped, so a driver that
+    /// reads the events by reference and clears its buffer keeps both allocations and moves no
+    /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
+    pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
+        if into.is_empty() {
+            std::mem::swap(&mut self.events, into);
+        } else {
+            into.extend(self.events.drain(..));
+        }
     }
 
     /// Number of commands waiting to be polled.
@@ -447,6 +493,25 @@ mod tests {
     }
 
     #[test]
+    fn id_hashes_spread_ids_differing_in_their_last_characters() {
+        let mut low_bits = BTreeSet::new();
+        for n in 0..1024u32 {
+            let mut h = Fnv64::default();
+            h.write(format!("sim-o-{n:08}").as_bytes());
+            low_bits.insert(h.finish() & 1023);
+        }
+        // 1024 random 10-bit values hit ~647 distinct buckets on average.
+        assert!(low_bits.len() > 550, "{}", low_bits.len());
+        let text = |t: &str| {
+            let mut h = Fnv64::default();
+            h.write(t.as_bytes());
+            h.finish()
+        };
+        assert_ne!(text("a"), text("a\0"));
+        assert_ne!(text("abcdefgh"), text("abcdefgh\0"));
+    }
+
+    #[test]
     fn a_fingerprint_collision_never_drops_a_new_fill() {
         let mut m = FillMemory {
             capacity: 8,
@@ -454,7 +519,7 @@ mod tests {
         };
         // Force two different ids under one fingerprint.
         m.prints.insert(fingerprint(&id("x")), 1);
-        m.order.push_back(id("y"));
+        m.order.push_back((fingerprint(&id("x")), id("y")));
         assert!(
             m.insert(id("x")),
             "a fingerprint hit is confirmed against the ids"

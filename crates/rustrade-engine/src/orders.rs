@@ -10,8 +10,10 @@
 //! - Status moves only forward: `Pending → Accepted → PartiallyFilled → Filled`, or from any live
 //!   status to `Cancelled`, `Rejected` or `Expired`. A fill arriving for a terminal order is still
 //!   applied to positions, because venues may report a fill after the cancel that raced it.
-//! - Live orders are boxed in their map, so inserting, removing and rebalancing move a pointer
-//!   rather than the whole order (a bot can hold many orders in flight).
+//! - Live orders sit in a slab (a `Vec` with a free list); the ordered map holds only each
+//!   order's slot index, so inserting, removing and rebalancing move a small handle rather than
+//!   the whole order, and a placed order costs no heap allocation once the slab has grown to the
+//!   number of orders in flight. A slot is on the free list exactly when no map entry names it.
 //! - Terminal orders leave the live map and are kept in a bounded list of retired orders (the
 //!   oldest are forgotten first), so memory does not grow with history.
 
@@ -120,10 +122,12 @@ impl TrackedOrder {
 ///
 /// The venue-id index is a hash map used only for lookups (never iterated); it is not
 /// serialised but rebuilt from the orders when a book is deserialised.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
-    live: BTreeMap<ClientOrderId, Box<TrackedOrder>>,
+    live: BTreeMap<ClientOrderId, usize>,
+    slots: Vec<TrackedOrder>,
+    free: Vec<usize>,
     retired: VecDeque<TrackedOrder>,
     by_venue_id: HashMap<OrderId, ClientOrderId, BuildHasherDefault<Fnv64>>,
     retired_capacity: usize,
@@ -145,23 +149,23 @@ impl From<RawBook> for OrderBook {
             .chain(raw.live.values())
             .filter_map(|o| o.venue_id.map(|v| (v, o.order.client_id)))
             .collect();
-        Self {
-            live: raw
-                .live
-                .into_iter()
-                .map(|(k, o)| (k, Box::new(o)))
-                .collect(),
+        let mut book = Self {
             retired: raw.retired,
             by_venue_id,
             retired_capacity: raw.retired_capacity,
+            ..Self::default()
+        };
+        for (_, o) in raw.live {
+            book.insert(o);
         }
+        book
     }
 }
 
 impl From<OrderBook> for RawBook {
     fn from(book: OrderBook) -> Self {
         Self {
-            live: book.live.into_iter().map(|(k, o)| (k, *o)).collect(),
+            live: book.live().map(|o| (o.order.client_id, *o)).collect(),
             retired: book.retired,
             retired_capacity: book.retired_capacity,
         }
@@ -179,7 +183,7 @@ impl OrderBook {
 
     /// Live orders in client-id order.
     pub fn live(&self) -> impl Iterator<Item = &TrackedOrder> {
-        self.live.values().map(|o| &**o)
+        self.live.values().map(|&i| &self.slots[i])
     }
 
     /// Recently retired orders, oldest first.
@@ -191,7 +195,7 @@ impl OrderBook {
     pub fn get(&self, id: &ClientOrderId) -> Option<&TrackedOrder> {
         self.live
             .get(id)
-            .map(|o| &**o)
+            .map(|&i| &self.slots[i])
             .or_else(|| self.retired.iter().rev().find(|o| o.order.client_id == *id))
     }
 
@@ -201,19 +205,38 @@ impl OrderBook {
     }
 
     pub(crate) fn insert(&mut self, order: TrackedOrder) {
-        self.live.insert(order.order.client_id, Box::new(order));
+        let cid = order.order.client_id;
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = order;
+                i
+            }
+            None => {
+                let i = self.slots.len();
+                self.slots.push(order);
+                i
+            }
+        };
+        if let Some(old) = self.live.insert(cid, slot) {
+            // Client ids are never reused; should one be, its older order's slot is freed.
+            self.free.push(old);
+        }
     }
 
     pub(crate) fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        let retired = &mut self.retired;
-        self.live
-            .get_mut(id)
-            .map(|o| &mut **o)
-            .or_else(|| retired.iter_mut().rev().find(|o| o.order.client_id == *id))
+        match self.live.get(id) {
+            Some(&i) => Some(&mut self.slots[i]),
+            None => self
+                .retired
+                .iter_mut()
+                .rev()
+                .find(|o| o.order.client_id == *id),
+        }
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        self.live.get_mut(id).map(|o| &mut **o)
+        let &i = self.live.get(id)?;
+        Some(&mut self.slots[i])
     }
 
     pub(crate) fn index_venue_id(&mut self, venue_id: OrderId, client_id: ClientOrderId) {
@@ -222,9 +245,11 @@ impl OrderBook {
 
     /// Moves a terminal order from the live map to the retired list.
     pub(crate) fn retire(&mut self, id: &ClientOrderId) {
-        let Some(order) = self.live.remove(id) else {
+        let Some(slot) = self.live.remove(id) else {
             return;
         };
+        self.free.push(slot);
+        let order = &self.slots[slot];
         if self.retired_capacity == 0 {
             if let Some(v) = order.venue_id {
                 self.by_venue_id.remove(&v);
@@ -238,5 +263,100 @@ impl OrderBook {
             self.by_venue_id.remove(&v);
         }
         self.retired.push_back(*order);
+    }
+}
+
+impl PartialEq for OrderBook {
+    /// Books are equal when they hold the same live orders (in client-id order), the same
+    /// retired orders and the same retention, whatever slots the live orders occupy.
+    fn eq(&self, other: &Self) -> bool {
+        self.retired_capacity == other.retired_capacity
+            && self.live.len() == other.live.len()
+            && self.live().eq(other.live())
+            && self.retired == other.retired
+            && self.by_venue_id == other.by_venue_id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rustrade_core::{Side, Timestamp};
+
+    use super::*;
+
+    fn order(cid: &str, venue: Option<&str>) -> TrackedOrder {
+        TrackedOrder {
+            order: Order::market(
+                ClientOrderId::new(cid).unwrap(),
+                Symbol::new("BTCUSDT").unwrap(),
+                Side::Buy,
+                Quantity::new(1.0).unwrap(),
+            ),
+            brain: BrainId(0),
+            role: OrderRole::Entry,
+            parent: None,
+            venue_id: venue.map(|v| OrderId::new(v).unwrap()),
+            status: OrderStatus::Accepted,
+            filled: Quantity::ZERO,
+            avg_fill_price: 0.0,
+            fees: 0.0,
+            created: Timestamp::EPOCH,
+            updated: Timestamp::EPOCH,
+            cancel_requested: false,
+        }
+    }
+
+    fn cid(s: &str) -> ClientOrderId {
+        ClientOrderId::new(s).unwrap()
+    }
+
+    #[test]
+    fn retired_slots_are_reused_and_lookups_stay_exact() {
+        let mut book = OrderBook::new(2);
+        for (c, v) in [("a", "1"), ("b", "2"), ("c", "3")] {
+            book.insert(order(c, Some(v)));
+            book.index_venue_id(OrderId::new(v).unwrap(), cid(c));
+        }
+        book.retire(&cid("b"));
+        book.insert(order("d", None));
+        // "d" took the slot "b" left; the slab did not grow.
+        assert_eq!(book.slots.len(), 3);
+        let live: Vec<_> = book.live().map(|o| o.order.client_id.as_str()).collect();
+        assert_eq!(live, ["a", "c", "d"]);
+        assert_eq!(book.get(&cid("b")).unwrap().order.client_id, cid("b"));
+        assert!(book.live_mut(&cid("b")).is_none());
+        book.live_mut(&cid("d")).unwrap().cancel_requested = true;
+        assert!(book.get(&cid("d")).unwrap().cancel_requested);
+        assert!(!book.get(&cid("a")).unwrap().cancel_requested);
+        // Retiring past the retention forgets the oldest and its venue id.
+        book.retire(&cid("a"));
+        book.retire(&cid("c"));
+        assert!(book.get(&cid("b")).is_none());
+        assert_eq!(book.client_id_of(&OrderId::new("2").unwrap()), None);
+        assert_eq!(
+            book.client_id_of(&OrderId::new("3").unwrap()),
+            Some(cid("c"))
+        );
+        book.retire(&cid("zz"));
+        assert_eq!(book.live().count(), 1);
+    }
+
+    #[test]
+    fn equality_and_serde_ignore_slot_placement() {
+        let mut a = OrderBook::new(4);
+        a.insert(order("x", None));
+        a.insert(order("y", None));
+        a.retire(&cid("x"));
+        a.insert(order("z", None));
+        let mut b = OrderBook::new(4);
+        b.insert(order("x", None));
+        b.retire(&cid("x"));
+        b.insert(order("y", None));
+        b.insert(order("z", None));
+        assert_eq!(a, b);
+        let back: OrderBook = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back, a);
+        b.live_mut(&cid("z")).unwrap().fees = 1.0;
+        assert_ne!(a, b);
     }
 }
