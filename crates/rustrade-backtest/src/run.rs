@@ -31,7 +31,7 @@
 //! - The hold path (no order, no fill) allocates nothing per event outside the brain call, once
 //!   the equity curve's buffer is reserved (from the source's `size_hint`) or recording is off.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp};
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent};
@@ -101,6 +101,9 @@ struct Run<'a> {
     /// Symbols whose entries the engine reported halted and not yet resumed.
     halted: usize,
     orders: OrderCounts,
+    /// Journal events taken from the engine in one batch and read by reference (empty between
+    /// batches; kept to reuse its allocation).
+    event_batch: VecDeque<EngineEvent>,
 }
 
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
@@ -151,6 +154,7 @@ impl<'a> Run<'a> {
             });
         }
         Ok(Self {
+            event_batch: VecDeque::with_capacity(16),
             sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
             bt,
             engine,
@@ -295,9 +299,15 @@ impl<'a> Run<'a> {
                 }
                 self.engine.handle_report(&report);
             }
-            while let Some(event) = self.engine.poll_event() {
+            if self.engine.pending_events() > 0 {
                 busy = true;
-                self.record(&event);
+                let mut batch = std::mem::take(&mut self.event_batch);
+                self.engine.take_events(&mut batch);
+                for event in &batch {
+                    self.record(event);
+                }
+                batch.clear();
+                self.event_batch = batch;
             }
             while let Some(command) = self.engine.poll_command() {
                 busy = true;
