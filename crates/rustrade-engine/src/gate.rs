@@ -31,15 +31,16 @@ pub struct RefusalRecord {
     /// `stop_on_wrong_side`, ...), also used as the metrics label.
     pub label: Cow<'static, str>,
     /// What exactly was refused, with the values involved.
-    pub reason: String,
+    pub reason: RefusalReason,
 }
 
 impl RefusalRecord {
-    /// Records a refusal of the risk gate chain.
+    /// Records a refusal of the risk gate chain. The reason keeps the typed refusal and is
+    /// rendered to text only when displayed or serialised.
     pub fn from_risk(refusal: &Refusal) -> Self {
         Self {
             label: Cow::Borrowed(refusal.as_label()),
-            reason: refusal.to_string(),
+            reason: RefusalReason::Risk(*refusal),
         }
     }
 
@@ -47,7 +48,7 @@ impl RefusalRecord {
     pub(crate) fn engine(label: &'static str, reason: String) -> Self {
         Self {
             label: Cow::Borrowed(label),
-            reason,
+            reason: RefusalReason::Text(reason),
         }
     }
 }
@@ -55,6 +56,53 @@ impl RefusalRecord {
 impl std::fmt::Display for RefusalRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.label, self.reason)
+    }
+}
+
+/// The human-readable reason of a [`RefusalRecord`].
+///
+/// A risk refusal is kept typed, so refusing costs no formatting and no allocation; the text is
+/// produced when the reason is displayed or serialised. The serialised form is the text alone
+/// (a journal written before and after reads the same), and a deserialised reason is
+/// [`RefusalReason::Text`]. Two reasons are equal when their texts are equal, whatever variants
+/// hold them.
+#[derive(Debug, Clone)]
+pub enum RefusalReason {
+    /// A refusal of the risk gate chain, rendered with its `Display`.
+    Risk(Refusal),
+    /// Reason text: an engine order-construction rule, or a reason read back from a journal.
+    Text(String),
+}
+
+impl std::fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Risk(r) => r.fmt(f),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl PartialEq for RefusalReason {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Text(a), Self::Text(b)) => a == b,
+            _ => self.to_string() == other.to_string(),
+        }
+    }
+}
+
+impl Eq for RefusalReason {}
+
+impl serde::Serialize for RefusalReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RefusalReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::Text)
     }
 }
 
@@ -249,4 +297,38 @@ impl RiskDesk {
 /// The risk crate's capability set for the configured venue capabilities.
 fn capabilities(config: &EngineConfig) -> Capabilities {
     Capabilities::from_fn(|c| config.capabilities.contains(&c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_risk_reason_is_journalled_as_its_text_and_reads_back_equal() {
+        let refusal = Refusal::SessionHalted {
+            net: -120.5,
+            cap: 100.0,
+        };
+        let record = RefusalRecord::from_risk(&refusal);
+        assert!(matches!(record.reason, RefusalReason::Risk(_)));
+        assert_eq!(record.reason.to_string(), refusal.to_string());
+        assert_eq!(
+            record.to_string(),
+            format!("session_halted: {refusal}"),
+            "label then reason"
+        );
+        let json = serde_json::to_string(&record).unwrap();
+        assert_eq!(
+            json,
+            format!(r#"{{"label":"session_halted","reason":"{refusal}"}}"#)
+        );
+        let back: RefusalRecord = serde_json::from_str(&json).unwrap();
+        assert!(matches!(back.reason, RefusalReason::Text(_)));
+        assert_eq!(back, record);
+        let other = RefusalRecord::from_risk(&Refusal::SessionHalted {
+            net: -130.0,
+            cap: 100.0,
+        });
+        assert_ne!(back, other);
+    }
 }

@@ -65,7 +65,7 @@ pub use config::{EngineConfig, LegRejectedPolicy};
 pub use engine::{BrainStats, Engine};
 pub use error::EngineError;
 pub use event::{EngineEvent, FillField, Malformed, PositionField};
-pub use gate::RefusalRecord;
+pub use gate::{RefusalReason, RefusalRecord};
 pub use ids::{BrainId, ClientIdSequence};
 pub use ledger::{ClosedTrade, FillEffect, Ledger};
 pub use orders::{ExitReason, OrderBook, OrderRole, TrackedOrder};
