@@ -77,7 +77,7 @@ impl Engine {
             self.malformed(Malformed::UnknownBrain { brain }, now);
             return;
         }
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = crate::market::find(&self.symbols, &symbol) else {
             self.malformed(Malformed::UnknownSymbol { symbol }, now);
             return;
         };
@@ -176,7 +176,7 @@ impl Engine {
         cap: Option<f64>,
         now: Timestamp,
     ) {
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = crate::market::find(&self.symbols, &symbol) else {
             return;
         };
         let held = state.by_brain[brain.index()].quantity;
@@ -221,7 +221,7 @@ impl Engine {
         }
         b.legs_placed = true;
         let b = *b;
-        let Some(state) = self.symbols.get(&b.symbol) else {
+        let Some(state) = crate::market::find(&self.symbols, &b.symbol) else {
             return;
         };
         let held = state.by_brain[b.brain.index()].quantity;
@@ -289,7 +289,7 @@ impl Engine {
             // The journal's own `OrderPlaced` events re-create the orders this would place.
             return None;
         }
-        let state = self.symbols.get(&symbol)?;
+        let state = crate::market::find(&self.symbols, &symbol)?;
         let spec = state.spec;
         let reference = state.mark.unwrap_or(Price::ZERO);
         let request = GateRequest {

@@ -159,7 +159,7 @@ impl Engine {
             self.malformed(Malformed::FillMismatch { fill: *fill, field }, now);
             return;
         }
-        let Some(state) = self.symbols.get_mut(&fill.symbol) else {
+        let Some(state) = crate::market::find_mut(&mut self.symbols, &fill.symbol) else {
             self.malformed(
                 Malformed::UnknownSymbol {
                     symbol: fill.symbol,

@@ -114,7 +114,7 @@ impl Engine {
     /// Journals a change in whether entries on `symbol` are blocked.
     pub(crate) fn sync_halt(&mut self, symbol: Symbol, now: Timestamp) {
         let reason = self.risk.halt_reason(&symbol, now);
-        let Some(state) = self.symbols.get_mut(&symbol) else {
+        let Some(state) = find_mut(&mut self.symbols, &symbol) else {
             return;
         };
         match (state.halted, reason) {
@@ -149,7 +149,16 @@ impl Engine {
 
 /// The value of `symbol` in a per-symbol map. Most bots trade one symbol; that case compares
 /// the only key with `==` (a fixed-size byte comparison) instead of running the map's ordered
-/// search, which calls the text ordering. This runs once per market event.
+/// search, which calls the text ordering. This runs once per market event, fill and decision.
+pub(crate) fn find<'a, V>(map: &'a BTreeMap<Symbol, V>, symbol: &Symbol) -> Option<&'a V> {
+    if map.len() == 1 {
+        let (key, value) = map.first_key_value()?;
+        return (key == symbol).then_some(value);
+    }
+    map.get(symbol)
+}
+
+/// [`find`] for a mutable value.
 pub(crate) fn find_mut<'a, V>(
     map: &'a mut BTreeMap<Symbol, V>,
     symbol: &Symbol,
@@ -179,5 +188,10 @@ mod tests {
         assert_eq!(find_mut(&mut many, &sym("DDD")), None);
         let mut none: BTreeMap<Symbol, i32> = BTreeMap::new();
         assert_eq!(find_mut(&mut none, &sym("AAA")), None);
+        assert_eq!(find(&one, &sym("AAA")), Some(&1));
+        assert_eq!(find(&one, &sym("AAB")), None);
+        assert_eq!(find(&many, &sym("CCC")), Some(&3));
+        assert_eq!(find(&many, &sym("ABC")), None);
+        assert_eq!(find(&none, &sym("AAA")), None);
     }
 }
