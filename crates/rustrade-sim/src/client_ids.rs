@@ -15,28 +15,30 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use rustrade_core::{ClientOrderId, OrderId};
+use rustrade_core::ClientOrderId;
 
 /// How many ended orders keep their client id remembered (see the module documentation).
 pub const ENDED_ID_RETENTION: usize = 4096;
 
-/// Client id → venue order id of every working order and of the most recently ended ones.
+/// Client id → venue order number (the `n` of `sim-<n>`) of every working order and of the
+/// most recently ended ones. Numbers rather than the id text keep entries small: inserting,
+/// forgetting and comparing them moves 8 bytes instead of a 65-byte inline id.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientIds {
-    map: HashMap<ClientOrderId, OrderId, BuildHasherDefault<IdHasher>>,
+    map: HashMap<ClientOrderId, u64, BuildHasherDefault<IdHasher>>,
     /// Ended orders still remembered, oldest first.
-    ended: VecDeque<(ClientOrderId, OrderId)>,
+    ended: VecDeque<(ClientOrderId, u64)>,
 }
 
 impl ClientIds {
-    /// The venue id the order with `client_id` received, while it is remembered.
-    pub(crate) fn get(&self, client_id: &ClientOrderId) -> Option<OrderId> {
+    /// The venue order number the order with `client_id` received, while it is remembered.
+    pub(crate) fn get(&self, client_id: &ClientOrderId) -> Option<u64> {
         self.map.get(client_id).copied()
     }
 
     /// Remembers a newly received order.
-    pub(crate) fn insert(&mut self, client_id: ClientOrderId, order_id: OrderId) {
-        self.map.insert(client_id, order_id);
+    pub(crate) fn insert(&mut self, client_id: ClientOrderId, order_no: u64) {
+        self.map.insert(client_id, order_no);
     }
 
     /// Forgets `client_id` at once: its order was refused the moment it was submitted.
@@ -44,9 +46,10 @@ impl ClientIds {
         self.map.remove(client_id);
     }
 
-    /// Records that the order `order_id` ended; the oldest ended id beyond the retention window
-    /// is forgotten, unless its client id has since been given to a newer order.
-    pub(crate) fn ended(&mut self, client_id: ClientOrderId, order_id: OrderId) {
+    /// Records that the order numbered `order_no` ended; the oldest ended id beyond the
+    /// retention window is forgotten, unless its client id has since been given to a newer
+    /// order.
+    pub(crate) fn ended(&mut self, client_id: ClientOrderId, order_no: u64) {
         if self.ended.len() >= ENDED_ID_RETENTION
             && let Some((old_client, old_order)) = self.ended.pop_front()
             && let Some(current) = self.map.remove(&old_client)
@@ -55,7 +58,7 @@ impl ClientIds {
             // Rare: the client id was forgotten early and reused; keep the newer order.
             self.map.insert(old_client, current);
         }
-        self.ended.push_back((client_id, order_id));
+        self.ended.push_back((client_id, order_no));
     }
 
     /// Number of remembered client ids.
@@ -130,8 +133,8 @@ mod tests {
         ClientOrderId::new(&format!("c-{n}")).unwrap()
     }
 
-    fn oid(n: usize) -> OrderId {
-        OrderId::new(&format!("sim-{n}")).unwrap()
+    fn oid(n: usize) -> u64 {
+        u64::try_from(n).unwrap()
     }
 
     #[test]

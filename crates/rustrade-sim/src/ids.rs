@@ -42,6 +42,13 @@ impl IdCounter {
         OrderId::new(self.advance()).expect("`sim-<digits>` is a valid order id")
     }
 
+    /// The order id numbered `n`, as [`IdCounter::next_order_id`] issued it. Formats the text,
+    /// so it is for the rare lookups of an earlier id (a resubmitted client id).
+    pub(crate) fn order_id_of(&self, n: u64) -> OrderId {
+        let prefix = std::str::from_utf8(&self.text[..self.prefix_len]).unwrap_or_default();
+        OrderId::new(&format!("{prefix}{n}")).expect("`sim-<digits>` is a valid order id")
+    }
+
     /// The next fill id.
     pub(crate) fn next_fill_id(&mut self) -> FillId {
         FillId::new(self.advance()).expect("`sim-f<digits>` is a valid fill id")
@@ -82,6 +89,9 @@ mod tests {
         for n in 1..=100_000u64 {
             assert_eq!(orders.next_order_id().as_str(), format!("sim-{n}"));
             assert_eq!(orders.issued(), n);
+            if n % 997 == 0 || n < 12 {
+                assert_eq!(orders.order_id_of(n).as_str(), format!("sim-{n}"));
+            }
         }
         assert_eq!(fills.next_fill_id().as_str(), "sim-f1");
         assert_eq!(fills.issued(), 1);

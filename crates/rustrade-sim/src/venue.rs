@@ -424,8 +424,8 @@ impl SimVenue {
     }
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
-        if let Some(id) = self.client_ids.get(&order.client_id) {
-            return Ok(id);
+        if let Some(n) = self.client_ids.get(&order.client_id) {
+            return Ok(self.order_ids.order_id_of(n));
         }
         let Some(bi) = self.book_index(&order.symbol) else {
             return Err(self.reject(order, RejectReason::InvalidOrder, "unknown symbol"));
@@ -435,7 +435,8 @@ impl SimVenue {
             Err((reason, why)) => return Err(self.reject(order, reason, why)),
         };
         let id = self.order_ids.next_order_id();
-        self.client_ids.insert(order.client_id, id);
+        self.client_ids
+            .insert(order.client_id, self.order_ids.issued());
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
@@ -570,7 +571,7 @@ impl SimVenue {
         for book in &mut self.books {
             if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
                 let o = book.orders.remove(at);
-                self.client_ids.ended(o.order.client_id, o.id);
+                self.client_ids.ended(o.order.client_id, o.seq);
                 self.reports.push_back(ExecutionReport::Cancelled {
                     client_id: Some(o.order.client_id),
                     order_id: o.id,
@@ -617,6 +618,7 @@ impl SymbolBook {
 struct WorkingOrder {
     order: Order,
     id: OrderId,
+    /// Submission sequence, which is also the number in `id` (`sim-<seq>`).
     seq: u64,
     /// Whether the order was submitted as a stop (fixed even after it triggers).
     stop_class: bool,
@@ -866,7 +868,7 @@ enum Ending {
 fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
     orders.retain(|o| {
         if !o.live {
-            ids.ended(o.order.client_id, o.id);
+            ids.ended(o.order.client_id, o.seq);
         }
         o.live
     });
