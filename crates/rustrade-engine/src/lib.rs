@@ -52,6 +52,7 @@ mod execution;
 mod gate;
 mod ids;
 mod ledger;
+mod live_index;
 mod market;
 mod orders;
 mod reconcile;

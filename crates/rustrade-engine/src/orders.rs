@@ -10,10 +10,11 @@
 //! - Status moves only forward: `Pending → Accepted → PartiallyFilled → Filled`, or from any live
 //!   status to `Cancelled`, `Rejected` or `Expired`. A fill arriving for a terminal order is still
 //!   applied to positions, because venues may report a fill after the cancel that raced it.
-//! - Live orders sit in a slab (a `Vec` with a free list); the ordered map holds only each
-//!   order's slot index, so inserting, removing and rebalancing move a small handle rather than
-//!   the whole order, and a placed order costs no heap allocation once the slab has grown to the
-//!   number of orders in flight. A slot is on the free list exactly when no map entry names it.
+//! - Live orders sit in a slab (a `Vec` with a free list); the ordered index of live client ids
+//!   (`live_index`) holds only each order's slot, so inserting and removing move a small handle
+//!   rather than the whole order, and a placed order costs no heap allocation once the slab has
+//!   grown to the number of orders in flight. A slot is on the free list exactly when no index
+//!   entry names it.
 //! - Terminal orders leave the live map and are kept in a bounded list of retired orders (the
 //!   oldest are forgotten first), so memory does not grow with history.
 
@@ -24,6 +25,7 @@ use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol
 
 use crate::BrainId;
 use crate::engine::Fnv64;
+use crate::live_index::LiveIndex;
 
 /// Why an order exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,7 +127,7 @@ impl TrackedOrder {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
-    live: BTreeMap<ClientOrderId, usize>,
+    live: LiveIndex,
     slots: Vec<TrackedOrder>,
     free: Vec<usize>,
     retired: VecDeque<TrackedOrder>,
@@ -183,7 +185,7 @@ impl OrderBook {
 
     /// Live orders in client-id order.
     pub fn live(&self) -> impl Iterator<Item = &TrackedOrder> {
-        self.live.values().map(|&i| &self.slots[i])
+        self.live.slots().map(|i| &self.slots[i])
     }
 
     /// Recently retired orders, oldest first.
@@ -195,7 +197,7 @@ impl OrderBook {
     pub fn get(&self, id: &ClientOrderId) -> Option<&TrackedOrder> {
         self.live
             .get(id)
-            .map(|&i| &self.slots[i])
+            .map(|i| &self.slots[i])
             .or_else(|| self.retired.iter().rev().find(|o| o.order.client_id == *id))
     }
 
@@ -225,7 +227,7 @@ impl OrderBook {
 
     pub(crate) fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
         match self.live.get(id) {
-            Some(&i) => Some(&mut self.slots[i]),
+            Some(i) => Some(&mut self.slots[i]),
             None => self
                 .retired
                 .iter_mut()
@@ -235,7 +237,7 @@ impl OrderBook {
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        let &i = self.live.get(id)?;
+        let i = self.live.get(id)?;
         Some(&mut self.slots[i])
     }
 
