@@ -10,17 +10,16 @@
 //!   again for the entries still live in the restored order book, oldest first.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 
 use rustrade_core::{ClientOrderId, Decision, InstrumentSpec, Position, Price, Symbol, Timestamp};
 use rustrade_risk::{
     Approved, Capabilities, EntryRequest, GateInput, OpenExposure, PortfolioRisk,
-    PortfolioSnapshot, Refusal, ReservationId, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
+    PortfolioSnapshot, Refusal, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
     record_trade_outcome,
 };
 
-use crate::engine::Fnv64;
+use crate::reservations::Reservations;
 use crate::{EngineConfig, EngineError};
 
 /// Why a decision produced no order, in a form the journal can store: the risk crate's stable
@@ -112,9 +111,8 @@ pub(crate) struct RiskDesk {
     pub(crate) portfolio: PortfolioRisk,
     pub(crate) caps: Capabilities,
     /// Reservation of each entry in flight. Only looked up, never iterated (the portfolio keeps
-    /// the ordered view), so a hash map: with many entries in flight, a B-tree search cost a
-    /// dozen id comparisons per insert and removal.
-    reservations: HashMap<ClientOrderId, ReservationId, BuildHasherDefault<Fnv64>>,
+    /// the ordered view).
+    reservations: Reservations,
     open: Vec<OpenExposure>,
 }
 
@@ -145,7 +143,7 @@ impl RiskDesk {
             symbols,
             portfolio: PortfolioRisk::new(config.portfolio, now).map_err(EngineError::Risk)?,
             caps: capabilities(config),
-            reservations: HashMap::default(),
+            reservations: Reservations::default(),
             open: Vec::with_capacity(config.instruments.len()),
         })
     }

@@ -57,6 +57,7 @@ mod market;
 mod orders;
 mod reconcile;
 mod replay;
+mod reservations;
 mod snapshot;
 pub mod testkit;
 
