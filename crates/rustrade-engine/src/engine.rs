@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use rustrade_core::{
-    Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
+    Capability, ClientOrderId, FillId, IdHasher, InstrumentSpec, Position, Price, Symbol, Timestamp,
 };
 
 use crate::gate::RiskDesk;
@@ -175,67 +175,11 @@ impl FillMemory {
     }
 }
 
-/// The id's text through [`Fnv64`]: cheap, deterministic, well spread for short ids.
+/// The id's text through [`IdHasher`]: cheap, deterministic, well spread for short ids.
 fn fingerprint(id: &FillId) -> u64 {
-    let mut h = Fnv64::default();
+    let mut h = IdHasher::default();
     h.write(id.as_str().as_bytes());
     h.finish()
-}
-
-/// An FNV-style multiply-xor hasher taking eight bytes per step, with a final avalanche (the
-/// 64-bit finaliser of MurmurHash3) so that ids differing only in their last characters still
-/// differ in the low bits a hash table indexes with. Deterministic and cheap for the short inline
-/// ids used as lookup keys (never for maps whose iteration order matters).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Fnv64(u64);
-
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fnv64 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-    #[inline]
-    fn mix(&mut self, word: u64) {
-        self.0 = (self.0 ^ word).wrapping_mul(Self::PRIME).rotate_left(29);
-    }
-}
-
-impl Hasher for Fnv64 {
-    #[inline]
-    fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.mix(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            // The length keeps "a" and "a\0" apart.
-            self.mix(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, b: u8) {
-        self.mix(u64::from(b) | 0x100);
-    }
 }
 
 /// A hasher for keys that are already well-mixed 64-bit fingerprints.
@@ -496,14 +440,14 @@ mod tests {
     fn id_hashes_spread_ids_differing_in_their_last_characters() {
         let mut low_bits = BTreeSet::new();
         for n in 0..1024u32 {
-            let mut h = Fnv64::default();
+            let mut h = IdHasher::default();
             h.write(format!("sim-o-{n:08}").as_bytes());
             low_bits.insert(h.finish() & 1023);
         }
         // 1024 random 10-bit values hit ~647 distinct buckets on average.
         assert!(low_bits.len() > 550, "{}", low_bits.len());
         let text = |t: &str| {
-            let mut h = Fnv64::default();
+            let mut h = IdHasher::default();
             h.write(t.as_bytes());
             h.finish()
         };

@@ -19,12 +19,12 @@
 //!   oldest are forgotten first), so memory does not grow with history.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::hash::BuildHasherDefault;
 
-use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp};
+use rustrade_core::{
+    ClientOrderId, IdBuildHasher, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp,
+};
 
 use crate::BrainId;
-use crate::engine::Fnv64;
 use crate::live_index::LiveIndex;
 
 /// Why an order exists.
@@ -131,7 +131,7 @@ pub struct OrderBook {
     slots: Vec<TrackedOrder>,
     free: Vec<usize>,
     retired: VecDeque<TrackedOrder>,
-    by_venue_id: HashMap<OrderId, ClientOrderId, BuildHasherDefault<Fnv64>>,
+    by_venue_id: HashMap<OrderId, ClientOrderId, IdBuildHasher>,
     retired_capacity: usize,
 }
 

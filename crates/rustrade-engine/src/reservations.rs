@@ -10,12 +10,9 @@
 //!   constant-time inserts and removals.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 
-use rustrade_core::ClientOrderId;
+use rustrade_core::{ClientOrderId, IdBuildHasher};
 use rustrade_risk::ReservationId;
-
-use crate::engine::Fnv64;
 
 /// Most entries kept in the `Vec` before the map becomes a hash map.
 pub(crate) const SMALL_CAPACITY: usize = 16;
@@ -26,7 +23,7 @@ pub(crate) enum Reservations {
     /// Unordered, at most [`SMALL_CAPACITY`] entries, keys unique.
     Small(Vec<(ClientOrderId, ReservationId)>),
     /// Any number of entries.
-    Large(HashMap<ClientOrderId, ReservationId, BuildHasherDefault<Fnv64>>),
+    Large(HashMap<ClientOrderId, ReservationId, IdBuildHasher>),
 }
 
 impl Default for Reservations {

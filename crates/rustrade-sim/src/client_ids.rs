@@ -13,9 +13,8 @@
 //!   length of the run.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
 
-use rustrade_core::ClientOrderId;
+use rustrade_core::{ClientOrderId, IdBuildHasher};
 
 /// How many ended orders keep their client id remembered (see the module documentation).
 pub const ENDED_ID_RETENTION: usize = 4096;
@@ -25,7 +24,7 @@ pub const ENDED_ID_RETENTION: usize = 4096;
 /// forgetting and comparing them moves 8 bytes instead of a 65-byte inline id.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClientIds {
-    map: HashMap<ClientOrderId, u64, BuildHasherDefault<IdHasher>>,
+    map: HashMap<ClientOrderId, u64, IdBuildHasher>,
     /// Ended orders still remembered, oldest first.
     ended: VecDeque<(ClientOrderId, u64)>,
 }
@@ -65,63 +64,6 @@ impl ClientIds {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.map.len()
-    }
-}
-
-/// A multiply-rotate hasher for identifier text with a final fold: a few instructions per 8
-/// bytes instead of SipHash's rounds. The keys are ids the engine generates, so flooding resistance buys nothing
-/// here, and no iteration order of the map reaches any output.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct IdHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl IdHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for IdHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        // A multiply carries bits only upwards, so the low bits the table indexes by would
-        // barely depend on the last bytes, where sequential ids differ. The state is a
-        // bijection of the input's last word; this avalanche (xor-shift-multiply, as in
-        // MurmurHash3's 64-bit finaliser) spreads every bit over the low ones.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
     }
 }
 
@@ -179,29 +121,5 @@ mod tests {
             ids.ended(cid(n), oid(n));
         }
         assert_eq!(ids.get(&cid(0)), Some(oid(1)));
-    }
-
-    #[test]
-    fn sequential_ids_spread_over_the_low_bits() {
-        use std::collections::BTreeSet;
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let b = BuildHasherDefault::<IdHasher>::default();
-        // 4096 ids differing only in their last characters land in many of 4096 buckets.
-        let buckets: BTreeSet<u64> = (0..4096u32)
-            .map(|n| b.hash_one(ClientOrderId::new(&format!("rt-1-{n:x}")).unwrap()) & 4095)
-            .collect();
-        assert!(buckets.len() > 2000, "{} buckets", buckets.len());
-    }
-
-    #[test]
-    fn hasher_separates_ids_that_differ_in_any_byte() {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let b = BuildHasherDefault::<IdHasher>::default();
-        let a = b.hash_one(ClientOrderId::new("rt-1-abcdefgh1").unwrap());
-        let c = b.hash_one(ClientOrderId::new("rt-1-abcdefgh2").unwrap());
-        let d = b.hash_one(ClientOrderId::new("rt-1-abcdefgh").unwrap());
-        assert_ne!(a, c);
-        assert_ne!(a, d);
-        assert_ne!(c, d);
     }
 }
