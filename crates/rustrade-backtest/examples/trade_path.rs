@@ -3,15 +3,16 @@
 //! fees, fills and equity recorded) with a brain trading every 10 candles, and prints the trade
 //! count. It does no timing: it is the fixed workload for instruction counts, e.g.
 //!
-//! `valgrind --tool=callgrind target/release/examples/trade_path 200000`
+//! `valgrind --tool=callgrind target/release/examples/trade_path 200000 [hold]`
 //!
-//! and dividing the inclusive count of `run::replay` by the number of candles.
+//! and dividing the inclusive count of `run::replay` by the number of candles. With `hold` as the
+//! second argument the brain never trades (the hold path).
 
 use std::sync::Arc;
 
-use rustrade_backtest::brains::Periodic;
+use rustrade_backtest::brains::{Hold, Periodic};
 use rustrade_backtest::{Backtest, synthetic};
-use rustrade_core::{AssetClass, InstrumentSpec, MarketEvent};
+use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent};
 use rustrade_risk::{RiskConfig, SizingConfig};
 use rustrade_sim::FeeModel;
 
@@ -20,6 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200_000);
+    let brain: Arc<dyn Brain> = match std::env::args().nth(2).as_deref() {
+        Some("hold") => Arc::new(Hold::new()),
+        _ => Arc::new(Periodic::new(10)),
+    };
     let events: Vec<MarketEvent> = synthetic::random_walk(2024, n).collect::<Result<_, _>>()?;
     let spec = InstrumentSpec::new(
         synthetic::synthetic_symbol(),
@@ -45,7 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .fees(FeeModel::rates(0.0005, 0.0005))
         .record_equity(true)
         .record_fills(true)
-        .brain(Arc::new(Periodic::new(10)))
+        .brain(brain)
         .build()?;
     let result = bt.run_events(events.iter().copied())?;
     println!(
