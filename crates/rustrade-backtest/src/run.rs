@@ -100,6 +100,10 @@ struct Run<'a> {
     events: u64,
     /// Symbols whose entries the engine reported halted and not yet resumed.
     halted: usize,
+    /// Slots whose `exposed` is set.
+    exposed: usize,
+    /// Whether the engine has an order TTL (its timer then has work while an order is live).
+    ttl: bool,
     orders: OrderCounts,
     /// Journal events taken from the engine in one batch and read by reference (empty between
     /// batches; kept to reuse its allocation).
@@ -171,12 +175,19 @@ impl<'a> Run<'a> {
             refused: 0,
             events: 0,
             halted: 0,
+            exposed: 0,
+            ttl: bt.engine.order_ttl.is_some(),
             orders: OrderCounts::default(),
         })
     }
 
+    /// The slot of `event`'s symbol: the last one used (one comparison, the usual case), else a
+    /// search; an unknown symbol is an error.
     #[inline]
     fn slot_of(&mut self, event: &MarketEvent) -> Result<usize, BacktestError> {
+        if self.slots[self.last_slot].symbol == event.symbol {
+            return Ok(self.last_slot);
+        }
         let i = self
             .find_slot(&event.symbol)
             .ok_or(BacktestError::UnknownSymbol {
@@ -201,33 +212,11 @@ impl<'a> Run<'a> {
         }
     }
 
+    #[inline]
     fn step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
         let si = self.slot_of(event)?;
-        match self.step_time {
-            None => {
-                let cash = self.venue.equity();
-                self.stats.start(event.time, cash);
-                self.sample(event.time, cash);
-                self.step_time = Some(event.time);
-                self.engine.handle_timer(event.time);
-                self.pump()?;
-            }
-            Some(t) if event.time > t => {
-                self.close_step(t);
-                self.step_time = Some(event.time);
-                if self.timer_has_work() {
-                    self.engine.handle_timer(event.time);
-                    self.pump()?;
-                }
-            }
-            Some(t) if event.time < t => {
-                return Err(BacktestError::TimeWentBack {
-                    symbol: event.symbol,
-                    time: event.time,
-                    previous: t,
-                });
-            }
-            Some(_) => {}
+        if self.step_time != Some(event.time) {
+            self.next_step(event)?;
         }
         self.events += 1;
         let price = event.reference_price().get();
@@ -241,9 +230,9 @@ impl<'a> Run<'a> {
         self.pump()?;
         let bt = self.bt;
         for k in 0..self.slots[si].brains.len() {
-            let (bi, id) = self.slots[si].brains[k];
-            let brain = &bt.brains[bi];
             let slot = &self.slots[si];
+            let (bi, id) = slot.brains[k];
+            let brain = &bt.brains[bi];
             let cached = slot.positions[bi];
             // The engine's `brain_position`, without its map lookups: same fields, same formula.
             let position = Position {
@@ -251,28 +240,51 @@ impl<'a> Run<'a> {
                 ..cached
             };
             debug_assert_eq!(position, self.engine.brain_position(id, &event.symbol));
-            let decision = brain
-                .on_event(event, &position)
-                .map_err(|e| BacktestError::Brain {
-                    brain: brain.name().to_owned(),
-                    symbol: event.symbol,
-                    time: event.time,
-                    message: e.to_string(),
-                })?;
-            if decision.is_hold() {
-                continue;
-            }
-            self.engine
-                .handle_decision(id, event, &decision, event.time);
+            let decision = brain.on_event(event, &position);
+            let decision = match &decision {
+                Ok(d) if d.is_hold() => continue,
+                Ok(d) => d,
+                Err(e) => return Err(brain_error(brain.as_ref(), event, e)),
+            };
+            self.engine.handle_decision(id, event, decision, event.time);
             self.pump()?;
         }
         Ok(())
     }
 
+    /// `event.time` starts a new time step (or is the first event, or goes back in time): the
+    /// previous step's equity sample is recorded and the engine's timer runs when it has work.
+    #[inline]
+    fn next_step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
+        match self.step_time {
+            Some(t) if event.time > t => {
+                self.close_step(t);
+                self.step_time = Some(event.time);
+                if self.timer_has_work() {
+                    self.engine.handle_timer(event.time);
+                    self.pump()?;
+                }
+                Ok(())
+            }
+            Some(t) => Err(BacktestError::TimeWentBack {
+                symbol: event.symbol,
+                time: event.time,
+                previous: t,
+            }),
+            None => {
+                let cash = self.venue.equity();
+                self.stats.start(event.time, cash);
+                self.sample(event.time, cash);
+                self.step_time = Some(event.time);
+                self.engine.handle_timer(event.time);
+                self.pump()
+            }
+        }
+    }
+
     /// Whether a timer tick could change anything (see the module doc).
     fn timer_has_work(&self) -> bool {
-        self.halted > 0
-            || (self.bt.engine.order_ttl.is_some() && self.engine.open_orders().next().is_some())
+        self.halted > 0 || (self.ttl && self.engine.open_orders().next().is_some())
     }
 
     /// Moves engine events to the result, engine commands to the venue and venue reports to the
@@ -366,7 +378,15 @@ impl<'a> Run<'a> {
             } => {
                 if let Some(si) = self.find_slot(symbol) {
                     let slot = &mut self.slots[si];
-                    slot.exposed = !net.is_flat();
+                    let exposed = !net.is_flat();
+                    if exposed != slot.exposed {
+                        slot.exposed = exposed;
+                        if exposed {
+                            self.exposed += 1;
+                        } else {
+                            self.exposed -= 1;
+                        }
+                    }
                     if let Some(p) = slot.positions.get_mut(brain.index()) {
                         *p = *position;
                     }
@@ -457,8 +477,7 @@ impl<'a> Run<'a> {
 
     fn close_step(&mut self, time: Timestamp) {
         let equity = self.venue.equity();
-        let exposed = self.slots.iter().any(|s| s.exposed);
-        self.stats.push(time, equity, exposed);
+        self.stats.push(time, equity, self.exposed > 0);
         self.sample(time, equity);
     }
 
@@ -520,5 +539,22 @@ impl<'a> Run<'a> {
             positions,
             statistics,
         })
+    }
+}
+
+/// The run's error for a brain that failed on `event`. Out of line: the per-event path only
+/// checks for it.
+#[cold]
+#[inline(never)]
+fn brain_error(
+    brain: &dyn rustrade_core::Brain,
+    event: &MarketEvent,
+    e: &rustrade_core::BrainError,
+) -> BacktestError {
+    BacktestError::Brain {
+        brain: brain.name().to_owned(),
+        symbol: event.symbol,
+        time: event.time,
+        message: e.to_string(),
     }
 }

@@ -151,6 +151,16 @@ impl EquityStats {
         };
         self.steps += 1;
         self.exposed_steps += u64::from(exposed);
+        if equity == previous && self.mean == 0.0 && equity >= self.peak {
+            // The usual step of a flat book at its peak: a zero return on a zero mean changes
+            // neither mean, m2 nor the downside sum, and no drawdown episode is open (the
+            // previous sample was at the peak too), so only the peak's time moves. This is what
+            // the general path below computes, without its branches.
+            self.peak_time = time;
+            self.peak_step = self.steps;
+            self.last = Some((time, equity));
+            return;
+        }
         // An unchanged equity (every step of a flat book) is a zero return, exactly what the
         // division would give, and a zero return on a zero mean leaves mean and m2 unchanged:
         // both shortcuts skip a division without changing a bit of the result.

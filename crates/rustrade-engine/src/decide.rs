@@ -448,7 +448,7 @@ fn protection_refusal(
 
 /// The account's open positions at mark (the entry price when no mark is known yet).
 pub(crate) fn open_exposures(
-    symbols: &std::collections::BTreeMap<Symbol, crate::engine::SymbolState>,
+    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
 ) -> impl Iterator<Item = OpenExposure> + '_ {
     symbols
         .iter()

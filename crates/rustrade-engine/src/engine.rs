@@ -22,6 +22,7 @@ use rustrade_core::{
 };
 
 use crate::gate::RiskDesk;
+use crate::symbol_map::SymbolMap;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
     OrderBook, TrackedOrder,
@@ -62,7 +63,7 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) caps: BTreeSet<Capability>,
     pub(crate) brains: Vec<BrainState>,
-    pub(crate) symbols: BTreeMap<Symbol, SymbolState>,
+    pub(crate) symbols: SymbolMap<SymbolState>,
     pub(crate) orders: OrderBook,
     pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
     pub(crate) ids: ClientIdSequence,
@@ -236,7 +237,7 @@ impl Engine {
                 reason: "too many brains".to_owned(),
             });
         }
-        let mut symbols = BTreeMap::new();
+        let mut symbols = SymbolMap::new();
         for spec in &config.instruments {
             let state = SymbolState {
                 spec: *spec,

@@ -20,6 +20,7 @@ use rustrade_risk::{
 };
 
 use crate::reservations::Reservations;
+use crate::symbol_map::SymbolMap;
 use crate::{EngineConfig, EngineError};
 
 /// Why a decision produced no order, in a form the journal can store: the risk crate's stable
@@ -107,7 +108,7 @@ impl<'de> serde::Deserialize<'de> for RefusalReason {
 
 #[derive(Debug)]
 pub(crate) struct RiskDesk {
-    pub(crate) symbols: BTreeMap<Symbol, SymbolRisk>,
+    pub(crate) symbols: SymbolMap<SymbolRisk>,
     pub(crate) portfolio: PortfolioRisk,
     pub(crate) caps: Capabilities,
     /// Reservation of each entry in flight. Only looked up, never iterated (the portfolio keeps
@@ -133,7 +134,7 @@ pub(crate) struct GateRequest<'a> {
 
 impl RiskDesk {
     pub(crate) fn new(config: &EngineConfig, now: Timestamp) -> Result<Self, EngineError> {
-        let mut symbols = BTreeMap::new();
+        let mut symbols = SymbolMap::new();
         for spec in &config.instruments {
             let s = spec.symbol();
             let risk = SymbolRisk::new(config.risk_for(&s), now).map_err(EngineError::Risk)?;

@@ -59,6 +59,7 @@ mod reconcile;
 mod replay;
 mod reservations;
 mod snapshot;
+mod symbol_map;
 pub mod testkit;
 
 pub use bracket::{Bracket, BracketPrices};

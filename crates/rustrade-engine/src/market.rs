@@ -10,24 +10,30 @@
 //! - Halt transitions are journalled once each: `RiskHalted` when entries on a symbol become
 //!   blocked (after a trade outcome), `RiskResumed` when a timer tick finds them allowed again.
 
-use std::collections::BTreeMap;
-
 use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
 
 use crate::gate::RefusalRecord;
+use crate::symbol_map::SymbolMap;
 use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
 
 impl Engine {
     /// A market event: marks the symbol and fires emulated stops, take-profits and trailing
     /// stops it crosses. Call it before the brains see the event.
+    #[inline]
     pub fn handle_market(&mut self, event: &MarketEvent) {
         let Some(state) = find_mut(&mut self.symbols, &event.symbol) else {
             return;
         };
         state.mark = Some(event.reference_price());
-        if self.brackets.is_empty() {
-            return;
+        if !self.brackets.is_empty() {
+            self.check_protections(event);
         }
+    }
+
+    /// Fires the emulated protections `event` crosses. Out of line: most events meet no
+    /// protection, and its frame would otherwise be set up for every one of them.
+    #[inline(never)]
+    fn check_protections(&mut self, event: &MarketEvent) {
         let mut fired: [Option<(ClientOrderId, ExitReason)>; 4] = [None; 4];
         let mut more = true;
         while more {
@@ -81,7 +87,7 @@ impl Engine {
     pub fn handle_timer(&mut self, now: Timestamp) {
         self.risk.tick(now);
         let mut cursor: Option<Symbol> = None;
-        while let Some(symbol) = self.next_symbol_after(cursor) {
+        while let Some(symbol) = self.symbols.next_after(cursor.as_ref()) {
             self.sync_halt(symbol, now);
             cursor = Some(symbol);
         }
@@ -134,39 +140,17 @@ impl Engine {
             _ => {}
         }
     }
-
-    fn next_symbol_after(&self, after: Option<Symbol>) -> Option<Symbol> {
-        match after {
-            None => self.symbols.keys().next().copied(),
-            Some(s) => self
-                .symbols
-                .range((std::ops::Bound::Excluded(s), std::ops::Bound::Unbounded))
-                .next()
-                .map(|(k, _)| *k),
-        }
-    }
 }
 
-/// The value of `symbol` in a per-symbol map. Most bots trade one symbol; that case compares
-/// the only key with `==` (a fixed-size byte comparison) instead of running the map's ordered
-/// search, which calls the text ordering. This runs once per market event, fill and decision.
-pub(crate) fn find<'a, V>(map: &'a BTreeMap<Symbol, V>, symbol: &Symbol) -> Option<&'a V> {
-    if map.len() == 1 {
-        let (key, value) = map.first_key_value()?;
-        return (key == symbol).then_some(value);
-    }
+/// The value of `symbol` in a per-symbol map (a symbol the engine does not trade has none).
+#[inline]
+pub(crate) fn find<'a, V>(map: &'a SymbolMap<V>, symbol: &Symbol) -> Option<&'a V> {
     map.get(symbol)
 }
 
 /// [`find`] for a mutable value.
-pub(crate) fn find_mut<'a, V>(
-    map: &'a mut BTreeMap<Symbol, V>,
-    symbol: &Symbol,
-) -> Option<&'a mut V> {
-    if map.len() == 1 {
-        let entry = map.first_entry()?;
-        return (entry.key() == symbol).then(|| entry.into_mut());
-    }
+#[inline]
+pub(crate) fn find_mut<'a, V>(map: &'a mut SymbolMap<V>, symbol: &Symbol) -> Option<&'a mut V> {
     map.get_mut(symbol)
 }
 
@@ -178,15 +162,23 @@ mod tests {
         Symbol::new(s).unwrap()
     }
 
+    fn map(entries: &[(&str, i32)]) -> SymbolMap<i32> {
+        let mut m = SymbolMap::new();
+        for (s, v) in entries {
+            m.insert(sym(s), *v);
+        }
+        m
+    }
+
     #[test]
     fn find_mut_finds_only_the_asked_symbol_with_one_or_many_entries() {
-        let mut one = BTreeMap::from([(sym("AAA"), 1)]);
+        let mut one = map(&[("AAA", 1)]);
         assert_eq!(find_mut(&mut one, &sym("AAA")), Some(&mut 1));
         assert_eq!(find_mut(&mut one, &sym("AAB")), None);
-        let mut many = BTreeMap::from([(sym("AAA"), 1), (sym("BBB"), 2), (sym("CCC"), 3)]);
+        let mut many = map(&[("AAA", 1), ("BBB", 2), ("CCC", 3)]);
         assert_eq!(find_mut(&mut many, &sym("BBB")), Some(&mut 2));
         assert_eq!(find_mut(&mut many, &sym("DDD")), None);
-        let mut none: BTreeMap<Symbol, i32> = BTreeMap::new();
+        let mut none: SymbolMap<i32> = SymbolMap::new();
         assert_eq!(find_mut(&mut none, &sym("AAA")), None);
         assert_eq!(find(&one, &sym("AAA")), Some(&1));
         assert_eq!(find(&one, &sym("AAB")), None);

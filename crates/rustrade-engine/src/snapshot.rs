@@ -57,7 +57,7 @@ impl Engine {
             taken_at: now,
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
-            symbols: self.symbols.clone(),
+            symbols: self.symbols.iter().map(|(s, v)| (*s, v.clone())).collect(),
             orders: self.orders.clone(),
             brackets: self.brackets.clone(),
             ids: self.ids.clone(),

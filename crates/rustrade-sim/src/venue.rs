@@ -239,7 +239,44 @@ impl SimVenue {
     /// and last prices update, and funding instants it covers are charged. Events of
     /// unregistered symbols are ignored. The event's `venue` field is not checked, so a paper
     /// venue can follow another venue's live feed.
+    #[inline]
     pub fn on_market(&mut self, event: &MarketEvent) {
+        if !self.mark_idle_book(event) {
+            self.on_market_in_full(event);
+        }
+    }
+
+    /// [`Self::on_market`] for a book with nothing to match, no `trade_on_close` and no funding
+    /// (most events of most runs): it only counts the event and moves the mark, exactly as the
+    /// full path does for such a book. Returns false, changing nothing, for any other event.
+    #[inline]
+    fn mark_idle_book(&mut self, event: &MarketEvent) -> bool {
+        let Some(bi) = self.book_index(&event.symbol) else {
+            return false;
+        };
+        let book = &mut self.books[bi];
+        if !book.orders.is_empty() || self.config.trade_on_close || !book.funding.is_none() {
+            return false;
+        }
+        if event.time > self.now {
+            self.now = event.time;
+        }
+        self.last_book = bi;
+        book.events += 1;
+        let mark = event.reference_price().get();
+        book.mark = Some(mark);
+        let cv = book.spec.contract_value();
+        if let Some(held) = self.wallet.position_ref(bi)
+            && (!held.is_flat() || held.unrealised_pnl != 0.0)
+        {
+            self.wallet.set_unrealised(bi, mark, cv);
+        }
+        true
+    }
+
+    /// The whole of [`Self::on_market`].
+    #[inline(never)]
+    fn on_market_in_full(&mut self, event: &MarketEvent) {
         if event.time > self.now {
             self.now = event.time;
         }
@@ -388,16 +425,14 @@ impl SimVenue {
 
     /// Cash plus every position valued at its last mark (at its entry price before any mark).
     pub fn equity(&self) -> f64 {
-        self.wallet.cash()
-            + self
-                .books
-                .iter()
-                .enumerate()
-                .map(|(i, b)| {
-                    let p = self.wallet.position_at(i);
-                    p.quantity * b.mark.unwrap_or(p.avg_entry) * b.spec.contract_value()
-                })
-                .sum::<f64>()
+        // Flat books add exactly zero, so they are skipped: the common case costs no arithmetic.
+        let mut held = 0.0;
+        for (b, p) in self.books.iter().zip(self.wallet.position_refs()) {
+            if p.quantity != 0.0 {
+                held += p.quantity * b.mark.unwrap_or(p.avg_entry) * b.spec.contract_value();
+            }
+        }
+        self.wallet.cash() + held
     }
 
     /// Number of working orders (received, not yet done) across all symbols.
@@ -416,6 +451,7 @@ impl SimVenue {
             .collect()
     }
 
+    #[inline]
     fn book_index(&self, symbol: &Symbol) -> Option<usize> {
         match self.books.get(self.last_book) {
             Some(b) if b.spec.symbol() == *symbol => Some(self.last_book),

@@ -100,6 +100,18 @@ impl Wallet {
         self.positions.len() - 1
     }
 
+    /// Every position by reference, in the order symbols were added (the venue's book order).
+    #[inline]
+    pub(crate) fn position_refs(&self) -> impl Iterator<Item = &Position> + '_ {
+        self.positions.iter().map(|(_, p)| p)
+    }
+
+    /// The position of the symbol at `index`, by reference.
+    #[inline]
+    pub(crate) fn position_ref(&self, index: usize) -> Option<&Position> {
+        self.positions.get(index).map(|(_, p)| p)
+    }
+
     pub(crate) fn position_at(&self, index: usize) -> Position {
         self.positions
             .get(index)
