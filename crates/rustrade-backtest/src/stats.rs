@@ -144,23 +144,35 @@ impl EquityStats {
     }
 
     /// Records the equity after one step and whether a position was open at its end.
+    #[inline]
     pub fn push(&mut self, time: Timestamp, equity: f64, exposed: bool) {
+        match self.last {
+            Some((_, previous))
+                if equity == previous && self.mean == 0.0 && equity >= self.peak =>
+            {
+                // The usual step of a flat book at its peak: a zero return on a zero mean
+                // changes neither mean, m2 nor the downside sum, and no drawdown episode is open
+                // (the previous sample was at the peak too), so only the peak's time moves. This
+                // is what `push_changed` computes for it, without its branches.
+                self.steps += 1;
+                self.exposed_steps += u64::from(exposed);
+                self.peak_time = time;
+                self.peak_step = self.steps;
+                self.last = Some((time, equity));
+            }
+            _ => self.push_changed(time, equity, exposed),
+        }
+    }
+
+    /// [`Self::push`] for any step.
+    #[inline(never)]
+    fn push_changed(&mut self, time: Timestamp, equity: f64, exposed: bool) {
         let Some((_, previous)) = self.last else {
             self.start(time, equity);
             return;
         };
         self.steps += 1;
         self.exposed_steps += u64::from(exposed);
-        if equity == previous && self.mean == 0.0 && equity >= self.peak {
-            // The usual step of a flat book at its peak: a zero return on a zero mean changes
-            // neither mean, m2 nor the downside sum, and no drawdown episode is open (the
-            // previous sample was at the peak too), so only the peak's time moves. This is what
-            // the general path below computes, without its branches.
-            self.peak_time = time;
-            self.peak_step = self.steps;
-            self.last = Some((time, equity));
-            return;
-        }
         // An unchanged equity (every step of a flat book) is a zero return, exactly what the
         // division would give, and a zero return on a zero mean leaves mean and m2 unchanged:
         // both shortcuts skip a division without changing a bit of the result.
@@ -517,5 +529,25 @@ mod tests {
             !json.contains("NaN") && json.contains("\"sharpe\":null"),
             "{json}"
         );
+    }
+
+    proptest::proptest! {
+        /// The short path for an unchanged equity at its peak leaves the accumulator exactly as
+        /// the general path does, bit for bit, on series with long flat stretches.
+        #[test]
+        fn short_path_matches_the_general_path(
+            steps in proptest::collection::vec((0usize..4, proptest::bool::ANY), 1..80),
+        ) {
+            let levels = [100.0, 100.0, 90.0, 110.0];
+            let (mut fast, mut general) = (EquityStats::default(), EquityStats::default());
+            fast.start(Timestamp::EPOCH, 100.0);
+            general.start(Timestamp::EPOCH, 100.0);
+            for (i, (level, exposed)) in steps.into_iter().enumerate() {
+                let t = Timestamp::from_nanos((i as i64 + 1) * HOUR);
+                fast.push(t, levels[level], exposed);
+                general.push_changed(t, levels[level], exposed);
+                proptest::prop_assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+            }
+        }
     }
 }

@@ -424,6 +424,7 @@ impl SimVenue {
     }
 
     /// Cash plus every position valued at its last mark (at its entry price before any mark).
+    #[inline]
     pub fn equity(&self) -> f64 {
         // Flat books add exactly zero, so they are skipped: the common case costs no arithmetic.
         let mut held = 0.0;
