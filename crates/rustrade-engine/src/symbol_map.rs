@@ -84,6 +84,9 @@ impl<V> SymbolMap<V> {
 
     #[inline]
     fn position(&self, symbol: &Symbol) -> Option<usize> {
+        if let [(only, _)] = self.entries.as_slice() {
+            return (only == symbol).then_some(0);
+        }
         if self.entries.len() <= SCAN_UP_TO {
             self.entries.iter().position(|(s, _)| s == symbol)
         } else {
