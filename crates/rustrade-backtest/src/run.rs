@@ -112,6 +112,8 @@ struct Run<'a> {
     /// Journal events taken from the engine in one batch and read by reference (empty between
     /// batches; kept to reuse its allocation).
     event_batch: VecDeque<EngineEvent>,
+    /// The venue's reports, taken the same way.
+    report_batch: VecDeque<ExecutionReport>,
 }
 
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
@@ -163,6 +165,7 @@ impl<'a> Run<'a> {
         }
         Ok(Self {
             event_batch: VecDeque::with_capacity(16),
+            report_batch: VecDeque::with_capacity(16),
             sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
             bt,
             engine,
@@ -321,14 +324,20 @@ impl<'a> Run<'a> {
     fn exchange(&mut self) -> Result<(), BacktestError> {
         for _ in 0..MAX_ROUNDS {
             let mut busy = false;
-            while let Some(report) = self.venue.poll_report() {
+            if self.venue.pending_reports() > 0 {
                 busy = true;
-                if let ExecutionReport::Fill(fill) = &report
-                    && self.bt.record_fills
-                {
-                    self.fills.push(*fill);
+                let mut batch = std::mem::take(&mut self.report_batch);
+                self.venue.take_reports(&mut batch);
+                for report in &batch {
+                    if let ExecutionReport::Fill(fill) = report
+                        && self.bt.record_fills
+                    {
+                        self.fills.push(*fill);
+                    }
+                    self.engine.handle_report(report);
                 }
-                self.engine.handle_report(&report);
+                batch.clear();
+                self.report_batch = batch;
             }
             if self.engine.pending_events() > 0 {
                 busy = true;

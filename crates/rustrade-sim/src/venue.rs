@@ -385,6 +385,18 @@ impl SimVenue {
         self.reports.pop_front()
     }
 
+    /// Moves every waiting report, oldest first, to the back of `into` and leaves the venue's
+    /// queue empty. When `into` is empty the two buffers are swapped, so a driver that reads the
+    /// reports by reference and clears its buffer keeps both allocations and copies no report.
+    /// Same order and content as polling [`SimVenue::poll_report`] until `None`.
+    pub fn take_reports(&mut self, into: &mut VecDeque<ExecutionReport>) {
+        if into.is_empty() {
+            std::mem::swap(&mut self.reports, into);
+        } else {
+            into.extend(self.reports.drain(..));
+        }
+    }
+
     /// Number of execution reports waiting to be polled; a driver checks it to skip an empty
     /// drain on the common event that produced nothing.
     #[inline]

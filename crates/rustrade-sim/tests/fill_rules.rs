@@ -638,3 +638,31 @@ fn buy_stop_limit_rests_when_the_gap_passes_its_limit() {
         (106.0, Liquidity::Maker)
     );
 }
+
+#[test]
+fn take_reports_hands_over_the_same_reports_as_polling_in_order() {
+    let run = |take: bool| {
+        let mut v = venue(config());
+        v.on_market(&bar(0, 100.0, 101.0, 99.0, 100.0));
+        v.submit(&market("m1", Side::Buy, 1.0)).unwrap();
+        v.submit(&limit("l1", Side::Buy, 1.0, 50.0)).unwrap();
+        v.on_market(&bar(1, 100.0, 102.0, 98.0, 101.0));
+        if take {
+            // A non-empty buffer keeps what it held and receives the reports after it.
+            let mut into = std::collections::VecDeque::from([ExecutionReport::Cancelled {
+                client_id: None,
+                order_id: rustrade_core::OrderId::new("earlier").unwrap(),
+                time: rustrade_core::Timestamp::EPOCH,
+            }]);
+            v.take_reports(&mut into);
+            assert_eq!(v.pending_reports(), 0);
+            assert!(v.poll_report().is_none());
+            into.into_iter().skip(1).collect::<Vec<_>>()
+        } else {
+            drain(&mut v)
+        }
+    };
+    let (taken, polled) = (run(true), run(false));
+    assert_eq!(kinds(&polled), ["accepted", "fill", "accepted"]);
+    assert_eq!(taken, polled);
+}
