@@ -323,9 +323,7 @@ impl<'a> Run<'a> {
     #[inline(never)]
     fn exchange(&mut self) -> Result<(), BacktestError> {
         for _ in 0..MAX_ROUNDS {
-            let mut busy = false;
             if self.venue.pending_reports() > 0 {
-                busy = true;
                 let mut batch = std::mem::take(&mut self.report_batch);
                 self.venue.take_reports(&mut batch);
                 for report in &batch {
@@ -340,7 +338,6 @@ impl<'a> Run<'a> {
                 self.report_batch = batch;
             }
             if self.engine.pending_events() > 0 {
-                busy = true;
                 let mut batch = std::mem::take(&mut self.event_batch);
                 self.engine.take_events(&mut batch);
                 for event in &batch {
@@ -350,7 +347,6 @@ impl<'a> Run<'a> {
                 self.event_batch = batch;
             }
             while let Some(command) = self.engine.poll_command() {
-                busy = true;
                 match command {
                     Command::Place(place) => {
                         // A refusal is also queued as a `Rejected` report, delivered above.
@@ -363,7 +359,8 @@ impl<'a> Run<'a> {
                     }
                 }
             }
-            if !busy {
+            // Checked by length, so the usual last round costs no empty polls.
+            if self.quiet() {
                 return Ok(());
             }
         }
