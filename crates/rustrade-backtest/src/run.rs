@@ -401,22 +401,23 @@ impl<'a> Run<'a> {
                 net,
                 ..
             } => {
-                if let Some(si) = self.find_slot(symbol) {
-                    let slot = &mut self.slots[si];
-                    let exposed = !net.is_flat();
-                    if exposed != slot.exposed {
-                        slot.exposed = exposed;
-                        if exposed {
-                            self.exposed += 1;
-                        } else {
-                            self.exposed -= 1;
-                        }
-                    }
-                    if let Some(p) = slot.positions.get_mut(brain.index()) {
-                        *p = *position;
+                let Some(si) = self.find_slot(symbol) else {
+                    return;
+                };
+                let slot = &mut self.slots[si];
+                let exposed = !net.is_flat();
+                if exposed != slot.exposed {
+                    slot.exposed = exposed;
+                    if exposed {
+                        self.exposed += 1;
+                    } else {
+                        self.exposed -= 1;
                     }
                 }
-                if let Some(k) = self.size_index(*brain, symbol, nb) {
+                if let Some(p) = slot.positions.get_mut(brain.index()) {
+                    *p = *position;
+                }
+                if let Some(k) = size_index(si, *brain, nb) {
                     let s = &mut self.sizes[k];
                     let sign = if position.is_flat() {
                         0.0
@@ -438,7 +439,8 @@ impl<'a> Run<'a> {
                 symbol,
                 trade,
             } => {
-                let quantity = match self.size_index(*brain, symbol, nb) {
+                let si = self.find_slot(symbol);
+                let quantity = match si.and_then(|si| size_index(si, *brain, nb)) {
                     Some(k) => {
                         let s = &mut self.sizes[k];
                         let q = s.closed_peak.take().unwrap_or(s.peak);
@@ -449,9 +451,7 @@ impl<'a> Run<'a> {
                     }
                     None => 0.0,
                 };
-                let cv = self
-                    .find_slot(symbol)
-                    .map_or(1.0, |i| self.slots[i].contract_value);
+                let cv = si.map_or(1.0, |i| self.slots[i].contract_value);
                 let notional = trade.entry_price.abs() * quantity * cv;
                 let return_fraction = if notional > 0.0 {
                     trade.net_pnl / notional
@@ -486,12 +486,6 @@ impl<'a> Run<'a> {
             }
             _ => {}
         }
-    }
-
-    fn size_index(&self, brain: BrainId, symbol: &Symbol, nb: usize) -> Option<usize> {
-        let si = self.find_slot(symbol)?;
-        let bi = brain.index();
-        (bi < nb).then_some(si * nb + bi)
     }
 
     fn sample(&mut self, time: Timestamp, equity: f64) {
@@ -566,6 +560,12 @@ impl<'a> Run<'a> {
             statistics,
         })
     }
+}
+
+/// The index in `Run::sizes` of `brain` in slot `si`, with `nb` brains in the run.
+fn size_index(si: usize, brain: BrainId, nb: usize) -> Option<usize> {
+    let bi = brain.index();
+    (bi < nb).then_some(si * nb + bi)
 }
 
 /// The run's error for a brain that failed on `event`. Out of line: the per-event path only
