@@ -424,7 +424,8 @@ impl SimVenue {
     }
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
-        if let Some(n) = self.client_ids.get(&order.client_id) {
+        let client_hash = ClientIds::hash(&order.client_id);
+        if let Some(n) = self.client_ids.get_hashed(client_hash, &order.client_id) {
             return Ok(self.order_ids.order_id_of(n));
         }
         let Some(bi) = self.book_index(&order.symbol) else {
@@ -436,7 +437,7 @@ impl SimVenue {
         };
         let id = self.order_ids.next_order_id();
         self.client_ids
-            .insert(order.client_id, self.order_ids.issued());
+            .insert_hashed(client_hash, order.client_id, self.order_ids.issued());
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
@@ -455,6 +456,7 @@ impl SimVenue {
             order: *order,
             id,
             seq: order_ids.issued(),
+            client_hash,
             stop_class: behaviour.is_stop(),
             behaviour,
             oco,
@@ -487,7 +489,7 @@ impl SimVenue {
             if let Some(reason) = refused {
                 // Refused the moment it arrived: as good as refused at submit, so a retry with
                 // the same client id is judged afresh.
-                client_ids.forget(&order.client_id);
+                client_ids.forget(client_hash, &order.client_id);
                 return Err(reason);
             }
         }
@@ -571,7 +573,7 @@ impl SimVenue {
         for book in &mut self.books {
             if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
                 let o = book.orders.remove(at);
-                self.client_ids.ended(o.order.client_id, o.seq);
+                self.client_ids.ended(o.client_hash, o.seq);
                 self.reports.push_back(ExecutionReport::Cancelled {
                     client_id: Some(o.order.client_id),
                     order_id: o.id,
@@ -620,6 +622,8 @@ struct WorkingOrder {
     id: OrderId,
     /// Submission sequence, which is also the number in `id` (`sim-<seq>`).
     seq: u64,
+    /// [`ClientIds::hash`] of the client id.
+    client_hash: u64,
     /// Whether the order was submitted as a stop (fixed even after it triggers).
     stop_class: bool,
     behaviour: Behaviour,
@@ -868,7 +872,7 @@ enum Ending {
 fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
     orders.retain(|o| {
         if !o.live {
-            ids.ended(o.order.client_id, o.seq);
+            ids.ended(o.client_hash, o.seq);
         }
         o.live
     });
