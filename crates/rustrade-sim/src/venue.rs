@@ -72,9 +72,9 @@
 use std::collections::VecDeque;
 
 use rustrade_core::{
-    ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData, MarketEvent,
-    Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price, QTY_EPSILON,
-    Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
+    Capability, ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData,
+    MarketEvent, Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price,
+    QTY_EPSILON, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
 };
 
 use crate::client_ids::ClientIds;
@@ -128,6 +128,8 @@ pub struct SimVenue {
     now: Timestamp,
     rng: fastrand::Rng,
     last_book: usize,
+    /// `config.capabilities` as a bit set, for the per-order checks.
+    caps: CapabilityMask,
 }
 
 impl SimVenue {
@@ -137,6 +139,7 @@ impl SimVenue {
         Ok(Self {
             wallet: Wallet::new(config.quote_asset, config.initial_cash),
             rng: fastrand::Rng::with_seed(config.seed),
+            caps: CapabilityMask::new(&config.capabilities),
             config,
             books: Vec::new(),
             reports: VecDeque::with_capacity(64),
@@ -344,6 +347,7 @@ impl SimVenue {
     }
 
     /// The next execution report, oldest first.
+    #[inline]
     pub fn poll_report(&mut self) -> Option<ExecutionReport> {
         self.reports.pop_front()
     }
@@ -463,7 +467,11 @@ impl SimVenue {
             filled: 0.0,
             arrived: false,
             after_event: book.events + extra,
-            not_before: now.saturating_add(delay),
+            not_before: if delay.is_zero() {
+                *now
+            } else {
+                now.saturating_add(delay)
+            },
             live: true,
             created: *now,
         };
@@ -503,20 +511,20 @@ impl SimVenue {
             tracing::debug!(client_id = %order.client_id, error = %e, "sim: invalid order");
             return Err((InvalidOrder, "order failed validation"));
         }
-        let caps = &self.config.capabilities;
-        if !caps.contains(&rustrade_core::Capability::for_kind(order.kind)) {
+        let caps = |c| self.caps.contains(c, &self.config.capabilities);
+        if !caps(Capability::for_kind(order.kind)) {
             return Err((Unsupported, "order kind not supported"));
         }
         let tif_cap = match order.time_in_force {
             TimeInForce::Gtc => None,
-            TimeInForce::Ioc => Some(rustrade_core::Capability::Ioc),
-            TimeInForce::Fok => Some(rustrade_core::Capability::Fok),
-            TimeInForce::PostOnly => Some(rustrade_core::Capability::PostOnly),
+            TimeInForce::Ioc => Some(Capability::Ioc),
+            TimeInForce::Fok => Some(Capability::Fok),
+            TimeInForce::PostOnly => Some(Capability::PostOnly),
         };
-        if tif_cap.is_some_and(|c| !caps.contains(&c)) {
+        if tif_cap.is_some_and(|c| !caps(c)) {
             return Err((Unsupported, "time in force not supported"));
         }
-        if order.reduce_only && !caps.contains(&rustrade_core::Capability::ReduceOnly) {
+        if order.reduce_only && !caps(Capability::ReduceOnly) {
             return Err((Unsupported, "reduce-only not supported"));
         }
         if order.protection.is_some() {
@@ -865,6 +873,51 @@ impl Ctx<'_> {
 enum Ending {
     Cancelled,
     Expired,
+}
+
+/// A capability set as bits, so the checks at submit test a bit rather than search a
+/// `BTreeSet`. Capabilities without a bit (added to core later) are looked up in the set.
+#[derive(Debug, Clone, Copy)]
+struct CapabilityMask(u16);
+
+impl CapabilityMask {
+    fn new(set: &std::collections::BTreeSet<Capability>) -> Self {
+        Self(
+            set.iter()
+                .filter_map(|&c| capability_bit(c))
+                .fold(0, |m, b| m | b),
+        )
+    }
+
+    /// Whether `c` is in `set`, the set this mask was built from.
+    #[inline]
+    fn contains(self, c: Capability, set: &std::collections::BTreeSet<Capability>) -> bool {
+        match capability_bit(c) {
+            Some(bit) => self.0 & bit != 0,
+            None => set.contains(&c),
+        }
+    }
+}
+
+#[inline]
+const fn capability_bit(c: Capability) -> Option<u16> {
+    use Capability as C;
+    let i = match c {
+        C::MarketOrders => 0,
+        C::LimitOrders => 1,
+        C::PostOnly => 2,
+        C::Ioc => 3,
+        C::Fok => 4,
+        C::StopMarket => 5,
+        C::StopLimit => 6,
+        C::TakeProfit => 7,
+        C::TrailingStop => 8,
+        C::ReduceOnly => 9,
+        C::OrderTracking => 10,
+        C::Positions => 11,
+        _ => return None,
+    };
+    Some(1 << i)
 }
 
 /// Removes the orders that ended from `orders`, keeping the others in priority order, and
