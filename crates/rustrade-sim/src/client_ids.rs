@@ -12,10 +12,7 @@
 //! - Memory is bounded by the working orders plus [`ENDED_ID_RETENTION`] entries, whatever the
 //!   length of the run.
 
-use std::collections::VecDeque;
-use std::hash::BuildHasher;
-
-use rustrade_core::{ClientOrderId, IdBuildHasher};
+use rustrade_core::ClientOrderId;
 
 /// How many ended orders keep their client id remembered (see the module documentation).
 pub const ENDED_ID_RETENTION: usize = 4096;
@@ -32,8 +29,17 @@ pub(crate) struct ClientIds {
     /// Power-of-two many slots, at most half of them used.
     slots: Vec<Slot>,
     used: usize,
-    /// Ended orders still remembered, `(hash, order number)`, oldest first.
-    ended: VecDeque<(u64, u64)>,
+    /// Ended orders still remembered, `(hash, order number)`: a ring of at most
+    /// [`ENDED_ID_RETENTION`] entries whose oldest is at `oldest` once it is full.
+    ended: Vec<(u64, u64)>,
+    oldest: usize,
+}
+
+/// Where [`ClientIds::insert`] puts a client id [`ClientIds::lookup`] did not find.
+#[derive(Debug)]
+pub(crate) struct Vacancy {
+    hash: u64,
+    slot: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -54,41 +60,81 @@ impl Default for ClientIds {
         Self {
             slots: vec![EMPTY; 64],
             used: 0,
-            ended: VecDeque::new(),
+            ended: Vec::new(),
+            oldest: 0,
         }
     }
 }
 
 impl ClientIds {
-    /// The hash every other method takes with the client id.
+    /// The hash every other method takes with the client id: a multiply-xor over its 8-byte
+    /// words (the last word overlapping the one before when the length is not a multiple of 8)
+    /// and the length, with the MurmurHash3 finaliser so sequential ids spread over the low bits.
     #[inline]
     pub(crate) fn hash(client_id: &ClientOrderId) -> u64 {
-        IdBuildHasher::default().hash_one(client_id)
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
+        let bytes = client_id.as_str().as_bytes();
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let mut h = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+        let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(PRIME).rotate_left(29);
+        if bytes.len() >= 8 {
+            let mut at = 0;
+            while at + 8 < bytes.len() {
+                h = mix(h, word(at));
+                at += 8;
+            }
+            h = mix(h, word(bytes.len() - 8));
+        } else {
+            let short = bytes.iter().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            h = mix(h, short);
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     /// The venue order number the order with `client_id` received, while it is remembered.
     #[cfg(test)]
     pub(crate) fn get(&self, client_id: &ClientOrderId) -> Option<u64> {
-        self.get_hashed(Self::hash(client_id), client_id)
+        self.lookup(Self::hash(client_id), client_id).ok()
     }
 
-    /// [`ClientIds::get`] with the client id's [`ClientIds::hash`].
-    pub(crate) fn get_hashed(&self, hash: u64, client_id: &ClientOrderId) -> Option<u64> {
-        self.find(hash, |s| s.client_id.as_ref() == Some(client_id))
-            .map(|i| self.slots[i].order_no)
-    }
-
-    /// Remembers a newly received order; `client_id` (hashed to `hash`) is not remembered.
-    pub(crate) fn insert_hashed(&mut self, hash: u64, client_id: ClientOrderId, order_no: u64) {
-        if (self.used + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
+    /// [`ClientIds::get`] with the client id's [`ClientIds::hash`]; when the id is not
+    /// remembered, the place [`ClientIds::insert`] puts it.
+    #[inline]
+    pub(crate) fn lookup(&self, hash: u64, client_id: &ClientOrderId) -> Result<u64, Vacancy> {
         let mask = self.slots.len() - 1;
         let mut i = index(hash, mask);
-        while self.slots[i].client_id.is_some() {
-            i = (i + 1) & mask;
+        loop {
+            let s = &self.slots[i];
+            match &s.client_id {
+                None => return Err(Vacancy { hash, slot: i }),
+                Some(c) if s.hash == hash && c == client_id => return Ok(s.order_no),
+                Some(_) => i = (i + 1) & mask,
+            }
         }
-        self.slots[i] = Slot {
+    }
+
+    /// Remembers a newly received order under the client id `lookup` did not find; nothing may
+    /// change the table between the two calls.
+    pub(crate) fn insert(&mut self, at: Vacancy, client_id: ClientOrderId, order_no: u64) {
+        let Vacancy { hash, mut slot } = at;
+        if (self.used + 1) * 2 > self.slots.len() {
+            self.grow();
+            let mask = self.slots.len() - 1;
+            slot = index(hash, mask);
+            while self.slots[slot].client_id.is_some() {
+                slot = (slot + 1) & mask;
+            }
+        }
+        debug_assert!(self.slots[slot].client_id.is_none());
+        self.slots[slot] = Slot {
             hash,
             order_no,
             client_id: Some(client_id),
@@ -107,16 +153,20 @@ impl ClientIds {
     /// Records that the order numbered `order_no`, whose client id hashes to `hash`, ended; the
     /// oldest ended id beyond the retention window is forgotten, unless its client id has since
     /// been given to a newer order.
+    #[inline]
     pub(crate) fn ended(&mut self, hash: u64, order_no: u64) {
-        if self.ended.len() >= ENDED_ID_RETENTION
-            && let Some((old_hash, old_order)) = self.ended.pop_front()
-            && let Some(i) = self.find(old_hash, |s| s.order_no == old_order)
-        {
-            // No match: the client id was forgotten early and possibly reused; the newer order
-            // keeps it.
+        if self.ended.len() < ENDED_ID_RETENTION {
+            self.ended.push((hash, order_no));
+            return;
+        }
+        let (old_hash, old_order) =
+            std::mem::replace(&mut self.ended[self.oldest], (hash, order_no));
+        self.oldest = (self.oldest + 1) % ENDED_ID_RETENTION;
+        // No match: the client id was forgotten early and possibly reused; the newer order keeps
+        // it.
+        if let Some(i) = self.find(old_hash, |s| s.order_no == old_order) {
             self.remove_at(i);
         }
-        self.ended.push_back((hash, order_no));
     }
 
     /// Number of remembered client ids.
@@ -142,12 +192,13 @@ impl ClientIds {
 
     /// Empties slot `i`, shifting later entries of its probe run back so every entry stays
     /// reachable from its home slot.
+    #[inline]
     fn remove_at(&mut self, mut hole: usize) {
         let mask = self.slots.len() - 1;
         let mut j = hole;
         loop {
             j = (j + 1) & mask;
-            let s = self.slots[j];
+            let s = &self.slots[j];
             if s.client_id.is_none() {
                 break;
             }
@@ -155,11 +206,11 @@ impl ClientIds {
             // and `j`, going round the table.
             let home = index(s.hash, mask);
             if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
-                self.slots[hole] = s;
+                self.slots[hole] = *s;
                 hole = j;
             }
         }
-        self.slots[hole] = EMPTY;
+        self.slots[hole].client_id = None;
         self.used -= 1;
     }
 
@@ -199,7 +250,10 @@ mod tests {
     }
 
     fn insert(ids: &mut ClientIds, client: usize, order: usize) {
-        ids.insert_hashed(ClientIds::hash(&cid(client)), cid(client), oid(order));
+        let at = ids
+            .lookup(ClientIds::hash(&cid(client)), &cid(client))
+            .unwrap_err();
+        ids.insert(at, cid(client), oid(order));
     }
 
     #[test]
@@ -246,6 +300,8 @@ mod tests {
         assert_eq!(ids.get(&cid(0)), Some(oid(1)));
     }
 
+    use std::collections::VecDeque;
+
     /// The map-and-queue rules of the module documentation, written plainly.
     #[derive(Default)]
     struct Model {
@@ -279,17 +335,18 @@ mod tests {
             for (op, n) in ops {
                 let c = cid(n);
                 let h = ClientIds::hash(&c);
-                proptest::prop_assert_eq!(ids.get_hashed(h, &c), model.map.get(&c).copied());
-                match op {
+                let found = ids.lookup(h, &c);
+                proptest::prop_assert_eq!(found.as_ref().ok().copied(), model.map.get(&c).copied());
+                match (op, found) {
                     // Submit: a remembered id changes nothing.
-                    0 | 1 if !model.map.contains_key(&c) => {
-                        ids.insert_hashed(h, c, next_no);
+                    (0 | 1, Err(at)) => {
+                        ids.insert(at, c, next_no);
                         model.map.insert(c, next_no);
                         working.push((c, next_no));
                         next_no += 1;
                     }
                     // End the working order at `n`, forgetting it at once on op 3.
-                    2 | 3 if !working.is_empty() => {
+                    (2 | 3, _) if !working.is_empty() => {
                         let (c, no) = working.swap_remove(n % working.len());
                         let h = ClientIds::hash(&c);
                         ids.ended(h, no);

@@ -52,10 +52,25 @@ impl IdCounter {
     }
 
     /// Adds one to the number and its text; returns the text.
+    #[inline]
     fn advance(&mut self) -> &str {
         self.issued += 1;
-        // Trailing nines become zeros; the digit before them goes up by one, or a `1` is put in
-        // front when every digit was a nine.
+        let len = self.text.len();
+        let last = self.text.as_bytes()[len - 1];
+        if last != b'9' && len > self.prefix_len {
+            // Nine ids out of ten: only the last digit changes.
+            self.text.truncate(len - 1);
+            self.text.push(char::from(last + 1));
+        } else {
+            self.carry();
+        }
+        &self.text
+    }
+
+    /// Trailing nines become zeros; the digit before them goes up by one, or a `1` is put in
+    /// front when every digit was a nine.
+    #[cold]
+    fn carry(&mut self) {
         let mut nines = 0;
         loop {
             if self.text.len() == self.prefix_len {
@@ -74,7 +89,6 @@ impl IdCounter {
         for _ in 0..nines {
             self.text.push('0');
         }
-        &self.text
     }
 }
 

@@ -429,9 +429,10 @@ impl SimVenue {
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
         let client_hash = ClientIds::hash(&order.client_id);
-        if let Some(n) = self.client_ids.get_hashed(client_hash, &order.client_id) {
-            return Ok(self.order_ids.order_id_of(n));
-        }
+        let vacancy = match self.client_ids.lookup(client_hash, &order.client_id) {
+            Ok(n) => return Ok(self.order_ids.order_id_of(n)),
+            Err(vacancy) => vacancy,
+        };
         let Some(bi) = self.book_index(&order.symbol) else {
             return Err(self.reject(order, RejectReason::InvalidOrder, "unknown symbol"));
         };
@@ -441,7 +442,7 @@ impl SimVenue {
         };
         let id = self.order_ids.next_order_id();
         self.client_ids
-            .insert_hashed(client_hash, order.client_id, self.order_ids.issued());
+            .insert(vacancy, order.client_id, self.order_ids.issued());
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
