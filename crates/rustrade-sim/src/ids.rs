@@ -1,5 +1,4 @@
-//! Venue identifiers built on the stack: `sim-<n>` order ids and `sim-f<n>` fill ids, numbered
-//! from 1.
+//! Venue identifiers: `sim-<n>` order ids and `sim-f<n>` fill ids, numbered from 1.
 //!
 //! [`IdCounter`] keeps the decimal text of the last id it issued, so the next one is an
 //! increment of that text (one digit on nine ids out of ten) rather than a conversion of the
@@ -11,24 +10,22 @@ use rustrade_core::{FillId, OrderId};
 #[derive(Debug, Clone)]
 pub(crate) struct IdCounter {
     issued: u64,
-    /// The prefix and the decimal digits of `issued`.
-    text: [u8; 32],
+    /// The prefix and the decimal digits of `issued`. A `String` edited with `pop`/`push`, so
+    /// handing out the text needs no UTF-8 validation.
+    text: String,
     prefix_len: usize,
-    len: usize,
 }
 
 impl IdCounter {
-    /// A counter that has issued nothing; `prefix` is at most 8 bytes.
+    /// A counter that has issued nothing; `prefix` is ASCII.
     pub(crate) fn new(prefix: &str) -> Self {
-        let mut text = [0u8; 32];
-        let p = prefix.len().min(8);
-        text[..p].copy_from_slice(&prefix.as_bytes()[..p]);
-        text[p] = b'0';
+        let mut text = String::with_capacity(prefix.len() + 20);
+        text.push_str(prefix);
+        text.push('0');
         Self {
             issued: 0,
             text,
-            prefix_len: p,
-            len: p + 1,
+            prefix_len: prefix.len(),
         }
     }
 
@@ -45,7 +42,7 @@ impl IdCounter {
     /// The order id numbered `n`, as [`IdCounter::next_order_id`] issued it. Formats the text,
     /// so it is for the rare lookups of an earlier id (a resubmitted client id).
     pub(crate) fn order_id_of(&self, n: u64) -> OrderId {
-        let prefix = std::str::from_utf8(&self.text[..self.prefix_len]).unwrap_or_default();
+        let prefix = &self.text[..self.prefix_len];
         OrderId::new(&format!("{prefix}{n}")).expect("`sim-<digits>` is a valid order id")
     }
 
@@ -55,26 +52,43 @@ impl IdCounter {
     }
 
     /// Adds one to the number and its text; returns the text.
+    #[inline]
     fn advance(&mut self) -> &str {
         self.issued += 1;
-        let mut i = self.len;
+        let len = self.text.len();
+        let last = self.text.as_bytes()[len - 1];
+        if last != b'9' && len > self.prefix_len {
+            // Nine ids out of ten: only the last digit changes.
+            self.text.truncate(len - 1);
+            self.text.push(char::from(last + 1));
+        } else {
+            self.carry();
+        }
+        &self.text
+    }
+
+    /// Trailing nines become zeros; the digit before them goes up by one, or a `1` is put in
+    /// front when every digit was a nine.
+    #[cold]
+    fn carry(&mut self) {
+        let mut nines = 0;
         loop {
-            if i == self.prefix_len {
-                // Every digit was a 9 and is now a 0: one more digit. At most 8 + 20 bytes.
-                self.text[i] = b'1';
-                self.text[self.len] = b'0';
-                self.len += 1;
+            if self.text.len() == self.prefix_len {
+                self.text.push('1');
                 break;
             }
-            i -= 1;
-            if self.text[i] == b'9' {
-                self.text[i] = b'0';
-            } else {
-                self.text[i] += 1;
-                break;
+            match self.text.pop() {
+                Some('9') => nines += 1,
+                Some(d) => {
+                    self.text.push(char::from(d as u8 + 1));
+                    break;
+                }
+                None => break,
             }
         }
-        std::str::from_utf8(&self.text[..self.len]).unwrap_or_default()
+        for _ in 0..nines {
+            self.text.push('0');
+        }
     }
 }
 
@@ -102,9 +116,7 @@ mod tests {
         let mut c = IdCounter::new("sim-");
         // Start one below the largest u64 and issue the last id.
         c.issued = u64::MAX - 1;
-        let digits = (u64::MAX - 1).to_string();
-        c.text[4..4 + digits.len()].copy_from_slice(digits.as_bytes());
-        c.len = 4 + digits.len();
+        c.text = format!("sim-{}", u64::MAX - 1);
         assert_eq!(c.next_order_id().as_str(), "sim-18446744073709551615");
     }
 }

@@ -90,6 +90,7 @@ impl LatencyModel {
     }
 
     /// `(extra_events, delay)` for one order, drawing from `rng` for a uniform model.
+    #[inline]
     pub(crate) fn sample(&self, rng: &mut fastrand::Rng) -> (u64, Duration) {
         match *self {
             Self::Zero => (0, Duration::ZERO),

@@ -72,9 +72,9 @@
 use std::collections::VecDeque;
 
 use rustrade_core::{
-    ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData, MarketEvent,
-    Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price, QTY_EPSILON,
-    Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
+    Capability, ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData,
+    MarketEvent, Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price,
+    QTY_EPSILON, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
 };
 
 use crate::client_ids::ClientIds;
@@ -128,6 +128,8 @@ pub struct SimVenue {
     now: Timestamp,
     rng: fastrand::Rng,
     last_book: usize,
+    /// `config.capabilities` as a bit set, for the per-order checks.
+    caps: CapabilityMask,
 }
 
 impl SimVenue {
@@ -137,6 +139,7 @@ impl SimVenue {
         Ok(Self {
             wallet: Wallet::new(config.quote_asset, config.initial_cash),
             rng: fastrand::Rng::with_seed(config.seed),
+            caps: CapabilityMask::new(&config.capabilities),
             config,
             books: Vec::new(),
             reports: VecDeque::with_capacity(64),
@@ -381,6 +384,7 @@ impl SimVenue {
     }
 
     /// The next execution report, oldest first.
+    #[inline]
     pub fn poll_report(&mut self) -> Option<ExecutionReport> {
         self.reports.pop_front()
     }
@@ -473,9 +477,11 @@ impl SimVenue {
     }
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
-        if let Some(n) = self.client_ids.get(&order.client_id) {
-            return Ok(self.order_ids.order_id_of(n));
-        }
+        let client_hash = ClientIds::hash(&order.client_id);
+        let vacancy = match self.client_ids.lookup(client_hash, &order.client_id) {
+            Ok(n) => return Ok(self.order_ids.order_id_of(n)),
+            Err(vacancy) => vacancy,
+        };
         let Some(bi) = self.book_index(&order.symbol) else {
             return Err(self.reject(order, RejectReason::InvalidOrder, "unknown symbol"));
         };
@@ -485,7 +491,7 @@ impl SimVenue {
         };
         let id = self.order_ids.next_order_id();
         self.client_ids
-            .insert(order.client_id, self.order_ids.issued());
+            .insert(vacancy, order.client_id, self.order_ids.issued());
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
@@ -504,13 +510,18 @@ impl SimVenue {
             order: *order,
             id,
             seq: order_ids.issued(),
+            client_hash,
             stop_class: behaviour.is_stop(),
             behaviour,
             oco,
             filled: 0.0,
             arrived: false,
             after_event: book.events + extra,
-            not_before: now.saturating_add(delay),
+            not_before: if delay.is_zero() {
+                *now
+            } else {
+                now.saturating_add(delay)
+            },
             live: true,
             created: *now,
         };
@@ -536,7 +547,7 @@ impl SimVenue {
             if let Some(reason) = refused {
                 // Refused the moment it arrived: as good as refused at submit, so a retry with
                 // the same client id is judged afresh.
-                client_ids.forget(&order.client_id);
+                client_ids.forget(client_hash, &order.client_id);
                 return Err(reason);
             }
         }
@@ -550,20 +561,20 @@ impl SimVenue {
             tracing::debug!(client_id = %order.client_id, error = %e, "sim: invalid order");
             return Err((InvalidOrder, "order failed validation"));
         }
-        let caps = &self.config.capabilities;
-        if !caps.contains(&rustrade_core::Capability::for_kind(order.kind)) {
+        let caps = |c| self.caps.contains(c, &self.config.capabilities);
+        if !caps(Capability::for_kind(order.kind)) {
             return Err((Unsupported, "order kind not supported"));
         }
         let tif_cap = match order.time_in_force {
             TimeInForce::Gtc => None,
-            TimeInForce::Ioc => Some(rustrade_core::Capability::Ioc),
-            TimeInForce::Fok => Some(rustrade_core::Capability::Fok),
-            TimeInForce::PostOnly => Some(rustrade_core::Capability::PostOnly),
+            TimeInForce::Ioc => Some(Capability::Ioc),
+            TimeInForce::Fok => Some(Capability::Fok),
+            TimeInForce::PostOnly => Some(Capability::PostOnly),
         };
-        if tif_cap.is_some_and(|c| !caps.contains(&c)) {
+        if tif_cap.is_some_and(|c| !caps(c)) {
             return Err((Unsupported, "time in force not supported"));
         }
-        if order.reduce_only && !caps.contains(&rustrade_core::Capability::ReduceOnly) {
+        if order.reduce_only && !caps(Capability::ReduceOnly) {
             return Err((Unsupported, "reduce-only not supported"));
         }
         if order.protection.is_some() {
@@ -620,7 +631,7 @@ impl SimVenue {
         for book in &mut self.books {
             if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
                 let o = book.orders.remove(at);
-                self.client_ids.ended(o.order.client_id, o.seq);
+                self.client_ids.ended(o.client_hash, o.seq);
                 self.reports.push_back(ExecutionReport::Cancelled {
                     client_id: Some(o.order.client_id),
                     order_id: o.id,
@@ -669,6 +680,8 @@ struct WorkingOrder {
     id: OrderId,
     /// Submission sequence, which is also the number in `id` (`sim-<seq>`).
     seq: u64,
+    /// [`ClientIds::hash`] of the client id.
+    client_hash: u64,
     /// Whether the order was submitted as a stop (fixed even after it triggers).
     stop_class: bool,
     behaviour: Behaviour,
@@ -912,12 +925,57 @@ enum Ending {
     Expired,
 }
 
+/// A capability set as bits, so the checks at submit test a bit rather than search a
+/// `BTreeSet`. Capabilities without a bit (added to core later) are looked up in the set.
+#[derive(Debug, Clone, Copy)]
+struct CapabilityMask(u16);
+
+impl CapabilityMask {
+    fn new(set: &std::collections::BTreeSet<Capability>) -> Self {
+        Self(
+            set.iter()
+                .filter_map(|&c| capability_bit(c))
+                .fold(0, |m, b| m | b),
+        )
+    }
+
+    /// Whether `c` is in `set`, the set this mask was built from.
+    #[inline]
+    fn contains(self, c: Capability, set: &std::collections::BTreeSet<Capability>) -> bool {
+        match capability_bit(c) {
+            Some(bit) => self.0 & bit != 0,
+            None => set.contains(&c),
+        }
+    }
+}
+
+#[inline]
+const fn capability_bit(c: Capability) -> Option<u16> {
+    use Capability as C;
+    let i = match c {
+        C::MarketOrders => 0,
+        C::LimitOrders => 1,
+        C::PostOnly => 2,
+        C::Ioc => 3,
+        C::Fok => 4,
+        C::StopMarket => 5,
+        C::StopLimit => 6,
+        C::TakeProfit => 7,
+        C::TrailingStop => 8,
+        C::ReduceOnly => 9,
+        C::OrderTracking => 10,
+        C::Positions => 11,
+        _ => return None,
+    };
+    Some(1 << i)
+}
+
 /// Removes the orders that ended from `orders`, keeping the others in priority order, and
 /// records their ends in `ids`.
 fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
     orders.retain(|o| {
         if !o.live {
-            ids.ended(o.order.client_id, o.seq);
+            ids.ended(o.client_hash, o.seq);
         }
         o.live
     });
