@@ -9,7 +9,7 @@
 //!   the sequence from a value no earlier run reached ([`crate::EngineConfig::first_sequence`],
 //!   for example the start time in milliseconds).
 
-use rustrade_core::{ClientOrderId, ValueError};
+use rustrade_core::{ClientOrderId, ClientOrderIdPrefix, ValueError};
 
 /// Index of a registered brain (its position in [`crate::EngineConfig::brains`]).
 #[derive(
@@ -33,9 +33,39 @@ impl std::fmt::Display for BrainId {
 
 /// Issues unique, deterministic client order ids.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RawSequence", into = "RawSequence")]
 pub struct ClientIdSequence {
     prefix: String,
     next: u64,
+    /// The prefix validated once, so issuing an id does not check it again; `None` only for a
+    /// deserialised prefix no id can be built from (issuing then fails as `compose` does).
+    composer: Option<ClientOrderIdPrefix>,
+}
+
+/// Serialised form of a [`ClientIdSequence`].
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct RawSequence {
+    prefix: String,
+    next: u64,
+}
+
+impl From<RawSequence> for ClientIdSequence {
+    fn from(raw: RawSequence) -> Self {
+        Self {
+            composer: ClientOrderIdPrefix::new(&raw.prefix).ok(),
+            prefix: raw.prefix,
+            next: raw.next,
+        }
+    }
+}
+
+impl From<ClientIdSequence> for RawSequence {
+    fn from(s: ClientIdSequence) -> Self {
+        Self {
+            prefix: s.prefix,
+            next: s.next,
+        }
+    }
 }
 
 impl ClientIdSequence {
@@ -47,6 +77,7 @@ impl ClientIdSequence {
         Ok(Self {
             prefix: prefix.to_owned(),
             next: first,
+            composer: ClientOrderIdPrefix::new(prefix).ok(),
         })
     }
 
@@ -55,8 +86,11 @@ impl ClientIdSequence {
         let seq = self.next;
         self.next = self.next.saturating_add(1);
         // The prefix was validated against the longest possible id in `new`.
-        ClientOrderId::compose(&self.prefix, brain.0, seq)
-            .expect("prefix validated against the longest id at construction")
+        match &self.composer {
+            Some(c) => c.compose(brain.0, seq),
+            None => ClientOrderId::compose(&self.prefix, brain.0, seq),
+        }
+        .expect("prefix validated against the longest id at construction")
     }
 
     /// Moves the sequence past the one `id` carries, if `id` is one of ours; for rebuilding the
@@ -100,6 +134,11 @@ mod tests {
         let mut restored = s.clone();
         assert_eq!(restored.issue(BrainId(0)), s.issue(BrainId(0)));
         assert_eq!(s.next_sequence(), 4);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"prefix":"bot","next":4}"#);
+        let mut back: ClientIdSequence = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.issue(BrainId(2)), s.issue(BrainId(2)));
     }
 
     #[test]
