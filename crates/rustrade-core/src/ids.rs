@@ -144,20 +144,17 @@ impl ClientOrderIdPrefix {
     /// Builds `"{prefix}-{brain}-{seq}"` with `brain` and `seq` in base 36; the same id and the
     /// same errors as [`ClientOrderId::compose`].
     pub fn compose(&self, brain: u32, seq: u64) -> Result<ClientOrderId, crate::ValueError> {
-        let (mut b, mut s) = ([0u8; 13], [0u8; 13]);
-        let b = base36(u64::from(brain), &mut b);
-        let s = base36(seq, &mut s);
-        let len = self.len + 1 + b.len() + 1 + s.len();
+        let (brain_digits, seq_digits) = (base36_len(u64::from(brain)), base36_len(seq));
+        let len = self.len + 1 + brain_digits + 1 + seq_digits;
         let mut buf = self.head;
         if len > buf.len() {
             return Err(too_long(self.as_str(), brain, seq));
         }
-        let mut at = self.len + 1;
-        buf[at..at + b.len()].copy_from_slice(b);
-        at += b.len();
-        buf[at] = b'-';
-        at += 1;
-        buf[at..at + s.len()].copy_from_slice(s);
+        // Each number is written from its last digit backwards, straight into the id.
+        let brain_end = self.len + 1 + brain_digits;
+        write_base36(u64::from(brain), &mut buf[..brain_end]);
+        buf[brain_end] = b'-';
+        write_base36(seq, &mut buf[..len]);
         // The prefix passed the allowed set in `new`; dashes and base-36 digits are in it too,
         // so the text needs no second validation.
         Ok(ClientOrderId(
@@ -174,19 +171,27 @@ fn too_long(prefix: &str, brain: u32, seq: u64) -> crate::ValueError {
     }
 }
 
-/// `v` in base 36 (lower-case digits), written at the end of `tmp`.
-fn base36(mut v: u64, tmp: &mut [u8; 13]) -> &[u8] {
+/// Number of base-36 digits of `v` (at least one).
+fn base36_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 36 {
+        v /= 36;
+        n += 1;
+    }
+    n
+}
+
+/// Writes `v` in base 36 (lower-case digits) so that its last digit ends `out`; `out` must hold
+/// at least [`base36_len`] bytes.
+fn write_base36(mut v: u64, out: &mut [u8]) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = DIGITS[(v % 36) as usize];
+    for b in out.iter_mut().rev() {
+        *b = DIGITS[(v % 36) as usize];
         v /= 36;
         if v == 0 {
             break;
         }
     }
-    &tmp[i..]
 }
 
 #[cfg(test)]
