@@ -143,6 +143,7 @@ impl ClientOrderIdPrefix {
 
     /// Builds `"{prefix}-{brain}-{seq}"` with `brain` and `seq` in base 36; the same id and the
     /// same errors as [`ClientOrderId::compose`].
+    #[inline]
     pub fn compose(&self, brain: u32, seq: u64) -> Result<ClientOrderId, crate::ValueError> {
         let (brain_digits, seq_digits) = (base36_len(u64::from(brain)), base36_len(seq));
         let len = self.len + 1 + brain_digits + 1 + seq_digits;
@@ -172,6 +173,7 @@ fn too_long(prefix: &str, brain: u32, seq: u64) -> crate::ValueError {
 }
 
 /// Number of base-36 digits of `v` (at least one).
+#[inline]
 fn base36_len(mut v: u64) -> usize {
     let mut n = 1;
     while v >= 36 {
@@ -183,6 +185,7 @@ fn base36_len(mut v: u64) -> usize {
 
 /// Writes `v` in base 36 (lower-case digits) so that its last digit ends `out`; `out` must hold
 /// at least [`base36_len`] bytes.
+#[inline]
 fn write_base36(mut v: u64, out: &mut [u8]) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     for b in out.iter_mut().rev() {

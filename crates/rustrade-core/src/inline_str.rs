@@ -138,6 +138,7 @@ macro_rules! inline_ident {
             pub const CAPACITY: usize = $cap;
 
             /// Validates and builds the identifier; the error names the field and the text.
+            #[inline]
             pub fn new(text: &str) -> Result<Self, $crate::ValueError> {
                 $crate::inline_str::InlineStr::new($field, text, $allowed).map(Self)
             }
@@ -179,24 +180,28 @@ macro_rules! inline_ident {
         }
 
         impl AsRef<str> for $name {
+            #[inline]
             fn as_ref(&self) -> &str {
                 self.as_str()
             }
         }
 
         impl PartialEq<str> for $name {
+            #[inline]
             fn eq(&self, other: &str) -> bool {
                 self.as_str() == other
             }
         }
 
         impl PartialEq<&str> for $name {
+            #[inline]
             fn eq(&self, other: &&str) -> bool {
                 self.as_str() == *other
             }
         }
 
         impl PartialEq<$name> for &str {
+            #[inline]
             fn eq(&self, other: &$name) -> bool {
                 *self == other.as_str()
             }
