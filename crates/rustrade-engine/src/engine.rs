@@ -321,11 +321,13 @@ impl Engine {
     }
 
     /// The next command for the venue, in the order they must be executed.
+    #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
         self.commands.pop_front()
     }
 
     /// The next journal event, oldest first. Drain events before executing commands.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         self.events.pop_front()
     }
@@ -334,6 +336,7 @@ impl Engine {
     /// engine's queue empty. When `into` is empty the two buffers are swapped, so a driver that
     /// reads the events by reference and clears its buffer keeps both allocations and moves no
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
+    #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
         if into.is_empty() {
             std::mem::swap(&mut self.events, into);
@@ -343,11 +346,13 @@ impl Engine {
     }
 
     /// Number of commands waiting to be polled.
+    #[inline]
     pub fn pending_commands(&self) -> usize {
         self.commands.len()
     }
 
     /// Number of journal events waiting to be polled (a driver sizes its buffer with it).
+    #[inline]
     pub fn pending_events(&self) -> usize {
         self.events.len()
     }
