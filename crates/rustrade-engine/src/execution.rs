@@ -192,9 +192,51 @@ impl Engine {
         if role == OrderRole::Entry && first_fill {
             self.risk.confirm(&cid);
         }
+        self.journal_fill(brain, role, fill, &effect, [position, net], now);
+        if let Some(trade) = effect.trade {
+            self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
+        }
+
+        match role {
+            OrderRole::Entry => {
+                if let Some(b) = self.brackets.get_mut(&cid) {
+                    b.on_entry_fill(qty, price);
+                }
+                if terminal {
+                    self.place_legs(cid, now);
+                }
+            }
+            role if role.is_leg() => self.oco_fill(parent, cid, now),
+            _ => {}
+        }
+        if terminal {
+            self.orders.retire(&cid);
+        }
+        if brain_flat {
+            self.drop_protection(brain, fill.symbol, now);
+        }
+    }
+
+    /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
+    /// `PositionChanged` with the brain's and the net position after it, and `TradeClosed` when
+    /// it closed a round trip.
+    ///
+    /// Kept out of `handle_fill` on purpose: in a function this small the event queue's push is
+    /// inlined and writes each event once; inside `handle_fill` the compiler leaves it an
+    /// out-of-line call that copies every event a second time.
+    #[inline(never)]
+    fn journal_fill(
+        &mut self,
+        brain: BrainId,
+        role: OrderRole,
+        fill: &Fill,
+        effect: &crate::FillEffect,
+        [position, net]: [rustrade_core::Position; 2],
+        now: Timestamp,
+    ) {
         let stats = &mut self.brains[brain.index()].stats;
         stats.fills = stats.fills.saturating_add(1);
-        stats.fees += fee;
+        stats.fees += fill.fee.get();
         stats.realised_pnl += effect.realised;
         self.events.push_back(EngineEvent::FillApplied {
             brain,
@@ -223,26 +265,6 @@ impl Engine {
                 symbol: fill.symbol,
                 trade,
             });
-            self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
-        }
-
-        match role {
-            OrderRole::Entry => {
-                if let Some(b) = self.brackets.get_mut(&cid) {
-                    b.on_entry_fill(qty, price);
-                }
-                if terminal {
-                    self.place_legs(cid, now);
-                }
-            }
-            role if role.is_leg() => self.oco_fill(parent, cid, now),
-            _ => {}
-        }
-        if terminal {
-            self.orders.retire(&cid);
-        }
-        if brain_flat {
-            self.drop_protection(brain, fill.symbol, now);
         }
     }
 
