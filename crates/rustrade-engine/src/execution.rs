@@ -186,8 +186,15 @@ impl Engine {
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
 
         let (terminal, overfill) = self.record_order_fill(slot, fill, spec.lot_size(), now);
-        if let Some(m) = overfill {
-            self.malformed(m, now);
+        if let Some((filled, quantity)) = overfill {
+            self.malformed(
+                Malformed::Overfill {
+                    client_id: cid,
+                    filled,
+                    quantity,
+                },
+                now,
+            );
         }
         if role == OrderRole::Entry && first_fill {
             self.risk.confirm(&cid);
@@ -277,15 +284,16 @@ impl Engine {
     }
 
     /// Updates the order in `slot` (from [`crate::OrderBook`]'s `find`) with a fill; returns
-    /// whether the order is now terminal, and an overfill report if the venue filled more than
-    /// the order's quantity.
+    /// whether the order is now terminal, and the filled and ordered quantities if the venue
+    /// filled more than the order's quantity (two numbers rather than the `Malformed` report,
+    /// which is as large as a fill and would be copied out on every call).
     fn record_order_fill(
         &mut self,
         slot: usize,
         fill: &Fill,
         lot: f64,
         now: Timestamp,
-    ) -> (bool, Option<Malformed>) {
+    ) -> (bool, Option<(f64, f64)>) {
         let o = self.orders.at_mut(slot);
         let cid = o.order.client_id;
         let before = o.filled.get();
@@ -311,11 +319,7 @@ impl Engine {
                 o.status = OrderStatus::PartiallyFilled;
             }
         }
-        let overfill = (after > quantity + lot / 2.0).then_some(Malformed::Overfill {
-            client_id: cid,
-            filled: after,
-            quantity,
-        });
+        let overfill = (after > quantity + lot / 2.0).then_some((after, quantity));
         if let Some(v) = new_venue_id {
             self.orders.index_venue_id(v, cid);
         }

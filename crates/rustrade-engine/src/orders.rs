@@ -209,6 +209,7 @@ impl OrderBook {
         self.by_venue_id.get(venue_id).copied()
     }
 
+    #[inline]
     pub(crate) fn insert(&mut self, order: TrackedOrder) {
         let cid = order.order.client_id;
         let slot = match self.free.pop() {
