@@ -83,6 +83,49 @@ impl ClientOrderId {
     }
 }
 
+impl ClientOrderId {
+    /// The id with its trailing base-36 number (the lower-case letters and digits after the
+    /// last character outside `0-9a-z`) increased by one, or `None` when the id does not end
+    /// in such a digit or the number would need one more digit.
+    ///
+    /// For an id composed from `seq < u64::MAX`, this is the id composed from `seq + 1`
+    /// whenever that has as many digits, built without composing: for issuing consecutive ids.
+    ///
+    /// ```
+    /// use rustrade_core::ClientOrderId;
+    /// let id = ClientOrderId::compose("demo", 1, 35)?;
+    /// assert_eq!(id.as_str(), "demo-1-z");
+    /// assert_eq!(id.with_next_sequence(), None, "36 is `10`, one digit more");
+    /// let id = ClientOrderId::compose("demo", 1, 36)?;
+    /// assert_eq!(id.with_next_sequence(), Some(ClientOrderId::compose("demo", 1, 37)?));
+    /// # Ok::<(), rustrade_core::ValueError>(())
+    /// ```
+    #[inline]
+    pub fn with_next_sequence(&self) -> Option<Self> {
+        let (mut bytes, len) = self.0.to_parts();
+        for b in bytes[..len].iter_mut().rev() {
+            match *b {
+                b'0'..=b'8' | b'a'..=b'y' => {
+                    *b += 1;
+                    // Only base-36 digits changed, to base-36 digits: still in the allowed set.
+                    return Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                        bytes, len,
+                    )));
+                }
+                b'9' => {
+                    *b = b'a';
+                    return Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                        bytes, len,
+                    )));
+                }
+                b'z' => *b = b'0',
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
 /// A validated [`ClientOrderId`] prefix: composes ids exactly as [`ClientOrderId::compose`]
 /// does, without checking the prefix's characters again for every id.
 ///
@@ -311,6 +354,40 @@ mod tests {
             ClientOrderId::compose("bad prefix", 0, 1)
                 .unwrap_err()
                 .to_string()
+        );
+    }
+
+    #[test]
+    fn the_next_sequence_is_what_compose_builds() {
+        for prefix in ["bot", "b-1", "UP", ""] {
+            for brain in [0, 7, 1_000] {
+                for seq in (0..3_000u64).chain([36u64.pow(5) - 2, u64::MAX - 1, u64::MAX]) {
+                    let id = ClientOrderId::compose(prefix, brain, seq).unwrap();
+                    let Some(after) = seq.checked_add(1) else {
+                        continue;
+                    };
+                    let next = Some(ClientOrderId::compose(prefix, brain, after).unwrap())
+                        .filter(|n| n.as_str().len() == id.as_str().len());
+                    assert_eq!(id.with_next_sequence(), next, "{id}");
+                }
+            }
+        }
+        for (text, next) in [
+            ("a-9", Some("a-a")),
+            ("a-z", None),
+            ("zz", None),
+            ("a-", None),
+        ] {
+            let id = ClientOrderId::new(text).unwrap();
+            assert_eq!(
+                id.with_next_sequence().map(|n| n.as_str().to_owned()),
+                next.map(str::to_owned),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            ClientOrderId::new("x-Az").unwrap().with_next_sequence(),
+            None
         );
     }
 

@@ -51,6 +51,13 @@ impl<const N: usize> InlineStr<N> {
         Ok(Self { bytes, len })
     }
 
+    /// The zero-padded bytes and the length, for building a related identifier with
+    /// [`Self::from_checked_ascii`].
+    #[inline]
+    pub(crate) fn to_parts(self) -> ([u8; N], usize) {
+        (self.bytes, usize::from(self.len))
+    }
+
     /// Wraps bytes the caller has already checked: `bytes[..len]` is ASCII text in the
     /// identifier's allowed set, `len <= N`, and the rest is zero.
     pub(crate) fn from_checked_ascii(bytes: [u8; N], len: usize) -> Self {
