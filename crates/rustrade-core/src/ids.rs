@@ -66,7 +66,8 @@ inline_ident! {
 impl ClientOrderId {
     /// Builds `"{prefix}-{brain}-{seq}"` with `brain` and `seq` in base 36.
     ///
-    /// `prefix` should be short (the bot's tag); the result must fit 36 characters.
+    /// `prefix` should be short (the bot's tag); the result must fit 36 characters. To issue
+    /// many ids under one prefix, [`ClientOrderIdPrefix`] validates the prefix once.
     ///
     /// ```
     /// use rustrade_core::ClientOrderId;
@@ -75,6 +76,92 @@ impl ClientOrderId {
     /// # Ok::<(), rustrade_core::ValueError>(())
     /// ```
     pub fn compose(prefix: &str, brain: u32, seq: u64) -> Result<Self, crate::ValueError> {
+        match ClientOrderIdPrefix::checked(prefix)? {
+            Some(p) => p.compose(brain, seq),
+            None => Err(too_long(prefix, brain, seq)),
+        }
+    }
+}
+
+impl ClientOrderId {
+    /// The id with its trailing base-36 number (the lower-case letters and digits after the
+    /// last character outside `0-9a-z`) increased by one, or `None` when the id does not end
+    /// in such a digit or the number would need one more digit.
+    ///
+    /// For an id composed from `seq < u64::MAX`, this is the id composed from `seq + 1`
+    /// whenever that has as many digits, built without composing: for issuing consecutive ids.
+    ///
+    /// ```
+    /// use rustrade_core::ClientOrderId;
+    /// let id = ClientOrderId::compose("demo", 1, 35)?;
+    /// assert_eq!(id.as_str(), "demo-1-z");
+    /// assert_eq!(id.with_next_sequence(), None, "36 is `10`, one digit more");
+    /// let id = ClientOrderId::compose("demo", 1, 36)?;
+    /// assert_eq!(id.with_next_sequence(), Some(ClientOrderId::compose("demo", 1, 37)?));
+    /// # Ok::<(), rustrade_core::ValueError>(())
+    /// ```
+    #[inline]
+    pub fn with_next_sequence(&self) -> Option<Self> {
+        let (mut bytes, len) = self.0.to_parts();
+        for b in bytes[..len].iter_mut().rev() {
+            match *b {
+                b'0'..=b'8' | b'a'..=b'y' => {
+                    *b += 1;
+                    // Only base-36 digits changed, to base-36 digits: still in the allowed set.
+                    return Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                        bytes, len,
+                    )));
+                }
+                b'9' => {
+                    *b = b'a';
+                    return Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                        bytes, len,
+                    )));
+                }
+                b'z' => *b = b'0',
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+/// A validated [`ClientOrderId`] prefix: composes ids exactly as [`ClientOrderId::compose`]
+/// does, without checking the prefix's characters again for every id.
+///
+/// ```
+/// use rustrade_core::{ClientOrderId, ClientOrderIdPrefix};
+/// let prefix = ClientOrderIdPrefix::new("demo")?;
+/// assert_eq!(prefix.compose(1, 42)?, ClientOrderId::compose("demo", 1, 42)?);
+/// assert_eq!(prefix.as_str(), "demo");
+/// assert!(ClientOrderIdPrefix::new("bad prefix").is_err());
+/// # Ok::<(), rustrade_core::ValueError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOrderIdPrefix {
+    /// The prefix followed by `-`, zero padded.
+    head: [u8; ClientOrderId::CAPACITY],
+    /// Length of the prefix without the dash.
+    len: usize,
+}
+
+impl ClientOrderIdPrefix {
+    /// Longest prefix with which some id fits: `"{prefix}-0-0"` is 4 bytes longer.
+    const MAX_LEN: usize = ClientOrderId::CAPACITY - 4;
+
+    /// Validates `prefix` against the client order id's character set and checks that the
+    /// shortest id under it fits 36 bytes. An empty prefix is allowed (ids then start with `-`).
+    pub fn new(prefix: &str) -> Result<Self, crate::ValueError> {
+        Self::checked(prefix)?.ok_or_else(|| crate::ValueError::BadText {
+            field: "client_order_id",
+            value: prefix.to_owned(),
+            reason: "prefix leaves no room for an id in 36 bytes",
+        })
+    }
+
+    /// The prefix, `None` when it is too long for any id, or the error of a character outside
+    /// the allowed set.
+    fn checked(prefix: &str) -> Result<Option<Self>, crate::ValueError> {
         if !prefix.bytes().all(client_id_char) {
             return Err(crate::ValueError::BadText {
                 field: "client_order_id",
@@ -82,47 +169,75 @@ impl ClientOrderId {
                 reason: "holds a character outside the allowed set",
             });
         }
-        let mut buf = [0u8; 36];
-        let mut len = 0usize;
-        let mut push = |b: u8| {
-            if len < buf.len() {
-                buf[len] = b;
-            }
-            len += 1;
-        };
-        prefix.bytes().for_each(&mut push);
-        push(b'-');
-        push_base36(u64::from(brain), &mut push);
-        push(b'-');
-        push_base36(seq, &mut push);
-        if len > buf.len() {
-            return Err(crate::ValueError::BadText {
-                field: "client_order_id",
-                value: format!("{prefix}-{brain}-{seq}"),
-                reason: "longer than 36 bytes",
-            });
+        let len = prefix.len();
+        if len > Self::MAX_LEN {
+            return Ok(None);
         }
-        // The prefix passed the allowed set above; dashes and base-36 digits are in it too, so
-        // the text needs no second validation (this runs once per order).
-        Ok(Self(crate::inline_str::InlineStr::from_checked_ascii(
-            buf, len,
-        )))
+        let mut head = [0u8; ClientOrderId::CAPACITY];
+        head[..len].copy_from_slice(prefix.as_bytes());
+        head[len] = b'-';
+        Ok(Some(Self { head, len }))
+    }
+
+    /// The prefix.
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.head[..self.len]).unwrap_or_default()
+    }
+
+    /// Builds `"{prefix}-{brain}-{seq}"` with `brain` and `seq` in base 36; the same id and the
+    /// same errors as [`ClientOrderId::compose`].
+    #[inline]
+    pub fn compose(&self, brain: u32, seq: u64) -> Result<ClientOrderId, crate::ValueError> {
+        let (brain_digits, seq_digits) = (base36_len(u64::from(brain)), base36_len(seq));
+        let len = self.len + 1 + brain_digits + 1 + seq_digits;
+        let mut buf = self.head;
+        if len > buf.len() {
+            return Err(too_long(self.as_str(), brain, seq));
+        }
+        // Each number is written from its last digit backwards, straight into the id.
+        let brain_end = self.len + 1 + brain_digits;
+        write_base36(u64::from(brain), &mut buf[..brain_end]);
+        buf[brain_end] = b'-';
+        write_base36(seq, &mut buf[..len]);
+        // The prefix passed the allowed set in `new`; dashes and base-36 digits are in it too,
+        // so the text needs no second validation.
+        Ok(ClientOrderId(
+            crate::inline_str::InlineStr::from_checked_ascii(buf, len),
+        ))
     }
 }
 
-fn push_base36(mut v: u64, push: &mut impl FnMut(u8)) {
+fn too_long(prefix: &str, brain: u32, seq: u64) -> crate::ValueError {
+    crate::ValueError::BadText {
+        field: "client_order_id",
+        value: format!("{prefix}-{brain}-{seq}"),
+        reason: "longer than 36 bytes",
+    }
+}
+
+/// Number of base-36 digits of `v` (at least one).
+#[inline]
+fn base36_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 36 {
+        v /= 36;
+        n += 1;
+    }
+    n
+}
+
+/// Writes `v` in base 36 (lower-case digits) so that its last digit ends `out`; `out` must hold
+/// at least [`base36_len`] bytes.
+#[inline]
+fn write_base36(mut v: u64, out: &mut [u8]) {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut tmp = [0u8; 13];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = DIGITS[(v % 36) as usize];
+    for b in out.iter_mut().rev() {
+        *b = DIGITS[(v % 36) as usize];
         v /= 36;
         if v == 0 {
             break;
         }
     }
-    tmp[i..].iter().for_each(|&b| push(b));
 }
 
 #[cfg(test)]
@@ -198,5 +313,93 @@ mod tests {
         assert!(max.as_str().len() <= 36);
         assert!(ClientOrderId::compose(&"p".repeat(30), 0, u64::MAX).is_err());
         assert!(ClientOrderId::compose("bad prefix", 0, 1).is_err());
+    }
+
+    #[test]
+    fn a_prefix_composes_what_compose_does() {
+        let long = "p".repeat(30);
+        assert!(ClientOrderIdPrefix::new(&"q".repeat(32)).is_ok());
+        let e = ClientOrderIdPrefix::new(&"q".repeat(33)).unwrap_err();
+        assert!(e.to_string().contains("no room"), "{e}");
+        let e = ClientOrderId::compose(&"q".repeat(40), 3, 4).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("{}-3-4", "q".repeat(40))),
+            "{e}"
+        );
+        assert!(e.to_string().contains("longer than 36"), "{e}");
+        for prefix in ["", "bot", "a.b:c/d_e-f", "abcdefgh", &long, &"q".repeat(32)] {
+            let p = ClientOrderIdPrefix::new(prefix).unwrap();
+            for (brain, seq) in [(0, 0), (1, 35), (35, 36), (7, 1_295), (u32::MAX, u64::MAX)] {
+                let text = format!("{prefix}-{}-{}", radix36(brain.into()), radix36(seq));
+                let expected = ClientOrderId::new(&text).map_err(|_| text.clone());
+                let direct = ClientOrderId::compose(prefix, brain, seq);
+                let composed = p.compose(brain, seq);
+                match expected {
+                    Ok(id) => {
+                        assert_eq!(direct.unwrap(), id);
+                        assert_eq!(composed.unwrap(), id);
+                    }
+                    Err(text) => {
+                        let e = composed.unwrap_err().to_string();
+                        assert_eq!(e, direct.unwrap_err().to_string());
+                        assert!(e.contains("longer than 36"), "{e}");
+                        assert!(e.contains(&format!("{prefix}-{brain}-{seq}")), "{e} {text}");
+                    }
+                }
+            }
+        }
+        let e = ClientOrderIdPrefix::new("bad prefix").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            ClientOrderId::compose("bad prefix", 0, 1)
+                .unwrap_err()
+                .to_string()
+        );
+    }
+
+    #[test]
+    fn the_next_sequence_is_what_compose_builds() {
+        for prefix in ["bot", "b-1", "UP", ""] {
+            for brain in [0, 7, 1_000] {
+                for seq in (0..3_000u64).chain([36u64.pow(5) - 2, u64::MAX - 1, u64::MAX]) {
+                    let id = ClientOrderId::compose(prefix, brain, seq).unwrap();
+                    let Some(after) = seq.checked_add(1) else {
+                        continue;
+                    };
+                    let next = Some(ClientOrderId::compose(prefix, brain, after).unwrap())
+                        .filter(|n| n.as_str().len() == id.as_str().len());
+                    assert_eq!(id.with_next_sequence(), next, "{id}");
+                }
+            }
+        }
+        for (text, next) in [
+            ("a-9", Some("a-a")),
+            ("a-z", None),
+            ("zz", None),
+            ("a-", None),
+        ] {
+            let id = ClientOrderId::new(text).unwrap();
+            assert_eq!(
+                id.with_next_sequence().map(|n| n.as_str().to_owned()),
+                next.map(str::to_owned),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            ClientOrderId::new("x-Az").unwrap().with_next_sequence(),
+            None
+        );
+    }
+
+    fn radix36(mut v: u64) -> String {
+        let mut digits = Vec::new();
+        loop {
+            digits.push(char::from_digit((v % 36) as u32, 36).unwrap());
+            v /= 36;
+            if v == 0 {
+                break;
+            }
+        }
+        digits.iter().rev().collect()
     }
 }

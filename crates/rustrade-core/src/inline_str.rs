@@ -7,7 +7,10 @@
 use crate::ValueError;
 
 /// An ASCII string of at most `N` bytes stored inline, zero padded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+///
+/// Ordered as its text: bytes first (zero padding sorts a prefix before its extensions), then
+/// length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
     len: u8,
@@ -28,16 +31,31 @@ impl<const N: usize> InlineStr<N> {
         if text.is_empty() {
             return Err(bad("must not be empty"));
         }
-        if text.len() > N || text.len() > usize::from(u8::MAX) {
+        let Ok(len) = u8::try_from(text.len()) else {
+            return Err(bad(too_long_reason(N)));
+        };
+        if text.len() > N {
             return Err(bad(too_long_reason(N)));
         }
-        if !text.is_ascii() || !text.bytes().all(allowed) {
+        // One pass checks and copies each byte (ids are short; this runs for every id a venue
+        // or a journal hands over).
+        let mut bytes = [0u8; N];
+        let mut ok = true;
+        for (to, &b) in bytes.iter_mut().zip(text.as_bytes()) {
+            ok &= b.is_ascii() && allowed(b);
+            *to = b;
+        }
+        if !ok {
             return Err(bad("holds a character outside the allowed set"));
         }
-        let mut bytes = [0u8; N];
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
-        let len = u8::try_from(text.len()).map_err(|_| bad(too_long_reason(N)))?;
         Ok(Self { bytes, len })
+    }
+
+    /// The zero-padded bytes and the length, for building a related identifier with
+    /// [`Self::from_checked_ascii`].
+    #[inline]
+    pub(crate) fn to_parts(self) -> ([u8; N], usize) {
+        (self.bytes, usize::from(self.len))
     }
 
     /// Wraps bytes the caller has already checked: `bytes[..len]` is ASCII text in the
@@ -64,6 +82,40 @@ impl<const N: usize> InlineStr<N> {
             std::str::from_utf8_unchecked(bytes)
         }
     }
+}
+
+impl<const N: usize> PartialOrd for InlineStr<N> {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<const N: usize> Ord for InlineStr<N> {
+    /// Byte order, eight bytes per comparison (big-endian, so the first byte weighs most; a
+    /// byte-wise `memcmp` call costs more than the whole comparison of an id), then length.
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (mut a, mut b) = (self.bytes.chunks_exact(8), other.bytes.chunks_exact(8));
+        for (x, y) in (&mut a).zip(&mut b) {
+            let (x, y) = (be_word(x), be_word(y));
+            if x != y {
+                return x.cmp(&y);
+            }
+        }
+        be_word(a.remainder())
+            .cmp(&be_word(b.remainder()))
+            .then(self.len.cmp(&other.len))
+    }
+}
+
+/// Up to eight bytes as a big-endian word, zero filled on the right.
+#[inline]
+fn be_word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = bytes.len().min(8);
+    w[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(w)
 }
 
 fn too_long_reason(n: usize) -> &'static str {
@@ -93,29 +145,34 @@ macro_rules! inline_ident {
             pub const CAPACITY: usize = $cap;
 
             /// Validates and builds the identifier; the error names the field and the text.
+            #[inline]
             pub fn new(text: &str) -> Result<Self, $crate::ValueError> {
                 $crate::inline_str::InlineStr::new($field, text, $allowed).map(Self)
             }
 
             /// The identifier as text.
+            #[inline]
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
             }
         }
 
         impl std::hash::Hash for $name {
+            #[inline]
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
                 self.as_str().hash(state);
             }
         }
 
         impl PartialOrd for $name {
+            #[inline]
             fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
                 Some(self.cmp(other))
             }
         }
 
         impl Ord for $name {
+            #[inline]
             fn cmp(&self, other: &Self) -> std::cmp::Ordering {
                 // Zero padding makes byte order equal to string order.
                 self.0.cmp(&other.0)
@@ -123,30 +180,35 @@ macro_rules! inline_ident {
         }
 
         impl std::borrow::Borrow<str> for $name {
+            #[inline]
             fn borrow(&self) -> &str {
                 self.as_str()
             }
         }
 
         impl AsRef<str> for $name {
+            #[inline]
             fn as_ref(&self) -> &str {
                 self.as_str()
             }
         }
 
         impl PartialEq<str> for $name {
+            #[inline]
             fn eq(&self, other: &str) -> bool {
                 self.as_str() == other
             }
         }
 
         impl PartialEq<&str> for $name {
+            #[inline]
             fn eq(&self, other: &&str) -> bool {
                 self.as_str() == *other
             }
         }
 
         impl PartialEq<$name> for &str {
+            #[inline]
             fn eq(&self, other: &$name) -> bool {
                 *self == other.as_str()
             }
@@ -219,5 +281,67 @@ mod tests {
         let b = InlineStr::<8>::new("f", "ABC", alnum).unwrap();
         assert!(a < b);
         assert_eq!("AB".cmp("ABC"), a.cmp(&b));
+        // Texts around the eight-byte words and the remainder of a 36-byte capacity.
+        let texts = [
+            "a",
+            "b",
+            "Z",
+            "0",
+            "9",
+            "aaaaaaa",
+            "aaaaaaaa",
+            "aaaaaaaaa",
+            "aaaaaaab",
+            "aaaaaaaa0",
+            "backtest-0-1",
+            "backtest-0-z",
+            "backtest-0-10",
+            "backtest-1-1",
+            "backtest-0-zzzzzzzzzzzzzzzzzzzzzzzz",
+            "backtest-0-zzzzzzzzzzzzzzzzzzzzzzzy",
+            "backtest-0-zzzzzzzzzzzzzzzzzzzzzzz",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzy",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzA",
+        ];
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        for x in texts {
+            for y in texts {
+                let (a, b) = (
+                    InlineStr::<36>::new("f", x, allowed).unwrap(),
+                    InlineStr::<36>::new("f", y, allowed).unwrap(),
+                );
+                assert_eq!(a.cmp(&b), x.cmp(y), "{x} vs {y}");
+                assert_eq!(a.partial_cmp(&b), Some(x.cmp(y)));
+                assert_eq!(a == b, x == y);
+            }
+        }
+    }
+
+    #[test]
+    fn errors_keep_their_precedence() {
+        let reason = |text: &str| match InlineStr::<4>::new("f", text, alnum).unwrap_err() {
+            ValueError::BadText { reason, .. } => reason,
+            other => panic!("{other}"),
+        };
+        assert_eq!(reason(""), "must not be empty");
+        assert_eq!(reason("ABCDE"), "longer than its capacity");
+        assert_eq!(reason("A B!!"), "longer than its capacity");
+        assert_eq!(
+            reason("\u{e9}"),
+            "holds a character outside the allowed set"
+        );
+        assert_eq!(
+            reason("A\u{e9}"),
+            "holds a character outside the allowed set"
+        );
+        assert_eq!(reason("A-"), "holds a character outside the allowed set");
+        assert_eq!(reason(&"x".repeat(300)), "longer than its capacity");
+        let long = InlineStr::<300>::new("f", &"x".repeat(256), alnum).unwrap_err();
+        assert!(
+            long.to_string().contains("longer than its capacity"),
+            "{long}"
+        );
     }
 }

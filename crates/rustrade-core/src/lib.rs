@@ -52,7 +52,7 @@ pub use error::{BrainError, ExchangeError, StoreError, ValueError};
 pub use exchange::{Balance, Capability, ExchangeClient};
 pub use fill::{ExecutionReport, Fill, Liquidity, RejectReason};
 pub use id_hash::{IdBuildHasher, IdHasher};
-pub use ids::{Asset, ClientOrderId, FillId, OrderId, Symbol, Venue};
+pub use ids::{Asset, ClientOrderId, ClientOrderIdPrefix, FillId, OrderId, Symbol, Venue};
 pub use instrument::{AssetClass, InstrumentSpec};
 pub use market::{Candle, MarketData, MarketEvent, Quote, Trade};
 pub use metrics::{Label, MemoryMetrics, MetricsSink, NoopMetrics};

@@ -199,10 +199,11 @@ impl Engine {
             held.signum() * open,
             state.by_brain[brain.index()].avg_entry,
         );
+        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
         let close = Decision::close();
         self.exit_with(
             brain,
-            symbol,
+            (&spec, reference),
             &close,
             position,
             OrderRole::Exit(reason),
@@ -229,6 +230,7 @@ impl Engine {
         if held.signum() != b.side.sign() || qty <= 0.0 {
             return;
         }
+        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
         let position = Position::new(b.side.sign() * qty, 0.0);
         let legs = [
             (
@@ -260,7 +262,7 @@ impl Engine {
             };
             let cid = self.exit_with(
                 b.brain,
-                b.symbol,
+                (&spec, reference),
                 &decision,
                 position,
                 role,
@@ -274,11 +276,13 @@ impl Engine {
     }
 
     /// Runs an exit decision through the gate chain and places it; returns the client id.
+    /// `market` is the instrument's spec and its reference price for the gates (the last mark,
+    /// zero before any), which the callers have already looked up.
     #[allow(clippy::too_many_arguments)]
     fn exit_with(
         &mut self,
         brain: BrainId,
-        symbol: Symbol,
+        market: (&InstrumentSpec, Price),
         decision: &Decision,
         position: Position,
         role: OrderRole,
@@ -289,12 +293,11 @@ impl Engine {
             // The journal's own `OrderPlaced` events re-create the orders this would place.
             return None;
         }
-        let state = crate::market::find(&self.symbols, &symbol)?;
-        let spec = state.spec;
-        let reference = state.mark.unwrap_or(Price::ZERO);
+        let (spec, reference) = market;
+        let symbol = spec.symbol();
         let request = GateRequest {
             decision,
-            spec: &spec,
+            spec,
             reference,
             position,
         };

@@ -114,14 +114,18 @@ pub(crate) struct SymbolState {
 ///
 /// Lookups go through a 64-bit fingerprint of the id (with a count, since two ids may share
 /// one); a fingerprint hit is confirmed against the remembered ids, so a collision never drops a
-/// real fill. Each remembered id keeps its fingerprint beside it, so forgetting the oldest costs
-/// one map probe and no rehash of its text. The fingerprint map is never iterated; the
-/// serialised form is the ids in arrival order.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// real fill. The ids sit in a ring with their fingerprints beside them: once the ring is full,
+/// a new id overwrites the oldest in place, and forgetting the oldest costs one map probe and no
+/// rehash of its text. The fingerprint map is never iterated; the serialised form is the ids in
+/// arrival order.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawFillMemory", into = "RawFillMemory")]
 pub(crate) struct FillMemory {
     pub(crate) prints: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    pub(crate) order: VecDeque<(u64, FillId)>,
+    /// The remembered ids, at most `capacity`; once full, `ring[next]` is the oldest.
+    pub(crate) ring: Vec<(u64, FillId)>,
+    /// Where the next id goes once the ring is full.
+    pub(crate) next: usize,
     pub(crate) capacity: usize,
 }
 
@@ -147,9 +151,19 @@ impl From<RawFillMemory> for FillMemory {
 impl From<FillMemory> for RawFillMemory {
     fn from(m: FillMemory) -> Self {
         Self {
-            order: m.order.into_iter().map(|(_, id)| id).collect(),
+            order: m.ids().copied().collect(),
             capacity: m.capacity,
         }
+    }
+}
+
+impl PartialEq for FillMemory {
+    /// Memories are equal when they remember the same ids in the same order with the same
+    /// capacity, wherever the ring starts.
+    fn eq(&self, other: &Self) -> bool {
+        self.capacity == other.capacity
+            && self.ring.len() == other.ring.len()
+            && self.ids().eq(other.ids())
     }
 }
 
@@ -158,21 +172,40 @@ impl FillMemory {
     pub(crate) fn insert(&mut self, id: FillId) -> bool {
         let print = fingerprint(&id);
         let count = self.prints.entry(print).or_insert(0);
-        if *count > 0 && self.order.iter().any(|(_, known)| *known == id) {
+        if *count > 0 && self.ring.iter().any(|(_, known)| *known == id) {
             return false;
         }
         *count += 1;
-        self.order.push_back((print, id));
-        if self.order.len() > self.capacity
-            && let Some((old_print, _)) = self.order.pop_front()
-            && let Entry::Occupied(mut e) = self.prints.entry(old_print)
-        {
+        if self.ring.len() < self.capacity {
+            self.ring.push((print, id));
+            return true;
+        }
+        let Some(oldest) = self.ring.get_mut(self.next) else {
+            // A zero capacity remembers nothing (the config refuses it).
+            self.forget(print);
+            return true;
+        };
+        let old_print = oldest.0;
+        *oldest = (print, id);
+        self.next = (self.next + 1) % self.ring.len();
+        self.forget(old_print);
+        true
+    }
+
+    /// The remembered ids, oldest first.
+    fn ids(&self) -> impl Iterator<Item = &FillId> {
+        let (newer, older) = self.ring.split_at(self.next.min(self.ring.len()));
+        older.iter().chain(newer).map(|(_, id)| id)
+    }
+
+    /// Drops one count of `print`.
+    fn forget(&mut self, print: u64) {
+        if let Entry::Occupied(mut e) = self.prints.entry(print) {
             *e.get_mut() -= 1;
             if *e.get() == 0 {
                 e.remove();
             }
         }
-        true
     }
 }
 
@@ -289,11 +322,13 @@ impl Engine {
     }
 
     /// The next command for the venue, in the order they must be executed.
+    #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
         self.commands.pop_front()
     }
 
     /// The next journal event, oldest first. Drain events before executing commands.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
         self.events.pop_front()
     }
@@ -302,6 +337,7 @@ impl Engine {
     /// engine's queue empty. When `into` is empty the two buffers are swapped, so a driver that
     /// reads the events by reference and clears its buffer keeps both allocations and moves no
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
+    #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
         if into.is_empty() {
             std::mem::swap(&mut self.events, into);
@@ -311,11 +347,13 @@ impl Engine {
     }
 
     /// Number of commands waiting to be polled.
+    #[inline]
     pub fn pending_commands(&self) -> usize {
         self.commands.len()
     }
 
     /// Number of journal events waiting to be polled (a driver sizes its buffer with it).
+    #[inline]
     pub fn pending_events(&self) -> usize {
         self.events.len()
     }
@@ -433,8 +471,24 @@ mod tests {
         assert!(m.insert(id("c")), "evicts a");
         assert!(m.insert(id("a")), "a was forgotten");
         assert!(!m.insert(id("c")));
+        assert_eq!(m.ids().map(FillId::as_str).collect::<Vec<_>>(), ["c", "a"]);
         let back: FillMemory = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
+        // Equality and the serialised form ignore where the ring starts.
+        let mut rotated = FillMemory {
+            capacity: 2,
+            ..FillMemory::default()
+        };
+        assert!(rotated.insert(id("b")) && rotated.insert(id("c")) && rotated.insert(id("a")));
+        assert_ne!(rotated.next, back.next);
+        assert_eq!(rotated, back);
+        assert_eq!(
+            serde_json::to_string(&rotated).unwrap(),
+            serde_json::to_string(&m).unwrap()
+        );
+        let mut none = FillMemory::default();
+        assert!(none.insert(id("a")) && none.insert(id("a")));
+        assert!(none.prints.is_empty());
     }
 
     #[test]
@@ -464,7 +518,7 @@ mod tests {
         };
         // Force two different ids under one fingerprint.
         m.prints.insert(fingerprint(&id("x")), 1);
-        m.order.push_back((fingerprint(&id("x")), id("y")));
+        m.ring.push((fingerprint(&id("x")), id("y")));
         assert!(
             m.insert(id("x")),
             "a fingerprint hit is confirmed against the ids"

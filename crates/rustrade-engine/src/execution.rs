@@ -133,22 +133,24 @@ impl Engine {
     /// A fill for an unknown order, a repeated fill id or a fill whose symbol or side disagree with
     /// its order changes nothing and is reported as [`Malformed`].
     pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
-        let order = fill
+        let slot = fill
             .client_id
-            .and_then(|c| self.orders.get(&c))
+            .and_then(|c| self.orders.find(&c))
             .or_else(|| {
                 let c = self.orders.client_id_of(&fill.order_id)?;
-                self.orders.get(&c)
-            })
-            .copied();
-        let Some(order) = order else {
+                self.orders.find(&c)
+            });
+        let Some(slot) = slot else {
             self.malformed_unknown(fill.client_id, Some(fill.order_id), now);
             return;
         };
-        let cid = order.order.client_id;
-        let mismatch = if fill.symbol != order.symbol() {
+        // The few fields used below, rather than a copy of the whole order.
+        let o = self.orders.at(slot);
+        let (cid, brain, role, parent) = (o.order.client_id, o.brain, o.role, o.parent);
+        let first_fill = o.filled.is_zero();
+        let mismatch = if fill.symbol != o.symbol() {
             Some(FillField::Symbol)
-        } else if fill.side != order.order.side {
+        } else if fill.side != o.order.side {
             Some(FillField::Side)
         } else if fill.quantity.get() <= 0.0 {
             Some(FillField::Quantity)
@@ -174,7 +176,6 @@ impl Engine {
         }
         let spec = state.spec;
         let (qty, price, fee) = (fill.quantity.get(), fill.price.get(), fill.fee.get());
-        let brain = order.brain;
         let brain_ledger = &mut state.by_brain[brain.index()];
         let effect = brain_ledger.apply_fill(&spec, fill.side, qty, price, fee, fill.time);
         state
@@ -184,21 +185,69 @@ impl Engine {
         let net = state.net.position(&spec, state.mark);
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
 
-        let first_fill = order.filled.is_zero();
-        let (terminal, overfill) = self.record_order_fill(cid, fill, spec.lot_size(), now);
-        if let Some(m) = overfill {
-            self.malformed(m, now);
+        let (terminal, overfill) = self.record_order_fill(slot, fill, spec.lot_size(), now);
+        if let Some((filled, quantity)) = overfill {
+            self.malformed(
+                Malformed::Overfill {
+                    client_id: cid,
+                    filled,
+                    quantity,
+                },
+                now,
+            );
         }
-        if order.role == OrderRole::Entry && first_fill {
+        if role == OrderRole::Entry && first_fill {
             self.risk.confirm(&cid);
         }
+        self.journal_fill(brain, role, fill, &effect, [position, net], now);
+        if let Some(trade) = effect.trade {
+            self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
+        }
+
+        match role {
+            OrderRole::Entry => {
+                if let Some(b) = self.brackets.get_mut(&cid) {
+                    b.on_entry_fill(qty, price);
+                }
+                if terminal {
+                    self.place_legs(cid, now);
+                }
+            }
+            role if role.is_leg() => self.oco_fill(parent, cid, now),
+            _ => {}
+        }
+        if terminal {
+            self.orders.retire(&cid);
+        }
+        if brain_flat {
+            self.drop_protection(brain, fill.symbol, now);
+        }
+    }
+
+    /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
+    /// `PositionChanged` with the brain's and the net position after it, and `TradeClosed` when
+    /// it closed a round trip.
+    ///
+    /// Kept out of `handle_fill` on purpose: in a function this small the event queue's push is
+    /// inlined and writes each event once; inside `handle_fill` the compiler leaves it an
+    /// out-of-line call that copies every event a second time.
+    #[inline(never)]
+    fn journal_fill(
+        &mut self,
+        brain: BrainId,
+        role: OrderRole,
+        fill: &Fill,
+        effect: &crate::FillEffect,
+        [position, net]: [rustrade_core::Position; 2],
+        now: Timestamp,
+    ) {
         let stats = &mut self.brains[brain.index()].stats;
         stats.fills = stats.fills.saturating_add(1);
-        stats.fees += fee;
+        stats.fees += fill.fee.get();
         stats.realised_pnl += effect.realised;
         self.events.push_back(EngineEvent::FillApplied {
             brain,
-            role: order.role,
+            role,
             fill: *fill,
             realised_pnl: effect.realised,
             time: now,
@@ -223,26 +272,6 @@ impl Engine {
                 symbol: fill.symbol,
                 trade,
             });
-            self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
-        }
-
-        match order.role {
-            OrderRole::Entry => {
-                if let Some(b) = self.brackets.get_mut(&cid) {
-                    b.on_entry_fill(qty, price);
-                }
-                if terminal {
-                    self.place_legs(cid, now);
-                }
-            }
-            role if role.is_leg() => self.oco_fill(order.parent, cid, now),
-            _ => {}
-        }
-        if terminal {
-            self.orders.retire(&cid);
-        }
-        if brain_flat {
-            self.drop_protection(brain, fill.symbol, now);
         }
     }
 
@@ -254,18 +283,19 @@ impl Engine {
         self.sync_halt(symbol, now);
     }
 
-    /// Updates the order with a fill; returns whether the order is now terminal, and an overfill
-    /// report if the venue filled more than the order's quantity.
+    /// Updates the order in `slot` (from [`crate::OrderBook`]'s `find`) with a fill; returns
+    /// whether the order is now terminal, and the filled and ordered quantities if the venue
+    /// filled more than the order's quantity (two numbers rather than the `Malformed` report,
+    /// which is as large as a fill and would be copied out on every call).
     fn record_order_fill(
         &mut self,
-        cid: ClientOrderId,
+        slot: usize,
         fill: &Fill,
         lot: f64,
         now: Timestamp,
-    ) -> (bool, Option<Malformed>) {
-        let Some(o) = self.orders.get_mut(&cid) else {
-            return (false, None);
-        };
+    ) -> (bool, Option<(f64, f64)>) {
+        let o = self.orders.at_mut(slot);
+        let cid = o.order.client_id;
         let before = o.filled.get();
         let qty = fill.quantity.get();
         let after = before + qty;
@@ -289,11 +319,7 @@ impl Engine {
                 o.status = OrderStatus::PartiallyFilled;
             }
         }
-        let overfill = (after > quantity + lot / 2.0).then_some(Malformed::Overfill {
-            client_id: cid,
-            filled: after,
-            quantity,
-        });
+        let overfill = (after > quantity + lot / 2.0).then_some((after, quantity));
         if let Some(v) = new_venue_id {
             self.orders.index_venue_id(v, cid);
         }

@@ -9,7 +9,7 @@
 //!   the sequence from a value no earlier run reached ([`crate::EngineConfig::first_sequence`],
 //!   for example the start time in milliseconds).
 
-use rustrade_core::{ClientOrderId, ValueError};
+use rustrade_core::{ClientOrderId, ClientOrderIdPrefix, ValueError};
 
 /// Index of a registered brain (its position in [`crate::EngineConfig::brains`]).
 #[derive(
@@ -32,10 +32,53 @@ impl std::fmt::Display for BrainId {
 }
 
 /// Issues unique, deterministic client order ids.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(from = "RawSequence", into = "RawSequence")]
 pub struct ClientIdSequence {
     prefix: String,
     next: u64,
+    /// The prefix validated once, so issuing an id does not check it again; `None` only for a
+    /// deserialised prefix no id can be built from (issuing then fails as `compose` does).
+    composer: Option<ClientOrderIdPrefix>,
+    /// The last id issued, with its brain and sequence number: the next one for the same brain
+    /// is usually its text with the number incremented, which costs less than composing it.
+    last: Option<(BrainId, u64, ClientOrderId)>,
+}
+
+impl PartialEq for ClientIdSequence {
+    /// Sequences are equal when they issue the same ids (the cached last id is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        self.prefix == other.prefix && self.next == other.next
+    }
+}
+
+impl Eq for ClientIdSequence {}
+
+/// Serialised form of a [`ClientIdSequence`].
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct RawSequence {
+    prefix: String,
+    next: u64,
+}
+
+impl From<RawSequence> for ClientIdSequence {
+    fn from(raw: RawSequence) -> Self {
+        Self {
+            composer: ClientOrderIdPrefix::new(&raw.prefix).ok(),
+            prefix: raw.prefix,
+            next: raw.next,
+            last: None,
+        }
+    }
+}
+
+impl From<ClientIdSequence> for RawSequence {
+    fn from(s: ClientIdSequence) -> Self {
+        Self {
+            prefix: s.prefix,
+            next: s.next,
+        }
+    }
 }
 
 impl ClientIdSequence {
@@ -47,6 +90,8 @@ impl ClientIdSequence {
         Ok(Self {
             prefix: prefix.to_owned(),
             next: first,
+            composer: ClientOrderIdPrefix::new(prefix).ok(),
+            last: None,
         })
     }
 
@@ -54,9 +99,24 @@ impl ClientIdSequence {
     pub fn issue(&mut self, brain: BrainId) -> ClientOrderId {
         let seq = self.next;
         self.next = self.next.saturating_add(1);
+        let id = match self.last {
+            // The id composed from `seq` is the last one's text with its number incremented,
+            // unless the number gains a digit.
+            Some((b, s, last)) if b == brain && s.checked_add(1) == Some(seq) => {
+                last.with_next_sequence()
+            }
+            _ => None,
+        };
         // The prefix was validated against the longest possible id in `new`.
-        ClientOrderId::compose(&self.prefix, brain.0, seq)
+        let id = id.unwrap_or_else(|| {
+            match &self.composer {
+                Some(c) => c.compose(brain.0, seq),
+                None => ClientOrderId::compose(&self.prefix, brain.0, seq),
+            }
             .expect("prefix validated against the longest id at construction")
+        });
+        self.last = Some((brain, seq, id));
+        id
     }
 
     /// Moves the sequence past the one `id` carries, if `id` is one of ours; for rebuilding the
@@ -100,6 +160,28 @@ mod tests {
         let mut restored = s.clone();
         assert_eq!(restored.issue(BrainId(0)), s.issue(BrainId(0)));
         assert_eq!(s.next_sequence(), 4);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"prefix":"bot","next":4}"#);
+        let mut back: ClientIdSequence = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(back.issue(BrainId(2)), s.issue(BrainId(2)));
+    }
+
+    #[test]
+    fn consecutive_ids_match_composed_ones() {
+        let mut s = ClientIdSequence::new("bot", 30).unwrap();
+        for n in 30..1_400u64 {
+            let brain = BrainId(u32::from(n % 7 == 0));
+            let id = s.issue(brain);
+            assert_eq!(id, ClientOrderId::compose("bot", brain.0, n).unwrap());
+        }
+        let mut end = ClientIdSequence::new("bot", u64::MAX - 1).unwrap();
+        for seq in [u64::MAX - 1, u64::MAX, u64::MAX] {
+            assert_eq!(
+                end.issue(BrainId(0)),
+                ClientOrderId::compose("bot", 0, seq).unwrap()
+            );
+        }
     }
 
     #[test]

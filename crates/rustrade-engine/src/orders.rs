@@ -15,8 +15,10 @@
 //!   rather than the whole order, and a placed order costs no heap allocation once the slab has
 //!   grown to the number of orders in flight. A slot is on the free list exactly when no index
 //!   entry names it.
-//! - Terminal orders leave the live map and are kept in a bounded list of retired orders (the
-//!   oldest are forgotten first), so memory does not grow with history.
+//! - Terminal orders leave the live index and their slots join a bounded list of retired slots
+//!   (the oldest are forgotten first, and only then is a slot freed), so retiring moves a slot
+//!   number rather than the order, and memory does not grow with history. A slot is named by at
+//!   most one of the live index and the retired list.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -130,7 +132,8 @@ pub struct OrderBook {
     live: LiveIndex,
     slots: Vec<TrackedOrder>,
     free: Vec<usize>,
-    retired: VecDeque<TrackedOrder>,
+    /// Slots of retired orders, oldest first.
+    retired: VecDeque<usize>,
     by_venue_id: HashMap<OrderId, ClientOrderId, IdBuildHasher>,
     retired_capacity: usize,
 }
@@ -152,11 +155,14 @@ impl From<RawBook> for OrderBook {
             .filter_map(|o| o.venue_id.map(|v| (v, o.order.client_id)))
             .collect();
         let mut book = Self {
-            retired: raw.retired,
             by_venue_id,
             retired_capacity: raw.retired_capacity,
             ..Self::default()
         };
+        for o in raw.retired {
+            book.retired.push_back(book.slots.len());
+            book.slots.push(o);
+        }
         for (_, o) in raw.live {
             book.insert(o);
         }
@@ -168,7 +174,7 @@ impl From<OrderBook> for RawBook {
     fn from(book: OrderBook) -> Self {
         Self {
             live: book.live().map(|o| (o.order.client_id, *o)).collect(),
-            retired: book.retired,
+            retired: book.retired().copied().collect(),
             retired_capacity: book.retired_capacity,
         }
     }
@@ -190,15 +196,12 @@ impl OrderBook {
 
     /// Recently retired orders, oldest first.
     pub fn retired(&self) -> impl Iterator<Item = &TrackedOrder> {
-        self.retired.iter()
+        self.retired.iter().map(|&i| &self.slots[i])
     }
 
     /// A live or retired order by client id.
     pub fn get(&self, id: &ClientOrderId) -> Option<&TrackedOrder> {
-        self.live
-            .get(id)
-            .map(|i| &self.slots[i])
-            .or_else(|| self.retired.iter().rev().find(|o| o.order.client_id == *id))
+        self.find(id).map(|i| &self.slots[i])
     }
 
     /// The client id of the order the venue knows as `venue_id`.
@@ -206,6 +209,7 @@ impl OrderBook {
         self.by_venue_id.get(venue_id).copied()
     }
 
+    #[inline]
     pub(crate) fn insert(&mut self, order: TrackedOrder) {
         let cid = order.order.client_id;
         let slot = match self.free.pop() {
@@ -226,14 +230,30 @@ impl OrderBook {
     }
 
     pub(crate) fn get_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        match self.live.get(id) {
-            Some(i) => Some(&mut self.slots[i]),
-            None => self
-                .retired
-                .iter_mut()
+        let i = self.find(id)?;
+        Some(&mut self.slots[i])
+    }
+
+    /// The slot of a live or retired order, for [`Self::at`] and [`Self::at_mut`]; valid until
+    /// the book changes.
+    pub(crate) fn find(&self, id: &ClientOrderId) -> Option<usize> {
+        self.live.get(id).or_else(|| {
+            self.retired
+                .iter()
                 .rev()
-                .find(|o| o.order.client_id == *id),
-        }
+                .copied()
+                .find(|&i| self.slots[i].order.client_id == *id)
+        })
+    }
+
+    /// The order in a slot returned by [`Self::find`].
+    pub(crate) fn at(&self, slot: usize) -> &TrackedOrder {
+        &self.slots[slot]
+    }
+
+    /// The order in a slot returned by [`Self::find`].
+    pub(crate) fn at_mut(&mut self, slot: usize) -> &mut TrackedOrder {
+        &mut self.slots[slot]
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
@@ -245,26 +265,21 @@ impl OrderBook {
         self.by_venue_id.insert(venue_id, client_id);
     }
 
-    /// Moves a terminal order from the live map to the retired list.
+    /// Moves a terminal order from the live index to the retired list; the order stays in its
+    /// slot until it is forgotten.
     pub(crate) fn retire(&mut self, id: &ClientOrderId) {
         let Some(slot) = self.live.remove(id) else {
             return;
         };
-        self.free.push(slot);
-        let order = &self.slots[slot];
-        if self.retired_capacity == 0 {
-            if let Some(v) = order.venue_id {
+        self.retired.push_back(slot);
+        if self.retired.len() > self.retired_capacity
+            && let Some(old) = self.retired.pop_front()
+        {
+            self.free.push(old);
+            if let Some(v) = self.slots[old].venue_id {
                 self.by_venue_id.remove(&v);
             }
-            return;
         }
-        if self.retired.len() == self.retired_capacity
-            && let Some(old) = self.retired.pop_front()
-            && let Some(v) = old.venue_id
-        {
-            self.by_venue_id.remove(&v);
-        }
-        self.retired.push_back(*order);
     }
 }
 
@@ -275,7 +290,7 @@ impl PartialEq for OrderBook {
         self.retired_capacity == other.retired_capacity
             && self.live.len() == other.live.len()
             && self.live().eq(other.live())
-            && self.retired == other.retired
+            && self.retired().eq(other.retired())
             && self.by_venue_id == other.by_venue_id
     }
 }
@@ -321,16 +336,18 @@ mod tests {
         }
         book.retire(&cid("b"));
         book.insert(order("d", None));
-        // "d" took the slot "b" left; the slab did not grow.
-        assert_eq!(book.slots.len(), 3);
+        // "b" keeps its slot while it is remembered, so "d" took a new one.
+        assert_eq!(book.slots.len(), 4);
         let live: Vec<_> = book.live().map(|o| o.order.client_id.as_str()).collect();
         assert_eq!(live, ["a", "c", "d"]);
         assert_eq!(book.get(&cid("b")).unwrap().order.client_id, cid("b"));
         assert!(book.live_mut(&cid("b")).is_none());
+        book.get_mut(&cid("b")).unwrap().fees = 2.0;
+        assert_eq!(book.get(&cid("b")).unwrap().fees, 2.0);
         book.live_mut(&cid("d")).unwrap().cancel_requested = true;
         assert!(book.get(&cid("d")).unwrap().cancel_requested);
         assert!(!book.get(&cid("a")).unwrap().cancel_requested);
-        // Retiring past the retention forgets the oldest and its venue id.
+        // Retiring past the retention forgets the oldest and its venue id, and frees its slot.
         book.retire(&cid("a"));
         book.retire(&cid("c"));
         assert!(book.get(&cid("b")).is_none());
@@ -339,8 +356,24 @@ mod tests {
             book.client_id_of(&OrderId::new("3").unwrap()),
             Some(cid("c"))
         );
+        let retired: Vec<_> = book.retired().map(|o| o.order.client_id.as_str()).collect();
+        assert_eq!(retired, ["a", "c"]);
+        book.insert(order("e", None));
+        // "e" took the slot "b" left; the slab did not grow.
+        assert_eq!(book.slots.len(), 4);
+        assert_eq!(book.get(&cid("a")).unwrap().order.client_id, cid("a"));
         book.retire(&cid("zz"));
-        assert_eq!(book.live().count(), 1);
+        assert_eq!(book.live().count(), 2);
+
+        // Without retention a retired order is forgotten at once.
+        let mut none = OrderBook::new(0);
+        none.insert(order("a", Some("1")));
+        none.index_venue_id(OrderId::new("1").unwrap(), cid("a"));
+        none.retire(&cid("a"));
+        assert!(none.get(&cid("a")).is_none());
+        assert_eq!(none.client_id_of(&OrderId::new("1").unwrap()), None);
+        none.insert(order("b", None));
+        assert_eq!(none.slots.len(), 1);
     }
 
     #[test]

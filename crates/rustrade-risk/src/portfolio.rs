@@ -3,8 +3,6 @@
 //!
 //! The rules it keeps are listed on the type, under "Invariants".
 
-use std::collections::BTreeMap;
-
 use rustrade_core::{Price, QTY_EPSILON, Quantity, Side, Symbol, Timestamp};
 
 use crate::error::{finite, optional_negative, optional_positive};
@@ -230,7 +228,9 @@ pub struct PortfolioRisk {
     session_end: Timestamp,
     daily_pnl: f64,
     latched: bool,
-    reservations: BTreeMap<ReservationId, Reservation>,
+    /// Sorted by id, ids unique. Ids are issued in increasing order, so a new reservation goes
+    /// at the end; a `Vec` holds the few entries in flight without allocating per reservation.
+    reservations: Vec<Reservation>,
     next_id: u64,
 }
 
@@ -248,7 +248,7 @@ impl PortfolioRisk {
             config,
             daily_pnl: 0.0,
             latched: false,
-            reservations: BTreeMap::new(),
+            reservations: Vec::new(),
             next_id: 1,
         }
     }
@@ -375,33 +375,52 @@ impl PortfolioRisk {
         self.check(entry, open, now)?;
         let id = ReservationId(self.next_id);
         self.next_id = self.next_id.wrapping_add(1);
-        self.reservations.insert(
+        let reservation = Reservation {
             id,
-            Reservation {
-                id,
-                symbol: entry.symbol,
-                notional: entry.notional(),
-                created_at: now,
+            symbol: entry.symbol,
+            notional: entry.notional(),
+            created_at: now,
+        };
+        match self.reservations.last() {
+            Some(last) if last.id >= id => match self.find(id) {
+                Ok(i) => self.reservations[i] = reservation,
+                Err(i) => self.reservations.insert(i, reservation),
             },
-        );
+            _ => self.reservations.push(reservation),
+        }
         Ok(id)
     }
 
     /// Drops a reservation whose order will not fill (rejected, cancelled, never sent).
     /// Returns whether it was held.
     pub fn release(&mut self, id: ReservationId) -> bool {
-        self.reservations.remove(&id).is_some()
+        self.remove(id)
     }
 
     /// Drops a reservation whose fill now shows in the open positions passed to later checks.
     /// Returns whether it was held.
     pub fn confirm(&mut self, id: ReservationId) -> bool {
-        self.reservations.remove(&id).is_some()
+        self.remove(id)
     }
 
     /// Entries in flight, oldest first.
     pub fn reservations(&self) -> impl Iterator<Item = &Reservation> {
-        self.reservations.values()
+        self.reservations.iter()
+    }
+
+    /// The index of reservation `id`, or where it would go.
+    fn find(&self, id: ReservationId) -> Result<usize, usize> {
+        self.reservations.binary_search_by(|r| r.id.cmp(&id))
+    }
+
+    fn remove(&mut self, id: ReservationId) -> bool {
+        match self.find(id) {
+            Ok(i) => {
+                self.reservations.remove(i);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Positions open or reserved: each open entry of `open` counts once (the list holds one
@@ -410,11 +429,11 @@ impl PortfolioRisk {
     pub fn position_count(&self, open: &[OpenExposure]) -> u32 {
         let held = open.iter().filter(|e| e.is_open()).count();
         let mut count = u32::try_from(held).unwrap_or(u32::MAX);
-        for (i, r) in self.reservations.values().enumerate() {
+        for (i, r) in self.reservations.iter().enumerate() {
             let already = open.iter().any(|p| p.is_open() && p.symbol == r.symbol)
                 || self
                     .reservations
-                    .values()
+                    .iter()
                     .take(i)
                     .any(|p| p.symbol == r.symbol);
             if !already {
@@ -436,7 +455,7 @@ impl PortfolioRisk {
             gross += n.abs();
             net += n;
         }
-        for r in self.reservations.values() {
+        for r in self.reservations.iter() {
             gross += r.notional.abs();
             net += r.notional;
         }
@@ -445,7 +464,7 @@ impl PortfolioRisk {
 
     fn holds(&self, symbol: Symbol, open: &[OpenExposure]) -> bool {
         open.iter().any(|p| p.is_open() && p.symbol == symbol)
-            || self.reservations.values().any(|r| r.symbol == symbol)
+            || self.reservations.iter().any(|r| r.symbol == symbol)
     }
 
     /// The serialisable state. Reservations are not part of it: after a restart the positions
