@@ -114,6 +114,8 @@ struct Run<'a> {
     event_batch: VecDeque<EngineEvent>,
     /// The venue's reports, taken the same way.
     report_batch: VecDeque<ExecutionReport>,
+    /// The engine's commands, taken the same way.
+    command_batch: VecDeque<Command>,
 }
 
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
@@ -166,6 +168,7 @@ impl<'a> Run<'a> {
         Ok(Self {
             event_batch: VecDeque::with_capacity(16),
             report_batch: VecDeque::with_capacity(16),
+            command_batch: VecDeque::with_capacity(16),
             sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
             bt,
             engine,
@@ -346,18 +349,24 @@ impl<'a> Run<'a> {
                 batch.clear();
                 self.event_batch = batch;
             }
-            while let Some(command) = self.engine.poll_command() {
-                match command {
-                    Command::Place(place) => {
-                        // A refusal is also queued as a `Rejected` report, delivered above.
-                        let _ = self.venue.submit(&place.order);
-                    }
-                    Command::Cancel(cancel) => {
-                        // An order the venue no longer holds has already reported its end
-                        // (filled, expired or cancelled) to the engine.
-                        let _ = self.venue.cancel(&cancel.client_id);
+            if self.engine.pending_commands() > 0 {
+                let mut batch = std::mem::take(&mut self.command_batch);
+                self.engine.take_commands(&mut batch);
+                for command in &batch {
+                    match command {
+                        Command::Place(place) => {
+                            // A refusal is also queued as a `Rejected` report, delivered above.
+                            let _ = self.venue.submit(&place.order);
+                        }
+                        Command::Cancel(cancel) => {
+                            // An order the venue no longer holds has already reported its end
+                            // (filled, expired or cancelled) to the engine.
+                            let _ = self.venue.cancel(&cancel.client_id);
+                        }
                     }
                 }
+                batch.clear();
+                self.command_batch = batch;
             }
             // Checked by length, so the usual last round costs no empty polls.
             if self.quiet() {

@@ -346,6 +346,19 @@ impl Engine {
         }
     }
 
+    /// Moves every waiting command, in execution order, to the back of `into` and leaves the
+    /// engine's queue empty; buffers are swapped when `into` is empty, as in
+    /// [`Engine::take_events`]. Same order and content as polling [`Engine::poll_command`] until
+    /// `None`.
+    #[inline]
+    pub fn take_commands(&mut self, into: &mut VecDeque<Command>) {
+        if into.is_empty() {
+            std::mem::swap(&mut self.commands, into);
+        } else {
+            into.extend(self.commands.drain(..));
+        }
+    }
+
     /// Number of commands waiting to be polled.
     #[inline]
     pub fn pending_commands(&self) -> usize {

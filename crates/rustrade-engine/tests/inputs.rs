@@ -317,3 +317,38 @@ fn pending_counts_match_what_polling_returns() {
     );
     assert_eq!((engine.pending_events(), engine.pending_commands()), (0, 0));
 }
+
+#[test]
+fn taking_events_and_commands_in_batches_equals_polling_them() {
+    let t = START;
+    let candle = rustrade_core::Candle::new(t, 100.0, 100.0, 100.0, 100.0, 1.0).unwrap();
+    let event = rustrade_core::MarketEvent::candle(
+        rustrade_core::Venue::new("sim").unwrap(),
+        btc(),
+        t,
+        candle,
+    );
+    let engine = || {
+        let mut e = Engine::new(config(&BASIC), START).unwrap();
+        e.handle_market(&event);
+        e.handle_decision(A, &event, &Decision::buy(1.0), t);
+        e
+    };
+    let mut polled = engine();
+    let events: Vec<_> = std::iter::from_fn(|| polled.poll_event()).collect();
+    let commands: Vec<_> = std::iter::from_fn(|| polled.poll_command()).collect();
+
+    let mut taken = engine();
+    let mut event_batch = std::collections::VecDeque::new();
+    let mut command_batch = std::collections::VecDeque::new();
+    taken.take_events(&mut event_batch);
+    taken.take_commands(&mut command_batch);
+    assert_eq!((taken.pending_events(), taken.pending_commands()), (0, 0));
+    assert_eq!(Vec::from(event_batch), events);
+    assert_eq!(Vec::from(command_batch.clone()), commands);
+
+    // A non-empty buffer keeps its contents and receives the new ones behind them.
+    let mut again = engine();
+    again.take_commands(&mut command_batch);
+    assert_eq!(command_batch.len(), 2 * commands.len());
+}
