@@ -147,21 +147,32 @@ impl EquityStats {
     #[inline]
     pub fn push(&mut self, time: Timestamp, equity: f64, exposed: bool) {
         match self.last {
-            Some((_, previous))
-                if equity == previous && self.mean == 0.0 && equity >= self.peak =>
-            {
-                // The usual step of a flat book at its peak: a zero return on a zero mean
-                // changes neither mean, m2 nor the downside sum, and no drawdown episode is open
-                // (the previous sample was at the peak too), so only the peak's time moves. This
-                // is what `push_changed` computes for it, without its branches.
-                self.steps += 1;
-                self.exposed_steps += u64::from(exposed);
-                self.peak_time = time;
-                self.peak_step = self.steps;
-                self.last = Some((time, equity));
-            }
+            Some((_, previous)) if equity == previous => self.push_unchanged(time, equity, exposed),
             _ => self.push_changed(time, equity, exposed),
         }
+    }
+
+    /// [`Self::push`] for a step whose equity equals the previous one (every step of a flat
+    /// book): what `push_changed` computes for it, without the divisions whose results are known.
+    /// The return is exactly zero, so the downside sum is unchanged; below the peak, the
+    /// drawdown equals the previous step's and is already counted; at or above it the previous
+    /// sample was the peak, so no episode is open.
+    #[inline]
+    fn push_unchanged(&mut self, time: Timestamp, equity: f64, exposed: bool) {
+        self.steps += 1;
+        self.exposed_steps += u64::from(exposed);
+        if self.mean != 0.0 {
+            let delta = -self.mean;
+            self.mean += delta / self.steps as f64;
+            self.m2 += delta * -self.mean;
+        }
+        if equity >= self.peak {
+            debug_assert_eq!(self.episode_depth, 0.0, "the previous sample was the peak");
+            self.peak = equity;
+            self.peak_time = time;
+            self.peak_step = self.steps;
+        }
+        self.last = Some((time, equity));
     }
 
     /// [`Self::push`] for any step.
