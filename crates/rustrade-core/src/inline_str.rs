@@ -69,6 +69,24 @@ impl<const N: usize> InlineStr<N> {
         }
     }
 
+    /// [`IdHasher`](crate::IdHasher) over the zero-padded eight-byte words that hold the text,
+    /// then the length: no copy of a partial word, since the padding is part of the value.
+    #[inline]
+    pub(crate) fn fingerprint(&self) -> u64 {
+        use std::hash::Hasher;
+        let words = usize::from(self.len).div_ceil(8);
+        let mut h = crate::IdHasher::default();
+        let mut chunks = self.bytes.chunks_exact(8);
+        for c in (&mut chunks).take(words) {
+            h.write_u64(le_word(c));
+        }
+        if words * 8 > N - chunks.remainder().len() {
+            h.write_u64(le_word(chunks.remainder()));
+        }
+        h.write_u64(u64::from(self.len));
+        h.finish()
+    }
+
     /// The text.
     #[inline]
     pub(crate) fn as_str(&self) -> &str {
@@ -118,6 +136,15 @@ fn be_word(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(w)
 }
 
+/// Up to eight bytes as a little-endian word, zero filled on the right.
+#[inline]
+fn le_word(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = bytes.len().min(8);
+    w[..n].copy_from_slice(&bytes[..n]);
+    u64::from_le_bytes(w)
+}
+
 fn too_long_reason(n: usize) -> &'static str {
     match n {
         16 => "longer than 16 bytes",
@@ -154,6 +181,14 @@ macro_rules! inline_ident {
             #[inline]
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
+            }
+
+            /// A well-mixed 64-bit hash of the text, for lookup tables keyed by ids: equal ids
+            /// have equal fingerprints, and the value depends only on the text (the same on
+            /// every run and platform). It is not the value [`std::hash::Hash`] feeds a hasher.
+            #[inline]
+            pub fn fingerprint(&self) -> u64 {
+                self.0.fingerprint()
             }
         }
 
@@ -317,6 +352,29 @@ mod tests {
                 assert_eq!(a == b, x == y);
             }
         }
+    }
+
+    #[test]
+    fn fingerprints_follow_the_text_only() {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        let mut seen = std::collections::BTreeMap::new();
+        for len in 1..=36 {
+            for last in [b'a', b'b', b'Z'] {
+                let mut text = "x".repeat(len - 1);
+                text.push(char::from(last));
+                let a = InlineStr::<36>::new("f", &text, allowed).unwrap();
+                let b = InlineStr::<36>::new("f", &text, allowed).unwrap();
+                assert_eq!(a.fingerprint(), b.fingerprint());
+                assert_eq!(seen.insert(a.fingerprint(), text.clone()), None, "{text}");
+            }
+        }
+        let short = InlineStr::<4>::new("f", "abcd", allowed).unwrap();
+        assert_ne!(
+            short.fingerprint(),
+            InlineStr::<4>::new("f", "abc", allowed)
+                .unwrap()
+                .fingerprint()
+        );
     }
 
     #[test]
