@@ -10,7 +10,7 @@ use crate::ValueError;
 ///
 /// Ordered as its text: bytes first (zero padding sorts a prefix before its extensions), then
 /// length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Eq)]
 pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
     len: u8,
@@ -99,6 +99,25 @@ impl<const N: usize> InlineStr<N> {
         unsafe {
             std::str::from_utf8_unchecked(bytes)
         }
+    }
+}
+
+impl<const N: usize> PartialEq for InlineStr<N> {
+    /// Same length and bytes. The padding is zero, so only the eight-byte words that hold the
+    /// text are compared (a byte-array comparison of a 64-byte id is a `bcmp` call).
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        if self.len != other.len {
+            return false;
+        }
+        let words = usize::from(self.len).div_ceil(8);
+        let (mut a, mut b) = (self.bytes.chunks_exact(8), other.bytes.chunks_exact(8));
+        for (x, y) in (&mut a).zip(&mut b).take(words) {
+            if be_word(x) != be_word(y) {
+                return false;
+            }
+        }
+        words * 8 <= N - a.remainder().len() || a.remainder() == b.remainder()
     }
 }
 
