@@ -133,16 +133,21 @@ impl<const N: usize> Ord for InlineStr<N> {
     /// byte-wise `memcmp` call costs more than the whole comparison of an id), then length.
     #[inline]
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Past the longer text both are zero padding: only the words up to it can differ.
+        let words = usize::from(self.len.max(other.len)).div_ceil(8);
         let (mut a, mut b) = (self.bytes.chunks_exact(8), other.bytes.chunks_exact(8));
-        for (x, y) in (&mut a).zip(&mut b) {
+        for (x, y) in (&mut a).zip(&mut b).take(words) {
             let (x, y) = (be_word(x), be_word(y));
             if x != y {
                 return x.cmp(&y);
             }
         }
-        be_word(a.remainder())
-            .cmp(&be_word(b.remainder()))
-            .then(self.len.cmp(&other.len))
+        let rest = if words * 8 > N - a.remainder().len() {
+            be_word(a.remainder()).cmp(&be_word(b.remainder()))
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        rest.then(self.len.cmp(&other.len))
     }
 }
 
