@@ -11,7 +11,8 @@
 //! - Every `Place` command carries an order whose client id is new to the book, and is journalled
 //!   by an `OrderPlaced` event pushed in the same call.
 //! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
-//!   are a `Vec`; the two hash maps (venue-id index, recent fill ids) serve lookups only.
+//!   are a `Vec`; the two fingerprint tables (venue-id index, recent fill ids, see
+//!   `print_index.rs`) serve lookups only.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -123,8 +123,8 @@ impl TrackedOrder {
 
 /// Live and recently retired orders, with the venue-id index.
 ///
-/// The venue-id index is a hash map used only for lookups (never iterated); it is not
-/// serialised but rebuilt from the orders when a book is deserialised.
+/// The venue-id index is a fingerprint table used only for lookups (never iterated into
+/// output); it is not serialised but rebuilt from the orders when a book is deserialised.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
