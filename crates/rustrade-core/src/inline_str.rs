@@ -51,6 +51,50 @@ impl<const N: usize> InlineStr<N> {
         Ok(Self { bytes, len })
     }
 
+    /// [`Self::new`] for the printable ASCII class (`!` to `~`), checked eight bytes at a time:
+    /// the same value for the same text, and for a bad text the error `new` builds.
+    #[inline]
+    pub(crate) fn new_graphic(field: &'static str, text: &str) -> Result<Self, ValueError> {
+        let src = text.as_bytes();
+        let len = src.len();
+        if len == 0 || len > N.min(usize::from(u8::MAX)) {
+            return Self::new(field, text, |b| b.is_ascii_graphic());
+        }
+        let mut bytes = [0u8; N];
+        let mut bad = 0u64;
+        // Whole words one by one, written out of a loop for the first (ids are short): a loop
+        // of word copies compiles to a `memcpy` call.
+        let mut at = 0;
+        while at + 8 <= len {
+            let w = le_word(&src[at..at + 8]);
+            bad |= not_graphic(w);
+            bytes[at..at + 8].copy_from_slice(&w.to_le_bytes());
+            at += 8;
+            if at + 8 > len {
+                break;
+            }
+        }
+        let rest = len - at;
+        if rest > 0 {
+            // The last partial word: the text's last eight bytes shifted down when it has them;
+            // its high bytes are zero, like the padding, and are not checked.
+            let w = match len.checked_sub(8) {
+                Some(start) => le_word(&src[start..]) >> (8 * (8 - rest)),
+                None => src.iter().rev().fold(0, |w, &b| (w << 8) | u64::from(b)),
+            };
+            bad |= not_graphic(w) & (u64::MAX >> (8 * (8 - rest)));
+            match bytes.get_mut(at..at + 8) {
+                Some(to) => to.copy_from_slice(&w.to_le_bytes()),
+                None => bytes[at..len].copy_from_slice(&src[at..]),
+            }
+        }
+        if bad != 0 {
+            return Self::new(field, text, |b| b.is_ascii_graphic());
+        }
+        let len = u8::try_from(len).unwrap_or(u8::MAX);
+        Ok(Self { bytes, len })
+    }
+
     /// The zero-padded bytes and the length, for building a related identifier with
     /// [`Self::from_checked_ascii`].
     #[inline]
@@ -151,6 +195,18 @@ impl<const N: usize> Ord for InlineStr<N> {
     }
 }
 
+/// The high bit of each byte of `w` that is not printable ASCII (`0x21..=0x7e`), and possibly
+/// stray bits above a byte of `0x80` or more (which is flagged itself): zero exactly when all
+/// eight bytes are printable.
+#[inline]
+fn not_graphic(w: u64) -> u64 {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Below 0x80, adding 0x5f sets a byte's high bit from 0x21 up, adding 0x01 from 0x7f up.
+    let from_21 = w.wrapping_add(0x5f5f_5f5f_5f5f_5f5f);
+    let from_7f = w.wrapping_add(0x0101_0101_0101_0101);
+    (w | !from_21 | from_7f) & HIGH
+}
+
 /// Up to eight bytes as a big-endian word, zero filled on the right.
 #[inline]
 fn be_word(bytes: &[u8]) -> u64 {
@@ -181,11 +237,30 @@ fn too_long_reason(n: usize) -> &'static str {
     }
 }
 
-/// Generates a public identifier newtype over [`InlineStr`] with the usual trait set.
+/// Generates a public identifier newtype over [`InlineStr`] with the usual trait set. The last
+/// argument is the byte predicate of the allowed characters, or `graphic` for printable ASCII
+/// (validated eight bytes at a time by [`InlineStr::new_graphic`]).
 macro_rules! inline_ident {
     (
         $(#[$meta:meta])*
+        $name:ident, $cap:literal, $field:literal, graphic
+    ) => {
+        $crate::inline_str::inline_ident!(
+            @define $(#[$meta])* $name, $cap, $field,
+            |text| $crate::inline_str::InlineStr::new_graphic($field, text)
+        );
+    };
+    (
+        $(#[$meta:meta])*
         $name:ident, $cap:literal, $field:literal, $allowed:expr
+    ) => {
+        $crate::inline_str::inline_ident!(
+            @define $(#[$meta])* $name, $cap, $field,
+            |text| $crate::inline_str::InlineStr::new($field, text, $allowed)
+        );
+    };
+    (
+        @define $(#[$meta:meta])* $name:ident, $cap:literal, $field:literal, $build:expr
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq)]
@@ -198,7 +273,7 @@ macro_rules! inline_ident {
             /// Validates and builds the identifier; the error names the field and the text.
             #[inline]
             pub fn new(text: &str) -> Result<Self, $crate::ValueError> {
-                $crate::inline_str::InlineStr::new($field, text, $allowed).map(Self)
+                ($build)(text).map(Self)
             }
 
             /// The identifier as text.
@@ -399,6 +474,53 @@ mod tests {
                 .unwrap()
                 .fingerprint()
         );
+    }
+
+    #[test]
+    fn the_graphic_check_equals_the_byte_check() {
+        let graphic = |b: u8| b.is_ascii_graphic();
+        let mut state = 3u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state >> 33
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 70) as usize;
+            let text: String = (0..len)
+                .map(|_| match next() % 8 {
+                    0 => char::from((next() % 128) as u8),
+                    1 => '\u{e9}',
+                    _ => char::from(b'!' + (next() % 94) as u8),
+                })
+                .collect();
+            let bytewise = InlineStr::<64>::new("f", &text, graphic);
+            let wordwise = InlineStr::<64>::new_graphic("f", &text);
+            match (bytewise, wordwise) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.to_parts(), b.to_parts(), "{text:?}");
+                    assert_eq!(a.as_str(), text);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{text:?}: {a:?} vs {b:?}"),
+            }
+            let short = InlineStr::<12>::new("f", &text, graphic).map(InlineStr::to_parts);
+            let short_words = InlineStr::<12>::new_graphic("f", &text).map(InlineStr::to_parts);
+            assert_eq!(format!("{short:?}"), format!("{short_words:?}"));
+        }
+        for b in 0..=127u8 {
+            for at in [0, 3, 7, 8, 10] {
+                let mut text = *b"abcdefghijk";
+                text[at] = b;
+                let text = std::str::from_utf8(&text).unwrap();
+                assert_eq!(
+                    InlineStr::<64>::new_graphic("f", text).is_ok(),
+                    graphic(b),
+                    "{b:#x} at {at}"
+                );
+            }
+        }
     }
 
     #[test]
