@@ -9,10 +9,6 @@ fn symbol_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'/' | b'.' | b':')
 }
 
-fn id_char(b: u8) -> bool {
-    b.is_ascii_graphic()
-}
-
 /// Characters exchanges accept in client order ids (Binance: `^[.A-Z:/a-z0-9_-]{1,36}$`).
 fn client_id_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/')
@@ -45,12 +41,12 @@ inline_ident! {
 
 inline_ident! {
     /// The venue's identifier of an order, as returned when the order was accepted.
-    OrderId, 64, "order_id", id_char
+    OrderId, 64, "order_id", graphic
 }
 
 inline_ident! {
     /// The venue's identifier of one fill (trade id); used to apply each fill exactly once.
-    FillId, 64, "fill_id", id_char
+    FillId, 64, "fill_id", graphic
 }
 
 inline_ident! {

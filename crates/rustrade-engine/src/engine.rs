@@ -11,17 +11,17 @@
 //! - Every `Place` command carries an order whose client id is new to the book, and is journalled
 //!   by an `OrderPlaced` event pushed in the same call.
 //! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
-//!   are a `Vec`; the two hash maps (venue-id index, recent fill ids) serve lookups only.
+//!   are a `Vec`; the two fingerprint tables (venue-id index, recent fill ids, see
+//!   `print_index.rs`) serve lookups only.
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustrade_core::{
-    Capability, ClientOrderId, FillId, IdHasher, InstrumentSpec, Position, Price, Symbol, Timestamp,
+    Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
 };
 
 use crate::gate::RiskDesk;
+use crate::print_index::PrintIndex;
 use crate::symbol_map::SymbolMap;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
@@ -112,17 +112,17 @@ pub(crate) struct SymbolState {
 
 /// The most recent fill ids, to apply each fill once.
 ///
-/// Lookups go through a 64-bit fingerprint of the id (with a count, since two ids may share
-/// one); a fingerprint hit is confirmed against the remembered ids, so a collision never drops a
-/// real fill. The ids sit in a ring with their fingerprints beside them: once the ring is full,
-/// a new id overwrites the oldest in place, and forgetting the oldest costs one map probe and no
-/// rehash of its text. The fingerprint map is never iterated; the serialised form is the ids in
-/// arrival order.
+/// The ids sit in a ring with their 64-bit fingerprints beside them; a [`PrintIndex`] maps each
+/// fingerprint to the ring position holding it, and a fingerprint hit is confirmed against the id
+/// there, so a collision never drops a real fill. Once the ring is full, a new id overwrites the
+/// oldest in place, and forgetting the oldest costs one probe and no rehash of its text. The
+/// index is never iterated; the serialised form is the ids in arrival order.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawFillMemory", into = "RawFillMemory")]
 pub(crate) struct FillMemory {
-    pub(crate) prints: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
-    /// The remembered ids, at most `capacity`; once full, `ring[next]` is the oldest.
+    pub(crate) prints: PrintIndex,
+    /// The remembered ids, at most `capacity` (and at most [`PrintIndex::MAX_HANDLE`] + 1, far
+    /// beyond any memory); once full, `ring[next]` is the oldest.
     pub(crate) ring: Vec<(u64, FillId)>,
     /// Where the next id goes once the ring is full.
     pub(crate) next: usize,
@@ -170,25 +170,26 @@ impl PartialEq for FillMemory {
 impl FillMemory {
     /// Remembers `id`; returns `false` if it was already known.
     pub(crate) fn insert(&mut self, id: FillId) -> bool {
-        let print = fingerprint(&id);
-        let count = self.prints.entry(print).or_insert(0);
-        if *count > 0 && self.ring.iter().any(|(_, known)| *known == id) {
+        let print = id.fingerprint();
+        let ring = &self.ring;
+        if self.prints.find(print, |h| ring[h].1 == id).is_some() {
             return false;
         }
-        *count += 1;
-        if self.ring.len() < self.capacity {
+        if self.ring.len() < self.capacity.min(PrintIndex::MAX_HANDLE + 1) {
+            self.prints.insert(print, self.ring.len());
             self.ring.push((print, id));
             return true;
         }
-        let Some(oldest) = self.ring.get_mut(self.next) else {
+        let slot = self.next;
+        let Some(oldest) = self.ring.get_mut(slot) else {
             // A zero capacity remembers nothing (the config refuses it).
-            self.forget(print);
             return true;
         };
         let old_print = oldest.0;
         *oldest = (print, id);
-        self.next = (self.next + 1) % self.ring.len();
-        self.forget(old_print);
+        self.next = (slot + 1) % self.ring.len();
+        self.prints.remove(old_print, slot);
+        self.prints.insert(print, slot);
         true
     }
 
@@ -196,41 +197,6 @@ impl FillMemory {
     fn ids(&self) -> impl Iterator<Item = &FillId> {
         let (newer, older) = self.ring.split_at(self.next.min(self.ring.len()));
         older.iter().chain(newer).map(|(_, id)| id)
-    }
-
-    /// Drops one count of `print`.
-    fn forget(&mut self, print: u64) {
-        if let Entry::Occupied(mut e) = self.prints.entry(print) {
-            *e.get_mut() -= 1;
-            if *e.get() == 0 {
-                e.remove();
-            }
-        }
-    }
-}
-
-/// The id's text through [`IdHasher`]: cheap, deterministic, well spread for short ids.
-fn fingerprint(id: &FillId) -> u64 {
-    let mut h = IdHasher::default();
-    h.write(id.as_str().as_bytes());
-    h.finish()
-}
-
-/// A hasher for keys that are already well-mixed 64-bit fingerprints.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
     }
 }
 
@@ -468,6 +434,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustrade_core::IdHasher;
+    use std::hash::Hasher;
 
     fn id(s: &str) -> FillId {
         FillId::new(s).unwrap()
@@ -501,7 +469,7 @@ mod tests {
         );
         let mut none = FillMemory::default();
         assert!(none.insert(id("a")) && none.insert(id("a")));
-        assert!(none.prints.is_empty());
+        assert_eq!(none.prints.len(), 0);
     }
 
     #[test]
@@ -530,12 +498,15 @@ mod tests {
             ..FillMemory::default()
         };
         // Force two different ids under one fingerprint.
-        m.prints.insert(fingerprint(&id("x")), 1);
-        m.ring.push((fingerprint(&id("x")), id("y")));
+        m.prints.insert(id("x").fingerprint(), 0);
+        m.ring.push((id("x").fingerprint(), id("y")));
         assert!(
             m.insert(id("x")),
             "a fingerprint hit is confirmed against the ids"
         );
-        assert_eq!(m.prints[&fingerprint(&id("x"))], 2);
+        assert!(!m.insert(id("x")));
+        assert_eq!(m.prints.len(), 2);
+        let print = id("x").fingerprint();
+        assert_eq!(m.prints.find(print, |h| m.ring[h].1 == id("x")), Some(1));
     }
 }

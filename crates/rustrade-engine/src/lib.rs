@@ -55,6 +55,7 @@ mod ledger;
 mod live_index;
 mod market;
 mod orders;
+mod print_index;
 mod reconcile;
 mod replay;
 mod reservations;

@@ -48,7 +48,12 @@ impl LiveIndex {
             Self::Small(v) => match v.binary_search_by(|(k, _)| k.cmp(&id)) {
                 Ok(i) => Some(std::mem::replace(&mut v[i].1, slot)),
                 Err(i) if v.len() < SMALL_CAPACITY => {
-                    v.insert(i, (id, slot));
+                    // Client ids mostly increase: appending skips `insert`'s `memmove` call.
+                    if i == v.len() {
+                        v.push((id, slot));
+                    } else {
+                        v.insert(i, (id, slot));
+                    }
                     None
                 }
                 Err(_) => {
@@ -66,10 +71,15 @@ impl LiveIndex {
     #[inline]
     pub(crate) fn remove(&mut self, id: &ClientOrderId) -> Option<usize> {
         match self {
-            Self::Small(v) => v
-                .binary_search_by(|(k, _)| k.cmp(id))
-                .ok()
-                .map(|i| v.remove(i).1),
+            Self::Small(v) => {
+                let i = v.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
+                // The last entry (often the only one) leaves without a `memmove` call.
+                if i + 1 == v.len() {
+                    v.pop().map(|(_, slot)| slot)
+                } else {
+                    Some(v.remove(i).1)
+                }
+            }
             Self::Large(m) => m.remove(id),
         }
     }

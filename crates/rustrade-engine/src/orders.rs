@@ -20,14 +20,13 @@
 //!   number rather than the order, and memory does not grow with history. A slot is named by at
 //!   most one of the live index and the retired list.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
-use rustrade_core::{
-    ClientOrderId, IdBuildHasher, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp,
-};
+use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp};
 
 use crate::BrainId;
 use crate::live_index::LiveIndex;
+use crate::print_index::PrintIndex;
 
 /// Why an order exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -124,8 +123,8 @@ impl TrackedOrder {
 
 /// Live and recently retired orders, with the venue-id index.
 ///
-/// The venue-id index is a hash map used only for lookups (never iterated); it is not
-/// serialised but rebuilt from the orders when a book is deserialised.
+/// The venue-id index is a fingerprint table used only for lookups (never iterated into
+/// output); it is not serialised but rebuilt from the orders when a book is deserialised.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
@@ -134,7 +133,7 @@ pub struct OrderBook {
     free: Vec<usize>,
     /// Slots of retired orders, oldest first.
     retired: VecDeque<usize>,
-    by_venue_id: HashMap<OrderId, ClientOrderId, IdBuildHasher>,
+    by_venue_id: VenueIndex,
     retired_capacity: usize,
 }
 
@@ -148,12 +147,12 @@ struct RawBook {
 
 impl From<RawBook> for OrderBook {
     fn from(raw: RawBook) -> Self {
-        let by_venue_id = raw
-            .retired
-            .iter()
-            .chain(raw.live.values())
-            .filter_map(|o| o.venue_id.map(|v| (v, o.order.client_id)))
-            .collect();
+        let mut by_venue_id = VenueIndex::default();
+        for o in raw.retired.iter().chain(raw.live.values()) {
+            if let Some(v) = o.venue_id {
+                by_venue_id.insert(v, o.order.client_id);
+            }
+        }
         let mut book = Self {
             by_venue_id,
             retired_capacity: raw.retired_capacity,
@@ -206,7 +205,7 @@ impl OrderBook {
 
     /// The client id of the order the venue knows as `venue_id`.
     pub fn client_id_of(&self, venue_id: &OrderId) -> Option<ClientOrderId> {
-        self.by_venue_id.get(venue_id).copied()
+        self.by_venue_id.get(venue_id)
     }
 
     #[inline]
@@ -276,8 +275,8 @@ impl OrderBook {
             && let Some(old) = self.retired.pop_front()
         {
             self.free.push(old);
-            if let Some(v) = self.slots[old].venue_id {
-                self.by_venue_id.remove(&v);
+            if let Some(v) = &self.slots[old].venue_id {
+                self.by_venue_id.remove(v);
             }
         }
     }
@@ -292,6 +291,72 @@ impl PartialEq for OrderBook {
             && self.live().eq(other.live())
             && self.retired().eq(other.retired())
             && self.by_venue_id == other.by_venue_id
+    }
+}
+
+/// Venue order id → client order id: a map with `HashMap`'s insert (replacing), remove and get,
+/// over a [`PrintIndex`] of the venue ids' fingerprints and a slab of entries.
+#[derive(Debug, Clone, Default)]
+struct VenueIndex {
+    prints: PrintIndex,
+    /// Entries by handle; a handle on `free` holds a stale entry no index word names.
+    entries: Vec<(u64, OrderId, ClientOrderId)>,
+    free: Vec<usize>,
+}
+
+impl VenueIndex {
+    #[inline]
+    fn find(&self, print: u64, venue_id: &OrderId) -> Option<usize> {
+        self.prints.find(print, |h| self.entries[h].1 == *venue_id)
+    }
+
+    #[inline]
+    fn get(&self, venue_id: &OrderId) -> Option<ClientOrderId> {
+        let h = self.find(venue_id.fingerprint(), venue_id)?;
+        Some(self.entries[h].2)
+    }
+
+    #[inline]
+    fn insert(&mut self, venue_id: OrderId, client_id: ClientOrderId) {
+        let print = venue_id.fingerprint();
+        if let Some(h) = self.find(print, &venue_id) {
+            self.entries[h].2 = client_id;
+            return;
+        }
+        let entry = (print, venue_id, client_id);
+        let h = match self.free.pop() {
+            Some(h) => {
+                self.entries[h] = entry;
+                h
+            }
+            None if self.entries.len() <= PrintIndex::MAX_HANDLE => {
+                self.entries.push(entry);
+                self.entries.len() - 1
+            }
+            // Four billion acknowledged orders remembered at once do not fit in memory.
+            None => return,
+        };
+        self.prints.insert(print, h);
+    }
+
+    #[inline]
+    fn remove(&mut self, venue_id: &OrderId) {
+        let print = venue_id.fingerprint();
+        if let Some(h) = self.find(print, venue_id) {
+            self.prints.remove(print, h);
+            self.free.push(h);
+        }
+    }
+}
+
+impl PartialEq for VenueIndex {
+    /// Indexes are equal when they map the same venue ids to the same client ids.
+    fn eq(&self, other: &Self) -> bool {
+        self.prints.len() == other.prints.len()
+            && self.prints.handles().all(|h| {
+                let (_, v, c) = &self.entries[h];
+                other.get(v) == Some(*c)
+            })
     }
 }
 
@@ -393,5 +458,38 @@ mod tests {
         assert_eq!(back, a);
         b.live_mut(&cid("z")).unwrap().fees = 1.0;
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn venue_index_behaves_as_a_hash_map() {
+        let mut index = VenueIndex::default();
+        let mut model = std::collections::HashMap::new();
+        let mut state = 11u64;
+        for step in 0..3_000u64 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let v = OrderId::new(&format!("v{}", (state >> 33) % 40)).unwrap();
+            let c = cid(&format!("c{}", (state >> 40) % 7));
+            if (state >> 50).is_multiple_of(3) {
+                index.remove(&v);
+                model.remove(&v);
+            } else {
+                index.insert(v, c);
+                model.insert(v, c);
+            }
+            assert_eq!(index.prints.len(), model.len(), "{step}");
+            for n in 0..40 {
+                let v = OrderId::new(&format!("v{n}")).unwrap();
+                assert_eq!(index.get(&v), model.get(&v).copied(), "{step} {v}");
+            }
+        }
+        let mut rebuilt = VenueIndex::default();
+        for (v, c) in &model {
+            rebuilt.insert(*v, *c);
+        }
+        assert_eq!(rebuilt, index);
+        rebuilt.insert(OrderId::new("other").unwrap(), cid("c0"));
+        assert_ne!(rebuilt, index);
     }
 }

@@ -154,28 +154,8 @@ impl SessionPnl {
         fee: f64,
         now: Timestamp,
     ) -> Result<TradeOutcome, RiskError> {
-        finite("gross_pnl", gross_pnl)?;
-        finite("fee", fee)?;
-        let trade_net = finite("net_pnl", gross_pnl - fee)?;
-        let mut next = self.clone();
-        next.tick(now);
-        next.gross = finite("session.gross", next.gross + gross_pnl)?;
-        next.fees = finite("session.fees", next.fees + fee)?;
-        next.net = finite("session.net", next.net + trade_net)?;
-        *self = next;
-        let outcome = TradeOutcome::of_net(trade_net);
-        match outcome {
-            TradeOutcome::Win => self.wins = self.wins.saturating_add(1),
-            TradeOutcome::Loss => self.losses = self.losses.saturating_add(1),
-            TradeOutcome::Breakeven => self.breakevens = self.breakevens.saturating_add(1),
-        }
-        if self.config.loss_cap.is_some_and(|cap| self.net <= cap) {
-            if !self.halted {
-                tracing::warn!(net = self.net, cap = ?self.config.loss_cap, "session loss cap reached; new entries halted");
-            }
-            self.halted = true;
-        }
-        Ok(outcome)
+        let close = self.prepare_close(gross_pnl, fee, now)?;
+        Ok(self.apply_close(close, now))
     }
 
     /// Whether new entries are halted at `now` (a halt from a session that has ended is not).
@@ -279,6 +259,65 @@ impl SessionPnl {
             breakevens: snapshot.breakevens,
             halted: snapshot.halted || config.loss_cap.is_some_and(|cap| snapshot.net <= cap),
         })
+    }
+}
+
+/// The session totals a close leaves, computed and checked by [`SessionPnl::prepare_close`]
+/// before anything changes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PreparedClose {
+    gross: f64,
+    fees: f64,
+    net: f64,
+    trade_net: f64,
+}
+
+impl SessionPnl {
+    /// Checks a close as [`SessionPnl::record_close`] does and returns the totals it leaves
+    /// (after the rollover at `now`), changing nothing; the errors and their order are those of
+    /// `record_close`.
+    pub(crate) fn prepare_close(
+        &self,
+        gross_pnl: f64,
+        fee: f64,
+        now: Timestamp,
+    ) -> Result<PreparedClose, RiskError> {
+        finite("gross_pnl", gross_pnl)?;
+        finite("fee", fee)?;
+        let trade_net = finite("net_pnl", gross_pnl - fee)?;
+        // A rollover at `now` starts the totals from the zeros of a fresh session.
+        let (gross, fees, net) = if now >= self.session_end {
+            (0.0, 0.0, 0.0)
+        } else {
+            (self.gross, self.fees, self.net)
+        };
+        Ok(PreparedClose {
+            gross: finite("session.gross", gross + gross_pnl)?,
+            fees: finite("session.fees", fees + fee)?,
+            net: finite("session.net", net + trade_net)?,
+            trade_net,
+        })
+    }
+
+    /// Applies a close prepared at the same `now` with no change in between.
+    pub(crate) fn apply_close(&mut self, close: PreparedClose, now: Timestamp) -> TradeOutcome {
+        self.tick(now);
+        self.gross = close.gross;
+        self.fees = close.fees;
+        self.net = close.net;
+        let outcome = TradeOutcome::of_net(close.trade_net);
+        match outcome {
+            TradeOutcome::Win => self.wins = self.wins.saturating_add(1),
+            TradeOutcome::Loss => self.losses = self.losses.saturating_add(1),
+            TradeOutcome::Breakeven => self.breakevens = self.breakevens.saturating_add(1),
+        }
+        if self.config.loss_cap.is_some_and(|cap| self.net <= cap) {
+            if !self.halted {
+                tracing::warn!(net = self.net, cap = ?self.config.loss_cap, "session loss cap reached; new entries halted");
+            }
+            self.halted = true;
+        }
+        outcome
     }
 }
 

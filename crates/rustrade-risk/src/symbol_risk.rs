@@ -92,10 +92,10 @@ pub fn record_trade_outcome(
     fee: f64,
     now: Timestamp,
 ) -> Result<TradeOutcome, RiskError> {
-    let mut session = symbol.session_pnl.clone();
-    let outcome = session.record_close(gross_pnl, fee, now)?;
+    // Everything that can fail is checked before anything changes.
+    let close = symbol.session_pnl.prepare_close(gross_pnl, fee, now)?;
     portfolio.record_realised(gross_pnl - fee, now)?;
-    symbol.session_pnl = session;
+    let outcome = symbol.session_pnl.apply_close(close, now);
     symbol.circuit_breaker.record_outcome(outcome, now);
     Ok(outcome)
 }
