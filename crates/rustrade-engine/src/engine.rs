@@ -305,11 +305,7 @@ impl Engine {
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
     #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
-        if into.is_empty() {
-            std::mem::swap(&mut self.events, into);
-        } else {
-            into.extend(self.events.drain(..));
-        }
+        hand_over(&mut self.events, into);
     }
 
     /// Moves every waiting command, in execution order, to the back of `into` and leaves the
@@ -318,11 +314,7 @@ impl Engine {
     /// `None`.
     #[inline]
     pub fn take_commands(&mut self, into: &mut VecDeque<Command>) {
-        if into.is_empty() {
-            std::mem::swap(&mut self.commands, into);
-        } else {
-            into.extend(self.commands.drain(..));
-        }
+        hand_over(&mut self.commands, into);
     }
 
     /// Number of commands waiting to be polled.
@@ -428,6 +420,17 @@ impl Engine {
 
     pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {
         brain.index() < self.brains.len()
+    }
+}
+
+/// Moves all of `from` to the back of `into`, swapping the buffers when `into` is empty so no
+/// element is moved and both allocations are kept.
+#[inline]
+fn hand_over<T>(from: &mut VecDeque<T>, into: &mut VecDeque<T>) {
+    if into.is_empty() {
+        std::mem::swap(from, into);
+    } else {
+        into.extend(from.drain(..));
     }
 }
 

@@ -296,13 +296,7 @@ fn pending_counts_match_what_polling_returns() {
     let mut engine = Engine::new(config(&BASIC), START).unwrap();
     assert_eq!((engine.pending_events(), engine.pending_commands()), (0, 0));
     let t = START;
-    let candle = rustrade_core::Candle::new(t, 100.0, 100.0, 100.0, 100.0, 1.0).unwrap();
-    let event = rustrade_core::MarketEvent::candle(
-        rustrade_core::Venue::new("sim").unwrap(),
-        btc(),
-        t,
-        candle,
-    );
+    let event = flat_bar(t);
     engine.handle_market(&event);
     engine.handle_decision(A, &event, &Decision::buy(1.0), t);
     let (events, commands) = (engine.pending_events(), engine.pending_commands());
@@ -321,13 +315,7 @@ fn pending_counts_match_what_polling_returns() {
 #[test]
 fn taking_events_and_commands_in_batches_equals_polling_them() {
     let t = START;
-    let candle = rustrade_core::Candle::new(t, 100.0, 100.0, 100.0, 100.0, 1.0).unwrap();
-    let event = rustrade_core::MarketEvent::candle(
-        rustrade_core::Venue::new("sim").unwrap(),
-        btc(),
-        t,
-        candle,
-    );
+    let event = flat_bar(t);
     let engine = || {
         let mut e = Engine::new(config(&BASIC), START).unwrap();
         e.handle_market(&event);
@@ -351,4 +339,10 @@ fn taking_events_and_commands_in_batches_equals_polling_them() {
     let mut again = engine();
     again.take_commands(&mut command_batch);
     assert_eq!(command_batch.len(), 2 * commands.len());
+}
+
+/// A bar at `t` with every price at 100, on the test symbol.
+fn flat_bar(t: rustrade_core::Timestamp) -> rustrade_core::MarketEvent {
+    let candle = rustrade_core::Candle::new(t, 100.0, 100.0, 100.0, 100.0, 1.0).unwrap();
+    rustrade_core::MarketEvent::candle(rustrade_core::Venue::new("sim").unwrap(), btc(), t, candle)
 }
