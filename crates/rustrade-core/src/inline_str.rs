@@ -207,22 +207,25 @@ fn not_graphic(w: u64) -> u64 {
     (w | !from_21 | from_7f) & HIGH
 }
 
-/// Up to eight bytes as a big-endian word, zero filled on the right.
+/// Up to eight bytes as a big-endian word (order follows the text), zero filled on the right.
 #[inline]
 fn be_word(bytes: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    let n = bytes.len().min(8);
-    w[..n].copy_from_slice(&bytes[..n]);
-    u64::from_be_bytes(w)
+    u64::from_be_bytes(padded(bytes))
 }
 
 /// Up to eight bytes as a little-endian word, zero filled on the right.
 #[inline]
 fn le_word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(padded(bytes))
+}
+
+/// The first eight bytes of `bytes`, zero filled when there are fewer.
+#[inline]
+fn padded(bytes: &[u8]) -> [u8; 8] {
     let mut w = [0u8; 8];
     let n = bytes.len().min(8);
     w[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(w)
+    w
 }
 
 fn too_long_reason(n: usize) -> &'static str {
