@@ -51,8 +51,25 @@ pub(crate) fn epoch_by_magnitude(v: i64) -> Result<Timestamp, TimeParseError> {
         .ok_or("epoch time out of range")
 }
 
+/// An optional `-` and ASCII digits (as `parse_time` checked) as an `i64`; `None` on overflow
+/// or when there is no digit.
 fn parse_i64(text: &[u8]) -> Option<i64> {
-    std::str::from_utf8(text).ok()?.parse().ok()
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0i64, |v, &b| {
+        let d = i64::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
+        // Accumulating with the sign reaches `i64::MIN` without overflowing on the way.
+        if negative {
+            v.checked_mul(10)?.checked_sub(d)
+        } else {
+            v.checked_mul(10)?.checked_add(d)
+        }
+    })
 }
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS[.f+]]][Z|±HH[:]MM]`.
@@ -247,5 +264,24 @@ mod tests {
         );
         assert!(parse_time(b"99999999999999999999").is_err());
         assert!(parse_time(b"3000-01-01").unwrap_err().contains("range"));
+    }
+
+    #[test]
+    fn parse_i64_edges() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"9223372036854775808"), None);
+        assert_eq!(parse_i64(b"-9223372036854775809"), None);
+        assert_eq!(parse_i64(b"-"), None);
+        assert_eq!(parse_i64(b""), None);
+    }
+
+    proptest::proptest! {
+        /// The digit loop reads every optional-minus-and-digits text as the standard parser does.
+        #[test]
+        fn parse_i64_agrees_with_the_standard_parser(text in "-?[0-9]{0,21}") {
+            proptest::prop_assert_eq!(parse_i64(text.as_bytes()), text.parse::<i64>().ok());
+        }
     }
 }
