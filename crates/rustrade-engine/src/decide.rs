@@ -77,7 +77,7 @@ impl Engine {
             self.malformed(Malformed::UnknownBrain { brain }, now);
             return;
         }
-        let Some(state) = crate::market::find(&self.symbols, &symbol) else {
+        let Some(state) = self.symbols.get(&symbol) else {
             self.malformed(Malformed::UnknownSymbol { symbol }, now);
             return;
         };
@@ -176,7 +176,7 @@ impl Engine {
         cap: Option<f64>,
         now: Timestamp,
     ) {
-        let Some(state) = crate::market::find(&self.symbols, &symbol) else {
+        let Some(state) = self.symbols.get(&symbol) else {
             return;
         };
         let held = state.by_brain[brain.index()].quantity;
@@ -222,7 +222,7 @@ impl Engine {
         }
         b.legs_placed = true;
         let b = *b;
-        let Some(state) = crate::market::find(&self.symbols, &b.symbol) else {
+        let Some(state) = self.symbols.get(&b.symbol) else {
             return;
         };
         let held = state.by_brain[b.brain.index()].quantity;

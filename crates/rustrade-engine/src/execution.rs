@@ -161,7 +161,7 @@ impl Engine {
             self.malformed(Malformed::FillMismatch { fill: *fill, field }, now);
             return;
         }
-        let Some(state) = crate::market::find_mut(&mut self.symbols, &fill.symbol) else {
+        let Some(state) = self.symbols.get_mut(&fill.symbol) else {
             self.malformed(
                 Malformed::UnknownSymbol {
                     symbol: fill.symbol,

@@ -157,7 +157,7 @@ impl RiskDesk {
         now: Timestamp,
     ) -> Result<Approved, Refusal> {
         let symbol = req.spec.symbol();
-        let Some(risk) = crate::market::find_mut(&mut self.symbols, &symbol) else {
+        let Some(risk) = self.symbols.get_mut(&symbol) else {
             return Err(Refusal::SymbolMismatch {
                 symbol,
                 spec_symbol: symbol,
@@ -203,7 +203,7 @@ impl RiskDesk {
         fees: f64,
         now: Timestamp,
     ) -> Result<(), RiskError> {
-        let Some(risk) = crate::market::find_mut(&mut self.symbols, symbol) else {
+        let Some(risk) = self.symbols.get_mut(symbol) else {
             return Ok(());
         };
         record_trade_outcome(risk, &mut self.portfolio, gross, fees, now).map(|_| ())
@@ -219,7 +219,7 @@ impl RiskDesk {
 
     /// Why entries on `symbol` are blocked at `now`, if they are (session, breaker, daily latch).
     pub(crate) fn halt_reason(&self, symbol: &Symbol, now: Timestamp) -> Option<Refusal> {
-        let risk = crate::market::find(&self.symbols, symbol)?;
+        let risk = self.symbols.get(symbol)?;
         let session = &risk.session_pnl;
         if session.is_halted(now) {
             return Some(Refusal::SessionHalted {

@@ -13,7 +13,6 @@
 use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
 
 use crate::gate::RefusalRecord;
-use crate::symbol_map::SymbolMap;
 use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
 
 impl Engine {
@@ -21,7 +20,7 @@ impl Engine {
     /// stops it crosses. Call it before the brains see the event.
     #[inline]
     pub fn handle_market(&mut self, event: &MarketEvent) {
-        let Some(state) = find_mut(&mut self.symbols, &event.symbol) else {
+        let Some(state) = self.symbols.get_mut(&event.symbol) else {
             return;
         };
         state.mark = Some(event.reference_price());
@@ -120,7 +119,7 @@ impl Engine {
     /// Journals a change in whether entries on `symbol` are blocked.
     pub(crate) fn sync_halt(&mut self, symbol: Symbol, now: Timestamp) {
         let reason = self.risk.halt_reason(&symbol, now);
-        let Some(state) = find_mut(&mut self.symbols, &symbol) else {
+        let Some(state) = self.symbols.get_mut(&symbol) else {
             return;
         };
         match (state.halted, reason) {
@@ -139,51 +138,5 @@ impl Engine {
             }
             _ => {}
         }
-    }
-}
-
-/// The value of `symbol` in a per-symbol map (a symbol the engine does not trade has none).
-#[inline]
-pub(crate) fn find<'a, V>(map: &'a SymbolMap<V>, symbol: &Symbol) -> Option<&'a V> {
-    map.get(symbol)
-}
-
-/// [`find`] for a mutable value.
-#[inline]
-pub(crate) fn find_mut<'a, V>(map: &'a mut SymbolMap<V>, symbol: &Symbol) -> Option<&'a mut V> {
-    map.get_mut(symbol)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sym(s: &str) -> Symbol {
-        Symbol::new(s).unwrap()
-    }
-
-    fn map(entries: &[(&str, i32)]) -> SymbolMap<i32> {
-        let mut m = SymbolMap::new();
-        for (s, v) in entries {
-            m.insert(sym(s), *v);
-        }
-        m
-    }
-
-    #[test]
-    fn find_mut_finds_only_the_asked_symbol_with_one_or_many_entries() {
-        let mut one = map(&[("AAA", 1)]);
-        assert_eq!(find_mut(&mut one, &sym("AAA")), Some(&mut 1));
-        assert_eq!(find_mut(&mut one, &sym("AAB")), None);
-        let mut many = map(&[("AAA", 1), ("BBB", 2), ("CCC", 3)]);
-        assert_eq!(find_mut(&mut many, &sym("BBB")), Some(&mut 2));
-        assert_eq!(find_mut(&mut many, &sym("DDD")), None);
-        let mut none: SymbolMap<i32> = SymbolMap::new();
-        assert_eq!(find_mut(&mut none, &sym("AAA")), None);
-        assert_eq!(find(&one, &sym("AAA")), Some(&1));
-        assert_eq!(find(&one, &sym("AAB")), None);
-        assert_eq!(find(&many, &sym("CCC")), Some(&3));
-        assert_eq!(find(&many, &sym("ABC")), None);
-        assert_eq!(find(&none, &sym("AAA")), None);
     }
 }
