@@ -18,12 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rustrade_backtest::brains::{Hold, Periodic};
-use rustrade_backtest::{Backtest, synthetic};
-use rustrade_core::{
-    AssetClass, Brain, Candle, InstrumentSpec, MarketEvent, SizeHint, Symbol, Timestamp, Venue,
-};
-use rustrade_risk::{RiskConfig, SizingConfig};
-use rustrade_sim::FeeModel;
+use rustrade_backtest::synthetic;
+use rustrade_core::{Brain, Candle, MarketEvent, SizeHint, Symbol, Timestamp, Venue};
+
+#[path = "../../../crates/rustrade-backtest/examples/common/reference_workload.rs"]
+mod reference_workload;
 
 /// The reference's hold brain.
 struct RefHold;
@@ -96,36 +95,7 @@ impl Series {
 }
 
 fn ours(series: &Series, brain: Arc<dyn Brain>, record: bool) -> (f64, usize) {
-    let spec = InstrumentSpec::new(
-        synthetic::synthetic_symbol(),
-        AssetClass::CryptoSpot,
-        0.01,
-        0.001,
-    )
-    .expect("valid spec");
-    // The reference's defaults: 500 margin × 5 leverage, no breaker, no session loss cap, so
-    // both engines make the same number of round trips.
-    let mut risk = RiskConfig {
-        sizing: SizingConfig {
-            margin: 500.0,
-            leverage: 5.0,
-            max_quantity: None,
-            max_notional: None,
-        },
-        ..RiskConfig::default()
-    };
-    risk.breaker.loss_limit = u32::MAX;
-    risk.session.loss_cap = None;
-    let bt = Backtest::builder()
-        .instrument(spec)
-        .initial_cash(1_000_000.0)
-        .risk(risk)
-        .fees(FeeModel::rates(0.0005, 0.0005))
-        .record_equity(record)
-        .record_fills(record)
-        .brain(brain)
-        .build()
-        .expect("valid backtest");
+    let bt = reference_workload::backtest(brain, record).expect("valid backtest");
     let start = Instant::now();
     let result = bt.run_events(series.events()).expect("our run");
     let secs = start.elapsed().as_secs_f64();

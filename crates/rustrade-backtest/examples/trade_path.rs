@@ -11,10 +11,11 @@
 use std::sync::Arc;
 
 use rustrade_backtest::brains::{Hold, Periodic};
-use rustrade_backtest::{Backtest, synthetic};
-use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent};
-use rustrade_risk::{RiskConfig, SizingConfig};
-use rustrade_sim::FeeModel;
+use rustrade_backtest::synthetic;
+use rustrade_core::{Brain, MarketEvent};
+
+#[path = "common/reference_workload.rs"]
+mod reference_workload;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = std::env::args()
@@ -26,32 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         _ => Arc::new(Periodic::new(10)),
     };
     let events: Vec<MarketEvent> = synthetic::random_walk(2024, n).collect::<Result<_, _>>()?;
-    let spec = InstrumentSpec::new(
-        synthetic::synthetic_symbol(),
-        AssetClass::CryptoSpot,
-        0.01,
-        0.001,
-    )?;
-    let mut risk = RiskConfig {
-        sizing: SizingConfig {
-            margin: 500.0,
-            leverage: 5.0,
-            max_quantity: None,
-            max_notional: None,
-        },
-        ..RiskConfig::default()
-    };
-    risk.breaker.loss_limit = u32::MAX;
-    risk.session.loss_cap = None;
-    let bt = Backtest::builder()
-        .instrument(spec)
-        .initial_cash(1_000_000.0)
-        .risk(risk)
-        .fees(FeeModel::rates(0.0005, 0.0005))
-        .record_equity(true)
-        .record_fills(true)
-        .brain(brain)
-        .build()?;
+    let bt = reference_workload::backtest(brain, true)?;
     let result = bt.run_events(events.iter().copied())?;
     println!(
         "{n} candles, {} trades, final equity {:.6}",
