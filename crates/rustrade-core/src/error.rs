@@ -94,9 +94,17 @@ impl ValueError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExchangeError {
-    /// Transport failure (connection reset, timeout, DNS). Retryable.
+    /// Transport failure (connection reset, DNS, TLS). Retryable; for a request that changes
+    /// state, its outcome is unknown (it may have reached the venue).
     #[error("transport: {0}")]
     Transport(String),
+    /// No answer within the deadline: the request may or may not have been carried out.
+    #[error("timed out: {0}")]
+    Timeout(String),
+    /// The venue answered that it does not know whether the request was carried out (an HTTP
+    /// 5XX, Binance `-1007`): look the order up before deciding anything.
+    #[error("outcome unknown at the venue: {0}")]
+    OutcomeUnknown(String),
     /// The venue rate-limited us; retry after the given delay if known.
     #[error("rate limited (retry after {retry_after:?})")]
     RateLimited {
@@ -137,7 +145,20 @@ pub enum ExchangeError {
 impl ExchangeError {
     /// Whether the same request may succeed if retried later (transport trouble, rate limits).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Transport(_) | Self::RateLimited { .. })
+        matches!(
+            self,
+            Self::Transport(_) | Self::Timeout(_) | Self::OutcomeUnknown(_) | Self::RateLimited { .. }
+        )
+    }
+
+    /// Whether a state-changing request that failed this way may still have been carried out
+    /// at the venue, so its result must be looked up rather than assumed (principle: an answer
+    /// the venue did not give is unknown, never a rejection).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport(_) | Self::Timeout(_) | Self::OutcomeUnknown(_) | Self::Closed(_)
+        )
     }
 }
 
@@ -210,5 +231,10 @@ mod tests {
         assert!(ExchangeError::RateLimited { retry_after: None }.is_retryable());
         assert!(!ExchangeError::Auth("bad key".into()).is_retryable());
         assert!(!ExchangeError::Rejected { reason: "x".into() }.is_retryable());
+        assert!(ExchangeError::Timeout("place".into()).is_outcome_unknown());
+        assert!(ExchangeError::OutcomeUnknown("502".into()).is_outcome_unknown());
+        let definite = ExchangeError::Rejected { reason: "x".into() };
+        assert!(!definite.is_outcome_unknown());
+        assert!(!ExchangeError::RateLimited { retry_after: None }.is_outcome_unknown());
     }
 }

@@ -1,8 +1,8 @@
 //! [`ExchangeClient`]: the order-entry and account side of a venue, and its [`Capability`] set.
 
 use crate::{
-    Asset, ClientOrderId, ExchangeError, InstrumentSpec, Money, OpenOrder, Order, OrderId,
-    OrderKind, Position, Symbol, Venue,
+    Asset, ClientOrderId, ExchangeError, Fill, FillId, InstrumentSpec, Money, OpenOrder, Order,
+    OrderId, OrderKind, Position, Price, Symbol, Timestamp, Venue,
 };
 
 /// A feature a venue may or may not offer. The engine refuses a request needing a missing
@@ -84,7 +84,68 @@ pub struct Balance {
     pub locked: Money,
 }
 
+/// An order as the venue knows it, open or finished: what [`ExchangeClient::order_status`]
+/// answers. `order.status` is the venue's verdict (`Filled`, `Cancelled`, `Expired`, `Rejected`
+/// are final) and `order.filled` the quantity executed so far.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OrderState {
+    /// The order with its status and filled quantity.
+    pub order: OpenOrder,
+    /// Volume-weighted price of the fills so far; `None` while nothing filled.
+    pub avg_fill_price: Option<Price>,
+}
+
+/// Where a fill catch-up resumes: the last fill already applied on a symbol.
+///
+/// Venues whose trade ids grow (most: Binance `fromId`) start after `after`; others list
+/// fills at or after `since` and may repeat fills already seen. Either way the caller
+/// deduplicates by [`Fill::fill_id`], so an overlapping page is harmless and a gap is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct FillCursor {
+    /// The last fill applied, if any.
+    pub after: Option<FillId>,
+    /// Its venue time (or the time from which to search when nothing was applied yet).
+    pub since: Timestamp,
+}
+
+impl FillCursor {
+    /// A cursor that starts at `since`, with no fill applied yet.
+    pub const fn since(since: Timestamp) -> Self {
+        Self { after: None, since }
+    }
+
+    /// The cursor just after `fill`.
+    pub const fn after(fill: &Fill) -> Self {
+        Self {
+            after: Some(fill.fill_id),
+            since: fill.time,
+        }
+    }
+}
+
 /// Order entry and account queries on one venue.
+///
+/// # What recovery needs from an adapter
+///
+/// A bot killed at any instant must learn, on restart, everything the venue did meanwhile. Four
+/// calls carry that, and each must keep its promise exactly:
+///
+/// - [`order_status`](Self::order_status) finds **any** order the venue still knows by our client
+///   id — open or finished (filled, cancelled, expired, rejected) — with its filled quantity.
+///   `Ok(None)` is a *definite* "never received" (Binance `-2013`); an error is not an answer and
+///   leaves the order unknown.
+/// - [`fills_since`](Self::fills_since) lists our fills on a symbol after a [`FillCursor`],
+///   oldest first, with the venue's trade id, fee and time. It returns one page (possibly
+///   overlapping the cursor); the caller asks again from the last fill until a page brings
+///   nothing new, so an adapter never needs to fetch more than one venue page per call.
+/// - [`open_orders`](Self::open_orders) lists every working order, including conditional ones
+///   held apart (futures algo orders).
+/// - [`positions`](Self::positions) reports every non-flat position the account holds.
+///
+/// `place_order` must send our client id so that a placement retried after a timeout is
+/// recognised, and must return an error that says *unknown outcome* (a [`ExchangeError::Transport`]
+/// or [`ExchangeError::Timeout`]) whenever the request may have reached the venue without an
+/// answer: the bot then looks the order up rather than assuming a rejection.
 ///
 /// Implementations speak the venue's real protocol (or simulate it). Rules every implementation
 /// keeps: `place_order` sends the order's `client_id` so a retried placement is recognised by the
@@ -122,6 +183,12 @@ pub struct Balance {
 ///     async fn close_position(&self, _: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
 ///         Ok(None)
 ///     }
+///     async fn order_status(&self, _: &Symbol, _: &ClientOrderId)
+///         -> Result<Option<OrderState>, ExchangeError> { Ok(None) }
+///     async fn fills_since(&self, _: &Symbol, _: &FillCursor) -> Result<Vec<Fill>, ExchangeError> {
+///         Ok(vec![])
+///     }
+///     async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> { Ok(vec![]) }
 /// }
 /// ```
 #[async_trait::async_trait]
@@ -160,6 +227,33 @@ pub trait ExchangeClient: Send + Sync {
 
     /// Closes the whole position in `symbol` with a reduce-only market order; `None` when flat.
     async fn close_position(&self, symbol: &Symbol) -> Result<Option<OrderId>, ExchangeError>;
+
+    /// Any order the venue knows by our client id, open or finished; `Ok(None)` only when the
+    /// venue definitely never received it (see the trait's recovery rules).
+    async fn order_status(
+        &self,
+        symbol: &Symbol,
+        client_id: &ClientOrderId,
+    ) -> Result<Option<OrderState>, ExchangeError> {
+        let _ = (symbol, client_id);
+        Err(ExchangeError::Unsupported("order_status".into()))
+    }
+
+    /// One page of our fills on `symbol` after `cursor`, oldest first (see the trait's
+    /// recovery rules); an empty page means nothing newer.
+    async fn fills_since(
+        &self,
+        symbol: &Symbol,
+        cursor: &FillCursor,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        let _ = (symbol, cursor);
+        Err(ExchangeError::Unsupported("fills_since".into()))
+    }
+
+    /// Every non-flat position the account holds, one per symbol.
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+        Err(ExchangeError::Unsupported("positions".into()))
+    }
 
     /// Looks an order up by our client id (open orders only, by default).
     async fn find_order(

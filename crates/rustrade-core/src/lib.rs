@@ -49,7 +49,7 @@ pub use brain::{Brain, BrainHealth};
 pub use bus::{Bus, MarketDataBus};
 pub use decision::{Action, Decision, SizeHint};
 pub use error::{BrainError, ExchangeError, StoreError, ValueError};
-pub use exchange::{Balance, Capability, ExchangeClient};
+pub use exchange::{Balance, Capability, ExchangeClient, FillCursor, OrderState};
 pub use fill::{ExecutionReport, Fill, Liquidity, RejectReason};
 pub use id_hash::{IdBuildHasher, IdHasher};
 pub use ids::{Asset, ClientOrderId, ClientOrderIdPrefix, FillId, OrderId, Symbol, Venue};
