@@ -71,6 +71,8 @@ pub struct Engine {
     pub(crate) fills_seen: FillMemory,
     pub(crate) commands: VecDeque<Command>,
     pub(crate) events: VecDeque<EngineEvent>,
+    /// Journal events handed out so far: the sequence number of the newest one.
+    pub(crate) journal_seq: u64,
     pub(crate) replaying: bool,
 }
 
@@ -282,6 +284,7 @@ impl Engine {
             },
             commands: VecDeque::with_capacity(16),
             events: VecDeque::with_capacity(32),
+            journal_seq: 0,
             replaying: false,
             config,
         })
@@ -296,7 +299,9 @@ impl Engine {
     /// The next journal event, oldest first. Drain events before executing commands.
     #[inline]
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front();
+        self.journal_seq += u64::from(event.is_some());
+        event
     }
 
     /// Moves every waiting journal event, oldest first, to the back of `into` and leaves the
@@ -305,7 +310,18 @@ impl Engine {
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
     #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
+        self.journal_seq += self.events.len() as u64;
         hand_over(&mut self.events, into);
+    }
+
+    /// The journal sequence number of the newest event handed out by
+    /// [`poll_event`](Self::poll_event) or [`take_events`](Self::take_events): events are
+    /// numbered 1, 2, ... over the engine's whole life (a restored engine continues its
+    /// snapshot's count), so a driver keys its journal records by it and knows which records
+    /// a snapshot covers ([`EngineSnapshot::journal_seq`](crate::EngineSnapshot::journal_seq)).
+    #[inline]
+    pub fn journal_seq(&self) -> u64 {
+        self.journal_seq
     }
 
     /// Moves every waiting command, in execution order, to the back of `into` and leaves the

@@ -35,6 +35,15 @@ pub enum EngineError {
     /// The symbol is not one the engine trades.
     #[error("unknown symbol {0}")]
     UnknownSymbol(Symbol),
+    /// A journal record cannot be read, is missing, or disagrees with the state it is replayed
+    /// onto.
+    #[error("journal record {}: {reason}", record.map_or_else(|| "?".to_owned(), |r| r.to_string()))]
+    Journal {
+        /// The record's sequence number, when known.
+        record: Option<u64>,
+        /// What is wrong, with the values involved.
+        reason: String,
+    },
     /// A snapshot cannot be restored under this config.
     #[error("snapshot {field}: {reason}")]
     Snapshot {

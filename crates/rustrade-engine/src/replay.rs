@@ -31,6 +31,7 @@ impl Engine {
         engine.replaying = true;
         for event in journal {
             engine.replay_one(event);
+            engine.journal_seq += 1;
         }
         engine.replaying = false;
         engine.commands.clear();
@@ -40,7 +41,7 @@ impl Engine {
         Ok(engine)
     }
 
-    fn replay_one(&mut self, event: &EngineEvent) {
+    pub(crate) fn replay_one(&mut self, event: &EngineEvent) {
         match *event {
             EngineEvent::OrderPlaced {
                 brain,

@@ -7,7 +7,7 @@
 //!   brackets and OCO groups, the risk state, the client-id sequence, the remembered fill ids,
 //!   per-brain statistics and any outputs not yet polled. Restoring it under the same config and
 //!   feeding the same inputs gives the same outputs as the engine it was taken from.
-//! - Restore refuses a snapshot of another version, another bot id, other brains (by name and
+//! - Restore refuses a snapshot of an unknown version, another bot id, other brains (by name and
 //!   order) or other instruments, naming what differs. It also refuses one whose contents
 //!   disagree with that identity (an id sequence of another prefix, an order or bracket of an
 //!   unknown brain or symbol), so a corrupted file is an error at restore, never a panic later.
@@ -25,8 +25,9 @@ use crate::{
     OrderRole,
 };
 
-/// Version written by [`Engine::snapshot`] and accepted by [`Engine::restore`].
-pub const ENGINE_SNAPSHOT_VERSION: u32 = 1;
+/// Version written by [`Engine::snapshot`]. [`Engine::restore`] also accepts every older
+/// version and migrates it: version 1 lacks the journal position, which restores as 0.
+pub const ENGINE_SNAPSHOT_VERSION: u32 = 2;
 
 /// The serialisable state of an [`Engine`]. Opaque: store it (for example as JSON) and hand it
 /// back to [`Engine::restore`].
@@ -36,6 +37,10 @@ pub struct EngineSnapshot {
     pub version: u32,
     /// When it was taken (the time of the last input the driver passed).
     pub taken_at: Timestamp,
+    /// The journal sequence number of the newest event handed out before it was taken: the
+    /// snapshot covers journal records `1..=journal_seq`, and a restart replays the rest.
+    #[serde(default)]
+    pub journal_seq: u64,
     bot_id: String,
     brains: Vec<BrainState>,
     symbols: BTreeMap<Symbol, SymbolState>,
@@ -55,6 +60,7 @@ impl Engine {
         EngineSnapshot {
             version: ENGINE_SNAPSHOT_VERSION,
             taken_at: now,
+            journal_seq: self.journal_seq,
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
             symbols: self.symbols.iter().map(|(s, v)| (*s, v.clone())).collect(),
@@ -75,11 +81,11 @@ impl Engine {
         snapshot: &EngineSnapshot,
         now: Timestamp,
     ) -> Result<Self, EngineError> {
-        if snapshot.version != ENGINE_SNAPSHOT_VERSION {
+        if snapshot.version == 0 || snapshot.version > ENGINE_SNAPSHOT_VERSION {
             return Err(EngineError::Snapshot {
                 field: "version",
                 reason: format!(
-                    "version {} cannot be restored (expected {ENGINE_SNAPSHOT_VERSION})",
+                    "version {} cannot be restored (this build reads 1 to {ENGINE_SNAPSHOT_VERSION})",
                     snapshot.version
                 ),
             });
@@ -134,6 +140,7 @@ impl Engine {
         engine.fills_seen = snapshot.fills_seen.clone();
         engine.commands.clone_from(&snapshot.commands);
         engine.events.clone_from(&snapshot.events);
+        engine.journal_seq = snapshot.journal_seq;
         engine.retake_reservations(now);
         Ok(engine)
     }
