@@ -7,13 +7,13 @@ use rustrade_core::{
     Brain, CandleSource, Capability, ExchangeClient, FillSource, MarketDataBus, MarketSource,
     MetricsSink, OrderStatus, Position, SignalBus, StateStore, Symbol,
 };
-use rustrade_engine::{BrainId, Engine, EngineConfig, EngineSnapshot};
+use rustrade_engine::{BrainId, Engine, EngineConfig};
 use rustrade_sim::{PaperExchange, PaperFills};
 use rustrade_supervisor::{Supervisor, SupervisorConfig, TradingService};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
-use crate::driver::{Driver, SNAPSHOT_KEY};
+use crate::driver::Driver;
 use crate::services::{
     CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService, OrderSyncService,
     TimerService,
@@ -103,7 +103,11 @@ impl Bot {
             sup_config = sup_config.without_signal_handler();
         }
         let brains = Arc::new(brains);
-        let driver = Arc::new(Driver::new(Arc::clone(&exchange), Arc::clone(&brains)));
+        let driver = Arc::new(Driver::new(
+            Arc::clone(&exchange),
+            Arc::clone(&brains),
+            config.snapshot_every(),
+        ));
         let sink: Arc<dyn MetricsSink> = driver.metrics.clone();
         let supervisor = Arc::new(Supervisor::with_metrics(sup_config, sink)?);
         let market_bus = MarketDataBus::new(config.market_bus_capacity());
@@ -244,10 +248,12 @@ impl Bot {
     ///
     /// 1. **Start-up.** Fetch each symbol's instrument rules and the venue's capabilities; build the
     ///    engine config (risk per symbol: its override, else its asset class's, else the default).
-    ///    With a state store: load the engine snapshot — unreadable data fails start-up with
-    ///    [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never a fresh start — and
-    ///    restore it (sessions and cooldowns that ended while stopped are honoured by the engine).
-    ///    Journal records older than `journal_retention` are deleted.
+    ///    With a state store: restore the newest readable snapshot and replay the journal records
+    ///    after it; if no snapshot is readable, replay the whole journal; if that cannot be done
+    ///    either, fail with [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt) — never a
+    ///    fresh start over state that exists (sessions and cooldowns that ended while stopped are
+    ///    honoured by the engine). Journal records older than `journal_retention` that a snapshot
+    ///    makes redundant are deleted.
     /// 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
     ///    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
     ///    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
@@ -426,19 +432,18 @@ async fn build_engine(
     let Some(store) = driver.store() else {
         return Ok(Engine::new(engine_config, now)?);
     };
-    match store.load(SNAPSHOT_KEY).await? {
-        None => Ok(Engine::new(engine_config, now)?),
-        Some(bytes) => {
-            let snapshot: EngineSnapshot =
-                serde_json::from_slice(&bytes).map_err(|e| rustrade_core::StoreError::Corrupt {
-                    key: SNAPSHOT_KEY.to_owned(),
-                    reason: e.to_string(),
-                })?;
-            let engine = Engine::restore(engine_config, &snapshot, now)?;
-            tracing::info!(taken_at = %snapshot.taken_at, "engine restored from the state store");
-            Ok(engine)
-        }
-    }
+    let restored = crate::journal::restore(store.as_ref(), engine_config, now).await?;
+    tracing::info!(
+        from = restored.source,
+        replayed = restored.replayed,
+        journal_seq = restored.engine.journal_seq(),
+        "engine state restored"
+    );
+    driver
+        .journal
+        .seed(restored.engine.journal_seq(), restored.snapshot)
+        .await;
+    Ok(restored.engine)
 }
 
 /// Reconciles the restored engine with the venue without sending anything.

@@ -61,6 +61,9 @@ pub enum ConfigError {
     },
 }
 
+/// Journal records written between two engine snapshots by default.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 32;
+
 fn invalid(field: &'static str, value: impl ToString, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field,
@@ -88,6 +91,7 @@ pub struct BotConfig {
     timer_interval: Duration,
     reconcile_interval: Duration,
     journal_retention: Duration,
+    snapshot_every: u64,
     market_silence_timeout: Option<Duration>,
 }
 
@@ -155,10 +159,16 @@ impl BotConfig {
         self.reconcile_interval
     }
 
-    /// Journal records older than this are deleted from the state store at start-up (the engine
-    /// snapshot, not the journal, is what a restart restores from).
+    /// Journal records older than this are deleted from the state store at start-up, once a
+    /// snapshot older than the newest covers them (a restart resumes from a snapshot and the
+    /// records after it).
     pub fn journal_retention(&self) -> Duration {
         self.journal_retention
+    }
+
+    /// How many journal records may accumulate before the engine snapshot is written again.
+    pub fn snapshot_every(&self) -> u64 {
+        self.snapshot_every
     }
 
     /// The risk configuration of `symbol`: its own override, else its asset class's, else the
@@ -195,6 +205,7 @@ pub struct BotConfigBuilder {
     timer_interval: Duration,
     reconcile_interval: Duration,
     journal_retention: Duration,
+    snapshot_every: u64,
     market_silence_timeout: Option<Duration>,
 }
 
@@ -217,6 +228,7 @@ impl Default for BotConfigBuilder {
             timer_interval: Duration::from_secs(1),
             reconcile_interval: Duration::from_secs(30),
             journal_retention: Duration::from_secs(7 * 24 * 3600),
+            snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             market_silence_timeout: None,
         }
     }
@@ -324,6 +336,15 @@ impl BotConfigBuilder {
         self
     }
 
+    /// Writes the engine snapshot once `records` journal records were written since the last
+    /// one (default [`DEFAULT_SNAPSHOT_EVERY`]; 1 snapshots every step that journals). The
+    /// journal is written every step either way; a restart replays the records after the
+    /// snapshot, so a larger value trades restart time for cheaper steps.
+    pub fn snapshot_every(mut self, records: u64) -> Self {
+        self.snapshot_every = records;
+        self
+    }
+
     /// Validates everything; the first problem found is returned, naming the field and value.
     pub fn build(self) -> Result<BotConfig, ConfigError> {
         let name = self.name.trim();
@@ -374,6 +395,9 @@ impl BotConfigBuilder {
             && ttl.is_zero()
         {
             return Err(invalid("order_ttl", "0s", "must be > 0"));
+        }
+        if self.snapshot_every == 0 {
+            return Err(invalid("snapshot_every", 0, "must be > 0"));
         }
         if let Some(silence) = self.market_silence_timeout
             && silence.is_zero()
@@ -426,6 +450,7 @@ impl BotConfigBuilder {
             timer_interval: self.timer_interval,
             reconcile_interval: self.reconcile_interval,
             journal_retention: self.journal_retention,
+            snapshot_every: self.snapshot_every,
             market_silence_timeout: self.market_silence_timeout,
         })
     }

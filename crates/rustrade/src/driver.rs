@@ -5,10 +5,11 @@
 //!
 //! 1. Under the engine lock (a `std` mutex, never held across an `.await`): give the input,
 //!    drain the journal events and the commands, and — when there were events and a store is
-//!    wired — take a snapshot.
-//! 2. Persist the events and the snapshot in **one** [`StateStore::apply`] batch, *before* any
-//!    command is executed (journal before acting: a crash never loses an intent). Batches are
-//!    written in step order; a snapshot older than one already written is not written again.
+//!    wired — queue them as numbered journal records (with a snapshot when one is due, see
+//!    `journal.rs`).
+//! 2. Make the journal durable through the step's last record, *before* any command is
+//!    executed (journal before acting: a crash never loses an intent). Steps reach the store in
+//!    the order the engine numbered them, so it always holds a gap-free prefix of the journal.
 //! 3. Execute the commands in order at the exchange and feed each outcome back as a new step
 //!    (accepted, rejected), until no command is left.
 //!
@@ -29,19 +30,15 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustrade_core::{
     Brain, ClientOrderId, ExchangeClient, ExchangeError, MetricsSink, OrderId, Position,
-    RejectReason, StateStore, StoreOp, Symbol, Timestamp,
+    RejectReason, StateStore, Symbol, Timestamp,
 };
-use rustrade_engine::{Command, Engine, EngineEvent, EngineSnapshot};
+use rustrade_engine::{Command, Engine, EngineEvent};
 use rustrade_sim::PaperFills;
 
 use crate::clock::{Clock, SystemClock};
+use crate::journal::Journal;
 use crate::metrics::names;
 use crate::services::validate_report;
-
-/// Store key of the engine snapshot.
-pub(crate) const SNAPSHOT_KEY: &str = "engine/snapshot";
-/// Store key prefix of journal records.
-pub(crate) const JOURNAL_PREFIX: &str = "journal/";
 
 /// A function given every market event once, before the engine and the brains see it.
 pub(crate) type MarketHook = Box<dyn Fn(&rustrade_core::MarketEvent) + Send + Sync>;
@@ -78,16 +75,10 @@ struct EngineSlot {
     last_marked: BTreeMap<Symbol, Timestamp>,
 }
 
-/// The newest step whose snapshot is in the store.
-struct Persisted {
-    written_step: u64,
-}
-
 /// The engine, its I/O and what the services share.
 pub(crate) struct Driver {
     engine: Mutex<EngineSlot>,
-    persist: tokio::sync::Mutex<Persisted>,
-    step_seq: AtomicU64,
+    pub(crate) journal: Journal,
     pub(crate) exchange: Arc<dyn ExchangeClient>,
     store: OnceLock<Arc<dyn StateStore>>,
     pub(crate) metrics: Arc<LateSink>,
@@ -109,15 +100,18 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new(exchange: Arc<dyn ExchangeClient>, brains: Arc<Vec<Arc<dyn Brain>>>) -> Self {
+    pub(crate) fn new(
+        exchange: Arc<dyn ExchangeClient>,
+        brains: Arc<Vec<Arc<dyn Brain>>>,
+        snapshot_every: u64,
+    ) -> Self {
         let brain_counters = brains.iter().map(|_| Arc::default()).collect();
         Self {
             engine: Mutex::new(EngineSlot {
                 engine: None,
                 last_marked: BTreeMap::new(),
             }),
-            persist: tokio::sync::Mutex::new(Persisted { written_step: 0 }),
-            step_seq: AtomicU64::new(1),
+            journal: Journal::new(snapshot_every),
             exchange,
             store: OnceLock::new(),
             metrics: Arc::new(LateSink(OnceLock::new())),
@@ -205,7 +199,7 @@ impl Driver {
         event: &rustrade_core::MarketEvent,
         brain: rustrade_engine::BrainId,
     ) -> Position {
-        let (batch, now) = {
+        let batch = {
             let mut guard = lock(&self.engine);
             let EngineSlot {
                 engine,
@@ -235,9 +229,9 @@ impl Driver {
                 return engine.brain_position(brain, &event.symbol);
             }
             let now = self.now();
-            (self.drain(engine, now), now)
+            self.drain(engine, now)
         };
-        self.complete(batch, now).await;
+        self.complete(batch).await;
         self.read(|e| e.brain_position(brain, &event.symbol))
             .unwrap_or(Position::FLAT)
     }
@@ -255,14 +249,14 @@ impl Driver {
             let out = input(engine, now);
             (out, self.drain(engine, now))
         };
-        self.complete(batch, now).await;
+        self.complete(batch).await;
         Some(out)
     }
 
     /// Journals and executes `batch`, then feeds every command's outcome back until none is left.
-    async fn complete(&self, batch: Batch, now: Timestamp) {
+    async fn complete(&self, batch: Batch) {
         let mut queue = VecDeque::new();
-        self.finish(batch, now, &mut queue).await;
+        self.finish(batch, &mut queue).await;
         let synchronous_reports = self.venue_reports.get().is_some();
         loop {
             let follow = queue.pop_front();
@@ -287,7 +281,7 @@ impl Driver {
                 }
                 self.drain(engine, now)
             };
-            self.finish(batch, now, &mut queue).await;
+            self.finish(batch, &mut queue).await;
         }
     }
 
@@ -321,20 +315,24 @@ impl Driver {
     pub(crate) async fn persist_final(&self) {
         let Some(store) = self.store() else { return };
         let now = self.now();
-        let snapshot = lock(&self.engine)
-            .engine
-            .as_ref()
-            .map(|e| Box::new(e.snapshot(now)));
-        if let Some(snapshot) = snapshot {
-            let step = self.step_seq.fetch_add(1, Ordering::Relaxed);
-            self.persist(step, Vec::new(), Some(snapshot), now).await;
+        let queued = {
+            let guard = lock(&self.engine);
+            guard.engine.as_ref().map(|e| {
+                let snapshot = Box::new(e.snapshot(now));
+                self.journal
+                    .enqueue(e.journal_seq() + 1, Arc::default(), Some(snapshot), now)
+            })
+        };
+        if let Some(seq) = queued {
+            self.persist(seq).await;
         }
         if let Err(e) = store.flush().await {
             self.store_failed("flush", &e);
         }
     }
 
-    /// Deletes journal records older than `retention` before now; returns how many.
+    /// Deletes journal records older than `retention` before now that a snapshot makes
+    /// redundant; returns how many.
     pub(crate) async fn prune_journal(
         &self,
         retention: std::time::Duration,
@@ -342,17 +340,9 @@ impl Driver {
         let Some(store) = self.store() else {
             return Ok(0);
         };
-        let cutoff = self.now().saturating_sub(retention).as_nanos();
-        let cutoff_key = journal_key(cutoff, 0, 0);
-        let old: Vec<StoreOp> = store
-            .list(JOURNAL_PREFIX)
-            .await?
-            .into_iter()
-            .take_while(|k| k.as_str() < cutoff_key.as_str())
-            .map(|key| StoreOp::Delete { key })
-            .collect();
-        store.apply(&old).await?;
-        Ok(old.len())
+        self.journal
+            .prune(store.as_ref(), self.now().saturating_sub(retention))
+            .await
     }
 
     /// A manual position override, applied now or, before start, once the engine is installed.
@@ -400,6 +390,7 @@ impl Driver {
     }
 
     fn drain(&self, engine: &mut Engine, now: Timestamp) -> Batch {
+        let first_seq = engine.journal_seq() + 1;
         // Sized up front: events are large, and growing the buffer would move them again.
         let mut events = Vec::with_capacity(engine.pending_events());
         while let Some(e) = engine.poll_event() {
@@ -415,28 +406,31 @@ impl Driver {
                 pnl.push((*symbol, engine.position(symbol).realised_pnl));
             }
         }
-        let snapshot =
-            (self.store().is_some() && !events.is_empty()).then(|| Box::new(engine.snapshot(now)));
-        let step = if events.is_empty() {
-            0
+        let events = Arc::new(events);
+        let durable_at = if self.store().is_some() && !events.is_empty() {
+            let snapshot = self
+                .journal
+                .snapshot_due(engine.journal_seq())
+                .then(|| Box::new(engine.snapshot(now)));
+            // Queued under the engine lock: steps reach the store in the engine's order.
+            self.journal
+                .enqueue(first_seq, Arc::clone(&events), snapshot, now)
         } else {
-            self.step_seq.fetch_add(1, Ordering::Relaxed)
+            0
         };
         Batch {
-            step,
+            durable_at,
             events,
             commands,
-            snapshot,
             pnl,
         }
     }
 
-    async fn finish(&self, batch: Batch, now: Timestamp, queue: &mut VecDeque<FollowUp>) {
+    async fn finish(&self, batch: Batch, queue: &mut VecDeque<FollowUp>) {
         let Batch {
-            step,
+            durable_at,
             events,
             commands,
-            snapshot,
             pnl,
         } = batch;
         self.observe(&events);
@@ -447,11 +441,7 @@ impl Driver {
                 realised,
             );
         }
-        let journalled = if events.is_empty() {
-            true
-        } else {
-            self.persist(step, events, snapshot, now).await
-        };
+        let journalled = durable_at == 0 || self.persist(durable_at).await;
         for command in commands {
             match command {
                 Command::Place(p) if !journalled => {
@@ -514,41 +504,13 @@ impl Driver {
         }
     }
 
-    /// Writes one step's journal records and snapshot in one batch; `false` if it failed.
-    async fn persist(
-        &self,
-        step: u64,
-        events: Vec<EngineEvent>,
-        snapshot: Option<Box<EngineSnapshot>>,
-        now: Timestamp,
-    ) -> bool {
+    /// Makes the journal durable through record `seq` (writing whatever is queued); `false` if
+    /// the store refused.
+    async fn persist(&self, seq: u64) -> bool {
         let Some(store) = self.store() else {
             return true;
         };
-        let mut ops = Vec::with_capacity(events.len() + 1);
-        for (i, event) in events.iter().enumerate() {
-            match serde_json::to_vec(event) {
-                Ok(value) => ops.push(StoreOp::Put {
-                    key: journal_key(now.as_nanos(), step, i),
-                    value,
-                }),
-                Err(e) => tracing::error!(error = %e, "journal record not encodable"),
-            }
-        }
-        let mut guard = self.persist.lock().await;
-        if let Some(snapshot) = snapshot
-            && step > guard.written_step
-        {
-            match serde_json::to_vec(&snapshot) {
-                Ok(value) => ops.push(StoreOp::Put {
-                    key: SNAPSHOT_KEY.to_owned(),
-                    value,
-                }),
-                Err(e) => tracing::error!(error = %e, "engine snapshot not encodable"),
-            }
-            guard.written_step = step;
-        }
-        match store.apply(&ops).await {
+        match self.journal.write_through(store.as_ref(), seq).await {
             Ok(()) => true,
             Err(e) => {
                 self.store_failed("journal", &e);
@@ -668,17 +630,12 @@ impl MetricsSink for LateSink {
 }
 
 struct Batch {
-    step: u64,
-    events: Vec<EngineEvent>,
+    /// The journal position the store must reach before the commands go out (0: nothing to
+    /// journal).
+    durable_at: u64,
+    events: Arc<Vec<EngineEvent>>,
     commands: Vec<Command>,
-    snapshot: Option<Box<EngineSnapshot>>,
     pnl: Vec<(Symbol, f64)>,
-}
-
-/// `journal/<time ns, 20 digits>-<step, 20 digits>-<index, 4 digits>`: keys sort by time,
-/// then step, then position in the step.
-fn journal_key(nanos: i64, step: u64, index: usize) -> String {
-    format!("{JOURNAL_PREFIX}{:020}-{step:020}-{index:04}", nanos.max(0))
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -57,6 +57,7 @@ mod config;
 mod driver;
 mod error;
 mod handle;
+mod journal;
 pub mod logging;
 pub mod metrics;
 pub mod order_tracker;
@@ -67,7 +68,7 @@ pub mod store;
 pub mod testkit;
 
 pub use bot::Bot;
-pub use config::{BotConfig, BotConfigBuilder, ConfigError, MAX_NAME_LEN};
+pub use config::{BotConfig, BotConfigBuilder, ConfigError, DEFAULT_SNAPSHOT_EVERY, MAX_NAME_LEN};
 pub use error::BotError;
 pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot};
 pub use secret::Secret;

@@ -318,7 +318,17 @@ async fn journal_records_are_written_with_each_step() {
     run.stop().await.unwrap();
     let keys = store.list("journal/").await.unwrap();
     let records: Vec<serde_json::Value> = load_all(&store, &keys).await;
-    let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
+    let seqs: Vec<u64> = records.iter().filter_map(|r| r["seq"].as_u64()).collect();
+    assert_eq!(
+        seqs,
+        (1..=records.len() as u64).collect::<Vec<_>>(),
+        "records numbered from 1 without a gap, in key order"
+    );
+    assert!(records.iter().all(|r| r["format"] == 1));
+    let kinds: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["event"]["type"].as_str())
+        .collect();
     for kind in [
         "order_placed",
         "order_accepted",
@@ -342,14 +352,152 @@ async fn load_all(store: &MemoryStore, keys: &[String]) -> Vec<serde_json::Value
     out
 }
 
+/// Runs a bot on `store` that buys once, until it is long, then stops it cleanly.
+async fn go_long_and_stop(
+    store: Arc<dyn StateStore>,
+    exchange: &Arc<MockExchange>,
+    snapshot_every: u64,
+    at: Timestamp,
+) {
+    let b = bot(
+        config(&["BTCUSDT"])
+            .snapshot_every(snapshot_every)
+            .build()
+            .unwrap(),
+        exchange,
+        vec![buy_when_flat("b")],
+    )
+    .with_state_store(store);
+    let run = start_with(
+        b,
+        Arc::new(MemoryMetrics::new()),
+        Arc::new(ManualClock::new(at)),
+    )
+    .await;
+    run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+    wait_until("long", || {
+        let h = run.handle.clone();
+        async move { h.position(&sym("BTCUSDT")).await.is_long() }
+    })
+    .await;
+    run.stop().await.unwrap();
+}
+
+/// Starts a bot on `store` at `at` and returns its position once running, then stops it.
+async fn restarted_position(
+    store: Arc<dyn StateStore>,
+    exchange: &Arc<MockExchange>,
+    at: Timestamp,
+) -> Result<rustrade_core::Position, BotError> {
+    let b = bot(
+        config(&["BTCUSDT"]).build().unwrap(),
+        exchange,
+        vec![Arc::new(ScriptedBrain::holding("b"))],
+    )
+    .with_state_store(store);
+    let b = b.with_clock(Arc::new(ManualClock::new(at)));
+    let handle = b.handle();
+    let task = tokio::spawn(b.run_until_shutdown());
+    for _ in 0..10_000 {
+        if task.is_finished() || !handle.health().await.services.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    if task.is_finished() {
+        return Err(task.await.unwrap().unwrap_err());
+    }
+    let position = handle.position(&sym("BTCUSDT")).await;
+    handle.shutdown();
+    task.await.unwrap()?;
+    Ok(position)
+}
+
 #[tokio::test(start_paused = true)]
 async fn journal_records_past_the_retention_are_pruned_at_start_up() {
     let store = Arc::new(MemoryStore::new());
-    let old_key = "journal/00000000000000000001-00000000000000000001-0000";
-    store.save(old_key, b"{}").await.unwrap();
+    let exchange = Arc::new(MockExchange::new());
+    go_long_and_stop(store.clone(), &exchange, 1, noon()).await;
+    let before = store.list("journal/").await.unwrap();
+    let prev: serde_json::Value =
+        serde_json::from_slice(&store.load("engine/snapshot.prev").await.unwrap().unwrap())
+            .unwrap();
+    let covered = prev["journal_seq"].as_u64().unwrap();
+    assert!(
+        covered > 0 && (covered as usize) < before.len(),
+        "{covered} of {}",
+        before.len()
+    );
+
+    let eight_days_later = noon().saturating_add(Duration::from_secs(8 * 24 * 3600));
+    let position = restarted_position(store.clone(), &exchange, eight_days_later)
+        .await
+        .unwrap();
+    assert_eq!(position.quantity, 1.0, "state intact after pruning");
+    let after = store.list("journal/").await.unwrap();
+    for key in &before {
+        let seq: u64 = key["journal/".len()..][..20].parse().unwrap();
+        assert_eq!(
+            after.contains(key),
+            seq > covered,
+            "record {seq}: only records the previous snapshot covers are pruned"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_replays_the_journal_written_after_the_last_snapshot() {
+    let store = Arc::new(MemoryStore::new());
+    let exchange = Arc::new(MockExchange::new());
+    go_long_and_stop(store.clone(), &exchange, 1, noon()).await;
+    // Then a snapshot only every 1 000 records: the close is in the journal alone.
+    let close_when_long: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("b", |_, pos, _| {
+        Ok(if pos.is_long() {
+            Decision::close()
+        } else {
+            Decision::hold()
+        })
+    }));
+    let b = bot(
+        config(&["BTCUSDT"]).snapshot_every(1_000).build().unwrap(),
+        &exchange,
+        vec![close_when_long],
+    )
+    .with_state_store(store.clone());
+    let run = start(b).await;
+    run.bus.publish(candle_event("BTCUSDT", 120, 101.0));
+    wait_until("flat", || {
+        let h = run.handle.clone();
+        async move { h.position(&sym("BTCUSDT")).await.is_flat() }
+    })
+    .await;
+    settle().await;
+    // Killed: no final snapshot.
+    run.task.abort();
+    let _ = run.task.await;
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&store.load("engine/snapshot").await.unwrap().unwrap()).unwrap();
+    let records = store.list("journal/").await.unwrap().len() as u64;
+    assert!(
+        snapshot["journal_seq"].as_u64().unwrap() < records,
+        "a tail to replay"
+    );
+    let position = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap();
+    assert!(
+        position.is_flat(),
+        "the close in the tail is applied: {position:?}"
+    );
+    assert_eq!(exchange.placed().len(), 2, "nothing sent again");
+}
+
+#[tokio::test(start_paused = true)]
+async fn killed_before_any_snapshot_the_whole_journal_restores() {
+    let store = Arc::new(MemoryStore::new());
     let exchange = Arc::new(MockExchange::new());
     let b = bot(
-        config(&["BTCUSDT"]).build().unwrap(),
+        config(&["BTCUSDT"]).snapshot_every(1_000).build().unwrap(),
         &exchange,
         vec![buy_when_flat("b")],
     )
@@ -361,11 +509,118 @@ async fn journal_records_past_the_retention_are_pruned_at_start_up() {
         async move { h.position(&sym("BTCUSDT")).await.is_long() }
     })
     .await;
-    run.stop().await.unwrap();
+    settle().await;
+    run.task.abort();
+    let _ = run.task.await;
+    assert!(store.load("engine/snapshot").await.unwrap().is_none());
+    let position = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap();
+    assert_eq!(position.quantity, 1.0);
+    assert_eq!(exchange.placed().len(), 1, "nothing sent again");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_snapshot_falls_back_to_the_previous_one_and_then_to_the_whole_journal() {
+    let store = Arc::new(MemoryStore::new());
+    let exchange = Arc::new(MockExchange::new());
+    go_long_and_stop(store.clone(), &exchange, 1, noon()).await;
+    store
+        .save("engine/snapshot", b"{\"version\":2,\"tak")
+        .await
+        .unwrap();
+    let position = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap();
+    assert_eq!(position.quantity, 1.0, "previous snapshot + tail");
+
+    store.save("engine/snapshot", b"garbage").await.unwrap();
+    store
+        .save("engine/snapshot.prev", b"garbage")
+        .await
+        .unwrap();
+    let position = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap();
+    assert_eq!(position.quantity, 1.0, "the whole journal from its genesis");
+    assert_eq!(exchange.placed().len(), 1, "nothing sent again");
+
+    // With the first records gone too, nothing can rebuild the state: refuse to start.
+    store.save("engine/snapshot", b"garbage").await.unwrap();
+    store
+        .save("engine/snapshot.prev", b"garbage")
+        .await
+        .unwrap();
+    let first = store.list("journal/").await.unwrap()[0].clone();
+    store.delete(&first).await.unwrap();
+    let err = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("state store: corrupt state at key \"engine/snapshot\""),
+        "{text}"
+    );
+    assert!(text.contains("first records were pruned"), "{text}");
+    assert!(text.contains("engine/snapshot.prev"), "{text}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_journal_record_fails_start_up_naming_its_key() {
+    let store = Arc::new(MemoryStore::new());
+    let exchange = Arc::new(MockExchange::new());
+    go_long_and_stop(store.clone(), &exchange, 1_000, noon()).await;
+    store.delete("engine/snapshot").await.unwrap();
+    let keys = store.list("journal/").await.unwrap();
+    store
+        .save(
+            &keys[1],
+            b"{\"format\":1,\"seq\":2,\"event\":{\"type\":\"nope\"}}",
+        )
+        .await
+        .unwrap();
+    let err = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains(&keys[1]), "{text}");
+    assert!(
+        text.contains("journal record 2: undecodable event"),
+        "{text}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_of_the_older_layout_restores_from_its_version_1_snapshot() {
+    let store = Arc::new(MemoryStore::new());
+    let exchange = Arc::new(MockExchange::new());
+    go_long_and_stop(store.clone(), &exchange, 1, noon()).await;
+    // Rewrite it as an older release left it: a version-1 snapshot covering everything, bare
+    // events under time-keyed journal keys, no genesis, no previous snapshot.
+    let mut snapshot: serde_json::Value =
+        serde_json::from_slice(&store.load("engine/snapshot").await.unwrap().unwrap()).unwrap();
+    snapshot["version"] = 1.into();
+    snapshot.as_object_mut().unwrap().remove("journal_seq");
+    store
+        .save("engine/snapshot", &serde_json::to_vec(&snapshot).unwrap())
+        .await
+        .unwrap();
+    store.delete("engine/snapshot.prev").await.unwrap();
+    store.delete("engine/genesis").await.unwrap();
+    for key in store.list("journal/").await.unwrap() {
+        store.delete(&key).await.unwrap();
+    }
+    let legacy = "journal/00000000000000000001-00000000000000000001-0000";
+    store.save(legacy, b"{}").await.unwrap();
+
+    let position = restarted_position(store.clone(), &exchange, noon())
+        .await
+        .unwrap();
+    assert_eq!(position.quantity, 1.0);
     let keys = store.list("journal/").await.unwrap();
     assert!(
-        !keys.iter().any(|k| k == old_key),
+        !keys.iter().any(|k| k == legacy),
         "a record from 1970 is past 7 days"
     );
-    assert!(!keys.is_empty(), "this run's records are kept");
+    assert_eq!(exchange.placed().len(), 1);
 }
