@@ -1,50 +1,16 @@
 //! The hold path allocates nothing per candle: a run's heap allocations do not depend on the
-//! number of candles replayed. Counted by a global allocator wrapper, per thread so parallel
+//! number of candles replayed. Counted by the shared test allocator, per thread so parallel
 //! tests do not disturb each other.
-// A global allocator can only be written with `unsafe impl GlobalAlloc`; it only forwards to the
-// system allocator and counts.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 
 use rustrade_backtest::brains::{Hold, Periodic};
 use rustrade_backtest::{Backtest, synthetic};
 use rustrade_core::{AssetClass, InstrumentSpec};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use rustrade_testalloc::{Counting, allocations_of};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-fn allocations_of(f: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 fn backtest(brain: Arc<dyn rustrade_core::Brain>, record_equity: bool) -> Backtest {
     let spec = InstrumentSpec::new(

@@ -3,12 +3,7 @@
 //! CSV loader; every bad value, schema and file fails with the precise error; memory does not
 //! grow with the file.
 #![cfg(feature = "parquet")]
-// A global allocator can only be written with `unsafe impl GlobalAlloc`; it only forwards to the
-// system allocator and tracks the live bytes of the current thread.
-#![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +23,7 @@ use parquet::schema::parser::parse_message_type;
 use rustrade_backtest::DataError;
 use rustrade_backtest::data::{CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp};
+use rustrade_testalloc::{Counting, live_bytes, peak_bytes, reset_peak};
 
 // ---------------------------------------------------------------------------------------------
 // Writing test files.
@@ -842,58 +838,21 @@ fn a_codec_this_build_does_not_read_is_a_clear_error() {
 // ---------------------------------------------------------------------------------------------
 // Memory: independent of the file's length.
 
-struct Tracking;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn track(delta: isize) {
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + delta);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
-
-fn size(bytes: usize) -> isize {
-    isize::try_from(bytes).unwrap_or(isize::MAX)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged.
-unsafe impl GlobalAlloc for Tracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        track(size(layout.size()));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        track(-size(layout.size()));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        track(size(new_size) - size(layout.size()));
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Tracking = Tracking;
+static GLOBAL: Counting = Counting;
 
 /// Peak bytes allocated by this thread while streaming `path`, beyond what was live once the
 /// file was open (its footer read).
 fn peak_while_streaming(path: &Path) -> (usize, isize) {
     let reader = ParquetCandles::open(path, opts()).unwrap();
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
+    let base = live_bytes();
+    reset_peak();
     let mut n = 0;
     for event in reader {
         event.unwrap();
         n += 1;
     }
-    (n, PEAK.with(Cell::get) - base)
+    (n, peak_bytes() - base)
 }
 
 #[test]

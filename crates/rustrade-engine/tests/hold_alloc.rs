@@ -1,49 +1,13 @@
-//! A hold decision and a market event on the hot path touch no heap: counted with a global
-//! allocator that tallies the allocations of the calling thread (the test harness's own
+//! A hold decision and a market event on the hot path touch no heap: counted with the shared
+//! test allocator, which tallies the allocations of the calling thread (the test harness's own
 //! threads are not counted).
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use rustrade_core::{
     AssetClass, Candle, Decision, InstrumentSpec, MarketEvent, Symbol, Timestamp, Venue,
 };
 use rustrade_engine::{BrainId, Engine, EngineConfig};
 use rustrade_risk::RiskConfig;
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the slot may be gone while a thread shuts down.
-    let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use rustrade_testalloc::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

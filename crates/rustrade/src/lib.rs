@@ -79,3 +79,37 @@ pub use rustrade_engine as engine;
 pub use rustrade_risk as risk;
 pub use rustrade_sim as sim;
 pub use rustrade_supervisor as supervisor;
+
+// The Rust code blocks of the project's markdown, run as doc tests of this crate (its
+// dependencies and dev-dependencies cover every block), so the guides cannot drift from the API.
+// One item per file; the markdown is included, not copied.
+
+/// `README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
+
+/// `docs/README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/README.md")]
+pub struct DocsIndexDoctests;
+
+/// `docs/quickstart.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/quickstart.md")]
+pub struct QuickstartDoctests;
+
+/// `docs/writing-a-brain.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/writing-a-brain.md")]
+pub struct WritingABrainDoctests;
+
+/// `docs/backtesting.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/backtesting.md")]
+pub struct BacktestingDoctests;
+
+/// `docs/configuration.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/configuration.md")]
+pub struct ConfigurationDoctests;
