@@ -183,6 +183,17 @@ pub enum StoreError {
     /// A key was empty or used characters the backend cannot hold.
     #[error("invalid state key {0:?}")]
     InvalidKey(String),
+    /// Another writer holds the store's file: two bots on one state file would interleave
+    /// journals and reissue each other's client order ids, so the second open is refused.
+    #[error("state file {path} is locked by another writer ({holder}); only one bot may use it")]
+    Locked {
+        /// The state file.
+        path: String,
+        /// The holder's process id, when its lock file names one.
+        pid: Option<u32>,
+        /// Who holds it, as its lock file describes it (process id, name, since when).
+        holder: String,
+    },
 }
 
 /// Failure reported by a [`Brain`](crate::Brain) for one event.

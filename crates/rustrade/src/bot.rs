@@ -1,6 +1,7 @@
 //! [`Bot`]: wires an exchange, brains, the engine and the supervisor into one running bot.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustrade_core::{
@@ -41,6 +42,7 @@ pub struct Bot {
     candle_poller: Option<Arc<dyn CandleSource>>,
     order_tracking: bool,
     external_cancel: Option<CancellationToken>,
+    state_file: Option<PathBuf>,
 }
 
 impl Bot {
@@ -127,6 +129,7 @@ impl Bot {
             candle_poller: None,
             order_tracking: false,
             external_cancel: None,
+            state_file: None,
         })
     }
 
@@ -178,8 +181,21 @@ impl Bot {
 
     /// Persists the engine's journal and snapshot in `store` and restores from it at start.
     pub fn with_state_store(self, store: Arc<dyn StateStore>) -> Self {
-        if !self.driver.set_store(store) {
-            tracing::warn!("with_state_store called twice; the first store is kept");
+        if self.state_file.is_some() || !self.driver.set_store(store) {
+            tracing::warn!("a state store was already given; the first one is kept");
+        }
+        self
+    }
+
+    /// Persists state in the [`SqliteStore`](crate::store::SqliteStore) at `path`, opened (and
+    /// locked for this bot's lifetime) at start-up: a file another writer holds fails
+    /// [`run_until_shutdown`](Self::run_until_shutdown) with
+    /// [`StoreError::Locked`](rustrade_core::StoreError::Locked) naming the file and its holder.
+    pub fn with_state_file(mut self, path: impl Into<PathBuf>) -> Self {
+        if self.state_file.is_some() || self.driver.store().is_some() {
+            tracing::warn!("a state store was already given; the first one is kept");
+        } else {
+            self.state_file = Some(path.into());
         }
         self
     }
@@ -248,12 +264,18 @@ impl Bot {
     ///
     /// 1. **Start-up.** Fetch each symbol's instrument rules and the venue's capabilities; build the
     ///    engine config (risk per symbol: its override, else its asset class's, else the default).
+    ///    With a state file ([`Bot::with_state_file`]), open and lock it first: a file another
+    ///    writer holds fails start-up with
+    ///    [`StoreError::Locked`](rustrade_core::StoreError::Locked).
     ///    With a state store: restore the newest readable snapshot and replay the journal records
     ///    after it; if no snapshot is readable, replay the whole journal; if that cannot be done
     ///    either, fail with [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt) — never a
     ///    fresh start over state that exists (sessions and cooldowns that ended while stopped are
-    ///    honoured by the engine). Journal records older than `journal_retention` that a snapshot
-    ///    makes redundant are deleted.
+    ///    honoured by the engine). A state rebuilt without a snapshot, or a fresh one, advances
+    ///    the store's epoch and issues client order ids from it
+    ///    ([`store::epoch`](crate::store::epoch)), past every id an earlier state issued.
+    ///    Journal records older than `journal_retention` that a snapshot makes redundant are
+    ///    deleted.
     /// 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
     ///    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
     ///    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
@@ -280,8 +302,13 @@ impl Bot {
             candle_poller,
             order_tracking,
             external_cancel,
+            state_file,
         } = self;
         let started = async {
+            if let Some(path) = state_file {
+                let store = crate::store::SqliteStore::open(path).await?;
+                driver.set_store(Arc::new(store));
+            }
             let engine = build_engine(&config, &exchange, &brains, &driver).await?;
             driver.install(engine);
             let pruned = driver.prune_journal(config.journal_retention()).await?;

@@ -398,8 +398,9 @@ pub(crate) async fn restore(
         let bytes = serde_json::to_vec(&genesis)
             .map_err(|e| StoreError::Backend(format!("genesis not encodable: {e}")))?;
         store.save(GENESIS_KEY, &bytes).await?;
+        let first = crate::store::fresh_first_sequence(store).await?;
         return Ok(Restored {
-            engine: Engine::new(config, now)?,
+            engine: Engine::new(config.with_first_sequence(first), now)?,
             source: "a fresh state",
             replayed: 0,
             snapshot: None,
@@ -410,7 +411,15 @@ pub(crate) async fn restore(
         && complete
     {
         let all = load_records(store, &records, 0).await?;
-        let engine = Engine::replay_records(config, genesis.started, &all, now)?;
+        // The ids the journal holds are observed by the replay; the epoch keeps ids past those
+        // of any state this store held before them too.
+        let first = crate::store::fresh_first_sequence(store).await?;
+        let engine = Engine::replay_records(
+            config.with_first_sequence(first),
+            genesis.started,
+            &all,
+            now,
+        )?;
         return Ok(Restored {
             engine,
             source: "the whole journal",

@@ -12,7 +12,8 @@
 //!   order reaper, risk sweep, order sync) all drive **one** `rustrade_engine::Engine`; every
 //!   trading rule lives there, none here.
 //! - [`store`]: [`SqliteStore`](store::SqliteStore) (the durable default),
-//!   [`JsonFileStore`](store::JsonFileStore), [`MemoryStore`](store::MemoryStore).
+//!   [`JsonFileStore`](store::JsonFileStore), [`MemoryStore`](store::MemoryStore); one writer
+//!   per file, and a per-store epoch ([`store::epoch`]) so client order ids survive state resets.
 //! - [`metrics`]: the Prometheus sink; [`logging`]: `tracing` set-up; [`Secret`]: credentials
 //!   that never print.
 //!

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rustrade_core::{StateStore, StoreError, StoreOp, validate_key};
 
+use super::epoch::{self, EPOCH_KEY};
+use super::lock::WriterLock;
 use super::{blocking, validate_ops};
 
 /// Format version written into every file; other versions are refused as corrupt.
@@ -23,14 +25,22 @@ const FORMAT_VERSION: u32 = 1;
 ///
 /// A file that cannot be parsed (truncated, edited by hand into invalid JSON, another format
 /// version) makes [`JsonFileStore::open`] fail with [`StoreError::Corrupt`].
+///
+/// One writer: opening locks `<file>.lock` until the store and every clone of it are dropped;
+/// a second open of the same file meanwhile fails with [`StoreError::Locked`]. A missing file is
+/// created at open, holding only the store's epoch
+/// ([`epoch::EPOCH_KEY`](super::epoch::EPOCH_KEY)), so a fresh engine on a new file starts its
+/// client order ids past any earlier state's.
 #[derive(Clone)]
 pub struct JsonFileStore {
     inner: Arc<Mutex<BTreeMap<String, Vec<u8>>>>,
     path: Arc<PathBuf>,
+    /// Held for the store's lifetime; dropped (released) with the last clone.
+    _lock: Arc<WriterLock>,
 }
 
 impl JsonFileStore {
-    /// Opens the store at `path`; a missing file is an empty store (created on first write).
+    /// Locks and opens the store at `path`; a missing file is created holding only the epoch.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         blocking(move || Self::open_blocking(&path)).await
@@ -38,9 +48,15 @@ impl JsonFileStore {
 
     /// Like [`JsonFileStore::open`], for callers outside an async context.
     pub fn open_blocking(path: &Path) -> Result<Self, StoreError> {
+        let lock = WriterLock::acquire(path)?;
         let map = match std::fs::read(path) {
             Ok(bytes) => decode(path, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let map =
+                    BTreeMap::from([(EPOCH_KEY.to_owned(), epoch::encode(epoch::next_epoch(0)?))]);
+                write_atomically(path, &encode(&map)?)?;
+                map
+            }
             Err(e) => {
                 return Err(StoreError::Backend(format!("read {}: {e}", path.display())));
             }
@@ -48,6 +64,7 @@ impl JsonFileStore {
         Ok(Self {
             inner: Arc::new(Mutex::new(map)),
             path: Arc::new(path.to_path_buf()),
+            _lock: Arc::new(lock),
         })
     }
 
@@ -222,7 +239,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         let s = JsonFileStore::open(&path).await.unwrap();
-        assert_eq!(s.list("").await.unwrap(), Vec::<String>::new());
+        assert_eq!(
+            s.list("").await.unwrap(),
+            vec![EPOCH_KEY],
+            "created with its epoch"
+        );
+        assert!(path.exists());
         s.save("engine/snapshot", br#"{"v":1}"#).await.unwrap();
         s.save("bin", &[0xff, 0x00, 0x80]).await.unwrap();
         s.save("gone", b"x").await.unwrap();
@@ -234,6 +256,7 @@ mod tests {
         );
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(r#""engine/snapshot": "{\"v\":1}""#), "{text}");
+        drop(s);
         let again = JsonFileStore::open(&path).await.unwrap();
         assert_eq!(
             again.load("bin").await.unwrap(),
@@ -241,9 +264,9 @@ mod tests {
         );
         assert_eq!(
             again.list("").await.unwrap(),
-            vec!["bin", "engine/snapshot"]
+            vec!["bin", "engine/snapshot", EPOCH_KEY]
         );
-        assert!(format!("{again:?}").contains("keys: 2"));
+        assert!(format!("{again:?}").contains("keys: 3"));
     }
 
     #[tokio::test]
@@ -252,6 +275,7 @@ mod tests {
         let path = dir.path().join("state.json");
         let s = JsonFileStore::open(&path).await.unwrap();
         s.save("risk/BTCUSDT", b"{\"halted\":true}").await.unwrap();
+        drop(s);
         let full = std::fs::read(&path).unwrap();
         std::fs::write(&path, &full[..full.len() / 2]).unwrap();
         let err = JsonFileStore::open(&path).await.unwrap_err();
@@ -279,10 +303,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn failed_write_leaves_memory_and_file_unchanged() {
+    async fn failed_write_leaves_memory_unchanged() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub").join("s.json");
-        let s = JsonFileStore::open(&path).await.unwrap();
+        let sub = dir.path().join("sub");
+        let err = JsonFileStore::open(sub.join("s.json")).await.unwrap_err();
+        match &err {
+            StoreError::Backend(msg) => assert!(msg.contains("s.json.lock"), "{msg}"),
+            other => panic!("expected Backend, got {other:?}"),
+        }
+        std::fs::create_dir(&sub).unwrap();
+        let s = JsonFileStore::open(sub.join("s.json")).await.unwrap();
+        std::fs::remove_dir_all(&sub).unwrap();
         let err = s.save("k", b"v").await.unwrap_err();
         assert!(matches!(err, StoreError::Backend(_)), "{err:?}");
         assert_eq!(s.load("k").await.unwrap(), None);
@@ -293,5 +324,25 @@ mod tests {
             }])
             .await;
         assert!(matches!(bad, Err(StoreError::InvalidKey(_))));
+    }
+
+    #[tokio::test]
+    async fn one_writer_until_every_clone_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        let first = JsonFileStore::open(&path).await.unwrap();
+        let clone = first.clone();
+        drop(first);
+        let err = JsonFileStore::open(&path).await.unwrap_err();
+        match &err {
+            StoreError::Locked { path: p, pid, .. } => {
+                assert_eq!(p, &path.display().to_string());
+                assert_eq!(*pid, Some(std::process::id()));
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        assert!(err.to_string().contains("w.json"), "{err}");
+        drop(clone);
+        JsonFileStore::open(&path).await.unwrap();
     }
 }

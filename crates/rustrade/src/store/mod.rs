@@ -13,13 +13,28 @@
 //!   store. A missing file is an empty store.
 //! - A batch given to [`apply`] is all-or-nothing, including its key validation.
 //! - Blocking file and database calls run on tokio's blocking pool, never on a runtime worker.
+//! - One writer per file: [`SqliteStore`] and [`JsonFileStore`] lock a sidecar `<file>.lock`
+//!   when opened and hold it until the store and all its clones are dropped. A second open of
+//!   the same file, from this process or another, fails with [`StoreError::Locked`] naming the
+//!   file and the holder. The OS releases the lock with its process, so a lock file left by a
+//!   killed bot does not block the next one. A [`MemoryStore`] is private to its owner and has
+//!   no lock.
+//! - Every store carries an epoch under [`epoch::EPOCH_KEY`] from which a fresh engine's client
+//!   order ids start, so ids of a new or reset state never repeat an earlier state's ([`epoch`]
+//!   states the rule and the id budget). The file stores write it when they
+//!   create their file; any other store, [`MemoryStore`] included, gets it at the bot's first
+//!   start without a snapshot.
 //!
 //! [`apply`]: rustrade_core::StateStore::apply
 //! [`StoreError::Corrupt`]: rustrade_core::StoreError::Corrupt
+//! [`StoreError::Locked`]: rustrade_core::StoreError::Locked
 
+pub mod epoch;
 mod json_file;
+mod lock;
 mod sqlite;
 
+pub(crate) use epoch::fresh_first_sequence;
 pub use json_file::JsonFileStore;
 pub use rustrade_core::{MemoryStore, StateStore, StoreError, StoreOp};
 pub use sqlite::SqliteStore;

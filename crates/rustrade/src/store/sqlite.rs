@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 use rustrade_core::{StateStore, StoreError, StoreOp, validate_key};
 
+use super::epoch::{self, EPOCH_KEY};
+use super::lock::WriterLock;
 use super::{blocking, validate_ops};
 
 /// A [`StateStore`] in one SQLite file (bundled SQLite, WAL journal, `synchronous = FULL`).
@@ -14,6 +16,12 @@ use super::{blocking, validate_ops};
 /// [`StateStore::apply`] runs its whole batch in one transaction. Opening a file that is not a
 /// SQLite database, or whose pages fail SQLite's quick check, is [`StoreError::Corrupt`] naming
 /// the path: the bot then refuses to start rather than trade from an empty state.
+///
+/// One writer: opening locks `<file>.lock` until the store and every clone of it are dropped;
+/// a second open of the same file meanwhile fails with [`StoreError::Locked`]. Creating the
+/// table also writes the store's epoch ([`epoch::EPOCH_KEY`](super::epoch::EPOCH_KEY)) in the same
+/// transaction, so a fresh engine on a new file starts its client order ids past any earlier
+/// state's.
 ///
 /// ```
 /// use rustrade::store::{SqliteStore, StateStore, StoreOp};
@@ -29,10 +37,13 @@ use super::{blocking, validate_ops};
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: Arc<PathBuf>,
+    /// Held for the store's lifetime; dropped (released) with the last clone.
+    _lock: Arc<WriterLock>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) the database at `path`, switches it to WAL and checks it.
+    /// Locks, then opens (creating if missing) the database at `path`, switches it to WAL and
+    /// checks it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         blocking(move || Self::open_blocking(&path)).await
@@ -40,20 +51,51 @@ impl SqliteStore {
 
     /// Like [`SqliteStore::open`], for callers outside an async context.
     pub fn open_blocking(path: &Path) -> Result<Self, StoreError> {
+        // Before SQLite touches the file: a second writer must not even switch its journal mode.
+        let lock = WriterLock::acquire(path)?;
         let shown = path.display().to_string();
-        let conn = Connection::open(path).map_err(|e| map_err(&shown, e))?;
-        let setup = || -> rusqlite::Result<String> {
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.busy_timeout(std::time::Duration::from_secs(5))?;
-            let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-            conn.execute_batch(
+        let mut conn = Connection::open(path).map_err(|e| map_err(&shown, e))?;
+        let mut setup = || -> Result<String, StoreError> {
+            let sql = |e| map_err(&shown, e);
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(sql)?;
+            conn.pragma_update(None, "synchronous", "FULL")
+                .map_err(sql)?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))
+                .map_err(sql)?;
+            let check: String = conn
+                .query_row("PRAGMA quick_check", [], |r| r.get(0))
+                .map_err(sql)?;
+            if check != "ok" {
+                return Ok(check);
+            }
+            let tx = conn.transaction().map_err(sql)?;
+            tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL) \
                  WITHOUT ROWID;",
-            )?;
+            )
+            .map_err(sql)?;
+            let has_epoch = tx
+                .query_row(
+                    "SELECT 1 FROM kv WHERE key = ?1",
+                    params![EPOCH_KEY],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(sql)?
+                .is_some();
+            if !has_epoch {
+                let value = epoch::encode(epoch::next_epoch(0)?);
+                tx.execute(
+                    "INSERT INTO kv (key, value) VALUES (?1, ?2)",
+                    params![EPOCH_KEY, value],
+                )
+                .map_err(sql)?;
+            }
+            tx.commit().map_err(sql)?;
             Ok(check)
         };
-        let check = setup().map_err(|e| map_err(&shown, e))?;
+        let check = setup()?;
         if check != "ok" {
             return Err(StoreError::Corrupt {
                 key: shown,
@@ -63,6 +105,7 @@ impl SqliteStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path: Arc::new(path.to_path_buf()),
+            _lock: Arc::new(lock),
         })
     }
 
@@ -203,7 +246,7 @@ mod tests {
         s.save("a/1", b"x2").await.unwrap();
         assert_eq!(s.load("a/1").await.unwrap(), Some(b"x2".to_vec()));
         assert_eq!(s.list("a/").await.unwrap(), vec!["a/1", "a/2"]);
-        assert_eq!(s.list("").await.unwrap().len(), 3);
+        assert_eq!(s.list("").await.unwrap().len(), 4, "with the epoch");
         let bad = s
             .apply(&[
                 StoreOp::Delete { key: "a/1".into() },
@@ -222,7 +265,56 @@ mod tests {
         s.flush().await.unwrap();
         drop(s);
         let reopened = SqliteStore::open(dir.path().join("s.db")).await.unwrap();
-        assert_eq!(reopened.list("").await.unwrap(), vec!["a/2", "b/1"]);
+        assert_eq!(
+            reopened.list("").await.unwrap(),
+            vec!["a/2", "b/1", EPOCH_KEY]
+        );
+    }
+
+    #[tokio::test]
+    async fn one_writer_until_every_clone_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let first = SqliteStore::open(&path).await.unwrap();
+        let clone = first.clone();
+        let err = SqliteStore::open(&path).await.unwrap_err();
+        match &err {
+            StoreError::Locked { path: p, pid, .. } => {
+                assert_eq!(p, &path.display().to_string());
+                assert_eq!(*pid, Some(std::process::id()));
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        assert!(err.to_string().contains("w.db"), "{err}");
+        drop(first);
+        assert!(
+            matches!(
+                SqliteStore::open(&path).await,
+                Err(StoreError::Locked { .. })
+            ),
+            "a clone still holds the lock"
+        );
+        clone.save("k", b"v").await.unwrap();
+        drop(clone);
+        let again = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(again.load("k").await.unwrap(), Some(b"v".to_vec()));
+    }
+
+    #[tokio::test]
+    async fn the_epoch_is_written_at_creation_and_kept_on_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.db");
+        let s = SqliteStore::open(&path).await.unwrap();
+        let epoch = s
+            .load(EPOCH_KEY)
+            .await
+            .unwrap()
+            .expect("written at creation");
+        let ms: u64 = String::from_utf8(epoch.clone()).unwrap().parse().unwrap();
+        assert!(ms > 1_577_836_800_000, "after 2020: {ms}");
+        drop(s);
+        let s = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(s.load(EPOCH_KEY).await.unwrap(), Some(epoch));
     }
 
     #[tokio::test]
