@@ -118,6 +118,9 @@ pub enum RejectReason {
     RateLimited,
     /// The venue does not support the order type.
     Unsupported,
+    /// The venue answered a lookup that it never received the order (sent after a timeout or
+    /// a transport failure, the request did not arrive).
+    NeverReceived,
     /// Anything else; the adapter logs the venue's text.
     Other,
 }

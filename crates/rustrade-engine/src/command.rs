@@ -56,6 +56,8 @@ pub enum CancelReason {
     LegRejected,
     /// An emulated stop or take-profit fired while the entry still had quantity working.
     ProtectionTriggered,
+    /// An earlier cancel of the order was not confirmed in time; it is sent again.
+    Retry,
 }
 
 impl Command {

@@ -53,6 +53,10 @@ pub struct EngineConfig {
     /// How many recent fill ids are remembered to drop duplicates.
     #[serde(default = "default_fill_ids")]
     pub remembered_fill_ids: usize,
+    /// A cancel the venue has not confirmed within this time is sent again by
+    /// [`crate::Engine::handle_timer`], until the venue confirms it or reports the order gone.
+    #[serde(default = "default_cancel_retry")]
+    pub cancel_retry: Duration,
 }
 
 fn one() -> u64 {
@@ -65,6 +69,10 @@ fn default_retired() -> usize {
 
 fn default_fill_ids() -> usize {
     4096
+}
+
+fn default_cancel_retry() -> Duration {
+    Duration::from_secs(5)
 }
 
 impl EngineConfig {
@@ -91,6 +99,7 @@ impl EngineConfig {
             first_sequence: 1,
             retired_orders: default_retired(),
             remembered_fill_ids: default_fill_ids(),
+            cancel_retry: default_cancel_retry(),
         }
     }
 

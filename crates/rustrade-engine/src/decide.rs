@@ -348,6 +348,8 @@ impl Engine {
             created: now,
             updated: now,
             cancel_requested: false,
+            cancel_sent: None,
+            outcome_unknown: false,
         });
         let stats = &mut self.brains[brain.index()].stats;
         stats.orders_placed = stats.orders_placed.saturating_add(1);

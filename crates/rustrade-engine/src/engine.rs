@@ -17,7 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rustrade_core::{
-    Capability, ClientOrderId, FillId, InstrumentSpec, Position, Price, Symbol, Timestamp,
+    Capability, ClientOrderId, FillId, InstrumentSpec, OrderStatus, Position, Price, Symbol,
+    Timestamp,
 };
 
 use crate::gate::RiskDesk;
@@ -412,6 +413,15 @@ impl Engine {
     /// Our live orders, in client-id order.
     pub fn open_orders(&self) -> impl Iterator<Item = &TrackedOrder> {
         self.orders.live()
+    }
+
+    /// Live orders whose placement the venue has not confirmed: those whose outcome is unknown
+    /// (see [`handle_place_unknown`](Self::handle_place_unknown)) and those still pending
+    /// acknowledgement. A driver looks them up at the venue by client id.
+    pub fn unresolved_orders(&self) -> impl Iterator<Item = &TrackedOrder> {
+        self.orders.live().filter(|o| {
+            o.outcome_unknown || (o.status == OrderStatus::Pending && o.venue_id.is_none())
+        })
     }
 
     /// Brackets whose entry is live or whose protection is still armed.

@@ -55,6 +55,14 @@ pub enum EngineEvent {
         /// When.
         time: Timestamp,
     },
+    /// A placement got no definite answer (timed out, transport failure): the order stays live
+    /// with its reservation until a lookup at the venue settles it.
+    OrderOutcomeUnknown {
+        /// Our id.
+        client_id: ClientOrderId,
+        /// When.
+        time: Timestamp,
+    },
     /// The venue refused an order.
     OrderRejected {
         /// Our id.

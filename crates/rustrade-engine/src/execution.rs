@@ -2,7 +2,8 @@
 //! bookkeeping that follows a fill (positions, trades, risk outcomes, protective legs).
 
 use rustrade_core::{
-    ClientOrderId, ExecutionReport, Fill, OrderId, OrderStatus, RejectReason, Symbol, Timestamp,
+    ClientOrderId, ExecutionReport, Fill, OrderId, OrderState, OrderStatus, RejectReason, Symbol,
+    Timestamp,
 };
 
 use crate::{
@@ -24,6 +25,7 @@ impl Engine {
             return;
         }
         o.venue_id = Some(order_id);
+        o.outcome_unknown = false;
         if o.status == OrderStatus::Pending {
             o.status = OrderStatus::Accepted;
             o.updated = now;
@@ -74,6 +76,75 @@ impl Engine {
                 self.leg_rejected(o.parent, client_id, o.brain, o.symbol(), now)
             }
             _ => {}
+        }
+    }
+
+    /// A placement of `client_id` got no definite answer (it timed out, or the transport failed
+    /// after the request may have left): the order may be working at the venue. It stays live,
+    /// pending, with its risk reservation held, and is listed by
+    /// [`unresolved_orders`](Self::unresolved_orders) until a lookup settles it
+    /// ([`handle_order_state`](Self::handle_order_state),
+    /// [`handle_order_not_found`](Self::handle_order_not_found)) or a report about it arrives.
+    pub fn handle_place_unknown(&mut self, client_id: ClientOrderId, now: Timestamp) {
+        let Some(o) = self.orders.live_mut(&client_id) else {
+            if self.orders.get(&client_id).is_none() {
+                self.malformed_unknown(Some(client_id), None, now);
+            }
+            return;
+        };
+        if o.outcome_unknown || o.venue_id.is_some() {
+            return;
+        }
+        o.outcome_unknown = true;
+        o.updated = now;
+        self.events.push_back(EngineEvent::OrderOutcomeUnknown {
+            client_id,
+            time: now,
+        });
+    }
+
+    /// The venue's answer to a lookup of one of our orders (a definite answer: the venue knows
+    /// it). Acknowledges it if we had no venue id, and applies a final status the venue reports
+    /// (cancelled, expired, rejected). A filled quantity is not applied here: fills carry the
+    /// price, fee and trade id, and arrive through [`handle_fill`](Self::handle_fill) (the fill
+    /// stream or a catch-up), which the caller should feed first.
+    pub fn handle_order_state(&mut self, state: &OrderState, now: Timestamp) {
+        let report = state.order;
+        let cid = report
+            .client_id
+            .filter(|c| self.orders.get(c).is_some())
+            .or_else(|| self.orders.client_id_of(&report.order_id));
+        let Some(cid) = cid else {
+            self.malformed_unknown(report.client_id, Some(report.order_id), now);
+            return;
+        };
+        if self.orders.get(&cid).is_some_and(|o| o.venue_id.is_none()) {
+            self.handle_accepted(cid, report.order_id, now);
+        }
+        if let Some(o) = self.orders.live_mut(&cid) {
+            o.outcome_unknown = false;
+        }
+        match report.status {
+            OrderStatus::Cancelled => self.handle_cancelled(Some(cid), Some(report.order_id), now),
+            OrderStatus::Expired => self.handle_expired(Some(cid), Some(report.order_id), now),
+            OrderStatus::Rejected => self.handle_rejected(cid, RejectReason::Other, now),
+            OrderStatus::Pending
+            | OrderStatus::Accepted
+            | OrderStatus::PartiallyFilled
+            | OrderStatus::Filled => {}
+        }
+    }
+
+    /// The venue answered a lookup that it never received `client_id` (a definite answer,
+    /// given once the venue could no longer accept the request): the order is rejected as
+    /// [`RejectReason::NeverReceived`], its reservation released.
+    pub fn handle_order_not_found(&mut self, client_id: ClientOrderId, now: Timestamp) {
+        if self
+            .orders
+            .get(&client_id)
+            .is_some_and(|o| o.is_live() && o.venue_id.is_none())
+        {
+            self.handle_rejected(client_id, RejectReason::NeverReceived, now);
         }
     }
 
@@ -303,6 +374,8 @@ impl Engine {
         o.filled = rustrade_core::Quantity::new(after).unwrap_or(o.filled);
         o.fees += fill.fee.get();
         o.updated = now;
+        // A fill proves the placement arrived.
+        o.outcome_unknown = false;
         // A venue id already held was indexed when it was set (acknowledgement, earlier fill or
         // restore); only a first sighting here needs indexing.
         let new_venue_id = o.venue_id.is_none().then_some(fill.order_id);
@@ -445,6 +518,7 @@ impl Engine {
             return;
         }
         o.cancel_requested = true;
+        o.cancel_sent = Some(now);
         let cancel = crate::CancelOrder {
             symbol: o.symbol(),
             client_id: cid,

@@ -90,6 +90,7 @@ impl Engine {
             self.sync_halt(symbol, now);
             cursor = Some(symbol);
         }
+        self.retry_cancels(now);
         let Some(ttl) = self.config.order_ttl else {
             return;
         };
@@ -113,6 +114,40 @@ impl Engine {
             let Some(cid) = next else { break };
             self.request_cancel(cid, CancelReason::Ttl, now);
             cursor = Some(cid);
+        }
+    }
+
+    /// Sends again every cancel the venue has not confirmed within `cancel_retry` (a cancel is a
+    /// persisted intent: it survives a failed request and a restart).
+    fn retry_cancels(&mut self, now: Timestamp) {
+        let retry = self.config.cancel_retry;
+        let due: Vec<ClientOrderId> = self
+            .orders
+            .live()
+            .filter(|o| {
+                o.cancel_requested
+                    && o.cancel_sent
+                        .is_none_or(|sent| sent.saturating_add(retry) <= now)
+            })
+            .map(|o| o.order.client_id)
+            .collect();
+        for cid in due {
+            let Some(o) = self.orders.live_mut(&cid) else {
+                continue;
+            };
+            o.cancel_sent = Some(now);
+            let cancel = crate::CancelOrder {
+                symbol: o.symbol(),
+                client_id: cid,
+                order_id: o.venue_id,
+                reason: CancelReason::Retry,
+            };
+            self.events.push_back(EngineEvent::CancelRequested {
+                client_id: cid,
+                reason: CancelReason::Retry,
+                time: now,
+            });
+            self.commands.push_back(crate::Command::Cancel(cancel));
         }
     }
 

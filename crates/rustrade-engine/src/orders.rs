@@ -102,6 +102,14 @@ pub struct TrackedOrder {
     pub updated: Timestamp,
     /// Whether the engine has asked for a cancel that is not confirmed yet.
     pub cancel_requested: bool,
+    /// When the unconfirmed cancel was last sent; it is sent again after
+    /// [`EngineConfig::cancel_retry`](crate::EngineConfig::cancel_retry).
+    #[serde(default)]
+    pub cancel_sent: Option<Timestamp>,
+    /// The placement's outcome is unknown (no answer, or a transport failure): the order is
+    /// treated as live, its reservation held, until a lookup at the venue settles it.
+    #[serde(default)]
+    pub outcome_unknown: bool,
 }
 
 impl TrackedOrder {
@@ -385,6 +393,8 @@ mod tests {
             created: Timestamp::EPOCH,
             updated: Timestamp::EPOCH,
             cancel_requested: false,
+            cancel_sent: None,
+            outcome_unknown: false,
         }
     }
 

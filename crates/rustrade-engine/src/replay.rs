@@ -93,6 +93,8 @@ impl Engine {
                     created: time,
                     updated: time,
                     cancel_requested: false,
+                    cancel_sent: None,
+                    outcome_unknown: false,
                 });
             }
             EngineEvent::OrderAccepted {
@@ -105,9 +107,15 @@ impl Engine {
                 reason,
                 time,
             } => self.handle_rejected(client_id, reason, time),
-            EngineEvent::CancelRequested { client_id, .. } => {
+            EngineEvent::OrderOutcomeUnknown { client_id, time } => {
+                self.handle_place_unknown(client_id, time);
+            }
+            EngineEvent::CancelRequested {
+                client_id, time, ..
+            } => {
                 if let Some(o) = self.orders.live_mut(&client_id) {
                     o.cancel_requested = true;
+                    o.cancel_sent = Some(time);
                 }
             }
             EngineEvent::OrderCancelled {

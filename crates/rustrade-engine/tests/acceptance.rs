@@ -646,7 +646,17 @@ fn ttl_cancels_stale_resting_entries() {
         }
     )));
     h.advance(std::time::Duration::from_secs(30));
-    assert_eq!(cancels(&h.commands).len(), 1, "asked once");
+    let reasons: Vec<CancelReason> = h
+        .commands
+        .iter()
+        .filter_map(rustrade_engine::Command::as_cancel)
+        .map(|c| c.reason)
+        .collect();
+    assert_eq!(reasons[0], CancelReason::Ttl);
+    assert!(
+        reasons[1..].iter().all(|r| *r == CancelReason::Retry),
+        "the TTL asks once; an unconfirmed cancel is only retried: {reasons:?}"
+    );
     h.confirm_cancel(entry);
     assert!(h.engine.open_orders().next().is_none());
 }
