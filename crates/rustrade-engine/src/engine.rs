@@ -111,6 +111,10 @@ pub(crate) struct SymbolState {
     pub(crate) net: Ledger,
     pub(crate) by_brain: Vec<Ledger>,
     pub(crate) halted: bool,
+    /// The newest fill applied (or, before any, when the engine started): where a catch-up
+    /// of fills made at the venue resumes.
+    #[serde(default)]
+    pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
 }
 
 /// The most recent fill ids, to apply each fill once.
@@ -247,6 +251,7 @@ impl Engine {
                 net: Ledger::default(),
                 by_brain: vec![Ledger::default(); config.brains.len()],
                 halted: false,
+                fill_cursor: Some(rustrade_core::FillCursor::since(now)),
             };
             if symbols.insert(spec.symbol(), state).is_some() {
                 return Err(EngineError::Config {
@@ -393,6 +398,13 @@ impl Engine {
     /// The full net ledger (open fees, trade accumulators) of `symbol`.
     pub fn ledger(&self, symbol: &Symbol) -> Option<&Ledger> {
         self.symbols.get(symbol).map(|s| &s.net)
+    }
+
+    /// Where a catch-up of `symbol`'s fills resumes: just after the newest fill applied, or
+    /// from the time the engine started when none was (see
+    /// [`ExchangeClient::fills_since`](rustrade_core::ExchangeClient::fills_since)).
+    pub fn fill_cursor(&self, symbol: &Symbol) -> Option<rustrade_core::FillCursor> {
+        self.symbols.get(symbol).and_then(|s| s.fill_cursor)
     }
 
     /// The last mark price of `symbol`.

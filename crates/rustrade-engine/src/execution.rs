@@ -201,8 +201,10 @@ impl Engine {
     ///
     /// Applied once per fill id to the order, the brain's and the net position, the brain's
     /// statistics, and — when a round trip closes — to the symbol's session PnL and breaker.
-    /// A fill for an unknown order, a repeated fill id or a fill whose symbol or side disagree with
-    /// its order changes nothing and is reported as [`Malformed`].
+    /// A fill for an unknown order, a repeated fill id, a fill of an order already completely
+    /// filled, or a fill whose symbol or side disagree with its order changes nothing and is
+    /// reported as [`Malformed`]. The newest fill applied on a symbol is its
+    /// [`fill_cursor`](Self::fill_cursor).
     pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
         let slot = fill
             .client_id
@@ -219,6 +221,9 @@ impl Engine {
         let o = self.orders.at(slot);
         let (cid, brain, role, parent) = (o.order.client_id, o.brain, o.role, o.parent);
         let first_fill = o.filled.is_zero();
+        // A completely filled order cannot fill again: a fill for one is a replay the fill-id
+        // memory has already forgotten (it keeps a bounded window), never new quantity.
+        let completed = o.status == OrderStatus::Filled;
         let mismatch = if fill.symbol != o.symbol() {
             Some(FillField::Symbol)
         } else if fill.side != o.order.side {
@@ -241,9 +246,12 @@ impl Engine {
             );
             return;
         };
-        if !self.fills_seen.insert(fill.fill_id) {
+        if completed || !self.fills_seen.insert(fill.fill_id) {
             self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
             return;
+        }
+        if state.fill_cursor.is_none_or(|c| fill.time >= c.since) {
+            state.fill_cursor = Some(rustrade_core::FillCursor::after(fill));
         }
         let spec = state.spec;
         let (qty, price, fee) = (fill.quantity.get(), fill.price.get(), fill.fee.get());

@@ -130,6 +130,10 @@ impl Engine {
                 state.net = saved.net;
                 state.by_brain.clone_from(&saved.by_brain);
                 state.halted = saved.halted;
+                // Version 1 kept no cursor: fills after the snapshot are the ones to catch up.
+                state.fill_cursor = saved
+                    .fill_cursor
+                    .or(Some(rustrade_core::FillCursor::since(snapshot.taken_at)));
             }
         }
         engine.risk = RiskDesk::restore(&engine.config, &snapshot.risk, now)?;
