@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rustrade_core::{
     Brain, CandleSource, Capability, ExchangeClient, FillSource, MarketDataBus, MarketSource,
-    MetricsSink, OrderStatus, Position, SignalBus, StateStore, Symbol,
+    MetricsSink, SignalBus, StateStore, Symbol,
 };
 use rustrade_engine::{BrainId, Engine, EngineConfig};
 use rustrade_sim::{PaperExchange, PaperFills};
@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::driver::Driver;
 use crate::services::{
-    CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService, OrderSyncService,
-    TimerService,
+    CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService,
+    OrderResolverService, OrderSyncService, TimerService,
 };
 use crate::{BotConfig, BotError, BotHandle};
 
@@ -276,10 +276,15 @@ impl Bot {
     ///    ([`store::epoch`](crate::store::epoch)), past every id an earlier state issued.
     ///    Journal records older than `journal_retention` that a snapshot makes redundant are
     ///    deleted.
-    /// 2. **Reconcile.** Every order the snapshot holds as sent but unacknowledged is looked up at
-    ///    the venue with [`ExchangeClient::find_order`]: found, it is acknowledged; not found, it is
-    ///    recorded as rejected. **Nothing is sent again.** Then the venue's open orders and positions
-    ///    are handed to the engine, which adopts the venue's positions.
+    /// 2. **Catch up and reconcile**, before any brain sees an event: the fills the venue made
+    ///    since the engine's last one ([`ExchangeClient::fills_since`]) go through the engine, so
+    ///    positions, PnL, the breaker and brackets see them; every order sent without a definite
+    ///    answer is looked up by client id ([`ExchangeClient::order_status`]) and settled by the
+    ///    venue's answer ("never received" only once older than `unknown_order_grace`, otherwise
+    ///    it stays unknown and reserved); our orders missing from the venue's open list are looked
+    ///    up too; then the venue's positions are handed to the engine, which journals what still
+    ///    differs as drift. **Nothing is sent again.** The fill stream catches up the same way
+    ///    after every (re)connect, which covers fills between this step and the stream's start.
     /// 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
     ///    token, or a signal when enabled).
     /// 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
@@ -315,7 +320,12 @@ impl Bot {
             if pruned > 0 {
                 tracing::info!(pruned, "old journal records deleted");
             }
-            reconcile(&config, &exchange, &driver).await
+            crate::recovery::reconcile(&driver, config.symbols(), config.unknown_order_grace())
+                .await
+                .map_err(|source| BotError::Exchange {
+                    during: "catch-up and reconciliation",
+                    source,
+                })
         };
         if let Err(e) = started.await {
             tracing::error!(bot = config.name(), error = %e, "start-up failed");
@@ -351,6 +361,7 @@ impl Bot {
         for source in fill_sources {
             services.push(Arc::new(FillRoutingService::new(
                 source,
+                config.symbols().to_vec(),
                 Arc::clone(&driver),
             )));
         }
@@ -371,6 +382,10 @@ impl Bot {
                 Arc::clone(&driver),
             )));
         }
+        services.push(Arc::new(OrderResolverService::new(
+            config.unknown_order_grace(),
+            Arc::clone(&driver),
+        )));
         services.push(Arc::new(TimerService::new(
             "risk-sweep",
             config.timer_interval(),
@@ -471,72 +486,6 @@ async fn build_engine(
         .seed(restored.engine.journal_seq(), restored.snapshot)
         .await;
     Ok(restored.engine)
-}
-
-/// Reconciles the restored engine with the venue without sending anything.
-async fn reconcile(
-    config: &BotConfig,
-    exchange: &Arc<dyn ExchangeClient>,
-    driver: &Driver,
-) -> Result<(), BotError> {
-    let pending: Vec<_> = driver
-        .read(|e| {
-            e.open_orders()
-                .filter(|o| o.status == OrderStatus::Pending && o.venue_id.is_none())
-                .map(|o| (o.order.symbol, o.order.client_id))
-                .collect()
-        })
-        .unwrap_or_default();
-    for (symbol, client_id) in pending {
-        let found = exchange
-            .find_order(&symbol, &client_id)
-            .await
-            .map_err(|source| BotError::Exchange {
-                during: "looking up unacknowledged orders",
-                source,
-            })?;
-        match found {
-            Some(open) => {
-                tracing::info!(%client_id, order_id = %open.order_id, "unacknowledged order found at the venue");
-                driver
-                    .step(move |e, now| e.handle_accepted(client_id, open.order_id, now))
-                    .await;
-            }
-            None => {
-                tracing::warn!(%client_id, "unacknowledged order not open at the venue; not sent again");
-                driver
-                    .step(move |e, now| {
-                        e.handle_rejected(client_id, rustrade_core::RejectReason::Other, now);
-                    })
-                    .await;
-            }
-        }
-    }
-    let open = exchange
-        .open_orders(None)
-        .await
-        .map_err(|source| BotError::Exchange {
-            during: "open orders",
-            source,
-        })?;
-    let mut positions: Vec<(Symbol, Position)> = Vec::new();
-    for symbol in config.symbols() {
-        let p = exchange
-            .position(symbol)
-            .await
-            .map_err(|source| BotError::Exchange {
-                during: "positions",
-                source,
-            })?;
-        positions.push((*symbol, p));
-    }
-    driver
-        .step(move |e, now| {
-            e.handle_venue_open_orders(&open, now);
-            e.handle_venue_positions(&positions, now);
-        })
-        .await;
-    Ok(())
 }
 
 async fn close_positions(config: &BotConfig, exchange: &Arc<dyn ExchangeClient>, driver: &Driver) {

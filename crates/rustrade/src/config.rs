@@ -92,6 +92,7 @@ pub struct BotConfig {
     reconcile_interval: Duration,
     journal_retention: Duration,
     snapshot_every: u64,
+    unknown_order_grace: Duration,
     market_silence_timeout: Option<Duration>,
 }
 
@@ -171,6 +172,12 @@ impl BotConfig {
         self.snapshot_every
     }
 
+    /// How long after sending an order a venue's "never received" is believed (before that the
+    /// request may still arrive, so the order stays unknown and reserved).
+    pub fn unknown_order_grace(&self) -> Duration {
+        self.unknown_order_grace
+    }
+
     /// The risk configuration of `symbol`: its own override, else its asset class's, else the
     /// default.
     pub fn risk_for(&self, symbol: &Symbol, class: AssetClass) -> &RiskConfig {
@@ -206,6 +213,7 @@ pub struct BotConfigBuilder {
     reconcile_interval: Duration,
     journal_retention: Duration,
     snapshot_every: u64,
+    unknown_order_grace: Duration,
     market_silence_timeout: Option<Duration>,
 }
 
@@ -229,6 +237,7 @@ impl Default for BotConfigBuilder {
             reconcile_interval: Duration::from_secs(30),
             journal_retention: Duration::from_secs(7 * 24 * 3600),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            unknown_order_grace: Duration::from_secs(60),
             market_silence_timeout: None,
         }
     }
@@ -345,6 +354,14 @@ impl BotConfigBuilder {
         self
     }
 
+    /// How long after sending an order the venue's "never received" is believed (default 60 s,
+    /// beyond Binance's longest `recvWindow`); until then a lookup that finds nothing leaves the
+    /// order unknown and reserved.
+    pub fn unknown_order_grace(mut self, grace: Duration) -> Self {
+        self.unknown_order_grace = grace;
+        self
+    }
+
     /// Validates everything; the first problem found is returned, naming the field and value.
     pub fn build(self) -> Result<BotConfig, ConfigError> {
         let name = self.name.trim();
@@ -386,6 +403,7 @@ impl BotConfigBuilder {
             ("timer_interval", self.timer_interval),
             ("reconcile_interval", self.reconcile_interval),
             ("journal_retention", self.journal_retention),
+            ("unknown_order_grace", self.unknown_order_grace),
         ] {
             if d.is_zero() {
                 return Err(invalid(field, "0s", "must be > 0"));
@@ -451,6 +469,7 @@ impl BotConfigBuilder {
             reconcile_interval: self.reconcile_interval,
             journal_retention: self.journal_retention,
             snapshot_every: self.snapshot_every,
+            unknown_order_grace: self.unknown_order_grace,
             market_silence_timeout: self.market_silence_timeout,
         })
     }

@@ -64,6 +64,7 @@ pub(crate) struct BotCounters {
 #[derive(Debug, Clone, Copy)]
 enum FollowUp {
     Accepted(ClientOrderId, OrderId),
+    Unknown(ClientOrderId),
     Rejected(ClientOrderId, RejectReason),
     Cancelled(ClientOrderId, Option<OrderId>),
 }
@@ -271,6 +272,7 @@ impl Driver {
                 };
                 match follow {
                     Some(FollowUp::Accepted(c, o)) => engine.handle_accepted(c, o, now),
+                    Some(FollowUp::Unknown(c)) => engine.handle_place_unknown(c, now),
                     Some(FollowUp::Rejected(c, r)) => engine.handle_rejected(c, r, now),
                     Some(FollowUp::Cancelled(c, o)) => engine.handle_cancelled(Some(c), o, now),
                     None => {}
@@ -465,6 +467,14 @@ impl Driver {
                                 "order placed"
                             );
                             queue.push_back(FollowUp::Accepted(p.order.client_id, order_id));
+                        }
+                        Err(e) if e.is_outcome_unknown() => {
+                            self.metrics.counter(names::ORDERS_UNKNOWN, &labels, 1);
+                            tracing::warn!(
+                                brain, %symbol, client_id = %p.order.client_id, error = %e,
+                                "order outcome unknown; it stays reserved until the venue is asked"
+                            );
+                            queue.push_back(FollowUp::Unknown(p.order.client_id));
                         }
                         Err(e) => {
                             self.metrics.counter(names::ORDERS_REJECTED, &labels, 1);

@@ -62,6 +62,7 @@ mod journal;
 pub mod logging;
 pub mod metrics;
 pub mod order_tracker;
+mod recovery;
 mod secret;
 mod services;
 pub mod store;

@@ -34,6 +34,9 @@ pub mod names {
     pub const ORDERS_PLACED: &str = "rustrade_orders_placed_total";
     /// Orders the exchange refused (`brain`, `symbol`).
     pub const ORDERS_REJECTED: &str = "rustrade_orders_rejected_total";
+    /// Placements without a definite answer, looked up at the venue afterwards (`brain`,
+    /// `symbol`).
+    pub const ORDERS_UNKNOWN: &str = "rustrade_orders_unknown_total";
     /// Cancels sent to the exchange (`symbol`).
     pub const ORDERS_CANCELLED: &str = "rustrade_orders_cancelled_total";
     /// Fills applied to positions (`symbol`).

@@ -86,6 +86,7 @@ async fn handle_shutdown_drains_every_service() {
             "execution[h]",
             "fill-routing[mock]",
             "order-reaper",
+            "order-resolver",
             "risk-sweep",
         ]
     );

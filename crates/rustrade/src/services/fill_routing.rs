@@ -9,10 +9,14 @@
 //! ([`ExchangeError::Value`], [`ExchangeError::Malformed`]) — is **dropped, counted and
 //! logged**, and the stream goes on. Other source errors end the run as retryable, so the
 //! supervisor reconnects.
+//!
+//! After every (re)connect, before reading the stream, the fills the venue lists after the
+//! engine's cursor are applied (`recovery.rs`): a disconnect loses no fill, and fills the stream
+//! repeats are applied once.
 
 use std::sync::Arc;
 
-use rustrade_core::{ExchangeError, ExecutionReport, FillSource};
+use rustrade_core::{ExchangeError, ExecutionReport, FillSource, Symbol};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 
 use crate::driver::Driver;
@@ -98,14 +102,20 @@ pub fn validate_report(report: &ExecutionReport) -> Result<(), DroppedReport> {
 pub(crate) struct FillRoutingService {
     name: String,
     source: tokio::sync::Mutex<Box<dyn FillSource>>,
+    symbols: Vec<Symbol>,
     driver: Arc<Driver>,
 }
 
 impl FillRoutingService {
-    pub(crate) fn new(source: Box<dyn FillSource>, driver: Arc<Driver>) -> Self {
+    pub(crate) fn new(
+        source: Box<dyn FillSource>,
+        symbols: Vec<Symbol>,
+        driver: Arc<Driver>,
+    ) -> Self {
         Self {
             name: format!("fill-routing[{}]", source.name()),
             source: tokio::sync::Mutex::new(source),
+            symbols,
             driver,
         }
     }
@@ -131,6 +141,14 @@ impl TradingService for FillRoutingService {
             .connect()
             .await
             .map_err(|e| ServiceError::retryable_from("fill source connect", e))?;
+        // Fills made while the stream was down (or before it first connected) come from the
+        // venue's history; those the stream then repeats are recognised by id.
+        let caught_up = crate::recovery::catch_up_fills(&self.driver, &self.symbols)
+            .await
+            .map_err(|e| ServiceError::retryable_from("fill catch-up", e))?;
+        if caught_up > 0 {
+            tracing::info!(source = %self.name, fills = caught_up, "fills caught up after connecting");
+        }
         // One cancellation waiter for the whole run: registering and dropping one per message
         // cost two locks of the token's tree per message.
         let cancelled = cancel.cancelled();

@@ -9,11 +9,13 @@
 //! | [`CandlePollerService`] | `candle-poller` | polled bars onto the bus, each bar once |
 //! | [`TimerService`] | `order-reaper`, `risk-sweep` | the engine's timer: order TTL, session rollover, breaker cooldown |
 //! | [`OrderSyncService`] | `order-sync` | reconciles live orders with the venue's open orders |
+//! | [`OrderResolverService`] | `order-resolver` | looks up orders whose placement got no answer until the venue settles them |
 
 mod candle_poller;
 mod execution;
 mod fill_routing;
 mod market_feed;
+mod order_resolver;
 mod order_sync;
 mod timer;
 
@@ -22,5 +24,6 @@ pub(crate) use execution::ExecutionService;
 pub(crate) use fill_routing::FillRoutingService;
 pub use fill_routing::{DroppedReport, decode_report, validate_report};
 pub(crate) use market_feed::MarketFeedService;
+pub(crate) use order_resolver::OrderResolverService;
 pub(crate) use order_sync::OrderSyncService;
 pub(crate) use timer::TimerService;

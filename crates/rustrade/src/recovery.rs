@@ -1,0 +1,233 @@
+//! What the bot asks the venue to learn what happened without it: fills made while it was down
+//! or its fill stream was disconnected, orders whose placement got no answer, orders missing
+//! from the venue's open list, and positions.
+//!
+//! # Rules
+//!
+//! - **Fills first.** Every fill the venue lists after the engine's
+//!   [`fill_cursor`](rustrade_engine::Engine::fill_cursor) goes through the engine (positions,
+//!   PnL, fees, session PnL and breaker, OCO siblings, bracket legs). Pages are fetched until one
+//!   brings nothing newer; the engine applies each fill id once.
+//! - **Then orders.** An order we sent without a definite answer is looked up by client id; the
+//!   venue's answer is applied as it stands. "Never received" counts only once the order is older
+//!   than the grace period (the request might still arrive before that), otherwise the order
+//!   stays unresolved and is asked about again. An error is no answer: the order stays unknown.
+//! - **Then positions.** What still differs after fills and orders are applied is handed to the
+//!   engine as venue positions and journalled as drift.
+//! - A venue that cannot answer one of these calls ([`ExchangeError::Unsupported`]) is asked the
+//!   nearest thing it can answer (open orders for a lookup, one position per symbol), and the
+//!   gap is logged; nothing is assumed.
+
+use std::time::Duration;
+
+use rustrade_core::{
+    ClientOrderId, ExchangeError, ExecutionReport, FillCursor, Position, Symbol, Timestamp,
+};
+
+use crate::driver::Driver;
+use crate::services::validate_report;
+
+/// Most pages of fills one catch-up fetches per symbol (a guard against a venue that keeps
+/// answering the same page).
+const MAX_PAGES: usize = 10_000;
+
+/// The outcome of one order lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// The venue's definite answer was applied.
+    Settled,
+    /// No definite answer yet: ask again later.
+    Open,
+}
+
+/// Applies every fill the venue lists after the engine's cursor on `symbols`; returns how many
+/// fills the venue listed (duplicates included).
+pub(crate) async fn catch_up_fills(
+    driver: &Driver,
+    symbols: &[Symbol],
+) -> Result<usize, ExchangeError> {
+    let mut listed = 0;
+    for symbol in symbols {
+        let Some(mut cursor) = driver.read(|e| e.fill_cursor(symbol)).flatten() else {
+            continue;
+        };
+        for _ in 0..MAX_PAGES {
+            let page = match driver.exchange.fills_since(symbol, &cursor).await {
+                Ok(page) => page,
+                Err(ExchangeError::Unsupported(what)) => {
+                    tracing::warn!(%symbol, what, "venue cannot list past fills; fills made while disconnected are not caught up");
+                    return Ok(listed);
+                }
+                Err(e) => return Err(e),
+            };
+            listed += page.len();
+            // A page may repeat the cursor's own fill (and others already applied, which the
+            // engine recognises by id).
+            let newer: Vec<_> = page
+                .iter()
+                .filter(|f| Some(f.fill_id) != cursor.after)
+                .copied()
+                .collect();
+            let Some(last) = newer.last().copied() else {
+                break;
+            };
+            let mut valid = Vec::with_capacity(newer.len());
+            for fill in newer {
+                let report = ExecutionReport::Fill(fill);
+                match validate_report(&report) {
+                    Ok(()) => valid.push(fill),
+                    Err(e) => driver.report_dropped(e.label(), &e),
+                }
+            }
+            driver
+                .step(move |engine, _| {
+                    for fill in &valid {
+                        engine.handle_fill(fill, fill.time);
+                    }
+                })
+                .await;
+            let next = FillCursor::after(&last);
+            if next == cursor {
+                break;
+            }
+            cursor = next;
+        }
+    }
+    Ok(listed)
+}
+
+/// Looks `client_id` up at the venue and applies a definite answer (see the module rules).
+pub(crate) async fn look_up(
+    driver: &Driver,
+    symbol: Symbol,
+    client_id: ClientOrderId,
+    sent: Timestamp,
+    grace: Duration,
+) -> Result<Lookup, ExchangeError> {
+    match driver.exchange.order_status(&symbol, &client_id).await {
+        Ok(Some(state)) => {
+            tracing::info!(%client_id, status = ?state.order.status, order_id = %state.order.order_id, "order found at the venue");
+            driver
+                .step(move |e, now| e.handle_order_state(&state, now))
+                .await;
+            Ok(Lookup::Settled)
+        }
+        Ok(None) if sent.saturating_add(grace) <= driver.now() => {
+            tracing::warn!(%client_id, "the venue never received the order; not sent again");
+            driver
+                .step(move |e, now| e.handle_order_not_found(client_id, now))
+                .await;
+            Ok(Lookup::Settled)
+        }
+        Ok(None) => Ok(Lookup::Open),
+        Err(ExchangeError::Unsupported(_)) => {
+            // The venue lists open orders only: a working order settles; an absent one may
+            // have filled or never arrived, which an open list cannot tell apart.
+            match driver.exchange.find_order(&symbol, &client_id).await? {
+                Some(open) => {
+                    driver
+                        .step(move |e, now| e.handle_accepted(client_id, open.order_id, now))
+                        .await;
+                    Ok(Lookup::Settled)
+                }
+                None => Ok(Lookup::Open),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Catch-up after a restart, before any brain sees an event: fills, unresolved orders, our
+/// orders missing from the venue's open list, then positions.
+pub(crate) async fn reconcile(
+    driver: &Driver,
+    symbols: &[Symbol],
+    grace: Duration,
+) -> Result<(), ExchangeError> {
+    let fills = catch_up_fills(driver, symbols).await?;
+    if fills > 0 {
+        tracing::info!(fills, "fills caught up from the venue");
+    }
+    let unresolved: Vec<(Symbol, ClientOrderId, Timestamp)> = driver
+        .read(|e| {
+            e.unresolved_orders()
+                .map(|o| (o.order.symbol, o.order.client_id, o.created))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (symbol, client_id, sent) in unresolved {
+        if look_up(driver, symbol, client_id, sent, grace).await? == Lookup::Open {
+            tracing::warn!(%client_id, "order outcome still unknown; it stays reserved and is asked about again");
+            driver
+                .step(move |e, now| e.handle_place_unknown(client_id, now))
+                .await;
+        }
+    }
+    reconcile_open_orders(driver).await?;
+    reconcile_positions(driver, symbols).await
+}
+
+/// Hands the venue's open orders to the engine after looking up each of our acknowledged orders
+/// the list lacks (it may have filled, expired or been cancelled: the venue says which).
+pub(crate) async fn reconcile_open_orders(driver: &Driver) -> Result<(), ExchangeError> {
+    let open = driver.exchange.open_orders(None).await?;
+    let missing: Vec<(Symbol, ClientOrderId)> = driver
+        .read(|e| {
+            e.open_orders()
+                .filter(|o| o.venue_id.is_some())
+                .filter(|o| {
+                    !open.iter().any(|v| {
+                        v.client_id == Some(o.order.client_id) || Some(v.order_id) == o.venue_id
+                    })
+                })
+                .map(|o| (o.order.symbol, o.order.client_id))
+                .collect()
+        })
+        .unwrap_or_default();
+    for (symbol, client_id) in missing {
+        match driver.exchange.order_status(&symbol, &client_id).await {
+            Ok(Some(state)) => {
+                driver
+                    .step(move |e, now| e.handle_order_state(&state, now))
+                    .await;
+            }
+            Ok(None) | Err(ExchangeError::Unsupported(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    driver
+        .step(move |e, now| e.handle_venue_open_orders(&open, now))
+        .await;
+    Ok(())
+}
+
+/// Hands the venue's positions on `symbols` to the engine (flat where the venue lists none).
+pub(crate) async fn reconcile_positions(
+    driver: &Driver,
+    symbols: &[Symbol],
+) -> Result<(), ExchangeError> {
+    let positions: Vec<(Symbol, Position)> = match driver.exchange.positions().await {
+        Ok(listed) => symbols
+            .iter()
+            .map(|s| {
+                let p = listed
+                    .iter()
+                    .find(|(l, _)| l == s)
+                    .map_or(Position::FLAT, |(_, p)| *p);
+                (*s, p)
+            })
+            .collect(),
+        Err(ExchangeError::Unsupported(_)) => {
+            let mut out = Vec::with_capacity(symbols.len());
+            for s in symbols {
+                out.push((*s, driver.exchange.position(s).await?));
+            }
+            out
+        }
+        Err(e) => return Err(e),
+    };
+    driver
+        .step(move |e, now| e.handle_venue_positions(&positions, now))
+        .await;
+    Ok(())
+}
