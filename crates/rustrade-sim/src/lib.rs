@@ -46,6 +46,7 @@ mod config;
 mod error;
 mod fees;
 mod funding;
+mod history;
 mod ids;
 mod latency;
 pub mod matching;
