@@ -147,7 +147,10 @@ impl ExchangeError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::Transport(_) | Self::Timeout(_) | Self::OutcomeUnknown(_) | Self::RateLimited { .. }
+            Self::Transport(_)
+                | Self::Timeout(_)
+                | Self::OutcomeUnknown(_)
+                | Self::RateLimited { .. }
         )
     }
 
