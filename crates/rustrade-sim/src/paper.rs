@@ -62,7 +62,8 @@ impl PaperExchange {
     /// (Binance's is 1000): a caller asks again from the last fill for the rest.
     pub const FILL_PAGE: usize = 1000;
 
-    /// Wraps `venue`; returns the exchange and the fill source that receives its reports.
+    /// Wraps `venue`, turning its account history on; returns the exchange and the fill source
+    /// that receives its reports.
     pub fn new(venue: SimVenue) -> (Self, PaperFills) {
         Self::shared(Arc::new(Mutex::new(venue)))
     }
