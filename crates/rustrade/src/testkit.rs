@@ -3,7 +3,10 @@
 //! - [`MockExchange`]: an [`ExchangeClient`] that records every call, fills market orders at a
 //!   price the test sets, holds other orders open until the test fills or cancels them, keeps
 //!   positions, refuses a repeated client order id (and counts it), and reports executions on a
-//!   [`FillSource`] from [`MockExchange::fill_source`].
+//!   [`FillSource`] from [`MockExchange::fill_source`]. It remembers finished orders and every
+//!   fill, so recovery lookups answer as a real venue's do, and injects the faults recovery
+//!   must survive (timeouts, failing cancels and lookups, trades behind the bot's back, fills
+//!   while the bot is down).
 //! - [`ScriptedBrain`]: a brain whose decisions come from a closure; it records what it saw.
 //! - [`ManualClock`]: a clock that moves only when told.
 //! - [`ScriptedCandleSource`]: answers each poll with the next scripted batch of bars.
