@@ -157,7 +157,8 @@ impl FillCursor {
 /// ```
 /// use rustrade_core::*;
 ///
-/// /// A venue that accepts every order and holds nothing.
+/// /// A venue that refuses every order, so it never holds one: each lookup below is a true,
+/// /// definite "nothing" (an order it refused was never received as an order).
 /// struct Null;
 ///
 /// #[async_trait]
@@ -168,10 +169,10 @@ impl FillCursor {
 ///         Ok(InstrumentSpec::new(*s, AssetClass::CryptoSpot, 0.01, 0.001)?)
 ///     }
 ///     async fn place_order(&self, o: &Order) -> Result<OrderId, ExchangeError> {
-///         Ok(OrderId::new(o.client_id.as_str())?)
+///         Err(ExchangeError::Rejected { reason: format!("null venue: {} refused", o.client_id) })
 ///     }
-///     async fn cancel_order(&self, _: &Symbol, _: &ClientOrderId, _: Option<&OrderId>)
-///         -> Result<(), ExchangeError> { Ok(()) }
+///     async fn cancel_order(&self, _: &Symbol, c: &ClientOrderId, _: Option<&OrderId>)
+///         -> Result<(), ExchangeError> { Err(ExchangeError::UnknownOrder(c.to_string())) }
 ///     async fn cancel_all(&self, _: &Symbol) -> Result<usize, ExchangeError> { Ok(0) }
 ///     async fn open_orders(&self, _: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
 ///         Ok(vec![])
@@ -234,10 +235,7 @@ pub trait ExchangeClient: Send + Sync {
         &self,
         symbol: &Symbol,
         client_id: &ClientOrderId,
-    ) -> Result<Option<OrderState>, ExchangeError> {
-        let _ = (symbol, client_id);
-        Err(ExchangeError::Unsupported("order_status".into()))
-    }
+    ) -> Result<Option<OrderState>, ExchangeError>;
 
     /// One page of our fills on `symbol` after `cursor`, oldest first (see the trait's
     /// recovery rules); an empty page means nothing newer.
@@ -245,27 +243,27 @@ pub trait ExchangeClient: Send + Sync {
         &self,
         symbol: &Symbol,
         cursor: &FillCursor,
-    ) -> Result<Vec<Fill>, ExchangeError> {
-        let _ = (symbol, cursor);
-        Err(ExchangeError::Unsupported("fills_since".into()))
-    }
+    ) -> Result<Vec<Fill>, ExchangeError>;
 
     /// Every non-flat position the account holds, one per symbol.
-    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
-        Err(ExchangeError::Unsupported("positions".into()))
-    }
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError>;
 
-    /// Looks an order up by our client id (open orders only, by default).
+    /// The order with our client id while it is still working (pending, accepted or partly
+    /// filled); `None` when it is finished or unknown.
+    ///
+    /// By default one [`order_status`](Self::order_status) lookup, keeping only a live answer,
+    /// rather than listing every open order: a finished order is not open, and callers who need
+    /// finished orders ask `order_status` itself. Its errors pass through unchanged.
     async fn find_order(
         &self,
         symbol: &Symbol,
         client_id: &ClientOrderId,
     ) -> Result<Option<OpenOrder>, ExchangeError> {
         Ok(self
-            .open_orders(Some(symbol))
+            .order_status(symbol, client_id)
             .await?
-            .into_iter()
-            .find(|o| o.client_id.as_ref() == Some(client_id)))
+            .map(|state| state.order)
+            .filter(|order| order.status.is_live()))
     }
 }
 

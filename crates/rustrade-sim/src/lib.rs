@@ -5,12 +5,15 @@
 //!
 //! - [`SimVenue`] — the synchronous, I/O-free venue a backtest drives: `submit` / `cancel`
 //!   orders, `on_market` events, `poll_report` execution reports. Its module documents the call
-//!   protocol and the order life cycle; [`matching`] documents every fill rule.
+//!   protocol and the order life cycle; [`matching`] documents every fill rule. On request
+//!   ([`SimVenue::with_history`]) it keeps the account history crash recovery asks for:
+//!   finished orders by client id ([`SimVenue::order_state`]) and fills after a cursor
+//!   ([`SimVenue::fills_after`]).
 //! - [`FeeModel`], [`SlippageModel`], [`LatencyModel`], [`FundingModel`] — the models, each with
 //!   its formula in its documentation; [`SimConfig`] gathers them.
 //! - [`Wallet`] — cash, positions, fees and funding, with the accounting identity.
 //! - [`PaperExchange`] and [`PaperFills`] — the live face: an `ExchangeClient` and a
-//!   `FillSource` over a shared `SimVenue`.
+//!   `FillSource` over a shared `SimVenue`, recording its history.
 //!
 //! The default fill model has no look-ahead: an order decided on bar *t* fills at the open of
 //! bar *t + 1* at the earliest.
@@ -46,6 +49,7 @@ mod config;
 mod error;
 mod fees;
 mod funding;
+mod history;
 mod ids;
 mod latency;
 pub mod matching;

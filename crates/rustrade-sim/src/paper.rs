@@ -10,6 +10,12 @@
 //! dropped while the fill source lives. Funding payments are logged and booked in the wallet
 //! (see [`SimVenue::wallet`]).
 //!
+//! The wrapped venue keeps its account history ([`SimVenue::record_history`] is turned on), so
+//! [`ExchangeClient::order_status`] finds finished orders and [`ExchangeClient::fills_since`]
+//! lists past fills. Wrap the venue before it receives its first order: a venue that traded
+//! before cannot tell a finished order from one it never received, and says so with an error
+//! rather than a false "never received".
+//!
 //! The venue sits behind a `std::sync::Mutex` held only for the duration of one synchronous venue
 //! call, never across an `.await`. A panic inside the venue poisons it; every later call then
 //! fails with [`ExchangeError::Closed`].
@@ -20,8 +26,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rustrade_core::{
     Asset, Balance, Capability, ClientOrderId, ExchangeClient, ExchangeError, ExecutionReport,
-    FillSource, InstrumentSpec, MarketDataBus, MarketEvent, Money, OpenOrder, Order, OrderId,
-    Position, RejectReason, Symbol, Venue,
+    Fill, FillCursor, FillSource, InstrumentSpec, MarketDataBus, MarketEvent, Money, OpenOrder,
+    Order, OrderId, OrderState, Position, RejectReason, Symbol, Venue,
 };
 use tokio::sync::{broadcast, mpsc};
 
@@ -52,7 +58,12 @@ pub struct PaperExchange {
 }
 
 impl PaperExchange {
-    /// Wraps `venue`; returns the exchange and the fill source that receives its reports.
+    /// Most fills one [`ExchangeClient::fills_since`] call returns, as a venue's page limit
+    /// (Binance's is 1000): a caller asks again from the last fill for the rest.
+    pub const FILL_PAGE: usize = 1000;
+
+    /// Wraps `venue`, turning its account history on; returns the exchange and the fill source
+    /// that receives its reports.
     pub fn new(venue: SimVenue) -> (Self, PaperFills) {
         Self::shared(Arc::new(Mutex::new(venue)))
     }
@@ -70,13 +81,15 @@ impl PaperExchange {
         Ok(Self::new(venue))
     }
 
-    /// Wraps a venue the caller also holds (to inspect the wallet, for example).
+    /// Wraps a venue the caller also holds (to inspect the wallet, for example), and turns its
+    /// account history on.
     pub fn shared(venue: Arc<Mutex<SimVenue>>) -> (Self, PaperFills) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (name, quote, capabilities) = {
-            let v = venue
+            let mut v = venue
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
+            v.record_history();
             (
                 v.config().venue,
                 v.config().quote_asset,
@@ -255,6 +268,58 @@ impl ExchangeClient for PaperExchange {
         let qty = spec.round_qty(position.abs_quantity());
         let order = Order::market(client_id, *symbol, side, qty).reduce_only();
         self.place_order(&order).await.map(Some)
+    }
+
+    /// The order from the venue's history, working or finished. `Ok(None)` only when the history
+    /// is complete (the venue was wrapped before its first order); otherwise an unknown id may be
+    /// an order that finished before the history began, and the answer is an `Unsupported` error.
+    async fn order_status(
+        &self,
+        symbol: &Symbol,
+        client_id: &ClientOrderId,
+    ) -> Result<Option<OrderState>, ExchangeError> {
+        let v = self.lock()?;
+        if v.instrument(symbol).is_none() {
+            return Err(unknown_symbol(symbol));
+        }
+        match v.order_state(client_id) {
+            Some(state) if state.order.symbol == *symbol => Ok(Some(state)),
+            _ if v.history_is_complete() => Ok(None),
+            _ => Err(ExchangeError::Unsupported(format!(
+                "order status of {client_id}: the paper venue received orders before its history \
+                 was recorded, so an unknown client id may be a finished order"
+            ))),
+        }
+    }
+
+    /// Up to [`PaperExchange::FILL_PAGE`] fills from the venue's history (see
+    /// [`SimVenue::fills_after`] for the cursor rule). A cursor reaching back before an
+    /// incomplete history began is answered with an `Unsupported` error rather than a page
+    /// with a gap.
+    async fn fills_since(
+        &self,
+        symbol: &Symbol,
+        cursor: &FillCursor,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        let v = self.lock()?;
+        if v.instrument(symbol).is_none() {
+            return Err(unknown_symbol(symbol));
+        }
+        if !v.history_covers(symbol, cursor) {
+            return Err(ExchangeError::Unsupported(format!(
+                "fills of {symbol} since {}: the paper venue's history began later",
+                cursor.since
+            )));
+        }
+        Ok(v.fills_after(symbol, cursor)
+            .take(Self::FILL_PAGE)
+            .copied()
+            .collect())
+    }
+
+    /// Every registered symbol whose position is not flat within half a lot.
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+        Ok(self.lock()?.positions().collect())
     }
 }
 

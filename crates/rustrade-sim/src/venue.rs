@@ -62,6 +62,13 @@
 //! `cash = initial − Σ s × qty × price × cv − Σ fees − Σ funding`. Reports carry the time of the
 //! event that produced them (a candle event's time, normally its close).
 //!
+//! # History
+//!
+//! On request ([`SimVenue::with_history`]) the venue keeps the account history a crash recovery
+//! asks a real venue for: every order's final state by client id ([`SimVenue::order_state`]) and
+//! every fill per symbol ([`SimVenue::fills_after`]). It is built from the reports above, so it
+//! never disagrees with them. Without it, only working orders can be looked up.
+//!
 //! # Cost
 //!
 //! `on_market` allocates nothing unless a report or funding queue has to grow (drain them every
@@ -72,14 +79,15 @@
 use std::collections::VecDeque;
 
 use rustrade_core::{
-    Capability, ClientOrderId, ExecutionReport, Fill, InstrumentSpec, Liquidity, MarketData,
-    MarketEvent, Money, OpenOrder, Order, OrderId, OrderKind, OrderStatus, Position, Price,
-    QTY_EPSILON, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
+    Capability, ClientOrderId, ExecutionReport, Fill, FillCursor, InstrumentSpec, Liquidity,
+    MarketData, MarketEvent, Money, OpenOrder, Order, OrderId, OrderKind, OrderState, OrderStatus,
+    Position, Price, QTY_EPSILON, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
 };
 
 use crate::client_ids::ClientIds;
 use crate::error::SimError;
 use crate::funding::FundingCursor;
+use crate::history::History;
 use crate::ids::IdCounter;
 use crate::matching::{Behaviour, Step, View, evaluate};
 use crate::{FundingModel, FundingPayment, SimConfig, Wallet};
@@ -130,6 +138,8 @@ pub struct SimVenue {
     last_book: usize,
     /// `config.capabilities` as a bit set, for the per-order checks.
     caps: CapabilityMask,
+    /// The account history, when recorded (see [`SimVenue::with_history`]).
+    history: Option<Box<History>>,
 }
 
 impl SimVenue {
@@ -149,7 +159,39 @@ impl SimVenue {
             fill_ids: IdCounter::new("sim-f"),
             now: Timestamp::MIN,
             last_book: 0,
+            history: None,
         })
+    }
+
+    /// [`SimVenue::record_history`], by value.
+    #[must_use]
+    pub fn with_history(mut self) -> Self {
+        self.record_history();
+        self
+    }
+
+    /// Starts keeping the account history: every order received from now on, with its final
+    /// state once finished, and every fill per symbol in arrival order. What
+    /// [`SimVenue::order_state`] and [`SimVenue::fills_after`] answer for finished orders and
+    /// past fills comes from it. Off by default, because it grows with the run and a backtest
+    /// never asks; the matching path costs the same with it off. Calling it again changes
+    /// nothing.
+    pub fn record_history(&mut self) {
+        if self.history.is_none() {
+            let complete = self.order_ids.issued() == 0;
+            self.history = Some(Box::new(History::new(complete, self.now)));
+        }
+    }
+
+    /// Whether the account history is being kept.
+    pub fn records_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// Whether the history holds every order the venue ever received: it was turned on before
+    /// the first order arrived. Only then does an unknown client id mean "never received".
+    pub fn history_is_complete(&self) -> bool {
+        self.history.as_ref().is_some_and(|h| h.is_complete())
     }
 
     /// Registers an instrument; orders and market events of unregistered symbols are refused and
@@ -190,18 +232,28 @@ impl SimVenue {
 
     /// Submits an order; see the module documentation for what `Ok` and `Err` mean.
     pub fn submit(&mut self, order: &Order) -> Result<OrderId, RejectReason> {
-        self.place(order, None)
+        let from = self.reports.len();
+        let outcome = self.place(order, None);
+        self.record_reports(from);
+        outcome
     }
 
     /// Submits an order as a member of an OCO group.
     pub fn submit_oco(&mut self, order: &Order, group: OcoGroup) -> Result<OrderId, RejectReason> {
-        self.place(order, Some(group))
+        let from = self.reports.len();
+        let outcome = self.place(order, Some(group));
+        self.record_reports(from);
+        outcome
     }
 
     /// Cancels the working order with `client_id`; queues a `Cancelled` report.
     pub fn cancel(&mut self, client_id: &ClientOrderId) -> Result<OrderId, SimError> {
-        self.cancel_where(|o| o.order.client_id == *client_id)
-            .ok_or(SimError::UnknownClientOrder(*client_id))
+        let from = self.reports.len();
+        let outcome = self
+            .cancel_where(|o| o.order.client_id == *client_id)
+            .ok_or(SimError::UnknownClientOrder(*client_id));
+        self.record_reports(from);
+        outcome
     }
 
     /// Cancels the working order with venue id `order_id`; queues a `Cancelled` report.
@@ -213,7 +265,9 @@ impl SimVenue {
             .find(|o| o.live && o.id == *order_id)
             .map(|o| o.order.client_id)
             .ok_or(SimError::UnknownOrder(*order_id))?;
+        let from = self.reports.len();
         self.cancel_where(|o| o.id == *order_id);
+        self.record_reports(from);
         Ok(client)
     }
 
@@ -223,6 +277,7 @@ impl SimVenue {
             .book_index(symbol)
             .ok_or(SimError::UnknownSymbol(*symbol))?;
         let now = self.now;
+        let from = self.reports.len();
         let book = &mut self.books[i];
         let mut n = 0;
         for o in book.orders.iter_mut().filter(|o| o.live) {
@@ -235,6 +290,7 @@ impl SimVenue {
             });
         }
         sweep(&mut book.orders, &mut self.client_ids);
+        self.record_reports(from);
         Ok(n)
     }
 
@@ -245,7 +301,9 @@ impl SimVenue {
     #[inline]
     pub fn on_market(&mut self, event: &MarketEvent) {
         if !self.mark_idle_book(event) {
+            let from = self.reports.len();
             self.on_market_in_full(event);
+            self.record_reports(from);
         }
     }
 
@@ -468,6 +526,69 @@ impl SimVenue {
             .collect()
     }
 
+    /// The order last received under `client_id`, working or finished, as a venue would report
+    /// it; `None` when the venue does not know it.
+    ///
+    /// Finished orders are known only while the history is kept ([`SimVenue::with_history`]). A
+    /// working order received before the history was turned on is still found, without an
+    /// average fill price (its fills predate the history).
+    pub fn order_state(&self, client_id: &ClientOrderId) -> Option<OrderState> {
+        if let Some(state) = self.history.as_ref().and_then(|h| h.order_state(client_id)) {
+            return Some(state);
+        }
+        self.books
+            .iter()
+            .flat_map(|b| b.orders.iter())
+            .find(|o| o.live && o.order.client_id == *client_id)
+            .map(|o| OrderState {
+                order: o.to_open_order(),
+                avg_fill_price: None,
+            })
+    }
+
+    /// The fills of `symbol` after `cursor`, in the order the venue made them: strictly after
+    /// `cursor.after` when that fill is in the history, else every fill at or after
+    /// `cursor.since`. Empty while no history is kept.
+    pub fn fills_after<'a>(
+        &'a self,
+        symbol: &Symbol,
+        cursor: &FillCursor,
+    ) -> impl Iterator<Item = &'a Fill> + use<'a> {
+        let (symbol, cursor) = (*symbol, *cursor);
+        self.history
+            .as_deref()
+            .into_iter()
+            .flat_map(move |h| h.fills_after(&symbol, &cursor))
+    }
+
+    /// Whether [`SimVenue::fills_after`] lists every fill the venue made after `cursor` on
+    /// `symbol`: the history is kept and complete, holds the cursor's fill, or started before
+    /// the cursor's time.
+    pub fn history_covers(&self, symbol: &Symbol, cursor: &FillCursor) -> bool {
+        self.history
+            .as_ref()
+            .is_some_and(|h| h.covers(symbol, cursor))
+    }
+
+    /// Every position that is not flat (within half a lot), in instrument registration order.
+    pub fn positions(&self) -> impl Iterator<Item = (Symbol, Position)> + '_ {
+        self.books
+            .iter()
+            .zip(self.wallet.positions())
+            .filter(|(b, (_, p))| !p.is_flat_in(&b.spec))
+            .map(|(_, held)| held)
+    }
+
+    /// Feeds the reports queued since index `from` to the history, when one is kept.
+    #[inline]
+    fn record_reports(&mut self, from: usize) {
+        if let Some(h) = self.history.as_deref_mut() {
+            for r in self.reports.range(from..) {
+                h.apply(r);
+            }
+        }
+    }
+
     #[inline]
     fn book_index(&self, symbol: &Symbol) -> Option<usize> {
         match self.books.get(self.last_book) {
@@ -492,6 +613,9 @@ impl SimVenue {
         let id = self.order_ids.next_order_id();
         self.client_ids
             .insert(vacancy, order.client_id, self.order_ids.issued());
+        if let Some(h) = self.history.as_deref_mut() {
+            h.received(order, id, self.now);
+        }
         let (extra, delay) = self.config.latency.sample(&mut self.rng);
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
@@ -619,6 +743,9 @@ impl SimVenue {
 
     fn reject(&mut self, order: &Order, reason: RejectReason, why: &'static str) -> RejectReason {
         tracing::debug!(client_id = %order.client_id, ?reason, why, "sim: order rejected");
+        if let Some(h) = self.history.as_deref_mut() {
+            h.refused(order, self.now);
+        }
         self.reports.push_back(ExecutionReport::Rejected {
             client_id: order.client_id,
             reason,
@@ -881,8 +1008,7 @@ impl Ctx<'_> {
             liquidity: liq,
             time: self.time,
         }));
-        let total = o.order.quantity.get();
-        if o.filled >= total - total * 1e-12 {
+        if is_complete_fill(o.filled, o.order.quantity.get()) {
             o.live = false;
             self.ended += 1;
         }
@@ -979,6 +1105,13 @@ fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
         }
         o.live
     });
+}
+
+/// Whether `filled` completes an order of `total`: equal up to the rounding of summing its
+/// partial fills.
+#[inline]
+pub(crate) fn is_complete_fill(filled: f64, total: f64) -> bool {
+    filled >= total - total * 1e-12
 }
 
 /// How much an order of `side` can reduce a position of signed size `held`.

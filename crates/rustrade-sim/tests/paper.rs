@@ -4,8 +4,8 @@ mod common;
 
 use common::*;
 use rustrade_core::{
-    Asset, Capability, ExchangeClient, ExchangeError, ExecutionReport, FillSource, MarketDataBus,
-    OrderKind, OrderStatus, Side,
+    Asset, Capability, ExchangeClient, ExchangeError, ExecutionReport, FillCursor, FillSource,
+    MarketDataBus, OrderKind, OrderStatus, Side, Timestamp,
 };
 use rustrade_sim::{PaperExchange, PaperFills, SimConfig};
 
@@ -244,4 +244,126 @@ async fn queued_reports_can_be_taken_without_waiting_in_order() {
         Some(ExecutionReport::Fill(f)) if f.price.get() == 101.0 && f.quantity.get() == 2.0
     ));
     assert!(fills.try_next_report().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn order_status_answers_working_and_finished_orders_and_a_definite_none() {
+    let (ex, _fills) = paper(SimConfig::default());
+    ex.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let m = ex.place_order(&market("m", Side::Buy, 2.0)).await.unwrap();
+    ex.place_order(&limit("rest", Side::Buy, 1.0, 90.0))
+        .await
+        .unwrap();
+    ex.place_order(&limit("gone", Side::Buy, 1.0, 91.0))
+        .await
+        .unwrap();
+    ex.on_market(&bar(1, 101.0, 102.0, 100.0, 101.5)).unwrap();
+    ex.cancel_order(&sym(), &cid("gone"), None).await.unwrap();
+
+    let filled = ex.order_status(&sym(), &cid("m")).await.unwrap().unwrap();
+    assert_eq!(filled.order.order_id, m);
+    assert_eq!(filled.order.status, OrderStatus::Filled);
+    assert_eq!(filled.order.filled.get(), 2.0);
+    assert_eq!(filled.avg_fill_price.map(|p| p.get()), Some(101.0));
+    let rest = ex
+        .order_status(&sym(), &cid("rest"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rest.order.status, OrderStatus::Accepted);
+    let gone = ex
+        .order_status(&sym(), &cid("gone"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gone.order.status, OrderStatus::Cancelled);
+    assert_eq!(ex.order_status(&sym(), &cid("never")).await.unwrap(), None);
+    // find_order still answers open orders only.
+    assert!(ex.find_order(&sym(), &cid("rest")).await.unwrap().is_some());
+    assert_eq!(ex.find_order(&sym(), &cid("m")).await.unwrap(), None);
+
+    let other = rustrade_core::Symbol::new("ETHUSDT").unwrap();
+    assert!(ex.order_status(&other, &cid("m")).await.is_err());
+    assert!(
+        ex.fills_since(&other, &FillCursor::default())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn fills_since_pages_through_the_history_after_a_cursor() {
+    let (ex, mut reports) = paper(SimConfig::default());
+    ex.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let total = PaperExchange::FILL_PAGE + 6;
+    for k in 0..total {
+        let side = if k % 2 == 0 { Side::Buy } else { Side::Sell };
+        ex.place_order(&market(&format!("m{k}"), side, 1.0))
+            .await
+            .unwrap();
+    }
+    ex.on_market(&bar(1, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let mut made = Vec::new();
+    while let Some(r) = reports.try_next_report() {
+        if let ExecutionReport::Fill(f) = r {
+            made.push(f);
+        }
+    }
+    assert_eq!(made.len(), total);
+
+    let mut cursor = FillCursor::since(Timestamp::MIN);
+    let mut seen = Vec::new();
+    loop {
+        let page = ex.fills_since(&sym(), &cursor).await.unwrap();
+        assert!(page.len() <= PaperExchange::FILL_PAGE);
+        let Some(last) = page.last() else { break };
+        cursor = FillCursor::after(last);
+        seen.extend(page);
+    }
+    assert_eq!(seen, made);
+    assert!(
+        ex.positions().await.unwrap().is_empty(),
+        "buys and sells cancel out"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn positions_reports_every_non_flat_symbol() {
+    let (ex, _fills) = paper(SimConfig::default());
+    assert!(ex.positions().await.unwrap().is_empty());
+    ex.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    ex.place_order(&market("m", Side::Sell, 1.5)).await.unwrap();
+    ex.on_market(&bar(1, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let held = ex.positions().await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!((held[0].0, held[0].1.quantity), (sym(), -1.5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_venue_wrapped_after_trading_refuses_to_guess() {
+    let mut v = venue(SimConfig::default());
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&market("early", Side::Buy, 1.0)).unwrap();
+    v.on_market(&bar(1, 100.0, 100.0, 100.0, 100.0));
+    let (ex, _fills) = PaperExchange::new(v);
+    let err = ex.order_status(&sym(), &cid("early")).await.unwrap_err();
+    assert!(matches!(err, ExchangeError::Unsupported(_)), "{err}");
+    let err = ex
+        .fills_since(&sym(), &FillCursor::since(Timestamp::MIN))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ExchangeError::Unsupported(_)), "{err}");
+    // Orders and fills after the wrap are known.
+    ex.place_order(&market("late", Side::Buy, 1.0))
+        .await
+        .unwrap();
+    ex.on_market(&bar(2, 100.0, 100.0, 100.0, 100.0)).unwrap();
+    let late = ex
+        .order_status(&sym(), &cid("late"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(late.order.status, OrderStatus::Filled);
+    let since_wrap = FillCursor::since(Timestamp::from_nanos(2 * MINUTE + 1));
+    assert_eq!(ex.fills_since(&sym(), &since_wrap).await.unwrap().len(), 1);
 }

@@ -25,9 +25,9 @@ use rustrade::testkit::candle_event;
 use rustrade::{Bot, BotConfig, BotHandle};
 use rustrade_core::{
     Asset, AssetClass, Balance, Brain, BrainError, Capability, ClientOrderId, Decision,
-    ExchangeClient, ExchangeError, ExecutionReport, Fill, FillId, FillSource, InstrumentSpec,
-    Liquidity, MarketDataBus, MarketEvent, Money, OpenOrder, Order, OrderId, Position, Price,
-    Symbol, Timestamp, Venue, async_trait,
+    ExchangeClient, ExchangeError, ExecutionReport, Fill, FillCursor, FillId, FillSource,
+    InstrumentSpec, Liquidity, MarketDataBus, MarketEvent, Money, OpenOrder, Order, OrderId,
+    OrderState, Position, Price, Symbol, Timestamp, Venue, async_trait,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
@@ -60,8 +60,8 @@ impl Brain for Counting {
 }
 
 /// A lean in-memory venue: fills every order at once at 100 (reported on its fill stream) and
-/// stamps the moment each order reaches it. It keeps no history, so the benchmark measures the
-/// pipeline rather than a growing mock.
+/// stamps the moment each order reaches it. It keeps no history (its recovery lookups answer
+/// `Unsupported`), so the benchmark measures the pipeline rather than a growing mock.
 struct Stamping {
     placed: AtomicU64,
     last_place: Mutex<Option<Instant>>,
@@ -158,6 +158,28 @@ impl ExchangeClient for Stamping {
     }
     async fn close_position(&self, _: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
         Ok(None)
+    }
+    /// Unsupported: the venue forgets each order once it has stamped and filled it, so it can
+    /// neither find it nor honestly say it never received it.
+    async fn order_status(
+        &self,
+        _: &Symbol,
+        client_id: &ClientOrderId,
+    ) -> Result<Option<OrderState>, ExchangeError> {
+        Err(ExchangeError::Unsupported(format!(
+            "order status of {client_id}: the lean bench venue keeps no orders"
+        )))
+    }
+    /// Unsupported: the fills went to the stream and are not kept.
+    async fn fills_since(&self, s: &Symbol, _: &FillCursor) -> Result<Vec<Fill>, ExchangeError> {
+        Err(ExchangeError::Unsupported(format!(
+            "fills of {s}: the lean bench venue keeps no fills"
+        )))
+    }
+    /// None, as [`position`](ExchangeClient::position) reports every symbol flat: the bench
+    /// measures the order path, not the account.
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+        Ok(Vec::new())
     }
 }
 

@@ -3,7 +3,10 @@
 //! - [`MockExchange`]: an [`ExchangeClient`] that records every call, fills market orders at a
 //!   price the test sets, holds other orders open until the test fills or cancels them, keeps
 //!   positions, refuses a repeated client order id (and counts it), and reports executions on a
-//!   [`FillSource`] from [`MockExchange::fill_source`].
+//!   [`FillSource`] from [`MockExchange::fill_source`]. It remembers finished orders and every
+//!   fill, so recovery lookups answer as a real venue's do, and injects the faults recovery
+//!   must survive (timeouts, failing cancels and lookups, trades behind the bot's back, fills
+//!   while the bot is down).
 //! - [`ScriptedBrain`]: a brain whose decisions come from a closure; it records what it saw.
 //! - [`ManualClock`]: a clock that moves only when told.
 //! - [`ScriptedCandleSource`]: answers each poll with the next scripted batch of bars.
@@ -18,9 +21,10 @@ use std::time::Duration;
 
 use rustrade_core::{
     Asset, AssetClass, Balance, Brain, BrainError, BrainHealth, Candle, CandleSource, Capability,
-    ClientOrderId, Decision, ExchangeClient, ExchangeError, ExecutionReport, Fill, FillId,
-    FillSource, InstrumentSpec, Liquidity, MarketEvent, MarketSource, Money, OpenOrder, Order,
-    OrderId, OrderKind, OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp, Venue,
+    ClientOrderId, Decision, ExchangeClient, ExchangeError, ExecutionReport, Fill, FillCursor,
+    FillId, FillSource, InstrumentSpec, Liquidity, MarketEvent, MarketSource, Money, OpenOrder,
+    Order, OrderId, OrderKind, OrderState, OrderStatus, Position, Price, Quantity, Side, Symbol,
+    Timestamp, Venue,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -160,6 +164,51 @@ pub struct MockOrder {
     pub status: OrderStatus,
 }
 
+/// What the mock venue remembers of an order it accepted, working or finished.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    order: Order,
+    order_id: OrderId,
+    status: OrderStatus,
+    filled: f64,
+    /// `Σ qty × price` of its fills, for the average fill price.
+    notional: f64,
+    created: Timestamp,
+}
+
+impl Known {
+    fn open_order(&self) -> OpenOrder {
+        OpenOrder {
+            order_id: self.order_id,
+            client_id: Some(self.order.client_id),
+            symbol: self.order.symbol,
+            side: self.order.side,
+            kind: self.order.kind,
+            quantity: self.order.quantity,
+            filled: Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
+            limit_price: self.order.limit_price,
+            trigger_price: self.order.trigger_price,
+            reduce_only: self.order.reduce_only,
+            status: self.status,
+            created: self.created,
+        }
+    }
+
+    fn state(&self) -> OrderState {
+        let avg_fill_price = (self.filled > 0.0)
+            .then(|| Price::new(self.notional / self.filled).ok())
+            .flatten();
+        OrderState {
+            order: self.open_order(),
+            avg_fill_price,
+        }
+    }
+
+    fn remaining(&self) -> f64 {
+        self.order.quantity.get() - self.filled
+    }
+}
+
 #[derive(Default)]
 struct MockState {
     placed: Vec<Order>,
@@ -167,10 +216,20 @@ struct MockState {
     seen: HashSet<ClientOrderId>,
     /// Orders still working at the venue.
     orders: BTreeMap<ClientOrderId, MockOrder>,
+    /// Every order accepted and not forgotten, working or finished, by client id.
+    known: BTreeMap<ClientOrderId, Known>,
+    /// Every fill the venue made, per symbol, in the order it made them.
+    fills: BTreeMap<Symbol, Vec<Fill>>,
     positions: BTreeMap<Symbol, Position>,
     prices: BTreeMap<Symbol, f64>,
     specs: BTreeMap<Symbol, InstrumentSpec>,
     reject_next: VecDeque<String>,
+    /// Pending `time_out_next_place` faults: whether each timed-out placement landed.
+    time_outs: VecDeque<bool>,
+    failing_cancels: u64,
+    failing_status: u64,
+    /// Reports are lost instead of reaching the fill source (the bot is "down").
+    reports_lost: bool,
     duplicates: u64,
     close_calls: Vec<Symbol>,
     cancels: Vec<ClientOrderId>,
@@ -179,7 +238,66 @@ struct MockState {
     time: i64,
 }
 
+impl MockState {
+    /// The next venue time: every event at the mock venue is one nanosecond after the last.
+    fn tick(&mut self) -> Timestamp {
+        self.time += 1;
+        Timestamp::from_nanos(self.time)
+    }
+
+    /// Sends `report` to the newest fill source, unless reports are being lost.
+    fn report(&self, report: ExecutionReport) {
+        if self.reports_lost {
+            return;
+        }
+        if let Some(tx) = &self.fills_tx {
+            let _ = tx.send(report);
+        }
+    }
+
+    fn spec(&self, symbol: &Symbol) -> Result<InstrumentSpec, ExchangeError> {
+        match self.specs.get(symbol) {
+            Some(s) => Ok(*s),
+            None => Ok(default_spec(*symbol)?),
+        }
+    }
+}
+
+/// The instrument rules of a symbol the test did not configure.
+fn default_spec(symbol: Symbol) -> Result<InstrumentSpec, rustrade_core::ValueError> {
+    InstrumentSpec::new(symbol, AssetClass::CryptoPerp, 0.01, 0.001)
+}
+
+/// What one execution at the mock venue is: the order it belongs to, if any, and its terms.
+struct Execution {
+    symbol: Symbol,
+    side: Side,
+    qty: f64,
+    price: f64,
+    order_id: OrderId,
+    client_id: Option<ClientOrderId>,
+}
+
 /// An in-memory [`ExchangeClient`]. See the [module docs](self).
+///
+/// # Venue records
+///
+/// Besides its working orders, the mock remembers every order it accepted (until
+/// [`forget_order`](Self::forget_order)) with its final status, filled quantity and average
+/// fill price, and every fill it made per symbol, so [`order_status`](ExchangeClient::order_status)
+/// and [`fills_since`](ExchangeClient::fills_since) answer as a real venue does after a crash.
+/// Fill ids are `f<n>` with `n` increasing; fill times are the mock's own clock, one
+/// nanosecond per venue event. A placement refused by [`reject_next`](Self::reject_next) or
+/// as a duplicate is not an order the venue holds: its status is `Ok(None)`.
+///
+/// # Faults
+///
+/// [`time_out_next_place`](Self::time_out_next_place), [`fail_next_cancels`](Self::fail_next_cancels),
+/// [`fail_next_status`](Self::fail_next_status), [`hang_after_place`](Self::hang_after_place) and
+/// [`lose_reports`](Self::lose_reports) inject the failures recovery must survive;
+/// [`manual_trade`](Self::manual_trade), [`partial_fill`](Self::partial_fill),
+/// [`expire_order`](Self::expire_order) and [`fill_order_silently`](Self::fill_order_silently)
+/// make the venue act on its own.
 pub struct MockExchange {
     venue: Venue,
     caps: Vec<Capability>,
@@ -187,6 +305,7 @@ pub struct MockExchange {
     next_id: AtomicU64,
     fee_rate: f64,
     auto_fill: bool,
+    fill_page: usize,
 }
 
 impl MockExchange {
@@ -207,6 +326,7 @@ impl MockExchange {
             next_id: AtomicU64::new(1),
             fee_rate: 0.0,
             auto_fill: true,
+            fill_page: usize::MAX,
         }
     }
 
@@ -228,6 +348,13 @@ impl MockExchange {
         self
     }
 
+    /// Returns at most `n` fills per [`fills_since`](ExchangeClient::fills_since) call (no limit
+    /// by default), so a test can make a catch-up page through the history. `n` is at least 1.
+    pub fn with_fill_page(mut self, n: usize) -> Self {
+        self.fill_page = n.max(1);
+        self
+    }
+
     /// Sets the instrument rules of `spec.symbol()` (default: crypto perp, tick 0.01, lot 0.001).
     pub fn with_instrument(self, spec: InstrumentSpec) -> Self {
         lock(&self.state).specs.insert(spec.symbol(), spec);
@@ -239,7 +366,8 @@ impl MockExchange {
         lock(&self.state).prices.insert(sym(symbol), price);
     }
 
-    /// Sets the venue's position (for reconciliation tests).
+    /// Sets the venue's position (for reconciliation tests). No fill stands behind it, so
+    /// `fills_since` does not explain it.
     pub fn set_position(&self, symbol: &str, position: Position) {
         lock(&self.state).positions.insert(sym(symbol), position);
     }
@@ -247,6 +375,34 @@ impl MockExchange {
     /// Refuses the next placement with `reason`.
     pub fn reject_next(&self, reason: &str) {
         lock(&self.state).reject_next.push_back(reason.to_owned());
+    }
+
+    /// The next placement fails with [`ExchangeError::Timeout`], as when the answer never came.
+    /// With `landed`, the venue nevertheless received it: the order is accepted (and filled at
+    /// once, for a market order with auto fill on) and its reports reach the fill source, so
+    /// only a lookup tells the caller it exists. Without, the venue never saw it. Calls queue:
+    /// each applies to one placement, in order.
+    pub fn time_out_next_place(&self, landed: bool) {
+        lock(&self.state).time_outs.push_back(landed);
+    }
+
+    /// The next `n` `cancel_order` calls (also those `cancel_all` makes) fail with a retryable
+    /// [`ExchangeError::Transport`] error and cancel nothing.
+    pub fn fail_next_cancels(&self, n: u64) {
+        lock(&self.state).failing_cancels = n;
+    }
+
+    /// The next `n` `order_status` calls (also those `find_order` makes) fail with
+    /// [`ExchangeError::Transport`].
+    pub fn fail_next_status(&self, n: u64) {
+        lock(&self.state).failing_status = n;
+    }
+
+    /// While `lost` is true, execution reports never reach a fill source, as while the bot is
+    /// down or its stream disconnected; the venue's records still change, so a catch-up through
+    /// `order_status` and `fills_since` finds what happened.
+    pub fn lose_reports(&self, lost: bool) {
+        lock(&self.state).reports_lost = lost;
     }
 
     /// The execution report stream of this venue. Each call opens a new stream (as a
@@ -278,7 +434,7 @@ impl MockExchange {
         lock(&self.state).close_calls.clone()
     }
 
-    /// Client ids cancelled, in order.
+    /// Client ids of every cancel request, in order, including those that failed.
     pub fn cancels(&self) -> Vec<ClientOrderId> {
         lock(&self.state).cancels.clone()
     }
@@ -292,67 +448,204 @@ impl MockExchange {
             .unwrap_or(Position::FLAT)
     }
 
+    /// Every fill the venue made in `symbol`, oldest first (auto fills, test fills, manual
+    /// trades and closes).
+    pub fn venue_fills(&self, symbol: &str) -> Vec<Fill> {
+        lock(&self.state)
+            .fills
+            .get(&sym(symbol))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// The order with `client_id`, while it is working at the venue (filled and cancelled
     /// orders are gone).
     pub fn order(&self, client_id: &ClientOrderId) -> Option<MockOrder> {
         lock(&self.state).orders.get(client_id).copied()
     }
 
-    /// Drops the working order `client_id` without reporting it (an order lost at the venue,
-    /// for reconciliation tests).
+    /// Drops the order `client_id` without reporting it (an order lost at the venue, for
+    /// reconciliation tests): it is no longer working, and `order_status` answers `Ok(None)`.
+    /// Returns whether it was working.
     pub fn forget_order(&self, client_id: &ClientOrderId) -> bool {
-        lock(&self.state).orders.remove(client_id).is_some()
+        let mut st = lock(&self.state);
+        st.known.remove(client_id);
+        st.orders.remove(client_id).is_some()
     }
 
-    /// Fills the open order `client_id` completely at `price` and reports the fill.
+    /// Fills the rest of the open order `client_id` at `price` and reports the fill.
     pub fn fill_order(&self, client_id: &ClientOrderId, price: f64) -> Result<(), ExchangeError> {
         let mut st = lock(&self.state);
-        let Some(o) = st.orders.get(client_id).copied() else {
-            return Err(ExchangeError::UnknownOrder(client_id.to_string()));
-        };
-        self.fill_locked(&mut st, o, price)
+        let remaining = Self::working(&st, client_id)?.remaining();
+        self.fill_working(&mut st, client_id, remaining, price)
+            .map(|_| ())
     }
 
-    fn fill_locked(
+    /// [`fill_order`](Self::fill_order) while the bot is down: the fill is made and recorded at
+    /// the venue, but its report reaches no fill source.
+    pub fn fill_order_silently(
         &self,
-        st: &mut MockState,
-        o: MockOrder,
+        client_id: &ClientOrderId,
         price: f64,
     ) -> Result<(), ExchangeError> {
-        let qty = o.order.quantity.get();
-        let signed = qty * o.order.side.sign();
-        let pos = st.positions.entry(o.order.symbol).or_insert(Position::FLAT);
-        let new_qty = pos.quantity + signed;
-        pos.avg_entry = if new_qty.abs() < 1e-12 {
-            0.0
-        } else if pos.quantity.signum() == signed.signum() || pos.quantity.abs() < 1e-12 {
-            (pos.avg_entry * pos.quantity.abs() + price * qty) / new_qty.abs()
-        } else if new_qty.signum() == pos.quantity.signum() {
-            pos.avg_entry
-        } else {
-            price
-        };
-        pos.quantity = if new_qty.abs() < 1e-12 { 0.0 } else { new_qty };
-        st.orders.remove(&o.order.client_id);
-        st.time += 1;
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let fill = Fill {
-            fill_id: FillId::new(&format!("f{n}"))?,
-            order_id: o.order_id,
-            client_id: Some(o.order.client_id),
-            symbol: o.order.symbol,
-            side: o.order.side,
-            price: Price::new(price)?,
-            quantity: o.order.quantity,
-            fee: Money::new(self.fee_rate * qty * price)?,
-            fee_asset: Asset::new("USDT")?,
-            liquidity: Liquidity::Taker,
-            time: Timestamp::from_nanos(st.time),
-        };
-        if let Some(tx) = &st.fills_tx {
-            let _ = tx.send(ExecutionReport::Fill(fill));
+        let mut st = lock(&self.state);
+        let was_lost = std::mem::replace(&mut st.reports_lost, true);
+        let remaining = Self::working(&st, client_id).map(Known::remaining);
+        let outcome = remaining.and_then(|q| self.fill_working(&mut st, client_id, q, price));
+        st.reports_lost = was_lost;
+        outcome.map(|_| ())
+    }
+
+    /// Fills `qty` of the working order `client_id` at `price` and reports the fill; the order
+    /// keeps working (`PartiallyFilled`) unless `qty` is all that was left. Refuses a `qty` that
+    /// is not positive or exceeds what is left, and a price that is not positive.
+    pub fn partial_fill(
+        &self,
+        client_id: &ClientOrderId,
+        qty: f64,
+        price: f64,
+    ) -> Result<Fill, ExchangeError> {
+        let mut st = lock(&self.state);
+        let remaining = Self::working(&st, client_id)?.remaining();
+        let qty = positive_qty(qty)?.get();
+        if qty > remaining * (1.0 + 1e-12) {
+            return Err(ExchangeError::Value(
+                rustrade_core::ValueError::OutOfRange {
+                    field: "qty",
+                    value: qty,
+                    min: 0.0,
+                    max: remaining,
+                },
+            ));
         }
+        self.fill_working(&mut st, client_id, qty, price)
+    }
+
+    /// The venue expires the working order `client_id` (its time in force ran out, say): it
+    /// stops working, its status becomes `Expired`, and an `Expired` report goes to the fill
+    /// source.
+    pub fn expire_order(&self, client_id: &ClientOrderId) -> Result<(), ExchangeError> {
+        let mut st = lock(&self.state);
+        let order_id = Self::working(&st, client_id)?.order_id;
+        st.orders.remove(client_id);
+        if let Some(k) = st.known.get_mut(client_id) {
+            k.status = OrderStatus::Expired;
+        }
+        let time = st.tick();
+        st.report(ExecutionReport::Expired {
+            client_id: Some(*client_id),
+            order_id,
+            time,
+        });
         Ok(())
+    }
+
+    /// A trade on the account that the bot did not place (a human in the venue's app): it moves
+    /// the venue's position, is reported on the fill stream, and is listed by `fills_since`,
+    /// all with `client_id: None`. Refuses a `qty` or `price` that is not positive and finite.
+    pub fn manual_trade(
+        &self,
+        symbol: &str,
+        side: Side,
+        qty: f64,
+        price: f64,
+    ) -> Result<Fill, ExchangeError> {
+        let qty = positive_qty(qty)?.get();
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut st = lock(&self.state);
+        let execution = Execution {
+            symbol: sym(symbol),
+            side,
+            qty,
+            price,
+            order_id: OrderId::new(&format!("manual{n}"))?,
+            client_id: None,
+        };
+        self.execute(&mut st, &execution)
+    }
+
+    fn working<'a>(
+        st: &'a MockState,
+        client_id: &ClientOrderId,
+    ) -> Result<&'a Known, ExchangeError> {
+        st.orders
+            .get(client_id)
+            .and_then(|_| st.known.get(client_id))
+            .ok_or_else(|| ExchangeError::UnknownOrder(client_id.to_string()))
+    }
+
+    /// Fills `qty` of the working order `client_id` at `price`: books it, reports it, and ends
+    /// the order once nothing is left.
+    fn fill_working(
+        &self,
+        st: &mut MockState,
+        client_id: &ClientOrderId,
+        qty: f64,
+        price: f64,
+    ) -> Result<Fill, ExchangeError> {
+        let k = *Self::working(st, client_id)?;
+        let fill = self.execute(
+            st,
+            &Execution {
+                symbol: k.order.symbol,
+                side: k.order.side,
+                qty,
+                price,
+                order_id: k.order_id,
+                client_id: Some(*client_id),
+            },
+        )?;
+        let total = k.order.quantity.get();
+        let known = st.known.get_mut(client_id).expect("checked working above");
+        known.filled += qty;
+        known.notional += qty * price;
+        let done = known.filled >= total * (1.0 - 1e-12);
+        known.status = if done {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::PartiallyFilled
+        };
+        let status = known.status;
+        if done {
+            st.orders.remove(client_id);
+        } else if let Some(o) = st.orders.get_mut(client_id) {
+            o.status = status;
+        }
+        Ok(fill)
+    }
+
+    /// Books one execution: moves the position, records the fill in the symbol's history and
+    /// reports it. Validates the price and quantity before changing anything.
+    fn execute(&self, st: &mut MockState, e: &Execution) -> Result<Fill, ExchangeError> {
+        let price = Price::positive("price", e.price)?;
+        let quantity = positive_qty(e.qty)?;
+        let fee = Money::new(self.fee_rate * e.qty * e.price)?;
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let fill_id = FillId::new(&format!("f{n}"))?;
+        let fee_asset = Asset::new("USDT")?;
+        apply_to_position(
+            st.positions.entry(e.symbol).or_insert(Position::FLAT),
+            e.side,
+            e.qty,
+            e.price,
+        );
+        let time = st.tick();
+        let fill = Fill {
+            fill_id,
+            order_id: e.order_id,
+            client_id: e.client_id,
+            symbol: e.symbol,
+            side: e.side,
+            price,
+            quantity,
+            fee,
+            fee_asset,
+            liquidity: Liquidity::Taker,
+            time,
+        };
+        st.fills.entry(e.symbol).or_default().push(fill);
+        st.report(ExecutionReport::Fill(fill));
+        Ok(fill)
     }
 
     fn place_locked(&self, order: &Order) -> Result<OrderId, ExchangeError> {
@@ -376,18 +669,54 @@ impl MockExchange {
         };
         st.seen.insert(order.client_id);
         st.orders.insert(order.client_id, held);
+        let created = Timestamp::from_nanos(st.time);
+        st.known.insert(
+            order.client_id,
+            Known {
+                order: *order,
+                order_id,
+                status: OrderStatus::Accepted,
+                filled: 0.0,
+                notional: 0.0,
+                created,
+            },
+        );
         if self.auto_fill && order.kind == OrderKind::Market {
             let price = st.prices.get(&order.symbol).copied().unwrap_or(100.0);
-            self.fill_locked(&mut st, held, price)?;
+            self.fill_working(&mut st, &order.client_id, order.quantity.get(), price)?;
         }
         Ok(order_id)
     }
+}
 
-    fn report(st: &MockState, report: ExecutionReport) {
-        if let Some(tx) = &st.fills_tx {
-            let _ = tx.send(report);
-        }
+/// Validates a fill quantity given to a test knob: finite and `> 0`, the error naming `qty`.
+fn positive_qty(qty: f64) -> Result<Quantity, rustrade_core::ValueError> {
+    let q = Quantity::named("qty", qty)?;
+    if qty > 0.0 {
+        Ok(q)
+    } else {
+        Err(rustrade_core::ValueError::NotPositive {
+            field: "qty",
+            value: qty,
+        })
     }
+}
+
+/// Moves `pos` by a fill of `qty` on `side` at `price`: the average entry follows the fills
+/// that add to the position and resets when it crosses through flat.
+fn apply_to_position(pos: &mut Position, side: Side, qty: f64, price: f64) {
+    let signed = qty * side.sign();
+    let new_qty = pos.quantity + signed;
+    pos.avg_entry = if new_qty.abs() < 1e-12 {
+        0.0
+    } else if pos.quantity.signum() == signed.signum() || pos.quantity.abs() < 1e-12 {
+        (pos.avg_entry * pos.quantity.abs() + price * qty) / new_qty.abs()
+    } else if new_qty.signum() == pos.quantity.signum() {
+        pos.avg_entry
+    } else {
+        price
+    };
+    pos.quantity = if new_qty.abs() < 1e-12 { 0.0 } else { new_qty };
 }
 
 impl Default for MockExchange {
@@ -411,18 +740,23 @@ impl ExchangeClient for MockExchange {
     }
 
     async fn instrument(&self, symbol: &Symbol) -> Result<InstrumentSpec, ExchangeError> {
-        if let Some(s) = lock(&self.state).specs.get(symbol) {
-            return Ok(*s);
-        }
-        Ok(InstrumentSpec::new(
-            *symbol,
-            AssetClass::CryptoPerp,
-            0.01,
-            0.001,
-        )?)
+        lock(&self.state).spec(symbol)
     }
 
     async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
+        let time_out = lock(&self.state).time_outs.pop_front();
+        if let Some(landed) = time_out {
+            if landed {
+                // The venue's answer is lost, whatever it was.
+                let _ = self.place_locked(order);
+            } else {
+                lock(&self.state).placed.push(*order);
+            }
+            return Err(ExchangeError::Timeout(format!(
+                "placing {}: no answer from the mock venue",
+                order.client_id
+            )));
+        }
         let order_id = self.place_locked(order)?;
         let hang = {
             let mut st = lock(&self.state);
@@ -444,20 +778,25 @@ impl ExchangeClient for MockExchange {
     ) -> Result<(), ExchangeError> {
         let mut st = lock(&self.state);
         st.cancels.push(*client_id);
+        if st.failing_cancels > 0 {
+            st.failing_cancels -= 1;
+            return Err(ExchangeError::Transport(format!(
+                "cancelling {client_id}: connection reset by the mock venue"
+            )));
+        }
         let Some(o) = st.orders.remove(client_id) else {
             return Err(ExchangeError::UnknownOrder(client_id.to_string()));
         };
+        if let Some(k) = st.known.get_mut(client_id) {
+            k.status = OrderStatus::Cancelled;
+        }
         let (cid, oid) = (o.order.client_id, o.order_id);
-        st.time += 1;
-        let time = Timestamp::from_nanos(st.time);
-        Self::report(
-            &st,
-            ExecutionReport::Cancelled {
-                client_id: Some(cid),
-                order_id: oid,
-                time,
-            },
-        );
+        let time = st.tick();
+        st.report(ExecutionReport::Cancelled {
+            client_id: Some(cid),
+            order_id: oid,
+            time,
+        });
         Ok(())
     }
 
@@ -475,23 +814,27 @@ impl ExchangeClient for MockExchange {
     }
 
     async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
-        Ok(lock(&self.state)
+        let st = lock(&self.state);
+        Ok(st
             .orders
             .values()
             .filter(|o| o.status.is_live() && symbol.is_none_or(|s| *s == o.order.symbol))
-            .map(|o| OpenOrder {
-                order_id: o.order_id,
-                client_id: Some(o.order.client_id),
-                symbol: o.order.symbol,
-                side: o.order.side,
-                kind: o.order.kind,
-                quantity: o.order.quantity,
-                filled: Quantity::ZERO,
-                limit_price: o.order.limit_price,
-                trigger_price: o.order.trigger_price,
-                reduce_only: o.order.reduce_only,
-                status: o.status,
-                created: Timestamp::EPOCH,
+            .map(|o| {
+                let filled = st.known.get(&o.order.client_id).map_or(0.0, |k| k.filled);
+                OpenOrder {
+                    order_id: o.order_id,
+                    client_id: Some(o.order.client_id),
+                    symbol: o.order.symbol,
+                    side: o.order.side,
+                    kind: o.order.kind,
+                    quantity: o.order.quantity,
+                    filled: Quantity::new(filled).unwrap_or(Quantity::ZERO),
+                    limit_price: o.order.limit_price,
+                    trigger_price: o.order.trigger_price,
+                    reduce_only: o.order.reduce_only,
+                    status: o.status,
+                    created: Timestamp::EPOCH,
+                }
             })
             .collect())
     }
@@ -512,16 +855,97 @@ impl ExchangeClient for MockExchange {
         })
     }
 
+    /// Flattens the position at once. The closing trade is recorded in the venue's fills
+    /// (`client_id: None`, at the symbol's set price) so `fills_since` explains the position,
+    /// but, as before, no report is sent.
     async fn close_position(&self, symbol: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
         let mut st = lock(&self.state);
         st.close_calls.push(*symbol);
         let pos = st.positions.get(symbol).copied().unwrap_or(Position::FLAT);
-        if pos.is_flat() {
+        let Some(side) = pos.close_side() else {
             return Ok(None);
-        }
-        st.positions.insert(*symbol, Position::FLAT);
+        };
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Ok(Some(OrderId::new(&format!("close{n}"))?))
+        let order_id = OrderId::new(&format!("close{n}"))?;
+        let price = st.prices.get(symbol).copied().unwrap_or(100.0);
+        let was_lost = std::mem::replace(&mut st.reports_lost, true);
+        let closed = self.execute(
+            &mut st,
+            &Execution {
+                symbol: *symbol,
+                side,
+                qty: pos.abs_quantity(),
+                price,
+                order_id,
+                client_id: None,
+            },
+        );
+        st.reports_lost = was_lost;
+        closed?;
+        st.positions.insert(*symbol, Position::FLAT);
+        Ok(Some(order_id))
+    }
+
+    /// Any order the mock accepted and did not forget, working or finished. Fails while
+    /// [`fail_next_status`](MockExchange::fail_next_status) faults are pending.
+    async fn order_status(
+        &self,
+        symbol: &Symbol,
+        client_id: &ClientOrderId,
+    ) -> Result<Option<OrderState>, ExchangeError> {
+        let mut st = lock(&self.state);
+        if st.failing_status > 0 {
+            st.failing_status -= 1;
+            return Err(ExchangeError::Transport(format!(
+                "status of {client_id}: connection reset by the mock venue"
+            )));
+        }
+        Ok(st
+            .known
+            .get(client_id)
+            .filter(|k| k.order.symbol == *symbol)
+            .map(Known::state))
+    }
+
+    /// The fills of `symbol` strictly after `cursor.after` when the mock made that fill, else
+    /// those at or after `cursor.since`; at most the page set by
+    /// [`with_fill_page`](MockExchange::with_fill_page).
+    async fn fills_since(
+        &self,
+        symbol: &Symbol,
+        cursor: &FillCursor,
+    ) -> Result<Vec<Fill>, ExchangeError> {
+        let st = lock(&self.state);
+        let fills = st.fills.get(symbol).map_or(&[][..], Vec::as_slice);
+        let resume = cursor
+            .after
+            .and_then(|id| fills.iter().position(|f| f.fill_id == id));
+        let page = match resume {
+            Some(k) => fills[k + 1..]
+                .iter()
+                .take(self.fill_page)
+                .copied()
+                .collect(),
+            None => fills
+                .iter()
+                .filter(|f| f.time >= cursor.since)
+                .take(self.fill_page)
+                .copied()
+                .collect(),
+        };
+        Ok(page)
+    }
+
+    /// Every symbol whose position is not flat within half a lot.
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+        let st = lock(&self.state);
+        let mut held = Vec::new();
+        for (symbol, p) in &st.positions {
+            if !p.is_flat_in(&st.spec(symbol)?) {
+                held.push((*symbol, *p));
+            }
+        }
+        Ok(held)
     }
 }
 
