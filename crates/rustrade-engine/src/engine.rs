@@ -407,6 +407,11 @@ impl Engine {
         self.symbols.get(symbol).and_then(|s| s.fill_cursor)
     }
 
+    /// The risk state of `symbol` (session PnL, loss breaker, sizer), read-only.
+    pub fn symbol_risk(&self, symbol: &Symbol) -> Option<&rustrade_risk::SymbolRisk> {
+        self.risk.symbols.get(symbol)
+    }
+
     /// The last mark price of `symbol`.
     pub fn mark(&self, symbol: &Symbol) -> Option<Price> {
         self.symbols.get(symbol).and_then(|s| s.mark)

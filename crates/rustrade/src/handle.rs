@@ -168,6 +168,27 @@ impl BotHandle {
             .unwrap_or_default()
     }
 
+    /// The risk state of `symbol` now: the session's realised PnL and fees, its round trips,
+    /// the loss breaker and whether entries are halted. `None` before the bot started or for a
+    /// symbol it does not trade.
+    pub async fn risk(&self, symbol: &Symbol) -> Option<RiskView> {
+        let now = self.driver.now();
+        self.driver
+            .read(|e| {
+                let r = e.symbol_risk(symbol)?;
+                Some(RiskView {
+                    session_net_pnl: r.session_pnl.net(),
+                    session_fees: r.session_pnl.fees(),
+                    session_wins: r.session_pnl.wins(),
+                    session_losses: r.session_pnl.losses(),
+                    breaker_recent_losses: r.circuit_breaker.recent_losses(),
+                    breaker_tripped: r.circuit_breaker.is_tripped(now),
+                    entries_halted: e.is_halted(symbol, now),
+                })
+            })
+            .flatten()
+    }
+
     /// Requests a graceful shutdown. Returns at once; calling it again does nothing more.
     pub fn shutdown(&self) {
         self.cancel.cancel();
@@ -279,4 +300,23 @@ impl std::fmt::Debug for BotHandle {
             .field("brains", &self.brains.len())
             .finish_non_exhaustive()
     }
+}
+
+/// A symbol's risk state as [`BotHandle::risk`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct RiskView {
+    /// Realised PnL of the current session, net of fees.
+    pub session_net_pnl: f64,
+    /// Fees of the session's round trips.
+    pub session_fees: f64,
+    /// Winning round trips this session.
+    pub session_wins: u32,
+    /// Losing round trips this session.
+    pub session_losses: u32,
+    /// Losses inside the breaker's window.
+    pub breaker_recent_losses: usize,
+    /// Whether the loss breaker blocks entries now.
+    pub breaker_tripped: bool,
+    /// Whether entries are blocked now (session cap or breaker).
+    pub entries_halted: bool,
 }

@@ -72,7 +72,7 @@ pub mod testkit;
 pub use bot::Bot;
 pub use config::{BotConfig, BotConfigBuilder, ConfigError, DEFAULT_SNAPSHOT_EVERY, MAX_NAME_LEN};
 pub use error::BotError;
-pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot};
+pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, RiskView};
 pub use secret::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
 

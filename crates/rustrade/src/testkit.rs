@@ -234,6 +234,8 @@ struct MockState {
     close_calls: Vec<Symbol>,
     cancels: Vec<ClientOrderId>,
     fills_tx: Option<mpsc::UnboundedSender<ExecutionReport>>,
+    /// The stream link the newest fill source shares, so it can reconnect.
+    link: Option<Arc<Mutex<StreamLink>>>,
     hang_after_place: u64,
     time: i64,
 }
@@ -250,8 +252,17 @@ impl MockState {
         if self.reports_lost {
             return;
         }
-        if let Some(tx) = &self.fills_tx {
-            let _ = tx.send(report);
+        match &self.link {
+            Some(link) => {
+                if let Some(tx) = &lock(link).tx {
+                    let _ = tx.send(report);
+                }
+            }
+            None => {
+                if let Some(tx) = &self.fills_tx {
+                    let _ = tx.send(report);
+                }
+            }
         }
     }
 
@@ -328,6 +339,14 @@ impl MockExchange {
             auto_fill: true,
             fill_page: usize::MAX,
         }
+    }
+
+    /// Starts the venue's own clock at `start` (by default it starts at the Unix epoch): every
+    /// event at the venue is one nanosecond after the last. Real venues stamp fills with the
+    /// real time, after the bot started; recovery tests need that ordering.
+    pub fn starting_at(self, start: Timestamp) -> Self {
+        lock(&self.state).time = start.as_nanos();
+        self
     }
 
     /// Replaces the capability set.
@@ -409,8 +428,33 @@ impl MockExchange {
     /// reconnect would); reports go to the newest one.
     pub fn fill_source(&self) -> Box<dyn FillSource> {
         let (tx, rx) = mpsc::unbounded_channel();
-        lock(&self.state).fills_tx = Some(tx);
-        Box::new(MockFillSource { rx: Some(rx) })
+        let link = Arc::new(Mutex::new(StreamLink {
+            tx: Some(tx.clone()),
+            dropped: false,
+        }));
+        let mut st = lock(&self.state);
+        st.fills_tx = Some(tx);
+        st.link = Some(Arc::clone(&link));
+        Box::new(MockFillSource { rx: Some(rx), link })
+    }
+
+    /// The venue sends `fill`'s report again on the fill stream (a venue replaying its stream
+    /// after a reconnect, say); its records do not change.
+    pub fn replay_fill(&self, fill: &Fill) {
+        lock(&self.state).report(ExecutionReport::Fill(*fill));
+    }
+
+    /// The venue drops the fill stream: reports from now on are lost to it (the venue still
+    /// records them), and the source's next read fails with a transport error, as a closed
+    /// socket does. Its next `connect` subscribes again and receives later reports.
+    pub fn disconnect_stream(&self) {
+        let mut st = lock(&self.state);
+        st.fills_tx = None;
+        if let Some(link) = &st.link {
+            let mut l = lock(link);
+            l.tx = None;
+            l.dropped = true;
+        }
     }
 
     /// The next `n` placements are accepted (and filled, for market orders) at the venue, but
@@ -951,6 +995,14 @@ impl ExchangeClient for MockExchange {
 
 struct MockFillSource {
     rx: Option<mpsc::UnboundedReceiver<ExecutionReport>>,
+    link: Arc<Mutex<StreamLink>>,
+}
+
+/// What a mock fill source shares with its venue: the sender of its current subscription and
+/// whether the venue dropped it.
+struct StreamLink {
+    tx: Option<mpsc::UnboundedSender<ExecutionReport>>,
+    dropped: bool,
 }
 
 #[async_trait::async_trait]
@@ -959,11 +1011,25 @@ impl FillSource for MockFillSource {
         "mock"
     }
     async fn connect(&mut self) -> Result<(), ExchangeError> {
+        let mut link = lock(&self.link);
+        if link.dropped {
+            // Subscribe again: a fresh channel the venue's next reports go to.
+            let (tx, rx) = mpsc::unbounded_channel();
+            link.tx = Some(tx);
+            link.dropped = false;
+            self.rx = Some(rx);
+        }
         Ok(())
     }
     async fn next_report(&mut self) -> Result<Option<ExecutionReport>, ExchangeError> {
-        match &mut self.rx {
-            Some(rx) => Ok(rx.recv().await),
+        let Some(rx) = &mut self.rx else {
+            return Ok(None);
+        };
+        match rx.recv().await {
+            Some(report) => Ok(Some(report)),
+            None if lock(&self.link).dropped => Err(ExchangeError::Transport(
+                "fill stream dropped by the venue".into(),
+            )),
             None => Ok(None),
         }
     }
