@@ -44,12 +44,29 @@ fn render(endpoint: &str, health: &Value, positions: &Value) -> String {
     let num = |v: &Value, k: &str| v.get(k).and_then(Value::as_f64).unwrap_or(0.0);
     let mut out = format!(
         "bot at {endpoint}: {}{}{}\n",
-        if flag(health, "healthy") { "healthy" } else { "UNHEALTHY" },
-        if flag(health, "shutting_down") { ", shutting down" } else { "" },
-        if flag(health, "entries_paused") { ", entries paused" } else { "" },
+        if flag(health, "healthy") {
+            "healthy"
+        } else {
+            "UNHEALTHY"
+        },
+        if flag(health, "shutting_down") {
+            ", shutting down"
+        } else {
+            ""
+        },
+        if flag(health, "entries_paused") {
+            ", entries paused"
+        } else {
+            ""
+        },
     );
     out.push_str("services:\n");
-    for s in health.get("services").and_then(Value::as_array).into_iter().flatten() {
+    for s in health
+        .get("services")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&format!(
             "  {:<28} {:<11} restarts {}",
             text(s, "name"),
@@ -65,11 +82,20 @@ fn render(endpoint: &str, health: &Value, positions: &Value) -> String {
         out.push('\n');
     }
     out.push_str("brains:\n");
-    for b in health.get("brains").and_then(Value::as_array).into_iter().flatten() {
+    for b in health
+        .get("brains")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         out.push_str(&format!(
             "  {:<28} {:<9} events {} decisions {}\n",
             text(b, "name"),
-            if flag(b, "healthy") { "healthy" } else { "UNHEALTHY" },
+            if flag(b, "healthy") {
+                "healthy"
+            } else {
+                "UNHEALTHY"
+            },
             num(b, "events_processed"),
             num(b, "non_hold_decisions"),
         ));

@@ -76,7 +76,9 @@ impl BotSection {
                 let listen: SocketAddr = text.parse().map_err(|_| {
                     src.error(
                         "bot.ops.listen",
-                        format!("expected an address and port like \"127.0.0.1:9184\" (got {text:?})"),
+                        format!(
+                            "expected an address and port like \"127.0.0.1:9184\" (got {text:?})"
+                        ),
                     )
                 })?;
                 let token = env_token

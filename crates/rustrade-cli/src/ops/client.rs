@@ -105,14 +105,17 @@ fn parse(raw: &[u8]) -> Option<Response> {
     for line in lines {
         let (name, value) = line.split_once(':')?;
         let value = value.trim();
-        if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked")
-        {
+        if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
             chunked = true;
         } else if name.eq_ignore_ascii_case("content-type") {
             content_type = Some(value.to_owned());
         }
     }
-    let body = if chunked { dechunk(body)? } else { body.to_vec() };
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
     Some(Response {
         status,
         content_type,
@@ -144,15 +147,20 @@ mod tests {
         let r = parse(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nhello").unwrap();
         assert_eq!((r.status, r.body.as_str()), (200, "hello"));
         assert_eq!(r.content_type.as_deref(), Some("text/plain"));
-        let r = parse(b"HTTP/1.1 503 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")
-            .unwrap();
+        let r = parse(
+            b"HTTP/1.1 503 X\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+        )
+        .unwrap();
         assert_eq!((r.status, r.body.as_str()), (503, "abcde"));
         assert!(parse(b"garbage").is_none());
     }
 
     #[test]
     fn endpoints_are_http_host_port() {
-        assert_eq!(authority("http://127.0.0.1:9184/").unwrap(), "127.0.0.1:9184");
+        assert_eq!(
+            authority("http://127.0.0.1:9184/").unwrap(),
+            "127.0.0.1:9184"
+        );
         assert!(authority("https://x:1").is_err());
         assert!(authority("http://x").is_err());
         assert!(authority("http://x:1/path").is_err());

@@ -149,7 +149,10 @@ async fn health(State(s): State<OpsState>) -> Response {
 
 async fn metrics(State(s): State<OpsState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         s.0.metrics.render(),
     )
         .into_response()
@@ -187,7 +190,11 @@ async fn shutdown(State(s): State<OpsState>, headers: HeaderMap) -> Response {
         return r;
     }
     s.0.handle.shutdown();
-    (StatusCode::ACCEPTED, axum::Json(json!({"shutting_down": true}))).into_response()
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"shutting_down": true})),
+    )
+        .into_response()
 }
 
 async fn pause(State(s): State<OpsState>, headers: HeaderMap) -> Response {
@@ -217,7 +224,11 @@ async fn flatten(State(s): State<OpsState>, headers: HeaderMap) -> Response {
         return r;
     }
     let exits = s.0.handle.flatten().await;
-    (StatusCode::ACCEPTED, axum::Json(json!({"exit_orders": exits}))).into_response()
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"exit_orders": exits})),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

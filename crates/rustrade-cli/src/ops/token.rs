@@ -161,7 +161,10 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let again = resolve(None, &file).unwrap();
-        assert_eq!(again.secret, first.secret, "the second start reads the same token");
+        assert_eq!(
+            again.secret, first.secret,
+            "the second start reads the same token"
+        );
         let shown = format!("{first:?}");
         assert!(!shown.contains(first.secret.expose()), "{shown}");
     }

@@ -174,7 +174,11 @@ impl MarketSource for ReplayFeed {
             }
         };
         if let (Speed::Times(n), Some(previous)) = (self.speed, self.previous) {
-            let gap = event.time.as_nanos().saturating_sub(previous.as_nanos()).max(0);
+            let gap = event
+                .time
+                .as_nanos()
+                .saturating_sub(previous.as_nanos())
+                .max(0);
             #[allow(
                 clippy::cast_precision_loss,
                 clippy::cast_possible_truncation,
@@ -261,7 +265,11 @@ impl VenueClock {
 
 impl Clock for VenueClock {
     fn now(&self) -> Timestamp {
-        let venue = self.venue.lock().unwrap_or_else(PoisonError::into_inner).now();
+        let venue = self
+            .venue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .now();
         venue.max(self.floor)
     }
 }
