@@ -186,8 +186,8 @@ async fn openapi() -> Response {
 }
 
 async fn shutdown(State(s): State<OpsState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&s, &headers, "shutdown") {
-        return r;
+    if let Some(refused) = refusal(&s, &headers, "shutdown") {
+        return refused;
     }
     s.0.handle.shutdown();
     (
@@ -198,15 +198,15 @@ async fn shutdown(State(s): State<OpsState>, headers: HeaderMap) -> Response {
 }
 
 async fn pause(State(s): State<OpsState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&s, &headers, "pause") {
-        return r;
+    if let Some(refused) = refusal(&s, &headers, "pause") {
+        return refused;
     }
     paused_answer(s.0.handle.pause_entries().await, true)
 }
 
 async fn resume(State(s): State<OpsState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&s, &headers, "resume") {
-        return r;
+    if let Some(refused) = refusal(&s, &headers, "resume") {
+        return refused;
     }
     paused_answer(s.0.handle.resume_entries().await, false)
 }
@@ -220,8 +220,8 @@ fn paused_answer(applied: bool, paused: bool) -> Response {
 }
 
 async fn flatten(State(s): State<OpsState>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorize(&s, &headers, "flatten") {
-        return r;
+    if let Some(refused) = refusal(&s, &headers, "flatten") {
+        return refused;
     }
     let exits = s.0.handle.flatten().await;
     (
@@ -235,14 +235,14 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "no such route; see /openapi.json")
 }
 
-/// `Ok` when the request carries the control token; else the `401` to answer.
-fn authorize(s: &OpsState, headers: &HeaderMap, route: &'static str) -> Result<(), Response> {
+/// `None` when the request carries the control token; else the `401` to answer.
+fn refusal(s: &OpsState, headers: &HeaderMap, route: &'static str) -> Option<Response> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if token::authorizes(presented, &s.0.token) {
         tracing::info!(route, "ops control request");
-        return Ok(());
+        return None;
     }
     tracing::warn!(
         route,
@@ -254,7 +254,7 @@ fn authorize(s: &OpsState, headers: &HeaderMap, route: &'static str) -> Result<(
         header::WWW_AUTHENTICATE,
         header::HeaderValue::from_static("Bearer"),
     );
-    Err(r)
+    Some(r)
 }
 
 fn error(code: StatusCode, message: &str) -> Response {
