@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Backtest trading strategies from a TOML config, sweep their parameters and render HTML reports.
+/// Backtest trading strategies from a TOML config, sweep their parameters, render HTML reports and
+/// run them as paper bots.
 #[derive(Debug, Parser)]
 #[command(name = "rustrade", version, about, long_about = None)]
 #[command(
@@ -40,6 +41,11 @@ pub(crate) enum Command {
     /// Inspect market-data files.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Run the strategy as a paper bot over a recorded data file, against the simulated venue
+    /// with the config's fill, fee and slippage models; print a summary and write fills.csv.
+    Paper(PaperArgs),
+    /// Print a running bot's health and positions from its ops endpoint.
+    Status(StatusArgs),
     /// Write a commented example config.
     Init(InitArgs),
     /// List the ready strategies and their default parameters.
@@ -71,6 +77,33 @@ pub(crate) struct SweepArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
+}
+
+/// Arguments of `paper`.
+#[derive(Debug, Args)]
+pub(crate) struct PaperArgs {
+    /// The config file (the backtest's, plus an optional [bot] table).
+    pub(crate) config: PathBuf,
+    /// The recorded data file to replay (default: the config's; configs with one market).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) replay: Option<PathBuf>,
+    /// Replay speed: `max` (as fast as the bot consumes) or N times the data's own pace.
+    #[arg(long, value_name = "N|max", default_value = "max")]
+    pub(crate) speed: String,
+    /// Set a strategy parameter, e.g. --param fast=5 (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+    /// Write fills.csv and paper.json to this folder (default: the output folder + "-paper").
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The bot's ops endpoint, e.g. http://127.0.0.1:9184
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint: String,
 }
 
 /// Arguments of `report`.

@@ -7,7 +7,7 @@
 //! | 2 | command-line usage error (printed by clap) |
 //! | 3 | configuration error: unknown key, wrong type, invalid value, missing file |
 //! | 4 | data error: a market-data file that cannot be read or has a bad row |
-//! | 5 | the run failed: a brain or the engine returned an error |
+//! | 5 | the run failed: a brain or the engine returned an error, or the bot could not run |
 //! | 6 | output error: results could not be written |
 
 use std::process::ExitCode;
@@ -51,6 +51,12 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
         }
         if cause.is::<OutputError>() {
             return OUTPUT;
+        }
+        if cause.is::<crate::ops::token::TokenError>() {
+            return CONFIG;
+        }
+        if cause.is::<rustrade::BotError>() || cause.is::<rustrade::ConfigError>() {
+            return RUN;
         }
     }
     INTERNAL

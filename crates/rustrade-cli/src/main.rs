@@ -1,5 +1,5 @@
-//! `rustrade`: backtest strategies from a TOML config, sweep their parameters, render reports and
-//! check data files.
+//! `rustrade`: backtest strategies from a TOML config, sweep their parameters, render reports,
+//! check data files, run a strategy as a paper bot with an operations endpoint and query it.
 //!
 //! Arguments are parsed in two layers: [`cli`] is the command line as typed (clap), and each
 //! command turns it into validated objects ([`config::Config`] for a config file) before doing
@@ -10,7 +10,9 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
+mod ops;
 mod output;
+mod paper;
 mod progress;
 mod report;
 mod run_record;

@@ -14,6 +14,8 @@
 //!   position minus what its live exit orders already cover: approved unconditionally by the
 //!   gate chain, reduce-only where the venue supports the flag. With nothing to close it is a
 //!   silent no-op: no command, no refusal.
+//! - While entries are paused ([`Engine::set_entries_paused`]), every entry is refused with the
+//!   label `entries_paused`, before the risk gates; exits are unaffected.
 //! - Exits triggered by the engine (emulated stops, a rejected protective leg) and protective
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
@@ -65,6 +67,24 @@ impl Engine {
         self.decide(brain, symbol, reference_price, decision, now);
     }
 
+    /// Pauses (`true`) or resumes (`false`) new entries: while paused every entry decision is
+    /// refused with the label `entries_paused` (journalled as `DecisionRefused`, like every
+    /// refusal); exits, protective legs and engine-triggered exits still go out. A change is
+    /// journalled (`EntriesPaused`) and the flag is part of the snapshot, so a restart keeps it.
+    pub fn set_entries_paused(&mut self, paused: bool, now: Timestamp) {
+        if self.risk.entries_paused == paused {
+            return;
+        }
+        self.risk.entries_paused = paused;
+        self.events
+            .push_back(EngineEvent::EntriesPaused { paused, time: now });
+    }
+
+    /// Whether new entries are paused (see [`set_entries_paused`](Self::set_entries_paused)).
+    pub fn entries_paused(&self) -> bool {
+        self.risk.entries_paused
+    }
+
     fn decide(
         &mut self,
         brain: BrainId,
@@ -110,6 +130,14 @@ impl Engine {
     ) {
         let spec = *spec;
         let symbol = spec.symbol();
+        if self.risk.entries_paused {
+            let refusal = RefusalRecord::engine(
+                "entries_paused",
+                "new entries are paused by the operator; exits are still allowed".to_owned(),
+            );
+            self.refuse(brain, symbol, decision.action(), refusal, now);
+            return;
+        }
         let priced;
         let decision =
             if decision.order_kind().needs_limit_price() && decision.limit_price().is_none() {

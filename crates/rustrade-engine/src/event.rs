@@ -168,6 +168,13 @@ pub enum EngineEvent {
         /// When.
         time: Timestamp,
     },
+    /// The host paused (`true`) or resumed (`false`) new entries on every symbol.
+    EntriesPaused {
+        /// Whether entries are paused from now on.
+        paused: bool,
+        /// When.
+        time: Timestamp,
+    },
     /// New entries on the symbol are allowed again.
     RiskResumed {
         /// Instrument.

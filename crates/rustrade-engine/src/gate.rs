@@ -115,6 +115,8 @@ pub(crate) struct RiskDesk {
     /// the ordered view).
     reservations: Reservations,
     open: Vec<OpenExposure>,
+    /// New entries are refused (`entries_paused`) while set; exits are not affected.
+    pub(crate) entries_paused: bool,
 }
 
 /// Serialised form of the risk desk (risk crate snapshots; reservations are re-taken on restore).
@@ -122,6 +124,9 @@ pub(crate) struct RiskDesk {
 pub(crate) struct RiskDeskSnapshot {
     pub(crate) symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
     pub(crate) portfolio: PortfolioSnapshot,
+    /// Absent from snapshots written before pausing existed: not paused.
+    #[serde(default)]
+    pub(crate) entries_paused: bool,
 }
 
 /// What the gate chain needs to know about one decision from the engine.
@@ -146,6 +151,7 @@ impl RiskDesk {
             caps: capabilities(config),
             reservations: Reservations::default(),
             open: Vec::with_capacity(config.instruments.len()),
+            entries_paused: false,
         })
     }
 
@@ -249,6 +255,7 @@ impl RiskDesk {
                 .map(|(s, r)| (*s, r.snapshot()))
                 .collect(),
             portfolio: self.portfolio.snapshot(),
+            entries_paused: self.entries_paused,
         }
     }
 
@@ -268,6 +275,7 @@ impl RiskDesk {
         }
         desk.portfolio = PortfolioRisk::restore(&snapshot.portfolio, config.portfolio, now)
             .map_err(EngineError::Risk)?;
+        desk.entries_paused = snapshot.entries_paused;
         Ok(desk)
     }
 

@@ -149,6 +149,7 @@ impl Engine {
                     s.halted = true;
                 }
             }
+            EngineEvent::EntriesPaused { paused, .. } => self.risk.entries_paused = paused,
             EngineEvent::RiskResumed { symbol, .. } => {
                 if let Some(s) = self.symbols.get_mut(&symbol) {
                     s.halted = false;

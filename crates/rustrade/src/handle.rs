@@ -189,6 +189,69 @@ impl BotHandle {
             .flatten()
     }
 
+    /// Our live orders as the engine tracks them, in client-id order, whether or not venue
+    /// reconciliation ([`Bot::with_order_tracking`](crate::Bot::with_order_tracking)) is on.
+    /// Empty before the bot has started.
+    pub async fn live_orders(&self) -> Vec<TrackedOrder> {
+        self.driver
+            .read(|e| e.open_orders().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Pauses new entries: every entry decision is refused by the engine with the label
+    /// `entries_paused` (journalled and counted like every refusal) until
+    /// [`resume_entries`](Self::resume_entries); exits, protective legs and engine-triggered exits
+    /// still go out. Returns `false` if the bot has not started.
+    pub async fn pause_entries(&self) -> bool {
+        self.set_entries_paused(true).await
+    }
+
+    /// Allows new entries again after [`pause_entries`](Self::pause_entries). Returns `false` if
+    /// the bot has not started.
+    pub async fn resume_entries(&self) -> bool {
+        self.set_entries_paused(false).await
+    }
+
+    /// Whether new entries are paused.
+    pub fn entries_paused(&self) -> bool {
+        self.driver.read(|e| e.entries_paused()).unwrap_or(false)
+    }
+
+    async fn set_entries_paused(&self, paused: bool) -> bool {
+        self.driver
+            .step(move |e, now| e.set_entries_paused(paused, now))
+            .await
+            .is_some()
+    }
+
+    /// Closes every brain's position on every symbol **through the engine**: one exit decision
+    /// per brain and symbol it holds, gated as exits are (never blocked), journalled as orders,
+    /// and counted in the session PnL by their fills like any exit. Returns the number of exit
+    /// orders sent (0 when flat or not started).
+    pub async fn flatten(&self) -> usize {
+        let brains = self.brains.len();
+        self.driver
+            .step(move |e, now| {
+                let before = e.pending_commands();
+                let symbols: Vec<Symbol> =
+                    e.config().instruments.iter().map(|s| s.symbol()).collect();
+                let close = rustrade_core::Decision::close();
+                for i in 0..brains {
+                    let brain = rustrade_engine::BrainId(u32::try_from(i).unwrap_or(u32::MAX));
+                    for symbol in &symbols {
+                        if e.brain_position(brain, symbol).is_flat() {
+                            continue;
+                        }
+                        let reference = e.mark(symbol).unwrap_or(rustrade_core::Price::ZERO);
+                        e.handle_decision_at(brain, *symbol, reference, &close, now);
+                    }
+                }
+                e.pending_commands().saturating_sub(before)
+            })
+            .await
+            .unwrap_or(0)
+    }
+
     /// Requests a graceful shutdown. Returns at once; calling it again does nothing more.
     pub fn shutdown(&self) {
         self.cancel.cancel();

@@ -115,3 +115,8 @@ pub struct BacktestingDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/configuration.md")]
 pub struct ConfigurationDoctests;
+
+/// `docs/operating-a-bot.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/operating-a-bot.md")]
+pub struct OperatingABotDoctests;

@@ -87,6 +87,7 @@ pub(super) fn overrides(args: &RunArgs) -> Overrides {
         data: args.data.clone(),
         params: args.params.clone(),
         out: args.out.clone(),
+        ops_token: None,
     }
 }
 
@@ -106,7 +107,7 @@ pub(super) fn builder(config: &Config) -> rustrade_backtest::BacktestBuilder {
 }
 
 /// Builds the configured strategy with `params`.
-pub(super) fn build_brain(
+pub(crate) fn build_brain(
     config: &Config,
     params: &serde_json::Value,
 ) -> anyhow::Result<Arc<dyn Brain>> {
@@ -115,9 +116,9 @@ pub(super) fn build_brain(
 }
 
 /// The configured data files as one time-ordered stream.
-pub(super) fn open_data(
+pub(crate) fn open_data(
     config: &Config,
-) -> Result<impl Iterator<Item = Result<MarketEvent, DataError>>, DataError> {
+) -> Result<impl Iterator<Item = Result<MarketEvent, DataError>> + Send + use<>, DataError> {
     let sources = config
         .markets
         .iter()

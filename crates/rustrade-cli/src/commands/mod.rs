@@ -3,9 +3,13 @@
 mod backtest;
 mod data;
 mod init;
+mod paper;
 mod report;
+mod status;
 mod strategies;
 mod sweep;
+
+pub(crate) use backtest::{build_brain, open_data};
 
 use crate::cli::{Cli, Command, DataCommand};
 
@@ -58,6 +62,8 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Sweep(args) => sweep::run(args, ui),
         Command::Report(args) => report::run(args, ui),
         Command::Data(DataCommand::Inspect(args)) => data::inspect(args, ui),
+        Command::Paper(args) => paper::run(args, ui),
+        Command::Status(args) => status::run(args, ui),
         Command::Init(args) => init::run(args, ui),
         Command::Strategies => strategies::run(ui),
     }

@@ -10,6 +10,7 @@
 //! Paths inside a config file are relative to the file's folder; paths given on the command line
 //! are relative to the current directory.
 
+mod bot;
 mod error;
 pub(crate) mod locate;
 pub(crate) mod raw;
@@ -25,6 +26,7 @@ use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::StrategyError;
 
+pub(crate) use bot::BotSection;
 pub(crate) use error::{ConfigError, Origin};
 pub(crate) use sweep::SweepSpec;
 
@@ -39,6 +41,8 @@ pub(crate) struct Overrides {
     pub(crate) params: Vec<String>,
     /// `--out`: the output folder.
     pub(crate) out: Option<PathBuf>,
+    /// `RUSTRADE_OPS_TOKEN`: the ops endpoint's bearer token, overriding `[bot.ops] token`.
+    pub(crate) ops_token: Option<rustrade::Secret>,
 }
 
 /// A validated configuration.
@@ -64,6 +68,8 @@ pub(crate) struct Config {
     pub(crate) periods_per_year: Option<f64>,
     /// The parameter grid, when the file has a `[sweep]` table.
     pub(crate) sweep: Option<SweepSpec>,
+    /// How `rustrade paper` runs it (`[bot]`; defaults when absent).
+    pub(crate) bot: BotSection,
 }
 
 /// One market: its data file and instrument.
@@ -208,6 +214,13 @@ impl Config {
             Some(s) => Some(SweepSpec::from_raw(&src, s, &strategy)?),
             None => None,
         };
+        let bot = BotSection::from_raw(
+            &src,
+            &raw.bot,
+            &title_of(path),
+            overrides.ops_token.as_ref(),
+            &base,
+        )?;
         Ok(Self {
             path: path.to_owned(),
             title: title_of(path),
@@ -219,6 +232,7 @@ impl Config {
             output_dir,
             periods_per_year,
             sweep,
+            bot,
         })
     }
 }

@@ -33,6 +33,35 @@ pub(crate) struct RawConfig {
     /// `[sweep]`, for `rustrade sweep`.
     #[serde(default)]
     pub(crate) sweep: Option<RawSweep>,
+    /// `[bot]`, for `rustrade paper`.
+    #[serde(default)]
+    pub(crate) bot: RawBot,
+}
+
+/// `[bot]`: how `rustrade paper` runs the strategy as a bot.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawBot {
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) state_file: Option<PathBuf>,
+    #[serde(default)]
+    pub(crate) shutdown_timeout: Option<String>,
+    #[serde(default)]
+    pub(crate) close_positions_on_shutdown: bool,
+    #[serde(default)]
+    pub(crate) ops: Option<RawOps>,
+}
+
+/// `[bot.ops]`: the operations HTTP endpoint.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOps {
+    #[serde(default)]
+    pub(crate) listen: Option<String>,
+    #[serde(default)]
+    pub(crate) token: Option<rustrade::Secret>,
 }
 
 /// One `[[market]]` table.

@@ -324,3 +324,89 @@ fn durations_parse() {
     assert!(parse_duration("m").is_err());
     assert!(parse_duration("5y").is_err());
 }
+
+#[test]
+fn the_bot_table_has_defaults_and_is_validated() {
+    let c = load(GOOD, &Overrides::default()).unwrap();
+    assert_eq!(c.bot.name, "test", "the file stem");
+    assert_eq!(c.bot.state_file, None);
+    assert_eq!(c.bot.shutdown_timeout, Duration::from_secs(10));
+    assert!(!c.bot.close_positions_on_shutdown);
+    assert_eq!(c.bot.ops, None, "no endpoint without [bot.ops]");
+
+    let text = format!(
+        "{GOOD}\n[bot]\nname = \"sma-1\"\nstate_file = \"state/sma.db\"\nshutdown_timeout = \"30s\"\n\
+         close_positions_on_shutdown = true\n\n[bot.ops]\n"
+    );
+    let c = load(&text, &Overrides::default()).unwrap();
+    assert_eq!(c.bot.name, "sma-1");
+    assert_eq!(
+        c.bot.state_file.as_deref(),
+        Some(
+            config_path()
+                .parent()
+                .unwrap()
+                .join("state/sma.db")
+                .as_path()
+        )
+    );
+    assert_eq!(c.bot.shutdown_timeout, Duration::from_secs(30));
+    assert!(c.bot.close_positions_on_shutdown);
+    let ops = c.bot.ops.unwrap();
+    assert_eq!(ops.listen.to_string(), "127.0.0.1:0");
+    assert_eq!(ops.token, None, "generated at first start");
+}
+
+#[test]
+fn bot_errors_name_the_line_key_and_value() {
+    let bad = |extra: &str| err(&format!("{GOOD}\n{extra}"));
+    let e = bad("[bot]\nnmae = \"x\"\n");
+    assert!(e.contains(":19:1: bot.nmae: unknown field"), "{e}");
+    let e = bad("[bot.ops]\nlisten = \"127.0.0.1:0\"\nport = 1\n");
+    assert!(e.contains("bot.ops") && e.contains("port"), "{e}");
+    let e = bad("[bot]\nname = \"has space\"\n");
+    assert!(
+        e.contains(":19: bot.name: ") && e.contains("\"has space\""),
+        "{e}"
+    );
+    let e = bad("[bot]\nshutdown_timeout = \"soon\"\n");
+    assert!(
+        e.contains("bot.shutdown_timeout") && e.contains("soon"),
+        "{e}"
+    );
+    let e = bad("[bot.ops]\nlisten = \"localhost\"\n");
+    assert!(
+        e.contains(":19: bot.ops.listen: ") && e.contains("\"localhost\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_public_address_needs_a_token_and_the_token_never_shows() {
+    let public = format!("{GOOD}\n[bot.ops]\nlisten = \"0.0.0.0:9184\"\n");
+    let e = err(&public);
+    assert!(
+        e.contains("bot.ops.listen: 0.0.0.0:9184 is not a loopback address")
+            && e.contains("RUSTRADE_OPS_TOKEN"),
+        "{e}"
+    );
+    let env = Overrides {
+        ops_token: Some(rustrade::Secret::new("from-the-environment-0123")),
+        ..Overrides::default()
+    };
+    let c = load(&public, &env).unwrap();
+    let ops = c.bot.ops.unwrap();
+    assert_eq!(ops.token.unwrap().expose(), "from-the-environment-0123");
+
+    let short = format!("{GOOD}\n[bot.ops]\ntoken = \"hunter2\"\n");
+    let e = err(&short);
+    assert!(e.contains("bot.ops.token: must be at least 16"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+    let c = load(
+        &format!("{GOOD}\n[bot.ops]\ntoken = \"in-the-file-0123456789\"\n"),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("in-the-file-0123456789"), "{shown}");
+}

@@ -1,0 +1,131 @@
+//! `[bot]` and `[bot.ops]`: how `rustrade paper` runs the strategy as a bot, validated.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustrade::{MAX_NAME_LEN, Secret};
+
+use super::raw::RawBot;
+use super::{ConfigError, Source, parse_duration};
+
+/// Where the ops endpoint listens when `[bot.ops]` gives no `listen`: loopback, a free port.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:0";
+
+/// The validated `[bot]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct BotSection {
+    /// The bot's name (logs, metrics, client order id prefix): `[bot] name`, else the config's
+    /// file stem when that is a valid name, else `paper`.
+    pub(crate) name: String,
+    /// Where the engine's journal and snapshots are kept (SQLite), resolved.
+    pub(crate) state_file: Option<PathBuf>,
+    /// How long services are given to stop.
+    pub(crate) shutdown_timeout: Duration,
+    /// Whether open positions are closed at the venue on shutdown.
+    pub(crate) close_positions_on_shutdown: bool,
+    /// The ops endpoint, when `[bot.ops]` is present.
+    pub(crate) ops: Option<OpsSection>,
+}
+
+/// The validated `[bot.ops]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpsSection {
+    /// The address to bind.
+    pub(crate) listen: SocketAddr,
+    /// The bearer token of the control routes from the file or `RUSTRADE_OPS_TOKEN` (the
+    /// environment wins); `None` means one is generated at first start (loopback only).
+    pub(crate) token: Option<Secret>,
+}
+
+impl BotSection {
+    /// Validates `raw`; `title` is the config's file stem, `env_token` the value of
+    /// `RUSTRADE_OPS_TOKEN`, `base` the config's folder (relative paths start there).
+    pub(crate) fn from_raw(
+        src: &Source<'_>,
+        raw: &RawBot,
+        title: &str,
+        env_token: Option<&Secret>,
+        base: &Path,
+    ) -> Result<Self, ConfigError> {
+        let name = match &raw.name {
+            Some(n) => {
+                if let Err(why) = check_name(n) {
+                    return Err(src.error("bot.name", format!("{why} (got {n:?})")));
+                }
+                n.trim().to_owned()
+            }
+            None if check_name(title).is_ok() => title.to_owned(),
+            None => "paper".to_owned(),
+        };
+        let shutdown_timeout = match &raw.shutdown_timeout {
+            Some(t) => parse_duration(t).map_err(|m| src.error("bot.shutdown_timeout", m))?,
+            None => Duration::from_secs(10),
+        };
+        let state_file = match &raw.state_file {
+            Some(p) if p.as_os_str().is_empty() => {
+                return Err(src.error("bot.state_file", "must not be empty (got \"\")"));
+            }
+            Some(p) => Some(base.join(p)),
+            None => None,
+        };
+        let ops = match &raw.ops {
+            None => None,
+            Some(o) => {
+                let text = o.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+                let listen: SocketAddr = text.parse().map_err(|_| {
+                    src.error(
+                        "bot.ops.listen",
+                        format!(
+                            "expected an address and port like \"127.0.0.1:9184\" (got {text:?})"
+                        ),
+                    )
+                })?;
+                let token = env_token
+                    .filter(|t| !t.is_empty())
+                    .or(o.token.as_ref())
+                    .cloned();
+                if let Some(t) = &token
+                    && t.expose().trim().len() < 16
+                {
+                    return Err(src.error(
+                        "bot.ops.token",
+                        "must be at least 16 characters (the value is not shown)",
+                    ));
+                }
+                if !listen.ip().is_loopback() && token.is_none() {
+                    return Err(src.error(
+                        "bot.ops.listen",
+                        format!(
+                            "{listen} is not a loopback address; set bot.ops.token or \
+                             RUSTRADE_OPS_TOKEN before exposing the control routes"
+                        ),
+                    ));
+                }
+                Some(OpsSection { listen, token })
+            }
+        };
+        Ok(Self {
+            name,
+            state_file,
+            shutdown_timeout,
+            close_positions_on_shutdown: raw.close_positions_on_shutdown,
+            ops,
+        })
+    }
+}
+
+/// The facade's rules for a bot name (it prefixes every client order id).
+fn check_name(name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("must not be blank".into());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!("must be at most {MAX_NAME_LEN} bytes"));
+    }
+    if rustrade_core::ClientOrderId::compose(name, 0, 0).is_err() {
+        return Err("may hold only letters, digits and -_.:/".into());
+    }
+    Ok(())
+}

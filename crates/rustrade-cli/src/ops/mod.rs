@@ -1,0 +1,262 @@
+//! The operations HTTP endpoint of a running bot (axum, HTTP/1).
+//!
+//! | route | auth | answer |
+//! | --- | --- | --- |
+//! | `GET /health` | — | [`BotHealth`] as JSON; `503` when unhealthy |
+//! | `GET /metrics` | — | Prometheus text exposition |
+//! | `GET /positions` | — | the bot's net position per symbol |
+//! | `GET /orders` | — | the engine's live orders |
+//! | `GET /openapi.json` | — | an OpenAPI 3 description of these routes |
+//! | `POST /control/shutdown` | bearer | graceful shutdown |
+//! | `POST /control/pause` | bearer | refuse new entries (exits still allowed) |
+//! | `POST /control/resume` | bearer | allow entries again |
+//! | `POST /control/flatten` | bearer | close every position through the engine |
+//!
+//! Control routes answer `401` with `WWW-Authenticate: Bearer` to a missing or wrong token
+//! ([`token`]). Requests are logged without their headers, so the token never reaches a log.
+
+pub(crate) mod client;
+pub(crate) mod token;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rustrade::metrics::PrometheusMetrics;
+use rustrade::{BotHandle, BotHealth, Secret};
+use rustrade_core::Symbol;
+use serde_json::{Value, json};
+
+/// The OpenAPI 3 description served at `/openapi.json`.
+pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+
+/// What the routes serve from: the bot's handle, its metrics and the control token.
+#[derive(Clone)]
+pub(crate) struct OpsState(Arc<Inner>);
+
+struct Inner {
+    handle: BotHandle,
+    metrics: PrometheusMetrics,
+    token: Secret,
+    symbols: Vec<Symbol>,
+}
+
+impl OpsState {
+    /// The state of an endpoint for `handle`, exposing `metrics`, guarded by `token`, reporting
+    /// the positions of `symbols`.
+    pub(crate) fn new(
+        handle: BotHandle,
+        metrics: PrometheusMetrics,
+        token: Secret,
+        symbols: Vec<Symbol>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            handle,
+            metrics,
+            token,
+            symbols,
+        }))
+    }
+}
+
+impl std::fmt::Debug for OpsState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsState")
+            .field("handle", &self.0.handle)
+            .field("token", &self.0.token)
+            .field("symbols", &self.0.symbols)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The routes.
+pub(crate) fn router(state: OpsState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .route("/positions", get(positions))
+        .route("/orders", get(orders))
+        .route("/openapi.json", get(openapi))
+        .route("/control/shutdown", post(shutdown))
+        .route("/control/pause", post(pause))
+        .route("/control/resume", post(resume))
+        .route("/control/flatten", post(flatten))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves the routes on `listener` until the task is aborted or the bot shuts down.
+pub(crate) fn spawn(
+    listener: tokio::net::TcpListener,
+    state: OpsState,
+) -> tokio::task::JoinHandle<()> {
+    let handle = state.0.handle.clone();
+    let addr = listener.local_addr().ok();
+    tokio::spawn(async move {
+        tracing::info!(?addr, "ops endpoint listening");
+        let stop = async move { handle.await_shutdown().await };
+        if let Err(e) = axum::serve(listener, router(state))
+            .with_graceful_shutdown(stop)
+            .await
+        {
+            tracing::error!(error = %e, "ops endpoint failed");
+        }
+    })
+}
+
+/// [`BotHealth`] as JSON.
+pub(crate) fn health_json(h: &BotHealth) -> Value {
+    json!({
+        "healthy": h.healthy,
+        "shutting_down": h.shutting_down,
+        "services": h.services.iter().map(|s| json!({
+            "name": s.name,
+            "phase": s.phase.to_string(),
+            "restarts": s.restarts,
+            "failures": s.failures,
+            "panics": s.panics,
+            "last_error": s.last_error,
+            "termination": s.termination.map(|t| t.as_str()),
+            "time_in_phase_secs": s.time_in_phase.as_secs_f64(),
+        })).collect::<Vec<_>>(),
+        "brains": h.brains.iter().map(|b| json!({
+            "name": b.name,
+            "healthy": b.healthy,
+            "events_processed": b.events_processed,
+            "non_hold_decisions": b.non_hold_decisions,
+            "details": b.details,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+async fn health(State(s): State<OpsState>) -> Response {
+    let h = s.0.handle.health().await;
+    let mut body = health_json(&h);
+    body["entries_paused"] = Value::Bool(s.0.handle.entries_paused());
+    let code = if h.healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(body)).into_response()
+}
+
+async fn metrics(State(s): State<OpsState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.0.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn positions(State(s): State<OpsState>) -> Response {
+    let mut out = Vec::with_capacity(s.0.symbols.len());
+    for symbol in &s.0.symbols {
+        let p = s.0.handle.position(symbol).await;
+        out.push(json!({
+            "symbol": symbol.as_str(),
+            "quantity": p.quantity,
+            "avg_entry": p.avg_entry,
+            "realised_pnl": p.realised_pnl,
+            "unrealised_pnl": p.unrealised_pnl,
+        }));
+    }
+    axum::Json(Value::Array(out)).into_response()
+}
+
+async fn orders(State(s): State<OpsState>) -> Response {
+    let orders = s.0.handle.live_orders().await;
+    match serde_json::to_value(&orders) {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn shutdown(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&s, &headers, "shutdown") {
+        return refused;
+    }
+    s.0.handle.shutdown();
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"shutting_down": true})),
+    )
+        .into_response()
+}
+
+async fn pause(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&s, &headers, "pause") {
+        return refused;
+    }
+    paused_answer(s.0.handle.pause_entries().await, true)
+}
+
+async fn resume(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&s, &headers, "resume") {
+        return refused;
+    }
+    paused_answer(s.0.handle.resume_entries().await, false)
+}
+
+fn paused_answer(applied: bool, paused: bool) -> Response {
+    if applied {
+        axum::Json(json!({"entries_paused": paused})).into_response()
+    } else {
+        error(StatusCode::CONFLICT, "the bot has not started")
+    }
+}
+
+async fn flatten(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&s, &headers, "flatten") {
+        return refused;
+    }
+    let exits = s.0.handle.flatten().await;
+    (
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"exit_orders": exits})),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "no such route; see /openapi.json")
+}
+
+/// `None` when the request carries the control token; else the `401` to answer.
+fn refusal(s: &OpsState, headers: &HeaderMap, route: &'static str) -> Option<Response> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if token::authorizes(presented, &s.0.token) {
+        tracing::info!(route, "ops control request");
+        return None;
+    }
+    tracing::warn!(
+        route,
+        with_token = presented.is_some(),
+        "ops control request refused: missing or wrong bearer token"
+    );
+    let mut r = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    Some(r)
+}
+
+fn error(code: StatusCode, message: &str) -> Response {
+    (code, axum::Json(json!({"error": message}))).into_response()
+}

@@ -1,0 +1,187 @@
+//! `rustrade paper`: the configured strategy run as a bot — the facade's
+//! [`Bot::paper`](rustrade::Bot::paper) — over a recorded data file, trading the simulated venue
+//! with the config's fill, fee and slippage models. No network, except the optional ops
+//! endpoint on the address `[bot.ops]` names.
+//!
+//! The data is read by the backtest's loaders and replayed by [`replay::ReplayFeed`], paced by
+//! the bot so no event is ever dropped; given the same config and data, the fills equal those
+//! of `rustrade backtest` (the crate's `tests/paper.rs`).
+
+pub(crate) mod replay;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustrade::metrics::PrometheusMetrics;
+use rustrade::{Bot, BotConfig};
+use rustrade_core::{Fill, MetricsSink, Position, Symbol};
+use rustrade_sim::PaperExchange;
+
+use crate::commands::{build_brain, open_data};
+use crate::config::Config;
+use crate::ops;
+use replay::{Observed, Pacer, ReplayFeed, Speed, VenueClock};
+
+/// What a paper run did.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// Every fill applied, in order.
+    pub(crate) fills: Vec<Fill>,
+    /// Events the brain was given.
+    pub(crate) events: u64,
+    /// Round trips closed (a position back to flat, or reversed).
+    pub(crate) trades: u64,
+    /// The bot's final position per symbol, in config order.
+    pub(crate) positions: Vec<(Symbol, Position)>,
+    /// The venue's equity at the end: cash plus open positions at their last price.
+    pub(crate) final_equity: f64,
+    /// Fees paid at the venue.
+    pub(crate) fees_paid: f64,
+    /// Realised PnL net of fees, summed over symbols.
+    pub(crate) realised_pnl: f64,
+    /// Whether the bot was stopped (signal, ops shutdown) before the data ran out.
+    pub(crate) interrupted: bool,
+}
+
+/// A running paper bot, as shown to the caller once it started.
+#[derive(Debug)]
+pub(crate) struct Started {
+    /// The bound ops endpoint, if any.
+    pub(crate) ops: Option<SocketAddr>,
+    /// Where a generated ops token was stored (never the token itself).
+    pub(crate) token_file: Option<PathBuf>,
+}
+
+/// Runs `config`'s strategy as a paper bot over its data at `speed`; `signals` installs the
+/// SIGINT/SIGTERM handlers. `started` is called once the bot and its endpoint run.
+pub(crate) async fn run(
+    config: &Config,
+    speed: Speed,
+    signals: bool,
+    started: impl FnOnce(&Started),
+) -> anyhow::Result<Outcome> {
+    let pacer = Arc::new(Pacer::default());
+    let brain = Arc::new(Observed::new(
+        build_brain(config, &config.strategy.params)?,
+        Arc::clone(&pacer),
+    ));
+    let mut events = open_data(config)?;
+    let first = match events.next() {
+        Some(first) => first?,
+        None => anyhow::bail!(
+            "{}: the data holds no event to replay",
+            config.markets[0].file.display()
+        ),
+    };
+    let (exchange, reports) =
+        PaperExchange::from_config(config.sim.clone(), config.markets.iter().map(|m| m.spec))
+            .context("simulated venue")?;
+    let venue = exchange.shared_venue();
+    let bot = &config.bot;
+    let mut builder = BotConfig::builder()
+        .name(&bot.name)
+        .symbols(config.markets.iter().map(|m| m.spec.symbol().to_string()))
+        .risk(config.risk)
+        .shutdown_timeout(bot.shutdown_timeout)
+        .close_positions_on_shutdown(bot.close_positions_on_shutdown);
+    if !signals {
+        builder = builder.without_signal_handler();
+    }
+    let bot_config = builder.build().context("[bot]")?;
+    let metrics = PrometheusMetrics::local();
+    let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
+    let feed = ReplayFeed::new(first, Box::new(events), speed, Arc::clone(&pacer));
+    let mut paper = Bot::paper(bot_config, exchange, reports, vec![brain.clone()])?
+        .with_market_source(Box::new(feed))
+        .with_clock(Arc::new(VenueClock::new(Arc::clone(&venue), first.time)))
+        .with_metrics(sink);
+    if let Some(path) = &bot.state_file {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("bot.state_file: creating {}", dir.display()))?;
+        }
+        paper = paper.with_state_file(path);
+    }
+    let handle = paper.handle();
+    let symbols: Vec<Symbol> = config.markets.iter().map(|m| m.spec.symbol()).collect();
+
+    let mut server = None;
+    let mut shown = Started {
+        ops: None,
+        token_file: None,
+    };
+    if let Some(section) = &bot.ops {
+        let token = ops::token::resolve(section.token.clone(), &ops::token::file_for(config))?;
+        let listener = tokio::net::TcpListener::bind(section.listen)
+            .await
+            .with_context(|| format!("bot.ops.listen: cannot bind {}", section.listen))?;
+        shown.ops = Some(listener.local_addr()?);
+        shown.token_file = token.file.clone();
+        let state = ops::OpsState::new(handle.clone(), metrics, token.secret, symbols.clone());
+        server = Some(ops::spawn(listener, state));
+    }
+
+    let task = tokio::spawn(paper.run_until_shutdown());
+    started(&shown);
+    let interrupted = tokio::select! {
+        () = pacer.replayed() => false,
+        () = handle.await_shutdown() => true,
+    };
+    handle.shutdown();
+    let result = task.await.context("the bot task panicked")?;
+    if let Some(server) = server {
+        server.abort();
+    }
+    result?;
+    if let Some(e) = pacer.take_failure() {
+        return Err(e.into());
+    }
+
+    let mut positions = Vec::with_capacity(symbols.len());
+    for s in &symbols {
+        positions.push((*s, handle.position(s).await));
+    }
+    let (final_equity, fees_paid) = {
+        let v = venue
+            .lock()
+            .map_err(|_| anyhow::anyhow!("the simulated venue panicked"))?;
+        (v.equity(), v.wallet().fees_paid())
+    };
+    let fills = brain.fills();
+    Ok(Outcome {
+        trades: count_trades(config, &fills),
+        events: pacer.seen(),
+        realised_pnl: positions.iter().map(|(_, p)| p.realised_pnl).sum(),
+        positions,
+        final_equity,
+        fees_paid,
+        fills,
+        interrupted,
+    })
+}
+
+/// Round trips in `fills`: each time a symbol's net position returns to flat (within half a
+/// lot) or reverses.
+fn count_trades(config: &Config, fills: &[Fill]) -> u64 {
+    let mut net: Vec<(Symbol, f64, f64)> = config
+        .markets
+        .iter()
+        .map(|m| (m.spec.symbol(), 0.0, m.spec.lot_size() / 2.0))
+        .collect();
+    let mut trades = 0;
+    for f in fills {
+        let Some((_, q, half_lot)) = net.iter_mut().find(|(s, ..)| *s == f.symbol) else {
+            continue;
+        };
+        let before = *q;
+        *q += f.side.sign() * f.quantity.get();
+        let was_open = before.abs() > *half_lot;
+        let flat = q.abs() <= *half_lot;
+        if was_open && (flat || q.signum() != before.signum()) {
+            trades += 1;
+        }
+    }
+    trades
+}
