@@ -4,26 +4,35 @@
 //!
 //! The parts, one file each: [`Credentials`] and signing (`sign`), the [`Environment`] and its
 //! URLs (`config`), the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the
-//! HTTP transport ([`RestClient`]), the crate's [`BinanceError`] and its mapping onto core's
-//! `ExchangeError`, and the message parsers (`parse`).
+//! HTTP transport ([`RestClient`]), trading rules ([`SymbolInfo`] from `exchangeInfo`), order
+//! and trade wire formats (`orders`, `trades`), the crate's [`BinanceError`] and its mapping
+//! onto core's `ExchangeError`, and the message parsers ([`parse`]).
 //!
 //! Production is never a default: a configuration must name [`Environment::Production`].
 
 mod clock;
 mod config;
 mod error;
+mod filters;
 mod limits;
+#[cfg(feature = "mock")]
+pub mod mock;
+pub mod orders;
 pub mod parse;
 mod rest;
 mod secret;
 mod sign;
+mod spot;
+pub mod trades;
 
 pub use clock::ServerClock;
 pub use config::{Endpoints, Environment, Product, RestOptions, SpotConfig};
 pub use error::BinanceError;
+pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
 pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
 pub use rest::{Auth, Call, RestClient};
 pub use secret::Secret;
 pub use sign::{
     Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
 };
+pub use spot::BinanceSpot;
