@@ -15,6 +15,7 @@ mod config;
 mod error;
 mod filters;
 mod limits;
+mod market;
 #[cfg(feature = "mock")]
 pub mod mock;
 pub mod orders;
@@ -24,15 +25,18 @@ mod secret;
 mod sign;
 mod spot;
 pub mod trades;
+mod ws;
 
 pub use clock::ServerClock;
 pub use config::{Endpoints, Environment, Product, RestOptions, SpotConfig};
 pub use error::BinanceError;
 pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
 pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
+pub use market::{BinanceMarketSource, MarketConfig};
 pub use rest::{Auth, Call, RestClient};
 pub use secret::Secret;
 pub use sign::{
     Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
 };
 pub use spot::BinanceSpot;
+pub use ws::Backoff;

@@ -2,8 +2,8 @@
 //!
 //! Recovery rules (see the trait): `order_status` asks `GET /api/v3/order` by
 //! `origClientOrderId` and answers `Ok(None)` only on `-2013`; `fills_since` pages `myTrades`
-//! with `fromId = last trade id + 1`, or by 24-hour `startTime` windows when no fill was applied
-//! yet; placement sends our client id as `newClientOrderId`, and a timeout, transport failure,
+//! with `fromId = last trade id + 1`, or from the cursor's time when no fill was applied yet
+//! (see `trades_from_time`); placement sends our client id as `newClientOrderId`, and a timeout, transport failure,
 //! 5XX or `-1007` comes back as an unknown outcome for the caller to look up.
 //!
 //! # Spot positions
@@ -35,6 +35,8 @@ use crate::{Auth, BinanceError, Call, Product, RateStatus, RestClient, SpotConfi
 
 /// A day in ms: the widest `myTrades` time window Binance accepts.
 const DAY_MS: i64 = 86_400_000;
+/// How far back a fill catch-up without a trade id scans by day windows.
+const WINDOW_SCAN_DAYS: i64 = 7;
 /// Order ids remembered with their client ids (for fills, which carry only the order id).
 const REMEMBERED_IDS: usize = 10_000;
 
@@ -233,21 +235,8 @@ impl BinanceSpot {
                 .call(&base.param("fromId", from.to_string()))
                 .await?
         } else {
-            // No id yet: 24-hour windows from `since` until one has trades or we reach now.
-            let mut start = cursor.since.as_millis().max(0);
-            loop {
-                let end = start + DAY_MS - 1;
-                let call = base
-                    .clone()
-                    .param("startTime", start.to_string())
-                    .param("endTime", end.to_string());
-                let v = self.rest.call(&call).await?;
-                let empty = v.as_array().is_some_and(Vec::is_empty);
-                if !empty || end >= self.rest.clock().now_ms() {
-                    break v;
-                }
-                start = end + 1;
-            }
+            self.trades_from_time(&base, cursor.since.as_millis().max(0))
+                .await?
         };
         let Value::Array(list) = &page else {
             return Err(Obj::root(&page)?
@@ -262,6 +251,58 @@ impl BinanceSpot {
         }
         fills.sort_by_key(|f| trade_id_of(&f.fill_id).unwrap_or(i64::MAX));
         Ok(fills)
+    }
+
+    /// The first trades at or after `since` (ms) when no trade id is known yet.
+    ///
+    /// Within [`WINDOW_SCAN_DAYS`] of now, 24-hour `startTime` windows are scanned forward
+    /// until one holds trades. Further back, ids are walked from 0 a page at a time, dropping
+    /// trades older than `since`, until a page keeps some or the history ends: one request per
+    /// thousand older trades instead of one per day.
+    async fn trades_from_time(&self, base: &Call, since: i64) -> Result<Value, BinanceError> {
+        let now = self.rest.clock().now_ms();
+        if now - since <= WINDOW_SCAN_DAYS * DAY_MS {
+            let mut start = since;
+            loop {
+                let end = start + DAY_MS - 1;
+                let call = base
+                    .clone()
+                    .param("startTime", start.to_string())
+                    .param("endTime", end.to_string());
+                let v = self.rest.call(&call).await?;
+                if !v.as_array().is_some_and(Vec::is_empty) || end >= now {
+                    return Ok(v);
+                }
+                start = end + 1;
+            }
+        }
+        let mut from = 0i64;
+        loop {
+            let v = self
+                .rest
+                .call(&base.clone().param("fromId", from.to_string()))
+                .await?;
+            let Value::Array(list) = v else {
+                return Ok(v);
+            };
+            let full = list.len() >= 1000;
+            let last = list
+                .last()
+                .and_then(|t| t.get("id"))
+                .and_then(Value::as_i64);
+            let kept: Vec<Value> = list
+                .into_iter()
+                .filter(|t| {
+                    t.get("time")
+                        .and_then(Value::as_i64)
+                        .is_none_or(|ms| ms >= since)
+                })
+                .collect();
+            match last {
+                Some(id) if kept.is_empty() && full => from = id + 1,
+                _ => return Ok(Value::Array(kept)),
+            }
+        }
     }
 
     /// Base-asset holdings of the configured symbols as positions (see the module doc).
