@@ -89,10 +89,8 @@ fn parse_symbol(v: &Value, asset_class: AssetClass) -> Result<SymbolInfo, Binanc
                     market_lot = f.decimal("stepSize")?;
                     min_qty = min_qty.max(f.decimal("minQty")?);
                 }
-                "MIN_NOTIONAL" | "NOTIONAL" => {
-                    if f.get("minNotional").is_some() {
-                        min_notional = min_notional.max(f.decimal("minNotional")?);
-                    }
+                "MIN_NOTIONAL" | "NOTIONAL" if f.get("minNotional").is_some() => {
+                    min_notional = min_notional.max(f.decimal("minNotional")?);
                 }
                 _ => {}
             }

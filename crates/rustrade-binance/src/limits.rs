@@ -90,11 +90,11 @@ impl RateLimit {
     /// The header suffix Binance uses for this window (`1M`, `10S`, `1D`).
     fn suffix(&self) -> String {
         let s = self.interval.as_secs().max(1);
-        let (n, unit) = if s % 86_400 == 0 {
+        let (n, unit) = if s.is_multiple_of(86_400) {
             (s / 86_400, 'D')
-        } else if s % 3_600 == 0 {
+        } else if s.is_multiple_of(3_600) {
             (s / 3_600, 'H')
-        } else if s % 60 == 0 {
+        } else if s.is_multiple_of(60) {
             (s / 60, 'M')
         } else {
             (s, 'S')

@@ -127,7 +127,7 @@ pub struct MockState {
     /// Free and locked balance per asset.
     pub balances: BTreeMap<String, (f64, f64)>,
     /// Closed klines per symbol: `[openTime, o, h, l, c, v, closeTime]`.
-    pub klines: BTreeMap<String, Vec<(i64, f64, f64, f64, f64, f64)>>,
+    pub klines: BTreeMap<String, Vec<MockBar>>,
     faults: VecDeque<Fault>,
     next_order_id: i64,
     next_trade_id: i64,
@@ -136,6 +136,9 @@ pub struct MockState {
     warned_in_window: bool,
     banned_until: i64,
 }
+
+/// A closed 1-minute bar: open time (ms), open, high, low, close, volume.
+pub type MockBar = (i64, f64, f64, f64, f64, f64);
 
 /// An order held by the mock.
 #[derive(Debug, Clone)]
@@ -342,7 +345,7 @@ impl MockState {
             "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/klines"
         );
         if signed && let Err(r) = self.authenticate(raw, &params, headers, now) {
-            return self.with_weight(r);
+            return self.with_weight(*r);
         }
         let get = |k: &str| params.get(k).map(String::as_str);
         let answer = match (method.as_str(), path) {
@@ -395,26 +398,26 @@ impl MockState {
         params: &BTreeMap<String, String>,
         headers: &HeaderMap,
         now: i64,
-    ) -> Result<(), Reply> {
+    ) -> Result<(), Box<Reply>> {
         let key = headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok());
         if key != Some(self.config.api_key.as_str()) {
-            return Err(reply(
+            return Err(Box::new(reply(
                 401,
                 &err(-2015, "Invalid API-key, IP, or permissions for action."),
-            ));
+            )));
         }
         let Some((payload, sig)) = raw.rsplit_once("&signature=") else {
-            return Err(reply(
+            return Err(Box::new(reply(
                 400,
                 &err(-1102, "Mandatory parameter 'signature' was not sent."),
-            ));
+            )));
         };
         let expected = hmac_sha256_hex(self.config.secret.as_bytes(), payload.as_bytes());
         if !expected.eq_ignore_ascii_case(sig) {
-            return Err(reply(
+            return Err(Box::new(reply(
                 400,
                 &err(-1022, "Signature for this request is not valid."),
-            ));
+            )));
         }
         let ts: i64 = params
             .get("timestamp")
@@ -426,13 +429,13 @@ impl MockState {
             .unwrap_or(5_000);
         if ts >= now + 1_000 || now - ts > window {
             self.timestamp_rejections += 1;
-            return Err(reply(
+            return Err(Box::new(reply(
                 400,
                 &err(
                     -1021,
                     "Timestamp for this request is outside of the recvWindow.",
                 ),
-            ));
+            )));
         }
         Ok(())
     }
@@ -832,7 +835,7 @@ fn ms(d: Duration) -> i64 {
 
 fn header_suffix(d: Duration) -> String {
     let s = d.as_secs().max(1);
-    if s % 60 == 0 {
+    if s.is_multiple_of(60) {
         format!("{}M", s / 60)
     } else {
         format!("{s}S")
