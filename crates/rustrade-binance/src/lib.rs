@@ -25,6 +25,7 @@ mod secret;
 mod sign;
 mod spot;
 pub mod trades;
+mod user;
 mod ws;
 
 pub use clock::ServerClock;
@@ -39,4 +40,5 @@ pub use sign::{
     Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
 };
 pub use spot::BinanceSpot;
+pub use user::{BinanceUserStream, UserStreamConfig};
 pub use ws::Backoff;
