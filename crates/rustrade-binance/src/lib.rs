@@ -1,14 +1,30 @@
-//! A Binance adapter for rustrade: Spot order entry and account queries over signed REST
-//! ([`BinanceSpot`], an [`ExchangeClient`](rustrade_core::ExchangeClient)), market data over
-//! WebSocket streams and user data over the WebSocket API.
+//! A Binance adapter for rustrade, depending on `rustrade-core` only.
 //!
-//! The parts, one file each: [`Credentials`] and signing (`sign`), the [`Environment`] and its
-//! URLs (`config`), the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the
-//! HTTP transport ([`RestClient`]), trading rules ([`SymbolInfo`] from `exchangeInfo`), order
-//! and trade wire formats (`orders`, `trades`), the crate's [`BinanceError`] and its mapping
-//! onto core's `ExchangeError`, and the message parsers ([`parse`]).
+//! - [`BinanceSpot`]: Spot order entry and account queries over signed REST, an
+//!   [`ExchangeClient`](rustrade_core::ExchangeClient) keeping its recovery contract.
+//! - [`BinanceMarketSource`]: closed klines, top of book and trades over one combined-stream
+//!   WebSocket, with reconnect, REST backfill and silence detection.
+//! - [`BinanceUserStream`]: our order reports over the WebSocket API, a
+//!   [`FillSource`](rustrade_core::FillSource); after each (re)subscribe the engine catches up
+//!   with `fills_since`.
+//!
+//! Underneath, one file each: [`Credentials`] and signing, the [`Environment`] and its URLs,
+//! the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the HTTP transport
+//! ([`RestClient`]), trading rules ([`SymbolInfo`]), order and trade wire formats ([`orders`],
+//! [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
+//! `ExchangeError` at the trait boundary. Feature `mock` adds a local mock venue (`mock`).
 //!
 //! Production is never a default: a configuration must name [`Environment::Production`].
+//!
+//! ```
+//! use rustrade_binance::{BinanceSpot, Credentials, Environment, SpotConfig};
+//! use rustrade_core::{Capability, ExchangeClient};
+//!
+//! let spot = BinanceSpot::new(SpotConfig::new(Environment::default(), Some(Credentials::hmac("key", "secret"))))?;
+//! assert!(spot.supports(Capability::PostOnly) && !spot.supports(Capability::StopMarket));
+//! assert!(!format!("{spot:?}").contains("secret\""));
+//! # Ok::<(), rustrade_binance::BinanceError>(())
+//! ```
 
 mod clock;
 mod config;

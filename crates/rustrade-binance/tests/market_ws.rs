@@ -1,6 +1,9 @@
 //! The market-data source against a local WebSocket server (and the mock venue for REST kline
 //! backfill): pong, reconnect and resubscribe, backfill without gaps or duplicates, silence.
 
+// The handshake callback's signature (and its large error type) is tungstenite's.
+#![allow(clippy::result_large_err)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
