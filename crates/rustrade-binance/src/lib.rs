@@ -1,0 +1,60 @@
+//! A Binance adapter for rustrade, depending on `rustrade-core` only.
+//!
+//! - [`BinanceSpot`]: Spot order entry and account queries over signed REST, an
+//!   [`ExchangeClient`](rustrade_core::ExchangeClient) keeping its recovery contract.
+//! - [`BinanceMarketSource`]: closed klines, top of book and trades over one combined-stream
+//!   WebSocket, with reconnect, REST backfill and silence detection.
+//! - [`BinanceUserStream`]: our order reports over the WebSocket API, a
+//!   [`FillSource`](rustrade_core::FillSource); after each (re)subscribe the engine catches up
+//!   with `fills_since`.
+//!
+//! Underneath, one file each: [`Credentials`] and signing, the [`Environment`] and its URLs,
+//! the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the HTTP transport
+//! ([`RestClient`]), trading rules ([`SymbolInfo`]), order and trade wire formats ([`orders`],
+//! [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
+//! `ExchangeError` at the trait boundary. Feature `mock` adds a local mock venue (`mock`).
+//!
+//! Production is never a default: a configuration must name [`Environment::Production`].
+//!
+//! ```
+//! use rustrade_binance::{BinanceSpot, Credentials, Environment, SpotConfig};
+//! use rustrade_core::{Capability, ExchangeClient};
+//!
+//! let spot = BinanceSpot::new(SpotConfig::new(Environment::default(), Some(Credentials::hmac("key", "secret"))))?;
+//! assert!(spot.supports(Capability::PostOnly) && !spot.supports(Capability::StopMarket));
+//! assert!(!format!("{spot:?}").contains("secret\""));
+//! # Ok::<(), rustrade_binance::BinanceError>(())
+//! ```
+
+mod clock;
+mod config;
+mod error;
+mod filters;
+mod limits;
+mod market;
+#[cfg(feature = "mock")]
+pub mod mock;
+pub mod orders;
+pub mod parse;
+mod rest;
+mod secret;
+mod sign;
+mod spot;
+pub mod trades;
+mod user;
+mod ws;
+
+pub use clock::ServerClock;
+pub use config::{Endpoints, Environment, Product, RestOptions, SpotConfig};
+pub use error::BinanceError;
+pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
+pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
+pub use market::{BinanceMarketSource, MarketConfig};
+pub use rest::{Auth, Call, RestClient};
+pub use secret::Secret;
+pub use sign::{
+    Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
+};
+pub use spot::BinanceSpot;
+pub use user::{BinanceUserStream, UserStreamConfig};
+pub use ws::Backoff;
