@@ -37,7 +37,6 @@ pub mod mock;
 pub mod orders;
 pub mod parse;
 mod rest;
-mod secret;
 mod sign;
 mod spot;
 pub mod trades;
@@ -51,7 +50,7 @@ pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
 pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
 pub use market::{BinanceMarketSource, MarketConfig};
 pub use rest::{Auth, Call, RestClient};
-pub use secret::Secret;
+pub use rustrade_core::Secret;
 pub use sign::{
     Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
 };

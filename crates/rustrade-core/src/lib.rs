@@ -37,6 +37,7 @@ mod order;
 mod position;
 mod price;
 mod quantity;
+mod secret;
 mod side;
 mod signal;
 mod source;
@@ -61,6 +62,7 @@ pub use order::{OpenOrder, Order, OrderKind, OrderStatus, Protection, TimeInForc
 pub use position::{Position, QTY_EPSILON};
 pub use price::Price;
 pub use quantity::Quantity;
+pub use secret::Secret;
 pub use side::Side;
 pub use signal::{Signal, SignalBus};
 pub use source::{CandleSource, FillSource, MarketSource};

@@ -63,7 +63,6 @@ pub mod logging;
 pub mod metrics;
 pub mod order_tracker;
 mod recovery;
-mod secret;
 mod services;
 pub mod store;
 #[cfg(feature = "testkit")]
@@ -73,7 +72,7 @@ pub use bot::Bot;
 pub use config::{BotConfig, BotConfigBuilder, ConfigError, DEFAULT_SNAPSHOT_EVERY, MAX_NAME_LEN};
 pub use error::BotError;
 pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, RiskView};
-pub use secret::Secret;
+pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
 
 pub use rustrade_core as core;

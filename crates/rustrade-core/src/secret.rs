@@ -7,7 +7,7 @@
 /// deliberately does not implement `Serialize`, so it cannot be written back out by accident.
 ///
 /// ```
-/// use rustrade::Secret;
+/// use rustrade_core::Secret;
 /// let key = Secret::new("hunter2");
 /// assert_eq!(format!("{key:?} {key}"), "Secret([REDACTED]) [REDACTED]");
 /// assert_eq!(key.expose(), "hunter2");
