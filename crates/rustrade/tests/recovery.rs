@@ -88,6 +88,20 @@ fn same<T>(b: T) -> T {
     b
 }
 
+/// A first session whose brain sees one candle and places `n` orders; then the bot is killed.
+fn placed_then_killed(path: &Path, exchange: &Arc<MockExchange>, brain: Arc<dyn Brain>, n: usize) {
+    session(
+        path,
+        exchange,
+        brain,
+        same,
+        move |run, exchange| async move {
+            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+            wait_placed(&exchange, n).await;
+        },
+    );
+}
+
 async fn wait_placed(exchange: &Arc<MockExchange>, n: usize) {
     wait_until(&format!("{n} orders placed"), || {
         let e = Arc::clone(exchange);
@@ -126,16 +140,7 @@ fn an_entry_filled_while_down_is_applied_and_gets_its_protection_on_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
     let exchange = Arc::new(MockExchange::new().starting_at(noon()).without_auto_fill());
-    session(
-        &path,
-        &exchange,
-        bracketed_buyer(),
-        same,
-        |run, exchange| async move {
-            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-            wait_placed(&exchange, 1).await;
-        },
-    );
+    placed_then_killed(&path, &exchange, bracketed_buyer(), 1);
     let entry = exchange.placed()[0].client_id;
     exchange.fill_order_silently(&entry, 100.0).unwrap();
 
@@ -166,16 +171,7 @@ fn a_stop_filled_while_down_counts_as_a_loss_and_its_take_profit_is_cancelled() 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
     let exchange = venue();
-    session(
-        &path,
-        &exchange,
-        bracketed_buyer(),
-        same,
-        |run, exchange| async move {
-            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-            wait_placed(&exchange, 3).await;
-        },
-    );
+    placed_then_killed(&path, &exchange, bracketed_buyer(), 3);
     let stop = placed_of(&exchange, OrderKind::StopMarket)[0];
     let tp = placed_of(&exchange, OrderKind::TakeProfit)[0];
     exchange.fill_order_silently(&stop, 95.0).unwrap();
@@ -210,16 +206,7 @@ fn a_take_profit_filled_while_down_counts_as_a_win_and_its_stop_is_cancelled() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
     let exchange = venue();
-    session(
-        &path,
-        &exchange,
-        bracketed_buyer(),
-        same,
-        |run, exchange| async move {
-            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-            wait_placed(&exchange, 3).await;
-        },
-    );
+    placed_then_killed(&path, &exchange, bracketed_buyer(), 3);
     let stop = placed_of(&exchange, OrderKind::StopMarket)[0];
     let tp = placed_of(&exchange, OrderKind::TakeProfit)[0];
     exchange.fill_order_silently(&tp, 110.0).unwrap();
@@ -247,16 +234,7 @@ fn a_resting_order_partly_filled_while_down_keeps_working_with_the_fill_applied(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
     let exchange = venue();
-    session(
-        &path,
-        &exchange,
-        limit_buyer(),
-        same,
-        |run, exchange| async move {
-            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-            wait_placed(&exchange, 1).await;
-        },
-    );
+    placed_then_killed(&path, &exchange, limit_buyer(), 1);
     let entry = exchange.placed()[0].client_id;
     exchange.lose_reports(true);
     exchange.partial_fill(&entry, 0.4, 90.0).unwrap();
@@ -292,16 +270,7 @@ fn an_order_expired_while_down_is_retired_on_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
     let exchange = venue();
-    session(
-        &path,
-        &exchange,
-        limit_buyer(),
-        same,
-        |run, exchange| async move {
-            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-            wait_placed(&exchange, 1).await;
-        },
-    );
+    placed_then_killed(&path, &exchange, limit_buyer(), 1);
     let entry = exchange.placed()[0].client_id;
     exchange.lose_reports(true);
     exchange.expire_order(&entry).unwrap();
