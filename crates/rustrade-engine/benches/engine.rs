@@ -11,7 +11,7 @@ use rustrade_core::{
     Asset, AssetClass, Candle, Capability, Decision, Fill, FillId, InstrumentSpec, Liquidity,
     MarketEvent, Money, OrderId, Price, Quantity, Symbol, Timestamp, Venue,
 };
-use rustrade_engine::{BrainId, Command, Engine, EngineConfig};
+use rustrade_engine::{BrainId, Command, Engine, EngineConfig, JournalRecord};
 use rustrade_risk::RiskConfig;
 
 #[global_allocator]
@@ -102,4 +102,86 @@ fn entry_cycle(bencher: Bencher) {
             }
             black_box(Quantity::ZERO)
         });
+}
+
+/// A journal of `trips` round trips (two fills each) from a fresh engine, with that engine's
+/// snapshot before the first: what a restart replays after a snapshot that old.
+fn journal_of(
+    trips: u64,
+) -> (
+    EngineConfig,
+    rustrade_engine::EngineSnapshot,
+    Vec<JournalRecord>,
+    Timestamp,
+) {
+    let (mut engine, event, now) = setup();
+    let config = engine.config().clone();
+    let start = engine.snapshot(now);
+    let mut records = Vec::new();
+    let mut fill_id = 0u64;
+    let drain = |engine: &mut Engine, records: &mut Vec<JournalRecord>| {
+        let first = engine.journal_seq() + 1;
+        let mut seq = first;
+        while let Some(event) = engine.poll_event() {
+            records.push(JournalRecord { seq, event });
+            seq += 1;
+        }
+    };
+    for _ in 0..trips {
+        for decision in [Decision::buy(1.0), Decision::close()] {
+            engine.handle_decision(BrainId(0), &event, &decision, now);
+            drain(&mut engine, &mut records);
+            let Some(Command::Place(p)) = engine.poll_command() else {
+                panic!("a place command");
+            };
+            let cid = p.order.client_id;
+            let order_id = OrderId::new(cid.as_str()).unwrap();
+            engine.handle_accepted(cid, order_id, now);
+            fill_id += 1;
+            let fill = Fill {
+                fill_id: FillId::new(&format!("f{fill_id}")).unwrap(),
+                order_id,
+                client_id: Some(cid),
+                symbol: p.order.symbol,
+                side: p.order.side,
+                price: Price::new(100.0).unwrap(),
+                quantity: p.order.quantity,
+                // Breakeven trips: a loss each would trip the breaker and stop the entries.
+                fee: Money::ZERO,
+                fee_asset: Asset::new("USDT").unwrap(),
+                liquidity: Liquidity::Taker,
+                time: now,
+            };
+            engine.handle_fill(&fill, now);
+            drain(&mut engine, &mut records);
+            while engine.poll_command().is_some() {}
+        }
+    }
+    (config, start, records, now)
+}
+
+/// Restart after 10 000 fills journalled since the snapshot: replaying the records.
+#[divan::bench(sample_count = 10)]
+fn resume_10k_fills(bencher: Bencher) {
+    let (config, start, records, now) = journal_of(5_000);
+    bencher.bench_local(|| {
+        black_box(Engine::resume(config.clone(), &start, black_box(&records), now).unwrap())
+    });
+}
+
+/// The same restart from the stored bytes: decoding every record, then replaying.
+#[divan::bench(sample_count = 10)]
+fn decode_and_resume_10k_fills(bencher: Bencher) {
+    let (config, start, records, now) = journal_of(5_000);
+    let stored: Vec<Vec<u8>> = records
+        .iter()
+        .map(|r| JournalRecord::encode(r.seq, &r.event).unwrap())
+        .collect();
+    bencher.bench_local(|| {
+        let decoded: Vec<JournalRecord> = stored
+            .iter()
+            .map(|b| JournalRecord::decode(b).unwrap())
+            .collect();
+        black_box(Engine::resume(config.clone(), &start, &decoded, now).unwrap())
+    });
 }
