@@ -526,6 +526,15 @@ impl Engine {
             return;
         }
         o.cancel_requested = true;
+        self.send_cancel(cid, reason, now);
+    }
+
+    /// Journals and emits a cancel of the live order `cid`, and notes when it was sent (the
+    /// first request and every retry go through here).
+    pub(crate) fn send_cancel(&mut self, cid: ClientOrderId, reason: CancelReason, now: Timestamp) {
+        let Some(o) = self.orders.live_mut(&cid) else {
+            return;
+        };
         o.cancel_sent = Some(now);
         let cancel = crate::CancelOrder {
             symbol: o.symbol(),

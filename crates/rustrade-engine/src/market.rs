@@ -132,22 +132,7 @@ impl Engine {
             .map(|o| o.order.client_id)
             .collect();
         for cid in due {
-            let Some(o) = self.orders.live_mut(&cid) else {
-                continue;
-            };
-            o.cancel_sent = Some(now);
-            let cancel = crate::CancelOrder {
-                symbol: o.symbol(),
-                client_id: cid,
-                order_id: o.venue_id,
-                reason: CancelReason::Retry,
-            };
-            self.events.push_back(EngineEvent::CancelRequested {
-                client_id: cid,
-                reason: CancelReason::Retry,
-                time: now,
-            });
-            self.commands.push_back(crate::Command::Cancel(cancel));
+            self.send_cancel(cid, CancelReason::Retry, now);
         }
     }
 
