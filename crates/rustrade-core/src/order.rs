@@ -259,6 +259,33 @@ pub struct OpenOrder {
     pub created: Timestamp,
 }
 
+impl OpenOrder {
+    /// The venue's report of `order`, received under `order_id`, with `filled` executed so far
+    /// and status `status`: what a venue (simulated or test double) lists for an order it holds.
+    pub fn of(
+        order: &Order,
+        order_id: OrderId,
+        filled: Quantity,
+        status: OrderStatus,
+        created: Timestamp,
+    ) -> Self {
+        Self {
+            order_id,
+            client_id: Some(order.client_id),
+            symbol: order.symbol,
+            side: order.side,
+            kind: order.kind,
+            quantity: order.quantity,
+            filled,
+            limit_price: order.limit_price,
+            trigger_price: order.trigger_price,
+            reduce_only: order.reduce_only,
+            status,
+            created,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,19 +137,14 @@ impl ScriptedVenue {
         self.orders
             .values()
             .filter(|o| o.status.is_live())
-            .map(|o| OpenOrder {
-                order_id: o.order_id,
-                client_id: Some(o.order.client_id),
-                symbol: o.order.symbol,
-                side: o.order.side,
-                kind: o.order.kind,
-                quantity: o.order.quantity,
-                filled: Quantity::new(o.filled).unwrap_or(Quantity::ZERO),
-                limit_price: o.order.limit_price,
-                trigger_price: o.order.trigger_price,
-                reduce_only: o.order.reduce_only,
-                status: o.status,
-                created,
+            .map(|o| {
+                OpenOrder::of(
+                    &o.order,
+                    o.order_id,
+                    Quantity::new(o.filled).unwrap_or(Quantity::ZERO),
+                    o.status,
+                    created,
+                )
             })
             .collect()
     }

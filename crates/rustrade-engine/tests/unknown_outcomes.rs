@@ -25,20 +25,13 @@ fn sent_entry() -> (Harness, ClientOrderId) {
 fn state_of(h: &Harness, cid: ClientOrderId, status: OrderStatus, filled: f64) -> OrderState {
     let o = h.venue.orders[&cid];
     OrderState {
-        order: OpenOrder {
-            order_id: o.order_id,
-            client_id: Some(cid),
-            symbol: o.order.symbol,
-            side: o.order.side,
-            kind: o.order.kind,
-            quantity: o.order.quantity,
-            filled: Quantity::new(filled).unwrap(),
-            limit_price: o.order.limit_price,
-            trigger_price: o.order.trigger_price,
-            reduce_only: o.order.reduce_only,
+        order: OpenOrder::of(
+            &o.order,
+            o.order_id,
+            Quantity::new(filled).unwrap(),
             status,
-            created: h.now(),
-        },
+            h.now(),
+        ),
         avg_fill_price: None,
     }
 }

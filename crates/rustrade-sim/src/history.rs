@@ -193,20 +193,7 @@ impl History {
 impl Record {
     fn new(order: &Order, order_id: OrderId, now: Timestamp) -> Self {
         Self {
-            order: OpenOrder {
-                order_id,
-                client_id: Some(order.client_id),
-                symbol: order.symbol,
-                side: order.side,
-                kind: order.kind,
-                quantity: order.quantity,
-                filled: Quantity::ZERO,
-                limit_price: order.limit_price,
-                trigger_price: order.trigger_price,
-                reduce_only: order.reduce_only,
-                status: OrderStatus::Pending,
-                created: now,
-            },
+            order: OpenOrder::of(order, order_id, Quantity::ZERO, OrderStatus::Pending, now),
             filled: 0.0,
             notional: 0.0,
         }

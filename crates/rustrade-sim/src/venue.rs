@@ -837,20 +837,13 @@ impl WorkingOrder {
         } else {
             OrderStatus::Accepted
         };
-        OpenOrder {
-            order_id: self.id,
-            client_id: Some(self.order.client_id),
-            symbol: self.order.symbol,
-            side: self.order.side,
-            kind: self.order.kind,
-            quantity: self.order.quantity,
-            filled: Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
-            limit_price: self.order.limit_price,
-            trigger_price: self.order.trigger_price,
-            reduce_only: self.order.reduce_only,
+        OpenOrder::of(
+            &self.order,
+            self.id,
+            Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
             status,
-            created: self.created,
-        }
+            self.created,
+        )
     }
 }
 

@@ -178,20 +178,13 @@ struct Known {
 
 impl Known {
     fn open_order(&self) -> OpenOrder {
-        OpenOrder {
-            order_id: self.order_id,
-            client_id: Some(self.order.client_id),
-            symbol: self.order.symbol,
-            side: self.order.side,
-            kind: self.order.kind,
-            quantity: self.order.quantity,
-            filled: Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
-            limit_price: self.order.limit_price,
-            trigger_price: self.order.trigger_price,
-            reduce_only: self.order.reduce_only,
-            status: self.status,
-            created: self.created,
-        }
+        OpenOrder::of(
+            &self.order,
+            self.order_id,
+            Quantity::new(self.filled).unwrap_or(Quantity::ZERO),
+            self.status,
+            self.created,
+        )
     }
 
     fn state(&self) -> OrderState {
@@ -865,20 +858,13 @@ impl ExchangeClient for MockExchange {
             .filter(|o| o.status.is_live() && symbol.is_none_or(|s| *s == o.order.symbol))
             .map(|o| {
                 let filled = st.known.get(&o.order.client_id).map_or(0.0, |k| k.filled);
-                OpenOrder {
-                    order_id: o.order_id,
-                    client_id: Some(o.order.client_id),
-                    symbol: o.order.symbol,
-                    side: o.order.side,
-                    kind: o.order.kind,
-                    quantity: o.order.quantity,
-                    filled: Quantity::new(filled).unwrap_or(Quantity::ZERO),
-                    limit_price: o.order.limit_price,
-                    trigger_price: o.order.trigger_price,
-                    reduce_only: o.order.reduce_only,
-                    status: o.status,
-                    created: Timestamp::EPOCH,
-                }
+                OpenOrder::of(
+                    &o.order,
+                    o.order_id,
+                    Quantity::new(filled).unwrap_or(Quantity::ZERO),
+                    o.status,
+                    Timestamp::EPOCH,
+                )
             })
             .collect())
     }
