@@ -7,6 +7,8 @@ use std::time::Duration;
 use rustrade_core::{Capability, InstrumentSpec, Symbol};
 use rustrade_risk::{PortfolioConfig, RiskConfig};
 
+use crate::DriftPolicy;
+
 /// What to do when the venue rejects a protective leg of a bracket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,6 +59,14 @@ pub struct EngineConfig {
     /// [`crate::Engine::handle_timer`], until the venue confirms it or reports the order gone.
     #[serde(default = "default_cancel_retry")]
     pub cancel_retry: Duration,
+    /// What to do when the venue's position differs from ours (see [`DriftPolicy`]).
+    #[serde(default)]
+    pub drift_policy: DriftPolicy,
+    /// An entry decided on a market event older than this (event time to decision time) is
+    /// refused as `stale_event`: a back-log replayed after a feed reconnect is not traded on.
+    /// Exits are never refused for age. Unset: no limit.
+    #[serde(default)]
+    pub max_event_age: Option<Duration>,
 }
 
 fn one() -> u64 {
@@ -100,6 +110,8 @@ impl EngineConfig {
             retired_orders: default_retired(),
             remembered_fill_ids: default_fill_ids(),
             cancel_retry: default_cancel_retry(),
+            drift_policy: DriftPolicy::default(),
+            max_event_age: None,
         }
     }
 
@@ -147,6 +159,18 @@ impl EngineConfig {
     /// Sets the time to live of resting entry orders.
     pub fn with_order_ttl(mut self, ttl: Duration) -> Self {
         self.order_ttl = Some(ttl);
+        self
+    }
+
+    /// Sets the drift policy.
+    pub fn with_drift_policy(mut self, policy: DriftPolicy) -> Self {
+        self.drift_policy = policy;
+        self
+    }
+
+    /// Sets the maximum age of a market event an entry may be decided on.
+    pub fn with_max_event_age(mut self, age: Duration) -> Self {
+        self.max_event_age = Some(age);
         self
     }
 

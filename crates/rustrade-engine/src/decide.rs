@@ -14,8 +14,11 @@
 //!   position minus what its live exit orders already cover: approved unconditionally by the
 //!   gate chain, reduce-only where the venue supports the flag. With nothing to close it is a
 //!   silent no-op: no command, no refusal.
-//! - While entries are paused ([`Engine::set_entries_paused`]), every entry is refused with the
-//!   label `entries_paused`, before the risk gates; exits are unaffected.
+//! - While an entry block is raised ([`crate::EntryBlock`]: the operator's pause, an
+//!   unacknowledged drift, fill routing or market data down, a store that cannot write), every
+//!   entry is refused with the block's label before the risk gates; an entry decided on a market
+//!   event older than [`crate::EngineConfig::max_event_age`] is refused as `stale_event`. Exits
+//!   are unaffected.
 //! - Exits triggered by the engine (emulated stops, a rejected protective leg) and protective
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
@@ -27,8 +30,8 @@ use rustrade_risk::{Approved, OpenExposure};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
-    Bracket, BracketPrices, BrainId, Command, Engine, EngineEvent, ExitReason, Malformed,
-    OrderRole, PlaceOrder, TrackedOrder,
+    Bracket, BracketPrices, BrainId, Command, Engine, EngineEvent, EntryBlock, ExitReason,
+    Malformed, OrderRole, PlaceOrder, TrackedOrder,
 };
 
 impl Engine {
@@ -46,6 +49,18 @@ impl Engine {
         now: Timestamp,
     ) {
         if decision.is_hold() {
+            return;
+        }
+        if self.is_stale(event, now) && self.is_entry(brain, event.symbol, decision) {
+            let age = now.duration_since(event.time).unwrap_or_default();
+            let refusal = RefusalRecord::engine(
+                "stale_event",
+                format!(
+                    "the market event is {:.3} s old, beyond the maximum age; entries wait for a fresh one",
+                    age.as_secs_f64()
+                ),
+            );
+            self.refuse(brain, event.symbol, decision.action(), refusal, now);
             return;
         }
         self.decide(brain, event.symbol, event.reference_price(), decision, now);
@@ -72,17 +87,68 @@ impl Engine {
     /// refusal); exits, protective legs and engine-triggered exits still go out. A change is
     /// journalled (`EntriesPaused`) and the flag is part of the snapshot, so a restart keeps it.
     pub fn set_entries_paused(&mut self, paused: bool, now: Timestamp) {
-        if self.risk.entries_paused == paused {
-            return;
-        }
-        self.risk.entries_paused = paused;
-        self.events
-            .push_back(EngineEvent::EntriesPaused { paused, time: now });
+        self.set_entry_block(EntryBlock::Operator, paused, now);
     }
 
     /// Whether new entries are paused (see [`set_entries_paused`](Self::set_entries_paused)).
     pub fn entries_paused(&self) -> bool {
-        self.risk.entries_paused
+        self.risk.blocks.contains(EntryBlock::Operator)
+    }
+
+    /// Closes every brain's position on every symbol: one exit per brain and symbol it holds,
+    /// approved as exits are (never blocked), reduce-only where the venue supports it, with
+    /// `reason`. Returns the number of exit orders emitted.
+    pub fn flatten_all(&mut self, reason: ExitReason, now: Timestamp) -> usize {
+        let before = self.commands.len();
+        let symbols: Vec<Symbol> = self.symbols.keys().copied().collect();
+        for symbol in symbols {
+            self.flatten_symbol(symbol, reason, now);
+        }
+        self.commands.len() - before
+    }
+
+    /// Exits every brain's position on `symbol` (see [`flatten_all`](Self::flatten_all)).
+    pub(crate) fn flatten_symbol(&mut self, symbol: Symbol, reason: ExitReason, now: Timestamp) {
+        let Some(state) = self.symbols.get(&symbol) else {
+            return;
+        };
+        let spec = state.spec;
+        let holders: Vec<BrainId> = state
+            .by_brain
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_flat(&spec))
+            .filter_map(|(i, _)| u32::try_from(i).ok().map(BrainId))
+            .collect();
+        for brain in holders {
+            self.exit_position(brain, symbol, reason, None, None, now);
+        }
+    }
+
+    /// Whether `event` is older than the configured maximum age at `now` (never, unset).
+    #[inline]
+    fn is_stale(&self, event: &MarketEvent, now: Timestamp) -> bool {
+        self.config
+            .max_event_age
+            .is_some_and(|max| now.duration_since(event.time).is_some_and(|age| age > max))
+    }
+
+    /// Whether `decision` by `brain` on `symbol` would open or add to a position (an entry),
+    /// as opposed to closing or reducing one.
+    fn is_entry(&self, brain: BrainId, symbol: Symbol, decision: &Decision) -> bool {
+        let side = match decision.action() {
+            Action::Buy => Side::Buy,
+            Action::Sell => Side::Sell,
+            Action::Hold | Action::Close => return false,
+        };
+        self.symbols.get(&symbol).is_none_or(|state| {
+            let held = state
+                .by_brain
+                .get(brain.index())
+                .copied()
+                .unwrap_or_default();
+            held.is_flat(&state.spec) || held.quantity.signum() == side.sign()
+        })
     }
 
     fn decide(
@@ -130,11 +196,8 @@ impl Engine {
     ) {
         let spec = *spec;
         let symbol = spec.symbol();
-        if self.risk.entries_paused {
-            let refusal = RefusalRecord::engine(
-                "entries_paused",
-                "new entries are paused by the operator; exits are still allowed".to_owned(),
-            );
+        if let Some(block) = self.risk.blocks.first() {
+            let refusal = RefusalRecord::engine(block.label(), block.describe().to_owned());
             self.refuse(brain, symbol, decision.action(), refusal, now);
             return;
         }

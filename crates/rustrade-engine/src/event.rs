@@ -11,7 +11,8 @@ use rustrade_core::{
 };
 
 use crate::{
-    BracketPrices, BrainId, CancelReason, ClosedTrade, ExitReason, OrderRole, RefusalRecord,
+    BracketPrices, BrainId, CancelReason, ClosedTrade, EntryBlock, ExitReason, OrderRole,
+    RefusalRecord,
 };
 
 /// Something the engine did or learned, drained with [`crate::Engine::poll_event`].
@@ -172,6 +173,16 @@ pub enum EngineEvent {
     EntriesPaused {
         /// Whether entries are paused from now on.
         paused: bool,
+        /// When.
+        time: Timestamp,
+    },
+    /// An entry block other than the operator's pause was raised or cleared (see
+    /// [`crate::EntryBlock`]).
+    EntryBlock {
+        /// Which block.
+        block: EntryBlock,
+        /// Whether it is raised from now on.
+        raised: bool,
         /// When.
         time: Timestamp,
     },

@@ -21,7 +21,7 @@ use rustrade_risk::{
 
 use crate::reservations::Reservations;
 use crate::symbol_map::SymbolMap;
-use crate::{EngineConfig, EngineError};
+use crate::{EngineConfig, EngineError, EntryBlock, EntryBlocks};
 
 /// Why a decision produced no order, in a form the journal can store: the risk crate's stable
 /// label (or the engine's, for order-construction rules) and a human-readable reason.
@@ -115,8 +115,8 @@ pub(crate) struct RiskDesk {
     /// the ordered view).
     reservations: Reservations,
     open: Vec<OpenExposure>,
-    /// New entries are refused (`entries_paused`) while set; exits are not affected.
-    pub(crate) entries_paused: bool,
+    /// Raised entry blocks: new entries are refused while any is raised; exits are not.
+    pub(crate) blocks: EntryBlocks,
 }
 
 /// Serialised form of the risk desk (risk crate snapshots; reservations are re-taken on restore).
@@ -127,6 +127,10 @@ pub(crate) struct RiskDeskSnapshot {
     /// Absent from snapshots written before pausing existed: not paused.
     #[serde(default)]
     pub(crate) entries_paused: bool,
+    /// Entries wait for the operator's acknowledgement of a position drift. Absent from older
+    /// snapshots: not waiting.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) drift_unacknowledged: bool,
 }
 
 /// What the gate chain needs to know about one decision from the engine.
@@ -151,7 +155,7 @@ impl RiskDesk {
             caps: capabilities(config),
             reservations: Reservations::default(),
             open: Vec::with_capacity(config.instruments.len()),
-            entries_paused: false,
+            blocks: EntryBlocks::default(),
         })
     }
 
@@ -255,7 +259,8 @@ impl RiskDesk {
                 .map(|(s, r)| (*s, r.snapshot()))
                 .collect(),
             portfolio: self.portfolio.snapshot(),
-            entries_paused: self.entries_paused,
+            entries_paused: self.blocks.contains(EntryBlock::Operator),
+            drift_unacknowledged: self.blocks.contains(EntryBlock::Drift),
         }
     }
 
@@ -275,7 +280,10 @@ impl RiskDesk {
         }
         desk.portfolio = PortfolioRisk::restore(&snapshot.portfolio, config.portfolio, now)
             .map_err(EngineError::Risk)?;
-        desk.entries_paused = snapshot.entries_paused;
+        desk.blocks
+            .set(EntryBlock::Operator, snapshot.entries_paused);
+        desk.blocks
+            .set(EntryBlock::Drift, snapshot.drift_unacknowledged);
         Ok(desk)
     }
 

@@ -73,6 +73,11 @@ pub enum ExitReason {
     EmulatedTrailingStop,
     /// A protective leg was rejected and the policy closes the unprotected entry.
     LegRejected,
+    /// The operator (or the bot's shutdown) closed every position ([`crate::Engine::flatten_all`]).
+    Operator,
+    /// The venue's position differed from ours and the drift policy closes it
+    /// ([`crate::DriftPolicy::Flatten`]).
+    Drift,
 }
 
 /// One of our orders and what we know of it.

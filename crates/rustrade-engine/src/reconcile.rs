@@ -7,6 +7,10 @@
 //!   position by half a lot or more is adopted, journalled as `PositionDrift`, and the difference
 //!   is attributed to the brain holding the largest position on the symbol (the lowest index on
 //!   a tie; brain 0 when all are flat), so the net position stays the sum of the brains'.
+//! - What happens next follows [`DriftPolicy`]: `halt_entries` raises [`EntryBlock::Drift`]
+//!   (entries on every symbol wait for [`Engine::acknowledge_drift`]), `adopt` goes on, `flatten`
+//!   closes the drifted symbol's positions with exits. A host's manual
+//!   [`Engine::set_position`] is the operator's own correction: adopted, no policy.
 //! - A report holding a non-finite number is ignored and journalled as malformed.
 //! - An open order at the venue that is not one of our live orders is journalled as
 //!   `UnknownVenueOrder` and left alone (the host decides). One of our acknowledged live orders
@@ -17,7 +21,10 @@ use std::collections::BTreeSet;
 
 use rustrade_core::{ClientOrderId, OpenOrder, OrderStatus, Position, Symbol, Timestamp};
 
-use crate::{BrainId, Engine, EngineError, EngineEvent, Malformed, PositionField};
+use crate::{
+    BrainId, DriftPolicy, Engine, EngineError, EngineEvent, EntryBlock, ExitReason, Malformed,
+    PositionField,
+};
 
 impl Engine {
     /// The venue's positions, one per symbol (symbols it does not list are not judged).
@@ -44,7 +51,15 @@ impl Engine {
                 self.malformed(Malformed::UnknownSymbol { symbol: *symbol }, now);
                 continue;
             }
-            self.adopt(*symbol, venue.quantity, venue.avg_entry, now, true);
+            if self.adopt(*symbol, venue.quantity, venue.avg_entry, now, true) {
+                match self.config.drift_policy {
+                    DriftPolicy::HaltEntries => {
+                        self.set_entry_block(EntryBlock::Drift, true, now);
+                    }
+                    DriftPolicy::Adopt => {}
+                    DriftPolicy::Flatten => self.flatten_symbol(*symbol, ExitReason::Drift, now),
+                }
+            }
         }
     }
 
@@ -158,14 +173,14 @@ impl Engine {
         avg_entry: f64,
         now: Timestamp,
         from_venue: bool,
-    ) {
+    ) -> bool {
         let Some(state) = self.symbols.get_mut(&symbol) else {
-            return;
+            return false;
         };
         let spec = state.spec;
         let diff = quantity - state.net.quantity;
         if spec.is_dust(diff) && (from_venue || spec.is_dust(avg_entry - state.net.avg_entry)) {
-            return;
+            return false;
         }
         let ours = state.net.position(&spec, state.mark);
         let owner = state
@@ -215,5 +230,6 @@ impl Engine {
         if flat {
             self.drop_protection(brain, symbol, now);
         }
+        true
     }
 }

@@ -16,7 +16,9 @@
 
 use rustrade_core::{OrderStatus, Quantity, Timestamp};
 
-use crate::{Bracket, Engine, EngineConfig, EngineError, EngineEvent, OrderRole, TrackedOrder};
+use crate::{
+    Bracket, Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, OrderRole, TrackedOrder,
+};
 
 impl Engine {
     /// Rebuilds an engine from its journal: `config` and `started` as given to the engine that
@@ -149,7 +151,14 @@ impl Engine {
                     s.halted = true;
                 }
             }
-            EngineEvent::EntriesPaused { paused, .. } => self.risk.entries_paused = paused,
+            EngineEvent::EntriesPaused { paused, .. } => {
+                self.risk.blocks.set(EntryBlock::Operator, paused);
+            }
+            EngineEvent::EntryBlock { block, raised, .. } => {
+                if block.is_persistent() {
+                    self.risk.blocks.set(block, raised);
+                }
+            }
             EngineEvent::RiskResumed { symbol, .. } => {
                 if let Some(s) = self.symbols.get_mut(&symbol) {
                     s.halted = false;
@@ -160,7 +169,9 @@ impl Engine {
                 venue,
                 time,
                 ..
-            } => self.adopt(symbol, venue.quantity, venue.avg_entry, time, false),
+            } => {
+                self.adopt(symbol, venue.quantity, venue.avg_entry, time, false);
+            }
             EngineEvent::OrderMissingAtVenue { client_id, time } => {
                 self.mark_missing(client_id, time);
             }

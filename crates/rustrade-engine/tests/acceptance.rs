@@ -688,7 +688,8 @@ fn breaker_cooldown_resumes_entries_on_the_timer() {
 
 #[test]
 fn reconciliation_adopts_drift_and_reports_unknown_and_missing_orders() {
-    let mut h = harness(&BASIC, VenueScript::manual());
+    let config = config(&BASIC).with_drift_policy(rustrade_engine::DriftPolicy::Adopt);
+    let mut h = rustrade_engine::testkit::Harness::new(config, VenueScript::manual());
     h.candle(btc(), 100.0);
     let now = h.now();
     h.engine
