@@ -108,7 +108,9 @@ impl EntryBlocks {
 
     /// The raised blocks, in precedence order.
     pub fn iter(self) -> impl Iterator<Item = EntryBlock> {
-        EntryBlock::ALL.into_iter().filter(move |b| self.contains(*b))
+        EntryBlock::ALL
+            .into_iter()
+            .filter(move |b| self.contains(*b))
     }
 
     pub(crate) fn set(&mut self, block: EntryBlock, raised: bool) -> bool {

@@ -73,7 +73,10 @@ fn drift_halts_entries_until_acknowledged_and_exits_still_go() {
 
     let now = h.now();
     assert!(h.engine.acknowledge_drift(now));
-    assert!(!h.engine.acknowledge_drift(now), "nothing left to acknowledge");
+    assert!(
+        !h.engine.acknowledge_drift(now),
+        "nothing left to acknowledge"
+    );
     h.decide(A, btc(), &Decision::buy(1.0));
     assert!(h.engine.position(&btc()).quantity > 0.0, "entries again");
 }
@@ -142,7 +145,11 @@ fn surroundings_blocks_refuse_entries_with_their_label_and_clear_on_restart() {
         assert_eq!(places(&h.commands).len(), placed, "{block}: no entry");
         assert_eq!(refusals(&h.events), [block.label()]);
         h.decide(A, btc(), &Decision::close());
-        assert_eq!(h.engine.position(&btc()).quantity, 0.0, "{block}: exit went");
+        assert_eq!(
+            h.engine.position(&btc()).quantity,
+            0.0,
+            "{block}: exit went"
+        );
 
         let snapshot = h.engine.snapshot(h.now());
         let restored = Engine::restore(config(&BASIC), &snapshot, h.now()).unwrap();
@@ -180,7 +187,10 @@ fn an_entry_on_a_stale_event_is_refused_and_an_exit_is_not() {
 
     let fresh = h.candle(btc(), 100.0);
     h.decide_on(A, &fresh, &Decision::buy(1.0));
-    assert!(h.engine.position(&btc()).quantity > 0.0, "a fresh event trades");
+    assert!(
+        h.engine.position(&btc()).quantity > 0.0,
+        "a fresh event trades"
+    );
 
     h.clock.advance(Duration::from_secs(600));
     h.decide_on(A, &fresh, &Decision::close());

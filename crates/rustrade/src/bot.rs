@@ -8,7 +8,7 @@ use rustrade_core::{
     Brain, CandleSource, Capability, ExchangeClient, FillSource, MarketDataBus, MarketSource,
     MetricsSink, SignalBus, StateStore, Symbol,
 };
-use rustrade_engine::{BrainId, Engine, EngineConfig};
+use rustrade_engine::{BrainId, Engine, EngineConfig, ExitReason};
 use rustrade_sim::{PaperExchange, PaperFills};
 use rustrade_supervisor::{Supervisor, SupervisorConfig, TradingService};
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::driver::Driver;
 use crate::services::{
     CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService,
-    OrderResolverService, OrderSyncService, TimerService,
+    OrderResolverService, OrderSyncService, ReconcilerService, TimerService,
 };
 use crate::{BotConfig, BotError, BotHandle};
 
@@ -288,9 +288,10 @@ impl Bot {
     /// 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
     ///    token, or a signal when enabled).
     /// 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
-    ///    the engine snapshot is persisted, open positions are closed at the venue if configured
-    ///    (one `close_position` call per non-flat symbol, after the drain), and the store is flushed.
-    ///    Those closing orders are the adapter's own: the next start adopts the venue's positions.
+    ///    the engine snapshot is persisted, open positions are closed if configured (exits
+    ///    decided by the engine, journalled and sent, their fills fetched from the venue until
+    ///    flat or `shutdown_timeout`), and the store is flushed. Their PnL reaches the session PnL
+    ///    and the breaker like any exit's.
     pub async fn run_until_shutdown(self) -> Result<(), BotError> {
         let Self {
             config,
@@ -356,6 +357,7 @@ impl Bot {
                 config.symbols().to_vec(),
                 market_bus.clone(),
                 config.market_silence_timeout(),
+                Arc::clone(&driver),
             )));
         }
         for source in fill_sources {
@@ -391,7 +393,13 @@ impl Bot {
             config.timer_interval(),
             Arc::clone(&driver),
         )));
-        if order_tracking && exchange.supports(Capability::OrderTracking) {
+        if config.periodic_reconciliation() {
+            services.push(Arc::new(ReconcilerService::new(
+                config.reconcile_interval(),
+                config.symbols().to_vec(),
+                Arc::clone(&driver),
+            )));
+        } else if order_tracking && exchange.supports(Capability::OrderTracking) {
             services.push(Arc::new(OrderSyncService::new(
                 config.reconcile_interval(),
                 Arc::clone(&driver),
@@ -420,7 +428,7 @@ impl Bot {
         tracing::info!(bot = config.name(), cause = %report.cause, clean = report.is_clean(), "services drained");
         driver.persist_final().await;
         if config.close_positions_on_shutdown() {
-            close_positions(&config, &exchange, &driver).await;
+            close_positions(&config, &driver).await;
             driver.persist_final().await;
         }
         Ok(())
@@ -449,7 +457,11 @@ async fn build_engine(
     let mut engine_config = EngineConfig::new(config.name(), *config.default_risk())
         .with_capabilities(CAPABILITIES.into_iter().filter(|c| exchange.supports(*c)))
         .with_portfolio(*config.portfolio())
-        .with_leg_rejected(config.leg_rejected());
+        .with_leg_rejected(config.leg_rejected())
+        .with_drift_policy(config.drift_policy());
+    if let Some(age) = config.max_event_age() {
+        engine_config = engine_config.with_max_event_age(age);
+    }
     if let Some(ttl) = config.order_ttl() {
         engine_config = engine_config.with_order_ttl(ttl);
     }
@@ -488,21 +500,56 @@ async fn build_engine(
     Ok(restored.engine)
 }
 
-async fn close_positions(config: &BotConfig, exchange: &Arc<dyn ExchangeClient>, driver: &Driver) {
-    for symbol in config.symbols() {
-        let open = driver
-            .read(|e| {
-                let p = e.position(symbol);
-                e.instrument(symbol)
-                    .map_or(!p.is_flat(), |s| !p.is_flat_in(s))
-            })
-            .unwrap_or(false);
-        if !open {
-            continue;
+/// Closes every open position through the engine after the drain: exits emitted by
+/// [`Engine::flatten_all`] are journalled and sent like any order, then the venue's fills are
+/// caught up (the fill stream is stopped by now) until every symbol is flat or `timeout` passes.
+async fn close_positions(config: &BotConfig, driver: &Driver) {
+    let sent = driver
+        .step(|e, now| e.flatten_all(ExitReason::Operator, now))
+        .await
+        .unwrap_or(0);
+    if sent == 0 {
+        return;
+    }
+    tracing::info!(orders = sent, "closing positions on shutdown");
+    let flat = async {
+        loop {
+            if let Err(e) = crate::recovery::catch_up_fills(driver, config.symbols()).await {
+                tracing::warn!(error = %e, "fills of the closing orders could not be fetched");
+            }
+            let open = open_symbols(config, driver);
+            if open.is_empty() {
+                return;
+            }
+            tokio::time::sleep(CLOSE_POLL).await;
         }
-        match exchange.close_position(symbol).await {
-            Ok(order) => tracing::info!(%symbol, ?order, "position closed on shutdown"),
-            Err(e) => tracing::error!(%symbol, error = %e, "closing position on shutdown failed"),
-        }
+    };
+    match tokio::time::timeout(config.shutdown_timeout(), flat).await {
+        Ok(()) => tracing::info!("positions closed on shutdown"),
+        Err(_) => tracing::error!(
+            symbols = ?open_symbols(config, driver),
+            "positions still open after the shutdown timeout; the next start reconciles them"
+        ),
     }
 }
+
+/// The traded symbols the engine holds a position in.
+fn open_symbols(config: &BotConfig, driver: &Driver) -> Vec<Symbol> {
+    driver
+        .read(|e| {
+            config
+                .symbols()
+                .iter()
+                .filter(|s| {
+                    let p = e.position(s);
+                    e.instrument(s)
+                        .map_or(!p.is_flat(), |spec| !p.is_flat_in(spec))
+                })
+                .copied()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How often the fills of shutdown's closing orders are asked for.
+const CLOSE_POLL: std::time::Duration = std::time::Duration::from_millis(200);

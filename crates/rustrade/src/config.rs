@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use rustrade_core::{AssetClass, Symbol};
-use rustrade_engine::LegRejectedPolicy;
+use rustrade_engine::{DriftPolicy, LegRejectedPolicy};
 use rustrade_risk::{PortfolioConfig, RiskConfig, RiskError};
 
 /// Longest bot name: it prefixes every client order id, which venues cap at 36 bytes.
@@ -60,6 +60,9 @@ pub enum ConfigError {
         source: RiskError,
     },
 }
+
+/// How long a market source may stay silent by default before it counts as disconnected.
+pub const DEFAULT_MARKET_SILENCE: Duration = Duration::from_secs(300);
 
 /// Journal records written between two engine snapshots by default.
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 32;
@@ -94,6 +97,9 @@ pub struct BotConfig {
     snapshot_every: u64,
     unknown_order_grace: Duration,
     market_silence_timeout: Option<Duration>,
+    drift_policy: DriftPolicy,
+    max_event_age: Option<Duration>,
+    periodic_reconciliation: bool,
 }
 
 impl BotConfig {
@@ -154,10 +160,25 @@ impl BotConfig {
     pub fn market_silence_timeout(&self) -> Option<Duration> {
         self.market_silence_timeout
     }
-    /// How often open orders and positions are reconciled with the venue when order tracking is
-    /// on.
+    /// How often fills, open orders and positions are reconciled with the venue while running.
     pub fn reconcile_interval(&self) -> Duration {
         self.reconcile_interval
+    }
+
+    /// Whether fills, open orders and positions are reconciled every
+    /// [`reconcile_interval`](Self::reconcile_interval) while running (not only at start-up).
+    pub fn periodic_reconciliation(&self) -> bool {
+        self.periodic_reconciliation
+    }
+
+    /// What the engine does when the venue's position differs from the bot's.
+    pub fn drift_policy(&self) -> DriftPolicy {
+        self.drift_policy
+    }
+
+    /// Entries decided on a market event older than this are refused (`stale_event`).
+    pub fn max_event_age(&self) -> Option<Duration> {
+        self.max_event_age
     }
 
     /// Journal records older than this are deleted from the state store at start-up, once a
@@ -215,6 +236,9 @@ pub struct BotConfigBuilder {
     snapshot_every: u64,
     unknown_order_grace: Duration,
     market_silence_timeout: Option<Duration>,
+    drift_policy: DriftPolicy,
+    max_event_age: Option<Duration>,
+    periodic_reconciliation: bool,
 }
 
 impl Default for BotConfigBuilder {
@@ -238,7 +262,10 @@ impl Default for BotConfigBuilder {
             journal_retention: Duration::from_secs(7 * 24 * 3600),
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
             unknown_order_grace: Duration::from_secs(60),
-            market_silence_timeout: None,
+            market_silence_timeout: Some(DEFAULT_MARKET_SILENCE),
+            drift_policy: DriftPolicy::default(),
+            max_event_age: None,
+            periodic_reconciliation: true,
         }
     }
 }
@@ -339,6 +366,35 @@ impl BotConfigBuilder {
         self
     }
 
+    /// Turns the silence timeout of market sources off (a feed that may legitimately stay
+    /// quiet for long, e.g. a daily candle poller publishing through the bus).
+    pub fn without_market_silence_timeout(mut self) -> Self {
+        self.market_silence_timeout = None;
+        self
+    }
+
+    /// What the engine does when the venue's position differs from the bot's after catch-up
+    /// (default [`DriftPolicy::HaltEntries`]: entries wait for
+    /// [`BotHandle::acknowledge_drift`](crate::BotHandle::acknowledge_drift)).
+    pub fn drift_policy(mut self, policy: DriftPolicy) -> Self {
+        self.drift_policy = policy;
+        self
+    }
+
+    /// Refuses entries decided on a market event older than `age` (a back-log delivered after
+    /// a feed reconnect). Off by default.
+    pub fn max_event_age(mut self, age: Duration) -> Self {
+        self.max_event_age = Some(age);
+        self
+    }
+
+    /// Turns periodic reconciliation on (the default) or off; start-up reconciliation always
+    /// runs.
+    pub fn periodic_reconciliation(mut self, on: bool) -> Self {
+        self.periodic_reconciliation = on;
+        self
+    }
+
     /// How long journal records are kept in the state store.
     pub fn journal_retention(mut self, retention: Duration) -> Self {
         self.journal_retention = retention;
@@ -414,6 +470,11 @@ impl BotConfigBuilder {
         {
             return Err(invalid("order_ttl", "0s", "must be > 0"));
         }
+        if let Some(age) = self.max_event_age
+            && age.is_zero()
+        {
+            return Err(invalid("max_event_age", "0s", "must be > 0"));
+        }
         if self.snapshot_every == 0 {
             return Err(invalid("snapshot_every", 0, "must be > 0"));
         }
@@ -471,6 +532,9 @@ impl BotConfigBuilder {
             snapshot_every: self.snapshot_every,
             unknown_order_grace: self.unknown_order_grace,
             market_silence_timeout: self.market_silence_timeout,
+            drift_policy: self.drift_policy,
+            max_event_age: self.max_event_age,
+            periodic_reconciliation: self.periodic_reconciliation,
         })
     }
 }

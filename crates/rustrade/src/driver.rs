@@ -13,8 +13,11 @@
 //! 3. Execute the commands in order at the exchange and feed each outcome back as a new step
 //!    (accepted, rejected), until no command is left.
 //!
-//! If the journal cannot be written, the step's place commands are not sent: they are fed back
-//! to the engine as rejected, so the engine's view and the venue's stay the same.
+//! If the journal cannot be written, the step's entries are not sent: they are fed back to the
+//! engine as rejected, so the engine's view and the venue's stay the same, and the engine's
+//! `store` entry block is raised until a write succeeds. Exits and protective orders are sent
+//! anyway: leaving a position unprotected costs more than an order a restart must rediscover
+//! (reconciliation lists it as an unknown venue order and adopts its fills as drift).
 //!
 //! With a simulated venue wired by [`Bot::paper`](crate::Bot::paper), the venue's reports are
 //! applied synchronously, in the order the venue produced them: those a market event caused
@@ -25,14 +28,14 @@
 //! The driver keeps no trading rule: sizing, gates, brackets and accounting are the engine's.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rustrade_core::{
     Brain, ClientOrderId, ExchangeClient, ExchangeError, MetricsSink, OrderId, Position,
     RejectReason, StateStore, Symbol, Timestamp,
 };
-use rustrade_engine::{Command, Engine, EngineEvent};
+use rustrade_engine::{Command, Engine, EngineEvent, EntryBlock, OrderRole};
 use rustrade_sim::PaperFills;
 
 use crate::clock::{Clock, SystemClock};
@@ -58,6 +61,7 @@ pub(crate) struct BotCounters {
     pub(crate) fills_dropped: AtomicU64,
     pub(crate) store_errors: AtomicU64,
     pub(crate) candles_published: AtomicU64,
+    pub(crate) drifts: AtomicU64,
 }
 
 /// An input to hand the engine after a command's outcome is known.
@@ -67,6 +71,7 @@ enum FollowUp {
     Unknown(ClientOrderId),
     Rejected(ClientOrderId, RejectReason),
     Cancelled(ClientOrderId, Option<OrderId>),
+    Block(EntryBlock, bool),
 }
 
 /// The engine (once installed) and, per symbol, the time of the newest market event it was
@@ -98,6 +103,11 @@ pub(crate) struct Driver {
     pending_positions: Mutex<BTreeMap<Symbol, Position>>,
     /// The simulated venue's report queue, applied synchronously (see the module doc).
     venue_reports: OnceLock<Mutex<PaperFills>>,
+    /// The entry blocks this driver raised from what it observed (one bit per
+    /// [`EntryBlock`], see `degraded.rs`), so a step is taken only when one changes.
+    pub(crate) observed_blocks: AtomicU8,
+    /// The last reconciliation pass: when it ended and the error it ended with, if any.
+    pub(crate) reconciled: Mutex<(Option<Timestamp>, Option<String>)>,
 }
 
 impl Driver {
@@ -125,6 +135,8 @@ impl Driver {
             pending_positions: Mutex::new(BTreeMap::new()),
             market_hook: OnceLock::new(),
             venue_reports: OnceLock::new(),
+            observed_blocks: AtomicU8::new(0),
+            reconciled: Mutex::new((None, None)),
         }
     }
 
@@ -275,6 +287,9 @@ impl Driver {
                     Some(FollowUp::Unknown(c)) => engine.handle_place_unknown(c, now),
                     Some(FollowUp::Rejected(c, r)) => engine.handle_rejected(c, r, now),
                     Some(FollowUp::Cancelled(c, o)) => engine.handle_cancelled(Some(c), o, now),
+                    Some(FollowUp::Block(b, raised)) => {
+                        engine.set_entry_block(b, raised, now);
+                    }
                     None => {}
                 }
                 let applied = self.apply_venue_reports(engine);
@@ -444,16 +459,27 @@ impl Driver {
             );
         }
         let journalled = durable_at == 0 || self.persist(durable_at).await;
+        if durable_at != 0
+            && let Some(raised) = self.note_block(EntryBlock::Store, !journalled)
+        {
+            queue.push_back(FollowUp::Block(EntryBlock::Store, raised));
+        }
         for command in commands {
             match command {
-                Command::Place(p) if !journalled => {
+                Command::Place(p) if !journalled && p.role == OrderRole::Entry => {
                     tracing::error!(
                         client_id = %p.order.client_id,
-                        "journal not written; order not sent"
+                        "journal not written; entry not sent"
                     );
                     queue.push_back(FollowUp::Rejected(p.order.client_id, RejectReason::Other));
                 }
                 Command::Place(p) => {
+                    if !journalled {
+                        tracing::error!(
+                            client_id = %p.order.client_id, role = ?p.role,
+                            "journal not written; exit sent anyway to keep the position protected"
+                        );
+                    }
                     let brain = self.brain_name(p.brain.index());
                     let symbol = p.order.symbol;
                     let labels = [("brain", brain), ("symbol", symbol.as_str())];
@@ -593,10 +619,21 @@ impl Driver {
                     ours,
                     venue,
                     ..
-                } => tracing::warn!(
-                    %symbol, ours = ours.quantity, venue = venue.quantity,
-                    "position drift: venue position adopted"
-                ),
+                } => {
+                    self.counters.drifts.fetch_add(1, Ordering::Relaxed);
+                    self.metrics
+                        .counter(names::POSITION_DRIFT, &[("symbol", symbol.as_str())], 1);
+                    tracing::warn!(
+                        %symbol, ours = ours.quantity, venue = venue.quantity,
+                        "position drift: venue position adopted"
+                    );
+                }
+                EngineEvent::EntriesPaused { paused, .. } => {
+                    self.block_changed(EntryBlock::Operator, *paused);
+                }
+                EngineEvent::EntryBlock { block, raised, .. } => {
+                    self.block_changed(*block, *raised);
+                }
                 EngineEvent::UnknownVenueOrder { order, .. } => tracing::warn!(
                     symbol = %order.symbol, order_id = %order.order_id,
                     "open order at the venue that this bot does not track"
@@ -609,6 +646,23 @@ impl Driver {
                 }
                 _ => {}
             }
+        }
+    }
+
+    fn block_changed(&self, block: EntryBlock, raised: bool) {
+        self.metrics.gauge(
+            names::ENTRIES_BLOCKED,
+            &[("reason", block.label())],
+            if raised { 1.0 } else { 0.0 },
+        );
+        if raised {
+            tracing::warn!(
+                reason = block.label(),
+                "entries blocked: {}",
+                block.describe()
+            );
+        } else {
+            tracing::info!(reason = block.label(), "entry block cleared");
         }
     }
 

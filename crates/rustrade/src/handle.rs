@@ -8,7 +8,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use rustrade_core::{Brain, Position, Signal, SignalBus, Symbol};
+use rustrade_core::{Brain, Position, Signal, SignalBus, Symbol, Timestamp};
+use rustrade_engine::{EntryBlock, ExitReason};
 use rustrade_supervisor::{ServiceLifecycleSnapshot, ServicePhase, Supervisor};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,24 @@ pub struct BotHealth {
     pub services: Vec<ServiceLifecycleSnapshot>,
     /// One entry per brain, in the order the brains were given to [`Bot::new`](crate::Bot::new).
     pub brains: Vec<BrainHealthSnapshot>,
+    /// Why new entries are refused right now (empty: they are not). Exits always go. A
+    /// degraded bot (fill routing or market data down, a store that cannot write) stays
+    /// `healthy` while its services run, and clears these by itself when the cause clears;
+    /// [`EntryBlock::Drift`] waits for [`BotHandle::acknowledge_drift`].
+    pub entry_blocks: Vec<EntryBlock>,
+    /// Reconciliation with the venue: when it last ran, what it found.
+    pub reconciliation: ReconciliationHealth,
+}
+
+/// Reconciliation in [`BotHealth::reconciliation`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconciliationHealth {
+    /// When the last pass ended (start-up or periodic); `None` before the first.
+    pub last_at: Option<Timestamp>,
+    /// The error the last pass ended with, if it failed at the venue.
+    pub last_error: Option<String>,
+    /// Position drifts found since start (each journalled and handled by the drift policy).
+    pub drifts: u64,
 }
 
 /// One brain's health in [`BotHealth::brains`].
@@ -224,32 +243,25 @@ impl BotHandle {
             .is_some()
     }
 
-    /// Closes every brain's position on every symbol **through the engine**: one exit decision
-    /// per brain and symbol it holds, gated as exits are (never blocked), journalled as orders,
-    /// and counted in the session PnL by their fills like any exit. Returns the number of exit
-    /// orders sent (0 when flat or not started).
+    /// Closes every brain's position on every symbol **through the engine**
+    /// ([`Engine::flatten_all`](rustrade_engine::Engine::flatten_all)): one exit per brain and
+    /// symbol it holds, never blocked, journalled, counted in the session PnL by its fills.
+    /// Returns the number of exit orders sent (0 when flat or not started).
     pub async fn flatten(&self) -> usize {
-        let brains = self.brains.len();
         self.driver
-            .step(move |e, now| {
-                let before = e.pending_commands();
-                let symbols: Vec<Symbol> =
-                    e.config().instruments.iter().map(|s| s.symbol()).collect();
-                let close = rustrade_core::Decision::close();
-                for i in 0..brains {
-                    let brain = rustrade_engine::BrainId(u32::try_from(i).unwrap_or(u32::MAX));
-                    for symbol in &symbols {
-                        if e.brain_position(brain, symbol).is_flat() {
-                            continue;
-                        }
-                        let reference = e.mark(symbol).unwrap_or(rustrade_core::Price::ZERO);
-                        e.handle_decision_at(brain, *symbol, reference, &close, now);
-                    }
-                }
-                e.pending_commands().saturating_sub(before)
-            })
+            .step(|e, now| e.flatten_all(ExitReason::Operator, now))
             .await
             .unwrap_or(0)
+    }
+
+    /// Acknowledges a position drift: entries refused as `drift_unacknowledged` (the default
+    /// [`DriftPolicy::HaltEntries`](rustrade_engine::DriftPolicy::HaltEntries)) are allowed
+    /// again. Journalled. Returns whether entries were waiting for it.
+    pub async fn acknowledge_drift(&self) -> bool {
+        self.driver
+            .step(|e, now| e.acknowledge_drift(now))
+            .await
+            .unwrap_or(false)
     }
 
     /// Requests a graceful shutdown. Returns at once; calling it again does nothing more.
@@ -347,11 +359,21 @@ impl BotHandle {
             .iter()
             .all(|s| !matches!(s.phase, ServicePhase::Terminated));
         let brains_healthy = brains.iter().all(|b| b.healthy);
+        let (last_at, last_error) = crate::driver::lock(&self.driver.reconciled).clone();
         BotHealth {
             healthy: services_alive && brains_healthy,
             shutting_down: self.is_shutting_down(),
             services,
             brains,
+            entry_blocks: self
+                .driver
+                .read(|e| e.entry_blocks().iter().collect())
+                .unwrap_or_default(),
+            reconciliation: ReconciliationHealth {
+                last_at,
+                last_error,
+                drifts: self.driver.counters.drifts.load(Ordering::Relaxed),
+            },
         }
     }
 }

@@ -55,6 +55,7 @@
 mod bot;
 pub mod clock;
 mod config;
+mod degraded;
 mod driver;
 mod error;
 mod handle;
@@ -69,9 +70,12 @@ pub mod store;
 pub mod testkit;
 
 pub use bot::Bot;
-pub use config::{BotConfig, BotConfigBuilder, ConfigError, DEFAULT_SNAPSHOT_EVERY, MAX_NAME_LEN};
+pub use config::{
+    BotConfig, BotConfigBuilder, ConfigError, DEFAULT_MARKET_SILENCE, DEFAULT_SNAPSHOT_EVERY,
+    MAX_NAME_LEN,
+};
 pub use error::BotError;
-pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, RiskView};
+pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, ReconciliationHealth, RiskView};
 pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
 

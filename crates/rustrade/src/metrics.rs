@@ -56,6 +56,13 @@ pub mod names {
     pub const STORE_ERRORS: &str = "rustrade_store_errors_total";
     /// Candles published by the candle poller (`symbol`).
     pub const CANDLES_PUBLISHED: &str = "rustrade_candles_published_total";
+    /// Position drifts found by reconciliation (`symbol`): the venue's position differed from
+    /// the bot's after catch-up.
+    pub const POSITION_DRIFT: &str = "rustrade_position_drift_total";
+    /// Whether an entry block is raised (`reason`: the block's label), 1 or 0.
+    pub const ENTRIES_BLOCKED: &str = "rustrade_entries_blocked";
+    /// Reconciliation passes that failed at the venue.
+    pub const RECONCILE_ERRORS: &str = "rustrade_reconcile_errors_total";
 }
 
 /// Failure to install the global Prometheus recorder.

@@ -31,6 +31,14 @@ use crate::services::validate_report;
 /// answering the same page).
 const MAX_PAGES: usize = 10_000;
 
+impl Driver {
+    /// Records the end of a reconciliation pass for health (`error`: why it failed).
+    pub(crate) fn reconciliation_done(&self, error: Option<String>) {
+        let now = self.now();
+        *crate::driver::lock(&self.reconciled) = (Some(now), error);
+    }
+}
+
 /// The outcome of one order lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lookup {
@@ -164,7 +172,9 @@ pub(crate) async fn reconcile(
         }
     }
     reconcile_open_orders(driver).await?;
-    reconcile_positions(driver, symbols).await
+    reconcile_positions(driver, symbols).await?;
+    driver.reconciliation_done(None);
+    Ok(())
 }
 
 /// Hands the venue's open orders to the engine after looking up each of our acknowledged orders
@@ -201,12 +211,73 @@ pub(crate) async fn reconcile_open_orders(driver: &Driver) -> Result<(), Exchang
     Ok(())
 }
 
+/// One reconciliation pass while running: fills, open orders, then positions judged only when
+/// they hold still across a fresh fill catch-up (see `services/reconciler.rs`).
+pub(crate) async fn reconcile_running(
+    driver: &Driver,
+    symbols: &[Symbol],
+) -> Result<(), ExchangeError> {
+    catch_up_fills(driver, symbols).await?;
+    reconcile_open_orders(driver).await?;
+    let before = venue_positions(driver, symbols).await?;
+    let drifted: Vec<Symbol> = driver
+        .read(|e| {
+            before
+                .iter()
+                .filter(|(s, p)| {
+                    let ours = e.position(s).quantity;
+                    e.instrument(s)
+                        .is_some_and(|spec| !spec.is_dust(p.quantity - ours))
+                })
+                .map(|(s, _)| *s)
+                .collect()
+        })
+        .unwrap_or_default();
+    if drifted.is_empty() {
+        return Ok(());
+    }
+    catch_up_fills(driver, &drifted).await?;
+    let after = venue_positions(driver, &drifted).await?;
+    let steady: Vec<(Symbol, Position)> = after
+        .into_iter()
+        .filter(|(s, p)| {
+            before.iter().any(|(b, q)| {
+                b == s
+                    && driver
+                        .read(|e| {
+                            e.instrument(s)
+                                .is_some_and(|spec| spec.is_dust(p.quantity - q.quantity))
+                        })
+                        .unwrap_or(false)
+            })
+        })
+        .collect();
+    if !steady.is_empty() {
+        driver
+            .step(move |e, now| e.handle_venue_positions(&steady, now))
+            .await;
+    }
+    Ok(())
+}
+
 /// Hands the venue's positions on `symbols` to the engine (flat where the venue lists none).
 pub(crate) async fn reconcile_positions(
     driver: &Driver,
     symbols: &[Symbol],
 ) -> Result<(), ExchangeError> {
-    let positions: Vec<(Symbol, Position)> = match driver.exchange.positions().await {
+    let positions = venue_positions(driver, symbols).await?;
+    driver
+        .step(move |e, now| e.handle_venue_positions(&positions, now))
+        .await;
+    Ok(())
+}
+
+/// The venue's positions on `symbols` (flat where it lists none).
+async fn venue_positions(
+    driver: &Driver,
+    symbols: &[Symbol],
+) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+    Ok(match driver.exchange.positions().await {
         Ok(listed) => symbols
             .iter()
             .map(|s| {
@@ -225,9 +296,5 @@ pub(crate) async fn reconcile_positions(
             out
         }
         Err(e) => return Err(e),
-    };
-    driver
-        .step(move |e, now| e.handle_venue_positions(&positions, now))
-        .await;
-    Ok(())
+    })
 }

@@ -424,6 +424,7 @@ impl MockExchange {
         let link = Arc::new(Mutex::new(StreamLink {
             tx: Some(tx.clone()),
             dropped: false,
+            refused_connects: 0,
         }));
         let mut st = lock(&self.state);
         st.fills_tx = Some(tx);
@@ -447,6 +448,15 @@ impl MockExchange {
             let mut l = lock(link);
             l.tx = None;
             l.dropped = true;
+        }
+    }
+
+    /// Drops the fill stream (as [`disconnect_stream`](Self::disconnect_stream)) and refuses its
+    /// next `n` connects with a transport error, as a venue whose stream endpoint is down does.
+    pub fn refuse_stream_connects(&self, n: u64) {
+        self.disconnect_stream();
+        if let Some(link) = &lock(&self.state).link {
+            lock(link).refused_connects = n;
         }
     }
 
@@ -989,6 +999,8 @@ struct MockFillSource {
 struct StreamLink {
     tx: Option<mpsc::UnboundedSender<ExecutionReport>>,
     dropped: bool,
+    /// Connects still to refuse (see [`MockExchange::refuse_stream_connects`]).
+    refused_connects: u64,
 }
 
 #[async_trait::async_trait]
@@ -998,6 +1010,12 @@ impl FillSource for MockFillSource {
     }
     async fn connect(&mut self) -> Result<(), ExchangeError> {
         let mut link = lock(&self.link);
+        if link.refused_connects > 0 {
+            link.refused_connects -= 1;
+            return Err(ExchangeError::Transport(
+                "fill stream endpoint unavailable".into(),
+            ));
+        }
         if link.dropped {
             // Subscribe again: a fresh channel the venue's next reports go to.
             let (tx, rx) = mpsc::unbounded_channel();

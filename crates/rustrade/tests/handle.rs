@@ -227,7 +227,7 @@ async fn prometheus_metrics_render_the_bot_counters() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn order_sync_drops_an_order_the_venue_lost() {
+async fn periodic_reconciliation_drops_an_order_the_venue_lost() {
     let exchange = Arc::new(MockExchange::new());
     let brain: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("maker", |_, _, n| {
         Ok(if n == 0 {
@@ -261,7 +261,11 @@ async fn order_sync_drops_an_order_the_venue_lost() {
         .await
         .services
         .into_iter()
-        .find(|s| s.name == "order-sync");
+        .find(|s| s.name == "reconciler");
     assert!(sync.is_some_and(|s| s.failures == 0));
+    let health = run.handle.health().await;
+    assert!(health.reconciliation.last_at.is_some());
+    assert_eq!(health.reconciliation.last_error, None);
+    assert!(health.entry_blocks.is_empty(), "{:?}", health.entry_blocks);
     run.stop().await.unwrap();
 }

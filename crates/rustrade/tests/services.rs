@@ -353,7 +353,10 @@ async fn without_a_silence_timeout_a_quiet_source_is_left_connected() {
         pending: VecDeque::new(),
     };
     let b = bot(
-        config(&["BTCUSDT"]).build().unwrap(),
+        config(&["BTCUSDT"])
+            .without_market_silence_timeout()
+            .build()
+            .unwrap(),
         &exchange,
         vec![brain.clone() as Arc<dyn Brain>],
     )

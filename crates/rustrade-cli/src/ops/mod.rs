@@ -11,6 +11,7 @@
 //! | `POST /control/pause` | bearer | refuse new entries (exits still allowed) |
 //! | `POST /control/resume` | bearer | allow entries again |
 //! | `POST /control/flatten` | bearer | close every position through the engine |
+//! | `POST /control/acknowledge` | bearer | acknowledge a position drift: entries allowed again |
 //!
 //! Control routes answer `401` with `WWW-Authenticate: Bearer` to a missing or wrong token
 //! ([`token`]). Requests are logged without their headers, so the token never reaches a log.
@@ -87,6 +88,7 @@ pub(crate) fn router(state: OpsState) -> Router {
         .route("/control/pause", post(pause))
         .route("/control/resume", post(resume))
         .route("/control/flatten", post(flatten))
+        .route("/control/acknowledge", post(acknowledge))
         .fallback(not_found)
         .with_state(state)
 }
@@ -132,6 +134,12 @@ pub(crate) fn health_json(h: &BotHealth) -> Value {
             "non_hold_decisions": b.non_hold_decisions,
             "details": b.details,
         })).collect::<Vec<_>>(),
+        "entry_blocks": h.entry_blocks.iter().map(|b| b.label()).collect::<Vec<_>>(),
+        "reconciliation": {
+            "last_at": h.reconciliation.last_at.map(|t| t.to_rfc3339()),
+            "last_error": h.reconciliation.last_error,
+            "drifts": h.reconciliation.drifts,
+        },
     })
 }
 
@@ -229,6 +237,14 @@ async fn flatten(State(s): State<OpsState>, headers: HeaderMap) -> Response {
         axum::Json(json!({"exit_orders": exits})),
     )
         .into_response()
+}
+
+async fn acknowledge(State(s): State<OpsState>, headers: HeaderMap) -> Response {
+    if let Some(refused) = refusal(&s, &headers, "acknowledge") {
+        return refused;
+    }
+    let waited = s.0.handle.acknowledge_drift().await;
+    axum::Json(json!({"acknowledged": waited})).into_response()
 }
 
 async fn not_found() -> Response {

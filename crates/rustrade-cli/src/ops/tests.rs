@@ -190,6 +190,7 @@ fn stable(mut v: Value) -> Value {
         s.as_object_mut().unwrap().remove("time_in_phase_secs");
     }
     v.as_object_mut().unwrap().remove("entries_paused");
+    v.as_object_mut().unwrap().remove("reconciliation");
     v
 }
 
@@ -250,6 +251,7 @@ async fn health_metrics_positions_and_orders_are_served() {
         "/control/pause",
         "/control/resume",
         "/control/flatten",
+        "/control/acknowledge",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }
@@ -295,6 +297,7 @@ async fn control_routes_refuse_a_missing_or_wrong_token() {
         "/control/pause",
         "/control/resume",
         "/control/flatten",
+        "/control/acknowledge",
         "/control/shutdown",
     ] {
         for token in [None, Some("wrong-token-0123456789abcdef"), Some("")] {
@@ -358,6 +361,21 @@ async fn pause_refuses_entries_but_not_exits_and_resume_allows_them() {
     bot.candle(240, 103.0);
     bot.wait_quantity("an entry after resuming", |q| q > 0.0)
         .await;
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledge_answers_whether_entries_waited_and_health_lists_blocks() {
+    let bot = start(buy_once()).await;
+    let r = bot.post("/control/acknowledge", Some(TOKEN)).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, r#"{"acknowledged":false}"#)
+    );
+    let h: Value = serde_json::from_str(&bot.get("/health").await.body).unwrap();
+    assert_eq!(h["entry_blocks"], serde_json::json!([]));
+    assert_eq!(h["reconciliation"]["drifts"], 0);
+    assert!(h["reconciliation"]["last_at"].is_string(), "{h}");
     bot.stop().await;
 }
 

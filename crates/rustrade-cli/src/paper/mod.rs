@@ -85,7 +85,11 @@ pub(crate) async fn run(
         .symbols(config.markets.iter().map(|m| m.spec.symbol().to_string()))
         .risk(config.risk)
         .shutdown_timeout(bot.shutdown_timeout)
-        .close_positions_on_shutdown(bot.close_positions_on_shutdown);
+        .close_positions_on_shutdown(bot.close_positions_on_shutdown)
+        // The replayed file is the feed and the simulated venue lives in this process: a gap
+        // in the data is not a disconnect, and there is no second book to drift from.
+        .without_market_silence_timeout()
+        .periodic_reconciliation(false);
     if !signals {
         builder = builder.without_signal_handler();
     }

@@ -13,10 +13,15 @@
 //! After every (re)connect, before reading the stream, the fills the venue lists after the
 //! engine's cursor are applied (`recovery.rs`): a disconnect loses no fill, and fills the stream
 //! repeats are applied once.
+//!
+//! From the moment a run ends (an error, the end of the stream, a circuit that opens) until the
+//! next run has connected and caught up, the engine refuses entries (`fill_routing_down`, see
+//! `degraded.rs`): new exposure whose fills could not be seen is not taken.
 
 use std::sync::Arc;
 
 use rustrade_core::{ExchangeError, ExecutionReport, FillSource, Symbol};
+use rustrade_engine::EntryBlock;
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 
 use crate::driver::Driver;
@@ -136,6 +141,19 @@ impl TradingService for FillRoutingService {
     }
 
     async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
+        let outcome = self.route(&cancel).await;
+        if !cancel.is_cancelled() {
+            self.driver
+                .report_condition(EntryBlock::FillRouting, true)
+                .await;
+        }
+        outcome
+    }
+}
+
+impl FillRoutingService {
+    /// One connection: connect, catch up, then route the stream until it ends or fails.
+    async fn route(&self, cancel: &CancellationToken) -> Result<(), ServiceError> {
         let mut source = self.source.lock().await;
         source
             .connect()
@@ -149,6 +167,9 @@ impl TradingService for FillRoutingService {
         if caught_up > 0 {
             tracing::info!(source = %self.name, fills = caught_up, "fills caught up after connecting");
         }
+        self.driver
+            .report_condition(EntryBlock::FillRouting, false)
+            .await;
         // One cancellation waiter for the whole run: registering and dropping one per message
         // cost two locks of the token's tree per message.
         let cancelled = cancel.cancelled();

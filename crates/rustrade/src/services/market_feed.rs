@@ -4,11 +4,17 @@
 //! reconnects with backoff; a finished source (`Ok(None)`) completes the service. With a silence
 //! timeout, a source that delivers nothing for that long is treated the same as one that failed:
 //! a connection that stays open but carries no data is the disconnect users most often miss.
+//! A failed or silent source raises the engine's `market_data_silent` entry block; the next
+//! event clears it before it is published, so no brain decides on it while the block stands.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustrade_core::{MarketDataBus, MarketSource, Symbol};
+use rustrade_engine::EntryBlock;
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
+
+use crate::driver::Driver;
 
 pub(crate) struct MarketFeedService {
     name: String,
@@ -16,6 +22,7 @@ pub(crate) struct MarketFeedService {
     symbols: Vec<Symbol>,
     bus: MarketDataBus,
     silence_timeout: Option<Duration>,
+    driver: Arc<Driver>,
 }
 
 impl MarketFeedService {
@@ -24,6 +31,7 @@ impl MarketFeedService {
         symbols: Vec<Symbol>,
         bus: MarketDataBus,
         silence_timeout: Option<Duration>,
+        driver: Arc<Driver>,
     ) -> Self {
         Self {
             name: format!("market-feed[{}]", source.name()),
@@ -31,7 +39,14 @@ impl MarketFeedService {
             symbols,
             bus,
             silence_timeout,
+            driver,
         }
+    }
+
+    async fn report_down(&self) {
+        self.driver
+            .report_condition(EntryBlock::MarketData, true)
+            .await;
     }
 }
 
@@ -47,10 +62,10 @@ impl TradingService for MarketFeedService {
 
     async fn run(&self, cancel: CancellationToken) -> Result<(), ServiceError> {
         let mut source = self.source.lock().await;
-        source
-            .connect(&self.symbols)
-            .await
-            .map_err(|e| ServiceError::retryable_from("market source connect", e))?;
+        if let Err(e) = source.connect(&self.symbols).await {
+            self.report_down().await;
+            return Err(ServiceError::retryable_from("market source connect", e));
+        }
         // One cancellation waiter for the whole run: registering and dropping one per message
         // cost two locks of the token's tree per message.
         let cancelled = cancel.cancelled();
@@ -63,16 +78,23 @@ impl TradingService for MarketFeedService {
             };
             match next {
                 Ok(Some(event)) => {
+                    if self.driver.holds_block(EntryBlock::MarketData) {
+                        self.driver
+                            .report_condition(EntryBlock::MarketData, false)
+                            .await;
+                    }
                     self.bus.publish(event);
                 }
                 Ok(None) => return Ok(()),
                 Err(NoEvent::Silent(limit)) => {
                     tracing::warn!(service = %self.name, ?limit, "market source silent; reconnecting");
+                    self.report_down().await;
                     return Err(ServiceError::retryable(format!(
                         "market source silent for {limit:?}"
                     )));
                 }
                 Err(NoEvent::Failed(e)) => {
+                    self.report_down().await;
                     return Err(ServiceError::retryable_from("market source", e));
                 }
             }

@@ -10,6 +10,7 @@
 //! | [`TimerService`] | `order-reaper`, `risk-sweep` | the engine's timer: order TTL, session rollover, breaker cooldown |
 //! | [`OrderSyncService`] | `order-sync` | reconciles live orders with the venue's open orders |
 //! | [`OrderResolverService`] | `order-resolver` | looks up orders whose placement got no answer until the venue settles them |
+//! | [`ReconcilerService`] | `reconciler` | fills, open orders and positions reconciled with the venue on an interval |
 
 mod candle_poller;
 mod execution;
@@ -17,6 +18,7 @@ mod fill_routing;
 mod market_feed;
 mod order_resolver;
 mod order_sync;
+mod reconciler;
 mod timer;
 
 pub(crate) use candle_poller::CandlePollerService;
@@ -26,4 +28,5 @@ pub use fill_routing::{DroppedReport, decode_report, validate_report};
 pub(crate) use market_feed::MarketFeedService;
 pub(crate) use order_resolver::OrderResolverService;
 pub(crate) use order_sync::OrderSyncService;
+pub(crate) use reconciler::ReconcilerService;
 pub(crate) use timer::TimerService;
