@@ -3,6 +3,7 @@
 
 mod field;
 mod market;
+pub mod probe;
 mod usdm;
 mod user;
 
