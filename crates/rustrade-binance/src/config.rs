@@ -1,5 +1,6 @@
 //! Where and how to connect: the [`Environment`] (testnet by default, production only when
-//! asked for by name), its [`Endpoints`] per [`Product`], and the Spot client's [`SpotConfig`].
+//! asked for by name), its [`Endpoints`] per [`Product`], and the clients' [`SpotConfig`] and
+//! [`UsdmConfig`].
 
 use std::time::Duration;
 
@@ -174,6 +175,73 @@ impl SpotConfig {
     /// Sets the traded symbols.
     pub fn with_symbols(mut self, symbols: impl IntoIterator<Item = Symbol>) -> Self {
         self.symbols = symbols.into_iter().collect();
+        self
+    }
+}
+
+/// How a futures position's margin is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MarginType {
+    /// Margin shared by every cross position of the account.
+    Cross,
+    /// Margin set aside for this one position.
+    Isolated,
+}
+
+impl MarginType {
+    /// The venue's name for it (`marginType` parameter).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cross => "CROSSED",
+            Self::Isolated => "ISOLATED",
+        }
+    }
+}
+
+/// Leverage and margin type one futures symbol is set to before trading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolSetup {
+    /// Initial leverage, 1 to 125 (the symbol's brackets may allow less).
+    pub leverage: u32,
+    /// Cross or isolated.
+    pub margin_type: MarginType,
+}
+
+/// Configuration of [`BinanceUsdm`](crate::BinanceUsdm).
+#[derive(Debug, Clone)]
+pub struct UsdmConfig {
+    /// Where to connect.
+    pub environment: Environment,
+    /// The API key; `None` allows public calls only.
+    pub credentials: Option<Credentials>,
+    /// Transport settings.
+    pub rest: RestOptions,
+    /// Leverage and margin type per symbol, applied by
+    /// [`prepare`](crate::BinanceUsdm::prepare); symbols not listed keep the account's settings.
+    pub setup: Vec<(Symbol, SymbolSetup)>,
+    /// Prefix of the client ids `close_position` generates (it has no id of its own).
+    pub close_id_prefix: String,
+    /// Trigger conditional orders on the last trade (`CONTRACT_PRICE`, the default) or on the
+    /// mark price (`MARK_PRICE`).
+    pub trigger_on_mark_price: bool,
+}
+
+impl UsdmConfig {
+    /// A configuration for `environment` with default transport settings and no set-up.
+    pub fn new(environment: Environment, credentials: Option<Credentials>) -> Self {
+        Self {
+            environment,
+            credentials,
+            rest: RestOptions::default(),
+            setup: Vec::new(),
+            close_id_prefix: "rtclose".into(),
+            trigger_on_mark_price: false,
+        }
+    }
+
+    /// Adds the leverage and margin type of `symbol`.
+    pub fn with_setup(mut self, symbol: Symbol, setup: SymbolSetup) -> Self {
+        self.setup.push((symbol, setup));
         self
     }
 }

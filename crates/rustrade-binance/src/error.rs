@@ -185,7 +185,9 @@ fn from_code(status: u16, code: i64, msg: String, text: String) -> ExchangeError
         // No such order (cancel / query), or an archived one.
         -2011 | -2013 | -2026 => ExchangeError::UnknownOrder(text),
         _ if status >= 500 => ExchangeError::OutcomeUnknown(text),
-        // -1013 filter failure, -1021 timestamp, -2010 new order rejected, -11xx bad params.
+        // -1013 filter failure, -1021 timestamp, -2010 new order rejected, -11xx bad params;
+        // futures: -4116 duplicate client id, -2022 reduce-only refused, -5022 post-only would
+        // take, -4164 under the minimum notional, -4120 conditional type on the order endpoint.
         _ => ExchangeError::Rejected {
             reason: format!("{code}: {msg}"),
         },
@@ -224,6 +226,14 @@ mod tests {
             }
         );
         assert!(!e.is_retryable());
+        for code in [-4116, -2022, -5022, -4164, -4120] {
+            let e = api(400, code);
+            assert!(
+                matches!(&e, ExchangeError::Rejected { reason } if reason.starts_with(&code.to_string())),
+                "{code}: {e}"
+            );
+            assert!(!e.is_retryable() && !e.is_outcome_unknown());
+        }
         let http: ExchangeError = BinanceError::Http {
             status: 502,
             body: "bad gateway".into(),

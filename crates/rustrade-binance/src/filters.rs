@@ -4,7 +4,7 @@
 //! Filters read: `PRICE_FILTER.tickSize` (the tick), `LOT_SIZE.stepSize`/`minQty` and
 //! `MARKET_LOT_SIZE.stepSize`/`minQty` (the lot is the coarser non-zero step, so a quantity
 //! rendered on it passes both; the minimum the larger), `MIN_NOTIONAL.minNotional` and
-//! `NOTIONAL.minNotional` (the larger). A step of 0 means the check is off: the asset's
+//! `NOTIONAL.minNotional` (the larger; futures name it `MIN_NOTIONAL.notional`). A step of 0 means the check is off: the asset's
 //! precision stands in. Filters of other types (`POSITION_RISK_CONTROL`, `PERCENT_PRICE`, new
 //! ones) are ignored, never an error.
 
@@ -91,6 +91,10 @@ fn parse_symbol(v: &Value, asset_class: AssetClass) -> Result<SymbolInfo, Binanc
                 }
                 "MIN_NOTIONAL" | "NOTIONAL" if f.get("minNotional").is_some() => {
                     min_notional = min_notional.max(f.decimal("minNotional")?);
+                }
+                // USD-M futures spell the minimum `notional`.
+                "MIN_NOTIONAL" if f.get("notional").is_some() => {
+                    min_notional = min_notional.max(f.decimal("notional")?);
                 }
                 _ => {}
             }

@@ -46,6 +46,15 @@ impl RateLimit {
         ]
     }
 
+    /// The USD-M futures defaults (2,400 weight and 1,200 orders a minute), used until
+    /// `/fapi/v1/exchangeInfo` brings the live values.
+    pub fn usdm_defaults() -> Vec<Self> {
+        vec![
+            Self::new(LimitKind::RequestWeight, Duration::from_secs(60), 2_400),
+            Self::new(LimitKind::Orders, Duration::from_secs(60), 1_200),
+        ]
+    }
+
     /// A limit.
     pub const fn new(kind: LimitKind, interval: Duration, limit: u32) -> Self {
         Self {

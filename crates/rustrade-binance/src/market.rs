@@ -1,5 +1,6 @@
-//! [`BinanceMarketSource`]: Spot market data as a [`MarketSource`] over one combined-stream
-//! WebSocket (`/stream?streams=a/b/…`), keyless.
+//! [`BinanceMarketSource`]: Spot or USD-M futures market data as a [`MarketSource`] over one
+//! combined-stream WebSocket (`/stream?streams=a/b/…`, or a futures route: see
+//! [`StreamRoute`]), keyless.
 //!
 //! # Guarantees
 //!
@@ -26,8 +27,21 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::clock::wall_clock_ms;
 use crate::parse::{parse_kline_row, parse_market_message};
-use crate::ws::{Backoff, BackoffState, Ws, open};
+use crate::ws::{Backoff, BackoffState, Ws, now_instant, open};
 use crate::{BinanceError, Endpoints};
+
+/// Which family of stream paths a connection uses. Futures streams are routed by kind, and a
+/// stream on the wrong route silently delivers nothing, so one connection carries one route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamRoute {
+    /// Spot: `/stream?streams=…`, any stream; backfill from `/api/v3/klines`.
+    Spot,
+    /// USD-M futures `/public/stream`: `bookTicker` only.
+    UsdmPublic,
+    /// USD-M futures `/market/stream`: klines and `aggTrade`; backfill from `/fapi/v1/klines`.
+    UsdmMarket,
+}
 
 /// Most streams one connection may carry.
 const MAX_STREAMS: usize = 1024;
@@ -53,6 +67,8 @@ pub struct MarketConfig {
     pub backoff: Backoff,
     /// Consecutive failed reconnections before `next_event` returns the error.
     pub max_attempts: u32,
+    /// The path family (Spot, or one of the futures routes).
+    pub route: StreamRoute,
 }
 
 impl MarketConfig {
@@ -68,6 +84,25 @@ impl MarketConfig {
             max_age: Duration::from_secs(23 * 3_600 + 50 * 60),
             backoff: Backoff::default(),
             max_attempts: 20,
+            route: StreamRoute::Spot,
+        }
+    }
+
+    /// Closed USD-M futures klines (`/market` route, `/fapi/v1/klines` backfill).
+    pub fn usdm_klines(endpoints: &Endpoints, interval: &str) -> Self {
+        Self {
+            route: StreamRoute::UsdmMarket,
+            ..Self::klines(endpoints, interval)
+        }
+    }
+
+    /// USD-M futures top of book (`/public` route); no klines, so nothing to backfill.
+    pub fn usdm_book_ticker(endpoints: &Endpoints) -> Self {
+        Self {
+            route: StreamRoute::UsdmPublic,
+            kline_interval: None,
+            book_ticker: true,
+            ..Self::klines(endpoints, "1m")
         }
     }
 }
@@ -135,8 +170,25 @@ impl BinanceMarketSource {
                 names.push(format!("{s}@bookTicker"));
             }
             if self.config.trades {
-                names.push(format!("{s}@trade"));
+                let trade = match self.config.route {
+                    StreamRoute::Spot => "trade",
+                    StreamRoute::UsdmPublic | StreamRoute::UsdmMarket => "aggTrade",
+                };
+                names.push(format!("{s}@{trade}"));
             }
+        }
+        let c = &self.config;
+        let misrouted = match c.route {
+            StreamRoute::Spot => false,
+            StreamRoute::UsdmPublic => c.kline_interval.is_some() || c.trades,
+            StreamRoute::UsdmMarket => c.book_ticker,
+        };
+        if misrouted {
+            return Err(BinanceError::Config(format!(
+                "futures route {:?} cannot carry these streams (bookTicker is on /public, \
+                 klines and trades on /market): use one source per route",
+                c.route
+            )));
         }
         if names.is_empty() {
             return Err(BinanceError::Config("no streams to subscribe to".into()));
@@ -147,8 +199,13 @@ impl BinanceMarketSource {
                 names.len()
             )));
         }
+        let path = match self.config.route {
+            StreamRoute::Spot => "/stream",
+            StreamRoute::UsdmPublic => "/public/stream",
+            StreamRoute::UsdmMarket => "/market/stream",
+        };
         Ok(format!(
-            "{}/stream?streams={}",
+            "{}{path}?streams={}",
             self.config.streams_url.trim_end_matches('/'),
             names.join("/")
         ))
@@ -172,8 +229,12 @@ impl BinanceMarketSource {
         let now = Timestamp::from_millis(wall_clock_ms())?;
         let mut found = Vec::new();
         for (symbol, last) in &self.last_bar {
+            let path = match self.config.route {
+                StreamRoute::Spot => "/api/v3/klines",
+                StreamRoute::UsdmPublic | StreamRoute::UsdmMarket => "/fapi/v1/klines",
+            };
             let url = format!(
-                "{}/api/v3/klines?symbol={symbol}&interval={interval}&startTime={}&limit=1000",
+                "{}{path}?symbol={symbol}&interval={interval}&startTime={}&limit=1000",
                 self.config.rest_url.trim_end_matches('/'),
                 last.as_millis() + 1
             );
@@ -312,11 +373,6 @@ impl MarketSource for BinanceMarketSource {
     }
 }
 
-#[allow(clippy::disallowed_methods)] // connection age and silence are wall-time matters at the edge
-fn now_instant() -> tokio::time::Instant {
-    tokio::time::Instant::now()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,6 +390,34 @@ mod tests {
         assert_eq!(
             s.stream_url().unwrap(),
             "ws://127.0.0.1:1/stream?streams=btcusdt@kline_1m/btcusdt@bookTicker/ethusdt@kline_1m/ethusdt@bookTicker"
+        );
+    }
+
+    #[test]
+    fn futures_streams_use_their_routes_and_refuse_mixing() {
+        let e = Endpoints::local("http://127.0.0.1:1");
+        let btc = vec![Symbol::new("BTCUSDT").unwrap()];
+        let mut k = MarketConfig::usdm_klines(&e, "1m");
+        k.trades = true;
+        let mut s = BinanceMarketSource::new(k.clone()).unwrap();
+        s.symbols = btc.clone();
+        assert_eq!(
+            s.stream_url().unwrap(),
+            "ws://127.0.0.1:1/market/stream?streams=btcusdt@kline_1m/btcusdt@aggTrade"
+        );
+        let mut s = BinanceMarketSource::new(MarketConfig::usdm_book_ticker(&e)).unwrap();
+        s.symbols = btc.clone();
+        assert_eq!(
+            s.stream_url().unwrap(),
+            "ws://127.0.0.1:1/public/stream?streams=btcusdt@bookTicker"
+        );
+        k.book_ticker = true;
+        let mut s = BinanceMarketSource::new(k).unwrap();
+        s.symbols = btc;
+        let err = s.stream_url().unwrap_err().to_string();
+        assert!(
+            err.contains("UsdmMarket") && err.contains("bookTicker"),
+            "{err}"
         );
     }
 }

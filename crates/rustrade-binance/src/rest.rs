@@ -17,7 +17,7 @@ use crate::clock::wall_clock_ms;
 use crate::limits::{Admission, RateBudget, RateLimit, RateStatus};
 use crate::parse::Obj;
 use crate::sign::encode_query;
-use crate::{BinanceError, Credentials, RestOptions, ServerClock};
+use crate::{BinanceError, Credentials, Product, RestOptions, ServerClock};
 
 /// How a request authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,15 +83,31 @@ pub struct RestClient {
     recv_window_ms: u64,
     clock: Arc<ServerClock>,
     budget: Mutex<RateBudget>,
+    time_path: &'static str,
 }
 
 impl RestClient {
-    /// A client of `base` (`https://api.binance.com`).
+    /// A Spot client of `base` (`https://api.binance.com`).
     pub fn new(
         base: &str,
         credentials: Option<Credentials>,
         options: &RestOptions,
     ) -> Result<Self, BinanceError> {
+        Self::for_product(Product::Spot, base, credentials, options)
+    }
+
+    /// A client of `product` at `base`: the product decides the clock endpoint
+    /// (`/api/v3/time`, `/fapi/v1/time`) and the limits assumed before `exchangeInfo`.
+    pub fn for_product(
+        product: Product,
+        base: &str,
+        credentials: Option<Credentials>,
+        options: &RestOptions,
+    ) -> Result<Self, BinanceError> {
+        let (time_path, limits) = match product {
+            Product::UsdMFutures => ("/fapi/v1/time", RateLimit::usdm_defaults()),
+            Product::Spot => ("/api/v3/time", RateLimit::spot_defaults()),
+        };
         let http = reqwest::Client::builder()
             .timeout(options.timeout)
             .build()
@@ -104,10 +120,11 @@ impl RestClient {
             recv_window_ms: u64::try_from(recv.as_millis()).unwrap_or(60_000),
             clock: Arc::new(ServerClock::new()),
             budget: Mutex::new(RateBudget::new(
-                RateLimit::spot_defaults(),
+                limits,
                 options.headroom,
                 options.max_budget_wait,
             )),
+            time_path,
         })
     }
 
@@ -133,11 +150,11 @@ impl RestClient {
         self.lock_budget().status(self.clock.now_ms())
     }
 
-    /// Measures the offset to the venue's clock (`GET /api/v3/time`).
+    /// Measures the offset to the venue's clock (`GET /api/v3/time` or `/fapi/v1/time`).
     pub async fn sync_time(&self) -> Result<(), BinanceError> {
         let before = wall_clock_ms();
         let v = self
-            .call_once(&Call::new(Method::GET, "/api/v3/time", 1, Auth::None))
+            .call_once(&Call::new(Method::GET, self.time_path, 1, Auth::None))
             .await?;
         let after = wall_clock_ms();
         let server = Obj::root(&v)?.int("serverTime")?;

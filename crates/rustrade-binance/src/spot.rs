@@ -14,7 +14,7 @@
 //! shared by several configured symbols is reported once, on the first of them. The average
 //! entry is unknown to the venue and reported as 0; the engine keeps entries from its own fills.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -28,6 +28,7 @@ use serde_json::Value;
 
 use crate::clock::wall_clock_ms;
 use crate::filters::{SymbolInfo, parse_exchange_info};
+use crate::id_memory::IdMemory;
 use crate::orders::{check_client_id, parse_order, spot_order_params};
 use crate::parse::Obj;
 use crate::trades::{parse_my_trade, trade_id_of};
@@ -37,8 +38,6 @@ use crate::{Auth, BinanceError, Call, Product, RateStatus, RestClient, SpotConfi
 const DAY_MS: i64 = 86_400_000;
 /// How far back a fill catch-up without a trade id scans by day windows.
 const WINDOW_SCAN_DAYS: i64 = 7;
-/// Order ids remembered with their client ids (for fills, which carry only the order id).
-const REMEMBERED_IDS: usize = 10_000;
 
 /// Binance Spot order entry and account queries over signed REST.
 ///
@@ -465,30 +464,6 @@ impl ExchangeClient for BinanceSpot {
     }
 }
 
-/// A bounded map of order id → client id, forgetting the oldest first.
-#[derive(Debug, Default)]
-struct IdMemory {
-    map: HashMap<OrderId, ClientOrderId>,
-    order: VecDeque<OrderId>,
-}
-
-impl IdMemory {
-    fn remember(&mut self, order: OrderId, client: ClientOrderId) {
-        if self.map.insert(order, client).is_none() {
-            self.order.push_back(order);
-            if self.order.len() > REMEMBERED_IDS
-                && let Some(old) = self.order.pop_front()
-            {
-                self.map.remove(&old);
-            }
-        }
-    }
-
-    fn get(&self, order: &OrderId) -> Option<ClientOrderId> {
-        self.map.get(order).copied()
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

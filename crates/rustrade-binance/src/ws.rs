@@ -21,6 +21,13 @@ pub(crate) async fn open(url: &str, what: &str) -> Result<Ws, BinanceError> {
     Ok(ws)
 }
 
+/// Tokio's clock now: connection age, silence and keep-alive deadlines are wall-time matters at
+/// the edge (and follow paused time in tests).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn now_instant() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
 /// Delays between reconnection attempts: doubling from `min` to `max`, each scaled by a seeded
 /// random factor in [0.75, 1.25) so that many bots do not reconnect in step.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rustrade_binance::mock::{MockBinance, MockConfig};
-use rustrade_binance::{Backoff, BinanceMarketSource, MarketConfig};
+use rustrade_binance::{Backoff, BinanceMarketSource, MarketConfig, StreamRoute};
 use rustrade_core::{MarketSource, Symbol};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -89,6 +89,7 @@ fn config(streams: &str, rest: &str) -> MarketConfig {
             seed: 1,
         },
         max_attempts: 5,
+        route: StreamRoute::Spot,
     }
 }
 

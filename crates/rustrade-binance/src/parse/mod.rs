@@ -3,11 +3,17 @@
 
 mod field;
 mod market;
+pub mod probe;
+mod usdm;
 mod user;
 
 pub(crate) use field::Obj;
 pub use field::ParseError;
 pub use market::{parse_kline_row, parse_market_message};
+pub use usdm::{
+    AccountUpdate, MarkPrice, UsdmUserMessage, parse_mark_price, parse_premium_index,
+    parse_usdm_user_message,
+};
 pub use user::{UserMessage, parse_user_message};
 
 #[cfg(test)]

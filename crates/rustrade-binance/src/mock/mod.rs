@@ -1,5 +1,5 @@
-//! A local mock Binance Spot REST venue on `127.0.0.1:0`, for this crate's tests and the chaos
-//! kit (feature `mock`).
+//! A local mock Binance venue on `127.0.0.1:0` — Spot REST, and USD-M futures REST with its
+//! listenKey user stream ([`usdm`]) — for this crate's tests and the chaos kit (feature `mock`).
 //!
 //! It speaks the documented request and answer shapes of the endpoints the Spot client uses
 //! (`time`, `exchangeInfo`, `order` POST/GET/DELETE, `openOrders` GET/DELETE, `myTrades`,
@@ -26,6 +26,10 @@ use serde_json::{Value, json};
 
 use crate::clock::wall_clock_ms;
 use crate::{Credentials, Endpoints, hmac_sha256_hex};
+
+pub mod usdm;
+
+pub use usdm::{MockAlgo, UsdmState};
 
 /// One listed symbol of the mock.
 #[derive(Debug, Clone)]
@@ -63,6 +67,8 @@ pub struct MockConfig {
     pub balances: Vec<(String, f64)>,
     /// Ban length after a 429 is ignored.
     pub ban: Duration,
+    /// Starting USDT wallet of the futures account.
+    pub usdm_wallet: f64,
 }
 
 impl Default for MockConfig {
@@ -83,6 +89,7 @@ impl Default for MockConfig {
             }],
             balances: vec![("USDT".into(), 100_000.0), ("BTC".into(), 0.0)],
             ban: Duration::from_secs(120),
+            usdm_wallet: 10_000.0,
         }
     }
 }
@@ -104,8 +111,10 @@ pub enum Fault {
 /// A running mock venue; stops when dropped.
 pub struct MockBinance {
     addr: SocketAddr,
+    ws_addr: SocketAddr,
     state: Arc<Mutex<MockState>>,
     task: tokio::task::JoinHandle<()>,
+    ws_task: tokio::task::JoinHandle<()>,
 }
 
 /// What the mock holds; inspect or change it through [`MockBinance::state`].
@@ -128,6 +137,8 @@ pub struct MockState {
     pub balances: BTreeMap<String, (f64, f64)>,
     /// Closed klines per symbol: `[openTime, o, h, l, c, v, closeTime]`.
     pub klines: BTreeMap<String, Vec<MockBar>>,
+    /// The futures account.
+    pub usdm: UsdmState,
     faults: VecDeque<Fault>,
     next_order_id: i64,
     next_trade_id: i64,
@@ -169,6 +180,8 @@ pub struct MockOrder {
     pub status: String,
     /// Creation time (venue ms).
     pub time: i64,
+    /// Reduce-only (futures).
+    pub reduce_only: bool,
 }
 
 impl MockBinance {
@@ -179,6 +192,7 @@ impl MockBinance {
             .iter()
             .map(|(a, f)| (a.clone(), (*f, 0.0)))
             .collect();
+        let usdm = UsdmState::new(config.usdm_wallet);
         let state = Arc::new(Mutex::new(MockState {
             config,
             skew_ms: 0,
@@ -189,6 +203,7 @@ impl MockBinance {
             trades: Vec::new(),
             balances,
             klines: BTreeMap::new(),
+            usdm,
             faults: VecDeque::new(),
             next_order_id: 1,
             next_trade_id: 1,
@@ -205,7 +220,16 @@ impl MockBinance {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(Self { addr, state, task })
+        let ws_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let ws_addr = ws_listener.local_addr()?;
+        let ws_task = tokio::spawn(serve_user_streams(ws_listener, Arc::clone(&state)));
+        Ok(Self {
+            addr,
+            ws_addr,
+            state,
+            task,
+            ws_task,
+        })
     }
 
     /// `http://127.0.0.1:port`.
@@ -216,6 +240,29 @@ impl MockBinance {
     /// The mock's URLs as client endpoints.
     pub fn endpoints(&self) -> Endpoints {
         Endpoints::local(&self.url())
+    }
+
+    /// The futures side as client endpoints: REST on the HTTP port, the private user-data
+    /// route (`/private/ws`) on the WebSocket port.
+    pub fn usdm_endpoints(&self) -> Endpoints {
+        Endpoints {
+            rest: self.url(),
+            ws_api: format!("ws://{}/ws-fapi/v1", self.ws_addr),
+            streams: format!("ws://{}", self.ws_addr),
+        }
+    }
+
+    /// Ends every futures listenKey; with `announce`, connected streams get `listenKeyExpired`
+    /// (else they learn it from their next keep-alive's `-1125`).
+    pub fn revoke_listen_keys(&self, announce: bool) {
+        let mut s = self.state();
+        s.usdm.listen_keys.clear();
+        if announce {
+            let now = s.now();
+            s.usdm.push(
+                json!({"e": "listenKeyExpired", "E": now, "listenKey": "revoked"}).to_string(),
+            );
+        }
     }
 
     /// HMAC credentials the mock accepts.
@@ -256,12 +303,14 @@ impl MockBinance {
         for id in crossing {
             s.fill(id, price, true, now);
         }
+        s.usdm_on_price(symbol, price, now);
     }
 }
 
 impl Drop for MockBinance {
     fn drop(&mut self) {
         self.task.abort();
+        self.ws_task.abort();
     }
 }
 
@@ -340,12 +389,19 @@ impl MockState {
         }
         self.used += weight;
         let params = parse_query(raw);
-        let signed = !matches!(
+        let public = matches!(
             path,
             "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/klines"
-        );
-        if signed && let Err(r) = self.authenticate(raw, &params, headers, now) {
+        ) || usdm::is_public(path);
+        if usdm::is_key_only(path) {
+            if let Err(r) = self.check_key(headers) {
+                return self.with_weight(*r);
+            }
+        } else if !public && let Err(r) = self.authenticate(raw, &params, headers, now) {
             return self.with_weight(*r);
+        }
+        if path.starts_with("/fapi/") {
+            return self.usdm_reply(method.as_str(), path, &params, now);
         }
         let get = |k: &str| params.get(k).map(String::as_str);
         let answer = match (method.as_str(), path) {
@@ -392,13 +448,42 @@ impl MockState {
         r
     }
 
-    fn authenticate(
+    /// A futures answer, with placement faults applied and the order-count header.
+    fn usdm_reply(
         &mut self,
-        raw: &str,
+        method: &str,
+        path: &str,
         params: &BTreeMap<String, String>,
-        headers: &HeaderMap,
         now: i64,
-    ) -> Result<(), Box<Reply>> {
+    ) -> Reply {
+        let placing = method == "POST" && matches!(path, "/fapi/v1/order" | "/fapi/v1/algoOrder");
+        let fault = match self.faults.front() {
+            Some(Fault::PlaceThenFail(_) | Fault::DropPlacement(_)) if placing => {
+                self.faults.pop_front()
+            }
+            _ => None,
+        };
+        if let Some(Fault::DropPlacement(status)) = fault {
+            return reply_text(status, "<html>gateway error</html>");
+        }
+        let answer = self.route_usdm(method, path, params, now);
+        if let Some(Fault::PlaceThenFail(status)) = fault {
+            return reply_text(status, "<html>gateway error</html>");
+        }
+        let mut r = match &answer {
+            Ok(v) => reply(200, v),
+            Err((status, v)) => reply(*status, v),
+        };
+        if placing
+            && answer.is_ok()
+            && let Ok(v) = "1".parse()
+        {
+            r.headers_mut().insert("x-mbx-order-count-1m", v);
+        }
+        self.with_weight(r)
+    }
+
+    fn check_key(&self, headers: &HeaderMap) -> Result<(), Box<Reply>> {
         let key = headers.get("x-mbx-apikey").and_then(|v| v.to_str().ok());
         if key != Some(self.config.api_key.as_str()) {
             return Err(Box::new(reply(
@@ -406,6 +491,17 @@ impl MockState {
                 &err(-2015, "Invalid API-key, IP, or permissions for action."),
             )));
         }
+        Ok(())
+    }
+
+    fn authenticate(
+        &mut self,
+        raw: &str,
+        params: &BTreeMap<String, String>,
+        headers: &HeaderMap,
+        now: i64,
+    ) -> Result<(), Box<Reply>> {
+        self.check_key(headers)?;
         let Some((payload, sig)) = raw.rsplit_once("&signature=") else {
             return Err(Box::new(reply(
                 400,
@@ -622,6 +718,7 @@ impl MockState {
                 quote_filled: 0.0,
                 status: "NEW".into(),
                 time: now,
+                reduce_only: false,
             },
         );
         let conditional = ty.starts_with("STOP") || ty.starts_with("TAKE");
@@ -795,6 +892,7 @@ fn order_json(o: &MockOrder) -> Value {
 
 fn weight_of(method: &Method, path: &str, raw: &str) -> u32 {
     match (method.as_str(), path) {
+        (m, p) if p.starts_with("/fapi/") => usdm::weight_of(m, p, raw),
         ("GET", "/api/v3/exchangeInfo" | "/api/v3/myTrades" | "/api/v3/account") => 20,
         ("GET", "/api/v3/order") => 4,
         ("GET", "/api/v3/openOrders") if raw.contains("symbol=") => 6,
@@ -873,6 +971,58 @@ fn reply_text(status: u16, text: &'static str) -> Reply {
         .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
         .body(Body::from(text))
         .unwrap_or_default()
+}
+
+/// Accepts futures user-stream connections on the private route: a live listenKey in the query
+/// gets every event pushed from then on; anything else is closed at once.
+async fn serve_user_streams(listener: tokio::net::TcpListener, state: Arc<Mutex<MockState>>) {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    while let Ok((tcp, _)) = listener.accept().await {
+        // Subscribe before the handshake completes, so an event sent right after the client's
+        // connect returns is not missed.
+        let mut events = lock(&state).usdm.subscribe();
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let mut target = String::new();
+            // The error type is tungstenite's handshake response, not ours to shrink.
+            #[allow(clippy::result_large_err)]
+            let record = |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                          resp| {
+                target = req.uri().to_string();
+                Ok(resp)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, record).await else {
+                return;
+            };
+            let key = target
+                .split_once("listenKey=")
+                .map(|(_, rest)| rest.split('&').next().unwrap_or("").to_owned());
+            let live = target.starts_with("/private/ws")
+                && key.is_some_and(|k| lock(&state).usdm.listen_keys.contains(&k));
+            if !live {
+                let _ = ws.close(None).await;
+                return;
+            }
+            loop {
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(text) => {
+                            if ws.send(Message::text(text)).await.is_err() {
+                                return;
+                            }
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(_) => return,
+                    },
+                    frame = ws.next() => match frame {
+                        Some(Ok(_)) => {}
+                        _ => return,
+                    },
+                }
+            }
+        });
+    }
 }
 
 fn lock(m: &Mutex<MockState>) -> MutexGuard<'_, MockState> {

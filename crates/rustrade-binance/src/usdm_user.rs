@@ -1,0 +1,222 @@
+//! [`BinanceUsdmUserStream`]: our USD-M futures order reports as a [`FillSource`], over a
+//! listenKey stream on the private route.
+//!
+//! `connect` asks `POST /fapi/v1/listenKey` for a key (which also extends a live one) and opens
+//! `<streams>/private/ws?listenKey=<key>&events=ORDER_TRADE_UPDATE/ALGO_UPDATE/ACCOUNT_UPDATE/listenKeyExpired`:
+//! futures streams on the wrong route deliver nothing, silently. A key lives 60 minutes; every
+//! `keepalive` (30 minutes by default) `PUT /fapi/v1/listenKey` extends it, while
+//! `next_report` waits. A keep-alive answered `-1125` (the key is gone) or a `listenKeyExpired`
+//! event ends `next_report` with [`ExchangeError::Closed`]: the supervisor reconnects (a new
+//! key) and the engine catches up with `fills_since`, as after any (re)subscribe. A keep-alive
+//! that fails otherwise is retried after `keepalive_retry`.
+//!
+//! `ACCOUNT_UPDATE` events are kept: [`BinanceUsdmUserStream::account_positions`] is the
+//! latest position per symbol the stream reported (amount, entry, unrealised PnL).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::Method;
+use rustrade_core::{Asset, ExchangeError, ExecutionReport, FillSource, Money, Position, Symbol};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::parse::{Obj, UsdmUserMessage, parse_usdm_user_message};
+use crate::ws::{Ws, now_instant, open};
+use crate::{Auth, BinanceError, Call, RestClient};
+
+/// The events asked of the private route.
+const EVENTS: &str = "ORDER_TRADE_UPDATE/ALGO_UPDATE/ACCOUNT_UPDATE/listenKeyExpired";
+/// `-1125`: the listenKey does not exist (expired or closed).
+const LISTEN_KEY_GONE: i64 = -1125;
+
+/// Settings of a [`BinanceUsdmUserStream`].
+#[derive(Debug, Clone)]
+pub struct UsdmUserConfig {
+    /// Futures streams base (`wss://fstream.binance.com`); `/private/ws?…` is appended.
+    pub streams_url: String,
+    /// How often the listenKey is extended (it lives 60 minutes).
+    pub keepalive: Duration,
+    /// Delay before another try after a keep-alive that failed for a reason other than `-1125`.
+    pub keepalive_retry: Duration,
+    /// Quote asset per symbol: the fee asset of a fill sent with no `N`.
+    pub quote_assets: HashMap<Symbol, Asset>,
+}
+
+impl UsdmUserConfig {
+    /// Defaults for `streams_url`: keep-alive every 30 minutes, retried after 1 minute.
+    pub fn new(streams_url: impl Into<String>) -> Self {
+        Self {
+            streams_url: streams_url.into(),
+            keepalive: Duration::from_secs(30 * 60),
+            keepalive_retry: Duration::from_secs(60),
+            quote_assets: HashMap::new(),
+        }
+    }
+}
+
+/// USD-M futures user data over a listenKey (see the module doc).
+#[derive(Debug)]
+pub struct BinanceUsdmUserStream {
+    config: UsdmUserConfig,
+    rest: Arc<RestClient>,
+    ws: Option<WsConn>,
+    next_keepalive: tokio::time::Instant,
+    positions: HashMap<Symbol, Position>,
+    wallets: HashMap<Asset, Money>,
+    keepalives: u64,
+}
+
+struct WsConn(Ws);
+
+impl std::fmt::Debug for WsConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WsConn")
+    }
+}
+
+impl BinanceUsdmUserStream {
+    /// A stream with `config`, managing its listenKey through `rest` (the futures client's:
+    /// `futures.rest()`).
+    pub fn new(config: UsdmUserConfig, rest: Arc<RestClient>) -> Self {
+        Self {
+            config,
+            rest,
+            ws: None,
+            next_keepalive: now_instant(),
+            positions: HashMap::new(),
+            wallets: HashMap::new(),
+            keepalives: 0,
+        }
+    }
+
+    /// The latest position per symbol reported by `ACCOUNT_UPDATE` (flat ones included).
+    pub fn account_positions(&self) -> &HashMap<Symbol, Position> {
+        &self.positions
+    }
+
+    /// The latest wallet balance per asset reported by `ACCOUNT_UPDATE`.
+    pub fn wallet_balances(&self) -> &HashMap<Asset, Money> {
+        &self.wallets
+    }
+
+    /// Keep-alives that extended the key so far.
+    pub fn keepalives(&self) -> u64 {
+        self.keepalives
+    }
+
+    async fn subscribe(&mut self) -> Result<(), BinanceError> {
+        self.ws = None;
+        let call = Call::new(Method::POST, "/fapi/v1/listenKey", 1, Auth::Key);
+        let v = self.rest.call(&call).await?;
+        let key = Obj::root(&v)?.str("listenKey")?.to_owned();
+        let url = format!(
+            "{}/private/ws?listenKey={key}&events={EVENTS}",
+            self.config.streams_url.trim_end_matches('/')
+        );
+        let ws = open(&url, "futures user data").await?;
+        self.ws = Some(WsConn(ws));
+        self.next_keepalive = now_instant() + self.config.keepalive;
+        Ok(())
+    }
+
+    /// Extends the key; `Err(Closed)` when the venue says it is gone.
+    async fn keepalive(&mut self) -> Result<(), BinanceError> {
+        let call = Call::new(Method::PUT, "/fapi/v1/listenKey", 1, Auth::Key);
+        match self.rest.call(&call).await {
+            Ok(_) => {
+                self.keepalives += 1;
+                self.next_keepalive = now_instant() + self.config.keepalive;
+                Ok(())
+            }
+            Err(e) if e.code() == Some(LISTEN_KEY_GONE) => {
+                self.ws = None;
+                Err(BinanceError::Closed(
+                    "listenKey gone (-1125): reconnect with a new key, then catch up".into(),
+                ))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "binance futures listenKey keep-alive failed; retrying");
+                self.next_keepalive = now_instant() + self.config.keepalive_retry;
+                Ok(())
+            }
+        }
+    }
+
+    async fn next(&mut self) -> Result<Option<ExecutionReport>, BinanceError> {
+        loop {
+            let deadline = self.next_keepalive;
+            let Some(conn) = self.ws.as_mut() else {
+                return Err(BinanceError::Closed(
+                    "futures user stream not connected".into(),
+                ));
+            };
+            let frame = tokio::select! {
+                f = conn.0.next() => f,
+                () = tokio::time::sleep_until(deadline) => {
+                    self.keepalive().await?;
+                    continue;
+                }
+            };
+            let msg = match frame {
+                None => {
+                    self.ws = None;
+                    return Err(BinanceError::Closed(
+                        "futures user stream connection ended".into(),
+                    ));
+                }
+                Some(Err(e)) => {
+                    self.ws = None;
+                    return Err(BinanceError::WebSocket {
+                        what: "futures user stream".into(),
+                        source: Box::new(e),
+                    });
+                }
+                Some(Ok(m)) => m,
+            };
+            match msg {
+                Message::Text(t) => {
+                    let quotes = &self.config.quote_assets;
+                    match parse_usdm_user_message(t.as_bytes(), &|s| quotes.get(s).copied())? {
+                        UsdmUserMessage::Report(r) => return Ok(Some(r)),
+                        UsdmUserMessage::Account(a) => {
+                            self.positions.extend(a.positions);
+                            self.wallets.extend(a.balances);
+                        }
+                        UsdmUserMessage::ListenKeyExpired => {
+                            self.ws = None;
+                            return Err(BinanceError::Closed(
+                                "listenKeyExpired: reconnect with a new key, then catch up".into(),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+                Message::Ping(_) => {
+                    let _ = conn.0.flush().await;
+                }
+                Message::Close(_) => {
+                    self.ws = None;
+                    return Err(BinanceError::Closed("closed by the venue".into()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl FillSource for BinanceUsdmUserStream {
+    fn name(&self) -> &str {
+        "binance-usdm-user"
+    }
+
+    async fn connect(&mut self) -> Result<(), ExchangeError> {
+        Ok(self.subscribe().await?)
+    }
+
+    async fn next_report(&mut self) -> Result<Option<ExecutionReport>, ExchangeError> {
+        Ok(self.next().await?)
+    }
+}
