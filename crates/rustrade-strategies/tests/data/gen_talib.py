@@ -1,0 +1,167 @@
+"""Expected indicator columns for the reference tests of rustrade-strategies.
+
+Reads the shipped quotes (examples/data/Default.csv and Bitcoin.csv), computes every indicator the
+crate offers with the parameters below and writes `talib_<name>.csv` beside this script: one row
+per input bar (same order), one column per output, an empty cell where the indicator has no value
+yet (its warm-up). Floats are written with `repr`, which round-trips exactly.
+
+Indicators that TA-Lib has are computed by TA-Lib itself (the `TA-Lib` wheel from PyPI, which
+bundles the C library). The four that TA-Lib lacks are computed here from written-out formulas:
+
+- Donchian: TA-Lib MAX of the highs and MIN of the lows over n bars; middle is their mean.
+- Keltner: TA-Lib EMA(n) of the close, plus and minus k times TA-Lib ATR(m).
+- SuperTrend: the band rules of TradingView's `ta.supertrend` on TA-Lib ATR(n), loop below.
+- VWAP: cumulative sum of typical price times volume over cumulative volume (numpy cumsum).
+
+Run (from the repository root):
+
+    python3 -m venv /tmp/talib-venv
+    /tmp/talib-venv/bin/pip install TA-Lib numpy
+    /tmp/talib-venv/bin/python crates/rustrade-strategies/tests/data/gen_talib.py
+"""
+
+import csv
+import math
+import os
+
+import numpy as np
+import talib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+QUOTES = os.path.join(HERE, "..", "..", "..", "..", "examples", "data")
+INPUTS = ["Default", "Bitcoin"]
+
+
+def load(name):
+    cols = {"open": [], "high": [], "low": [], "close": [], "volume": []}
+    with open(os.path.join(QUOTES, name + ".csv"), newline="") as f:
+        for row in csv.DictReader(f):
+            for key in cols:
+                cols[key].append(float(row[key]))
+    return {k: np.array(v, dtype=np.float64) for k, v in cols.items()}
+
+
+def donchian(high, low, n):
+    upper = talib.MAX(high, n)
+    lower = talib.MIN(low, n)
+    return upper, (upper + lower) / 2.0, lower
+
+
+def keltner(high, low, close, n, k, m):
+    middle = talib.EMA(close, n)
+    atr = talib.ATR(high, low, close, m)
+    return middle + k * atr, middle, middle - k * atr
+
+
+def supertrend(high, low, close, n, mult):
+    """TradingView's rules: final bands ratchet, trend flips when the close crosses the band.
+
+    The first bar with an ATR starts in a down trend (the line is the upper band), as
+    TradingView's `ta.supertrend` does. Direction column: 1 up trend, -1 down trend.
+    """
+    atr = talib.ATR(high, low, close, n)
+    size = len(close)
+    line = np.full(size, np.nan)
+    direction = np.full(size, np.nan)
+    upper = lower = None
+    up = False
+    for i in range(size):
+        if math.isnan(atr[i]):
+            continue
+        mid = (high[i] + low[i]) / 2.0
+        basic_upper = mid + mult * atr[i]
+        basic_lower = mid - mult * atr[i]
+        if upper is None:
+            upper, lower, up = basic_upper, basic_lower, False
+        else:
+            prev_close = close[i - 1]
+            if basic_upper < upper or prev_close > upper:
+                upper = basic_upper
+            if basic_lower > lower or prev_close < lower:
+                lower = basic_lower
+            if up:
+                up = not close[i] < lower
+            else:
+                up = close[i] > upper
+        line[i] = lower if up else upper
+        direction[i] = 1.0 if up else -1.0
+    return line, direction
+
+
+def vwap(high, low, close, volume):
+    """Cumulative from the first bar; no value while the cumulative volume is zero."""
+    typical = (high + low + close) / 3.0
+    cum_pv = np.cumsum(typical * volume)
+    cum_v = np.cumsum(volume)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = cum_pv / cum_v
+    out[cum_v == 0.0] = np.nan
+    return out
+
+
+def columns(q):
+    o, h, l, c, v = q["open"], q["high"], q["low"], q["close"], q["volume"]
+    cols = {}
+    cols["sma_20"] = talib.SMA(c, 20)
+    cols["ema_20"] = talib.EMA(c, 20)
+    cols["wma_20"] = talib.WMA(c, 20)
+    cols["dema_20"] = talib.DEMA(c, 20)
+    cols["tema_20"] = talib.TEMA(c, 20)
+    cols["rsi_14"] = talib.RSI(c, 14)
+    line, signal, hist = talib.MACD(c, 12, 26, 9)
+    cols["macd_12_26_9_line"] = line
+    cols["macd_12_26_9_signal"] = signal
+    cols["macd_12_26_9_hist"] = hist
+    upper, middle, lower = talib.BBANDS(c, 20, 2.0, 2.0, 0)
+    cols["bb_20_2_upper"] = upper
+    cols["bb_20_2_middle"] = middle
+    cols["bb_20_2_lower"] = lower
+    cols["trange"] = talib.TRANGE(h, l, c)
+    cols["atr_14"] = talib.ATR(h, l, c, 14)
+    k, d = talib.STOCH(h, l, c, 14, 3, 0, 3, 0)
+    cols["stoch_14_3_3_k"] = k
+    cols["stoch_14_3_3_d"] = d
+    cols["adx_14"] = talib.ADX(h, l, c, 14)
+    cols["plus_di_14"] = talib.PLUS_DI(h, l, c, 14)
+    cols["minus_di_14"] = talib.MINUS_DI(h, l, c, 14)
+    cols["obv"] = talib.OBV(c, v)
+    cols["roc_10"] = talib.ROC(c, 10)
+    cols["stddev_20"] = talib.STDDEV(c, 20, 1.0)
+    cols["cci_20"] = talib.CCI(h, l, c, 20)
+    cols["mfi_14"] = talib.MFI(h, l, c, v, 14)
+    cols["sar_0.02_0.2"] = talib.SAR(h, l, 0.02, 0.2)
+    upper, middle, lower = keltner(h, l, c, 20, 2.0, 10)
+    cols["keltner_20_2_10_upper"] = upper
+    cols["keltner_20_2_10_middle"] = middle
+    cols["keltner_20_2_10_lower"] = lower
+    upper, middle, lower = donchian(h, l, 20)
+    cols["donchian_20_upper"] = upper
+    cols["donchian_20_middle"] = middle
+    cols["donchian_20_lower"] = lower
+    line, direction = supertrend(h, l, c, 10, 3.0)
+    cols["supertrend_10_3_line"] = line
+    cols["supertrend_10_3_dir"] = direction
+    cols["vwap"] = vwap(h, l, c, v)
+    return cols
+
+
+def cell(x):
+    return "" if math.isnan(x) else repr(float(x))
+
+
+def main():
+    for name in INPUTS:
+        cols = columns(load(name))
+        names = list(cols)
+        size = len(next(iter(cols.values())))
+        out = os.path.join(HERE, "talib_" + name + ".csv")
+        with open(out, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["row"] + names)
+            for i in range(size):
+                w.writerow([i] + [cell(cols[n][i]) for n in names])
+        print("wrote", out, "with TA-Lib", talib.__version__, talib.__ta_version__.decode())
+
+
+if __name__ == "__main__":
+    main()
