@@ -6,7 +6,7 @@
 //! repository ships in `examples/data/`. They are rounded to 4 decimals there, so the comparison
 //! rounds the same way.
 
-use rustrade_strategies::indicators::{Bollinger, Channel, Ema, Rsi, Sma};
+use rustrade_strategies::indicators::{Bollinger, Donchian, Ema, Rsi, Sma};
 
 struct Bar {
     high: f64,
@@ -91,9 +91,9 @@ fn bollinger_20_2_matches_published_values() {
 }
 
 #[test]
-fn channel_matches_a_direct_scan() {
+fn donchian_matches_a_direct_scan() {
     let quotes = default_quotes();
-    let mut ch = Channel::new(20).unwrap();
+    let mut ch = Donchian::new(20).unwrap();
     for (i, b) in quotes.iter().enumerate() {
         let got = ch.next(b.high, b.low);
         if i < 19 {
@@ -103,6 +103,8 @@ fn channel_matches_a_direct_scan() {
         let window = &quotes[i - 19..=i];
         let hi = window.iter().map(|b| b.high).fold(f64::MIN, f64::max);
         let lo = window.iter().map(|b| b.low).fold(f64::MAX, f64::min);
-        assert_eq!(got, Some((hi, lo)), "bar {i}");
+        let got = got.expect("warmed up");
+        assert_eq!((got.upper, got.lower), (hi, lo), "bar {i}");
+        assert_eq!(got.middle, (hi + lo) / 2.0, "bar {i}");
     }
 }

@@ -1,0 +1,126 @@
+//! Streaming technical indicators with TA-Lib's values and warm-up.
+//!
+//! Every indicator takes one bar per `next` call and answers `None` until it has seen enough bars
+//! for a value that depends on real inputs only; `lookback()` says how many bars that is (the
+//! first value comes with bar number `lookback() + 1`, index `lookback()` counting from 0). After
+//! the warm-up the values are TA-Lib's (the C library 0.8, through its Python wrapper), at the
+//! same first index, including its seeds and its rules for degenerate windows. Indicators TA-Lib
+//! lacks (Keltner, SuperTrend, VWAP) follow the convention named on their type. The full table,
+//! with parameters, warm-ups and references, is `docs/indicators.md`.
+//!
+//! | family | indicators |
+//! | --- | --- |
+//! | moving averages | [`Sma`], [`Ema`], [`Wma`], [`Dema`], [`Tema`] |
+//! | momentum | [`Rsi`], [`Macd`], [`Roc`] |
+//! | oscillators | [`Stochastic`], [`Cci`] |
+//! | volatility | [`TrueRange`], [`Atr`], [`StdDev`] |
+//! | bands and channels | [`Bollinger`], [`Keltner`], [`Donchian`] |
+//! | trend | [`Adx`] (with +DI and −DI), [`ParabolicSar`], [`SuperTrend`] |
+//! | volume | [`Obv`], [`Mfi`], [`Vwap`] |
+//!
+//! # Invariants
+//!
+//! - No allocation after construction: windows are allocated by `new`, `next` only writes them.
+//! - `O(1)` per `next` except [`Cci`] (`O(n)`, a mean deviation has no running form) and the
+//!   rolling extremes of [`Donchian`] and [`Stochastic`] (`O(1)` amortised, `O(n)` when the
+//!   extreme leaves the window).
+//! - Inputs are expected finite (candle prices are). A NaN input makes later values NaN or
+//!   meaningless but never panics.
+//! - Where TA-Lib tests a quantity for zero it uses a tolerance (`|x| < 1e-8`), and so do these
+//!   indicators ([`Rsi`] of a flat series is 0, as in TA-Lib).
+//!
+//! # yata or hand-written
+//!
+//! The moving averages that have an exact streaming form in [`yata`] use it: `SMA`, `WMA` and
+//! `EMA` (after seeding it as TA-Lib does) and Wilder's `RMA` for [`Rsi`] and [`Atr`]. The rest
+//! is written here because yata's version differs from TA-Lib's: yata seeds its averages with the
+//! first value instead of a simple mean (DEMA, TEMA, MACD, ADX, SAR), uses the sample rather than
+//! the population deviation, has no zero tolerance (standard deviation, CCI, MFI), panics on a
+//! NaN in its rolling extremes, or lacks the indicator (OBV, SuperTrend, VWAP).
+
+mod averages;
+mod bands;
+mod momentum;
+mod oscillators;
+mod trend;
+mod volatility;
+mod volume;
+mod window;
+
+pub use averages::{Dema, Ema, Sma, Tema, Wma};
+pub use bands::{Bands, Bollinger, Donchian, Keltner};
+pub use momentum::{Macd, MacdValue, Roc, Rsi};
+pub use oscillators::{Cci, Stochastic, StochasticValue};
+pub use trend::{Adx, AdxValue, ParabolicSar, SuperTrend, SuperTrendValue, Trend};
+pub use volatility::{Atr, StdDev, TrueRange};
+pub use volume::{Mfi, Obv, Vwap};
+
+use yata::core::Method;
+
+use crate::StrategyError;
+
+/// TA-Lib's tolerance in its tests for zero (`TA_IS_ZERO`).
+const ZERO: f64 = 1e-8;
+
+/// Whether `x` is zero by TA-Lib's tolerance.
+fn is_zero(x: f64) -> bool {
+    x.abs() < ZERO
+}
+
+/// Counts down the bars of a warm-up: [`Warmup::step`] is `false` for the first `lookback`
+/// bars and `true` from then on.
+#[derive(Debug, Clone, Copy)]
+struct Warmup {
+    remaining: usize,
+}
+
+impl Warmup {
+    fn new(lookback: usize) -> Self {
+        Self {
+            remaining: lookback,
+        }
+    }
+
+    /// Records one bar; whether it is past the warm-up.
+    fn step(&mut self) -> bool {
+        if self.remaining == 0 {
+            return true;
+        }
+        self.remaining -= 1;
+        false
+    }
+}
+
+/// A yata method over `period`, built from a zero start value, after asking yata whether it
+/// accepts `period` (naming `field` if not).
+///
+/// A windowed yata method started at zero holds only real inputs once `period` values were
+/// pushed, and its running value is then exact; callers hide the outputs before that.
+fn yata_method<M>(field: &'static str, period: u16) -> Result<M, StrategyError>
+where
+    M: Method<Params = u16, Input = f64, Output = f64>,
+{
+    M::new(period, &0.0).map_err(|e| {
+        StrategyError::invalid(
+            field,
+            format!("refused by the indicator library: {e:?} (got {period})"),
+        )
+    })
+}
+
+/// A yata method over `period` starting from `seed`.
+///
+/// yata refuses only a period it cannot handle (checked by the constructors through
+/// [`yata_method`]) or a non-finite start value (these methods accept any), so a refusal here is a
+/// broken invariant of this module, not bad input.
+fn seeded<M>(period: u16, seed: f64) -> M
+where
+    M: Method<Params = u16, Input = f64, Output = f64>,
+{
+    M::new(period, &seed).expect("period validated at construction")
+}
+
+/// Checks a multiplier or step is finite and `> 0`.
+fn check_positive(field: &'static str, value: f64) -> Result<(), StrategyError> {
+    crate::error::check_open_range(field, value, 0.0, f64::MAX)
+}
