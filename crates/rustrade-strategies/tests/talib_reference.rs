@@ -1,7 +1,9 @@
 //! Every indicator against TA-Lib, column by column, on shipped quotes.
 //!
 //! `tests/data/gen_talib.py` runs TA-Lib (the C library through its Python wrapper) over
-//! `examples/data/Default.csv` and `Bitcoin.csv` and writes `tests/data/talib_<name>.csv`. For the
+//! `examples/data/Default.csv`, `Bitcoin.csv` and a synthetic series of degenerate windows
+//! (`tests/data/edge_quotes.csv`: flat bars, no volume, gaps, saw-teeth, written by the same
+//! script) and writes `tests/data/talib_<name>.csv`. For the
 //! indicators TA-Lib lacks (Donchian, Keltner, SuperTrend, VWAP) the script computes them from
 //! TA-Lib building blocks and formulas written out in it. Each column here must be empty exactly
 //! where the indicator has no value yet (same first index) and agree to `1e-9` relative after.
@@ -31,7 +33,11 @@ fn data_path(rel: &str) -> String {
 }
 
 fn quotes(name: &str) -> Vec<Bar> {
-    let path = data_path(&format!("../../examples/data/{name}.csv"));
+    let path = if name == "Edge" {
+        data_path("tests/data/edge_quotes.csv")
+    } else {
+        data_path(&format!("../../examples/data/{name}.csv"))
+    };
     let mut reader = csv::Reader::from_path(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     reader
         .records()
@@ -215,4 +221,9 @@ fn every_indicator_matches_talib_on_default_quotes() {
 #[test]
 fn every_indicator_matches_talib_on_bitcoin_quotes() {
     check("Bitcoin");
+}
+
+#[test]
+fn every_indicator_matches_talib_on_degenerate_windows() {
+    check("Edge");
 }

@@ -1,18 +1,24 @@
 //! Moving averages: simple, exponential, weighted, double and triple exponential.
 
 use yata::core::Method;
-use yata::methods::{EMA, SMA, WMA};
+use yata::methods::{EMA, WMA};
 
+use super::window::Ring;
 use super::{Warmup, seeded, yata_method};
 use crate::StrategyError;
 use crate::error::check_period;
 
 /// Simple moving average: the mean of the last `n` values (TA-Lib `SMA`). Lookback `n − 1`.
+///
+/// A running sum updated in TA-Lib's order (add the new value, divide, then drop the oldest), so
+/// the rounding residue is TA-Lib's too, bit for bit: it shows where a mean should be exactly 0,
+/// such as the slow %K of a [`Stochastic`](super::Stochastic) over flat bars. (yata's `SMA`
+/// updates the mean itself, `mean += (x − old) / n`, and leaves a different residue.)
 #[derive(Debug, Clone)]
 pub struct Sma {
     period: u16,
-    warmup: Warmup,
-    inner: SMA,
+    window: Ring<f64>,
+    sum: f64,
 }
 
 impl Sma {
@@ -21,8 +27,8 @@ impl Sma {
         check_period("period", period, 1)?;
         Ok(Self {
             period,
-            warmup: Warmup::new(usize::from(period) - 1),
-            inner: yata_method("period", period)?,
+            window: Ring::new(usize::from(period)),
+            sum: 0.0,
         })
     }
 
@@ -33,8 +39,14 @@ impl Sma {
 
     /// Feeds one value; the mean once `period` values were seen.
     pub fn next(&mut self, x: f64) -> Option<f64> {
-        let v = self.inner.next(&x);
-        self.warmup.step().then_some(v)
+        self.window.push(x);
+        self.sum += x;
+        if !self.window.is_full() {
+            return None;
+        }
+        let mean = self.sum / f64::from(self.period);
+        self.sum -= self.window.oldest().unwrap_or(0.0);
+        Some(mean)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Bands and channels around a price: Bollinger, Keltner, Donchian.
 
-use super::window::{Moments, RollingMax, std_dev};
+use super::window::{Moments, RollingMax};
 use super::{Atr, Ema, check_positive};
 use crate::StrategyError;
 use crate::error::check_period;
@@ -45,7 +45,7 @@ impl Bollinger {
     /// Feeds one value; the bands once `period` values were seen.
     pub fn next(&mut self, x: f64) -> Option<Bands> {
         let (mean, variance) = self.moments.next(x)?;
-        let width = self.k * std_dev(variance);
+        let width = self.k * variance.sqrt();
         Some(Bands {
             upper: mean + width,
             middle: mean,

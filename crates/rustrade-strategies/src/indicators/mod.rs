@@ -21,22 +21,27 @@
 //! # Invariants
 //!
 //! - No allocation after construction: windows are allocated by `new`, `next` only writes them.
-//! - `O(1)` per `next` except [`Cci`] (`O(n)`, a mean deviation has no running form) and the
-//!   rolling extremes of [`Donchian`] and [`Stochastic`] (`O(1)` amortised, `O(n)` when the
-//!   extreme leaves the window).
+//! - `O(1)` per `next` except [`Cci`] (a mean deviation has no running form), [`StdDev`] and
+//!   [`Bollinger`] (a fresh two-pass variance, as accurate as TA-Lib's re-anchored one), which are
+//!   `O(n)`, and the rolling extremes of [`Donchian`] and [`Stochastic`] (`O(1)` amortised,
+//!   `O(n)` when the extreme leaves the window).
 //! - Inputs are expected finite (candle prices are). A NaN input makes later values NaN or
 //!   meaningless but never panics.
-//! - Where TA-Lib tests a quantity for zero it uses a tolerance (`|x| < 1e-8`), and so do these
-//!   indicators ([`Rsi`] of a flat series is 0, as in TA-Lib).
+//! - Degenerate windows (no range, no movement, no volume) answer what TA-Lib answers, usually
+//!   0, with TA-Lib's zero tests: exact for sums that only grow (true ranges, gains and losses),
+//!   relative to the price level (`|x| <= 1e-14 · scale`) for differences of prices, and a fixed
+//!   `1e-14` band for dimensionless ratios. Each type documents its rule.
 //!
 //! # yata or hand-written
 //!
-//! The moving averages that have an exact streaming form in [`yata`] use it: `SMA`, `WMA` and
-//! `EMA` (after seeding it as TA-Lib does) and Wilder's `RMA` for [`Rsi`] and [`Atr`]. The rest
-//! is written here because yata's version differs from TA-Lib's: yata seeds its averages with the
-//! first value instead of a simple mean (DEMA, TEMA, MACD, ADX, SAR), uses the sample rather than
-//! the population deviation, has no zero tolerance (standard deviation, CCI, MFI), panics on a
-//! NaN in its rolling extremes, or lacks the indicator (OBV, SuperTrend, VWAP).
+//! [`yata`] is used where its arithmetic is TA-Lib's: `WMA`, `EMA` (after seeding it with the
+//! simple mean, as TA-Lib does) and Wilder's `RMA` for the smoothing of [`Rsi`] and [`Atr`]. The
+//! rest is written here because yata's version differs from TA-Lib's: its `SMA` leaves a
+//! different rounding residue where a mean should be exactly 0 (see [`Sma`]), it seeds its
+//! averages with the first value instead of a simple mean (DEMA, TEMA, MACD, ADX, SAR), its
+//! deviation is the sample one and uses running sums of squares (standard deviation, Bollinger),
+//! it lacks TA-Lib's zero tests (CCI, MFI, stochastic), its rolling extremes panic on a NaN
+//! (Donchian, stochastic), or it lacks the indicator (OBV, SuperTrend, VWAP).
 
 mod averages;
 mod bands;
@@ -59,12 +64,18 @@ use yata::core::Method;
 
 use crate::StrategyError;
 
-/// TA-Lib's tolerance in its tests for zero (`TA_IS_ZERO`).
-const ZERO: f64 = 1e-8;
+/// TA-Lib's tolerance in its tests for zero (`TA_EPSILON`).
+const EPSILON: f64 = 1e-14;
 
-/// Whether `x` is zero by TA-Lib's tolerance.
+/// Whether a dimensionless `x` is zero by TA-Lib's fixed band (`TA_IS_ZERO`).
 fn is_zero(x: f64) -> bool {
-    x.abs() < ZERO
+    x.abs() < EPSILON
+}
+
+/// Whether a difference `x` of quantities of magnitude `scale` is zero by TA-Lib's relative
+/// band (`TA_IS_ZERO_SCALED`): rounding residue of equal prices, whatever the price level.
+fn is_zero_scaled(x: f64, scale: f64) -> bool {
+    x.abs() <= EPSILON * scale
 }
 
 /// Counts down the bars of a warm-up: [`Warmup::step`] is `false` for the first `lookback`

@@ -4,7 +4,7 @@ use yata::core::Method;
 use yata::methods::RMA;
 
 use super::window::Ring;
-use super::{Ema, is_zero, seeded, yata_method};
+use super::{Ema, seeded, yata_method};
 use crate::StrategyError;
 use crate::error::{check_fast_below_slow, check_period};
 
@@ -12,7 +12,7 @@ use crate::error::{check_fast_below_slow, check_period};
 ///
 /// Average gain and loss are seeded with the simple mean of the first `n` changes, then smoothed
 /// with `α = 1 / n`; the value is `100 · gain / (gain + loss)`, which is 100 when there were no
-/// losses and, as in TA-Lib, 0 when there was no movement at all.
+/// losses and, as in TA-Lib, 0 when there was no movement at all (both averages exactly 0).
 #[derive(Debug, Clone)]
 pub struct Rsi {
     period: u16,
@@ -24,9 +24,9 @@ pub struct Rsi {
 }
 
 impl Rsi {
-    /// An RSI over `period >= 1` changes.
+    /// An RSI over `period >= 2` changes (TA-Lib's range).
     pub fn new(period: u16) -> Result<Self, StrategyError> {
-        check_period("period", period, 1)?;
+        check_period("period", period, 2)?;
         yata_method::<RMA>("period", period)?;
         Ok(Self {
             period,
@@ -165,9 +165,9 @@ impl Roc {
 /// TA-Lib's RSI from smoothed gain and loss.
 fn rsi(avg_gain: f64, avg_loss: f64) -> f64 {
     let total = avg_gain + avg_loss;
-    if is_zero(total) {
-        0.0
-    } else {
+    if total > 0.0 {
         100.0 * (avg_gain / total)
+    } else {
+        0.0
     }
 }

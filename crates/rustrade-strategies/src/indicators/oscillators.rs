@@ -1,7 +1,7 @@
 //! Range oscillators: the slow stochastic and the commodity channel index.
 
-use super::Sma;
 use super::window::{Ring, RollingMax};
+use super::{Sma, is_zero_scaled};
 use crate::StrategyError;
 use crate::error::check_period;
 
@@ -18,8 +18,8 @@ pub struct StochasticValue {
 /// `(k_period − 1) + (k_smooth − 1) + (d_period − 1)`.
 ///
 /// Fast %K is `100 · (close − lowest low) / (highest high − lowest low)` over the last
-/// `k_period` bars, and 0 when that range is 0 (TA-Lib's rule). As in TA-Lib, both outputs start
-/// on the bar where %D has its first value.
+/// `k_period` bars, and 0 when that range is zero relative to the prices (TA-Lib's rule). As in
+/// TA-Lib, both outputs start on the bar where %D has its first value.
 #[derive(Debug, Clone)]
 pub struct Stochastic {
     highest: RollingMax,
@@ -57,11 +57,10 @@ impl Stochastic {
         let highest = self.highest.next(high);
         let lowest = self.lowest.next(-low).map(|l| -l);
         let (highest, lowest) = (highest?, lowest?);
-        let range = (highest - lowest) / 100.0;
-        let fast_k = if range == 0.0 {
+        let fast_k = if is_zero_scaled(highest - lowest, highest.abs() + lowest.abs()) {
             0.0
         } else {
-            (close - lowest) / range
+            (close - lowest) / (highest - lowest) * 100.0
         };
         let k = self.slow_k.next(fast_k)?;
         let d = self.d.next(k)?;
@@ -73,7 +72,7 @@ impl Stochastic {
 ///
 /// With the typical price `tp = (high + low + close) / 3`, its mean `m` and mean absolute
 /// deviation `md` over the last `n` bars, the value is `(tp − m) / (0.015 · md)`, and 0 when
-/// either the numerator or `md` is 0.
+/// either `tp − m` or `md` is zero relative to `|m|` (a flat window, whatever the price level).
 #[derive(Debug, Clone)]
 pub struct Cci {
     period: u16,
@@ -107,10 +106,13 @@ impl Cci {
         let mean = values.iter().sum::<f64>() / n;
         let mean_dev = values.iter().map(|v| (v - mean).abs()).sum::<f64>() / n;
         let dist = tp - mean;
-        Some(if dist != 0.0 && mean_dev != 0.0 {
-            dist / (0.015 * mean_dev)
-        } else {
-            0.0
-        })
+        let scale = mean.abs();
+        Some(
+            if !is_zero_scaled(dist, scale) && !is_zero_scaled(mean_dev, scale) {
+                dist / (0.015 * mean_dev)
+            } else {
+                0.0
+            },
+        )
     }
 }

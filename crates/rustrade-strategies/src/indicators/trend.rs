@@ -23,9 +23,10 @@ pub struct AdxValue {
 /// than `prev low − low` (and symmetrically for `−DM`), otherwise 0. Sums of `+DM`, `−DM` and the
 /// true range start with bars 1 to `n − 1` and then follow Wilder's `s = s − s / n + x`, so the
 /// first DI (bar `n`) already includes one smoothing step. `DI = 100 · DM / TR` (0 when `TR` is
-/// 0), `DX = 100 · |+DI − −DI| / (+DI + −DI)`, ADX is the mean of the first `n` DX values and then
-/// `adx = (adx · (n − 1) + dx) / n`; as in TA-Lib, a bar whose DX is undefined (no range or no
-/// movement) leaves the ADX unchanged.
+/// exactly 0), `DX = 100 · |+DI − −DI| / (+DI + −DI)`, ADX is the mean of the first `n` DX values
+/// and then `adx = (adx · (n − 1) + dx) / n`; as in TA-Lib, a bar whose DX is undefined (no range,
+/// or DIs summing to less than `1e-14`) counts as 0 in the first mean and later leaves the ADX
+/// unchanged.
 #[derive(Debug, Clone)]
 pub struct Adx {
     period: u16,
@@ -84,17 +85,17 @@ impl Adx {
         self.plus_dm = self.plus_dm - self.plus_dm / p + plus;
         self.minus_dm = self.minus_dm - self.minus_dm / p + minus;
         self.tr = self.tr - self.tr / p + tr;
-        let (plus_di, minus_di) = if is_zero(self.tr) {
-            (0.0, 0.0)
-        } else {
+        let has_range = self.tr > 0.0;
+        let (plus_di, minus_di) = if has_range {
             (
                 100.0 * (self.plus_dm / self.tr),
                 100.0 * (self.minus_dm / self.tr),
             )
+        } else {
+            (0.0, 0.0)
         };
         let sum = plus_di + minus_di;
-        let dx = (!is_zero(self.tr) && !is_zero(sum))
-            .then(|| 100.0 * ((minus_di - plus_di).abs() / sum));
+        let dx = (has_range && !is_zero(sum)).then(|| 100.0 * ((minus_di - plus_di).abs() / sum));
         match self.adx {
             Some(adx) => {
                 if let Some(dx) = dx {

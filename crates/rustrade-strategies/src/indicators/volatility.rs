@@ -3,7 +3,7 @@
 use yata::core::Method;
 use yata::methods::RMA;
 
-use super::window::{Moments, std_dev};
+use super::window::Moments;
 use super::{seeded, yata_method};
 use crate::StrategyError;
 use crate::error::check_period;
@@ -108,7 +108,7 @@ impl StdDev {
     /// Feeds one value; the deviation once `period` values were seen.
     pub fn next(&mut self, x: f64) -> Option<f64> {
         let (_, variance) = self.moments.next(x)?;
-        Some(std_dev(variance))
+        Some(variance.sqrt())
     }
 }
 

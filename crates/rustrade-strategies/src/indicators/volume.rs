@@ -1,5 +1,6 @@
 //! Volume-weighted: on-balance volume, money flow index, VWAP.
 
+use super::is_zero_scaled;
 use super::window::Ring;
 use crate::StrategyError;
 use crate::error::check_period;
@@ -41,9 +42,11 @@ impl Obv {
 /// Money flow index over `n` bars (TA-Lib `MFI`). Lookback `n`.
 ///
 /// The raw flow of a bar is `tp · volume` with `tp = (high + low + close) / 3`; it counts as
-/// positive when `tp` rose from the previous bar, negative when it fell, and not at all when it is
-/// unchanged. The value is `100 · positive / (positive + negative)` over the last `n` flows, and,
-/// as in TA-Lib, 0 when that total is below 1 (in price × volume units).
+/// positive when `tp` rose from the previous bar, negative when it fell, and not at all when the
+/// change is zero relative to the two prices. The value is `100 · positive / (positive +
+/// negative)` over the last `n` flows, and 0 when the window holds no flow at all. As in TA-Lib,
+/// the running sums are reset to exactly 0 once a whole window of empty flows has passed (so
+/// sliding-sum residue cannot fake a reading), and the ratio is clamped into `0..=100`.
 #[derive(Debug, Clone)]
 pub struct Mfi {
     period: u16,
@@ -51,6 +54,8 @@ pub struct Mfi {
     flows: Ring<(f64, f64)>,
     positive: f64,
     negative: f64,
+    /// Consecutive bars that added no flow.
+    empty_run: u16,
 }
 
 impl Mfi {
@@ -63,6 +68,7 @@ impl Mfi {
             flows: Ring::new(usize::from(period)),
             positive: 0.0,
             negative: 0.0,
+            empty_run: 0,
         })
     }
 
@@ -75,13 +81,16 @@ impl Mfi {
     pub fn next(&mut self, high: f64, low: f64, close: f64, volume: f64) -> Option<f64> {
         let tp = (high + low + close) / 3.0;
         let prev = self.prev_tp.replace(tp)?;
-        let flow = tp * volume;
-        let signed = if tp > prev {
-            (flow, 0.0)
-        } else if tp < prev {
+        let change = tp - prev;
+        let flow = if is_zero_scaled(change, tp.abs() + prev.abs()) {
+            0.0
+        } else {
+            tp * volume
+        };
+        let signed = if change < 0.0 {
             (0.0, flow)
         } else {
-            (0.0, 0.0)
+            (flow, 0.0)
         };
         if let Some((pos, neg)) = self.flows.push(signed) {
             self.positive -= pos;
@@ -89,14 +98,23 @@ impl Mfi {
         }
         self.positive += signed.0;
         self.negative += signed.1;
+        self.empty_run = if flow == 0.0 {
+            self.empty_run.saturating_add(1).min(self.period)
+        } else {
+            0
+        };
+        if self.empty_run >= self.period {
+            self.positive = 0.0;
+            self.negative = 0.0;
+        }
         if !self.flows.is_full() {
             return None;
         }
         let total = self.positive + self.negative;
-        Some(if total < 1.0 {
-            0.0
+        Some(if total > 0.0 {
+            100.0 * (self.positive.clamp(0.0, total) / total)
         } else {
-            100.0 * (self.positive / total)
+            0.0
         })
     }
 }

@@ -84,14 +84,14 @@ impl RollingMax {
     }
 }
 
-/// Running sum and sum of squares over the last `n` values, in TA-Lib's order of operations
-/// (add the new value, read, then remove the oldest), so mean and variance agree with TA-Lib's
-/// `SMA`, `VAR`, `STDDEV` and `BBANDS` to the last few bits.
+/// Mean and population variance of the last `n` values, from a fresh two-pass sum over the
+/// window on every value (`O(n)`, free of the cancellation of running sums of squares).
+///
+/// As in TA-Lib's `VAR` (which `STDDEV` and `BBANDS` build on), a variance below `1e-12` of the
+/// mean squared deviation is rounding noise of a flat window and reads exactly 0.
 #[derive(Debug, Clone)]
 pub(super) struct Moments {
     ring: Ring<f64>,
-    sum: f64,
-    sum_sq: f64,
     n: f64,
 }
 
@@ -99,8 +99,6 @@ impl Moments {
     pub(super) fn new(period: u16) -> Self {
         Self {
             ring: Ring::new(usize::from(period)),
-            sum: 0.0,
-            sum_sq: 0.0,
             n: f64::from(period),
         }
     }
@@ -108,27 +106,18 @@ impl Moments {
     /// Feeds `x`; `(mean, population variance)` once `period` values were seen.
     pub(super) fn next(&mut self, x: f64) -> Option<(f64, f64)> {
         self.ring.push(x);
-        self.sum += x;
-        self.sum_sq += x * x;
         if !self.ring.is_full() {
             return None;
         }
-        let mean = self.sum / self.n;
-        let variance = self.sum_sq / self.n - mean * mean;
-        let oldest = self.ring.oldest().unwrap_or(0.0);
-        self.sum -= oldest;
-        self.sum_sq -= oldest * oldest;
-        Some((mean, variance))
-    }
-}
-
-/// TA-Lib's standard deviation from a variance: zero when the variance is at most TA-Lib's zero
-/// tolerance (rounding can leave a flat window with a tiny positive or negative variance).
-pub(super) fn std_dev(variance: f64) -> f64 {
-    if variance < super::ZERO {
-        0.0
-    } else {
-        variance.sqrt()
+        let values = self.ring.values();
+        let mean = values.iter().sum::<f64>() / self.n;
+        let (dev, dev_sq) = values.iter().fold((0.0, 0.0), |(s, s2), &v| {
+            let d = v - mean;
+            (s + d, s2 + d * d)
+        });
+        let (m1, m2) = (dev / self.n, dev_sq / self.n);
+        let variance = m2 - m1 * m1;
+        Some((mean, if variance < 1e-12 * m2 { 0.0 } else { variance }))
     }
 }
 

@@ -1,7 +1,8 @@
 """Expected indicator columns for the reference tests of rustrade-strategies.
 
-Reads the shipped quotes (examples/data/Default.csv and Bitcoin.csv), computes every indicator the
-crate offers with the parameters below and writes `talib_<name>.csv` beside this script: one row
+Reads the shipped quotes (examples/data/Default.csv and Bitcoin.csv) and a synthetic series it
+writes itself (`edge_quotes.csv`, see `edge_rows`), computes every indicator the crate offers with
+the parameters below and writes `talib_<name>.csv` beside this script: one row
 per input bar (same order), one column per output, an empty cell where the indicator has no value
 yet (its warm-up). Floats are written with `repr`, which round-trips exactly.
 
@@ -23,18 +24,68 @@ Run (from the repository root):
 import csv
 import math
 import os
+import random
 
 import numpy as np
 import talib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 QUOTES = os.path.join(HERE, "..", "..", "..", "..", "examples", "data")
-INPUTS = ["Default", "Bitcoin"]
+INPUTS = ["Default", "Bitcoin", "Edge"]
+EDGE = os.path.join(HERE, "edge_quotes.csv")
+
+
+def edge_rows():
+    """A synthetic series for TA-Lib's rules on degenerate windows, fixed by construction.
+
+    Flat bars with no volume from the start (zero ranges, zero deviations, no VWAP), a seeded
+    random walk with tiny volumes (MFI's total below 1), a long flat stretch after movement
+    (smoothed sums decaying below TA-Lib's 1e-8 zero tolerance), gaps that put the previous
+    close outside the bar, a saw-tooth for SAR reversals, and repeated equal highs and lows.
+    """
+    rng = random.Random(17)
+    rows = []
+
+    def bar(o, h, l, c, v):
+        rows.append((round(o, 4), round(h, 4), round(l, 4), round(c, 4), round(v, 6)))
+
+    for _ in range(40):
+        bar(100.0, 100.0, 100.0, 100.0, 0.0)
+    price = 100.0
+    for _ in range(80):
+        o = price
+        price = round(price + rng.uniform(-1.0, 1.0), 2)
+        bar(o, max(o, price) + rng.uniform(0, 0.5), min(o, price) - rng.uniform(0, 0.5), price,
+            rng.uniform(0.0, 0.02))
+    for _ in range(400):
+        bar(price, price, price, price, 500.0)
+    for i in range(60):
+        gap = 5.0 if i % 7 == 3 else (-5.0 if i % 7 == 6 else 0.0)
+        o = price + gap
+        price = o + (1.5 if i % 4 < 2 else -1.5)
+        bar(o, max(o, price) + 0.25, min(o, price) - 0.25, price, 1000.0 + 10 * i)
+    for i in range(60):
+        step = 2.0 if (i // 5) % 2 == 0 else -2.0
+        o = price
+        price = price + step
+        bar(o, max(o, price), min(o, price), price, 2000.0)
+    for i in range(40):
+        bar(price, price + 1.0, price - 1.0, price + (0.5 if i % 2 else -0.5), 300.0)
+    return rows
+
+
+def write_edge():
+    with open(EDGE, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["index", "date", "open", "high", "low", "close", "volume"])
+        for i, r in enumerate(edge_rows()):
+            w.writerow([i + 1, "bar-%d" % i] + [repr(float(x)) for x in r])
 
 
 def load(name):
     cols = {"open": [], "high": [], "low": [], "close": [], "volume": []}
-    with open(os.path.join(QUOTES, name + ".csv"), newline="") as f:
+    path = EDGE if name == "Edge" else os.path.join(QUOTES, name + ".csv")
+    with open(path, newline="") as f:
         for row in csv.DictReader(f):
             for key in cols:
                 cols[key].append(float(row[key]))
@@ -150,6 +201,7 @@ def cell(x):
 
 
 def main():
+    write_edge()
     for name in INPUTS:
         cols = columns(load(name))
         names = list(cols)
