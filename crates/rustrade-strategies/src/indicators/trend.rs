@@ -266,13 +266,15 @@ pub struct SuperTrendValue {
 
 /// SuperTrend over an [`Atr`] of `n` bars and a multiplier `k`. Lookback `n`.
 ///
-/// TA-Lib has no SuperTrend. The rules are those of TradingView's `ta.supertrend`, the reference
-/// most strategy authors port from: basic bands `(high + low) / 2 ± k · atr`; the upper band only
-/// falls (and the lower only rises) unless the previous close was beyond it; a down trend turns
-/// up when the close rises above the upper band, an up trend turns down when it falls below the
-/// lower band; the first bar starts in a down trend. The ATR is TA-Lib's (seeded with the mean of
-/// bars 1 to `n`, where TradingView also counts bar 0's range), so values match TradingView's once
-/// the seed has decayed, and Stock Indicators' `GetSuperTrend` only up to its first-bar direction.
+/// TA-Lib has no SuperTrend. This is Stock Indicators' `GetSuperTrend`, whose published values
+/// are checked in this crate's tests: basic bands `(high + low) / 2 ± k · atr`; the upper band
+/// only falls (and the lower only rises) unless the previous close was beyond it; the first bar
+/// is in an up trend when its close is at or above `(high + low) / 2`; a close at or below the
+/// band of the current trend's side (the lower band in an up trend) makes or keeps the trend
+/// down, any other close makes or keeps it up. The ATR is TA-Lib's, which is also Stock
+/// Indicators'. TradingView's `ta.supertrend` differs on the first bar (it starts in a down
+/// trend, and its ATR also counts bar 0's range) and turns down only on a close strictly below
+/// the lower band; once its seed has decayed the lines agree.
 #[derive(Debug, Clone)]
 pub struct SuperTrend {
     k: f64,
@@ -318,14 +320,21 @@ impl SuperTrend {
                 } else {
                     lower
                 };
-                let trend = match trend {
-                    Trend::Up if close < lower => Trend::Down,
-                    Trend::Down if close > upper => Trend::Up,
-                    t => t,
-                };
                 (upper, lower, trend)
             }
-            _ => (basic_upper, basic_lower, Trend::Down),
+            _ => {
+                let trend = if close >= mid { Trend::Up } else { Trend::Down };
+                (basic_upper, basic_lower, trend)
+            }
+        };
+        let side = match trend {
+            Trend::Up => lower,
+            Trend::Down => upper,
+        };
+        let trend = if close <= side {
+            Trend::Down
+        } else {
+            Trend::Up
         };
         self.state = Some((upper, lower, trend));
         Some(SuperTrendValue {

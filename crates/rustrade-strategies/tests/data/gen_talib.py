@@ -11,7 +11,8 @@ bundles the C library). The four that TA-Lib lacks are computed here from writte
 
 - Donchian: TA-Lib MAX of the highs and MIN of the lows over n bars; middle is their mean.
 - Keltner: TA-Lib EMA(n) of the close, plus and minus k times TA-Lib ATR(m).
-- SuperTrend: the band rules of TradingView's `ta.supertrend` on TA-Lib ATR(n), loop below.
+- SuperTrend: the band and trend rules of Stock Indicators' `GetSuperTrend` on TA-Lib ATR(n),
+  loop below (it reproduces that package's published test values).
 - VWAP: cumulative sum of typical price times volume over cumulative volume (numpy cumsum).
 
 Run (from the repository root):
@@ -105,10 +106,11 @@ def keltner(high, low, close, n, k, m):
 
 
 def supertrend(high, low, close, n, mult):
-    """TradingView's rules: final bands ratchet, trend flips when the close crosses the band.
+    """Stock Indicators' rules: final bands ratchet; a close at or below the band of the
+    current side turns (or keeps) the trend down, any other close turns (or keeps) it up.
 
-    The first bar with an ATR starts in a down trend (the line is the upper band), as
-    TradingView's `ta.supertrend` does. Direction column: 1 up trend, -1 down trend.
+    The first bar with an ATR is in an up trend when its close is at or above (high + low) / 2.
+    Direction column: 1 up trend, -1 down trend.
     """
     atr = talib.ATR(high, low, close, n)
     size = len(close)
@@ -123,17 +125,14 @@ def supertrend(high, low, close, n, mult):
         basic_upper = mid + mult * atr[i]
         basic_lower = mid - mult * atr[i]
         if upper is None:
-            upper, lower, up = basic_upper, basic_lower, False
+            upper, lower, up = basic_upper, basic_lower, close[i] >= mid
         else:
             prev_close = close[i - 1]
             if basic_upper < upper or prev_close > upper:
                 upper = basic_upper
             if basic_lower > lower or prev_close < lower:
                 lower = basic_lower
-            if up:
-                up = not close[i] < lower
-            else:
-                up = close[i] > upper
+        up = not close[i] <= (lower if up else upper)
         line[i] = lower if up else upper
         direction[i] = 1.0 if up else -1.0
     return line, direction
