@@ -133,5 +133,11 @@ where
 
 /// Checks a multiplier or step is finite and `> 0`.
 fn check_positive(field: &'static str, value: f64) -> Result<(), StrategyError> {
-    crate::error::check_open_range(field, value, 0.0, f64::MAX)
+    if value.is_finite() && value > 0.0 {
+        return Ok(());
+    }
+    Err(StrategyError::invalid(
+        field,
+        format!("must be finite and > 0 (got {value})"),
+    ))
 }
