@@ -5,7 +5,7 @@ use rustrade_core::Candle;
 
 use crate::StrategyError;
 use crate::error::check_period;
-use crate::indicators::Channel;
+use crate::indicators::Donchian;
 use crate::rule::{Rule, Trigger};
 
 /// Parameters of the Donchian-channel breakout. Keys: `entry` (default 20) and `exit`
@@ -42,8 +42,8 @@ impl Default for DonchianBreakout {
 /// Per-symbol state of [`DonchianBreakout`].
 #[derive(Debug, Clone)]
 pub struct DonchianBreakoutState {
-    entry: Channel,
-    exit: Channel,
+    entry: Donchian,
+    exit: Donchian,
     /// Highest high of the previous `entry` bars and lowest low of the previous `exit` bars.
     prev: (Option<f64>, Option<f64>),
 }
@@ -53,8 +53,8 @@ impl Rule for DonchianBreakout {
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(DonchianBreakoutState {
-            entry: Channel::new(self.entry)?,
-            exit: Channel::new(self.exit)?,
+            entry: Donchian::new(self.entry)?,
+            exit: Donchian::new(self.exit)?,
             prev: (None, None),
         })
     }
@@ -67,8 +67,8 @@ impl Rule for DonchianBreakout {
         );
         let (upper, lower) = s.prev;
         s.prev = (
-            s.entry.next(high, low).map(|c| c.0),
-            s.exit.next(high, low).map(|c| c.1),
+            s.entry.next(high, low).map(|c| c.upper),
+            s.exit.next(high, low).map(|c| c.lower),
         );
         if upper.is_some_and(|u| close > u) {
             Some(Trigger::Enter)

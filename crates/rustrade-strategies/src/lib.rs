@@ -18,14 +18,15 @@
 //!
 //! # Indicators
 //!
-//! The streaming indicators in [`indicators`] are built on the [`yata`] crate (0.7, pure Rust,
-//! no required dependencies, incremental `Method::next`). Candidates compared: `ta` 0.5 smooths
-//! its RSI with `2 / (n + 1)` instead of Wilder's `1 / n` and seeds averages with the first value,
-//! so its readings differ from the standard definitions; `yata` offers Wilder's moving average
-//! (`RMA`), windowed SMA, standard deviation and highest/lowest, and is used here with an exact
-//! warm-up (see the module docs). The SMA, EMA, RSI and Bollinger values are checked in this
-//! crate's tests against the published expected values of the Skender *Stock Indicators* test
-//! suite on its `Default.csv` quotes (shipped in `examples/data/`).
+//! [`indicators`] holds the common TA-Lib set as streaming indicators (one `next` call per bar,
+//! `None` until warmed up, no allocation after construction): moving averages (SMA, EMA, WMA,
+//! DEMA, TEMA), RSI, MACD, ROC, stochastic, CCI, true range, ATR, standard deviation, Bollinger,
+//! Keltner and Donchian channels, ADX with +DI/−DI, parabolic SAR, SuperTrend, OBV, MFI and VWAP.
+//! After the warm-up their values are TA-Lib's at the same first index; this crate's tests compare
+//! every output with columns TA-Lib generated for shipped quotes (`tests/data/gen_talib.py`).
+//! They are built on the [`yata`] crate where its arithmetic is TA-Lib's, and written out where it
+//! is not (the module docs say which and why). `docs/indicators.md` lists each indicator with its
+//! parameters, warm-up and reference.
 //!
 //! ```
 //! use rustrade_core::{Candle, MarketEvent, Position, Symbol, Timestamp, Venue};
