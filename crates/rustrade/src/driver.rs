@@ -458,7 +458,9 @@ impl Driver {
                 realised,
             );
         }
+        crate::kill_point("before-journal-commit");
         let journalled = durable_at == 0 || self.persist(durable_at).await;
+        crate::kill_point("after-journal-commit");
         if durable_at != 0
             && let Some(raised) = self.note_block(EntryBlock::Store, !journalled)
         {
@@ -485,6 +487,7 @@ impl Driver {
                     let labels = [("brain", brain), ("symbol", symbol.as_str())];
                     match self.exchange.place_order(&p.order).await {
                         Ok(order_id) => {
+                            crate::kill_point("after-send");
                             self.metrics.counter(names::ORDERS_PLACED, &labels, 1);
                             tracing::info!(
                                 brain, %symbol, client_id = %p.order.client_id, %order_id,

@@ -60,6 +60,7 @@ mod driver;
 mod error;
 mod handle;
 mod journal;
+mod kill_point;
 pub mod logging;
 pub mod metrics;
 pub mod order_tracker;
@@ -76,6 +77,7 @@ pub use config::{
 };
 pub use error::BotError;
 pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, ReconciliationHealth, RiskView};
+pub use kill_point::kill_point;
 pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
 

@@ -195,6 +195,7 @@ impl StateStore for SqliteStore {
                         StoreOp::Put { key, value } => put.execute(params![key, value])?,
                         StoreOp::Delete { key } => del.execute(params![key])?,
                     };
+                    crate::kill_point("inside-store-write");
                 }
             }
             tx.commit()

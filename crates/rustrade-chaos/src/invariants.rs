@@ -1,0 +1,273 @@
+//! The invariants, computed from the venue's own records by code that shares nothing with the
+//! engine but the data types.
+//!
+//! | name | when | what |
+//! | --- | --- | --- |
+//! | `unique-client-id` | always | the venue created at most one order per client id |
+//! | `restorable` | bot down | the state file restores (snapshot + journal tail) |
+//! | `journal-replays-to-snapshot` | bot down | the journal up to the snapshot rebuilds what the snapshot holds, and the whole journal what snapshot + tail hold |
+//! | `fill-applied-once` | bot down | no fill id is applied twice in the journal |
+//! | `fill-exists` | bot down | every applied fill is one the venue made for the bot |
+//! | `position` | after restart, at the end | the bot's position per symbol equals the venue's |
+//! | `pnl` | after restart, at the end | realised PnL, session PnL and the session's wins and losses equal those of the venue's fills ([`FillBook`]); skipped on a symbol someone traded by hand |
+//! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about |
+//! | `fill-applied` | at the end | every fill the venue made for the bot was applied |
+
+use std::collections::BTreeSet;
+
+use rustrade_core::{Fill, FillId, OrderKind, Symbol, Timestamp};
+use rustrade_engine::Engine;
+
+use crate::bot::{BotStatus, SymbolStatus};
+use crate::ledger::FillBook;
+use crate::state::{EngineView, StoredState, close};
+use crate::venue::ChaosVenue;
+
+/// Lot size of the chaos instruments.
+const LOT: f64 = 0.001;
+
+/// One broken invariant.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Violation {
+    /// The run's seed.
+    pub seed: u64,
+    /// The bot life (0 = first start) during or after which it was seen.
+    pub step: u32,
+    /// Bars replayed when it was seen.
+    pub bar: u64,
+    /// Which invariant.
+    pub invariant: &'static str,
+    /// What differs, with the values.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "violation seed={} step={} bar={} {}: {}",
+            self.seed, self.step, self.bar, self.invariant, self.detail
+        )
+    }
+}
+
+/// A finding before it is stamped with seed and step.
+pub type Finding = (&'static str, String);
+
+/// The bot's fills on `symbol` as the venue recorded them.
+pub fn bot_fills(venue: &ChaosVenue, symbol: &Symbol) -> Vec<Fill> {
+    venue
+        .all_fills(symbol)
+        .into_iter()
+        .filter(|f| f.client_id.is_some_and(|c| venue.is_bot(&c)))
+        .collect()
+}
+
+/// `unique-client-id`.
+pub fn unique_client_ids(venue: &ChaosVenue) -> Vec<Finding> {
+    venue
+        .orders_by_client()
+        .iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(c, ids)| {
+            (
+                "unique-client-id",
+                format!("client id {c} created venue orders {ids:?}"),
+            )
+        })
+        .collect()
+}
+
+/// The checks on a state file read while the bot is down; returns the restored engine too.
+pub fn at_rest(
+    venue: &ChaosVenue,
+    stored: &StoredState,
+    config: &rustrade_engine::EngineConfig,
+    now: Timestamp,
+) -> (Vec<Finding>, Option<Engine>) {
+    let mut out = Vec::new();
+    let symbols = venue.symbols();
+    let engine = match stored.restore(config, now) {
+        Ok(e) => e,
+        Err(e) => {
+            out.push(("restorable", e));
+            None
+        }
+    };
+    if let Some(snapshot) = &stored.snapshot {
+        let alone = Engine::restore(config.clone(), snapshot, now).map_err(|e| e.to_string());
+        match (alone, stored.replay_all(config, snapshot.journal_seq, now)) {
+            (Ok(alone), Some(Ok(replayed))) => {
+                let (a, b) = (
+                    EngineView::of(&alone, symbols),
+                    EngineView::of(&replayed, symbols),
+                );
+                if !a.agrees(&b) {
+                    out.push((
+                        "journal-replays-to-snapshot",
+                        format!(
+                            "snapshot at record {}: {a:?}; journal: {b:?}",
+                            snapshot.journal_seq
+                        ),
+                    ));
+                }
+            }
+            (Err(e), _) | (_, Some(Err(e))) => out.push(("journal-replays-to-snapshot", e)),
+            (Ok(_), None) => {}
+        }
+    }
+    if let (Some(engine), Some(Ok(replayed))) = (&engine, stored.replay_all(config, u64::MAX, now))
+    {
+        let (a, b) = (
+            EngineView::of(engine, symbols),
+            EngineView::of(&replayed, symbols),
+        );
+        if !a.agrees(&b) {
+            out.push((
+                "journal-replays-to-snapshot",
+                format!("snapshot + tail: {a:?}; whole journal: {b:?}"),
+            ));
+        }
+    }
+    let made: BTreeSet<FillId> = symbols
+        .iter()
+        .flat_map(|s| bot_fills(venue, s))
+        .map(|f| f.fill_id)
+        .collect();
+    let mut seen = BTreeSet::new();
+    for fill in stored.applied_fills() {
+        if !seen.insert(fill.fill_id) {
+            out.push((
+                "fill-applied-once",
+                format!("fill {} of {} applied twice", fill.fill_id, fill.symbol),
+            ));
+        }
+        if !made.contains(&fill.fill_id) {
+            out.push((
+                "fill-exists",
+                format!(
+                    "fill {} of {} is not one the venue made for the bot",
+                    fill.fill_id, fill.symbol
+                ),
+            ));
+        }
+    }
+    (out, engine)
+}
+
+/// The checks once the bot has caught up, from its status and the venue's records.
+pub fn caught_up(venue: &ChaosVenue, status: &BotStatus) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &status.symbols {
+        out.extend(symbol_checks(venue, s));
+    }
+    out
+}
+
+/// `fill-applied` at the end: every fill the venue made for the bot is in the journal.
+pub fn all_applied(venue: &ChaosVenue, stored: &StoredState) -> Vec<Finding> {
+    let applied: BTreeSet<FillId> = stored.applied_fills().iter().map(|f| f.fill_id).collect();
+    venue
+        .symbols()
+        .iter()
+        .flat_map(|s| bot_fills(venue, s))
+        .filter(|f| !applied.contains(&f.fill_id))
+        .map(|f| {
+            (
+                "fill-applied",
+                format!(
+                    "venue fill {} of {} ({:?} {}) never applied",
+                    f.fill_id, f.symbol, f.side, f.quantity
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The status a stopped engine would print, for the end-of-run checks.
+pub fn status_of(engine: &Engine, symbols: &[Symbol]) -> BotStatus {
+    BotStatus {
+        symbols: symbols
+            .iter()
+            .map(|s| {
+                let p = engine.position(s);
+                let r = engine.symbol_risk(s);
+                SymbolStatus {
+                    symbol: *s,
+                    quantity: p.quantity,
+                    realised_pnl: p.realised_pnl,
+                    session_net: r.map_or(0.0, |r| r.session_pnl.net()),
+                    session_fees: r.map_or(0.0, |r| r.session_pnl.fees()),
+                    session_wins: r.map_or(0, |r| r.session_pnl.wins()),
+                    session_losses: r.map_or(0, |r| r.session_pnl.losses()),
+                    awaiting_answer: engine
+                        .open_orders()
+                        .any(|o| o.symbol() == *s && SymbolStatus::is_awaited(o)),
+                }
+            })
+            .collect(),
+    }
+}
+
+fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let venue_qty = venue.position_qty(&s.symbol);
+    if (venue_qty - s.quantity).abs() >= LOT / 2.0 {
+        out.push((
+            "position",
+            format!("{}: bot {} venue {venue_qty}", s.symbol, s.quantity),
+        ));
+    }
+    let manual = venue.manual_symbols().contains(&s.symbol);
+    if !manual {
+        let book = FillBook::of(&bot_fills(venue, &s.symbol), LOT);
+        let net: f64 = book.trips.iter().map(|t| t.net()).sum();
+        let fees: f64 = book.trips.iter().map(|t| t.fees).sum();
+        let wins = book.trips.iter().filter(|t| t.net() > 0.0).count();
+        let losses = book.trips.iter().filter(|t| t.net() < 0.0).count();
+        let pnl_ok = close(book.realised, s.realised_pnl)
+            && close(net, s.session_net)
+            && close(fees, s.session_fees)
+            && wins == s.session_wins as usize
+            && losses == s.session_losses as usize;
+        if !pnl_ok {
+            out.push((
+                "pnl",
+                format!(
+                    "{}: bot realised {} session net {} fees {} wins {} losses {}; venue fills give {} / {net} / {fees} / {wins} / {losses}",
+                    s.symbol, s.realised_pnl, s.session_net, s.session_fees, s.session_wins, s.session_losses, book.realised
+                ),
+            ));
+        }
+    }
+    if venue_qty.abs() >= LOT / 2.0 && !manual && !s.awaiting_answer {
+        let need = venue_qty.abs() - LOT / 2.0;
+        let covered: f64 = venue
+            .open_orders(&s.symbol)
+            .iter()
+            .filter(|o| {
+                o.reduce_only
+                    && o.side.sign() * venue_qty < 0.0
+                    && matches!(
+                        o.kind,
+                        OrderKind::StopMarket
+                            | OrderKind::StopLimit
+                            | OrderKind::TrailingStop
+                            | OrderKind::Market
+                    )
+            })
+            .map(|o| o.quantity.get() - o.filled.get())
+            .sum();
+        let protected = covered >= need;
+        if !protected {
+            out.push((
+                "protected",
+                format!(
+                    "{}: position {venue_qty} has working stops for {covered} only",
+                    s.symbol
+                ),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,64 @@
+//! `rustrade-chaos`: runs a chaos session and prints one line per violation, then a summary
+//! `N kills, M faults, K orders, V violations`. Exits with status 1 when anything was violated.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use rustrade_chaos::Profile;
+use rustrade_chaos::client::Broken;
+use rustrade_chaos::harness::{self, SessionConfig};
+
+#[derive(Debug, Parser)]
+#[command(about = "Kill a bot at random instants against a faulty venue and check nothing is lost")]
+struct Args {
+    /// Seed of the market, the faults and the kill schedule.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many times the bot is killed.
+    #[arg(long, default_value_t = 50)]
+    kills: u32,
+    /// Fault profile: calm, stormy or manual.
+    #[arg(long, default_value = "stormy")]
+    profile: String,
+    /// How long the venue must see no request before the next bar, in milliseconds.
+    #[arg(long, default_value_t = 15)]
+    quiet_ms: u64,
+    /// Keep the state file and the bot's log here.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Run a deliberately broken bot (skip-catch-up), to see the kit catch it.
+    #[arg(long)]
+    broken: Option<Broken>,
+    /// The chaos-bot executable (default: next to this one).
+    #[arg(long)]
+    bot: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let profile = Profile::named(&args.profile)?;
+    let bot = match args.bot {
+        Some(b) => b,
+        None => harness::bot_next_to_me()?,
+    };
+    let mut config = SessionConfig::new(args.seed, args.kills, profile, bot);
+    config.quiet = Duration::from_millis(args.quiet_ms);
+    config.dir = args.dir;
+    config.broken = args.broken;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    let summary = runtime.block_on(harness::run(&config))?;
+    for v in &summary.violations {
+        println!("{v}");
+    }
+    println!("{summary}");
+    if !summary.violations.is_empty() {
+        std::process::exit(1);
+    }
+    Ok(())
+}

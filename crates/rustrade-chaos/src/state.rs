@@ -1,0 +1,187 @@
+//! [`StoredState`]: the bot's SQLite state file read back while the bot is down, in the layout
+//! the facade documents (`journal/<seq>-<time>` records, `engine/snapshot`, `engine/genesis`).
+
+use std::path::Path;
+
+use rustrade::store::SqliteStore;
+use rustrade_core::{StateStore, Symbol, Timestamp};
+use rustrade_engine::{Engine, EngineConfig, EngineEvent, EngineSnapshot, JournalRecord};
+
+use crate::ChaosError;
+
+/// Everything the state file holds that the invariants read.
+#[derive(Debug)]
+pub struct StoredState {
+    /// Journal records in sequence order.
+    pub records: Vec<JournalRecord>,
+    /// The newest snapshot, if any.
+    pub snapshot: Option<EngineSnapshot>,
+    /// When the engine's history began, if recorded.
+    pub genesis: Option<Timestamp>,
+}
+
+/// The numbers the invariants compare, per symbol, from one engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineView {
+    /// Per symbol: quantity, realised PnL, fees paid, session net, session wins, losses.
+    pub symbols: Vec<(Symbol, [f64; 6])>,
+    /// Client order id sequence the next order gets.
+    pub next_sequence: u64,
+}
+
+impl EngineView {
+    /// The view of `engine` over `symbols`.
+    pub fn of(engine: &Engine, symbols: &[Symbol]) -> Self {
+        let symbols = symbols
+            .iter()
+            .map(|s| {
+                let ledger = engine.ledger(s).copied().unwrap_or_default();
+                let risk = engine.symbol_risk(s);
+                let session = risk.map_or([0.0; 3], |r| {
+                    [
+                        r.session_pnl.net(),
+                        f64::from(r.session_pnl.wins()),
+                        f64::from(r.session_pnl.losses()),
+                    ]
+                });
+                (
+                    *s,
+                    [
+                        ledger.quantity,
+                        ledger.realised_pnl,
+                        ledger.fees_paid,
+                        session[0],
+                        session[1],
+                        session[2],
+                    ],
+                )
+            })
+            .collect();
+        Self {
+            symbols,
+            next_sequence: engine.next_sequence(),
+        }
+    }
+
+    /// Whether two views agree on every symbol (to a relative 1e-9 on money); the id
+    /// sequence may differ, since a restored engine also skips ids past its store's epoch.
+    pub fn agrees(&self, other: &Self) -> bool {
+        self.symbols.len() == other.symbols.len()
+            && self
+                .symbols
+                .iter()
+                .zip(&other.symbols)
+                .all(|(a, b)| a.0 == b.0 && a.1.iter().zip(&b.1).all(|(x, y)| close(*x, *y)))
+    }
+}
+
+/// Whether two amounts agree to a relative 1e-9 (absolute 1e-9 near zero).
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+impl StoredState {
+    /// Reads the state file at `path` (the bot must be down: the store takes its lock).
+    pub async fn load(path: &Path) -> Result<Self, ChaosError> {
+        let bad = |reason: String| ChaosError::StateFile {
+            path: path.display().to_string(),
+            reason,
+        };
+        let store = SqliteStore::open(path)
+            .await
+            .map_err(|e| bad(e.to_string()))?;
+        let mut keyed: Vec<(u64, String)> = Vec::new();
+        for key in store
+            .list("journal/")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
+            let seq = key
+                .strip_prefix("journal/")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|s| s.parse::<u64>().ok());
+            if let Some(seq) = seq {
+                keyed.push((seq, key));
+            }
+        }
+        keyed.sort_unstable();
+        let mut records = Vec::with_capacity(keyed.len());
+        for (_, key) in &keyed {
+            let Some(bytes) = store.load(key).await.map_err(|e| bad(e.to_string()))? else {
+                continue;
+            };
+            records.push(JournalRecord::decode(&bytes).map_err(|e| bad(format!("{key}: {e}")))?);
+        }
+        let snapshot = match store
+            .load("engine/snapshot")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
+            Some(bytes) => Some(
+                serde_json::from_slice(&bytes).map_err(|e| bad(format!("engine/snapshot: {e}")))?,
+            ),
+            None => None,
+        };
+        let genesis = match store
+            .load("engine/genesis")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
+            Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| serde_json::from_value::<Timestamp>(v.get("started")?.clone()).ok()),
+            None => None,
+        };
+        Ok(Self {
+            records,
+            snapshot,
+            genesis,
+        })
+    }
+
+    /// The engine a restart rebuilds: the snapshot plus the records after it, or the whole
+    /// journal without a snapshot.
+    pub fn restore(&self, config: &EngineConfig, now: Timestamp) -> Result<Option<Engine>, String> {
+        match (&self.snapshot, self.genesis) {
+            (Some(s), _) => Engine::resume(config.clone(), s, &self.records, now)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            (None, Some(g)) => Engine::replay_records(config.clone(), g, &self.records, now)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The engine rebuilt from the whole journal alone (`None` when the journal does not reach
+    /// back to record 1 or the genesis is missing).
+    pub fn replay_all(
+        &self,
+        config: &EngineConfig,
+        upto: u64,
+        now: Timestamp,
+    ) -> Option<Result<Engine, String>> {
+        let genesis = self.genesis?;
+        if self.records.first().is_some_and(|r| r.seq != 1) {
+            return None;
+        }
+        let upto: Vec<JournalRecord> = self
+            .records
+            .iter()
+            .filter(|r| r.seq <= upto)
+            .cloned()
+            .collect();
+        Some(Engine::replay_records(config.clone(), genesis, &upto, now).map_err(|e| e.to_string()))
+    }
+
+    /// Every fill the journal says was applied, in order (fill id and symbol).
+    pub fn applied_fills(&self) -> Vec<rustrade_core::Fill> {
+        self.records
+            .iter()
+            .filter_map(|r| match &r.event {
+                EngineEvent::FillApplied { fill, .. } => Some(*fill),
+                _ => None,
+            })
+            .collect()
+    }
+}
