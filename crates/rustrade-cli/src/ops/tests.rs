@@ -343,15 +343,16 @@ async fn pause_refuses_entries_but_not_exits_and_resume_allows_them() {
     bot.wait_quantity("the exit, allowed while paused", |q| q == 0.0)
         .await;
     bot.candle(180, 102.0);
-    wait("the paused entry to be refused", || async {
-        bot.metrics.render().contains(r#"reason="entries_paused""#)
+    // The refusal's metric is counted as the step runs, before its journal write lands: wait
+    // for the journal record, which comes last.
+    wait("the paused entry to be refused and journalled", || async {
+        bot.journal().await.into_iter().any(|e| {
+            matches!(e, EngineEvent::DecisionRefused { ref refusal, .. } if refusal.label == "entries_paused")
+        })
     })
     .await;
+    assert!(bot.metrics.render().contains(r#"reason="entries_paused""#));
     assert_eq!(bot.handle.position(&btc()).await.quantity, 0.0);
-    let refused = bot.journal().await.into_iter().any(|e| {
-        matches!(e, EngineEvent::DecisionRefused { ref refusal, .. } if refusal.label == "entries_paused")
-    });
-    assert!(refused, "the refusal is journalled with its typed reason");
 
     let r = bot.post("/control/resume", Some(TOKEN)).await;
     assert_eq!(
