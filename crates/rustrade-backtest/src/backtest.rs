@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustrade_core::{Brain, InstrumentSpec, MarketEvent, Symbol, Timestamp};
-use rustrade_engine::{Engine, EngineConfig};
+use rustrade_engine::{BrainRoster, Engine, EngineConfig};
 use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 
@@ -48,7 +48,7 @@ pub struct Backtest {
     pub(crate) instruments: Vec<InstrumentSpec>,
     pub(crate) brains: Vec<Arc<dyn Brain>>,
     /// Per brain: the symbols it owns, sorted, or `None` for all.
-    pub(crate) owned: Vec<Option<Vec<Symbol>>>,
+    pub(crate) roster: BrainRoster,
     pub(crate) periods_per_year: Option<f64>,
     pub(crate) record_equity: bool,
     pub(crate) record_fills: bool,
@@ -240,32 +240,9 @@ impl BacktestBuilder {
                 ));
             }
         }
-        if self.brains.is_empty() {
-            return Err(config("brains", "at least one brain is needed".into()));
-        }
-        let mut names = BTreeMap::new();
-        let mut owners: BTreeMap<Symbol, String> = BTreeMap::new();
-        let mut owned = Vec::with_capacity(self.brains.len());
-        for brain in &self.brains {
-            let name = brain.name().to_owned();
-            if names.insert(name.clone(), ()).is_some() {
-                return Err(config("brains", format!("two brains are named {name:?}")));
-            }
-            let symbols = brain.owned_symbols().map(|mut v| {
-                v.sort();
-                v.dedup();
-                v
-            });
-            for s in symbols.iter().flatten() {
-                if let Some(other) = owners.insert(*s, name.clone()) {
-                    return Err(config(
-                        "brains",
-                        format!("brains {other:?} and {name:?} both own {s}"),
-                    ));
-                }
-            }
-            owned.push(symbols);
-        }
+        let traded: Vec<Symbol> = self.instruments.iter().map(|s| s.symbol()).collect();
+        let roster = BrainRoster::new(self.brains.iter().map(|b| b.as_ref()), &traded)
+            .map_err(|e| config("brains", e.to_string()))?;
         if let Some(p) = self.periods_per_year
             && !(p.is_finite() && p > 0.0)
         {
@@ -289,7 +266,7 @@ impl BacktestBuilder {
             sim: self.sim,
             instruments: self.instruments,
             brains: self.brains,
-            owned,
+            roster,
             periods_per_year: self.periods_per_year,
             record_equity: self.record_equity,
             record_fills: self.record_fills,

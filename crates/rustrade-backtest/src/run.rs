@@ -144,11 +144,7 @@ impl<'a> Run<'a> {
                 .brains
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| {
-                    bt.owned[*i]
-                        .as_ref()
-                        .is_none_or(|o| o.binary_search(&symbol).is_ok())
-                })
+                .filter(|(i, _)| bt.roster.routes(*i, &symbol))
                 .map(|(i, b)| {
                     engine.brain_id(b.name()).map(|id| (i, id)).ok_or_else(|| {
                         BacktestError::Engine(format!("brain {:?} not registered", b.name()))

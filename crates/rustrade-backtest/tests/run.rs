@@ -248,7 +248,7 @@ fn configuration_is_validated() {
         .instrument(spec("A"))
         .brain(Arc::new(Hold::new()))
         .brain(Arc::new(Hold::new()));
-    assert!(msg(dup).contains("two brains are named \"hold\""));
+    assert!(msg(dup).contains("duplicate brain name \"hold\""));
     let two_specs = Backtest::builder()
         .instrument(spec("A"))
         .instrument(spec("A"))
@@ -297,7 +297,25 @@ fn owned_symbols_route_events_and_overlaps_are_refused() {
         .brain(Arc::new(Owner("x", vec![a])))
         .brain(Arc::new(Owner("y", vec![a, b])))
         .build();
-    assert!(overlap.err().unwrap().to_string().contains("both own A"));
+    assert!(
+        overlap
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("A is owned by both")
+    );
+    // The live bot's rules hold here too: a brain may not own a symbol that is not traded.
+    let untraded = Backtest::builder()
+        .instrument(spec("A"))
+        .brain(Arc::new(Owner("x", vec![b])))
+        .build();
+    assert!(
+        untraded
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("brain \"x\" owns B, which is not a traded symbol")
+    );
     let bt = Backtest::builder()
         .instrument(spec("A"))
         .instrument(spec("B"))

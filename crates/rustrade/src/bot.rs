@@ -1,6 +1,5 @@
 //! [`Bot`]: wires an exchange, brains, the engine and the supervisor into one running bot.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,7 +7,7 @@ use rustrade_core::{
     Brain, CandleSource, Capability, ExchangeClient, FillSource, MarketDataBus, MarketSource,
     MetricsSink, SignalBus, StateStore, Symbol,
 };
-use rustrade_engine::{BrainId, Engine, EngineConfig, ExitReason};
+use rustrade_engine::{BrainId, BrainRoster, Engine, EngineConfig, ExitReason};
 use rustrade_sim::{PaperExchange, PaperFills};
 use rustrade_supervisor::{Supervisor, SupervisorConfig, TradingService};
 use tokio_util::sync::CancellationToken;
@@ -31,7 +30,7 @@ pub struct Bot {
     config: BotConfig,
     exchange: Arc<dyn ExchangeClient>,
     brains: Arc<Vec<Arc<dyn Brain>>>,
-    owned: Vec<Option<BTreeSet<Symbol>>>,
+    roster: Arc<BrainRoster>,
     market_bus: MarketDataBus,
     receivers: Vec<tokio::sync::broadcast::Receiver<rustrade_core::MarketEvent>>,
     signals: SignalBus,
@@ -53,52 +52,8 @@ impl Bot {
         exchange: Arc<dyn ExchangeClient>,
         brains: Vec<Arc<dyn Brain>>,
     ) -> Result<Self, BotError> {
-        if brains.is_empty() {
-            return Err(BotError::NoBrains);
-        }
-        let traded: BTreeSet<Symbol> = config.symbols().iter().copied().collect();
-        let mut names = BTreeSet::new();
-        let mut owners: BTreeMap<Symbol, String> = BTreeMap::new();
-        let mut owned = Vec::with_capacity(brains.len());
-        for brain in &brains {
-            let name = brain.name();
-            if name.trim().is_empty() {
-                return Err(BotError::InvalidBrainName {
-                    name: name.to_owned(),
-                    reason: "must not be blank",
-                });
-            }
-            if name.chars().any(char::is_control) {
-                return Err(BotError::InvalidBrainName {
-                    name: name.to_owned(),
-                    reason: "must not hold control characters",
-                });
-            }
-            if !names.insert(name.to_owned()) {
-                return Err(BotError::DuplicateBrain {
-                    name: name.to_owned(),
-                });
-            }
-            let claim = brain
-                .owned_symbols()
-                .map(|v| v.into_iter().collect::<BTreeSet<_>>());
-            for symbol in claim.iter().flatten() {
-                if !traded.contains(symbol) {
-                    return Err(BotError::UnconfiguredSymbol {
-                        brain: name.to_owned(),
-                        symbol: *symbol,
-                    });
-                }
-                if let Some(first) = owners.insert(*symbol, name.to_owned()) {
-                    return Err(BotError::OverlappingSymbols {
-                        symbol: *symbol,
-                        first,
-                        second: name.to_owned(),
-                    });
-                }
-            }
-            owned.push(claim);
-        }
+        let roster = BrainRoster::new(brains.iter().map(|b| b.as_ref()), config.symbols())
+            .map_err(BotError::from)?;
         let mut sup_config =
             SupervisorConfig::default().with_shutdown_timeout(config.shutdown_timeout());
         if !config.signal_handler() {
@@ -119,7 +74,7 @@ impl Bot {
             config,
             exchange,
             brains,
-            owned,
+            roster: Arc::new(roster),
             market_bus,
             receivers,
             supervisor,
@@ -297,7 +252,7 @@ impl Bot {
             config,
             exchange,
             brains,
-            owned,
+            roster,
             market_bus,
             receivers,
             signals,
@@ -336,15 +291,13 @@ impl Bot {
         }
         driver.apply_pending_positions().await;
 
-        let traded: BTreeSet<Symbol> = config.symbols().iter().copied().collect();
         let mut services: Vec<Arc<dyn TradingService>> = Vec::new();
-        for (i, ((brain, claim), rx)) in brains.iter().zip(owned).zip(receivers).enumerate() {
+        for (i, (brain, rx)) in brains.iter().zip(receivers).enumerate() {
             let id = BrainId(u32::try_from(i).unwrap_or(u32::MAX));
             services.push(Arc::new(ExecutionService::new(
                 id,
                 Arc::clone(brain),
-                claim,
-                traded.clone(),
+                Arc::clone(&roster),
                 Arc::clone(&driver),
                 market_bus.clone(),
                 rx,

@@ -62,3 +62,29 @@ pub enum BotError {
     #[error("supervisor: {0}")]
     Supervisor(#[from] SupervisorError),
 }
+
+impl From<rustrade_engine::RosterError> for BotError {
+    fn from(e: rustrade_engine::RosterError) -> Self {
+        use rustrade_engine::RosterError as R;
+        match e {
+            R::Empty => Self::NoBrains,
+            R::InvalidName { name, reason } => Self::InvalidBrainName { name, reason },
+            R::Duplicate { name } => Self::DuplicateBrain { name },
+            R::Unconfigured { brain, symbol } => Self::UnconfiguredSymbol { brain, symbol },
+            R::Overlap {
+                symbol,
+                first,
+                second,
+            } => Self::OverlappingSymbols {
+                symbol,
+                first,
+                second,
+            },
+            other => Self::Engine(EngineError::Config {
+                field: "brains",
+                value: String::new(),
+                reason: other.to_string(),
+            }),
+        }
+    }
+}

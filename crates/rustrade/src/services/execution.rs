@@ -10,12 +10,11 @@
 //! same bus receiver (the receiver is returned to its slot while unwinding), so a sibling brain
 //! and this brain's later events are unaffected.
 
-use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use rustrade_core::{Brain, MarketDataBus, MarketEvent, MetricsSink, Signal, SignalBus, Symbol};
-use rustrade_engine::BrainId;
+use rustrade_core::{Brain, MarketDataBus, MarketEvent, MetricsSink, Signal, SignalBus};
+use rustrade_engine::{BrainId, BrainRoster};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 
@@ -26,8 +25,7 @@ pub(crate) struct ExecutionService {
     name: String,
     id: BrainId,
     brain: Arc<dyn Brain>,
-    owned: Option<BTreeSet<Symbol>>,
-    traded: BTreeSet<Symbol>,
+    roster: Arc<BrainRoster>,
     driver: Arc<Driver>,
     bus: MarketDataBus,
     signals: SignalBus,
@@ -41,8 +39,7 @@ impl ExecutionService {
     pub(crate) fn new(
         id: BrainId,
         brain: Arc<dyn Brain>,
-        owned: Option<BTreeSet<Symbol>>,
-        traded: BTreeSet<Symbol>,
+        roster: Arc<BrainRoster>,
         driver: Arc<Driver>,
         bus: MarketDataBus,
         rx: Receiver<MarketEvent>,
@@ -54,8 +51,7 @@ impl ExecutionService {
             brain_name: Arc::from(brain.name()),
             id,
             brain,
-            owned,
-            traded,
+            roster,
             driver,
             bus,
             signals,
@@ -66,12 +62,7 @@ impl ExecutionService {
 
     async fn on_event(&self, event: MarketEvent) {
         let position = self.driver.mark_and_position(&event, self.id).await;
-        if !self.traded.contains(&event.symbol)
-            || self
-                .owned
-                .as_ref()
-                .is_some_and(|o| !o.contains(&event.symbol))
-        {
+        if !self.roster.routes(self.id.index(), &event.symbol) {
             return;
         }
         self.counters.events.fetch_add(1, Ordering::Relaxed);
