@@ -116,6 +116,11 @@ pub struct WritingABrainDoctests;
 #[doc = include_str!("../../../docs/backtesting.md")]
 pub struct BacktestingDoctests;
 
+/// `docs/indicators.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/indicators.md")]
+pub struct IndicatorsDoctests;
+
 /// `docs/configuration.md`.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/configuration.md")]

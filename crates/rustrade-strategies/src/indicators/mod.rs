@@ -21,10 +21,10 @@
 //! # Invariants
 //!
 //! - No allocation after construction: windows are allocated by `new`, `next` only writes them.
-//! - `O(1)` per `next` except [`Cci`] (a mean deviation has no running form), [`StdDev`] and
-//!   [`Bollinger`] (a fresh two-pass variance, as accurate as TA-Lib's re-anchored one), which are
-//!   `O(n)`, and the rolling extremes of [`Donchian`] and [`Stochastic`] (`O(1)` amortised,
-//!   `O(n)` when the extreme leaves the window).
+//! - `O(1)` per `next` except [`Cci`] (`O(n)`: a mean deviation has no running form); `O(1)`
+//!   amortised for the rolling extremes of [`Donchian`] and [`Stochastic`] (`O(n)` when the
+//!   extreme leaves the window) and the variance of [`StdDev`] and [`Bollinger`] (`O(n)` when its
+//!   shifted sums are rebuilt, at least every `32 n` bars).
 //! - Inputs are expected finite (candle prices are). A NaN input makes later values NaN or
 //!   meaningless but never panics.
 //! - Degenerate windows (no range, no movement, no volume) answer what TA-Lib answers, usually
@@ -39,7 +39,8 @@
 //! rest is written here because yata's version differs from TA-Lib's: its `SMA` leaves a
 //! different rounding residue where a mean should be exactly 0 (see [`Sma`]), it seeds its
 //! averages with the first value instead of a simple mean (DEMA, TEMA, MACD, ADX, SAR), its
-//! deviation is the sample one and uses running sums of squares (standard deviation, Bollinger),
+//! deviation is the sample one from running sums of squares, which lose digits to cancellation
+//! far from zero (standard deviation, Bollinger),
 //! it lacks TA-Lib's zero tests (CCI, MFI, stochastic), its rolling extremes panic on a NaN
 //! (Donchian, stochastic), or it lacks the indicator (OBV, SuperTrend, VWAP).
 

@@ -131,24 +131,6 @@ pub struct ParabolicSar {
     state: SarState,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum SarState {
-    Empty,
-    /// One bar seen.
-    First {
-        high: f64,
-        low: f64,
-    },
-    Running {
-        long: bool,
-        sar: f64,
-        extreme: f64,
-        af: f64,
-        prev_high: f64,
-        prev_low: f64,
-    },
-}
-
 impl ParabolicSar {
     /// A SAR with `0 < acceleration <= maximum` (the usual 0.02 and 0.2).
     pub fn new(acceleration: f64, maximum: f64) -> Result<Self, StrategyError> {
@@ -244,6 +226,25 @@ impl ParabolicSar {
         };
         Some(out)
     }
+}
+
+/// Where a [`ParabolicSar`] is in its stream.
+#[derive(Debug, Clone, Copy)]
+enum SarState {
+    Empty,
+    /// One bar seen.
+    First {
+        high: f64,
+        low: f64,
+    },
+    Running {
+        long: bool,
+        sar: f64,
+        extreme: f64,
+        af: f64,
+        prev_high: f64,
+        prev_low: f64,
+    },
 }
 
 /// Direction of a trend-following indicator.

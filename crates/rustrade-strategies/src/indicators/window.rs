@@ -84,40 +84,91 @@ impl RollingMax {
     }
 }
 
-/// Mean and population variance of the last `n` values, from a fresh two-pass sum over the
-/// window on every value (`O(n)`, free of the cancellation of running sums of squares).
+/// Mean and population variance of the last `n` values in `O(1)` per value, without the
+/// cancellation of plain running sums of squares.
 ///
-/// As in TA-Lib's `VAR` (which `STDDEV` and `BBANDS` build on), a variance below `1e-12` of the
-/// mean squared deviation is rounding noise of a flat window and reads exactly 0.
+/// The running sums are of deviations from a shift near the window (`Σ (x − shift)` and
+/// `Σ (x − shift)²`), so they stay at the scale of the variance rather than of the squared
+/// price. When the shift has gone stale (the variance is below `1e-6` of the mean squared
+/// deviation it is read from, so rounding could eat its digits), when a value leaving the window
+/// dwarfs the sums it leaves, or every `32 n` values, the sums are rebuilt by a two-pass over the
+/// window around its mean. As in TA-Lib's `VAR` (which `STDDEV` and `BBANDS` build on, with the
+/// same safeguards), a rebuilt variance below `1e-12` of its mean squared deviation is rounding
+/// noise of a flat window and reads exactly 0.
 #[derive(Debug, Clone)]
 pub(super) struct Moments {
     ring: Ring<f64>,
+    period: u16,
     n: f64,
+    shift: f64,
+    sum: f64,
+    sum_sq: f64,
+    until_rebuild: u32,
 }
 
 impl Moments {
     pub(super) fn new(period: u16) -> Self {
         Self {
             ring: Ring::new(usize::from(period)),
+            period,
             n: f64::from(period),
+            shift: 0.0,
+            sum: 0.0,
+            sum_sq: 0.0,
+            until_rebuild: Self::rebuild_every(period),
         }
     }
 
     /// Feeds `x`; `(mean, population variance)` once `period` values were seen.
     pub(super) fn next(&mut self, x: f64) -> Option<(f64, f64)> {
-        self.ring.push(x);
+        if self.ring.values().is_empty() {
+            self.shift = x;
+        }
+        let d = x - self.shift;
+        self.sum += d;
+        self.sum_sq += d * d;
+        let mut left_sq = 0.0;
+        if let Some(old) = self.ring.push(x) {
+            let e = old - self.shift;
+            self.sum -= e;
+            self.sum_sq -= e * e;
+            left_sq = e * e;
+        }
         if !self.ring.is_full() {
             return None;
         }
+        let m1 = self.sum / self.n;
+        let mean_sq = self.sum_sq / self.n;
+        let variance = mean_sq - m1 * m1;
+        self.until_rebuild = self.until_rebuild.saturating_sub(1);
+        if variance < 1e-6 * mean_sq || left_sq > 1e6 * self.sum_sq || self.until_rebuild == 0 {
+            return Some(self.rebuild());
+        }
+        Some((self.shift + m1, variance))
+    }
+
+    /// Re-anchors the shift at the window's mean and recomputes the sums by a two-pass.
+    fn rebuild(&mut self) -> (f64, f64) {
+        self.until_rebuild = Self::rebuild_every(self.period);
         let values = self.ring.values();
         let mean = values.iter().sum::<f64>() / self.n;
-        let (dev, dev_sq) = values.iter().fold((0.0, 0.0), |(s, s2), &v| {
+        let (sum, sum_sq) = values.iter().fold((0.0, 0.0), |(s, s2), &v| {
             let d = v - mean;
             (s + d, s2 + d * d)
         });
-        let (m1, m2) = (dev / self.n, dev_sq / self.n);
-        let variance = m2 - m1 * m1;
-        Some((mean, if variance < 1e-12 * m2 { 0.0 } else { variance }))
+        (self.shift, self.sum, self.sum_sq) = (mean, sum, sum_sq);
+        let (m1, mean_sq) = (sum / self.n, sum_sq / self.n);
+        let variance = mean_sq - m1 * m1;
+        let variance = if variance < 1e-12 * mean_sq {
+            0.0
+        } else {
+            variance
+        };
+        (mean + m1, variance)
+    }
+
+    fn rebuild_every(period: u16) -> u32 {
+        32 * u32::from(period)
     }
 }
 
@@ -140,6 +191,36 @@ mod tests {
         let mut held = r.values().to_vec();
         held.sort_by(f64::total_cmp);
         assert_eq!(held, [2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn moments_stay_accurate_far_from_zero_and_across_level_shifts() {
+        // Prices near 1e9 with a spread of a few units, then a jump to 1e3 and a flat stretch:
+        // the shifted sums must re-anchor instead of losing the variance to cancellation.
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut xs: Vec<f64> = (0..3_000).map(|_| 1e9 + rng.f64() * 4.0).collect();
+        xs.extend((0..500).map(|_| 1e3 + rng.f64()));
+        xs.extend(std::iter::repeat_n(7.25, 100));
+        let n = 20;
+        let mut m = Moments::new(20);
+        for (i, &x) in xs.iter().enumerate() {
+            let Some((mean, var)) = m.next(x) else {
+                assert!(i + 1 < n);
+                continue;
+            };
+            let w = &xs[i + 1 - n..=i];
+            let want_mean = w.iter().sum::<f64>() / 20.0;
+            let want_var = w.iter().map(|v| (v - want_mean).powi(2)).sum::<f64>() / 20.0;
+            assert!(
+                (mean - want_mean).abs() <= 1e-12 * want_mean.abs(),
+                "mean at {i}"
+            );
+            assert!(
+                (var - want_var).abs() <= 1e-6 * want_var + 1e-300,
+                "variance at {i}: {var} vs {want_var}"
+            );
+        }
+        assert_eq!(m.next(7.25), Some((7.25, 0.0)));
     }
 
     #[test]

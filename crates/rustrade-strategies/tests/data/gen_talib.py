@@ -15,10 +15,13 @@ bundles the C library). The four that TA-Lib lacks are computed here from writte
   loop below (it reproduces that package's published test values).
 - VWAP: cumulative sum of typical price times volume over cumulative volume (numpy cumsum).
 
+The version is pinned: older TA-Lib releases (0.4, for one) test degenerate windows against a
+fixed 1e-8 band (flat-but-rounded windows, small prices) and differ from these columns there.
+
 Run (from the repository root):
 
     python3 -m venv /tmp/talib-venv
-    /tmp/talib-venv/bin/pip install TA-Lib numpy
+    /tmp/talib-venv/bin/pip install TA-Lib==0.8.2 numpy
     /tmp/talib-venv/bin/python crates/rustrade-strategies/tests/data/gen_talib.py
 """
 
