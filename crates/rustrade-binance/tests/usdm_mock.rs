@@ -85,6 +85,8 @@ async fn setup_orders_fills_and_the_venue_average_entry_end_to_end() {
     assert_eq!((spec.tick_size(), spec.min_notional()), (0.01, 5.0));
     assert!(fut.supports(Capability::StopMarket) && fut.supports(Capability::ReduceOnly));
     assert!(!fut.supports(Capability::TrailingStop));
+    assert!(fut.supports(Capability::Positions) && fut.supports(Capability::OrderTracking));
+    assert_eq!(fut.venue().as_str(), "binance-usdm");
 
     // Two buys at different prices: the venue's entry is their average.
     fut.place_order(&Order::market(cid("f-1"), btc(), Side::Buy, qty(0.1)))
