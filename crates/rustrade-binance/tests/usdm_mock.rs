@@ -402,3 +402,51 @@ async fn user_stream_reports_orders_and_positions_and_renews_its_key() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn futures_clock_skew_ban_and_key_hygiene() {
+    let mock = MockBinance::start(MockConfig {
+        api_key: "FUTKEYTHATMUSTNOTLEAK".into(),
+        secret: "FUTSECRETTHATMUSTNOTLEAK".into(),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let fut = client(&mock);
+    fut.positions().await.unwrap();
+    assert_eq!(mock.hits("/fapi/v1/time"), 1, "the futures clock endpoint");
+    assert_eq!(mock.hits("/api/v3/time"), 0);
+
+    // The venue's clock falls 3 s behind: -1021, one resync, the request succeeds.
+    mock.state().skew_ms = -3_000;
+    fut.positions().await.unwrap();
+    assert_eq!(mock.state().timestamp_rejections, 1);
+    assert_eq!(mock.hits("/fapi/v1/time"), 2);
+
+    // No key material in Debug; a keyless client refuses signed calls before sending.
+    let shown = format!("{fut:?} {fut:#?}");
+    assert!(!shown.contains("MUSTNOTLEAK"), "{shown}");
+    let keyless = BinanceUsdm::new(UsdmConfig::new(
+        Environment::Custom(mock.usdm_endpoints()),
+        None,
+    ))
+    .unwrap();
+    let e = keyless.balances().await.unwrap_err();
+    assert!(e.to_string().contains("needs an API key"), "{e}");
+
+    // A 418 stops every request until the ban ends, and shows in health.
+    mock.inject(Fault::Ban(Duration::from_secs(30)));
+    let e = fut.positions().await.unwrap_err();
+    assert!(
+        matches!(e, ExchangeError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)),
+        "{e}"
+    );
+    assert!(fut.health().banned_for.expect("ban in health") > Duration::from_secs(25));
+    let before = mock.hits("/fapi/v3/positionRisk") + mock.hits("/fapi/v1/order");
+    assert!(fut.positions().await.is_err());
+    assert!(fut.order_status(&btc(), &cid("b-1")).await.is_err());
+    assert_eq!(
+        mock.hits("/fapi/v3/positionRisk") + mock.hits("/fapi/v1/order"),
+        before
+    );
+}
