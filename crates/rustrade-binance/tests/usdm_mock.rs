@@ -369,6 +369,18 @@ async fn user_stream_reports_orders_and_positions_and_renews_its_key() {
     let p = stream.account_positions().get(&btc()).copied().unwrap();
     assert_eq!((p.quantity, p.avg_entry), (0.1, 30_000.0));
 
+    // An order placed by a trigger is reported under our conditional order's id, whatever id
+    // the venue gave it.
+    mock.push_usdm_event(r#"{"e":"ALGO_UPDATE","T":1,"E":1,"o":{"caid":"w-9","aid":91,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0.1","X":"TRIGGERED","ai":"777","tp":"29000","p":"0","R":true}}"#);
+    mock.push_usdm_event(r#"{"e":"ORDER_TRADE_UPDATE","E":2,"T":2,"o":{"s":"BTCUSDT","c":"venue-made-id","S":"SELL","o":"MARKET","f":"GTC","q":"0.1","p":"0","ap":"29000","sp":"0","x":"TRADE","X":"FILLED","i":777,"l":"0.1","z":"0.1","L":"29000","N":"USDT","n":"1.16","T":2,"t":555,"m":false,"R":true,"ps":"BOTH"}}"#);
+    let ExecutionReport::Fill(f) = stream.next_report().await.unwrap().unwrap() else {
+        panic!("expected the triggered order's fill")
+    };
+    assert_eq!(
+        (f.client_id, f.order_id.as_str()),
+        (Some(cid("w-9")), "777")
+    );
+
     // The key is kept alive while the stream waits: once the mock has counted two keep-alives,
     // an order produces the report the stream is waiting for.
     let waiting = stream.next_report();

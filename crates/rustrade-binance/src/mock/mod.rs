@@ -269,6 +269,11 @@ impl MockBinance {
         }
     }
 
+    /// Pushes one raw frame to every connected futures user stream.
+    pub fn push_usdm_event(&self, text: &str) {
+        self.state().usdm.push(text.to_owned());
+    }
+
     /// HMAC credentials the mock accepts.
     pub fn credentials(&self) -> Credentials {
         let s = self.state();
