@@ -403,6 +403,57 @@ mod tests {
         assert!(e.contains("client_order_id") && e.contains("a.b"), "{e}");
     }
 
+    proptest::proptest! {
+        /// Every kind goes to exactly one endpoint with exactly one id field, and prices and
+        /// quantities are sent as exact multiples of the tick and lot.
+        #[test]
+        fn requests_are_well_formed(
+            kind in 0usize..9,
+            tick_exp in 0i32..4,
+            lot_exp in 0i32..5,
+            price in 1.0f64..200_000.0,
+            qty in 0.0001f64..50.0,
+            reduce in proptest::bool::ANY,
+        ) {
+            let kinds = [
+                OrderKind::Market, OrderKind::Limit, OrderKind::PostOnly, OrderKind::Ioc,
+                OrderKind::Fok, OrderKind::StopMarket, OrderKind::StopLimit,
+                OrderKind::TakeProfit, OrderKind::TrailingStop,
+            ];
+            let (tick, lot) = (10f64.powi(-tick_exp), 10f64.powi(-lot_exp));
+            let spec = InstrumentSpec::new(
+                Symbol::new("BTCUSDT").unwrap(), AssetClass::CryptoPerp, tick, lot,
+            ).unwrap();
+            let q = spec.round_qty_down(qty);
+            proptest::prop_assume!(q.get() > 0.0);
+            let p = spec.round_price(price);
+            let mut o = Order::limit(ClientOrderId::new("p-1").unwrap(), spec.symbol(), Side::Buy, q, p);
+            o.kind = kinds[kind];
+            o.trigger_price = Some(p);
+            o.trailing_offset = Some(p);
+            o.reduce_only = reduce;
+            let Ok(r) = usdm_order_request(&o, &spec, false) else {
+                proptest::prop_assert_eq!(o.kind, OrderKind::TrailingStop);
+                return Ok(());
+            };
+            let ids = ["newClientOrderId", "clientAlgoId"]
+                .iter()
+                .filter(|k| get(r.params(), k).is_some())
+                .count();
+            proptest::prop_assert_eq!(ids, 1);
+            let algo = matches!(r, UsdmRequest::Algo(_));
+            proptest::prop_assert_eq!(algo, get(r.params(), "algoType").is_some());
+            for (field, step) in [("price", tick), ("triggerPrice", tick), ("quantity", lot)] {
+                if let Some(text) = get(r.params(), field) {
+                    let v: f64 = text.parse().unwrap();
+                    let steps = v / step;
+                    proptest::prop_assert!((steps - steps.round()).abs() < 1e-6, "{field} {text} on {step}");
+                }
+            }
+            proptest::prop_assert_eq!(get(r.params(), "reduceOnly").is_some(), reduce);
+        }
+    }
+
     #[test]
     fn documented_order_and_algo_objects_parse() {
         let v = json!({

@@ -10,6 +10,10 @@
 //! key) and the engine catches up with `fills_since`, as after any (re)subscribe. A keep-alive
 //! that fails otherwise is retried after `keepalive_retry`.
 //!
+//! A conditional order that fires places a regular order (`ALGO_UPDATE` names it in `ai`);
+//! that order's reports are given our conditional order's client id, whatever id the venue
+//! gave the order it placed, so its fills reach the order the engine knows.
+//!
 //! `ACCOUNT_UPDATE` events are kept: [`BinanceUsdmUserStream::account_positions`] is the
 //! latest position per symbol the stream reported (amount, entry, unrealised PnL).
 
@@ -19,9 +23,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
-use rustrade_core::{Asset, ExchangeError, ExecutionReport, FillSource, Money, Position, Symbol};
+use rustrade_core::{
+    Asset, ExchangeError, ExecutionReport, FillSource, Money, OrderId, Position, Symbol,
+};
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::id_memory::IdMemory;
 use crate::parse::{Obj, UsdmUserMessage, parse_usdm_user_message};
 use crate::ws::{Ws, now_instant, open};
 use crate::{Auth, BinanceError, Call, RestClient};
@@ -66,6 +73,7 @@ pub struct BinanceUsdmUserStream {
     positions: HashMap<Symbol, Position>,
     wallets: HashMap<Asset, Money>,
     keepalives: u64,
+    triggered: IdMemory,
 }
 
 struct WsConn(Ws);
@@ -88,6 +96,7 @@ impl BinanceUsdmUserStream {
             positions: HashMap::new(),
             wallets: HashMap::new(),
             keepalives: 0,
+            triggered: IdMemory::default(),
         }
     }
 
@@ -104,6 +113,43 @@ impl BinanceUsdmUserStream {
     /// Keep-alives that extended the key so far.
     pub fn keepalives(&self) -> u64 {
         self.keepalives
+    }
+
+    /// `r` with our conditional order's client id when it is about an order a trigger placed.
+    fn attribute(&self, mut r: ExecutionReport) -> ExecutionReport {
+        let ours = |order_id: &OrderId| self.triggered.get(order_id);
+        match &mut r {
+            ExecutionReport::Fill(f) => {
+                if let Some(c) = ours(&f.order_id) {
+                    f.client_id = Some(c);
+                }
+            }
+            ExecutionReport::Accepted {
+                client_id,
+                order_id,
+                ..
+            } => {
+                if let Some(c) = ours(order_id) {
+                    *client_id = c;
+                }
+            }
+            ExecutionReport::Cancelled {
+                client_id,
+                order_id,
+                ..
+            }
+            | ExecutionReport::Expired {
+                client_id,
+                order_id,
+                ..
+            } => {
+                if let Some(c) = ours(order_id) {
+                    *client_id = Some(c);
+                }
+            }
+            ExecutionReport::Rejected { .. } => {}
+        }
+        r
     }
 
     async fn subscribe(&mut self) -> Result<(), BinanceError> {
@@ -179,7 +225,11 @@ impl BinanceUsdmUserStream {
                 Message::Text(t) => {
                     let quotes = &self.config.quote_assets;
                     match parse_usdm_user_message(t.as_bytes(), &|s| quotes.get(s).copied())? {
-                        UsdmUserMessage::Report(r) => return Ok(Some(r)),
+                        UsdmUserMessage::Report(r) => return Ok(Some(self.attribute(r))),
+                        UsdmUserMessage::AlgoTriggered {
+                            client_id,
+                            order_id,
+                        } => self.triggered.remember(order_id, client_id),
                         UsdmUserMessage::Account(a) => {
                             self.positions.extend(a.positions);
                             self.wallets.extend(a.balances);

@@ -161,3 +161,36 @@ async fn a_silent_connection_is_replaced() {
     assert_eq!(src.reconnects(), 1);
     assert_eq!(paths.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn futures_klines_use_the_market_route_and_fapi_backfill() {
+    let mock = MockBinance::start(MockConfig::default()).await.unwrap();
+    mock.state().klines.insert(
+        "BTCUSDT".into(),
+        vec![(T0 + 2 * 60_000, 10.0, 12.0, 9.0, 11.0, 5.0)],
+    );
+    let (url, paths, _) = server(vec![
+        vec![Step::Send(bar(1, true)), Step::Close],
+        vec![Step::Send(bar(3, true))],
+    ])
+    .await;
+    let mut c = config(&url, &mock.url());
+    c.route = StreamRoute::UsdmMarket;
+    let mut src = BinanceMarketSource::new(c).unwrap();
+    src.connect(&[btc()]).await.unwrap();
+    let mut opens = Vec::new();
+    for _ in 0..3 {
+        let e = src.next_event().await.unwrap().unwrap();
+        opens.push((e.as_candle().unwrap().open_time().as_millis() - T0) / 60_000);
+    }
+    assert_eq!(opens, [1, 2, 3], "bar 2 from the futures backfill");
+    assert_eq!(mock.hits("/fapi/v1/klines"), 1);
+    assert_eq!(mock.hits("/api/v3/klines"), 0);
+    let paths = paths.lock().unwrap().clone();
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "/market/stream?streams=btcusdt@kline_1m"),
+        "{paths:?}"
+    );
+}

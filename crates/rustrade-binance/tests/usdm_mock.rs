@@ -85,6 +85,8 @@ async fn setup_orders_fills_and_the_venue_average_entry_end_to_end() {
     assert_eq!((spec.tick_size(), spec.min_notional()), (0.01, 5.0));
     assert!(fut.supports(Capability::StopMarket) && fut.supports(Capability::ReduceOnly));
     assert!(!fut.supports(Capability::TrailingStop));
+    assert!(fut.supports(Capability::Positions) && fut.supports(Capability::OrderTracking));
+    assert_eq!(fut.venue().as_str(), "binance-usdm");
 
     // Two buys at different prices: the venue's entry is their average.
     fut.place_order(&Order::market(cid("f-1"), btc(), Side::Buy, qty(0.1)))
@@ -367,6 +369,18 @@ async fn user_stream_reports_orders_and_positions_and_renews_its_key() {
     let p = stream.account_positions().get(&btc()).copied().unwrap();
     assert_eq!((p.quantity, p.avg_entry), (0.1, 30_000.0));
 
+    // An order placed by a trigger is reported under our conditional order's id, whatever id
+    // the venue gave it.
+    mock.push_usdm_event(r#"{"e":"ALGO_UPDATE","T":1,"E":1,"o":{"caid":"w-9","aid":91,"at":"CONDITIONAL","o":"STOP_MARKET","s":"BTCUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0.1","X":"TRIGGERED","ai":"777","tp":"29000","p":"0","R":true}}"#);
+    mock.push_usdm_event(r#"{"e":"ORDER_TRADE_UPDATE","E":2,"T":2,"o":{"s":"BTCUSDT","c":"venue-made-id","S":"SELL","o":"MARKET","f":"GTC","q":"0.1","p":"0","ap":"29000","sp":"0","x":"TRADE","X":"FILLED","i":777,"l":"0.1","z":"0.1","L":"29000","N":"USDT","n":"1.16","T":2,"t":555,"m":false,"R":true,"ps":"BOTH"}}"#);
+    let ExecutionReport::Fill(f) = stream.next_report().await.unwrap().unwrap() else {
+        panic!("expected the triggered order's fill")
+    };
+    assert_eq!(
+        (f.client_id, f.order_id.as_str()),
+        (Some(cid("w-9")), "777")
+    );
+
     // The key is kept alive while the stream waits: once the mock has counted two keep-alives,
     // an order produces the report the stream is waiting for.
     let waiting = stream.next_report();
@@ -398,5 +412,53 @@ async fn user_stream_reports_orders_and_positions_and_renews_its_key() {
     assert!(
         matches!(&e, ExchangeError::Closed(m) if m.contains("listenKeyExpired")),
         "{e}"
+    );
+}
+
+#[tokio::test]
+async fn futures_clock_skew_ban_and_key_hygiene() {
+    let mock = MockBinance::start(MockConfig {
+        api_key: "FUTKEYTHATMUSTNOTLEAK".into(),
+        secret: "FUTSECRETTHATMUSTNOTLEAK".into(),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let fut = client(&mock);
+    fut.positions().await.unwrap();
+    assert_eq!(mock.hits("/fapi/v1/time"), 1, "the futures clock endpoint");
+    assert_eq!(mock.hits("/api/v3/time"), 0);
+
+    // The venue's clock falls 3 s behind: -1021, one resync, the request succeeds.
+    mock.state().skew_ms = -3_000;
+    fut.positions().await.unwrap();
+    assert_eq!(mock.state().timestamp_rejections, 1);
+    assert_eq!(mock.hits("/fapi/v1/time"), 2);
+
+    // No key material in Debug; a keyless client refuses signed calls before sending.
+    let shown = format!("{fut:?} {fut:#?}");
+    assert!(!shown.contains("MUSTNOTLEAK"), "{shown}");
+    let keyless = BinanceUsdm::new(UsdmConfig::new(
+        Environment::Custom(mock.usdm_endpoints()),
+        None,
+    ))
+    .unwrap();
+    let e = keyless.balances().await.unwrap_err();
+    assert!(e.to_string().contains("needs an API key"), "{e}");
+
+    // A 418 stops every request until the ban ends, and shows in health.
+    mock.inject(Fault::Ban(Duration::from_secs(30)));
+    let e = fut.positions().await.unwrap_err();
+    assert!(
+        matches!(e, ExchangeError::RateLimited { retry_after: Some(d) } if d == Duration::from_secs(30)),
+        "{e}"
+    );
+    assert!(fut.health().banned_for.expect("ban in health") > Duration::from_secs(25));
+    let before = mock.hits("/fapi/v3/positionRisk") + mock.hits("/fapi/v1/order");
+    assert!(fut.positions().await.is_err());
+    assert!(fut.order_status(&btc(), &cid("b-1")).await.is_err());
+    assert_eq!(
+        mock.hits("/fapi/v3/positionRisk") + mock.hits("/fapi/v1/order"),
+        before
     );
 }

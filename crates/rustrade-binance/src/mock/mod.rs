@@ -69,6 +69,9 @@ pub struct MockConfig {
     pub ban: Duration,
     /// Starting USDT wallet of the futures account.
     pub usdm_wallet: f64,
+    /// New orders allowed per 10 s, as published in `exchangeInfo` (clients pace themselves
+    /// by it).
+    pub orders_per_10s: u32,
 }
 
 impl Default for MockConfig {
@@ -90,6 +93,7 @@ impl Default for MockConfig {
             balances: vec![("USDT".into(), 100_000.0), ("BTC".into(), 0.0)],
             ban: Duration::from_secs(120),
             usdm_wallet: 10_000.0,
+            orders_per_10s: 100,
         }
     }
 }
@@ -263,6 +267,11 @@ impl MockBinance {
                 json!({"e": "listenKeyExpired", "E": now, "listenKey": "revoked"}).to_string(),
             );
         }
+    }
+
+    /// Pushes one raw frame to every connected futures user stream.
+    pub fn push_usdm_event(&self, text: &str) {
+        self.state().usdm.push(text.to_owned());
     }
 
     /// HMAC credentials the mock accepts.
@@ -563,7 +572,7 @@ impl MockState {
             "serverTime": self.now(),
             "rateLimits": [
                 {"rateLimitType":"REQUEST_WEIGHT","interval":"SECOND","intervalNum":interval,"limit":self.config.weight_limit},
-                {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":100},
+                {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":self.config.orders_per_10s},
                 {"rateLimitType":"ORDERS","interval":"DAY","intervalNum":1,"limit":200000}
             ],
             "exchangeFilters": [],

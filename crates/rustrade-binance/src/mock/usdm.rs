@@ -335,8 +335,7 @@ impl MockState {
             "serverTime": self.now(),
             "rateLimits": [
                 {"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":self.config.weight_limit},
-                {"rateLimitType":"ORDERS","interval":"MINUTE","intervalNum":1,"limit":1200},
-                {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":300}
+                {"rateLimitType":"ORDERS","interval":"SECOND","intervalNum":10,"limit":self.config.orders_per_10s}
             ],
             "assets": [], "symbols": symbols
         })

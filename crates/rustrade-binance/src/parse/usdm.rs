@@ -7,8 +7,8 @@
 //! `t`, maker `m`), `CANCELED` → cancelled, `EXPIRED` → expired, `REJECTED` → rejected,
 //! `AMENDMENT` → nothing. `ALGO_UPDATE` by algo status `o.X`: `NEW` → accepted (the order id is
 //! the algo id), `CANCELED` → cancelled, `EXPIRED` → expired, `REJECTED` → rejected; a trigger
-//! (`TRIGGERING`, `TRIGGERED`, `FINISHED`) reports nothing itself, since the order it places
-//! reports its own fills. Positions in `ACCOUNT_UPDATE` must be one-way (`ps` = `BOTH`).
+//! (`TRIGGERING`, `TRIGGERED`, `FINISHED`) names the regular order it placed (`ai`), whose own
+//! `ORDER_TRADE_UPDATE`s carry the fills. Positions in `ACCOUNT_UPDATE` must be one-way (`ps` = `BOTH`).
 
 use rustrade_core::{
     Asset, ClientOrderId, ExecutionReport, Fill, Liquidity, Money, OrderId, Position, Price,
@@ -27,6 +27,14 @@ pub enum UsdmUserMessage {
     Report(ExecutionReport),
     /// Balances and positions changed (`ACCOUNT_UPDATE`).
     Account(AccountUpdate),
+    /// A conditional order fired and placed regular order `order_id` (`ALGO_UPDATE` with a
+    /// non-empty `ai`): that order's reports belong to our `client_id`.
+    AlgoTriggered {
+        /// Our id of the conditional order (`caid`).
+        client_id: ClientOrderId,
+        /// The regular order it placed (`ai`).
+        order_id: OrderId,
+    },
     /// The listenKey expired: get a new one, reconnect, catch up.
     ListenKeyExpired,
     /// An event we do not act on (`MARGIN_CALL`, `ACCOUNT_CONFIG_UPDATE`, an algo trigger, an
@@ -228,7 +236,21 @@ fn algo_update(e: &Obj<'_>) -> Result<UsdmUserMessage, ParseError> {
             reason: RejectReason::Other,
             time,
         },
-        "TRIGGERING" | "TRIGGERED" | "FINISHED" => return Ok(UsdmUserMessage::Other),
+        "TRIGGERING" | "TRIGGERED" | "FINISHED" => {
+            let placed = match o.get("ai") {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => return Ok(UsdmUserMessage::Other),
+            };
+            let order_id = OrderId::new(&placed).map_err(|_| o.bad("ai", "bad order id"))?;
+            return Ok(match client {
+                Some(client_id) => UsdmUserMessage::AlgoTriggered {
+                    client_id,
+                    order_id,
+                },
+                None => UsdmUserMessage::Other,
+            });
+        }
         _ => return Err(o.bad("X", "unknown algo status")),
     };
     Ok(UsdmUserMessage::Report(report))
@@ -371,10 +393,20 @@ pub(crate) mod tests {
             (client_id.as_str(), order_id.as_str()),
             ("f-2-s", "2148719")
         );
-        let trig = algo.replace("\"X\":\"NEW\"", "\"X\":\"TRIGGERED\"");
+        let pending = algo.replace("\"X\":\"NEW\"", "\"X\":\"TRIGGERING\"");
+        assert_eq!(
+            parse_usdm_user_message(pending.as_bytes(), &quote).unwrap(),
+            UsdmUserMessage::Other
+        );
+        let trig = pending
+            .replace("TRIGGERING", "TRIGGERED")
+            .replace("\"ai\":\"\"", "\"ai\":\"777\"");
         assert_eq!(
             parse_usdm_user_message(trig.as_bytes(), &quote).unwrap(),
-            UsdmUserMessage::Other
+            UsdmUserMessage::AlgoTriggered {
+                client_id: ClientOrderId::new("f-2-s").unwrap(),
+                order_id: OrderId::new("777").unwrap()
+            }
         );
         let UsdmUserMessage::Account(a) =
             parse_usdm_user_message(ACCOUNT.as_bytes(), &quote).unwrap()
