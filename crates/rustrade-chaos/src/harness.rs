@@ -413,6 +413,7 @@ impl Session<'_> {
             if let Some(engine) = engine {
                 let status = invariants::status_of(&engine, &bot::symbols());
                 findings.extend(invariants::caught_up(&lock(&self.venue), &status));
+                findings.extend(invariants::ledger_agrees(&lock(&self.venue), &engine));
             }
             self.record(findings);
         }

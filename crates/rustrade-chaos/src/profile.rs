@@ -96,8 +96,16 @@ impl Profile {
         ..Self::STORMY
     };
 
+    /// Kills plus fill reports delayed and reordered on the stream, nothing else.
+    pub const REORDERED: Self = Self {
+        name: "reordered",
+        delay_fill: 0.15,
+        reorder_fill: 0.15,
+        ..Self::CALM
+    };
+
     /// Every named profile.
-    pub const ALL: [Self; 3] = [Self::CALM, Self::STORMY, Self::MANUAL];
+    pub const ALL: [Self; 4] = [Self::CALM, Self::STORMY, Self::MANUAL, Self::REORDERED];
 
     /// The profile called `name`; the error lists the names.
     pub fn named(name: &str) -> Result<Self, ChaosError> {
@@ -107,7 +115,7 @@ impl Profile {
             .ok_or_else(|| ChaosError::Invalid {
                 field: "profile",
                 value: name.to_owned(),
-                reason: "unknown profile (calm, stormy, manual)",
+                reason: "unknown profile (calm, stormy, manual, reordered)",
             })
     }
 }
