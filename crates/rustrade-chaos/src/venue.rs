@@ -326,10 +326,11 @@ impl ChaosVenue {
         if faulty && self.draw(p.lost_in_transit, "placement lost in transit") {
             return self.reply(Err(WireError::OutcomeUnknown("chaos: gateway error".into())));
         }
-        if faulty && self.draw(p.reject_retryable, "placement rate limited") {
+        let refusable = faulty && (p.refuse_reduce_only || !order.reduce_only);
+        if refusable && self.draw(p.reject_retryable, "placement rate limited") {
             return self.reply(Err(WireError::RateLimited { retry_after_ms: 100 }));
         }
-        if faulty && self.draw(p.reject_final, "placement rejected") {
+        if refusable && self.draw(p.reject_final, "placement rejected") {
             return self.reply(Err(WireError::Rejected("chaos: refused by the venue".into())));
         }
         let outcome = self.sim.submit(order);
