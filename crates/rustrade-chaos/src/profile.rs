@@ -97,11 +97,11 @@ impl Profile {
         max_bars_down: 2,
     };
 
-    /// [`Profile::STORMY`] plus manual trades on the account.
+    /// [`Profile::CI`] plus manual trades on the account.
     pub const MANUAL: Self = Self {
         name: "manual",
         manual_trade: 0.03,
-        ..Self::STORMY
+        ..Self::CI
     };
 
     /// Kills plus fill reports delayed and reordered on the stream, nothing else.
