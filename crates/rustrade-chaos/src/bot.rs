@@ -98,7 +98,11 @@ impl Brain for ChurnBrain {
         h ^= h >> 32;
         let roll = h % 10;
         if !position.is_flat() {
-            return Ok(if roll == 0 { Decision::close() } else { Decision::hold() });
+            return Ok(if roll == 0 {
+                Decision::close()
+            } else {
+                Decision::hold()
+            });
         }
         let size = SizeHint::Quantity(Quantity::new(1.0)?);
         let near = |f: f64| Price::new(close * f);
@@ -145,6 +149,7 @@ impl SymbolStatus {
     pub fn is_awaited(order: &rustrade_engine::TrackedOrder) -> bool {
         order.role != rustrade_engine::OrderRole::Entry
             && (order.outcome_unknown
-                || (order.status == rustrade_core::OrderStatus::Pending && order.venue_id.is_none()))
+                || (order.status == rustrade_core::OrderStatus::Pending
+                    && order.venue_id.is_none()))
     }
 }

@@ -126,7 +126,9 @@ impl ChaosExchange {
             }
             Err(_) => {
                 *guard = None;
-                return Err(ExchangeError::Timeout(format!("no answer within {DEADLINE:?}")));
+                return Err(ExchangeError::Timeout(format!(
+                    "no answer within {DEADLINE:?}"
+                )));
             }
         };
         drop(guard);
@@ -289,10 +291,12 @@ impl FillSource for ChaosFills {
 
     async fn next_report(&mut self) -> Result<Option<ExecutionReport>, ExchangeError> {
         let line = next_line(&mut self.conn, "fill stream").await?;
-        serde_json::from_str(&line).map(Some).map_err(|e| ExchangeError::Malformed {
-            reason: e.to_string(),
-            payload: line.chars().take(200).collect(),
-        })
+        serde_json::from_str(&line)
+            .map(Some)
+            .map_err(|e| ExchangeError::Malformed {
+                reason: e.to_string(),
+                payload: line.chars().take(200).collect(),
+            })
     }
 }
 

@@ -129,14 +129,17 @@ enum Ending {
 pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
     let temp = match &config.dir {
         Some(_) => None,
-        None => Some(tempfile::tempdir().map_err(|e| ChaosError::io("create a temporary directory", e))?),
+        None => Some(
+            tempfile::tempdir().map_err(|e| ChaosError::io("create a temporary directory", e))?,
+        ),
     };
     let dir = config
         .dir
         .clone()
         .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
         .unwrap_or_default();
-    std::fs::create_dir_all(&dir).map_err(|e| ChaosError::io(format!("create {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| ChaosError::io(format!("create {}", dir.display()), e))?;
     let state = dir.join("state.sqlite");
     let prefix = format!("{}-", bot::BOT_NAME);
     let venue = ChaosVenue::new(config.seed, config.profile, &bot::symbols(), &prefix)?.shared();
@@ -192,7 +195,10 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
                 session.summary.failed_starts += 1;
                 failed_in_a_row += 1;
                 if failed_in_a_row > MAX_FAILED_STARTS {
-                    session.violation("starts", format!("{failed_in_a_row} start-ups in a row failed"));
+                    session.violation(
+                        "starts",
+                        format!("{failed_in_a_row} start-ups in a row failed"),
+                    );
                     break;
                 }
             }
@@ -315,12 +321,15 @@ impl Session<'_> {
         if let Ending::KillPoint(n) = ending {
             command.env("RUSTRADE_KILL_AT", n.to_string());
         }
-        let mut child = command.spawn().map_err(|e| {
-            ChaosError::io(format!("start {}", self.config.bot_exe.display()), e)
-        })?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| ChaosError::io(format!("start {}", self.config.bot_exe.display()), e))?;
         let pid = child.id().unwrap_or(0);
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-            return Err(ChaosError::io("pipe to the bot", std::io::Error::other("no pipe")));
+            return Err(ChaosError::io(
+                "pipe to the bot",
+                std::io::Error::other("no pipe"),
+            ));
         };
         Ok(Bot {
             child,
@@ -342,7 +351,10 @@ impl Session<'_> {
                 return false;
             }
             if waited > START_TIMEOUT {
-                self.violation("starts", format!("the bot did not start within {START_TIMEOUT:?}"));
+                self.violation(
+                    "starts",
+                    format!("the bot did not start within {START_TIMEOUT:?}"),
+                );
                 let _ = bot.child.start_kill();
                 return false;
             }
@@ -362,7 +374,10 @@ impl Session<'_> {
             }
             None
         };
-        tokio::time::timeout(Duration::from_secs(20), read).await.ok().flatten()
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .ok()
+            .flatten()
     }
 
     fn check_status(&mut self, status: &BotStatus) {
@@ -370,7 +385,12 @@ impl Session<'_> {
         self.record(findings);
     }
 
-    async fn after_death(&mut self, bot: &mut Bot, ending: Ending, started: bool) -> Result<LifeEnd, ChaosError> {
+    async fn after_death(
+        &mut self,
+        bot: &mut Bot,
+        ending: Ending,
+        started: bool,
+    ) -> Result<LifeEnd, ChaosError> {
         let exit = match tokio::time::timeout(Duration::from_secs(30), bot.child.wait()).await {
             Ok(Ok(status)) => Some(status),
             _ => {
@@ -411,7 +431,8 @@ impl Session<'_> {
             }
         };
         let now = lock(&self.venue).now();
-        let (findings, engine) = invariants::at_rest(&lock(&self.venue), &stored, &self.engine_config, now);
+        let (findings, engine) =
+            invariants::at_rest(&lock(&self.venue), &stored, &self.engine_config, now);
         self.record(findings);
         if at_end {
             let mut findings = invariants::all_applied(&lock(&self.venue), &stored);
@@ -476,7 +497,8 @@ fn signal_of(_status: std::process::ExitStatus) -> Option<i32> {
 
 /// The `chaos-bot` executable next to the running one (for the command-line tool).
 pub fn bot_next_to_me() -> Result<PathBuf, ChaosError> {
-    let me = std::env::current_exe().map_err(|e| ChaosError::io("find the running executable", e))?;
+    let me =
+        std::env::current_exe().map_err(|e| ChaosError::io("find the running executable", e))?;
     let bot = me.with_file_name(format!("chaos-bot{}", std::env::consts::EXE_SUFFIX));
     if Path::new(&bot).exists() {
         Ok(bot)

@@ -69,7 +69,12 @@ pub fn unique_client_ids(venue: &ChaosVenue) -> Vec<Finding> {
         .orders_by_client()
         .iter()
         .filter(|(_, ids)| ids.len() > 1)
-        .map(|(c, ids)| ("unique-client-id", format!("client id {c} created venue orders {ids:?}")))
+        .map(|(c, ids)| {
+            (
+                "unique-client-id",
+                format!("client id {c} created venue orders {ids:?}"),
+            )
+        })
         .collect()
 }
 
@@ -93,11 +98,17 @@ pub fn at_rest(
         let alone = Engine::restore(config.clone(), snapshot, now).map_err(|e| e.to_string());
         match (alone, stored.replay_all(config, snapshot.journal_seq, now)) {
             (Ok(alone), Some(Ok(replayed))) => {
-                let (a, b) = (EngineView::of(&alone, symbols), EngineView::of(&replayed, symbols));
+                let (a, b) = (
+                    EngineView::of(&alone, symbols),
+                    EngineView::of(&replayed, symbols),
+                );
                 if !a.agrees(&b) {
                     out.push((
                         "journal-replays-to-snapshot",
-                        format!("snapshot at record {}: {a:?}; journal: {b:?}", snapshot.journal_seq),
+                        format!(
+                            "snapshot at record {}: {a:?}; journal: {b:?}",
+                            snapshot.journal_seq
+                        ),
                     ));
                 }
             }
@@ -105,8 +116,12 @@ pub fn at_rest(
             (Ok(_), None) => {}
         }
     }
-    if let (Some(engine), Some(Ok(replayed))) = (&engine, stored.replay_all(config, u64::MAX, now)) {
-        let (a, b) = (EngineView::of(engine, symbols), EngineView::of(&replayed, symbols));
+    if let (Some(engine), Some(Ok(replayed))) = (&engine, stored.replay_all(config, u64::MAX, now))
+    {
+        let (a, b) = (
+            EngineView::of(engine, symbols),
+            EngineView::of(&replayed, symbols),
+        );
         if !a.agrees(&b) {
             out.push((
                 "journal-replays-to-snapshot",
@@ -122,10 +137,19 @@ pub fn at_rest(
     let mut seen = BTreeSet::new();
     for fill in stored.applied_fills() {
         if !seen.insert(fill.fill_id) {
-            out.push(("fill-applied-once", format!("fill {} of {} applied twice", fill.fill_id, fill.symbol)));
+            out.push((
+                "fill-applied-once",
+                format!("fill {} of {} applied twice", fill.fill_id, fill.symbol),
+            ));
         }
         if !made.contains(&fill.fill_id) {
-            out.push(("fill-exists", format!("fill {} of {} is not one the venue made for the bot", fill.fill_id, fill.symbol)));
+            out.push((
+                "fill-exists",
+                format!(
+                    "fill {} of {} is not one the venue made for the bot",
+                    fill.fill_id, fill.symbol
+                ),
+            ));
         }
     }
     (out, engine)
@@ -173,7 +197,15 @@ pub fn all_applied(venue: &ChaosVenue, stored: &StoredState) -> Vec<Finding> {
         .iter()
         .flat_map(|s| bot_fills(venue, s))
         .filter(|f| !applied.contains(&f.fill_id))
-        .map(|f| ("fill-applied", format!("venue fill {} of {} ({:?} {}) never applied", f.fill_id, f.symbol, f.side, f.quantity)))
+        .map(|f| {
+            (
+                "fill-applied",
+                format!(
+                    "venue fill {} of {} ({:?} {}) never applied",
+                    f.fill_id, f.symbol, f.side, f.quantity
+                ),
+            )
+        })
         .collect()
 }
 
@@ -203,7 +235,10 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
     let mut out = Vec::new();
     let venue_qty = venue.position_qty(&s.symbol);
     if (venue_qty - s.quantity).abs() >= LOT / 2.0 {
-        out.push(("position", format!("{}: bot {} venue {venue_qty}", s.symbol, s.quantity)));
+        out.push((
+            "position",
+            format!("{}: bot {} venue {venue_qty}", s.symbol, s.quantity),
+        ));
     }
     let manual = venue.manual_symbols().contains(&s.symbol);
     let flat = venue_qty.abs() < LOT / 2.0 && s.quantity.abs() < LOT / 2.0;
@@ -214,7 +249,10 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
                 "pnl",
                 format!(
                     "{} (flat): bot realised {} session net {}; venue fills give {}",
-                    s.symbol, s.realised_pnl, s.session_net, flow.net()
+                    s.symbol,
+                    s.realised_pnl,
+                    s.session_net,
+                    flow.net()
                 ),
             ));
         }
@@ -239,7 +277,13 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
             .sum();
         let protected = covered >= need;
         if !protected {
-            out.push(("protected", format!("{}: position {venue_qty} has working stops for {covered} only", s.symbol)));
+            out.push((
+                "protected",
+                format!(
+                    "{}: position {venue_qty} has working stops for {covered} only",
+                    s.symbol
+                ),
+            ));
         }
     }
     out

@@ -42,7 +42,10 @@ impl CashFlow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustrade_core::{Asset, ClientOrderId, FillId, Liquidity, Money, OrderId, Price, Quantity, Side, Symbol, Timestamp};
+    use rustrade_core::{
+        Asset, ClientOrderId, FillId, Liquidity, Money, OrderId, Price, Quantity, Side, Symbol,
+        Timestamp,
+    };
 
     fn fill(side: Side, qty: f64, price: f64, fee: f64) -> Fill {
         Fill {
@@ -62,7 +65,10 @@ mod tests {
 
     #[test]
     fn a_round_trip_nets_proceeds_less_costs_and_fees_in_any_order() {
-        let fills = [fill(Side::Buy, 2.0, 100.0, 0.2), fill(Side::Sell, 2.0, 110.0, 0.2)];
+        let fills = [
+            fill(Side::Buy, 2.0, 100.0, 0.2),
+            fill(Side::Sell, 2.0, 110.0, 0.2),
+        ];
         let flow = CashFlow::of(&fills, 1.0);
         assert_eq!(flow.quantity, 0.0);
         assert!((flow.net() - 19.6).abs() < 1e-9);

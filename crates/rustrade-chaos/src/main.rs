@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use rustrade_chaos::Profile;
 use rustrade_chaos::client::Broken;
 use rustrade_chaos::harness::{self, SessionConfig};
-use rustrade_chaos::Profile;
 
 #[derive(Debug, Parser)]
 #[command(about = "Kill a bot at random instants against a faulty venue and check nothing is lost")]

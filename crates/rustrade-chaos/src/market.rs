@@ -27,7 +27,13 @@ pub struct SeededMarket {
 
 impl SeededMarket {
     /// A market of `symbols` starting at `start_price`, moving up to `step_pct` per bar.
-    pub fn new(venue: Venue, symbols: &[Symbol], start_price: f64, step_pct: f64, seed: u64) -> Self {
+    pub fn new(
+        venue: Venue,
+        symbols: &[Symbol],
+        start_price: f64,
+        step_pct: f64,
+        seed: u64,
+    ) -> Self {
         Self {
             venue,
             symbols: symbols.iter().map(|s| (*s, start_price)).collect(),
@@ -63,7 +69,14 @@ impl SeededMarket {
             let high = open.max(close) + wiggle;
             let low = (open.min(close) - wiggle).max(0.5);
             let volume = 50.0 + self.rng.f64() * 50.0;
-            let candle = Candle::new(open_time, round(open), round(high), round(low), round(close), volume)?;
+            let candle = Candle::new(
+                open_time,
+                round(open),
+                round(high),
+                round(low),
+                round(close),
+                volume,
+            )?;
             *last = close;
             out.push(MarketEvent::candle(self.venue, *symbol, close_time, candle));
         }
@@ -82,7 +95,10 @@ mod tests {
     #[test]
     fn same_seed_same_bars_and_time_advances() {
         let venue = Venue::new("chaos").unwrap();
-        let s = [Symbol::new("AAAUSDT").unwrap(), Symbol::new("BBBUSDT").unwrap()];
+        let s = [
+            Symbol::new("AAAUSDT").unwrap(),
+            Symbol::new("BBBUSDT").unwrap(),
+        ];
         let mut a = SeededMarket::new(venue, &s, 100.0, 0.5, 7);
         let mut b = SeededMarket::new(venue, &s, 100.0, 0.5, 7);
         let first = a.next_bars().unwrap();

@@ -10,9 +10,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::ChaosError;
 use crate::venue::{Served, SharedVenue, lock};
 use crate::wire::{Hello, Request, Role};
-use crate::ChaosError;
 
 /// A running venue server; stops when dropped.
 #[derive(Debug)]

@@ -67,9 +67,11 @@ impl EngineView {
     /// sequence may differ, since a restored engine also skips ids past its store's epoch.
     pub fn agrees(&self, other: &Self) -> bool {
         self.symbols.len() == other.symbols.len()
-            && self.symbols.iter().zip(&other.symbols).all(|(a, b)| {
-                a.0 == b.0 && a.1.iter().zip(&b.1).all(|(x, y)| close(*x, *y))
-            })
+            && self
+                .symbols
+                .iter()
+                .zip(&other.symbols)
+                .all(|(a, b)| a.0 == b.0 && a.1.iter().zip(&b.1).all(|(x, y)| close(*x, *y)))
     }
 }
 
@@ -85,9 +87,15 @@ impl StoredState {
             path: path.display().to_string(),
             reason,
         };
-        let store = SqliteStore::open(path).await.map_err(|e| bad(e.to_string()))?;
+        let store = SqliteStore::open(path)
+            .await
+            .map_err(|e| bad(e.to_string()))?;
         let mut keyed: Vec<(u64, String)> = Vec::new();
-        for key in store.list("journal/").await.map_err(|e| bad(e.to_string()))? {
+        for key in store
+            .list("journal/")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
             let seq = key
                 .strip_prefix("journal/")
                 .and_then(|rest| rest.split('-').next())
@@ -104,13 +112,21 @@ impl StoredState {
             };
             records.push(JournalRecord::decode(&bytes).map_err(|e| bad(format!("{key}: {e}")))?);
         }
-        let snapshot = match store.load("engine/snapshot").await.map_err(|e| bad(e.to_string()))? {
+        let snapshot = match store
+            .load("engine/snapshot")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
             Some(bytes) => Some(
                 serde_json::from_slice(&bytes).map_err(|e| bad(format!("engine/snapshot: {e}")))?,
             ),
             None => None,
         };
-        let genesis = match store.load("engine/genesis").await.map_err(|e| bad(e.to_string()))? {
+        let genesis = match store
+            .load("engine/genesis")
+            .await
+            .map_err(|e| bad(e.to_string()))?
+        {
             Some(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| serde_json::from_value::<Timestamp>(v.get("started")?.clone()).ok()),
@@ -139,7 +155,12 @@ impl StoredState {
 
     /// The engine rebuilt from the whole journal alone (`None` when the journal does not reach
     /// back to record 1 or the genesis is missing).
-    pub fn replay_all(&self, config: &EngineConfig, upto: u64, now: Timestamp) -> Option<Result<Engine, String>> {
+    pub fn replay_all(
+        &self,
+        config: &EngineConfig,
+        upto: u64,
+        now: Timestamp,
+    ) -> Option<Result<Engine, String>> {
         let genesis = self.genesis?;
         if self.records.first().is_some_and(|r| r.seq != 1) {
             return None;

@@ -28,7 +28,7 @@ use rustrade_core::{
 use rustrade_sim::{FeeModel, SimConfig, SimVenue};
 use tokio::sync::mpsc;
 
-use crate::market::{SeededMarket, START};
+use crate::market::{START, SeededMarket};
 use crate::wire::{Answer, Reply, Request, WireError};
 use crate::{ChaosError, Profile};
 
@@ -285,8 +285,8 @@ impl ChaosVenue {
                 order_id,
             } => {
                 let by_client = self.sim.cancel(&client_id).is_ok();
-                let done = by_client
-                    || order_id.is_some_and(|id| self.sim.cancel_order_id(&id).is_ok());
+                let done =
+                    by_client || order_id.is_some_and(|id| self.sim.cancel_order_id(&id).is_ok());
                 self.forward();
                 if done {
                     Ok(Answer::Done)
@@ -300,7 +300,9 @@ impl ChaosVenue {
                 n.map(Answer::Count)
                     .map_err(|_| WireError::UnknownSymbol(symbol.to_string()))
             }
-            Request::OpenOrders { symbol } => Ok(Answer::Orders(self.sim.open_orders(symbol.as_ref()))),
+            Request::OpenOrders { symbol } => {
+                Ok(Answer::Orders(self.sim.open_orders(symbol.as_ref())))
+            }
             Request::Position { symbol } => Ok(Answer::Position(self.sim.position(&symbol))),
             Request::Positions => Ok(Answer::Positions(self.sim.positions().collect())),
             Request::Cash => Ok(Answer::Cash(self.sim.cash())),
@@ -324,14 +326,20 @@ impl ChaosVenue {
         let p = self.profile;
         let faulty = self.is_bot(&order.client_id);
         if faulty && self.draw(p.lost_in_transit, "placement lost in transit") {
-            return self.reply(Err(WireError::OutcomeUnknown("chaos: gateway error".into())));
+            return self.reply(Err(WireError::OutcomeUnknown(
+                "chaos: gateway error".into(),
+            )));
         }
         let refusable = faulty && (p.refuse_reduce_only || !order.reduce_only);
         if refusable && self.draw(p.reject_retryable, "placement rate limited") {
-            return self.reply(Err(WireError::RateLimited { retry_after_ms: 100 }));
+            return self.reply(Err(WireError::RateLimited {
+                retry_after_ms: 100,
+            }));
         }
         if refusable && self.draw(p.reject_final, "placement rejected") {
-            return self.reply(Err(WireError::Rejected("chaos: refused by the venue".into())));
+            return self.reply(Err(WireError::Rejected(
+                "chaos: refused by the venue".into(),
+            )));
         }
         let outcome = self.sim.submit(order);
         self.forward();
@@ -347,7 +355,9 @@ impl ChaosVenue {
             return Served::Drop;
         }
         if faulty && self.draw(p.accept_then_timeout, "placement accepted then timed out") {
-            return self.reply(Err(WireError::Timeout("chaos: accepted, answer late".into())));
+            return self.reply(Err(WireError::Timeout(
+                "chaos: accepted, answer late".into(),
+            )));
         }
         self.reply(Ok(Answer::Placed(id)))
     }
@@ -355,7 +365,11 @@ impl ChaosVenue {
     fn manual_trade(&mut self) -> Result<(), ChaosError> {
         self.manual_seq += 1;
         let symbol = self.symbols[self.rng.usize(0..self.symbols.len())];
-        let side = if self.rng.bool() { Side::Buy } else { Side::Sell };
+        let side = if self.rng.bool() {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let client_id = ClientOrderId::new(&format!("manual-{}", self.manual_seq))?;
         let order = Order::market(client_id, symbol, side, Quantity::new(0.5)?);
         if let Ok(id) = self.sim.submit(&order) {
@@ -449,8 +463,12 @@ mod tests {
     #[test]
     fn a_resent_client_id_is_deduplicated_and_fills_are_listed() {
         let mut v = venue(Profile::CALM);
-        let first = v.serve(Request::Place { order: order("bot-1") });
-        let again = v.serve(Request::Place { order: order("bot-1") });
+        let first = v.serve(Request::Place {
+            order: order("bot-1"),
+        });
+        let again = v.serve(Request::Place {
+            order: order("bot-1"),
+        });
         match (first, again) {
             (Served::Reply(a), Served::Reply(b)) => {
                 assert!(matches!(a.result, Ok(Answer::Placed(_))));
@@ -478,7 +496,12 @@ mod tests {
         let mut p = Profile::CALM;
         p.drop_ack = 1.0;
         let mut v = venue(p);
-        assert_eq!(v.serve(Request::Place { order: order("bot-1") }), Served::Drop);
+        assert_eq!(
+            v.serve(Request::Place {
+                order: order("bot-1")
+            }),
+            Served::Drop
+        );
         assert_eq!(v.faults().get("placement ack dropped"), Some(&1));
         assert_eq!(v.bot_orders(), 1, "the dropped answer's order landed");
     }

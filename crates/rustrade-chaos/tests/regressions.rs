@@ -11,7 +11,9 @@ fn session(seed: u64, kills: u32, profile: Profile) -> SessionConfig {
 async fn violations(seeds: &[u64], kills: u32, profile: Profile) -> Vec<String> {
     let mut out = Vec::new();
     for &seed in seeds {
-        let summary = harness::run(&session(seed, kills, profile)).await.expect("session runs");
+        let summary = harness::run(&session(seed, kills, profile))
+            .await
+            .expect("session runs");
         assert!(summary.kills >= kills, "{summary}");
         out.extend(summary.violations.iter().map(ToString::to_string));
     }

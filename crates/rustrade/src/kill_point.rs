@@ -26,7 +26,11 @@ mod armed {
     static HITS: AtomicU64 = AtomicU64::new(0);
 
     pub(super) fn hit(name: &'static str) {
-        let target = TARGET.get_or_init(|| std::env::var("RUSTRADE_KILL_AT").ok().and_then(|v| parse(&v)));
+        let target = TARGET.get_or_init(|| {
+            std::env::var("RUSTRADE_KILL_AT")
+                .ok()
+                .and_then(|v| parse(&v))
+        });
         let Some((only, at)) = target else { return };
         if only.as_deref().is_some_and(|only| only != name) {
             return;

@@ -72,8 +72,8 @@ pub mod testkit;
 pub use bot::Bot;
 pub use config::{BotConfig, BotConfigBuilder, ConfigError, DEFAULT_SNAPSHOT_EVERY, MAX_NAME_LEN};
 pub use error::BotError;
-pub use kill_point::kill_point;
 pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, RiskView};
+pub use kill_point::kill_point;
 pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
 

@@ -124,9 +124,11 @@ async fn apply_fill_pages(
 /// id once, and a completed order takes no more.
 async fn catch_up_order(driver: &Driver, state: &OrderState) -> Result<(), ExchangeError> {
     let venue = state.order;
-    let known = venue
-        .client_id
-        .and_then(|c| driver.read(|e| e.order(&c).map(|o| o.filled.get())).flatten());
+    let known = venue.client_id.and_then(|c| {
+        driver
+            .read(|e| e.order(&c).map(|o| o.filled.get()))
+            .flatten()
+    });
     if known.is_none_or(|filled| venue.filled.get() <= filled + QTY_EPSILON) {
         return Ok(());
     }
