@@ -138,12 +138,6 @@ pub struct SymbolStatus {
     pub realised_pnl: f64,
     /// The session's realised PnL, net of fees.
     pub session_net: f64,
-    /// Fees of the session's round trips.
-    pub session_fees: f64,
-    /// Winning round trips of the session.
-    pub session_wins: u32,
-    /// Losing round trips of the session.
-    pub session_losses: u32,
     /// The bot holds an exit or protective order on the symbol whose placement the venue has
     /// not confirmed yet (it is being looked up).
     pub awaiting_answer: bool,

@@ -14,7 +14,9 @@
 //! 3. Replay bars, letting the bot react to each (the harness waits until the venue has seen
 //!    no request for the quiet period). A random-time kill is a `SIGKILL` a random fraction of
 //!    the quiet period after a random bar; a kill-point life runs until the bot aborts itself.
-//! 4. Once the process is gone, read the state file and check it ([`invariants::at_rest`]).
+//! 4. Once the process is gone, read the state file and check it ([`invariants::at_rest`]),
+//!    then replay up to `max_bars_down` bars with the bot down: the venue fills its resting
+//!    orders (stops, take-profits) and the next start must catch those fills up.
 //!
 //! The last life is not killed and replays no bar: once caught up, the bot is asked to stop,
 //! and the stored state is checked against everything the venue did
@@ -185,6 +187,9 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
                 failed_in_a_row = 0;
                 session.summary.kills += 1;
                 session.summary.kill_point_kills += u32::from(at_point);
+                for _ in 0..session.rng.u32(0..=config.profile.max_bars_down) {
+                    session.advance()?;
+                }
             }
             LifeEnd::FailedStart => {
                 session.summary.failed_starts += 1;
@@ -434,6 +439,7 @@ impl Session<'_> {
             if let Some(engine) = engine {
                 let status = invariants::status_of(&engine, &bot::symbols());
                 findings.extend(invariants::caught_up(&lock(&self.venue), &status));
+                findings.extend(invariants::ledger_agrees(&lock(&self.venue), &engine));
             }
             self.record(findings);
         }

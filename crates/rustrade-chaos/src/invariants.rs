@@ -9,7 +9,7 @@
 //! | `fill-applied-once` | bot down | no fill id is applied twice in the journal |
 //! | `fill-exists` | bot down | every applied fill is one the venue made for the bot |
 //! | `position` | after restart, at the end | the bot's position per symbol equals the venue's |
-//! | `pnl` | after restart, at the end | realised PnL, session PnL and the session's wins and losses equal those of the venue's fills ([`FillBook`]); skipped on a symbol someone traded by hand |
+//! | `pnl` | after restart, at the end | the bot's money agrees with the venue's fills ([`CashFlow`]): flat, realised PnL and the session's net PnL equal the fills' cash less fees; at the end, from the stored ledger, `realised − Q · avg_entry − open_fees` equals it whatever the position and the fees paid equal the fills' fees. Skipped on a symbol someone traded by hand. Which round trips the fills formed (and so the win/loss split) depends on the order they were applied in, so it is not compared |
 //! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about |
 //! | `fill-applied` | at the end | every fill the venue made for the bot was applied |
 
@@ -19,7 +19,7 @@ use rustrade_core::{Fill, FillId, OrderKind, Symbol, Timestamp};
 use rustrade_engine::Engine;
 
 use crate::bot::{BotStatus, SymbolStatus};
-use crate::ledger::FillBook;
+use crate::ledger::CashFlow;
 use crate::state::{EngineView, StoredState, close};
 use crate::venue::ChaosVenue;
 
@@ -164,6 +164,31 @@ pub fn caught_up(venue: &ChaosVenue, status: &BotStatus) -> Vec<Finding> {
     out
 }
 
+/// The end-of-run money check on the stored ledger, whatever the position (see `pnl`).
+pub fn ledger_agrees(venue: &ChaosVenue, engine: &Engine) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for symbol in venue.symbols() {
+        if venue.manual_symbols().contains(symbol) {
+            continue;
+        }
+        let Some(ledger) = engine.ledger(symbol) else {
+            continue;
+        };
+        let flow = CashFlow::of(&bot_fills(venue, symbol), 1.0);
+        let ours = ledger.realised_pnl - ledger.quantity * ledger.avg_entry - ledger.open_fees;
+        if !close(ours, flow.net()) || !close(ledger.fees_paid, flow.fees) {
+            out.push((
+                "pnl",
+                format!(
+                    "{symbol}: ledger realised {} qty {} avg {} open fees {} fees {}; venue fills give cash − fees {} and fees {}",
+                    ledger.realised_pnl, ledger.quantity, ledger.avg_entry, ledger.open_fees, ledger.fees_paid, flow.net(), flow.fees
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// `fill-applied` at the end: every fill the venue made for the bot is in the journal.
 pub fn all_applied(venue: &ChaosVenue, stored: &StoredState) -> Vec<Finding> {
     let applied: BTreeSet<FillId> = stored.applied_fills().iter().map(|f| f.fill_id).collect();
@@ -197,9 +222,6 @@ pub fn status_of(engine: &Engine, symbols: &[Symbol]) -> BotStatus {
                     quantity: p.quantity,
                     realised_pnl: p.realised_pnl,
                     session_net: r.map_or(0.0, |r| r.session_pnl.net()),
-                    session_fees: r.map_or(0.0, |r| r.session_pnl.fees()),
-                    session_wins: r.map_or(0, |r| r.session_pnl.wins()),
-                    session_losses: r.map_or(0, |r| r.session_pnl.losses()),
                     awaiting_answer: engine
                         .open_orders()
                         .any(|o| o.symbol() == *s && SymbolStatus::is_awaited(o)),
@@ -219,23 +241,18 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
         ));
     }
     let manual = venue.manual_symbols().contains(&s.symbol);
-    if !manual {
-        let book = FillBook::of(&bot_fills(venue, &s.symbol), LOT);
-        let net: f64 = book.trips.iter().map(|t| t.net()).sum();
-        let fees: f64 = book.trips.iter().map(|t| t.fees).sum();
-        let wins = book.trips.iter().filter(|t| t.net() > 0.0).count();
-        let losses = book.trips.iter().filter(|t| t.net() < 0.0).count();
-        let pnl_ok = close(book.realised, s.realised_pnl)
-            && close(net, s.session_net)
-            && close(fees, s.session_fees)
-            && wins == s.session_wins as usize
-            && losses == s.session_losses as usize;
-        if !pnl_ok {
+    let flat = venue_qty.abs() < LOT / 2.0 && s.quantity.abs() < LOT / 2.0;
+    if !manual && flat {
+        let flow = CashFlow::of(&bot_fills(venue, &s.symbol), 1.0);
+        if !close(flow.net(), s.realised_pnl) || !close(flow.net(), s.session_net) {
             out.push((
                 "pnl",
                 format!(
-                    "{}: bot realised {} session net {} fees {} wins {} losses {}; venue fills give {} / {net} / {fees} / {wins} / {losses}",
-                    s.symbol, s.realised_pnl, s.session_net, s.session_fees, s.session_wins, s.session_losses, book.realised
+                    "{} (flat): bot realised {} session net {}; venue fills give {}",
+                    s.symbol,
+                    s.realised_pnl,
+                    s.session_net,
+                    flow.net()
                 ),
             ));
         }

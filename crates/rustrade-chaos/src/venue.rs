@@ -334,12 +334,13 @@ impl ChaosVenue {
                 "chaos: gateway error".into(),
             )));
         }
-        if faulty && self.draw(p.reject_retryable, "placement rate limited") {
+        let refusable = faulty && (p.refuse_reduce_only || !order.reduce_only);
+        if refusable && self.draw(p.reject_retryable, "placement rate limited") {
             return self.reply(Err(WireError::RateLimited {
                 retry_after_ms: 100,
             }));
         }
-        if faulty && self.draw(p.reject_final, "placement rejected") {
+        if refusable && self.draw(p.reject_final, "placement rejected") {
             return self.reply(Err(WireError::Rejected(
                 "chaos: refused by the venue".into(),
             )));

@@ -257,7 +257,8 @@ impl Engine {
     }
 
     /// Exits the brain's position on `symbol` (at most `cap` of it), net of what its live exit
-    /// orders already cover. Nothing to close is a silent no-op.
+    /// orders already cover (a reduce-only exit whose placement is unknown covers nothing).
+    /// Nothing to close is a silent no-op.
     pub(crate) fn exit_position(
         &mut self,
         brain: BrainId,
@@ -279,6 +280,10 @@ impl Engine {
                     && o.symbol() == symbol
                     && matches!(o.role, OrderRole::Exit(_))
                     && o.order.side.sign() != held.signum()
+                    // A reduce-only exit whose placement is unknown may never have reached the
+                    // venue: it does not count, since a second reduce-only close cannot
+                    // over-close, while trusting a lost one leaves the position unprotected.
+                    && !(o.outcome_unknown && o.order.reduce_only)
             })
             .map(|o| o.remaining().get())
             .sum();

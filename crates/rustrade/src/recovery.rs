@@ -12,6 +12,9 @@
 //!   venue's answer is applied as it stands. "Never received" counts only once the order is older
 //!   than the grace period (the request might still arrive before that), otherwise the order
 //!   stays unresolved and is asked about again. An error is no answer: the order stays unknown.
+//!   An order the venue filled further than the engine applied has its fills listed again from
+//!   the order's creation first: a fill the stream delivered out of order can sit behind the
+//!   cursor, where the fills-first pass does not look.
 //! - **Then positions.** What still differs after fills and orders are applied is handed to the
 //!   engine as venue positions and journalled as drift.
 //! - A venue that cannot answer one of these calls ([`ExchangeError::Unsupported`]) is asked the
@@ -21,7 +24,8 @@
 use std::time::Duration;
 
 use rustrade_core::{
-    ClientOrderId, ExchangeError, ExecutionReport, FillCursor, Position, Symbol, Timestamp,
+    ClientOrderId, ExchangeError, ExecutionReport, FillCursor, OrderState, Position, QTY_EPSILON,
+    Symbol, Timestamp,
 };
 
 use crate::driver::Driver;
@@ -56,52 +60,90 @@ pub(crate) async fn catch_up_fills(
 ) -> Result<usize, ExchangeError> {
     let mut listed = 0;
     for symbol in symbols {
-        let Some(mut cursor) = driver.read(|e| e.fill_cursor(symbol)).flatten() else {
+        let Some(cursor) = driver.read(|e| e.fill_cursor(symbol)).flatten() else {
             continue;
         };
-        for _ in 0..MAX_PAGES {
-            let page = match driver.exchange.fills_since(symbol, &cursor).await {
-                Ok(page) => page,
-                Err(ExchangeError::Unsupported(what)) => {
-                    tracing::warn!(%symbol, what, "venue cannot list past fills; fills made while disconnected are not caught up");
-                    return Ok(listed);
-                }
-                Err(e) => return Err(e),
-            };
-            listed += page.len();
-            // A page may repeat the cursor's own fill (and others already applied, which the
-            // engine recognises by id).
-            let newer: Vec<_> = page
-                .iter()
-                .filter(|f| Some(f.fill_id) != cursor.after)
-                .copied()
-                .collect();
-            let Some(last) = newer.last().copied() else {
-                break;
-            };
-            let mut valid = Vec::with_capacity(newer.len());
-            for fill in newer {
-                let report = ExecutionReport::Fill(fill);
-                match validate_report(&report) {
-                    Ok(()) => valid.push(fill),
-                    Err(e) => driver.report_dropped(e.label(), &e),
-                }
-            }
-            driver
-                .step(move |engine, _| {
-                    for fill in &valid {
-                        engine.handle_fill(fill, fill.time);
-                    }
-                })
-                .await;
-            let next = FillCursor::after(&last);
-            if next == cursor {
-                break;
-            }
-            cursor = next;
+        match apply_fill_pages(driver, *symbol, cursor).await? {
+            Some(n) => listed += n,
+            None => return Ok(listed),
         }
     }
     Ok(listed)
+}
+
+/// Applies the fills of `symbol` the venue lists from `cursor` on, page after page, until a
+/// page brings nothing newer; returns how many the venue listed, or `None` when it cannot list
+/// past fills.
+async fn apply_fill_pages(
+    driver: &Driver,
+    symbol: Symbol,
+    mut cursor: FillCursor,
+) -> Result<Option<usize>, ExchangeError> {
+    let mut listed = 0;
+    for _ in 0..MAX_PAGES {
+        let page = match driver.exchange.fills_since(&symbol, &cursor).await {
+            Ok(page) => page,
+            Err(ExchangeError::Unsupported(what)) => {
+                tracing::warn!(%symbol, what, "venue cannot list past fills; fills made while disconnected are not caught up");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        listed += page.len();
+        // A page may repeat the cursor's own fill (and others already applied, which the
+        // engine recognises by id).
+        let newer: Vec<_> = page
+            .iter()
+            .filter(|f| Some(f.fill_id) != cursor.after)
+            .copied()
+            .collect();
+        let Some(last) = newer.last().copied() else {
+            break;
+        };
+        let mut valid = Vec::with_capacity(newer.len());
+        for fill in newer {
+            let report = ExecutionReport::Fill(fill);
+            match validate_report(&report) {
+                Ok(()) => valid.push(fill),
+                Err(e) => driver.report_dropped(e.label(), &e),
+            }
+        }
+        driver
+            .step(move |engine, _| {
+                for fill in &valid {
+                    engine.handle_fill(fill, fill.time);
+                }
+            })
+            .await;
+        let next = FillCursor::after(&last);
+        if next == cursor {
+            break;
+        }
+        cursor = next;
+    }
+    Ok(Some(listed))
+}
+
+/// Applies the fills of an order the venue reports filled further than the engine knows.
+///
+/// They may sit behind the engine's fill cursor: the stream delivered a later fill of the
+/// symbol first (reordered or delayed), and the bot stopped before the earlier one arrived. So
+/// the venue's fills are listed again from the order's creation; the engine applies each fill
+/// id once, and a completed order takes no more.
+async fn catch_up_order(driver: &Driver, state: &OrderState) -> Result<(), ExchangeError> {
+    let venue = state.order;
+    let known = venue.client_id.and_then(|c| {
+        driver
+            .read(|e| e.order(&c).map(|o| o.filled.get()))
+            .flatten()
+    });
+    if known.is_none_or(|filled| venue.filled.get() <= filled + QTY_EPSILON) {
+        return Ok(());
+    }
+    tracing::warn!(symbol = %venue.symbol, order_id = %venue.order_id, "the venue filled more of an order than the engine applied; listing its fills again");
+    apply_fill_pages(driver, venue.symbol, FillCursor::since(venue.created))
+        .await
+        .map(|_| ())
 }
 
 /// Looks `client_id` up at the venue and applies a definite answer (see the module rules).
@@ -115,6 +157,7 @@ pub(crate) async fn look_up(
     match driver.exchange.order_status(&symbol, &client_id).await {
         Ok(Some(state)) => {
             tracing::info!(%client_id, status = ?state.order.status, order_id = %state.order.order_id, "order found at the venue");
+            catch_up_order(driver, &state).await?;
             driver
                 .step(move |e, now| e.handle_order_state(&state, now))
                 .await;
@@ -197,6 +240,7 @@ pub(crate) async fn reconcile_open_orders(driver: &Driver) -> Result<(), Exchang
     for (symbol, client_id) in missing {
         match driver.exchange.order_status(&symbol, &client_id).await {
             Ok(Some(state)) => {
+                catch_up_order(driver, &state).await?;
                 driver
                     .step(move |e, now| e.handle_order_state(&state, now))
                     .await;
@@ -204,6 +248,13 @@ pub(crate) async fn reconcile_open_orders(driver: &Driver) -> Result<(), Exchang
             Ok(None) | Err(ExchangeError::Unsupported(_)) => {}
             Err(e) => return Err(e),
         }
+    }
+    for order in &open {
+        let state = OrderState {
+            order: *order,
+            avg_fill_price: None,
+        };
+        catch_up_order(driver, &state).await?;
     }
     driver
         .step(move |e, now| e.handle_venue_open_orders(&open, now))

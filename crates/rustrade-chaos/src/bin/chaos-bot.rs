@@ -105,9 +105,6 @@ async fn status(handle: &BotHandle) -> BotStatus {
             quantity: position.quantity,
             realised_pnl: position.realised_pnl,
             session_net: risk.map_or(0.0, |r| r.session_net_pnl),
-            session_fees: risk.map_or(0.0, |r| r.session_fees),
-            session_wins: risk.map_or(0, |r| r.session_wins),
-            session_losses: risk.map_or(0, |r| r.session_losses),
             awaiting_answer: live
                 .iter()
                 .any(|o| o.symbol() == symbol && SymbolStatus::is_awaited(o)),

@@ -1,0 +1,53 @@
+//! The kit in CI: a bounded stormy run over several seeds must hold every invariant, and a
+//! deliberately broken bot must be caught.
+
+use rustrade_chaos::Profile;
+use rustrade_chaos::client::Broken;
+use rustrade_chaos::harness::{self, SessionConfig};
+
+const BOT: &str = env!("CARGO_BIN_EXE_chaos-bot");
+
+/// At least 200 kills over five seeds with every venue fault but manual trades (refusals on
+/// entries only: see `Profile::CI`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ci_profile_holds_every_invariant() {
+    let mut kills = 0;
+    let mut found = Vec::new();
+    for seed in 1..=5 {
+        let summary = harness::run(&SessionConfig::new(seed, 42, Profile::CI, BOT))
+            .await
+            .expect("session runs");
+        println!("seed {seed}: {summary}");
+        assert!(summary.faults > 0 && summary.orders > 0, "{summary}");
+        assert!(summary.kill_point_kills > 0, "{summary}");
+        kills += summary.kills;
+        found.extend(summary.violations.iter().map(ToString::to_string));
+    }
+    assert!(kills >= 200, "{kills} kills");
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Manual trades: positions are adopted at restart, and the money of untouched symbols holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_trades_are_reconciled() {
+    let summary = harness::run(&SessionConfig::new(11, 30, Profile::MANUAL, BOT))
+        .await
+        .expect("session runs");
+    let found: Vec<String> = summary.violations.iter().map(ToString::to_string).collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// A bot whose catch-up lists no fills loses the fills made while it was down: the kit says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_that_skips_catch_up_is_caught() {
+    let mut config = SessionConfig::new(1, 30, Profile::CALM, BOT);
+    config.broken = Some(Broken::SkipCatchUp);
+    let summary = harness::run(&config).await.expect("session runs");
+    let caught: Vec<_> = summary
+        .violations
+        .iter()
+        .filter(|v| matches!(v.invariant, "fill-applied" | "pnl"))
+        .collect();
+    assert!(!caught.is_empty(), "not caught: {summary}");
+    assert!(caught.iter().all(|v| v.seed == 1), "{caught:?}");
+}
