@@ -44,6 +44,10 @@ pub(crate) enum Command {
     /// Run the strategy as a paper bot over a recorded data file, against the simulated venue
     /// with the config's fill, fee and slippage models; print a summary and write fills.csv.
     Paper(PaperArgs),
+    /// Run the strategy as a bot on the venue of the config's [venue] table (testnet unless it
+    /// says production), with keys from RUSTRADE_BINANCE_API_KEY and RUSTRADE_BINANCE_API_SECRET
+    /// (or RUSTRADE_BINANCE_ED25519_PEM).
+    Live(LiveArgs),
     /// Print a running bot's health and positions from its ops endpoint.
     Status(StatusArgs),
     /// Write a commented example config.
@@ -96,6 +100,19 @@ pub(crate) struct PaperArgs {
     /// Write fills.csv and paper.json to this folder (default: the output folder + "-paper").
     #[arg(long, value_name = "DIR")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// Arguments of `live`.
+#[derive(Debug, Args)]
+pub(crate) struct LiveArgs {
+    /// The config file (markets, strategy, risk, [bot] and [venue]).
+    pub(crate) config: PathBuf,
+    /// Confirms that a production [venue] trades real money (or set venue.confirm_production).
+    #[arg(long = "i-understand-this-trades-real-money")]
+    pub(crate) confirm_production: bool,
+    /// Set a strategy parameter, e.g. --param fast=5 (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub(crate) params: Vec<String>,
 }
 
 /// Arguments of `status`.

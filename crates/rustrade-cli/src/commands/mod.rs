@@ -3,6 +3,7 @@
 mod backtest;
 mod data;
 mod init;
+mod live;
 mod paper;
 mod report;
 mod status;
@@ -63,6 +64,7 @@ pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args, ui),
         Command::Data(DataCommand::Inspect(args)) => data::inspect(args, ui),
         Command::Paper(args) => paper::run(args, ui),
+        Command::Live(args) => live::run(args, ui),
         Command::Status(args) => status::run(args, ui),
         Command::Init(args) => init::run(args, ui),
         Command::Strategies => strategies::run(ui),

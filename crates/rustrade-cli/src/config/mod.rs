@@ -16,6 +16,7 @@ pub(crate) mod locate;
 pub(crate) mod raw;
 mod sweep;
 pub(crate) mod template;
+mod venue;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +30,7 @@ use rustrade_strategies::StrategyError;
 pub(crate) use bot::BotSection;
 pub(crate) use error::{ConfigError, Origin};
 pub(crate) use sweep::SweepSpec;
+pub(crate) use venue::{Network, Product, VenueSection};
 
 use raw::{RawConfig, RawFill, RawFormat};
 
@@ -70,6 +72,8 @@ pub(crate) struct Config {
     pub(crate) sweep: Option<SweepSpec>,
     /// How `rustrade paper` runs it (`[bot]`; defaults when absent).
     pub(crate) bot: BotSection,
+    /// The exchange `rustrade live` trades on (`[venue]`).
+    pub(crate) venue: Option<VenueSection>,
 }
 
 /// One market: its data file and instrument.
@@ -221,6 +225,10 @@ impl Config {
             overrides.ops_token.as_ref(),
             &base,
         )?;
+        let venue = match &raw.venue {
+            Some(v) => Some(VenueSection::from_raw(&src, v)?),
+            None => None,
+        };
         Ok(Self {
             path: path.to_owned(),
             title: title_of(path),
@@ -233,6 +241,7 @@ impl Config {
             periods_per_year,
             sweep,
             bot,
+            venue,
         })
     }
 }

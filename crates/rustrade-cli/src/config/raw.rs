@@ -33,9 +33,29 @@ pub(crate) struct RawConfig {
     /// `[sweep]`, for `rustrade sweep`.
     #[serde(default)]
     pub(crate) sweep: Option<RawSweep>,
-    /// `[bot]`, for `rustrade paper`.
+    /// `[bot]`, for `rustrade paper` and `rustrade live`.
     #[serde(default)]
     pub(crate) bot: RawBot,
+    /// `[venue]`, for `rustrade live`.
+    #[serde(default)]
+    pub(crate) venue: Option<RawVenue>,
+}
+
+/// `[venue]`: the exchange `rustrade live` trades on.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawVenue {
+    pub(crate) exchange: String,
+    #[serde(default)]
+    pub(crate) product: Option<String>,
+    #[serde(default)]
+    pub(crate) environment: Option<String>,
+    #[serde(default)]
+    pub(crate) endpoint: Option<String>,
+    #[serde(default)]
+    pub(crate) interval: Option<String>,
+    #[serde(default)]
+    pub(crate) confirm_production: bool,
 }
 
 /// `[bot]`: how `rustrade paper` runs the strategy as a bot.

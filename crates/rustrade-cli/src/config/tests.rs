@@ -410,3 +410,54 @@ fn a_public_address_needs_a_token_and_the_token_never_shows() {
     let shown = format!("{c:?}");
     assert!(!shown.contains("in-the-file-0123456789"), "{shown}");
 }
+
+#[test]
+fn the_venue_table_defaults_to_spot_testnet_and_validates_every_key() {
+    let c = load(GOOD, &Overrides::default()).unwrap();
+    assert_eq!(c.venue, None);
+    let c = load(
+        &format!("{GOOD}\n[venue]\nexchange = \"binance\"\n"),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let v = c.venue.unwrap();
+    assert_eq!(
+        (v.product, &v.network, v.interval.as_str()),
+        (Product::Spot, &Network::Testnet, "1m")
+    );
+    assert!(!v.is_production() && !v.confirm_production);
+
+    let f = file();
+    let bad = |body: &str| err(&format!("{GOOD}\n[venue]\n{body}"));
+    assert_eq!(
+        bad("exchange = \"kraken\"\n"),
+        format!("{f}:19: venue.exchange: unknown exchange \"kraken\"; expected \"binance\"")
+    );
+    assert_eq!(
+        bad("exchange = \"binance\"\nproduct = \"coinm\"\n"),
+        format!("{f}:20: venue.product: unknown product \"coinm\"; expected \"spot\" or \"usdm\"")
+    );
+    assert_eq!(
+        bad("exchange = \"binance\"\nenvironment = \"staging\"\n"),
+        format!(
+            "{f}:20: venue.environment: unknown environment \"staging\"; expected \"testnet\" or \"production\""
+        )
+    );
+    let e = bad("exchange = \"binance\"\ninterval = \"7m\"\n");
+    assert!(
+        e.starts_with(&format!(
+            "{f}:20: venue.interval: unknown kline interval \"7m\"; expected one of 1s, 1m"
+        )),
+        "{e}"
+    );
+    assert_eq!(
+        bad("exchange = \"binance\"\nendpoint = \"ftp://x\"\n"),
+        format!(
+            "{f}:20: venue.endpoint: must be an http:// or https:// base URL (got \"ftp://x\")"
+        )
+    );
+    let e = bad("exchange = \"binance\"\nenvironment = \"production\"\nendpoint = \"http://x\"\n");
+    assert!(e.contains("venue.endpoint: an endpoint replaces"), "{e}");
+    let e = bad("exchange = \"binance\"\napi_secret = \"s\"\n");
+    assert!(e.contains("venue.api_secret: unknown field"), "{e}");
+}

@@ -112,6 +112,33 @@ pub(crate) fn spawn(
     })
 }
 
+/// Starts the endpoint `config`'s `[bot.ops]` asks for (nothing without one): resolves the
+/// control token (generating and storing one at first start), binds, serves. Returns the server
+/// task and what to tell the operator.
+pub(crate) async fn serve(
+    config: &crate::config::Config,
+    handle: &BotHandle,
+    metrics: PrometheusMetrics,
+    symbols: Vec<Symbol>,
+) -> anyhow::Result<(Option<tokio::task::JoinHandle<()>>, crate::paper::Started)> {
+    use anyhow::Context;
+    let mut shown = crate::paper::Started {
+        ops: None,
+        token_file: None,
+    };
+    let Some(section) = &config.bot.ops else {
+        return Ok((None, shown));
+    };
+    let token = token::resolve(section.token.clone(), &token::file_for(config))?;
+    let listener = tokio::net::TcpListener::bind(section.listen)
+        .await
+        .with_context(|| format!("bot.ops.listen: cannot bind {}", section.listen))?;
+    shown.ops = Some(listener.local_addr()?);
+    shown.token_file = token.file.clone();
+    let state = OpsState::new(handle.clone(), metrics, token.secret, symbols);
+    Ok((Some(spawn(listener, state)), shown))
+}
+
 /// [`BotHealth`] as JSON.
 pub(crate) fn health_json(h: &BotHealth) -> Value {
     json!({

@@ -111,22 +111,7 @@ pub(crate) async fn run(
     let handle = paper.handle();
     let symbols: Vec<Symbol> = config.markets.iter().map(|m| m.spec.symbol()).collect();
 
-    let mut server = None;
-    let mut shown = Started {
-        ops: None,
-        token_file: None,
-    };
-    if let Some(section) = &bot.ops {
-        let token = ops::token::resolve(section.token.clone(), &ops::token::file_for(config))?;
-        let listener = tokio::net::TcpListener::bind(section.listen)
-            .await
-            .with_context(|| format!("bot.ops.listen: cannot bind {}", section.listen))?;
-        shown.ops = Some(listener.local_addr()?);
-        shown.token_file = token.file.clone();
-        let state = ops::OpsState::new(handle.clone(), metrics, token.secret, symbols.clone());
-        server = Some(ops::spawn(listener, state));
-    }
-
+    let (server, shown) = ops::serve(config, &handle, metrics, symbols.clone()).await?;
     let task = tokio::spawn(paper.run_until_shutdown());
     started(&shown);
     let interrupted = tokio::select! {
