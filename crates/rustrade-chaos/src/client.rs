@@ -33,6 +33,19 @@ pub const DEADLINE: Duration = Duration::from_secs(3);
 pub enum Broken {
     /// `fills_since` answers nothing: fills made while the bot was down are never caught up.
     SkipCatchUp,
+    /// A placement without an answer (timeout, lost connection) is reported as rejected: the
+    /// order may have landed, and the bot forgets it.
+    TimeoutIsRejection,
+}
+
+impl Broken {
+    /// The variant's command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SkipCatchUp => "skip-catch-up",
+            Self::TimeoutIsRejection => "timeout-is-rejection",
+        }
+    }
 }
 
 impl std::str::FromStr for Broken {
@@ -41,10 +54,11 @@ impl std::str::FromStr for Broken {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "skip-catch-up" => Ok(Self::SkipCatchUp),
+            "timeout-is-rejection" => Ok(Self::TimeoutIsRejection),
             _ => Err(crate::ChaosError::Invalid {
                 field: "broken",
                 value: s.to_owned(),
-                reason: "unknown variant (skip-catch-up)",
+                reason: "unknown variant (skip-catch-up, timeout-is-rejection)",
             }),
         }
     }
@@ -159,9 +173,15 @@ impl ExchangeClient for ChaosExchange {
     }
 
     async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
-        match self.call(&Request::Place { order: *order }).await? {
-            Answer::Placed(id) => Ok(id),
-            other => Err(unexpected("place", &other)),
+        match self.call(&Request::Place { order: *order }).await {
+            Ok(Answer::Placed(id)) => Ok(id),
+            Ok(other) => Err(unexpected("place", &other)),
+            Err(e) if self.broken == Some(Broken::TimeoutIsRejection) && e.is_outcome_unknown() => {
+                Err(ExchangeError::Rejected {
+                    reason: format!("broken client: {e}"),
+                })
+            }
+            Err(e) => Err(e),
         }
     }
 

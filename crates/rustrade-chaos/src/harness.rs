@@ -314,9 +314,7 @@ impl Session<'_> {
             .kill_on_drop(true)
             .env_remove("RUSTRADE_KILL_AT");
         if let Some(broken) = self.config.broken {
-            command.arg("--broken").arg(match broken {
-                Broken::SkipCatchUp => "skip-catch-up",
-            });
+            command.arg("--broken").arg(broken.as_str());
         }
         if let Ending::KillPoint(n) = ending {
             command.env("RUSTRADE_KILL_AT", n.to_string());

@@ -28,7 +28,7 @@ struct Args {
     /// Keep the state file and the bot's log here.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Run a deliberately broken bot (skip-catch-up), to see the kit catch it.
+    /// Run a deliberately broken bot (skip-catch-up, timeout-is-rejection), to see the kit catch it.
     #[arg(long)]
     broken: Option<Broken>,
     /// The chaos-bot executable (default: next to this one).
@@ -56,6 +56,10 @@ fn main() -> anyhow::Result<()> {
     for v in &summary.violations {
         println!("{v}");
     }
+    println!(
+        "seed {}, profile {}: {} kills at a kill point, {} failed starts, {} bars",
+        config.seed, profile.name, summary.kill_point_kills, summary.failed_starts, summary.bars
+    );
     println!("{summary}");
     if !summary.violations.is_empty() {
         std::process::exit(1);

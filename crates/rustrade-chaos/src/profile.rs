@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn profiles_by_name_and_bad_name_is_named() {
         assert_eq!(Profile::named("stormy").unwrap(), Profile::STORMY);
-        assert!(Profile::named("manual").unwrap().manual_trade > 0.0);
+        assert!(!Profile::named("ci").unwrap().refuse_reduce_only);
         let err = Profile::named("windy").unwrap_err().to_string();
         assert!(err.contains("profile") && err.contains("windy"), "{err}");
     }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::ChaosError;
-use crate::venue::{Served, SharedVenue, lock};
+use crate::venue::{SharedVenue, lock};
 use crate::wire::{Hello, Request, Role};
 
 /// A running venue server; stops when dropped.
@@ -75,7 +75,7 @@ async fn serve(stream: TcpStream, venue: SharedVenue) {
                         return;
                     }
                 };
-                let Served::Reply(reply) = served else {
+                let Some(reply) = served else {
                     return;
                 };
                 let Ok(mut text) = serde_json::to_string(&reply) else {

@@ -38,19 +38,6 @@ pub const FILL_PAGE: usize = 20;
 /// A shared, lockable [`ChaosVenue`] (held only for one synchronous call at a time).
 pub type SharedVenue = Arc<Mutex<ChaosVenue>>;
 
-/// What serving a request produced.
-#[derive(Debug, Clone, PartialEq)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one value per request on a test server, moved once: boxing would only add an allocation"
-)]
-pub enum Served {
-    /// Send this reply.
-    Reply(Reply),
-    /// Send nothing and close the connection (a dropped answer).
-    Drop,
-}
-
 /// The venue of a chaos run: simulated matching, faults and records.
 #[derive(Debug)]
 pub struct ChaosVenue {
@@ -261,8 +248,9 @@ impl ChaosVenue {
         Ok(())
     }
 
-    /// Serves one request, faults included.
-    pub fn serve(&mut self, request: Request) -> Served {
+    /// Serves one request, faults included: the reply to send, or `None` when the answer is
+    /// dropped (the server then closes the connection without one).
+    pub fn serve(&mut self, request: Request) -> Option<Reply> {
         self.requests += 1;
         let read_fault = matches!(
             request,
@@ -326,7 +314,7 @@ impl ChaosVenue {
         self.reply(result)
     }
 
-    fn place(&mut self, order: &Order) -> Served {
+    fn place(&mut self, order: &Order) -> Option<Reply> {
         let p = self.profile;
         let faulty = self.is_bot(&order.client_id);
         if faulty && self.draw(p.lost_in_transit, "placement lost in transit") {
@@ -356,7 +344,7 @@ impl ChaosVenue {
             ids.push(id);
         }
         if faulty && self.draw(p.drop_ack, "placement ack dropped") {
-            return Served::Drop;
+            return None;
         }
         if faulty && self.draw(p.accept_then_timeout, "placement accepted then timed out") {
             return self.reply(Err(WireError::Timeout(
@@ -384,8 +372,8 @@ impl ChaosVenue {
         Ok(())
     }
 
-    fn reply(&self, result: Result<Answer, WireError>) -> Served {
-        Served::Reply(Reply {
+    fn reply(&self, result: Result<Answer, WireError>) -> Option<Reply> {
+        Some(Reply {
             now: self.now(),
             result,
         })
@@ -474,7 +462,7 @@ mod tests {
             order: order("bot-1"),
         });
         match (first, again) {
-            (Served::Reply(a), Served::Reply(b)) => {
+            (Some(a), Some(b)) => {
                 assert!(matches!(a.result, Ok(Answer::Placed(_))));
                 assert_eq!(a.result, b.result);
             }
@@ -489,10 +477,7 @@ mod tests {
             symbol: sym,
             client_id: ClientOrderId::new("bot-9").unwrap(),
         });
-        match status {
-            Served::Reply(r) => assert_eq!(r.result, Ok(Answer::Status(None))),
-            Served::Drop => panic!("dropped"),
-        }
+        assert_eq!(status.map(|r| r.result), Some(Ok(Answer::Status(None))));
     }
 
     #[test]
@@ -504,7 +489,7 @@ mod tests {
             v.serve(Request::Place {
                 order: order("bot-1")
             }),
-            Served::Drop
+            None
         );
         assert_eq!(v.faults().get("placement ack dropped"), Some(&1));
         assert_eq!(v.bot_orders(), 1, "the dropped answer's order landed");

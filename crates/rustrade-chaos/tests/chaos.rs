@@ -51,3 +51,17 @@ async fn a_bot_that_skips_catch_up_is_caught() {
     assert!(!caught.is_empty(), "not caught: {summary}");
     assert!(caught.iter().all(|v| v.seed == 1), "{caught:?}");
 }
+
+/// A client that reports an unanswered placement as rejected forgets orders that landed: their
+/// fills are never applied and the positions drift.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_that_takes_a_timeout_for_a_rejection_is_caught() {
+    let mut config = SessionConfig::new(2, 20, Profile::CI, BOT);
+    config.broken = Some(Broken::TimeoutIsRejection);
+    let summary = harness::run(&config).await.expect("session runs");
+    let caught = summary
+        .violations
+        .iter()
+        .any(|v| matches!(v.invariant, "fill-applied" | "position" | "pnl"));
+    assert!(caught, "not caught: {summary}");
+}
