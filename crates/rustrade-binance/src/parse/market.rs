@@ -3,7 +3,8 @@
 //!
 //! A kline becomes a candle only when its `x` (closed) flag is true: an open bar is still
 //! changing and is never published. The candle event's time is the bar's end (`T + 1 ms`, the
-//! next bar's open). `bookTicker` carries no event time, so the caller's receive time is used.
+//! next bar's open). Spot's `bookTicker` carries no event time, so the caller's receive time is
+//! used; the futures one (`"e":"bookTicker"`) is stamped with its transaction time `T`.
 
 use rustrade_core::{
     Candle, MarketData, MarketEvent, Price, Quantity, Quote, Side, Symbol, Timestamp, Trade, Venue,
@@ -40,9 +41,11 @@ fn parse_event(
 ) -> Result<Option<MarketEvent>, ParseError> {
     let o = Obj::root(v)?;
     let kind = o.get("e").and_then(Value::as_str);
-    let is_book = kind.is_none()
-        && (stream.is_some_and(|s| s.ends_with("@bookTicker"))
-            || (o.get("u").is_some() && o.get("b").is_some() && o.get("a").is_some()));
+    // Spot's bookTicker has no event type; the futures one is typed and timed.
+    let is_book = kind == Some("bookTicker")
+        || (kind.is_none()
+            && (stream.is_some_and(|sname| sname.ends_with("@bookTicker"))
+                || (o.get("u").is_some() && o.get("b").is_some() && o.get("a").is_some())));
     let symbol = symbol(&o, "s")?;
     let event = |time, data| MarketEvent {
         venue,
@@ -58,7 +61,12 @@ fn parse_event(
             o.decimal("A")?,
         )
         .map_err(|e| o.bad(e.field_name_for_book(), "inconsistent quote"))?;
-        return Ok(Some(event(received, MarketData::Quote(quote))));
+        let time = match (o.get("T"), o.get("E")) {
+            (Some(_), _) => o.time_ms("T")?,
+            (None, Some(_)) => o.time_ms("E")?,
+            (None, None) => received,
+        };
+        return Ok(Some(event(time, MarketData::Quote(quote))));
     }
     match kind {
         Some("kline") => {
@@ -227,6 +235,15 @@ mod tests {
         };
         assert_eq!(tr.aggressor, Side::Sell);
         assert_eq!(e.time.as_millis(), 1672515782136);
+        let futures = r#"{"stream":"bnbusdt@bookTicker","data":{"e":"bookTicker","u":400900217,"E":1568014460893,"T":1568014460891,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}}"#;
+        let e = parse_market_message(futures.as_bytes(), venue(), t)
+            .unwrap()
+            .unwrap();
+        assert_eq!(e.time.as_millis(), 1_568_014_460_891);
+        assert!(matches!(e.data, MarketData::Quote(_)));
+        let bad = futures.replace("\"T\":1568014460891", "\"T\":\"soon\"");
+        let err = parse_market_message(bad.as_bytes(), venue(), t).unwrap_err();
+        assert_eq!((err.field.as_str(), err.value.as_str()), ("T", "\"soon\""));
         let ack = br#"{"result":null,"id":1}"#;
         assert_eq!(parse_market_message(ack, venue(), t).unwrap(), None);
     }
