@@ -1,0 +1,75 @@
+//! Store write latency of one engine step on the durable default store: each step's journal
+//! records are written in one SQLite transaction (WAL, `synchronous = FULL`) before any order of
+//! that step is sent, with the engine snapshot added every 32nd step, as the bot does. Prints
+//! p50, p99 and max over the steps.
+//!
+//! `cargo run --release -p rustrade --features testkit --example store_latency -- [STEPS] [DIR]`
+//! (DIR: where the database goes; default a temporary folder).
+
+use std::time::Duration;
+
+use rustrade::engine::testkit::{Harness, VenueScript};
+use rustrade::engine::{EngineConfig, JournalRecord};
+use rustrade::store::SqliteStore;
+use rustrade_core::{AssetClass, Decision, InstrumentSpec, StateStore, StoreOp, Symbol};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let steps: usize = args.next().map_or(Ok(2_000), |s| s.parse())?;
+    let scratch = tempfile::tempdir()?;
+    let dir = args
+        .next()
+        .map_or_else(|| scratch.path().to_owned(), Into::into);
+    let store = SqliteStore::open(dir.join("store-latency.db")).await?;
+
+    // One realistic step: a decision, its order, the acknowledgement and the fill.
+    let btc = Symbol::new("BTCUSDT")?;
+    let spec = InstrumentSpec::new(btc, AssetClass::CryptoSpot, 0.01, 0.0001)?;
+    let config = EngineConfig::new("latency", rustrade::risk::RiskConfig::default())
+        .with_brain("b")
+        .with_instrument(spec);
+    let mut h = Harness::new(config, VenueScript::instant());
+    h.candle(btc, 100.0);
+    h.decide(rustrade::engine::BrainId(0), btc, &Decision::buy(1.0));
+    let events = h.events.clone();
+    let snapshot = serde_json::to_vec(&h.engine.snapshot(h.now()))?;
+
+    let mut latencies = Vec::with_capacity(steps);
+    let mut seq = 0u64;
+    for step in 0..steps {
+        let mut ops = Vec::with_capacity(events.len() + 1);
+        for event in &events {
+            seq += 1;
+            ops.push(StoreOp::Put {
+                key: format!("journal/{seq:020}-{:020}", step),
+                value: JournalRecord::encode(seq, event)?,
+            });
+        }
+        if step % 32 == 0 {
+            ops.push(StoreOp::Put {
+                key: "engine/snapshot".to_owned(),
+                value: snapshot.clone(),
+            });
+        }
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "a latency measurement reads the wall clock"
+        )]
+        let started = std::time::Instant::now();
+        store.apply(&ops).await?;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{steps} steps of {} records (+ snapshot of {} bytes every 32): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        events.len(),
+        snapshot.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(latencies[latencies.len() - 1])
+    );
+    Ok(())
+}
