@@ -7,6 +7,7 @@
 //! | `GET /positions` | — | the bot's net position per symbol |
 //! | `GET /orders` | — | the engine's live orders |
 //! | `GET /openapi.json` | — | an OpenAPI 3 description of these routes |
+//! | `GET /risk` | — | per symbol: session PnL and fees, wins and losses, breaker, halt |
 //! | `POST /control/shutdown` | bearer | graceful shutdown |
 //! | `POST /control/pause` | bearer | refuse new entries (exits still allowed) |
 //! | `POST /control/resume` | bearer | allow entries again |
@@ -82,6 +83,7 @@ pub(crate) fn router(state: OpsState) -> Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/positions", get(positions))
+        .route("/risk", get(risk))
         .route("/orders", get(orders))
         .route("/openapi.json", get(openapi))
         .route("/control/shutdown", post(shutdown))
@@ -204,6 +206,18 @@ async fn positions(State(s): State<OpsState>) -> Response {
             "realised_pnl": p.realised_pnl,
             "unrealised_pnl": p.unrealised_pnl,
         }));
+    }
+    axum::Json(Value::Array(out)).into_response()
+}
+
+async fn risk(State(s): State<OpsState>) -> Response {
+    let mut out = Vec::with_capacity(s.0.symbols.len());
+    for symbol in &s.0.symbols {
+        if let Some(r) = s.0.handle.risk(symbol).await {
+            let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+            v["symbol"] = Value::String(symbol.as_str().to_owned());
+            out.push(v);
+        }
     }
     axum::Json(Value::Array(out)).into_response()
 }

@@ -252,6 +252,7 @@ async fn health_metrics_positions_and_orders_are_served() {
         "/control/resume",
         "/control/flatten",
         "/control/acknowledge",
+        "/risk",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }
@@ -421,6 +422,16 @@ async fn flatten_closes_through_the_engine_and_counts_in_pnl() {
         closed,
         "the trade's outcome reached the session PnL: {journal:#?}"
     );
+
+    // The risk route shows the same round trip as the session's.
+    let risk: Value = serde_json::from_str(&bot.get("/risk").await.body).unwrap();
+    assert_eq!(risk[0]["symbol"], "BTCUSDT", "{risk}");
+    let net = risk[0]["session_net_pnl"].as_f64().unwrap();
+    assert!(
+        (net - after.realised_pnl).abs() < 1e-9,
+        "{risk} vs {after:?}"
+    );
+    assert_eq!(risk[0]["session_losses"], 1, "{risk}");
 
     let r = bot.post("/control/flatten", Some(TOKEN)).await;
     assert_eq!(r.body, r#"{"exit_orders":0}"#, "nothing left to close");
