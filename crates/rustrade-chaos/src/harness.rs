@@ -167,6 +167,7 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
         summary: Summary::default(),
         engine_config,
         life: 0,
+        stored: None,
     };
     let mut failed_in_a_row = 0;
     while session.summary.kills <= config.kills {
@@ -235,6 +236,8 @@ struct Session<'a> {
     summary: Summary,
     engine_config: rustrade_engine::EngineConfig,
     life: u32,
+    /// The state file as last read (its journal records are decoded once).
+    stored: Option<StoredState>,
 }
 
 struct Bot {
@@ -421,13 +424,11 @@ impl Session<'_> {
         if !self.state.exists() {
             return Ok(());
         }
-        let stored = match StoredState::load(&self.state).await {
-            Ok(s) => s,
-            Err(e) => {
-                self.violation("restorable", e.to_string());
-                return Ok(());
-            }
-        };
+        let mut stored = self.stored.take().unwrap_or_else(StoredState::empty);
+        if let Err(e) = stored.refresh(&self.state).await {
+            self.violation("restorable", e.to_string());
+            return Ok(());
+        }
         let now = lock(&self.venue).now();
         let (findings, engine) =
             invariants::at_rest(&lock(&self.venue), &stored, &self.engine_config, now);
@@ -441,6 +442,7 @@ impl Session<'_> {
             }
             self.record(findings);
         }
+        self.stored = Some(stored);
         Ok(())
     }
 

@@ -19,10 +19,11 @@ pub struct Profile {
     pub reject_retryable: f64,
     /// A placement is refused with a definite rejection and not carried out.
     pub reject_final: f64,
-    /// Whether the two refusals above also hit reduce-only orders (exits and protective legs).
-    pub refuse_reduce_only: bool,
     /// A placement is answered "outcome unknown" and not carried out.
     pub lost_in_transit: f64,
+    /// Whether the refusals and the loss in transit also hit reduce-only orders (exits and
+    /// protective legs).
+    pub refuse_reduce_only: bool,
     /// A read request (status, fills, orders, positions) is answered "rate limited".
     pub rate_limit: f64,
     /// An execution report is sent twice.
@@ -58,8 +59,8 @@ impl Profile {
         accept_then_timeout: 0.0,
         reject_retryable: 0.0,
         reject_final: 0.0,
-        refuse_reduce_only: true,
         lost_in_transit: 0.0,
+        refuse_reduce_only: true,
         rate_limit: 0.0,
         duplicate_fill: 0.0,
         delay_fill: 0.0,
@@ -81,8 +82,8 @@ impl Profile {
         accept_then_timeout: 0.05,
         reject_retryable: 0.03,
         reject_final: 0.03,
-        refuse_reduce_only: true,
         lost_in_transit: 0.03,
+        refuse_reduce_only: true,
         rate_limit: 0.01,
         duplicate_fill: 0.1,
         delay_fill: 0.05,
@@ -112,9 +113,10 @@ impl Profile {
         ..Self::CALM
     };
 
-    /// [`Profile::STORMY`] with refusals on entries only: a refused close or protective leg is
-    /// not retried by the engine yet (RELIABILITY.md, known gaps), so the CI profile leaves
-    /// that gap out and holds the rest to zero violations.
+    /// [`Profile::STORMY`] with refusals and losses in transit on entries only: a close or
+    /// protective leg that ends unfilled (refused, or never received) is not sent again by the
+    /// engine yet (RELIABILITY.md, known gaps), so the CI profile leaves that gap out and holds
+    /// the rest to zero violations.
     pub const CI: Self = Self {
         name: "ci",
         refuse_reduce_only: false,

@@ -81,8 +81,26 @@ pub fn close(a: f64, b: f64) -> bool {
 }
 
 impl StoredState {
+    /// Nothing read yet.
+    pub fn empty() -> Self {
+        Self {
+            records: Vec::new(),
+            snapshot: None,
+            genesis: None,
+        }
+    }
+
     /// Reads the state file at `path` (the bot must be down: the store takes its lock).
     pub async fn load(path: &Path) -> Result<Self, ChaosError> {
+        let mut state = Self::empty();
+        state.refresh(path).await?;
+        Ok(state)
+    }
+
+    /// Reads the state file at `path` again, decoding only the journal records written since
+    /// the last read: committed records never change, so the ones already held are kept (all
+    /// are read again if any is gone).
+    pub async fn refresh(&mut self, path: &Path) -> Result<(), ChaosError> {
         let bad = |reason: String| ChaosError::StateFile {
             path: path.display().to_string(),
             reason,
@@ -105,14 +123,19 @@ impl StoredState {
             }
         }
         keyed.sort_unstable();
-        let mut records = Vec::with_capacity(keyed.len());
-        for (_, key) in &keyed {
+        let held: Vec<u64> = self.records.iter().map(|r| r.seq).collect();
+        let keeps = keyed.len() >= held.len() && keyed.iter().zip(&held).all(|((a, _), b)| a == b);
+        if !keeps {
+            self.records.clear();
+        }
+        for (_, key) in keyed.iter().skip(self.records.len()) {
             let Some(bytes) = store.load(key).await.map_err(|e| bad(e.to_string()))? else {
                 continue;
             };
-            records.push(JournalRecord::decode(&bytes).map_err(|e| bad(format!("{key}: {e}")))?);
+            self.records
+                .push(JournalRecord::decode(&bytes).map_err(|e| bad(format!("{key}: {e}")))?);
         }
-        let snapshot = match store
+        self.snapshot = match store
             .load("engine/snapshot")
             .await
             .map_err(|e| bad(e.to_string()))?
@@ -122,7 +145,7 @@ impl StoredState {
             ),
             None => None,
         };
-        let genesis = match store
+        self.genesis = match store
             .load("engine/genesis")
             .await
             .map_err(|e| bad(e.to_string()))?
@@ -132,11 +155,7 @@ impl StoredState {
                 .and_then(|v| serde_json::from_value::<Timestamp>(v.get("started")?.clone()).ok()),
             None => None,
         };
-        Ok(Self {
-            records,
-            snapshot,
-            genesis,
-        })
+        Ok(())
     }
 
     /// The engine a restart rebuilds: the snapshot plus the records after it, or the whole
@@ -165,13 +184,11 @@ impl StoredState {
         if self.records.first().is_some_and(|r| r.seq != 1) {
             return None;
         }
-        let upto: Vec<JournalRecord> = self
-            .records
-            .iter()
-            .filter(|r| r.seq <= upto)
-            .cloned()
-            .collect();
-        Some(Engine::replay_records(config.clone(), genesis, &upto, now).map_err(|e| e.to_string()))
+        let records = self.records.iter().take_while(|r| r.seq <= upto);
+        Some(
+            Engine::replay_records(config.clone(), genesis, records, now)
+                .map_err(|e| e.to_string()),
+        )
     }
 
     /// Every fill the journal says was applied, in order (fill id and symbol).

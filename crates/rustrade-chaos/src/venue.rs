@@ -317,12 +317,12 @@ impl ChaosVenue {
     fn place(&mut self, order: &Order) -> Option<Reply> {
         let p = self.profile;
         let faulty = self.is_bot(&order.client_id);
-        if faulty && self.draw(p.lost_in_transit, "placement lost in transit") {
+        let refusable = faulty && (p.refuse_reduce_only || !order.reduce_only);
+        if refusable && self.draw(p.lost_in_transit, "placement lost in transit") {
             return self.reply(Err(WireError::OutcomeUnknown(
                 "chaos: gateway error".into(),
             )));
         }
-        let refusable = faulty && (p.refuse_reduce_only || !order.reduce_only);
         if refusable && self.draw(p.reject_retryable, "placement rate limited") {
             return self.reply(Err(WireError::RateLimited {
                 retry_after_ms: 100,

@@ -41,7 +41,8 @@ impl Engine {
     /// The venue (or the driver, before reaching it) refused our order `client_id`.
     ///
     /// An entry's risk reservation is released and its bracket dropped; a rejected protective
-    /// leg is handled by [`LegRejectedPolicy`].
+    /// leg is handled by [`LegRejectedPolicy`]; a close that policy sent and the venue never
+    /// received is sent again.
     pub fn handle_rejected(
         &mut self,
         client_id: ClientOrderId,
@@ -74,6 +75,19 @@ impl Engine {
             }
             role if role.is_leg() => {
                 self.leg_rejected(o.parent, client_id, o.brain, o.symbol(), now)
+            }
+            // The close the leg-rejected policy sent never reached the venue (a definite
+            // answer, so a new one cannot double it): the position is still bare, ask again.
+            OrderRole::Exit(ExitReason::LegRejected) if reason == RejectReason::NeverReceived => {
+                let cap = Some(o.order.quantity.get());
+                self.exit_position(
+                    o.brain,
+                    o.symbol(),
+                    ExitReason::LegRejected,
+                    o.parent,
+                    cap,
+                    now,
+                );
             }
             _ => {}
         }

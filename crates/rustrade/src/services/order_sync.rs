@@ -1,8 +1,10 @@
 //! `order-sync`: reconciles the engine's live orders with the venue's open orders.
 //!
-//! Every `reconcile_interval` the venue's open orders are fetched and handed to the engine,
-//! which acknowledges orders whose acknowledgement was lost, marks our orders missing at the
-//! venue, and journals open orders it does not know. Positions are reconciled at start-up.
+//! Every `reconcile_interval` the venue's open orders are fetched; our orders the list lacks
+//! are looked up first (the venue's answer, and any fills it made that the engine lacks, are
+//! applied), then the list is handed to the engine, which acknowledges orders whose
+//! acknowledgement was lost, marks our orders missing at the venue, and journals open orders
+//! it does not know. Positions are reconciled at start-up.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,15 +43,12 @@ impl TradingService for OrderSyncService {
                 biased;
                 () = cancel.cancelled() => return Ok(()),
                 _ = ticker.tick() => {
-                    let open = self
-                        .driver
-                        .exchange
-                        .open_orders(None)
+                    // As at start-up: an order missing from the open list is looked up (and its
+                    // fills listed) before the list is handed over, so an order that filled
+                    // while its fills were still on their way is not retired without them.
+                    crate::recovery::reconcile_open_orders(&self.driver)
                         .await
                         .map_err(|e| ServiceError::retryable_from("open orders", e))?;
-                    self.driver
-                        .step(move |engine, now| engine.handle_venue_open_orders(&open, now))
-                        .await;
                 }
             }
         }
