@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::driver::Driver;
 use crate::services::{
     CandlePollerService, ExecutionService, FillRoutingService, MarketFeedService,
-    OrderResolverService, OrderSyncService, ReconcilerService, TimerService,
+    OrderResolverService, ReconcilerService, TimerService,
 };
 use crate::{BotConfig, BotError, BotHandle};
 
@@ -353,7 +353,7 @@ impl Bot {
                 Arc::clone(&driver),
             )));
         } else if order_tracking && exchange.supports(Capability::OrderTracking) {
-            services.push(Arc::new(OrderSyncService::new(
+            services.push(Arc::new(ReconcilerService::open_orders(
                 config.reconcile_interval(),
                 Arc::clone(&driver),
             )));

@@ -226,8 +226,9 @@ async fn prometheus_metrics_render_the_bot_counters() {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn periodic_reconciliation_drops_an_order_the_venue_lost() {
+/// Runs a resting order the venue then forgets; `periodic` picks the full reconciler or, off,
+/// the open-order sync of order tracking. Both retire the order without sending anything.
+async fn an_order_the_venue_lost_is_dropped(periodic: bool, service: &str) {
     let exchange = Arc::new(MockExchange::new());
     let brain: Arc<dyn Brain> = Arc::new(ScriptedBrain::new("maker", |_, _, n| {
         Ok(if n == 0 {
@@ -238,6 +239,7 @@ async fn periodic_reconciliation_drops_an_order_the_venue_lost() {
     }));
     let cfg = config(&["BTCUSDT"])
         .reconcile_interval(std::time::Duration::from_secs(5))
+        .periodic_reconciliation(periodic)
         .build()
         .unwrap();
     let run = start(bot(cfg, &exchange, vec![brain]).with_order_tracking()).await;
@@ -261,11 +263,21 @@ async fn periodic_reconciliation_drops_an_order_the_venue_lost() {
         .await
         .services
         .into_iter()
-        .find(|s| s.name == "reconciler");
+        .find(|s| s.name == service);
     assert!(sync.is_some_and(|s| s.failures == 0));
     let health = run.handle.health().await;
-    assert!(health.reconciliation.last_at.is_some());
+    assert!(health.reconciliation.last_at.is_some(), "the start-up pass");
     assert_eq!(health.reconciliation.last_error, None);
     assert!(health.entry_blocks.is_empty(), "{:?}", health.entry_blocks);
     run.stop().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn periodic_reconciliation_drops_an_order_the_venue_lost() {
+    an_order_the_venue_lost_is_dropped(true, "reconciler").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn order_sync_drops_an_order_the_venue_lost() {
+    an_order_the_venue_lost_is_dropped(false, "order-sync").await;
 }

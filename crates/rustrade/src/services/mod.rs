@@ -8,16 +8,14 @@
 //! | [`FillRoutingService`] | `fill-routing[<source>]` | execution reports into the engine; invalid ones dropped and counted |
 //! | [`CandlePollerService`] | `candle-poller` | polled bars onto the bus, each bar once |
 //! | [`TimerService`] | `order-reaper`, `risk-sweep` | the engine's timer: order TTL, session rollover, breaker cooldown |
-//! | [`OrderSyncService`] | `order-sync` | reconciles live orders with the venue's open orders |
 //! | [`OrderResolverService`] | `order-resolver` | looks up orders whose placement got no answer until the venue settles them |
-//! | [`ReconcilerService`] | `reconciler` | fills, open orders and positions reconciled with the venue on an interval |
+//! | [`ReconcilerService`] | `reconciler` (or `order-sync`) | fills, open orders and positions (or open orders only) reconciled with the venue on an interval |
 
 mod candle_poller;
 mod execution;
 mod fill_routing;
 mod market_feed;
 mod order_resolver;
-mod order_sync;
 mod reconciler;
 mod timer;
 
@@ -27,6 +25,5 @@ pub(crate) use fill_routing::FillRoutingService;
 pub use fill_routing::{DroppedReport, decode_report, validate_report};
 pub(crate) use market_feed::MarketFeedService;
 pub(crate) use order_resolver::OrderResolverService;
-pub(crate) use order_sync::OrderSyncService;
 pub(crate) use reconciler::ReconcilerService;
 pub(crate) use timer::TimerService;

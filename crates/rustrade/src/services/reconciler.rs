@@ -1,5 +1,7 @@
 //! `reconciler`: while the bot runs, reconciles fills, open orders and positions with the venue
-//! every `reconcile_interval` (the start-up pass is in `recovery.rs`).
+//! every `reconcile_interval` (the start-up pass is in `recovery.rs`). With periodic
+//! reconciliation off and order tracking on, the same service runs as `order-sync` over open
+//! orders only, and a pass that fails at the venue ends its run as retryable.
 //!
 //! One pass: fills the venue lists after the engine's cursor are applied, then open orders
 //! (with a status lookup of each of ours the list lacks), then positions. A position is judged
@@ -22,14 +24,29 @@ pub(crate) struct ReconcilerService {
     period: Duration,
     symbols: Vec<Symbol>,
     driver: Arc<Driver>,
+    /// Open orders only (`order-sync`), not fills and positions.
+    orders_only: bool,
 }
 
 impl ReconcilerService {
+    /// Fills, open orders and positions (`reconciler`).
     pub(crate) fn new(period: Duration, symbols: Vec<Symbol>, driver: Arc<Driver>) -> Self {
         Self {
             period,
             symbols,
             driver,
+            orders_only: false,
+        }
+    }
+
+    /// Open orders only (`order-sync`): each of ours the venue's list lacks is looked up, with
+    /// its fills, before the list is handed to the engine.
+    pub(crate) fn open_orders(period: Duration, driver: Arc<Driver>) -> Self {
+        Self {
+            period,
+            symbols: Vec::new(),
+            driver,
+            orders_only: true,
         }
     }
 }
@@ -37,7 +54,11 @@ impl ReconcilerService {
 #[async_trait::async_trait]
 impl TradingService for ReconcilerService {
     fn name(&self) -> &str {
-        "reconciler"
+        if self.orders_only {
+            "order-sync"
+        } else {
+            "reconciler"
+        }
     }
 
     fn restart_policy(&self) -> RestartPolicy {
@@ -53,6 +74,12 @@ impl TradingService for ReconcilerService {
                 biased;
                 () = cancel.cancelled() => return Ok(()),
                 _ = ticker.tick() => {
+                    if self.orders_only {
+                        crate::recovery::reconcile_open_orders(&self.driver)
+                            .await
+                            .map_err(|e| ServiceError::retryable_from("open orders", e))?;
+                        continue;
+                    }
                     let pass = crate::recovery::reconcile_running(&self.driver, &self.symbols).await;
                     if let Err(e) = &pass {
                         self.driver.metrics.counter(names::RECONCILE_ERRORS, &[], 1);
