@@ -59,6 +59,14 @@ pub struct EngineConfig {
     /// [`crate::Engine::handle_timer`], until the venue confirms it or reports the order gone.
     #[serde(default = "default_cancel_retry")]
     pub cancel_retry: Duration,
+    /// A protective exit the venue refused is sent again after this delay, doubled on each
+    /// further refusal up to [`exit_retry_max`](Self::exit_retry_max), until the position is
+    /// flat (see [`crate::ExitRetry`]).
+    #[serde(default = "default_exit_retry")]
+    pub exit_retry: Duration,
+    /// The longest wait between two attempts of a refused protective exit.
+    #[serde(default = "default_exit_retry_max")]
+    pub exit_retry_max: Duration,
     /// What to do when the venue's position differs from ours (see [`DriftPolicy`]).
     #[serde(default)]
     pub drift_policy: DriftPolicy,
@@ -83,6 +91,14 @@ fn default_fill_ids() -> usize {
 
 fn default_cancel_retry() -> Duration {
     Duration::from_secs(5)
+}
+
+fn default_exit_retry() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_exit_retry_max() -> Duration {
+    Duration::from_secs(60)
 }
 
 impl EngineConfig {
@@ -110,6 +126,8 @@ impl EngineConfig {
             retired_orders: default_retired(),
             remembered_fill_ids: default_fill_ids(),
             cancel_retry: default_cancel_retry(),
+            exit_retry: default_exit_retry(),
+            exit_retry_max: default_exit_retry_max(),
             drift_policy: DriftPolicy::default(),
             max_event_age: None,
         }

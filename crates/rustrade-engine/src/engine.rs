@@ -70,6 +70,7 @@ pub struct Engine {
     pub(crate) ids: ClientIdSequence,
     pub(crate) risk: RiskDesk,
     pub(crate) fills_seen: FillMemory,
+    pub(crate) exit_retries: crate::exit_retry::ExitRetries,
     pub(crate) commands: VecDeque<Command>,
     pub(crate) events: VecDeque<EngineEvent>,
     /// Journal events handed out so far: the sequence number of the newest one.
@@ -288,6 +289,7 @@ impl Engine {
                 capacity: config.remembered_fill_ids,
                 ..FillMemory::default()
             },
+            exit_retries: Default::default(),
             commands: VecDeque::with_capacity(16),
             events: VecDeque::with_capacity(32),
             journal_seq: 0,

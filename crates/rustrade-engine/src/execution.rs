@@ -76,18 +76,31 @@ impl Engine {
             role if role.is_leg() => {
                 self.leg_rejected(o.parent, client_id, o.brain, o.symbol(), now)
             }
-            // The close the leg-rejected policy sent never reached the venue (a definite
-            // answer, so a new one cannot double it): the position is still bare, ask again.
-            OrderRole::Exit(ExitReason::LegRejected) if reason == RejectReason::NeverReceived => {
+            // A protective close that never reached the venue (a definite answer, so a new one
+            // cannot double it): the position is still bare, ask again at once.
+            OrderRole::Exit(exit)
+                if exit.is_protective() && reason == RejectReason::NeverReceived =>
+            {
                 let cap = Some(o.order.quantity.get());
-                self.exit_position(
-                    o.brain,
-                    o.symbol(),
-                    ExitReason::LegRejected,
-                    o.parent,
-                    cap,
+                self.exit_position(o.brain, o.symbol(), exit, o.parent, cap, now);
+            }
+            // One the venue refused: ask again later, less and less often.
+            OrderRole::Exit(exit) if exit.is_protective() => {
+                let retry = self.exit_retries.refused(
+                    (o.brain, o.symbol()),
+                    (exit, o.parent, o.order.quantity.get()),
+                    (self.config.exit_retry, self.config.exit_retry_max),
                     now,
                 );
+                if !self.replaying {
+                    tracing::warn!(
+                        symbol = %o.symbol(),
+                        %client_id,
+                        ?reason,
+                        attempts = retry.attempts,
+                        "protective exit refused by the venue; sending it again later"
+                    );
+                }
             }
             _ => {}
         }
@@ -299,6 +312,9 @@ impl Engine {
 
         match role {
             OrderRole::Entry => {
+                // A new position brings its own protection; a refused close of an earlier
+                // one is not sent against it.
+                self.exit_retries.clear(&(brain, fill.symbol));
                 if let Some(b) = self.brackets.get_mut(&cid) {
                     b.on_entry_fill(qty, price);
                 }
@@ -566,6 +582,7 @@ impl Engine {
 
     /// The brain's position on `symbol` is flat: drop its brackets and cancel their live legs.
     pub(crate) fn drop_protection(&mut self, brain: BrainId, symbol: Symbol, now: Timestamp) {
+        self.exit_retries.clear(&(brain, symbol));
         let mut legs = [None; 3];
         while let Some(entry) = self
             .brackets

@@ -91,6 +91,7 @@ impl Engine {
             cursor = Some(symbol);
         }
         self.retry_cancels(now);
+        self.retry_exits(now);
         let Some(ttl) = self.config.order_ttl else {
             return;
         };
@@ -133,6 +134,35 @@ impl Engine {
             .collect();
         for cid in due {
             self.send_cancel(cid, CancelReason::Retry, now);
+        }
+    }
+
+    /// Sends again every refused protective exit that is due, while the brain still holds the
+    /// position and no exit of its own is working on it (see [`crate::ExitRetry`]).
+    fn retry_exits(&mut self, now: Timestamp) {
+        if self.exit_retries.is_empty() {
+            return;
+        }
+        for ((brain, symbol), retry) in self.exit_retries.due(now) {
+            let Some(state) = self.symbols.get(&symbol) else {
+                continue;
+            };
+            if state.by_brain[brain.index()].is_flat(&state.spec) {
+                continue;
+            }
+            let working = self.orders.live().any(|o| {
+                o.brain == brain && o.symbol() == symbol && matches!(o.role, OrderRole::Exit(_))
+            });
+            if !working {
+                self.exit_position(
+                    brain,
+                    symbol,
+                    retry.reason,
+                    retry.parent,
+                    Some(retry.cap),
+                    now,
+                );
+            }
         }
     }
 

@@ -80,6 +80,14 @@ pub enum ExitReason {
     Drift,
 }
 
+impl ExitReason {
+    /// Whether the engine placed the exit to protect a position (every reason but a brain's own
+    /// decision): such an exit is sent again when the venue refuses it.
+    pub fn is_protective(self) -> bool {
+        self != Self::Decision
+    }
+}
+
 /// One of our orders and what we know of it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrackedOrder {

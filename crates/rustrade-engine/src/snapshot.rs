@@ -49,6 +49,8 @@ pub struct EngineSnapshot {
     ids: ClientIdSequence,
     risk: RiskDeskSnapshot,
     fills_seen: FillMemory,
+    #[serde(default)]
+    exit_retries: crate::exit_retry::ExitRetries,
     commands: VecDeque<Command>,
     events: VecDeque<EngineEvent>,
 }
@@ -69,6 +71,7 @@ impl Engine {
             ids: self.ids.clone(),
             risk: self.risk.snapshot(),
             fills_seen: self.fills_seen.clone(),
+            exit_retries: self.exit_retries.clone(),
             commands: self.commands.clone(),
             events: self.events.clone(),
         }
@@ -142,6 +145,7 @@ impl Engine {
         engine.brackets.clone_from(&snapshot.brackets);
         engine.ids = snapshot.ids.clone();
         engine.fills_seen = snapshot.fills_seen.clone();
+        engine.exit_retries = snapshot.exit_retries.clone();
         engine.commands.clone_from(&snapshot.commands);
         engine.events.clone_from(&snapshot.events);
         engine.journal_seq = snapshot.journal_seq;

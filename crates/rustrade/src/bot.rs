@@ -276,12 +276,17 @@ impl Bot {
             if pruned > 0 {
                 tracing::info!(pruned, "old journal records deleted");
             }
-            crate::recovery::reconcile(&driver, config.symbols(), config.unknown_order_grace())
-                .await
-                .map_err(|source| BotError::Exchange {
-                    during: "catch-up and reconciliation",
-                    source,
-                })
+            crate::recovery::reconcile_patiently(
+                &driver,
+                config.symbols(),
+                config.unknown_order_grace(),
+                supervisor.cancel_token(),
+            )
+            .await
+            .map_err(|source| BotError::Exchange {
+                during: "catch-up and reconciliation",
+                source,
+            })
         };
         if let Err(e) = started.await {
             tracing::error!(bot = config.name(), error = %e, "start-up failed");

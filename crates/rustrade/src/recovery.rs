@@ -188,6 +188,45 @@ pub(crate) async fn look_up(
     }
 }
 
+/// Attempts of the start-up catch-up before a retryable venue error fails the start-up.
+pub(crate) const STARTUP_ATTEMPTS: u32 = 8;
+
+/// [`reconcile`], tried again while the venue answers with a retryable error (rate limited,
+/// transport trouble, timeouts): a venue that is busy at start-up delays trading, it does not
+/// stop the bot. Waits what the venue asked for, else 1 s doubling up to 60 s, for at most
+/// [`STARTUP_ATTEMPTS`] attempts (about four minutes), and gives up at once on shutdown. Every
+/// step of the catch-up is idempotent (fills are deduplicated, lookups read), so an attempt
+/// cut short is simply repeated.
+pub(crate) async fn reconcile_patiently(
+    driver: &Driver,
+    symbols: &[Symbol],
+    grace: Duration,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> Result<(), ExchangeError> {
+    let mut attempt = 1;
+    loop {
+        match reconcile(driver, symbols, grace).await {
+            Err(e) if e.is_retryable() && attempt < STARTUP_ATTEMPTS => {
+                let wait = match &e {
+                    ExchangeError::RateLimited {
+                        retry_after: Some(d),
+                    } => *d,
+                    _ => {
+                        Duration::from_secs(1 << (attempt - 1).min(6)).min(Duration::from_secs(60))
+                    }
+                };
+                tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "start-up catch-up failed; trying again");
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.cancelled() => return Err(e),
+                }
+                attempt += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// Catch-up after a restart, before any brain sees an event: fills, unresolved orders, our
 /// orders missing from the venue's open list, then positions.
 pub(crate) async fn reconcile(

@@ -221,6 +221,7 @@ struct MockState {
     time_outs: VecDeque<bool>,
     failing_cancels: u64,
     failing_status: u64,
+    rate_limited_history: u64,
     /// Reports are lost instead of reaching the fill source (the bot is "down").
     reports_lost: bool,
     duplicates: u64,
@@ -408,6 +409,12 @@ impl MockExchange {
     /// [`ExchangeError::Transport`].
     pub fn fail_next_status(&self, n: u64) {
         lock(&self.state).failing_status = n;
+    }
+
+    /// The next `n` `fills_since` calls are refused with [`ExchangeError::RateLimited`] asking
+    /// for a 2 s wait, as a venue whose request weight is spent does.
+    pub fn rate_limit_fill_history(&self, n: u64) {
+        lock(&self.state).rate_limited_history = n;
     }
 
     /// While `lost` is true, execution reports never reach a fill source, as while the bot is
@@ -955,7 +962,13 @@ impl ExchangeClient for MockExchange {
         symbol: &Symbol,
         cursor: &FillCursor,
     ) -> Result<Vec<Fill>, ExchangeError> {
-        let st = lock(&self.state);
+        let mut st = lock(&self.state);
+        if st.rate_limited_history > 0 {
+            st.rate_limited_history -= 1;
+            return Err(ExchangeError::RateLimited {
+                retry_after: Some(Duration::from_secs(2)),
+            });
+        }
         let fills = st.fills.get(symbol).map_or(&[][..], Vec::as_slice);
         let resume = cursor
             .after

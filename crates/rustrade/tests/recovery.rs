@@ -553,3 +553,55 @@ fn a_fill_replayed_after_ten_thousand_other_fills_is_applied_once() {
         run.stop().await.unwrap();
     });
 }
+
+#[test]
+fn a_rate_limited_catch_up_at_start_up_waits_and_tries_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let exchange = Arc::new(MockExchange::new().starting_at(noon()).without_auto_fill());
+    placed_then_killed(&path, &exchange, bracketed_buyer(), 1);
+    let entry = exchange.placed()[0].client_id;
+    exchange.fill_order_silently(&entry, 100.0).unwrap();
+    exchange.rate_limit_fill_history(3);
+
+    session(
+        &path,
+        &exchange,
+        holder(),
+        same,
+        |run, exchange| async move {
+            settle().await;
+            assert_eq!(run.handle.position(&sym("BTCUSDT")).await.quantity, 1.0);
+            assert_eq!(placed_of(&exchange, OrderKind::StopMarket).len(), 1);
+            assert!(run.handle.health().await.healthy);
+            run.stop().await.unwrap();
+        },
+    );
+    assert_no_duplicates(&exchange);
+}
+
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the runtime's clock is paused: this reads simulated time"
+)]
+fn a_venue_that_keeps_rate_limiting_fails_the_start_up_after_bounded_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let exchange = venue();
+    exchange.rate_limit_fill_history(1_000);
+    let rt = runtime();
+    let err = rt.block_on(async {
+        let config = config(&["BTCUSDT"]).build().unwrap();
+        let b = bot(config, &exchange, vec![holder()]).with_state_file(&path);
+        let started = tokio::time::Instant::now();
+        let err = b.run_until_shutdown().await.unwrap_err();
+        let waited = started.elapsed();
+        // Seven waits of the 2 s the venue asked for, then the eighth attempt fails.
+        assert_eq!(waited.as_secs(), 14, "waited {waited:?}");
+        err
+    });
+    let text = err.to_string();
+    assert!(text.contains("rate limited"), "{text}");
+    assert!(exchange.placed().is_empty());
+}
