@@ -139,7 +139,8 @@ pub struct SymbolStatus {
     /// The session's realised PnL, net of fees.
     pub session_net: f64,
     /// The bot holds an exit or protective order on the symbol whose placement the venue has
-    /// not confirmed yet (it is being looked up).
+    /// not confirmed yet (it is being looked up), or a refused protective exit it is sending
+    /// again with backoff.
     pub awaiting_answer: bool,
 }
 

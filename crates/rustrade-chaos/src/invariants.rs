@@ -10,7 +10,7 @@
 //! | `fill-exists` | bot down | every applied fill is one the venue made for the bot |
 //! | `position` | after restart, at the end | the bot's position per symbol equals the venue's |
 //! | `pnl` | after restart, at the end | the bot's money agrees with the venue's fills ([`CashFlow`]): flat, realised PnL and the session's net PnL equal the fills' cash less fees; at the end, from the stored ledger, `realised − Q · avg_entry − open_fees` equals it whatever the position and the fees paid equal the fills' fees. Skipped on a symbol someone traded by hand. Which round trips the fills formed (and so the win/loss split) depends on the order they were applied in, so it is not compared |
-//! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about |
+//! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about, or a close the venue refused that the bot sends again with backoff |
 //! | `fill-applied` | at the end | every fill the venue made for the bot was applied |
 
 use std::collections::BTreeSet;
@@ -224,7 +224,8 @@ pub fn status_of(engine: &Engine, symbols: &[Symbol]) -> BotStatus {
                     session_net: r.map_or(0.0, |r| r.session_pnl.net()),
                     awaiting_answer: engine
                         .open_orders()
-                        .any(|o| o.symbol() == *s && SymbolStatus::is_awaited(o)),
+                        .any(|o| o.symbol() == *s && SymbolStatus::is_awaited(o))
+                        || engine.exit_retries().any(|(_, symbol, _)| symbol == *s),
                 }
             })
             .collect(),

@@ -19,7 +19,7 @@ struct Args {
     /// How many times the bot is killed.
     #[arg(long, default_value_t = 50)]
     kills: u32,
-    /// Fault profile: calm, stormy or manual.
+    /// Fault profile: calm, stormy, manual, reordered, ci or refused-exits.
     #[arg(long, default_value = "stormy")]
     profile: String,
     /// How long the venue must see no request before the next bar, in milliseconds.

@@ -113,23 +113,30 @@ impl Profile {
         ..Self::CALM
     };
 
-    /// [`Profile::STORMY`] with refusals and losses in transit on entries only: a close or
-    /// protective leg that ends unfilled (refused, or never received) is not sent again by the
-    /// engine yet (RELIABILITY.md, known gaps), so the CI profile leaves that gap out and holds
-    /// the rest to zero violations.
+    /// The profile CI holds to zero violations: every fault of [`Profile::STORMY`], refusals
+    /// and losses in transit on exits and protective legs included.
     pub const CI: Self = Self {
         name: "ci",
-        refuse_reduce_only: false,
         ..Self::STORMY
     };
 
+    /// Kills plus placements refused, retryably and for good, exits and protective legs
+    /// included: every position must stay protected or be closing.
+    pub const REFUSED_EXITS: Self = Self {
+        name: "refused-exits",
+        reject_retryable: 0.1,
+        reject_final: 0.05,
+        ..Self::CALM
+    };
+
     /// Every named profile.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::CALM,
         Self::STORMY,
         Self::MANUAL,
         Self::REORDERED,
         Self::CI,
+        Self::REFUSED_EXITS,
     ];
 
     /// The profile called `name`; the error lists the names.
@@ -140,7 +147,7 @@ impl Profile {
             .ok_or_else(|| ChaosError::Invalid {
                 field: "profile",
                 value: name.to_owned(),
-                reason: "unknown profile (calm, stormy, manual, reordered, ci)",
+                reason: "unknown profile (calm, stormy, manual, reordered, ci, refused-exits)",
             })
     }
 }
@@ -152,7 +159,11 @@ mod tests {
     #[test]
     fn profiles_by_name_and_bad_name_is_named() {
         assert_eq!(Profile::named("stormy").unwrap(), Profile::STORMY);
-        assert!(!Profile::named("ci").unwrap().refuse_reduce_only);
+        assert!(Profile::named("ci").unwrap().refuse_reduce_only);
+        assert_eq!(
+            Profile::named("refused-exits").unwrap(),
+            Profile::REFUSED_EXITS
+        );
         let err = Profile::named("windy").unwrap_err().to_string();
         assert!(err.contains("profile") && err.contains("windy"), "{err}");
     }

@@ -51,17 +51,10 @@ async fn regression_unknown_close_does_not_cover_a_rejected_leg() {
 
 /// Stormy seeds 1, 2 and 6, manual seed 2: a protective leg was refused, the leg-rejected
 /// policy cancelled the other leg and sent a reduce-only close, and the venue refused the close
-/// too (rate limited, or rejected). Nothing retries it: the position stays open with no stop
-/// until the brain closes it. Rate-limited closes, at least, should be sent again.
+/// too (rate limited, or rejected). The position stayed open with no stop until the brain closed
+/// it; the engine now sends a refused protective exit again with backoff until it is flat.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "engine gap: a refused close or protective leg is not retried (rustrade-engine execution.rs leg_rejected / decide.rs exit_position)"]
 async fn regression_refused_close_is_retried() {
-    let profile = Profile {
-        name: "refused exits",
-        reject_retryable: 0.1,
-        reject_final: 0.05,
-        ..Profile::CALM
-    };
-    let found = violations(&[1, 2, 6], 40, profile).await;
+    let found = violations(&[1, 2, 6], 40, Profile::REFUSED_EXITS).await;
     assert!(found.is_empty(), "{}", found.join("\n"));
 }

@@ -312,9 +312,6 @@ impl Engine {
 
         match role {
             OrderRole::Entry => {
-                // A new position brings its own protection; a refused close of an earlier
-                // one is not sent against it.
-                self.exit_retries.clear(&(brain, fill.symbol));
                 if let Some(b) = self.brackets.get_mut(&cid) {
                     b.on_entry_fill(qty, price);
                 }

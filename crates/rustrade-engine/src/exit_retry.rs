@@ -7,15 +7,17 @@
 //! refuses it: the position would stay open with nothing protecting it. The refusal schedules
 //! the same exit again after `exit_retry × 2^(attempts − 1)`, capped at `exit_retry_max`, so a
 //! venue that keeps refusing (rate limited, or rejecting for good) is asked less and less often
-//! and never hammered. [`Engine::handle_timer`](crate::Engine::handle_timer) sends a due retry
-//! when the brain still holds the position and no exit of its own is working on it. The
+//! and never hammered. The next timer tick or market event after the due time sends it
+//! ([`Engine::handle_timer`](crate::Engine::handle_timer),
+//! [`Engine::handle_market`](crate::Engine::handle_market)) when the brain still holds the
+//! position and no exit of its own is working on it. The
 //! schedule is cleared when the brain's position on the symbol is flat.
 //!
 //! A brain's own exit ([`ExitReason::Decision`]) is not retried: the brain decides again on its
 //! next event, and may by then want something else.
 //!
 //! Every change follows a journalled venue report (a rejection, a fill), so a replayed journal
-//! rebuilds the same schedule; the timer only reads it.
+//! rebuilds the same schedule; the timer and market events only read it.
 
 use std::time::Duration;
 

@@ -16,8 +16,9 @@ use crate::gate::RefusalRecord;
 use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
 
 impl Engine {
-    /// A market event: marks the symbol and fires emulated stops, take-profits and trailing
-    /// stops it crosses. Call it before the brains see the event.
+    /// A market event: marks the symbol, fires emulated stops, take-profits and trailing
+    /// stops it crosses, and sends refused protective exits that are due (as
+    /// [`handle_timer`](Self::handle_timer) does). Call it before the brains see the event.
     #[inline]
     pub fn handle_market(&mut self, event: &MarketEvent) {
         let Some(state) = self.symbols.get_mut(&event.symbol) else {
@@ -26,6 +27,9 @@ impl Engine {
         state.mark = Some(event.reference_price());
         if !self.brackets.is_empty() {
             self.check_protections(event);
+        }
+        if !self.exit_retries.is_empty() {
+            self.retry_exits(event.time);
         }
     }
 
@@ -138,7 +142,9 @@ impl Engine {
     }
 
     /// Sends again every refused protective exit that is due, while the brain still holds the
-    /// position and no exit of its own is working on it (see [`crate::ExitRetry`]).
+    /// position and no exit of its own is working on it (see [`crate::ExitRetry`]). Out of line:
+    /// the market path reaches it only while a retry is scheduled.
+    #[inline(never)]
     fn retry_exits(&mut self, now: Timestamp) {
         if self.exit_retries.is_empty() {
             return;

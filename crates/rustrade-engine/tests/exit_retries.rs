@@ -158,3 +158,25 @@ fn a_refused_decision_exit_is_left_to_the_brain() {
     assert!(closes_since(&h, before).is_empty());
     assert_eq!(h.engine.exit_retries().count(), 0);
 }
+
+#[test]
+fn an_add_to_the_position_does_not_cancel_the_retry_of_the_bare_part() {
+    let (mut h, close) = bare_position_with_a_close();
+    h.reject(close.order.client_id, RejectReason::RateLimited);
+    // The brain adds one more lot, bracketed on its own.
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0)
+            .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
+            .with_stop(rustrade_core::Price::new(90.0).unwrap()),
+    );
+    let add = h.last_placed().unwrap();
+    h.accept(add);
+    h.fill(add, 1.0, 100.0, 0.0);
+    let before = h.commands.len();
+    h.advance(Duration::from_secs(1));
+    let again = closes_since(&h, before);
+    assert_eq!(again.len(), 1, "the two bare lots are still closed");
+    assert_eq!(again[0].order.quantity.get(), 2.0);
+}

@@ -36,6 +36,22 @@ pub struct BotHealth {
     pub entry_blocks: Vec<EntryBlock>,
     /// Reconciliation with the venue: when it last ran, what it found.
     pub reconciliation: ReconciliationHealth,
+    /// Positions whose protective close the venue refused: the engine sends the close again
+    /// with backoff until the position is flat. Empty when every close went through.
+    pub refused_exits: Vec<RefusedExit>,
+}
+
+/// A refused protective close in [`BotHealth::refused_exits`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedExit {
+    /// The brain holding the position.
+    pub brain: String,
+    /// The position's symbol.
+    pub symbol: Symbol,
+    /// Refusals in a row so far.
+    pub attempts: u32,
+    /// When the close is sent again.
+    pub next_attempt_at: Timestamp,
 }
 
 /// Reconciliation in [`BotHealth::reconciliation`].
@@ -374,6 +390,19 @@ impl BotHandle {
                 last_error,
                 drifts: self.driver.counters.drifts.load(Ordering::Relaxed),
             },
+            refused_exits: self
+                .driver
+                .read(|e| {
+                    e.exit_retries()
+                        .map(|(brain, symbol, r)| RefusedExit {
+                            brain: e.brain_name(brain).unwrap_or_default().to_owned(),
+                            symbol,
+                            attempts: r.attempts,
+                            next_attempt_at: r.due,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }

@@ -76,7 +76,9 @@ pub use config::{
     MAX_NAME_LEN,
 };
 pub use error::BotError;
-pub use handle::{BotHandle, BotHealth, BrainHealthSnapshot, ReconciliationHealth, RiskView};
+pub use handle::{
+    BotHandle, BotHealth, BrainHealthSnapshot, ReconciliationHealth, RefusedExit, RiskView,
+};
 pub use kill_point::kill_point;
 pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};

@@ -96,6 +96,7 @@ async fn commands(handle: BotHandle) {
 
 async fn status(handle: &BotHandle) -> BotStatus {
     let live = handle.live_orders().await;
+    let refused = handle.health().await.refused_exits;
     let mut symbols = Vec::new();
     for symbol in bot::symbols() {
         let position = handle.position(&symbol).await;
@@ -107,7 +108,8 @@ async fn status(handle: &BotHandle) -> BotStatus {
             session_net: risk.map_or(0.0, |r| r.session_net_pnl),
             awaiting_answer: live
                 .iter()
-                .any(|o| o.symbol() == symbol && SymbolStatus::is_awaited(o)),
+                .any(|o| o.symbol() == symbol && SymbolStatus::is_awaited(o))
+                || refused.iter().any(|r| r.symbol == symbol),
         });
     }
     BotStatus { symbols }

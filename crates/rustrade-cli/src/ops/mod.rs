@@ -169,6 +169,12 @@ pub(crate) fn health_json(h: &BotHealth) -> Value {
             "last_error": h.reconciliation.last_error,
             "drifts": h.reconciliation.drifts,
         },
+        "refused_exits": h.refused_exits.iter().map(|r| json!({
+            "brain": r.brain,
+            "symbol": r.symbol.as_str(),
+            "attempts": r.attempts,
+            "next_attempt_at": r.next_attempt_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
     })
 }
 
