@@ -29,6 +29,8 @@
 //! # Ok::<(), rustrade_binance::BinanceError>(())
 //! ```
 
+mod client;
+mod client_ids;
 mod clock;
 mod config;
 mod error;
@@ -50,6 +52,7 @@ mod usdm_user;
 mod user;
 mod ws;
 
+pub use client_ids::{check_client_id, check_client_id_prefix};
 pub use clock::ServerClock;
 pub use config::{
     Endpoints, Environment, MarginType, Product, RestOptions, SpotConfig, SymbolSetup, UsdmConfig,
