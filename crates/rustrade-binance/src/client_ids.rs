@@ -80,6 +80,29 @@ mod tests {
         assert!(e.contains("close_id_prefix") && e.contains("'.'"), "{e}");
     }
 
+    #[test]
+    fn both_clients_refuse_a_bad_bot_name_and_close_prefix_before_sending() {
+        use crate::{BinanceSpot, BinanceUsdm, Environment, SpotConfig, UsdmConfig};
+        use rustrade_core::ExchangeClient;
+        let spot = BinanceSpot::new(SpotConfig::new(Environment::default(), None)).unwrap();
+        let usdm = BinanceUsdm::new(UsdmConfig::new(Environment::default(), None)).unwrap();
+        for client in [&spot as &dyn ExchangeClient, &usdm] {
+            let e = client
+                .check_client_id_prefix("desk:1")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(r#""desk:1""#) && e.contains("':'"), "{e}");
+            assert!(client.check_client_id_prefix("desk-1").is_ok());
+        }
+        let mut config = SpotConfig::new(Environment::default(), None);
+        config.close_id_prefix = "rt/close".into();
+        let e = BinanceSpot::new(config).unwrap_err().to_string();
+        assert!(e.contains("close_id_prefix") && e.contains("'/'"), "{e}");
+        let mut config = UsdmConfig::new(Environment::default(), None);
+        config.close_id_prefix = "rt.close".into();
+        assert!(BinanceUsdm::new(config).is_err());
+    }
+
     proptest::proptest! {
         /// Every id the engine can compose under a name this check accepts is sent verbatim and
         /// matches Binance's pattern, so it maps back to itself and distinct ids stay distinct;
