@@ -7,6 +7,9 @@
 //! - [`BinanceMarketSource`]: closed klines, top of book and trades over one combined-stream
 //!   WebSocket (Spot, or a futures [`StreamRoute`]), with reconnect, REST backfill and silence
 //!   detection.
+//! - [`BinanceMarkPriceStream`]: USD-M futures mark price, index price and funding rate as
+//!   typed [`MarkPrice`](parse::MarkPrice) updates (core's market events have no variant for
+//!   them), with reconnect and silence detection.
 //! - [`BinanceUserStream`] (Spot, WebSocket API) and [`BinanceUsdmUserStream`] (futures,
 //!   listenKey): our order reports as a [`FillSource`](rustrade_core::FillSource); after each
 //!   (re)subscribe the engine catches up with `fills_since`.
@@ -37,6 +40,7 @@ mod error;
 mod filters;
 mod id_memory;
 mod limits;
+mod mark;
 mod market;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -60,6 +64,7 @@ pub use config::{
 pub use error::BinanceError;
 pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
 pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
+pub use mark::{BinanceMarkPriceStream, MarkPriceConfig};
 pub use market::{BinanceMarketSource, MarketConfig, StreamRoute};
 pub use rest::{Auth, Call, RestClient};
 pub use rustrade_core::Secret;

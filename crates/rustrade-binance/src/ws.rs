@@ -48,6 +48,11 @@ impl Link {
         BinanceError::Closed(why.to_owned())
     }
 
+    /// Whether a connection is open.
+    pub(crate) fn is_connected(&self) -> bool {
+        self.ws.is_some()
+    }
+
     /// Drops the connection, if any.
     pub(crate) fn drop_connection(&mut self) {
         self.ws = None;
