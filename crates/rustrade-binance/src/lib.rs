@@ -16,8 +16,10 @@
 //!
 //! Underneath, one file each: [`Credentials`] and signing, the [`Environment`] and its URLs,
 //! the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the HTTP transport
-//! ([`RestClient`]), trading rules ([`SymbolInfo`]), order and trade wire formats ([`orders`],
-//! [`usdm_orders`], [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
+//! ([`RestClient`]), trading rules ([`SymbolInfo`]), our client ids on the wire
+//! ([`check_client_id`], [`check_client_id_prefix`]), what both product clients share (a
+//! private `client` module), order and trade wire formats ([`orders`], [`usdm_orders`],
+//! [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
 //! `ExchangeError` at the trait boundary. Feature `mock` adds a local mock venue (`mock`).
 //!
 //! Production is never a default: a configuration must name [`Environment::Production`].

@@ -1,4 +1,5 @@
-//! Our trades (`GET /api/v3/myTrades`, `executionReport` fills) as core [`Fill`]s.
+//! Our trades (`GET /api/v3/myTrades`, `GET /fapi/v1/userTrades`, stream fills) as core
+//! [`Fill`]s.
 //!
 //! Binance trade ids are unique per symbol only, and the engine deduplicates fills by
 //! [`FillId`] across symbols, so a fill id is `SYMBOL-tradeId` (`BTCUSDT-12345`). The catch-up
