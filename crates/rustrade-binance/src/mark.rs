@@ -22,7 +22,7 @@ use rustrade_core::Symbol;
 
 use crate::BinanceError;
 use crate::parse::{MarkPrice, parse_mark_price};
-use crate::ws::{Backoff, BackoffState, Link, now_instant, open};
+use crate::ws::{Backoff, BackoffState, Link, now_instant, open, reconnect};
 
 /// Most streams one connection may carry.
 const MAX_STREAMS: usize = 1024;
@@ -187,17 +187,16 @@ impl BinanceMarkPriceStream {
     }
 
     async fn reconnect(&mut self) -> Result<(), BinanceError> {
-        loop {
-            tokio::time::sleep(self.backoff.next_delay()).await;
-            match self.connect().await {
-                Ok(()) => {
-                    self.backoff.reset();
-                    self.reconnects += 1;
-                    return Ok(());
-                }
-                Err(e) if self.backoff.attempts() >= self.config.max_attempts => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "binance mark price stream: reconnect failed"),
-            }
-        }
+        let max = self.config.max_attempts;
+        reconnect(
+            self,
+            "mark price stream",
+            |s| &mut s.backoff,
+            max,
+            async |s| s.connect().await,
+        )
+        .await?;
+        self.reconnects += 1;
+        Ok(())
     }
 }

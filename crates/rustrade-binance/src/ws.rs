@@ -95,6 +95,30 @@ impl std::fmt::Debug for Link {
     }
 }
 
+/// Calls `open` on `stream` until it succeeds, sleeping the next delay of the stream's
+/// [`BackoffState`] (`backoff` picks it out) before each try and starting again from the
+/// shortest after a success; the last error once `max_attempts` consecutive tries failed.
+/// Failures before that are logged as reconnections of `what` that failed.
+pub(crate) async fn reconnect<S>(
+    stream: &mut S,
+    what: &str,
+    backoff: fn(&mut S) -> &mut BackoffState,
+    max_attempts: u32,
+    mut open: impl AsyncFnMut(&mut S) -> Result<(), BinanceError>,
+) -> Result<(), BinanceError> {
+    loop {
+        tokio::time::sleep(backoff(stream).next_delay()).await;
+        match open(stream).await {
+            Ok(()) => {
+                backoff(stream).reset();
+                return Ok(());
+            }
+            Err(e) if backoff(stream).attempts() >= max_attempts => return Err(e),
+            Err(e) => tracing::warn!(error = %e, "binance {what}: reconnect failed"),
+        }
+    }
+}
+
 /// Tokio's clock now: connection age, silence and keep-alive deadlines are wall-time matters at
 /// the edge (and follow paused time in tests).
 #[allow(clippy::disallowed_methods)]
