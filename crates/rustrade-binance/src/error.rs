@@ -105,6 +105,20 @@ pub enum BinanceError {
     /// The stream ended (venue closed it, subscription terminated, server shutdown notice).
     #[error("stream closed: {0}")]
     Closed(String),
+    /// A prefix of our client ids (the bot name) holds a character Binance refuses in client
+    /// order ids.
+    #[error(
+        "{field} {prefix:?} holds {character:?}, which Binance refuses in client order ids \
+         (it accepts only A-Z, a-z, 0-9, '_' and '-'): choose a name without it"
+    )]
+    ClientIdPrefix {
+        /// Which setting (`bot name`, `close_id_prefix`).
+        field: &'static str,
+        /// The prefix, verbatim.
+        prefix: String,
+        /// Its first refused character.
+        character: char,
+    },
 }
 
 impl BinanceError {
@@ -168,6 +182,7 @@ impl From<BinanceError> for ExchangeError {
             BinanceError::NoCredentials(_) => Self::Auth(text),
             BinanceError::Config(_) => Self::Rejected { reason: text },
             BinanceError::Closed(_) => Self::Closed(text),
+            BinanceError::ClientIdPrefix { .. } => Self::Rejected { reason: text },
         }
     }
 }

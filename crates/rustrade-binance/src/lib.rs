@@ -7,14 +7,19 @@
 //! - [`BinanceMarketSource`]: closed klines, top of book and trades over one combined-stream
 //!   WebSocket (Spot, or a futures [`StreamRoute`]), with reconnect, REST backfill and silence
 //!   detection.
+//! - [`BinanceMarkPriceStream`]: USD-M futures mark price, index price and funding rate as
+//!   typed [`MarkPrice`](parse::MarkPrice) updates (core's market events have no variant for
+//!   them), with reconnect and silence detection.
 //! - [`BinanceUserStream`] (Spot, WebSocket API) and [`BinanceUsdmUserStream`] (futures,
 //!   listenKey): our order reports as a [`FillSource`](rustrade_core::FillSource); after each
 //!   (re)subscribe the engine catches up with `fills_since`.
 //!
 //! Underneath, one file each: [`Credentials`] and signing, the [`Environment`] and its URLs,
 //! the venue clock ([`ServerClock`]), the rate budget ([`RateBudget`]), the HTTP transport
-//! ([`RestClient`]), trading rules ([`SymbolInfo`]), order and trade wire formats ([`orders`],
-//! [`usdm_orders`], [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
+//! ([`RestClient`]), trading rules ([`SymbolInfo`]), our client ids on the wire
+//! ([`check_client_id`], [`check_client_id_prefix`]), what both product clients share (a
+//! private `client` module), order and trade wire formats ([`orders`], [`usdm_orders`],
+//! [`trades`]), message parsers ([`parse`]) and the crate's [`BinanceError`], mapped onto core's
 //! `ExchangeError` at the trait boundary. Feature `mock` adds a local mock venue (`mock`).
 //!
 //! Production is never a default: a configuration must name [`Environment::Production`].
@@ -29,12 +34,15 @@
 //! # Ok::<(), rustrade_binance::BinanceError>(())
 //! ```
 
+mod client;
+mod client_ids;
 mod clock;
 mod config;
 mod error;
 mod filters;
 mod id_memory;
 mod limits;
+mod mark;
 mod market;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -50,6 +58,7 @@ mod usdm_user;
 mod user;
 mod ws;
 
+pub use client_ids::{check_client_id, check_client_id_prefix};
 pub use clock::ServerClock;
 pub use config::{
     Endpoints, Environment, MarginType, Product, RestOptions, SpotConfig, SymbolSetup, UsdmConfig,
@@ -57,6 +66,7 @@ pub use config::{
 pub use error::BinanceError;
 pub use filters::{ExchangeInfo, SymbolInfo, parse_exchange_info};
 pub use limits::{Admission, LimitKind, RateBudget, RateLimit, RateStatus, Usage};
+pub use mark::{BinanceMarkPriceStream, MarkPriceConfig};
 pub use market::{BinanceMarketSource, MarketConfig, StreamRoute};
 pub use rest::{Auth, Call, RestClient};
 pub use rustrade_core::Secret;

@@ -27,7 +27,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::clock::wall_clock_ms;
 use crate::parse::{parse_kline_row, parse_market_message};
-use crate::ws::{Backoff, BackoffState, Ws, now_instant, open};
+use crate::ws::{Backoff, BackoffState, Ws, now_instant, open, reconnect};
 use crate::{BinanceError, Endpoints};
 
 /// Which family of stream paths a connection uses. Futures streams are routed by kind, and a
@@ -275,19 +275,17 @@ impl BinanceMarketSource {
     /// Reopens the connection, backing off between failures.
     async fn reconnect(&mut self) -> Result<(), BinanceError> {
         self.ws = None;
-        loop {
-            let delay = self.backoff.next_delay();
-            tokio::time::sleep(delay).await;
-            match self.open_and_backfill().await {
-                Ok(()) => {
-                    self.backoff.reset();
-                    self.reconnects += 1;
-                    return Ok(());
-                }
-                Err(e) if self.backoff.attempts() >= self.config.max_attempts => return Err(e),
-                Err(e) => tracing::warn!(error = %e, "binance market stream: reconnect failed"),
-            }
-        }
+        let max = self.config.max_attempts;
+        reconnect(
+            self,
+            "market stream",
+            |s| &mut s.backoff,
+            max,
+            async |s| s.open_and_backfill().await,
+        )
+        .await?;
+        self.reconnects += 1;
+        Ok(())
     }
 
     /// Whether `e` is new: a bar at or before the last published one is a replay.

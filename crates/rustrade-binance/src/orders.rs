@@ -10,60 +10,35 @@
 //! | `StopLimit` | `STOP_LOSS_LIMIT` (`stopPrice` = trigger) | `GTC` |
 //! | `StopMarket`, `TakeProfit`, `TrailingStop` | not sent: unsupported, so the engine emulates them |
 //!
-//! Client ids must match `[A-Za-z0-9_-]{1,36}` (what both Spot and futures accept); core also
-//! allows `.`, `:` and `/`, so such ids are refused here, naming the id.
+//! Client ids must match `[A-Za-z0-9_-]{1,36}` (see [`client_ids`](crate::check_client_id)):
+//! an id outside it is refused here, naming the id.
+//!
+//! The rules both products' order requests and order objects share live here too: the checks
+//! before anything is rendered ([`request_head`]), the time in force an order kind implies, and
+//! the fields every order object carries ([`order_state`]).
 
 use rustrade_core::{
     ClientOrderId, InstrumentSpec, OpenOrder, Order, OrderId, OrderKind, OrderState, OrderStatus,
-    Price, Quantity, Side, Symbol, TimeInForce, ValueError,
+    Price, Quantity, Side, Symbol, TimeInForce, Timestamp,
 };
 use serde_json::Value;
 
 use crate::BinanceError;
 use crate::parse::{Obj, ParseError};
 
-/// Checks that `id` is a Binance-safe client order id.
-pub fn check_client_id(id: &str) -> Result<(), BinanceError> {
-    let ok = (1..=36).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(ValueError::BadText {
-            field: "client_order_id",
-            value: id.to_owned(),
-            reason: "Binance accepts only [A-Za-z0-9_-]{1,36}",
-        }
-        .into())
-    }
-}
+pub use crate::client_ids::check_client_id;
 
 /// The `POST /api/v3/order` parameters of `order`, prices and quantities rendered with `spec`.
 pub fn spot_order_params(
     order: &Order,
     spec: &InstrumentSpec,
 ) -> Result<Vec<(&'static str, String)>, BinanceError> {
-    order.validate()?;
-    check_client_id(order.client_id.as_str())?;
-    if order
-        .protection
-        .is_some_and(|p| p.stop.is_some() || p.take_profit.is_some())
-    {
-        return Err(BinanceError::Unsupported(
-            "protective prices attached to a spot order (place them as separate orders)".into(),
-        ));
-    }
+    let mut p = request_head(order, "spot")?;
     if order.reduce_only && order.side == Side::Buy {
         return Err(BinanceError::Unsupported(
             "a reduce-only buy on spot (spot holdings are never short)".into(),
         ));
     }
-    let mut p: Vec<(&'static str, String)> = vec![
-        ("symbol", order.symbol.as_str().to_owned()),
-        ("side", side_text(order.side).to_owned()),
-    ];
     let price = |p: Option<Price>| spec.render_price(p.unwrap_or(Price::ZERO));
     let tif = |t: TimeInForce| match t {
         TimeInForce::Ioc => "IOC",
@@ -72,22 +47,14 @@ pub fn spot_order_params(
     };
     match order.kind {
         OrderKind::Market => p.push(("type", "MARKET".into())),
-        OrderKind::PostOnly => {
-            p.push(("type", "LIMIT_MAKER".into()));
-            p.push(("price", price(order.limit_price)));
-        }
-        OrderKind::Limit if order.time_in_force == TimeInForce::PostOnly => {
-            p.push(("type", "LIMIT_MAKER".into()));
-            p.push(("price", price(order.limit_price)));
-        }
-        OrderKind::Limit | OrderKind::Ioc | OrderKind::Fok => {
-            let t = match order.kind {
-                OrderKind::Ioc => TimeInForce::Ioc,
-                OrderKind::Fok => TimeInForce::Fok,
-                _ => order.time_in_force,
-            };
-            p.push(("type", "LIMIT".into()));
-            p.push(("timeInForce", tif(t).into()));
+        OrderKind::Limit | OrderKind::PostOnly | OrderKind::Ioc | OrderKind::Fok => {
+            match limit_time_in_force(order) {
+                TimeInForce::PostOnly => p.push(("type", "LIMIT_MAKER".into())),
+                t => {
+                    p.push(("type", "LIMIT".into()));
+                    p.push(("timeInForce", tif(t).into()));
+                }
+            }
             p.push(("price", price(order.limit_price)));
         }
         OrderKind::StopLimit => {
@@ -103,60 +70,76 @@ pub fn spot_order_params(
         }
     }
     p.push(("quantity", spec.render_qty(order.quantity)));
-    p.push(("newClientOrderId", order.client_id.as_str().to_owned()));
-    p.push(("newOrderRespType", "ACK".into()));
+    push_client_id(&mut p, order);
     Ok(p)
 }
 
 /// A Binance order object (`GET /api/v3/order`, `openOrders`) as core's [`OrderState`].
 pub fn parse_order(v: &Value) -> Result<OrderState, BinanceError> {
     let o = Obj::root(v)?;
+    order_state(
+        &o,
+        |tif| {
+            Ok(match (o.str("type")?, tif) {
+                ("MARKET", _) => OrderKind::Market,
+                ("LIMIT", "IOC") => OrderKind::Ioc,
+                ("LIMIT", "FOK") => OrderKind::Fok,
+                ("LIMIT", _) => OrderKind::Limit,
+                ("LIMIT_MAKER", _) => OrderKind::PostOnly,
+                ("STOP_LOSS", _) => OrderKind::StopMarket,
+                ("STOP_LOSS_LIMIT", _) => OrderKind::StopLimit,
+                // A take-profit limit has no kind of its own in core: shown as a take-profit
+                // with a limit price.
+                ("TAKE_PROFIT" | "TAKE_PROFIT_LIMIT", _) => OrderKind::TakeProfit,
+                _ => return Err(o.bad("type", "unknown order type")),
+            })
+        },
+        |filled| {
+            let quote = o.decimal("cummulativeQuoteQty").unwrap_or(0.0);
+            Ok((filled.get() > 0.0 && quote > 0.0)
+                .then(|| Price::new(quote / filled.get()).ok())
+                .flatten())
+        },
+        || {
+            o.time_ms(if o.get("time").is_some() {
+                "time"
+            } else {
+                "transactTime"
+            })
+        },
+        false,
+    )
+}
+
+/// The fields every order object carries, read in this order: `symbol`, `orderId`,
+/// `clientOrderId` (an id core refuses reads as none), `side`, the kind from `kind_of` given
+/// `timeInForce` (`GTC` when absent), `origQty`, `executedQty`, the average fill price from
+/// `avg_of` given the filled quantity, `status`, the creation time from `created_of`, then
+/// `price` (none for a market order) and `stopPrice`, absent or `0` when unset.
+pub(crate) fn order_state(
+    o: &Obj<'_>,
+    kind_of: impl FnOnce(&str) -> Result<OrderKind, ParseError>,
+    avg_of: impl FnOnce(Quantity) -> Result<Option<Price>, ParseError>,
+    created_of: impl FnOnce() -> Result<Timestamp, ParseError>,
+    reduce_only: bool,
+) -> Result<OrderState, BinanceError> {
     let symbol = Symbol::new(o.str("symbol")?)?;
-    let order_id = id_text(&o, "orderId")?;
+    let order_id = id_text(o, "orderId")?;
     let client_id = o
         .get("clientOrderId")
         .and_then(Value::as_str)
         .and_then(|c| ClientOrderId::new(c).ok());
-    let side = parse_side(&o, "side")?;
-    let ty = o.str("type")?;
+    let side = parse_side(o, "side")?;
     let tif = o
         .get("timeInForce")
         .and_then(Value::as_str)
         .unwrap_or("GTC");
-    let kind = match (ty, tif) {
-        ("MARKET", _) => OrderKind::Market,
-        ("LIMIT", "IOC") => OrderKind::Ioc,
-        ("LIMIT", "FOK") => OrderKind::Fok,
-        ("LIMIT", _) => OrderKind::Limit,
-        ("LIMIT_MAKER", _) => OrderKind::PostOnly,
-        ("STOP_LOSS", _) => OrderKind::StopMarket,
-        ("STOP_LOSS_LIMIT", _) => OrderKind::StopLimit,
-        // A take-profit limit has no kind of its own in core: shown as a take-profit with a
-        // limit price.
-        ("TAKE_PROFIT" | "TAKE_PROFIT_LIMIT", _) => OrderKind::TakeProfit,
-        _ => return Err(o.bad("type", "unknown order type").into()),
-    };
+    let kind = kind_of(tif)?;
     let quantity = Quantity::named("origQty", o.decimal("origQty")?)?;
     let filled = Quantity::named("executedQty", o.decimal("executedQty")?)?;
-    let quote = o.decimal("cummulativeQuoteQty").unwrap_or(0.0);
-    let positive = |field: &str| -> Result<Option<Price>, ParseError> {
-        match o.get(field) {
-            None => Ok(None),
-            Some(_) => {
-                let p = o.decimal(field)?;
-                Ok((p > 0.0).then_some(Price::new(p).unwrap_or(Price::ZERO)))
-            }
-        }
-    };
-    let status = parse_status(&o, "status")?;
-    let created = o.time_ms(if o.get("time").is_some() {
-        "time"
-    } else {
-        "transactTime"
-    })?;
-    let avg = (filled.get() > 0.0 && quote > 0.0)
-        .then(|| Price::new(quote / filled.get()).ok())
-        .flatten();
+    let avg = avg_of(filled)?;
+    let status = parse_status(o, "status")?;
+    let created = created_of()?;
     Ok(OrderState {
         order: OpenOrder {
             order_id,
@@ -169,15 +152,72 @@ pub fn parse_order(v: &Value) -> Result<OrderState, BinanceError> {
             limit_price: if kind == OrderKind::Market {
                 None
             } else {
-                positive("price")?
+                optional_price(o, "price")?
             },
-            trigger_price: positive("stopPrice")?,
-            reduce_only: false,
+            trigger_price: optional_price(o, "stopPrice")?,
+            reduce_only,
             status,
             created,
         },
         avg_fill_price: avg,
     })
+}
+
+/// The checks every order passes before it is rendered for `product` (`spot`, `futures`):
+/// core's validation, a Binance-safe client id, no protective prices attached (they are
+/// separate orders on Binance); then the first parameters, `symbol` and `side`.
+pub(crate) fn request_head(
+    order: &Order,
+    product: &str,
+) -> Result<Vec<(&'static str, String)>, BinanceError> {
+    order.validate()?;
+    check_client_id(order.client_id.as_str())?;
+    if order
+        .protection
+        .is_some_and(|p| p.stop.is_some() || p.take_profit.is_some())
+    {
+        return Err(BinanceError::Unsupported(format!(
+            "protective prices attached to a {product} order (place them as separate orders)"
+        )));
+    }
+    Ok(vec![
+        ("symbol", order.symbol.as_str().to_owned()),
+        ("side", side_text(order.side).to_owned()),
+    ])
+}
+
+/// The time in force of a limit-family order: its kind's (post-only, IOC, FOK), else the one it
+/// names.
+pub(crate) fn limit_time_in_force(order: &Order) -> TimeInForce {
+    match order.kind {
+        OrderKind::PostOnly => TimeInForce::PostOnly,
+        OrderKind::Ioc => TimeInForce::Ioc,
+        OrderKind::Fok => TimeInForce::Fok,
+        _ => order.time_in_force,
+    }
+}
+
+/// Our client id as `newClientOrderId`, with the short (`ACK`) answer asked for.
+pub(crate) fn push_client_id(p: &mut Vec<(&'static str, String)>, order: &Order) {
+    p.push(("newClientOrderId", order.client_id.as_str().to_owned()));
+    p.push(("newOrderRespType", "ACK".into()));
+}
+
+/// A price field that is absent or `0` when unset.
+pub(crate) fn optional_price(o: &Obj<'_>, field: &str) -> Result<Option<Price>, ParseError> {
+    match o.get(field) {
+        None => Ok(None),
+        Some(_) => {
+            let p = o.decimal(field)?;
+            if p > 0.0 {
+                Price::new(p)
+                    .map(Some)
+                    .map_err(|_| o.bad(field, "not a valid price"))
+            } else {
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// Binance's order status text as core's [`OrderStatus`].

@@ -1,43 +1,65 @@
-//! [`BinanceSpot`]: Binance Spot as an [`ExchangeClient`].
+//! [`BinanceSpot`]: Binance Spot as an [`ExchangeClient`](rustrade_core::ExchangeClient).
 //!
 //! Recovery rules (see the trait): `order_status` asks `GET /api/v3/order` by
 //! `origClientOrderId` and answers `Ok(None)` only on `-2013`; `fills_since` pages `myTrades`
 //! with `fromId = last trade id + 1`, or from the cursor's time when no fill was applied yet
-//! (see `trades_from_time`); placement sends our client id as `newClientOrderId`, and a timeout, transport failure,
-//! 5XX or `-1007` comes back as an unknown outcome for the caller to look up.
+//! (day windows within 7 days of now, trade ids walked from 0 further back); placement sends
+//! our client id as `newClientOrderId`, and a timeout, transport failure, 5XX or `-1007` comes
+//! back as an unknown outcome for the caller to look up.
 //!
 //! # Spot positions
 //!
-//! Spot has no positions; [`positions`](ExchangeClient::positions) derives them from balances:
+//! Spot has no positions; [`positions`](rustrade_core::ExchangeClient::positions) derives them from balances:
 //! for each configured symbol (in configuration order), the base asset's `free + locked`
 //! balance is a long position of that size, unless it is dust (under half a lot). A base asset
 //! shared by several configured symbols is reported once, on the first of them. The average
 //! entry is unknown to the venue and reported as 0; the engine keeps entries from its own fills.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::HashSet;
 
 use reqwest::Method;
 use rustrade_core::{
-    Asset, AssetClass, Balance, Capability, ClientOrderId, ExchangeClient, ExchangeError, Fill,
-    FillCursor, InstrumentSpec, Money, OpenOrder, Order, OrderId, OrderState, Position, Side,
-    Symbol, Venue,
+    Asset, Balance, Capability, ClientOrderId, Fill, FillCursor, Money, OpenOrder, Order, OrderId,
+    OrderState, Position, Side, Symbol, Venue,
 };
 use serde_json::Value;
 
-use crate::clock::wall_clock_ms;
-use crate::filters::{SymbolInfo, parse_exchange_info};
-use crate::id_memory::IdMemory;
+use crate::client::{ClientCore, Endpoint, Older, ProductApi, TimeScan, exchange_client};
+use crate::filters::SymbolInfo;
 use crate::orders::{check_client_id, parse_order, spot_order_params};
 use crate::parse::Obj;
-use crate::trades::{parse_my_trade, trade_id_of};
+use crate::trades::parse_my_trade;
 use crate::{Auth, BinanceError, Call, Product, RateStatus, RestClient, SpotConfig};
 
 /// A day in ms: the widest `myTrades` time window Binance accepts.
 const DAY_MS: i64 = 86_400_000;
-/// How far back a fill catch-up without a trade id scans by day windows.
-const WINDOW_SCAN_DAYS: i64 = 7;
+
+/// Spot's endpoints and parsers. A fill catch-up without a trade id scans day windows within
+/// 7 days of now, and walks trade ids from 0 further back.
+static SPOT_API: ProductApi = ProductApi {
+    asset_class: rustrade_core::AssetClass::CryptoSpot,
+    order: Endpoint {
+        path: "/api/v3/order",
+        weight: 4,
+    },
+    open_orders: Endpoint {
+        path: "/api/v3/openOrders",
+        weight: 6,
+    },
+    all_open_weight: 80,
+    trades: Endpoint {
+        path: "/api/v3/myTrades",
+        weight: 20,
+    },
+    trades_name: "myTrades",
+    time_scan: TimeScan {
+        window_ms: DAY_MS,
+        reach_ms: 7 * DAY_MS,
+        older: Older::WalkIds,
+    },
+    parse_order,
+    parse_trade: parse_my_trade,
+};
 
 /// Binance Spot order entry and account queries over signed REST.
 ///
@@ -55,11 +77,8 @@ const WINDOW_SCAN_DAYS: i64 = 7;
 /// ```
 #[derive(Debug)]
 pub struct BinanceSpot {
-    rest: RestClient,
+    core: ClientCore,
     config: SpotConfig,
-    symbols: Mutex<HashMap<Symbol, SymbolInfo>>,
-    client_ids: Mutex<IdMemory>,
-    close_seq: AtomicU64,
 }
 
 impl BinanceSpot {
@@ -68,22 +87,19 @@ impl BinanceSpot {
         let urls = config.environment.endpoints(Product::Spot);
         let rest = RestClient::new(&urls.rest, config.credentials.clone(), &config.rest)?;
         Ok(Self {
-            rest,
+            core: ClientCore::new(rest, &SPOT_API, &config.close_id_prefix)?,
             config,
-            symbols: Mutex::new(HashMap::new()),
-            client_ids: Mutex::new(IdMemory::default()),
-            close_seq: AtomicU64::new(0),
         })
     }
 
     /// The REST transport (clock, rate budget).
     pub fn rest(&self) -> &RestClient {
-        &self.rest
+        &self.core.rest
     }
 
     /// Rate-limit health: an IP ban or a 429 back-off shows here while it lasts.
     pub fn health(&self) -> RateStatus {
-        self.rest.health()
+        self.core.rest.health()
     }
 
     /// Loads `exchangeInfo` for `symbols` (all when empty) and the live rate limits.
@@ -91,38 +107,23 @@ impl BinanceSpot {
         &self,
         symbols: &[Symbol],
     ) -> Result<Vec<SymbolInfo>, BinanceError> {
-        let mut call = Call::new(Method::GET, "/api/v3/exchangeInfo", 20, Auth::None);
-        if !symbols.is_empty() {
-            let list: Vec<String> = symbols.iter().map(|s| format!("\"{s}\"")).collect();
-            call = call.param("symbols", format!("[{}]", list.join(",")));
-        }
-        let v = self.rest.call(&call).await?;
-        let info = parse_exchange_info(&v, AssetClass::CryptoSpot)?;
-        self.rest.set_limits(info.rate_limits);
-        let mut map = lock(&self.symbols);
-        for s in &info.symbols {
-            map.insert(s.spec.symbol(), s.clone());
-        }
-        Ok(info.symbols)
+        self.core
+            .load_instruments(&exchange_info_call(symbols))
+            .await
     }
 
     /// The rules of `symbol`, from the cache or `exchangeInfo`.
     pub async fn symbol_info(&self, symbol: &Symbol) -> Result<SymbolInfo, BinanceError> {
-        if let Some(i) = lock(&self.symbols).get(symbol) {
-            return Ok(i.clone());
-        }
-        self.load_instruments(std::slice::from_ref(symbol))
-            .await?
-            .into_iter()
-            .find(|i| i.spec.symbol() == *symbol)
-            .ok_or_else(|| BinanceError::UnknownSymbol(symbol.to_string()))
+        self.core
+            .symbol_info(symbol, || exchange_info_call(std::slice::from_ref(symbol)))
+            .await
     }
 
     /// Every non-zero balance of the account.
     pub async fn balances(&self) -> Result<Vec<Balance>, BinanceError> {
         let call = Call::new(Method::GET, "/api/v3/account", 20, Auth::Signed)
             .param("omitZeroBalances", "true");
-        let v = self.rest.call(&call).await?;
+        let v = self.core.rest.call(&call).await?;
         let root = Obj::root(&v)?;
         let Some(Value::Array(list)) = root.get("balances") else {
             return Err(root.bad("balances", "expected an array").into());
@@ -145,9 +146,9 @@ impl BinanceSpot {
         let params = spot_order_params(order, &info.spec)?;
         let mut call = Call::new(Method::POST, "/api/v3/order", 1, Auth::Signed).placing_order();
         call.params = params;
-        let v = self.rest.call(&call).await?;
+        let v = self.core.rest.call(&call).await?;
         let id = crate::orders::id_text(&Obj::root(&v)?, "orderId")?;
-        lock(&self.client_ids).remember(id, order.client_id);
+        self.core.remember(id, order.client_id);
         Ok(id)
     }
 
@@ -167,7 +168,7 @@ impl BinanceSpot {
         } else {
             check_client_id(client_id.as_str())?;
         }
-        self.rest.call(&call).await.map(drop)
+        self.core.rest.call(&call).await.map(drop)
     }
 
     /// Our order `client_id` on `symbol`, open or finished; `None` on `-2013` only.
@@ -177,45 +178,13 @@ impl BinanceSpot {
         client_id: &ClientOrderId,
     ) -> Result<Option<OrderState>, BinanceError> {
         check_client_id(client_id.as_str())?;
-        let call = Call::new(Method::GET, "/api/v3/order", 4, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("origClientOrderId", client_id.as_str());
-        match self.rest.call(&call).await {
-            Ok(v) => {
-                let state = parse_order(&v)?;
-                lock(&self.client_ids).remember(state.order.order_id, *client_id);
-                Ok(Some(state))
-            }
-            Err(e) if e.code() == Some(-2013) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.core.order_by_client_id(symbol, client_id).await
     }
 
     /// Open orders in `symbol`, or in every symbol (weight 80).
     pub async fn list_open(&self, symbol: Option<&Symbol>) -> Result<Vec<OpenOrder>, BinanceError> {
-        let mut call = Call::new(
-            Method::GET,
-            "/api/v3/openOrders",
-            if symbol.is_some() { 6 } else { 80 },
-            Auth::Signed,
-        );
-        if let Some(s) = symbol {
-            call = call.param("symbol", s.as_str());
-        }
-        let v = self.rest.call(&call).await?;
-        let Value::Array(list) = &v else {
-            return Err(Obj::root(&v)?.bad("openOrders", "expected an array").into());
-        };
-        let orders: Vec<OpenOrder> = list
-            .iter()
-            .map(|o| parse_order(o).map(|s| s.order))
-            .collect::<Result<_, _>>()?;
-        let mut ids = lock(&self.client_ids);
-        for o in &orders {
-            if let Some(c) = o.client_id {
-                ids.remember(o.order_id, c);
-            }
-        }
+        let orders = self.core.open_orders(symbol).await?;
+        self.core.remember_all(&orders);
         Ok(orders)
     }
 
@@ -225,83 +194,7 @@ impl BinanceSpot {
         symbol: &Symbol,
         cursor: &FillCursor,
     ) -> Result<Vec<Fill>, BinanceError> {
-        let base = Call::new(Method::GET, "/api/v3/myTrades", 20, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("limit", "1000");
-        let page = if let Some(after) = &cursor.after {
-            let from = trade_id_of(after)?.saturating_add(1);
-            self.rest
-                .call(&base.param("fromId", from.to_string()))
-                .await?
-        } else {
-            self.trades_from_time(&base, cursor.since.as_millis().max(0))
-                .await?
-        };
-        let Value::Array(list) = &page else {
-            return Err(Obj::root(&page)?
-                .bad("myTrades", "expected an array")
-                .into());
-        };
-        let mut fills = Vec::with_capacity(list.len());
-        for t in list {
-            let mut f = parse_my_trade(t, None)?;
-            f.client_id = self.client_id_of(symbol, &f.order_id).await;
-            fills.push(f);
-        }
-        fills.sort_by_key(|f| trade_id_of(&f.fill_id).unwrap_or(i64::MAX));
-        Ok(fills)
-    }
-
-    /// The first trades at or after `since` (ms) when no trade id is known yet.
-    ///
-    /// Within [`WINDOW_SCAN_DAYS`] of now, 24-hour `startTime` windows are scanned forward
-    /// until one holds trades. Further back, ids are walked from 0 a page at a time, dropping
-    /// trades older than `since`, until a page keeps some or the history ends: one request per
-    /// thousand older trades instead of one per day.
-    async fn trades_from_time(&self, base: &Call, since: i64) -> Result<Value, BinanceError> {
-        let now = self.rest.clock().now_ms();
-        if now - since <= WINDOW_SCAN_DAYS * DAY_MS {
-            let mut start = since;
-            loop {
-                let end = start + DAY_MS - 1;
-                let call = base
-                    .clone()
-                    .param("startTime", start.to_string())
-                    .param("endTime", end.to_string());
-                let v = self.rest.call(&call).await?;
-                if !v.as_array().is_some_and(Vec::is_empty) || end >= now {
-                    return Ok(v);
-                }
-                start = end + 1;
-            }
-        }
-        let mut from = 0i64;
-        loop {
-            let v = self
-                .rest
-                .call(&base.clone().param("fromId", from.to_string()))
-                .await?;
-            let Value::Array(list) = v else {
-                return Ok(v);
-            };
-            let full = list.len() >= 1000;
-            let last = list
-                .last()
-                .and_then(|t| t.get("id"))
-                .and_then(Value::as_i64);
-            let kept: Vec<Value> = list
-                .into_iter()
-                .filter(|t| {
-                    t.get("time")
-                        .and_then(Value::as_i64)
-                        .is_none_or(|ms| ms >= since)
-                })
-                .collect();
-            match last {
-                Some(id) if kept.is_empty() && full => from = id + 1,
-                _ => return Ok(Value::Array(kept)),
-            }
-        }
+        self.core.trades_since(symbol, cursor).await
     }
 
     /// Base-asset holdings of the configured symbols as positions (see the module doc).
@@ -314,12 +207,8 @@ impl BinanceSpot {
             if !seen.insert(info.base) {
                 continue;
             }
-            let held = balances
-                .iter()
-                .find(|b| b.asset == info.base)
-                .map_or(0.0, |b| b.free.get() + b.locked.get());
-            if !info.spec.is_dust(held) {
-                out.push((*symbol, Position::new(held, 0.0)));
+            if let Some(p) = held_position(&balances, &info) {
+                out.push((*symbol, p));
             }
         }
         Ok(out)
@@ -328,40 +217,17 @@ impl BinanceSpot {
     /// Sells the free base-asset balance of `symbol` at market; `None` when under one lot.
     pub async fn close(&self, symbol: &Symbol) -> Result<Option<OrderId>, BinanceError> {
         let info = self.symbol_info(symbol).await?;
-        let free = self
-            .balances()
-            .await?
-            .into_iter()
-            .find(|b| b.asset == info.base)
-            .map_or(0.0, |b| b.free.get());
-        let qty = info.spec.round_qty_down(free);
-        if qty.is_zero() || qty.get() + 1e-12 < info.spec.min_qty() {
-            return Ok(None);
+        let free = crate::client::balance_of(self.balances().await?, &info.base)
+            .free
+            .get();
+        match self.core.close_order(&info.spec, Side::Sell, free)? {
+            Some(order) => self.place(&order).await.map(Some),
+            None => Ok(None),
         }
-        let seq = self.close_seq.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}-{}-{seq}", self.config.close_id_prefix, wall_clock_ms());
-        let client_id = ClientOrderId::new(&id)?;
-        let order = Order::market(client_id, *symbol, Side::Sell, qty).reduce_only();
-        self.place(&order).await.map(Some)
-    }
-
-    /// The client id of `order_id`: remembered, or looked up (`GET /api/v3/order?orderId=`).
-    async fn client_id_of(&self, symbol: &Symbol, order_id: &OrderId) -> Option<ClientOrderId> {
-        if let Some(c) = lock(&self.client_ids).get(order_id) {
-            return Some(c);
-        }
-        let call = Call::new(Method::GET, "/api/v3/order", 4, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("orderId", order_id.as_str());
-        let state = parse_order(&self.rest.call(&call).await.ok()?).ok()?;
-        let c = state.order.client_id?;
-        lock(&self.client_ids).remember(*order_id, c);
-        Some(c)
     }
 }
 
-#[async_trait::async_trait]
-impl ExchangeClient for BinanceSpot {
+exchange_client!(BinanceSpot {
     fn venue(&self) -> Venue {
         Venue::new("binance").unwrap_or_else(|_| unreachable!())
     }
@@ -379,27 +245,10 @@ impl ExchangeClient for BinanceSpot {
         )
     }
 
-    async fn instrument(&self, symbol: &Symbol) -> Result<InstrumentSpec, ExchangeError> {
-        Ok(self.symbol_info(symbol).await?.spec)
-    }
-
-    async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
-        Ok(self.place(order).await?)
-    }
-
-    async fn cancel_order(
-        &self,
-        symbol: &Symbol,
-        client_id: &ClientOrderId,
-        order_id: Option<&OrderId>,
-    ) -> Result<(), ExchangeError> {
-        Ok(self.cancel(symbol, client_id, order_id).await?)
-    }
-
-    async fn cancel_all(&self, symbol: &Symbol) -> Result<usize, ExchangeError> {
+    async fn cancel_all(&self, symbol: &Symbol) -> Result<usize, rustrade_core::ExchangeError> {
         let call = Call::new(Method::DELETE, "/api/v3/openOrders", 1, Auth::Signed)
             .param("symbol", symbol.as_str());
-        match self.rest.call(&call).await {
+        match self.core.rest.call(&call).await {
             Ok(v) => Ok(v.as_array().map_or(0, Vec::len)),
             // Binance answers "Unknown order sent." when nothing was open.
             Err(e) if e.code() == Some(-2011) => Ok(0),
@@ -407,63 +256,32 @@ impl ExchangeClient for BinanceSpot {
         }
     }
 
-    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
-        Ok(self.list_open(symbol).await?)
-    }
-
-    async fn position(&self, symbol: &Symbol) -> Result<Position, ExchangeError> {
+    async fn position(&self, symbol: &Symbol) -> Result<Position, rustrade_core::ExchangeError> {
         let info = self.symbol_info(symbol).await?;
-        let held = self
-            .balances()
-            .await?
-            .into_iter()
-            .find(|b| b.asset == info.base)
-            .map_or(0.0, |b| b.free.get() + b.locked.get());
-        Ok(if info.spec.is_dust(held) {
-            Position::FLAT
-        } else {
-            Position::new(held, 0.0)
-        })
+        Ok(held_position(&self.balances().await?, &info).unwrap_or(Position::FLAT))
     }
 
-    async fn balance(&self, asset: &Asset) -> Result<Balance, ExchangeError> {
-        Ok(self
-            .balances()
-            .await?
-            .into_iter()
-            .find(|b| b.asset == *asset)
-            .unwrap_or(Balance {
-                asset: *asset,
-                free: Money::ZERO,
-                locked: Money::ZERO,
-            }))
-    }
-
-    async fn close_position(&self, symbol: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
-        Ok(self.close(symbol).await?)
-    }
-
-    async fn order_status(
-        &self,
-        symbol: &Symbol,
-        client_id: &ClientOrderId,
-    ) -> Result<Option<OrderState>, ExchangeError> {
-        Ok(self.status(symbol, client_id).await?)
-    }
-
-    async fn fills_since(
-        &self,
-        symbol: &Symbol,
-        cursor: &FillCursor,
-    ) -> Result<Vec<Fill>, ExchangeError> {
-        Ok(self.trades_since(symbol, cursor).await?)
-    }
-
-    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, rustrade_core::ExchangeError> {
         Ok(self.derived_positions().await?)
     }
+});
+
+/// `GET /api/v3/exchangeInfo` for `symbols` (all when empty).
+fn exchange_info_call(symbols: &[Symbol]) -> Call {
+    let mut call = Call::new(Method::GET, "/api/v3/exchangeInfo", 20, Auth::None);
+    if !symbols.is_empty() {
+        let list: Vec<String> = symbols.iter().map(|s| format!("\"{s}\"")).collect();
+        call = call.param("symbols", format!("[{}]", list.join(",")));
+    }
+    call
 }
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// The long position the base asset of `info` held in `balances` (`free + locked`) stands
+/// for; `None` when that is dust (under half a lot).
+fn held_position(balances: &[Balance], info: &SymbolInfo) -> Option<Position> {
+    let held = balances
+        .iter()
+        .find(|b| b.asset == info.base)
+        .map_or(0.0, |b| b.free.get() + b.locked.get());
+    (!info.spec.is_dust(held)).then(|| Position::new(held, 0.0))
 }

@@ -1,4 +1,5 @@
-//! Our trades (`GET /api/v3/myTrades`, `executionReport` fills) as core [`Fill`]s.
+//! Our trades (`GET /api/v3/myTrades`, `GET /fapi/v1/userTrades`, stream fills) as core
+//! [`Fill`]s.
 //!
 //! Binance trade ids are unique per symbol only, and the engine deduplicates fills by
 //! [`FillId`] across symbols, so a fill id is `SYMBOL-tradeId` (`BTCUSDT-12345`). The catch-up
@@ -10,7 +11,7 @@ use rustrade_core::{
 use serde_json::Value;
 
 use crate::BinanceError;
-use crate::orders::id_text;
+use crate::orders::{id_text, parse_side};
 use crate::parse::Obj;
 
 /// The fill id of trade `trade_id` on `symbol`.
@@ -35,6 +36,27 @@ pub fn trade_id_of(id: &FillId) -> Result<i64, BinanceError> {
 /// One `myTrades` entry as a [`Fill`]; `client_id` comes from the caller's lookup (the entry
 /// does not carry it).
 pub fn parse_my_trade(v: &Value, client_id: Option<ClientOrderId>) -> Result<Fill, BinanceError> {
+    rest_trade(v, client_id, TradeSide::BuyerFlag("isBuyer"), "isMaker")
+}
+
+/// Where a REST trade entry tells our side.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TradeSide {
+    /// A boolean, true when we bought (Spot `isBuyer`).
+    BuyerFlag(&'static str),
+    /// `BUY` or `SELL` (futures `side`).
+    Text(&'static str),
+}
+
+/// A REST trade entry (`myTrades`, `userTrades`) as a [`Fill`]: `symbol`, `id`, `orderId`,
+/// our side as `side` says, `price`, `qty`, `commission` in `commissionAsset`, maker when the
+/// boolean `maker` is true, `time`.
+pub(crate) fn rest_trade(
+    v: &Value,
+    client_id: Option<ClientOrderId>,
+    side: TradeSide,
+    maker: &str,
+) -> Result<Fill, BinanceError> {
     let o = Obj::root(v)?;
     let symbol = Symbol::new(o.str("symbol")?)?;
     Ok(Fill {
@@ -42,16 +64,16 @@ pub fn parse_my_trade(v: &Value, client_id: Option<ClientOrderId>) -> Result<Fil
         order_id: id_text(&o, "orderId")?,
         client_id,
         symbol,
-        side: if o.bool("isBuyer")? {
-            Side::Buy
-        } else {
-            Side::Sell
+        side: match side {
+            TradeSide::BuyerFlag(field) if o.bool(field)? => Side::Buy,
+            TradeSide::BuyerFlag(_) => Side::Sell,
+            TradeSide::Text(field) => parse_side(&o, field)?,
         },
         price: Price::positive("price", o.decimal("price")?)?,
         quantity: Quantity::named("qty", o.decimal("qty")?)?,
         fee: Money::named("commission", o.decimal("commission")?)?,
         fee_asset: Asset::new(o.str("commissionAsset")?)?,
-        liquidity: if o.bool("isMaker")? {
+        liquidity: if o.bool(maker)? {
             Liquidity::Maker
         } else {
             Liquidity::Taker

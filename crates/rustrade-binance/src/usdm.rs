@@ -29,35 +29,64 @@
 //! `entryPrice` and `unRealizedProfit`.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use rustrade_core::{
-    Asset, AssetClass, Balance, Capability, ClientOrderId, ExchangeClient, ExchangeError, Fill,
-    FillCursor, InstrumentSpec, Money, OpenOrder, Order, OrderId, OrderState, Position, Side,
-    Symbol, Venue,
+    Asset, Balance, Capability, ClientOrderId, Fill, FillCursor, Money, OpenOrder, Order, OrderId,
+    OrderState, Position, Side, Symbol, Venue,
 };
 use serde_json::Value;
 
-use crate::clock::wall_clock_ms;
-use crate::filters::{SymbolInfo, parse_exchange_info};
-use crate::id_memory::IdMemory;
+use crate::client::{
+    ClientCore, Endpoint, Older, ProductApi, TimeScan, array, exchange_client, lock,
+};
+use crate::filters::SymbolInfo;
 use crate::orders::check_client_id;
 use crate::parse::{MarkPrice, Obj, parse_premium_index};
-use crate::spot::lock;
-use crate::trades::trade_id_of;
 use crate::usdm_orders::{
     UsdmRequest, parse_algo_order, parse_usdm_order, parse_user_trade, usdm_order_request,
 };
 use crate::{Auth, BinanceError, Call, Product, RateStatus, RestClient, UsdmConfig};
 
-/// The widest `userTrades` time window Binance accepts.
-const WEEK_MS: i64 = 7 * 86_400_000;
-/// How far back the venue keeps trades.
-const HISTORY_MS: i64 = 180 * 86_400_000;
+/// A day in ms.
+const DAY_MS: i64 = 86_400_000;
 /// `-4046`: the margin type is already the one asked for.
 const NO_NEED_TO_CHANGE_MARGIN: i64 = -4046;
+/// The conditional orders' open list, apart from the regular one.
+const OPEN_ALGO_ORDERS: Endpoint = Endpoint {
+    path: "/fapi/v1/openAlgoOrders",
+    weight: 1,
+};
+
+/// USD-M futures' endpoints and parsers. A fill catch-up without a trade id scans 7-day
+/// windows (the widest `userTrades` accepts) from no earlier than 180 days ago (the venue keeps
+/// six months).
+static USDM_API: ProductApi = ProductApi {
+    asset_class: rustrade_core::AssetClass::CryptoPerp,
+    order: Endpoint {
+        path: "/fapi/v1/order",
+        weight: 1,
+    },
+    open_orders: Endpoint {
+        path: "/fapi/v1/openOrders",
+        weight: 1,
+    },
+    all_open_weight: 40,
+    trades: Endpoint {
+        path: "/fapi/v1/userTrades",
+        weight: 5,
+    },
+    trades_name: "userTrades",
+    time_scan: TimeScan {
+        window_ms: 7 * DAY_MS,
+        reach_ms: 180 * DAY_MS,
+        older: Older::Clamp,
+    },
+    parse_order: parse_usdm_order,
+    parse_trade: parse_user_trade,
+};
 
 /// Binance USD-M futures order entry and account queries over signed REST.
 ///
@@ -75,13 +104,10 @@ const NO_NEED_TO_CHANGE_MARGIN: i64 = -4046;
 /// ```
 #[derive(Debug)]
 pub struct BinanceUsdm {
-    rest: Arc<RestClient>,
+    core: ClientCore,
     config: UsdmConfig,
-    symbols: Mutex<std::collections::HashMap<Symbol, SymbolInfo>>,
-    client_ids: Mutex<IdMemory>,
     algo_ids: Mutex<HashSet<ClientOrderId>>,
     one_way_checked: AtomicBool,
-    close_seq: AtomicU64,
 }
 
 impl BinanceUsdm {
@@ -95,24 +121,21 @@ impl BinanceUsdm {
             &config.rest,
         )?;
         Ok(Self {
-            rest: Arc::new(rest),
+            core: ClientCore::new(rest, &USDM_API, &config.close_id_prefix)?,
             config,
-            symbols: Mutex::new(std::collections::HashMap::new()),
-            client_ids: Mutex::new(IdMemory::default()),
             algo_ids: Mutex::new(HashSet::new()),
             one_way_checked: AtomicBool::new(false),
-            close_seq: AtomicU64::new(0),
         })
     }
 
     /// The REST transport (clock, rate budget), shared with the user-data stream.
     pub fn rest(&self) -> Arc<RestClient> {
-        Arc::clone(&self.rest)
+        Arc::clone(&self.core.rest)
     }
 
     /// Rate-limit health: an IP ban or a 429 back-off shows here while it lasts.
     pub fn health(&self) -> RateStatus {
-        self.rest.health()
+        self.core.rest.health()
     }
 
     /// Checks the account is in one-way mode, then sets each configured symbol's leverage and
@@ -123,7 +146,7 @@ impl BinanceUsdm {
             let call = Call::new(Method::POST, "/fapi/v1/marginType", 1, Auth::Signed)
                 .param("symbol", symbol.as_str())
                 .param("marginType", setup.margin_type.as_str());
-            match self.rest.call(&call).await {
+            match self.core.rest.call(&call).await {
                 Ok(_) => {}
                 Err(e) if e.code() == Some(NO_NEED_TO_CHANGE_MARGIN) => {}
                 Err(e) => return Err(e),
@@ -131,7 +154,7 @@ impl BinanceUsdm {
             let call = Call::new(Method::POST, "/fapi/v1/leverage", 1, Auth::Signed)
                 .param("symbol", symbol.as_str())
                 .param("leverage", setup.leverage.to_string());
-            self.rest.call(&call).await?;
+            self.core.rest.call(&call).await?;
         }
         Ok(())
     }
@@ -142,7 +165,7 @@ impl BinanceUsdm {
             return Ok(());
         }
         let call = Call::new(Method::GET, "/fapi/v1/positionSide/dual", 30, Auth::Signed);
-        let v = self.rest.call(&call).await?;
+        let v = self.core.rest.call(&call).await?;
         if Obj::root(&v)?.bool("dualSidePosition")? {
             return Err(hedge_mode());
         }
@@ -152,45 +175,28 @@ impl BinanceUsdm {
 
     /// Loads `exchangeInfo` (every symbol) and the live rate limits.
     pub async fn load_instruments(&self) -> Result<Vec<SymbolInfo>, BinanceError> {
-        let call = Call::new(Method::GET, "/fapi/v1/exchangeInfo", 1, Auth::None);
-        let v = self.rest.call(&call).await?;
-        let info = parse_exchange_info(&v, AssetClass::CryptoPerp)?;
-        self.rest.set_limits(info.rate_limits);
-        let mut map = lock(&self.symbols);
-        for s in &info.symbols {
-            map.insert(s.spec.symbol(), s.clone());
-        }
-        Ok(info.symbols)
+        self.core.load_instruments(&exchange_info_call()).await
     }
 
     /// The rules of `symbol`, from the cache or `exchangeInfo`.
     pub async fn symbol_info(&self, symbol: &Symbol) -> Result<SymbolInfo, BinanceError> {
-        if let Some(i) = lock(&self.symbols).get(symbol) {
-            return Ok(i.clone());
-        }
-        self.load_instruments()
-            .await?
-            .into_iter()
-            .find(|i| i.spec.symbol() == *symbol)
-            .ok_or_else(|| BinanceError::UnknownSymbol(symbol.to_string()))
+        self.core.symbol_info(symbol, exchange_info_call).await
     }
 
     /// The mark price, index price and funding of `symbol` (`GET /fapi/v1/premiumIndex`).
     pub async fn mark_price(&self, symbol: &Symbol) -> Result<MarkPrice, BinanceError> {
         let call = Call::new(Method::GET, "/fapi/v1/premiumIndex", 1, Auth::None)
             .param("symbol", symbol.as_str());
-        Ok(parse_premium_index(&self.rest.call(&call).await?)?)
+        Ok(parse_premium_index(&self.core.rest.call(&call).await?)?)
     }
 
     /// Wallet balances of every asset (`GET /fapi/v3/balance`): free is `availableBalance`,
     /// locked the rest of the wallet balance (margin in use).
     pub async fn balances(&self) -> Result<Vec<Balance>, BinanceError> {
         let call = Call::new(Method::GET, "/fapi/v3/balance", 5, Auth::Signed);
-        let v = self.rest.call(&call).await?;
-        let Value::Array(list) = &v else {
-            return Err(Obj::root(&v)?.bad("balance", "expected an array").into());
-        };
-        list.iter()
+        let v = self.core.rest.call(&call).await?;
+        array(&v, "balance")?
+            .iter()
             .map(|b| {
                 let o = Obj::root(b)?;
                 let wallet = o.decimal("balance")?;
@@ -218,10 +224,10 @@ impl BinanceUsdm {
         if algo {
             lock(&self.algo_ids).insert(order.client_id);
         }
-        let v = self.rest.call(&call).await?;
+        let v = self.core.rest.call(&call).await?;
         let id = crate::orders::id_text(&Obj::root(&v)?, id_field)?;
         if !algo {
-            lock(&self.client_ids).remember(id, order.client_id);
+            self.core.remember(id, order.client_id);
         }
         Ok(id)
     }
@@ -252,8 +258,8 @@ impl BinanceUsdm {
         } else {
             (regular(), algo)
         };
-        match self.rest.call(&first).await {
-            Err(e) if is_unknown_order(&e) => self.rest.call(&second).await.map(drop),
+        match self.core.rest.call(&first).await {
+            Err(e) if is_unknown_order(&e) => self.core.rest.call(&second).await.map(drop),
             other => other.map(drop),
         }
     }
@@ -270,17 +276,8 @@ impl BinanceUsdm {
         if algo_first && let Some(s) = self.algo_status(symbol, client_id).await? {
             return Ok(Some(s));
         }
-        let call = Call::new(Method::GET, "/fapi/v1/order", 1, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("origClientOrderId", client_id.as_str());
-        match self.rest.call(&call).await {
-            Ok(v) => {
-                let state = parse_usdm_order(&v)?;
-                lock(&self.client_ids).remember(state.order.order_id, *client_id);
-                return Ok(Some(state));
-            }
-            Err(e) if e.code() == Some(-2013) => {}
-            Err(e) => return Err(e),
+        if let Some(s) = self.core.order_by_client_id(symbol, client_id).await? {
+            return Ok(Some(s));
         }
         if algo_first {
             return Ok(None);
@@ -298,7 +295,7 @@ impl BinanceUsdm {
         let call = Call::new(Method::GET, "/fapi/v1/algoOrder", 1, Auth::Signed)
             .param("symbol", symbol.as_str())
             .param("clientAlgoId", client_id.as_str());
-        let v = match self.rest.call(&call).await {
+        let v = match self.core.rest.call(&call).await {
             Ok(v) => v,
             Err(e) if e.code() == Some(-2013) => return Ok(None),
             Err(e) => return Err(e),
@@ -310,8 +307,8 @@ impl BinanceUsdm {
             let call = Call::new(Method::GET, "/fapi/v1/order", 1, Auth::Signed)
                 .param("symbol", symbol.as_str())
                 .param("orderId", actual.as_str());
-            let placed = parse_usdm_order(&self.rest.call(&call).await?)?;
-            lock(&self.client_ids).remember(actual, *client_id);
+            let placed = parse_usdm_order(&self.core.rest.call(&call).await?)?;
+            self.core.remember(actual, *client_id);
             state.order.status = placed.order.status;
             state.order.filled = placed.order.filled;
             state.avg_fill_price = placed.avg_fill_price;
@@ -321,31 +318,9 @@ impl BinanceUsdm {
 
     /// Working orders, regular and conditional, in `symbol` or every symbol.
     pub async fn list_open(&self, symbol: Option<&Symbol>) -> Result<Vec<OpenOrder>, BinanceError> {
-        let weight = if symbol.is_some() { 1 } else { 40 };
-        let with_symbol = |mut call: Call| {
-            if let Some(s) = symbol {
-                call = call.param("symbol", s.as_str());
-            }
-            call
-        };
-        let regular = with_symbol(Call::new(
-            Method::GET,
-            "/fapi/v1/openOrders",
-            weight,
-            Auth::Signed,
-        ));
-        let v = self.rest.call(&regular).await?;
-        let mut orders: Vec<OpenOrder> = array(&v, "openOrders")?
-            .iter()
-            .map(|o| parse_usdm_order(o).map(|s| s.order))
-            .collect::<Result<_, _>>()?;
-        let algo = with_symbol(Call::new(
-            Method::GET,
-            "/fapi/v1/openAlgoOrders",
-            weight,
-            Auth::Signed,
-        ));
-        let v = self.rest.call(&algo).await?;
+        let mut orders = self.core.open_orders(symbol).await?;
+        let algo = self.core.listing(OPEN_ALGO_ORDERS, symbol);
+        let v = self.core.rest.call(&algo).await?;
         let mut algo_ids = lock(&self.algo_ids);
         for a in array(&v, "openAlgoOrders")? {
             let a = parse_algo_order(a)?;
@@ -355,12 +330,7 @@ impl BinanceUsdm {
             orders.push(a.state.order);
         }
         drop(algo_ids);
-        let mut ids = lock(&self.client_ids);
-        for o in &orders {
-            if let Some(c) = o.client_id {
-                ids.remember(o.order_id, c);
-            }
-        }
+        self.core.remember_all(&orders);
         Ok(orders)
     }
 
@@ -370,44 +340,7 @@ impl BinanceUsdm {
         symbol: &Symbol,
         cursor: &FillCursor,
     ) -> Result<Vec<Fill>, BinanceError> {
-        let base = Call::new(Method::GET, "/fapi/v1/userTrades", 5, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("limit", "1000");
-        let page = if let Some(after) = &cursor.after {
-            let from = trade_id_of(after)?.saturating_add(1);
-            self.rest
-                .call(&base.param("fromId", from.to_string()))
-                .await?
-        } else {
-            self.trades_from_time(&base, cursor.since.as_millis().max(0))
-                .await?
-        };
-        let mut fills = Vec::new();
-        for t in array(&page, "userTrades")? {
-            let mut f = parse_user_trade(t, None)?;
-            f.client_id = self.client_id_of(symbol, &f.order_id).await;
-            fills.push(f);
-        }
-        fills.sort_by_key(|f| trade_id_of(&f.fill_id).unwrap_or(i64::MAX));
-        Ok(fills)
-    }
-
-    /// The first non-empty 7-day window at or after `since` (see the module doc).
-    async fn trades_from_time(&self, base: &Call, since: i64) -> Result<Value, BinanceError> {
-        let now = self.rest.clock().now_ms();
-        let mut start = since.max(now - HISTORY_MS);
-        loop {
-            let end = start + WEEK_MS - 1;
-            let call = base
-                .clone()
-                .param("startTime", start.to_string())
-                .param("endTime", end.to_string());
-            let v = self.rest.call(&call).await?;
-            if !v.as_array().is_some_and(Vec::is_empty) || end >= now {
-                return Ok(v);
-            }
-            start = end + 1;
-        }
+        self.core.trades_since(symbol, cursor).await
     }
 
     /// Every non-flat position (`GET /fapi/v3/positionRisk`).
@@ -419,7 +352,7 @@ impl BinanceUsdm {
         if let Some(s) = symbol {
             call = call.param("symbol", s.as_str());
         }
-        let v = self.rest.call(&call).await?;
+        let v = self.core.rest.call(&call).await?;
         let mut out = Vec::new();
         for p in array(&v, "positionRisk")? {
             let o = Obj::root(p)?;
@@ -442,84 +375,8 @@ impl BinanceUsdm {
         Ok(out)
     }
 
-    /// Closes the position in `symbol` with a reduce-only market order; `None` when flat.
-    pub async fn close(&self, symbol: &Symbol) -> Result<Option<OrderId>, BinanceError> {
-        let info = self.symbol_info(symbol).await?;
-        let held = self
-            .risk_positions(Some(symbol))
-            .await?
-            .into_iter()
-            .find(|(s, _)| s == symbol)
-            .map_or(0.0, |(_, p)| p.quantity);
-        let qty = info.spec.round_qty_down(held.abs());
-        if qty.is_zero() || qty.get() + 1e-12 < info.spec.min_qty() {
-            return Ok(None);
-        }
-        let side = if held > 0.0 { Side::Sell } else { Side::Buy };
-        let seq = self.close_seq.fetch_add(1, Ordering::Relaxed);
-        let id = format!("{}-{}-{seq}", self.config.close_id_prefix, wall_clock_ms());
-        let order = Order::market(ClientOrderId::new(&id)?, *symbol, side, qty).reduce_only();
-        self.place(&order).await.map(Some)
-    }
-
-    /// The client id of `order_id`: remembered, or looked up (`GET /fapi/v1/order?orderId=`).
-    async fn client_id_of(&self, symbol: &Symbol, order_id: &OrderId) -> Option<ClientOrderId> {
-        if let Some(c) = lock(&self.client_ids).get(order_id) {
-            return Some(c);
-        }
-        let call = Call::new(Method::GET, "/fapi/v1/order", 1, Auth::Signed)
-            .param("symbol", symbol.as_str())
-            .param("orderId", order_id.as_str());
-        let state = parse_usdm_order(&self.rest.call(&call).await.ok()?).ok()?;
-        let c = state.order.client_id?;
-        lock(&self.client_ids).remember(*order_id, c);
-        Some(c)
-    }
-}
-
-#[async_trait::async_trait]
-impl ExchangeClient for BinanceUsdm {
-    fn venue(&self) -> Venue {
-        Venue::new("binance-usdm").unwrap_or_else(|_| unreachable!())
-    }
-
-    fn supports(&self, capability: Capability) -> bool {
-        !matches!(capability, Capability::TrailingStop)
-    }
-
-    async fn instrument(&self, symbol: &Symbol) -> Result<InstrumentSpec, ExchangeError> {
-        Ok(self.symbol_info(symbol).await?.spec)
-    }
-
-    async fn place_order(&self, order: &Order) -> Result<OrderId, ExchangeError> {
-        Ok(self.place(order).await?)
-    }
-
-    async fn cancel_order(
-        &self,
-        symbol: &Symbol,
-        client_id: &ClientOrderId,
-        order_id: Option<&OrderId>,
-    ) -> Result<(), ExchangeError> {
-        Ok(self.cancel(symbol, client_id, order_id).await?)
-    }
-
-    /// Cancels regular and conditional orders; the count is of those open just before.
-    async fn cancel_all(&self, symbol: &Symbol) -> Result<usize, ExchangeError> {
-        let open = self.list_open(Some(symbol)).await?.len();
-        for path in ["/fapi/v1/allOpenOrders", "/fapi/v1/algoOpenOrders"] {
-            let call =
-                Call::new(Method::DELETE, path, 1, Auth::Signed).param("symbol", symbol.as_str());
-            self.rest.call(&call).await?;
-        }
-        Ok(open)
-    }
-
-    async fn open_orders(&self, symbol: Option<&Symbol>) -> Result<Vec<OpenOrder>, ExchangeError> {
-        Ok(self.list_open(symbol).await?)
-    }
-
-    async fn position(&self, symbol: &Symbol) -> Result<Position, ExchangeError> {
+    /// The position in `symbol`, flat when `positionRisk` lists none.
+    async fn risk_position(&self, symbol: &Symbol) -> Result<Position, BinanceError> {
         Ok(self
             .risk_positions(Some(symbol))
             .await?
@@ -528,42 +385,50 @@ impl ExchangeClient for BinanceUsdm {
             .map_or(Position::FLAT, |(_, p)| p))
     }
 
-    async fn balance(&self, asset: &Asset) -> Result<Balance, ExchangeError> {
-        Ok(self
-            .balances()
-            .await?
-            .into_iter()
-            .find(|b| b.asset == *asset)
-            .unwrap_or(Balance {
-                asset: *asset,
-                free: Money::ZERO,
-                locked: Money::ZERO,
-            }))
+    /// Closes the position in `symbol` with a reduce-only market order; `None` when flat.
+    pub async fn close(&self, symbol: &Symbol) -> Result<Option<OrderId>, BinanceError> {
+        let info = self.symbol_info(symbol).await?;
+        let held = self.risk_position(symbol).await?.quantity;
+        let side = if held > 0.0 { Side::Sell } else { Side::Buy };
+        match self.core.close_order(&info.spec, side, held.abs())? {
+            Some(order) => self.place(&order).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+exchange_client!(BinanceUsdm {
+    fn venue(&self) -> Venue {
+        Venue::new("binance-usdm").unwrap_or_else(|_| unreachable!())
     }
 
-    async fn close_position(&self, symbol: &Symbol) -> Result<Option<OrderId>, ExchangeError> {
-        Ok(self.close(symbol).await?)
+    fn supports(&self, capability: Capability) -> bool {
+        !matches!(capability, Capability::TrailingStop)
     }
 
-    async fn order_status(
-        &self,
-        symbol: &Symbol,
-        client_id: &ClientOrderId,
-    ) -> Result<Option<OrderState>, ExchangeError> {
-        Ok(self.status(symbol, client_id).await?)
+    /// Cancels regular and conditional orders; the count is of those open just before.
+    async fn cancel_all(&self, symbol: &Symbol) -> Result<usize, rustrade_core::ExchangeError> {
+        let open = self.list_open(Some(symbol)).await?.len();
+        for path in ["/fapi/v1/allOpenOrders", "/fapi/v1/algoOpenOrders"] {
+            let call =
+                Call::new(Method::DELETE, path, 1, Auth::Signed).param("symbol", symbol.as_str());
+            self.core.rest.call(&call).await?;
+        }
+        Ok(open)
     }
 
-    async fn fills_since(
-        &self,
-        symbol: &Symbol,
-        cursor: &FillCursor,
-    ) -> Result<Vec<Fill>, ExchangeError> {
-        Ok(self.trades_since(symbol, cursor).await?)
+    async fn position(&self, symbol: &Symbol) -> Result<Position, rustrade_core::ExchangeError> {
+        Ok(self.risk_position(symbol).await?)
     }
 
-    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError> {
+    async fn positions(&self) -> Result<Vec<(Symbol, Position)>, rustrade_core::ExchangeError> {
         Ok(self.risk_positions(None).await?)
     }
+});
+
+/// `GET /fapi/v1/exchangeInfo` (every symbol).
+fn exchange_info_call() -> Call {
+    Call::new(Method::GET, "/fapi/v1/exchangeInfo", 1, Auth::None)
 }
 
 fn hedge_mode() -> BinanceError {
@@ -575,13 +440,4 @@ fn hedge_mode() -> BinanceError {
 /// "No such order" from a cancel (`-2011`) or a lookup (`-2013`).
 fn is_unknown_order(e: &BinanceError) -> bool {
     matches!(e.code(), Some(-2011 | -2013))
-}
-
-fn array<'a>(v: &'a Value, what: &'static str) -> Result<&'a Vec<Value>, BinanceError> {
-    match v {
-        Value::Array(list) => Ok(list),
-        other => Err(Obj::root(other)
-            .map_or_else(|e| e, |o| o.bad(what, "expected an array"))
-            .into()),
-    }
 }

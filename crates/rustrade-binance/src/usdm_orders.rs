@@ -19,15 +19,18 @@
 //! the `reduceOnly` flag (which hedge mode refuses).
 
 use rustrade_core::{
-    Asset, ClientOrderId, Fill, InstrumentSpec, Liquidity, Money, OpenOrder, Order, OrderKind,
-    OrderState, OrderStatus, Price, Quantity, Symbol, TimeInForce,
+    ClientOrderId, Fill, InstrumentSpec, OpenOrder, Order, OrderKind, OrderState, OrderStatus,
+    Price, Quantity, Symbol, TimeInForce,
 };
 use serde_json::Value;
 
 use crate::BinanceError;
-use crate::orders::{check_client_id, id_text, parse_side, parse_status, side_text};
+use crate::orders::{
+    id_text, limit_time_in_force, optional_price, order_state, parse_side, push_client_id,
+    request_head,
+};
 use crate::parse::{Obj, ParseError};
-use crate::trades::fill_id;
+use crate::trades::{TradeSide, rest_trade};
 
 /// Which endpoint an order goes to, with its parameters in sending order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,21 +57,8 @@ pub fn usdm_order_request(
     spec: &InstrumentSpec,
     mark_trigger: bool,
 ) -> Result<UsdmRequest, BinanceError> {
-    order.validate()?;
-    check_client_id(order.client_id.as_str())?;
-    if order
-        .protection
-        .is_some_and(|p| p.stop.is_some() || p.take_profit.is_some())
-    {
-        return Err(BinanceError::Unsupported(
-            "protective prices attached to a futures order (place them as separate orders)".into(),
-        ));
-    }
+    let mut p = request_head(order, "futures")?;
     let price = |p: Option<Price>| spec.render_price(p.unwrap_or(Price::ZERO));
-    let mut p: Vec<(&'static str, String)> = vec![
-        ("symbol", order.symbol.as_str().to_owned()),
-        ("side", side_text(order.side).to_owned()),
-    ];
     let tif = |t: TimeInForce| match t {
         TimeInForce::Ioc => "IOC",
         TimeInForce::Fok => "FOK",
@@ -81,14 +71,8 @@ pub fn usdm_order_request(
             false
         }
         OrderKind::Limit | OrderKind::PostOnly | OrderKind::Ioc | OrderKind::Fok => {
-            let t = match order.kind {
-                OrderKind::PostOnly => TimeInForce::PostOnly,
-                OrderKind::Ioc => TimeInForce::Ioc,
-                OrderKind::Fok => TimeInForce::Fok,
-                _ => order.time_in_force,
-            };
             p.push(("type", "LIMIT".into()));
-            p.push(("timeInForce", tif(t).into()));
+            p.push(("timeInForce", tif(limit_time_in_force(order)).into()));
             p.push(("price", price(order.limit_price)));
             false
         }
@@ -140,8 +124,7 @@ pub fn usdm_order_request(
         p.push(("clientAlgoId", order.client_id.as_str().to_owned()));
         Ok(UsdmRequest::Algo(p))
     } else {
-        p.push(("newClientOrderId", order.client_id.as_str().to_owned()));
-        p.push(("newOrderRespType", "ACK".into()));
+        push_client_id(&mut p, order);
         Ok(UsdmRequest::Order(p))
     }
 }
@@ -149,44 +132,14 @@ pub fn usdm_order_request(
 /// A futures order object (`GET /fapi/v1/order`, `openOrders`) as core's [`OrderState`].
 pub fn parse_usdm_order(v: &Value) -> Result<OrderState, BinanceError> {
     let o = Obj::root(v)?;
-    let symbol = Symbol::new(o.str("symbol")?)?;
-    let order_id = id_text(&o, "orderId")?;
-    let client_id = o
-        .get("clientOrderId")
-        .and_then(Value::as_str)
-        .and_then(|c| ClientOrderId::new(c).ok());
-    let side = parse_side(&o, "side")?;
-    let tif = o
-        .get("timeInForce")
-        .and_then(Value::as_str)
-        .unwrap_or("GTC");
-    let kind = kind_of(&o, "type", tif)?;
-    let quantity = Quantity::named("origQty", o.decimal("origQty")?)?;
-    let filled = Quantity::named("executedQty", o.decimal("executedQty")?)?;
-    let avg = optional_price(&o, "avgPrice")?;
-    let status = parse_status(&o, "status")?;
-    let created = o.time_ms("time")?;
-    Ok(OrderState {
-        order: OpenOrder {
-            order_id,
-            client_id,
-            symbol,
-            side,
-            kind,
-            quantity,
-            filled,
-            limit_price: if kind == OrderKind::Market {
-                None
-            } else {
-                optional_price(&o, "price")?
-            },
-            trigger_price: optional_price(&o, "stopPrice")?,
-            reduce_only: o.get("reduceOnly").and_then(Value::as_bool) == Some(true),
-            status,
-            created,
-        },
-        avg_fill_price: avg.filter(|_| filled.get() > 0.0),
-    })
+    let state = order_state(
+        &o,
+        |tif| kind_of(&o, "type", tif),
+        |filled| Ok(optional_price(&o, "avgPrice")?.filter(|_| filled.get() > 0.0)),
+        || o.time_ms("time"),
+        o.get("reduceOnly").and_then(Value::as_bool) == Some(true),
+    )?;
+    Ok(state)
 }
 
 /// A conditional order (`GET /fapi/v1/algoOrder`, `openAlgoOrders`).
@@ -261,25 +214,7 @@ pub fn parse_algo_order(v: &Value) -> Result<AlgoOrder, BinanceError> {
 /// One `GET /fapi/v1/userTrades` entry as a [`Fill`] (`client_id` from the caller's lookup).
 /// The fill id is `SYMBOL-id`, as for Spot and `ORDER_TRADE_UPDATE`.
 pub fn parse_user_trade(v: &Value, client_id: Option<ClientOrderId>) -> Result<Fill, BinanceError> {
-    let o = Obj::root(v)?;
-    let symbol = Symbol::new(o.str("symbol")?)?;
-    Ok(Fill {
-        fill_id: fill_id(&symbol, o.int("id")?)?,
-        order_id: id_text(&o, "orderId")?,
-        client_id,
-        symbol,
-        side: parse_side(&o, "side")?,
-        price: Price::positive("price", o.decimal("price")?)?,
-        quantity: Quantity::named("qty", o.decimal("qty")?)?,
-        fee: Money::named("commission", o.decimal("commission")?)?,
-        fee_asset: Asset::new(o.str("commissionAsset")?)?,
-        liquidity: if o.bool("maker")? {
-            Liquidity::Maker
-        } else {
-            Liquidity::Taker
-        },
-        time: o.time_ms("time")?,
-    })
+    rest_trade(v, client_id, TradeSide::Text("side"), "maker")
 }
 
 /// A futures order type (with its time in force) as our kind.
@@ -298,27 +233,10 @@ fn kind_of(o: &Obj<'_>, field: &str, tif: &str) -> Result<OrderKind, ParseError>
     })
 }
 
-/// A price field that is absent or `0` when unset.
-fn optional_price(o: &Obj<'_>, field: &str) -> Result<Option<Price>, ParseError> {
-    match o.get(field) {
-        None => Ok(None),
-        Some(_) => {
-            let p = o.decimal(field)?;
-            if p > 0.0 {
-                Price::new(p)
-                    .map(Some)
-                    .map_err(|_| o.bad(field, "not a valid price"))
-            } else {
-                Ok(None)
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustrade_core::{AssetClass, Side};
+    use rustrade_core::{AssetClass, Liquidity, Side};
     use serde_json::json;
 
     fn spec() -> InstrumentSpec {

@@ -21,16 +21,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use rustrade_core::{
     Asset, ExchangeError, ExecutionReport, FillSource, Money, OrderId, Position, Symbol,
 };
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::id_memory::IdMemory;
 use crate::parse::{Obj, UsdmUserMessage, parse_usdm_user_message};
-use crate::ws::{Ws, now_instant, open};
+use crate::ws::{Link, now_instant, open};
 use crate::{Auth, BinanceError, Call, RestClient};
 
 /// The events asked of the private route.
@@ -68,20 +66,12 @@ impl UsdmUserConfig {
 pub struct BinanceUsdmUserStream {
     config: UsdmUserConfig,
     rest: Arc<RestClient>,
-    ws: Option<WsConn>,
+    link: Link,
     next_keepalive: tokio::time::Instant,
     positions: HashMap<Symbol, Position>,
     wallets: HashMap<Asset, Money>,
     keepalives: u64,
     triggered: IdMemory,
-}
-
-struct WsConn(Ws);
-
-impl std::fmt::Debug for WsConn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WsConn")
-    }
 }
 
 impl BinanceUsdmUserStream {
@@ -91,7 +81,7 @@ impl BinanceUsdmUserStream {
         Self {
             config,
             rest,
-            ws: None,
+            link: Link::new("futures user stream"),
             next_keepalive: now_instant(),
             positions: HashMap::new(),
             wallets: HashMap::new(),
@@ -153,7 +143,7 @@ impl BinanceUsdmUserStream {
     }
 
     async fn subscribe(&mut self) -> Result<(), BinanceError> {
-        self.ws = None;
+        self.link.drop_connection();
         let call = Call::new(Method::POST, "/fapi/v1/listenKey", 1, Auth::Key);
         let v = self.rest.call(&call).await?;
         let key = Obj::root(&v)?.str("listenKey")?.to_owned();
@@ -162,7 +152,7 @@ impl BinanceUsdmUserStream {
             self.config.streams_url.trim_end_matches('/')
         );
         let ws = open(&url, "futures user data").await?;
-        self.ws = Some(WsConn(ws));
+        self.link.connect(ws);
         self.next_keepalive = now_instant() + self.config.keepalive;
         Ok(())
     }
@@ -176,12 +166,9 @@ impl BinanceUsdmUserStream {
                 self.next_keepalive = now_instant() + self.config.keepalive;
                 Ok(())
             }
-            Err(e) if e.code() == Some(LISTEN_KEY_GONE) => {
-                self.ws = None;
-                Err(BinanceError::Closed(
-                    "listenKey gone (-1125): reconnect with a new key, then catch up".into(),
-                ))
-            }
+            Err(e) if e.code() == Some(LISTEN_KEY_GONE) => Err(self
+                .link
+                .close("listenKey gone (-1125): reconnect with a new key, then catch up")),
             Err(e) => {
                 tracing::warn!(error = %e, "binance futures listenKey keep-alive failed; retrying");
                 self.next_keepalive = now_instant() + self.config.keepalive_retry;
@@ -193,62 +180,28 @@ impl BinanceUsdmUserStream {
     async fn next(&mut self) -> Result<Option<ExecutionReport>, BinanceError> {
         loop {
             let deadline = self.next_keepalive;
-            let Some(conn) = self.ws.as_mut() else {
-                return Err(BinanceError::Closed(
-                    "futures user stream not connected".into(),
-                ));
-            };
-            let frame = tokio::select! {
-                f = conn.0.next() => f,
+            let text = tokio::select! {
+                t = self.link.next_text() => t?,
                 () = tokio::time::sleep_until(deadline) => {
                     self.keepalive().await?;
                     continue;
                 }
             };
-            let msg = match frame {
-                None => {
-                    self.ws = None;
-                    return Err(BinanceError::Closed(
-                        "futures user stream connection ended".into(),
-                    ));
+            let quotes = &self.config.quote_assets;
+            match parse_usdm_user_message(text.as_bytes(), &|s| quotes.get(s).copied())? {
+                UsdmUserMessage::Report(r) => return Ok(Some(self.attribute(r))),
+                UsdmUserMessage::AlgoTriggered {
+                    client_id,
+                    order_id,
+                } => self.triggered.remember(order_id, client_id),
+                UsdmUserMessage::Account(a) => {
+                    self.positions.extend(a.positions);
+                    self.wallets.extend(a.balances);
                 }
-                Some(Err(e)) => {
-                    self.ws = None;
-                    return Err(BinanceError::WebSocket {
-                        what: "futures user stream".into(),
-                        source: Box::new(e),
-                    });
-                }
-                Some(Ok(m)) => m,
-            };
-            match msg {
-                Message::Text(t) => {
-                    let quotes = &self.config.quote_assets;
-                    match parse_usdm_user_message(t.as_bytes(), &|s| quotes.get(s).copied())? {
-                        UsdmUserMessage::Report(r) => return Ok(Some(self.attribute(r))),
-                        UsdmUserMessage::AlgoTriggered {
-                            client_id,
-                            order_id,
-                        } => self.triggered.remember(order_id, client_id),
-                        UsdmUserMessage::Account(a) => {
-                            self.positions.extend(a.positions);
-                            self.wallets.extend(a.balances);
-                        }
-                        UsdmUserMessage::ListenKeyExpired => {
-                            self.ws = None;
-                            return Err(BinanceError::Closed(
-                                "listenKeyExpired: reconnect with a new key, then catch up".into(),
-                            ));
-                        }
-                        _ => {}
-                    }
-                }
-                Message::Ping(_) => {
-                    let _ = conn.0.flush().await;
-                }
-                Message::Close(_) => {
-                    self.ws = None;
-                    return Err(BinanceError::Closed("closed by the venue".into()));
+                UsdmUserMessage::ListenKeyExpired => {
+                    return Err(self
+                        .link
+                        .close("listenKeyExpired: reconnect with a new key, then catch up"));
                 }
                 _ => {}
             }

@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::parse::{UserMessage, parse_user_message};
-use crate::ws::{Ws, open};
+use crate::ws::{Link, Ws, open};
 use crate::{BinanceError, Credentials, ServerClock, ws_payload};
 
 /// Settings of a [`BinanceUserStream`].
@@ -63,16 +63,8 @@ impl UserStreamConfig {
 pub struct BinanceUserStream {
     config: UserStreamConfig,
     clock: Arc<ServerClock>,
-    ws: Option<WsConn>,
+    link: Link,
     next_id: u64,
-}
-
-struct WsConn(Ws);
-
-impl std::fmt::Debug for WsConn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WsConn")
-    }
 }
 
 impl BinanceUserStream {
@@ -82,7 +74,7 @@ impl BinanceUserStream {
         Self {
             config,
             clock,
-            ws: None,
+            link: Link::new("user stream"),
             next_id: 0,
         }
     }
@@ -99,7 +91,7 @@ impl BinanceUserStream {
             self.request(&mut ws, "userDataStream.subscribe.signature", params)
                 .await?;
         }
-        self.ws = Some(WsConn(ws));
+        self.link.connect(ws);
         Ok(())
     }
 
@@ -174,49 +166,17 @@ impl BinanceUserStream {
 
     async fn next(&mut self) -> Result<Option<ExecutionReport>, BinanceError> {
         loop {
-            let Some(conn) = self.ws.as_mut() else {
-                return Err(BinanceError::Closed("user stream not connected".into()));
-            };
-            let msg = match conn.0.next().await {
-                None => {
-                    self.ws = None;
-                    return Err(BinanceError::Closed("user stream connection ended".into()));
+            let text = self.link.next_text().await?;
+            let quotes = &self.config.quote_assets;
+            match parse_user_message(text.as_bytes(), &|s| quotes.get(s).copied())? {
+                UserMessage::Report(r) => return Ok(Some(r)),
+                UserMessage::Terminated => {
+                    return Err(self
+                        .link
+                        .close("eventStreamTerminated: resubscribe, then catch up"));
                 }
-                Some(Err(e)) => {
-                    self.ws = None;
-                    return Err(BinanceError::WebSocket {
-                        what: "user stream".into(),
-                        source: Box::new(e),
-                    });
-                }
-                Some(Ok(m)) => m,
-            };
-            match msg {
-                Message::Text(t) => {
-                    let quotes = &self.config.quote_assets;
-                    match parse_user_message(t.as_bytes(), &|s| quotes.get(s).copied())? {
-                        UserMessage::Report(r) => return Ok(Some(r)),
-                        UserMessage::Terminated => {
-                            self.ws = None;
-                            return Err(BinanceError::Closed(
-                                "eventStreamTerminated: resubscribe, then catch up".into(),
-                            ));
-                        }
-                        UserMessage::ServerShutdown => {
-                            self.ws = None;
-                            return Err(BinanceError::Closed(
-                                "serverShutdown: reconnect, then catch up".into(),
-                            ));
-                        }
-                        _ => {}
-                    }
-                }
-                Message::Ping(_) => {
-                    let _ = conn.0.flush().await;
-                }
-                Message::Close(_) => {
-                    self.ws = None;
-                    return Err(BinanceError::Closed("closed by the venue".into()));
+                UserMessage::ServerShutdown => {
+                    return Err(self.link.close("serverShutdown: reconnect, then catch up"));
                 }
                 _ => {}
             }
@@ -231,7 +191,7 @@ impl FillSource for BinanceUserStream {
     }
 
     async fn connect(&mut self) -> Result<(), ExchangeError> {
-        self.ws = None;
+        self.link.drop_connection();
         Ok(self.subscribe().await?)
     }
 

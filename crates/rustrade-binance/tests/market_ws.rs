@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rustrade_binance::mock::{MockBinance, MockConfig};
-use rustrade_binance::{Backoff, BinanceMarketSource, MarketConfig, StreamRoute};
+use rustrade_binance::{
+    Backoff, BinanceMarkPriceStream, BinanceMarketSource, MarkPriceConfig, MarketConfig,
+    StreamRoute,
+};
 use rustrade_core::{MarketSource, Symbol};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -193,4 +196,69 @@ async fn futures_klines_use_the_market_route_and_fapi_backfill() {
             .all(|p| p == "/market/stream?streams=btcusdt@kline_1m"),
         "{paths:?}"
     );
+}
+
+fn mark(symbol: &str, price: &str) -> Message {
+    Message::text(format!(
+        r#"{{"stream":"{}@markPrice@1s","data":{{"e":"markPriceUpdate","E":{T0},"s":"{symbol}","p":"{price}","i":"11784.62","P":"11784.25","r":"0.00038167","T":1562306400000}}}}"#,
+        symbol.to_ascii_lowercase()
+    ))
+}
+
+fn mark_config(url: &str) -> MarkPriceConfig {
+    let mut c = MarkPriceConfig::new(url, [btc(), Symbol::new("ETHUSDT").unwrap()]);
+    c.backoff = Backoff {
+        min: Duration::from_millis(10),
+        max: Duration::from_millis(50),
+        seed: 1,
+    };
+    c.silence = Duration::from_millis(300);
+    c
+}
+
+#[tokio::test]
+async fn mark_prices_arrive_typed_on_the_market_route_across_reconnects() {
+    let (url, paths, ponged) = server(vec![
+        vec![
+            Step::Send(Message::text(r#"{"result":null,"id":1}"#)),
+            Step::PingExpectPong,
+            Step::Send(mark("BTCUSDT", "11794.15")),
+            Step::Close,
+        ],
+        vec![],
+        vec![Step::Send(mark("ETHUSDT", "3000.5"))],
+    ])
+    .await;
+    let mut marks = BinanceMarkPriceStream::new(mark_config(&url)).unwrap();
+    marks.connect().await.unwrap();
+    let m = marks.next_mark().await.unwrap();
+    assert_eq!(
+        (m.symbol, m.mark.get(), m.funding_rate),
+        (btc(), 11_794.15, 0.000_381_67)
+    );
+    assert_eq!(m.next_funding.as_millis(), 1_562_306_400_000);
+    assert!(*ponged.lock().unwrap(), "the server's ping was answered");
+    // The venue closes; the next connection stays silent and is replaced; the third speaks.
+    let m = marks.next_mark().await.unwrap();
+    assert_eq!((m.symbol.as_str(), m.mark.get()), ("ETHUSDT", 3_000.5));
+    assert_eq!(marks.reconnects(), 2);
+    assert_eq!(marks.latest(&btc()).unwrap().mark.get(), 11_794.15);
+    let paths = paths.lock().unwrap().clone();
+    assert_eq!(paths.len(), 3);
+    assert!(
+        paths
+            .iter()
+            .all(|p| p == "/market/stream?streams=btcusdt@markPrice@1s/ethusdt@markPrice@1s"),
+        "{paths:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_mark_price_is_an_error_naming_its_field() {
+    let (url, _, _) = server(vec![vec![Step::Send(mark("BTCUSDT", "NaN"))]]).await;
+    let mut marks = BinanceMarkPriceStream::new(mark_config(&url)).unwrap();
+    marks.connect().await.unwrap();
+    let e = marks.next_mark().await.unwrap_err().to_string();
+    assert!(e.contains("\"p\"") && e.contains("NaN"), "{e}");
+    assert!(BinanceMarkPriceStream::new(MarkPriceConfig::new(&url, [])).is_err());
 }

@@ -248,6 +248,18 @@ pub trait ExchangeClient: Send + Sync {
     /// Every non-flat position the account holds, one per symbol.
     async fn positions(&self) -> Result<Vec<(Symbol, Position)>, ExchangeError>;
 
+    /// Checks that the venue accepts every client order id composed under `prefix`
+    /// ([`ClientOrderId::compose`]: `"{prefix}-{brain}-{seq}"`), before anything is sent.
+    ///
+    /// The bot calls it with its name at construction, so a name the venue would refuse is a
+    /// start-up error naming the name and the character, not a refusal of every order. The
+    /// default accepts any prefix: core's client id rules are those of most venues. A venue that
+    /// accepts fewer characters (Binance refuses `.`, `:` and `/`) overrides it.
+    fn check_client_id_prefix(&self, prefix: &str) -> Result<(), ExchangeError> {
+        let _ = prefix;
+        Ok(())
+    }
+
     /// The order with our client id while it is still working (pending, accepted or partly
     /// filled); `None` when it is finished or unknown.
     ///

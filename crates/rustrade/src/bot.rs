@@ -46,12 +46,20 @@ pub struct Bot {
 
 impl Bot {
     /// Builds a bot. Refuses no brains, duplicate or unusable brain names, two brains owning the
-    /// same symbol, and a brain owning a symbol that is not configured.
+    /// same symbol, a brain owning a symbol that is not configured, and a bot name the exchange
+    /// would refuse in client order ids (the name prefixes every id;
+    /// [`ExchangeClient::check_client_id_prefix`]).
     pub fn new(
         config: BotConfig,
         exchange: Arc<dyn ExchangeClient>,
         brains: Vec<Arc<dyn Brain>>,
     ) -> Result<Self, BotError> {
+        exchange
+            .check_client_id_prefix(config.name())
+            .map_err(|source| BotError::Exchange {
+                during: "the check of the bot name against the venue's client order ids",
+                source,
+            })?;
         let roster = BrainRoster::new(brains.iter().map(|b| b.as_ref()), config.symbols())
             .map_err(BotError::from)?;
         let mut sup_config =

@@ -311,6 +311,7 @@ pub struct MockExchange {
     fee_rate: f64,
     auto_fill: bool,
     fill_page: usize,
+    refused_id_chars: &'static str,
 }
 
 impl MockExchange {
@@ -332,6 +333,7 @@ impl MockExchange {
             fee_rate: 0.0,
             auto_fill: true,
             fill_page: usize::MAX,
+            refused_id_chars: "",
         }
     }
 
@@ -365,6 +367,14 @@ impl MockExchange {
     /// by default), so a test can make a catch-up page through the history. `n` is at least 1.
     pub fn with_fill_page(mut self, n: usize) -> Self {
         self.fill_page = n.max(1);
+        self
+    }
+
+    /// Refuses client id prefixes holding any of `chars`
+    /// ([`check_client_id_prefix`](ExchangeClient::check_client_id_prefix)), as a venue with a
+    /// narrower client id alphabet than core's does.
+    pub fn refusing_client_id_chars(mut self, chars: &'static str) -> Self {
+        self.refused_id_chars = chars;
         self
     }
 
@@ -999,6 +1009,15 @@ impl ExchangeClient for MockExchange {
             }
         }
         Ok(held)
+    }
+
+    fn check_client_id_prefix(&self, prefix: &str) -> Result<(), ExchangeError> {
+        match prefix.chars().find(|c| self.refused_id_chars.contains(*c)) {
+            None => Ok(()),
+            Some(c) => Err(ExchangeError::Rejected {
+                reason: format!("client id prefix {prefix:?} holds {c:?}"),
+            }),
+        }
     }
 }
 

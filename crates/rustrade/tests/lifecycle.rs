@@ -17,6 +17,22 @@ fn exchange() -> Arc<MockExchange> {
 }
 
 #[test]
+fn construction_refuses_a_bot_name_the_venue_refuses_in_client_ids() {
+    let ex = Arc::new(MockExchange::new().refusing_client_id_chars(".:/"));
+    let brains = || -> Vec<Arc<dyn Brain>> { vec![Arc::new(ScriptedBrain::holding("a"))] };
+    let cfg = config(&["BTCUSDT"]).name("desk.eth").build().unwrap();
+    let err = Bot::new(cfg, ex.clone(), brains()).unwrap_err();
+    assert!(matches!(err, BotError::Exchange { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("bot name") && text.contains(r#""desk.eth""#) && text.contains("'.'"),
+        "{text}"
+    );
+    let cfg = config(&["BTCUSDT"]).name("desk_eth").build().unwrap();
+    assert!(Bot::new(cfg, ex, brains()).is_ok());
+}
+
+#[test]
 fn construction_refuses_bad_brain_sets() {
     let cfg = || config(&["BTCUSDT", "ETHUSDT"]).build().unwrap();
     let ex = exchange();

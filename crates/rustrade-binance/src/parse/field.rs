@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use rustrade_core::Timestamp;
+use rustrade_core::{Price, Symbol, Timestamp};
 
 /// Longest value text kept in a [`ParseError`].
 const MAX_VALUE: usize = 64;
@@ -148,6 +148,19 @@ impl<'a> Obj<'a> {
         Timestamp::from_millis(ms).map_err(|_| {
             ParseError::new(self.name(field), self.map.get(field), "time out of range")
         })
+    }
+
+    /// A required symbol.
+    pub(crate) fn symbol(&self, field: &str) -> Result<Symbol, ParseError> {
+        Symbol::new(self.str(field)?).map_err(|_| self.bad(field, "not a valid symbol"))
+    }
+
+    /// A required price that must be positive.
+    pub(crate) fn positive_price(&self, field: &str) -> Result<Price, ParseError> {
+        Price::new(self.decimal(field)?)
+            .ok()
+            .filter(|p| p.get() > 0.0)
+            .ok_or_else(|| self.bad(field, "must be > 0"))
     }
 
     /// An error about `field` of this object.

@@ -46,7 +46,7 @@ fn parse_event(
         || (kind.is_none()
             && (stream.is_some_and(|sname| sname.ends_with("@bookTicker"))
                 || (o.get("u").is_some() && o.get("b").is_some() && o.get("a").is_some())));
-    let symbol = symbol(&o, "s")?;
+    let symbol = o.symbol("s")?;
     let event = |time, data| MarketEvent {
         venue,
         symbol,
@@ -157,10 +157,6 @@ fn candle(k: &Obj<'_>, open_time: Timestamp, f: [&str; 5]) -> Result<Candle, Par
         };
         k.bad(name, "inconsistent candle")
     })
-}
-
-fn symbol(o: &Obj<'_>, field: &str) -> Result<Symbol, ParseError> {
-    Symbol::new(o.str(field)?).map_err(|_| o.bad(field, "not a valid symbol"))
 }
 
 /// Which bookTicker field a quote error is about.

@@ -4,6 +4,7 @@
 mod field;
 mod market;
 pub mod probe;
+mod report;
 mod usdm;
 mod user;
 

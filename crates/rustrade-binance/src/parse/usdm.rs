@@ -11,13 +11,13 @@
 //! `ORDER_TRADE_UPDATE`s carry the fills. Positions in `ACCOUNT_UPDATE` must be one-way (`ps` = `BOTH`).
 
 use rustrade_core::{
-    Asset, ClientOrderId, ExecutionReport, Fill, Liquidity, Money, OrderId, Position, Price,
-    Quantity, RejectReason, Symbol, Timestamp,
+    Asset, ClientOrderId, ExecutionReport, Money, OrderId, Position, Price, RejectReason, Symbol,
+    Timestamp,
 };
 use serde_json::Value;
 
+use super::report::{Lifecycle, client_id, lifecycle_report, order_id, stream_fill};
 use super::{Obj, ParseError};
-use crate::orders::parse_side;
 
 /// One futures user-data frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,9 +112,9 @@ pub fn parse_mark_price(bytes: &[u8]) -> Result<Option<MarkPrice>, ParseError> {
         return Err(o.bad("e", "expected markPriceUpdate"));
     }
     Ok(Some(MarkPrice {
-        symbol: symbol(&o, "s")?,
-        mark: positive(&o, "p")?,
-        index: positive(&o, "i")?,
+        symbol: o.symbol("s")?,
+        mark: o.positive_price("p")?,
+        index: o.positive_price("i")?,
         funding_rate: o.decimal("r")?,
         next_funding: o.time_ms("T")?,
         time: o.time_ms("E")?,
@@ -125,9 +125,9 @@ pub fn parse_mark_price(bytes: &[u8]) -> Result<Option<MarkPrice>, ParseError> {
 pub fn parse_premium_index(v: &Value) -> Result<MarkPrice, ParseError> {
     let o = Obj::root(v)?;
     Ok(MarkPrice {
-        symbol: symbol(&o, "symbol")?,
-        mark: positive(&o, "markPrice")?,
-        index: positive(&o, "indexPrice")?,
+        symbol: o.symbol("symbol")?,
+        mark: o.positive_price("markPrice")?,
+        index: o.positive_price("indexPrice")?,
         funding_rate: o.decimal("lastFundingRate")?,
         next_funding: o.time_ms("nextFundingTime")?,
         time: o.time_ms("time")?,
@@ -139,103 +139,46 @@ fn order_update(
     quote_of: &dyn Fn(&Symbol) -> Option<Asset>,
 ) -> Result<UsdmUserMessage, ParseError> {
     let o = e.obj("o")?;
-    let symbol = symbol(&o, "s")?;
+    let symbol = o.symbol("s")?;
     let client = client_id(&o, "c")?;
-    let order_id =
-        OrderId::new(&o.int("i")?.to_string()).map_err(|_| o.bad("i", "bad order id"))?;
+    let order_id = order_id(&o, "i", "bad order id")?;
     let time = if o.get("T").is_some() {
         o.time_ms("T")?
     } else {
         e.time_ms("E")?
     };
-    let required =
-        |c: Option<ClientOrderId>| c.ok_or_else(|| o.bad("c", "missing client order id"));
-    let report = match o.str("x")? {
-        "NEW" => ExecutionReport::Accepted {
-            client_id: required(client)?,
-            order_id,
-            time,
-        },
-        "CANCELED" => ExecutionReport::Cancelled {
-            client_id: client,
-            order_id,
-            time,
-        },
-        "EXPIRED" => ExecutionReport::Expired {
-            client_id: client,
-            order_id,
-            time,
-        },
-        "REJECTED" => ExecutionReport::Rejected {
-            client_id: required(client)?,
-            reason: RejectReason::Other,
-            time,
-        },
+    let event = match o.str("x")? {
+        "NEW" => Lifecycle::Accepted,
+        "CANCELED" => Lifecycle::Cancelled,
+        "EXPIRED" => Lifecycle::Expired,
+        "REJECTED" => Lifecycle::Rejected(RejectReason::Other),
         "TRADE" | "CALCULATED" => {
             let fee = match o.get("n") {
                 Some(_) => o.decimal("n")?,
                 None => 0.0,
             };
-            let fee_asset = match o.get("N").and_then(Value::as_str) {
-                Some(a) => Asset::new(a).map_err(|_| o.bad("N", "not a valid asset"))?,
-                None if fee == 0.0 => quote_of(&symbol)
-                    .ok_or_else(|| o.bad("N", "no fee asset and no quote asset known"))?,
-                None => return Err(o.bad("N", "a charged fee needs its asset")),
-            };
-            let fill_id = crate::trades::fill_id(&symbol, o.int("t")?)
-                .map_err(|_| o.bad("t", "bad trade id"))?;
-            ExecutionReport::Fill(Fill {
-                fill_id,
-                order_id,
-                client_id: client,
-                symbol,
-                side: parse_side(&o, "S")?,
-                price: positive(&o, "L")?,
-                quantity: Quantity::named("l", o.decimal("l")?)
-                    .map_err(|_| o.bad("l", "must be >= 0"))?,
-                fee: Money::named("n", fee).map_err(|_| o.bad("n", "not finite"))?,
-                fee_asset,
-                liquidity: if o.bool("m")? {
-                    Liquidity::Maker
-                } else {
-                    Liquidity::Taker
-                },
-                time,
-            })
+            let fill = stream_fill(&o, symbol, order_id, time, fee, || Ok(client), quote_of)?;
+            return Ok(UsdmUserMessage::Report(ExecutionReport::Fill(fill)));
         }
         "AMENDMENT" => return Ok(UsdmUserMessage::Other),
         _ => return Err(o.bad("x", "unknown execution type")),
     };
+    let report = lifecycle_report(event, client, order_id, time, || {
+        o.bad("c", "missing client order id")
+    })?;
     Ok(UsdmUserMessage::Report(report))
 }
 
 fn algo_update(e: &Obj<'_>) -> Result<UsdmUserMessage, ParseError> {
     let o = e.obj("o")?;
     let client = client_id(&o, "caid")?;
-    let order_id =
-        OrderId::new(&o.int("aid")?.to_string()).map_err(|_| o.bad("aid", "bad algo id"))?;
+    let order_id = order_id(&o, "aid", "bad algo id")?;
     let time = e.time_ms("E")?;
-    let report = match o.str("X")? {
-        "NEW" => ExecutionReport::Accepted {
-            client_id: client.ok_or_else(|| o.bad("caid", "missing client algo id"))?,
-            order_id,
-            time,
-        },
-        "CANCELED" => ExecutionReport::Cancelled {
-            client_id: client,
-            order_id,
-            time,
-        },
-        "EXPIRED" => ExecutionReport::Expired {
-            client_id: client,
-            order_id,
-            time,
-        },
-        "REJECTED" => ExecutionReport::Rejected {
-            client_id: client.ok_or_else(|| o.bad("caid", "missing client algo id"))?,
-            reason: RejectReason::Other,
-            time,
-        },
+    let event = match o.str("X")? {
+        "NEW" => Lifecycle::Accepted,
+        "CANCELED" => Lifecycle::Cancelled,
+        "EXPIRED" => Lifecycle::Expired,
+        "REJECTED" => Lifecycle::Rejected(RejectReason::Other),
         "TRIGGERING" | "TRIGGERED" | "FINISHED" => {
             let placed = match o.get("ai") {
                 Some(Value::String(s)) if !s.is_empty() => s.clone(),
@@ -253,6 +196,9 @@ fn algo_update(e: &Obj<'_>) -> Result<UsdmUserMessage, ParseError> {
         }
         _ => return Err(o.bad("X", "unknown algo status")),
     };
+    let report = lifecycle_report(event, client, order_id, time, || {
+        o.bad("caid", "missing client algo id")
+    })?;
     Ok(UsdmUserMessage::Report(report))
 }
 
@@ -288,7 +234,7 @@ fn account_update(e: &Obj<'_>) -> Result<UsdmUserMessage, ParseError> {
         }
         let mut position = Position::new(p.decimal("pa")?, p.decimal("ep")?);
         position.unrealised_pnl = p.decimal("up")?;
-        positions.push((symbol(&p, "s")?, position));
+        positions.push((p.symbol("s")?, position));
     }
     Ok(UsdmUserMessage::Account(AccountUpdate {
         reason: a.get("m").and_then(Value::as_str).unwrap_or("").to_owned(),
@@ -298,29 +244,10 @@ fn account_update(e: &Obj<'_>) -> Result<UsdmUserMessage, ParseError> {
     }))
 }
 
-fn client_id(o: &Obj<'_>, field: &str) -> Result<Option<ClientOrderId>, ParseError> {
-    match o.get(field).and_then(Value::as_str) {
-        None | Some("") => Ok(None),
-        Some(c) => ClientOrderId::new(c)
-            .map(Some)
-            .map_err(|_| o.bad(field, "not a valid client order id")),
-    }
-}
-
-fn symbol(o: &Obj<'_>, field: &str) -> Result<Symbol, ParseError> {
-    Symbol::new(o.str(field)?).map_err(|_| o.bad(field, "not a valid symbol"))
-}
-
-fn positive(o: &Obj<'_>, field: &str) -> Result<Price, ParseError> {
-    Price::new(o.decimal(field)?)
-        .ok()
-        .filter(|p| p.get() > 0.0)
-        .ok_or_else(|| o.bad(field, "must be > 0"))
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use rustrade_core::Liquidity;
 
     /// A fill, in the documented field layout.
     pub(crate) const TRADE: &str = r#"{"e":"ORDER_TRADE_UPDATE","E":1568879465651,"T":1568879465650,"o":{"s":"BTCUSDT","c":"f-1-b","S":"BUY","o":"LIMIT","f":"GTC","q":"0.002","p":"30000","ap":"30000","sp":"0","x":"TRADE","X":"FILLED","i":8886774,"l":"0.002","z":"0.002","L":"30000","N":"USDT","n":"0.024","T":1568879465650,"t":9001,"b":"0","a":"0","m":false,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT","ps":"BOTH","cp":false,"rp":"0"}}"#;

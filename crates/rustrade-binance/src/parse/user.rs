@@ -8,14 +8,11 @@
 //! `EXPIRED`/`TRADE_PREVENTION` → expired, `REPLACED` → nothing. Fill ids follow
 //! [`fill_id`](crate::trades::fill_id), so a fill seen here and in `myTrades` is one fill.
 
-use rustrade_core::{
-    Asset, ClientOrderId, ExecutionReport, Fill, Liquidity, Money, OrderId, Price, Quantity,
-    RejectReason, Symbol,
-};
+use rustrade_core::{Asset, ExecutionReport, RejectReason, Symbol};
 use serde_json::Value;
 
+use super::report::{Lifecycle, client_id, lifecycle_report, order_id, stream_fill};
 use super::{Obj, ParseError};
-use crate::orders::parse_side;
 
 /// One user-data frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,78 +81,44 @@ fn parse_execution(
     o: &Obj<'_>,
     quote_of: &dyn Fn(&Symbol) -> Option<Asset>,
 ) -> Result<UserMessage, ParseError> {
-    let symbol = Symbol::new(o.str("s")?).map_err(|_| o.bad("s", "not a valid symbol"))?;
-    let client = |field: &str| -> Result<Option<ClientOrderId>, ParseError> {
-        match o.get(field).and_then(Value::as_str) {
-            None | Some("") => Ok(None),
-            Some(c) => ClientOrderId::new(c)
-                .map(Some)
-                .map_err(|_| o.bad(field, "not a valid client order id")),
-        }
-    };
-    let order_id =
-        OrderId::new(&o.int("i")?.to_string()).map_err(|_| o.bad("i", "bad order id"))?;
+    let symbol = o.symbol("s")?;
+    let order_id = order_id(o, "i", "bad order id")?;
     let time = if o.get("T").is_some() {
         o.time_ms("T")?
     } else {
         o.time_ms("E")?
     };
-    let required =
-        |c: Option<ClientOrderId>| c.ok_or_else(|| o.bad("c", "missing client order id"));
-    let report = match o.str("x")? {
-        "NEW" => ExecutionReport::Accepted {
-            client_id: required(client("c")?)?,
-            order_id,
-            time,
-        },
-        "CANCELED" => ExecutionReport::Cancelled {
-            client_id: client("C")?.or(client("c")?),
-            order_id,
-            time,
-        },
-        "REJECTED" => ExecutionReport::Rejected {
-            client_id: required(client("c")?)?,
-            reason: reject_reason(o.get("r").and_then(Value::as_str).unwrap_or("")),
-            time,
-        },
-        "EXPIRED" | "TRADE_PREVENTION" => ExecutionReport::Expired {
-            client_id: client("c")?,
-            order_id,
-            time,
-        },
+    let event = match o.str("x")? {
+        "NEW" => Lifecycle::Accepted,
+        "CANCELED" => Lifecycle::Cancelled,
+        "REJECTED" => Lifecycle::Rejected(reject_reason(
+            o.get("r").and_then(Value::as_str).unwrap_or(""),
+        )),
+        "EXPIRED" | "TRADE_PREVENTION" => Lifecycle::Expired,
         "TRADE" => {
             let fee = o.decimal("n")?;
-            let fee_asset = match o.get("N").and_then(Value::as_str) {
-                Some(a) => Asset::new(a).map_err(|_| o.bad("N", "not a valid asset"))?,
-                None if fee == 0.0 => quote_of(&symbol)
-                    .ok_or_else(|| o.bad("N", "no fee asset and no quote asset known"))?,
-                None => return Err(o.bad("N", "a charged fee needs its asset")),
-            };
-            let fill_id = crate::trades::fill_id(&symbol, o.int("t")?)
-                .map_err(|_| o.bad("t", "bad trade id"))?;
-            ExecutionReport::Fill(Fill {
-                fill_id,
-                order_id,
-                client_id: client("c")?,
+            let fill = stream_fill(
+                o,
                 symbol,
-                side: parse_side(o, "S")?,
-                price: Price::positive("L", o.decimal("L")?)
-                    .map_err(|_| o.bad("L", "must be > 0"))?,
-                quantity: Quantity::named("l", o.decimal("l")?)
-                    .map_err(|_| o.bad("l", "must be >= 0"))?,
-                fee: Money::named("n", fee).map_err(|_| o.bad("n", "not finite"))?,
-                fee_asset,
-                liquidity: if o.bool("m")? {
-                    Liquidity::Maker
-                } else {
-                    Liquidity::Taker
-                },
+                order_id,
                 time,
-            })
+                fee,
+                || client_id(o, "c"),
+                quote_of,
+            )?;
+            return Ok(UserMessage::Report(ExecutionReport::Fill(fill)));
         }
         "REPLACED" => return Ok(UserMessage::Other),
         _ => return Err(o.bad("x", "unknown execution type")),
     };
+    // A cancel names our order in `C`, the original client id.
+    let client = match event {
+        Lifecycle::Cancelled => client_id(o, "C")?.or(client_id(o, "c")?),
+        _ => client_id(o, "c")?,
+    };
+    let report = lifecycle_report(event, client, order_id, time, || {
+        o.bad("c", "missing client order id")
+    })?;
     Ok(UserMessage::Report(report))
 }
 
@@ -173,6 +136,7 @@ fn reject_reason(r: &str) -> RejectReason {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustrade_core::Liquidity;
 
     /// The documented sample (`user-data-stream.md`), as a fill.
     pub(crate) const TRADE: &str = r#"{"subscriptionId":0,"event":{"e":"executionReport","E":1499405658658,"s":"ETHBTC","c":"mUvoqJxFIILMdfAW5iGSOW","S":"BUY","o":"LIMIT","f":"GTC","q":"1.00000000","p":"0.10264410","P":"0.00000000","F":"0.00000000","g":-1,"C":"","x":"TRADE","X":"PARTIALLY_FILLED","r":"NONE","i":4293153,"l":"0.50000000","z":"0.50000000","L":"0.10264410","n":"0.00050000","N":"ETH","T":1499405658657,"t":77,"I":8641984,"w":false,"m":true,"M":false,"O":1499405658657,"Z":"0.05132205","Y":"0.05132205","Q":"0.00000000","W":1499405658657,"V":"NONE"}}"#;
