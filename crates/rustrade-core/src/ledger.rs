@@ -160,6 +160,7 @@ impl Ledger {
     }
 
     /// Whether the size is within half a lot of zero.
+    #[inline]
     pub fn is_flat(&self, spec: &InstrumentSpec) -> bool {
         spec.is_dust(self.quantity)
     }
@@ -179,6 +180,7 @@ impl Ledger {
 
     /// The ledger as a core [`Position`], with unrealised PnL at `mark` (gross of fees; `None`
     /// leaves it zero).
+    #[inline]
     pub fn position(&self, spec: &InstrumentSpec, mark: Option<Price>) -> Position {
         let mut p = Position::new(self.quantity, self.avg_entry);
         p.realised_pnl = self.realised_pnl;

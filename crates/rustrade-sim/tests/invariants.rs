@@ -184,6 +184,13 @@ proptest! {
         prop_assert!((v.wallet().fees_paid() - fees).abs() <= 1e-9 * (1.0 + fees.abs()));
         prop_assert!((v.wallet().funding_paid() - funded).abs() <= 1e-9 * (1.0 + funded.abs()));
         prop_assert!((v.position(&sym()).quantity - held).abs() <= 1e-9);
+        // The venue's position is the core ledger's, fed the fills it reported, bit for bit.
+        let mut ledger = rustrade_core::Ledger::default();
+        for f in fills(&reports) {
+            ledger.apply_fill(&spec(), f.side, f.quantity.get(), f.price.get(), f.fee.get(), f.time);
+        }
+        prop_assert_eq!(v.ledger(&sym()), Some(&ledger));
+        prop_assert_eq!(v.wallet().fees_paid(), ledger.fees_paid);
     }
 
     #[test]
