@@ -34,7 +34,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp};
-use rustrade_engine::{BrainId, Command, Engine, EngineEvent};
+use rustrade_engine::{BrainId, Command, Engine, EngineEvent, SymbolSlot};
 use rustrade_sim::SimVenue;
 
 use crate::stats::{EquityStats, TradeOutcome, TradeStats};
@@ -66,23 +66,14 @@ where
 struct Slot {
     symbol: Symbol,
     contract_value: f64,
+    /// The symbol's slot in the engine, where each brain's position is read from its ledger.
+    engine_slot: SymbolSlot,
     /// Brains that see this symbol: (index into `Backtest::brains`, engine id).
     brains: Vec<(usize, BrainId)>,
     first_price: Option<f64>,
     last_price: f64,
-    /// Each brain's position as last reported by the engine (`PositionChanged`), indexed by
-    /// brain index; unrealised PnL is refreshed at the current price before a brain sees it.
-    positions: Vec<Position>,
     /// Whether the bot's net position in this symbol is open.
     exposed: bool,
-}
-
-/// Size of the trade in progress of one (brain, symbol), for trade returns.
-#[derive(Clone, Copy, Default)]
-struct TradeSize {
-    sign: f64,
-    peak: f64,
-    closed_peak: Option<f64>,
 }
 
 /// The mutable state of one run.
@@ -92,7 +83,6 @@ struct Run<'a> {
     venue: SimVenue,
     slots: Vec<Slot>,
     last_slot: usize,
-    sizes: Vec<TradeSize>,
     stats: EquityStats,
     trade_stats: TradeStats,
     equity: Vec<EquityPoint>,
@@ -151,13 +141,16 @@ impl<'a> Run<'a> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let engine_slot = engine.symbol_slot(&symbol).ok_or_else(|| {
+                BacktestError::Engine(format!("instrument {symbol} not registered"))
+            })?;
             slots.push(Slot {
                 symbol,
                 contract_value: spec.contract_value(),
+                engine_slot,
                 brains,
                 first_price: None,
                 last_price: 0.0,
-                positions: vec![Position::FLAT; bt.brains.len()],
                 exposed: false,
             });
         }
@@ -165,7 +158,6 @@ impl<'a> Run<'a> {
             event_batch: VecDeque::with_capacity(16),
             report_batch: VecDeque::with_capacity(16),
             command_batch: VecDeque::with_capacity(16),
-            sizes: vec![TradeSize::default(); slots.len() * bt.brains.len()],
             bt,
             engine,
             venue,
@@ -246,13 +238,7 @@ impl<'a> Run<'a> {
             let slot = &self.slots[si];
             let (bi, id) = slot.brains[k];
             let brain = &bt.brains[bi];
-            let cached = slot.positions[bi];
-            // The engine's `brain_position`, without its map lookups: same fields, same formula.
-            let position = Position {
-                unrealised_pnl: cached.unrealised_at(price, slot.contract_value),
-                ..cached
-            };
-            debug_assert_eq!(position, self.engine.brain_position(id, &event.symbol));
+            let position = self.engine.brain_position_at(slot.engine_slot, id);
             let decision = brain.on_event(event, &position);
             let decision = match &decision {
                 Ok(d) if d.is_hold() => {
@@ -385,7 +371,6 @@ impl<'a> Run<'a> {
     }
 
     fn record(&mut self, event: &EngineEvent) {
-        let nb = self.bt.brains.len();
         match event {
             EngineEvent::FillApplied { brain, fill, .. } => {
                 if let Some(b) = self.bt.brains.get(brain.index()) {
@@ -399,13 +384,7 @@ impl<'a> Run<'a> {
             EngineEvent::OrderExpired { .. } => self.orders.expired += 1,
             EngineEvent::RiskHalted { .. } => self.halted += 1,
             EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
-            EngineEvent::PositionChanged {
-                brain,
-                symbol,
-                position,
-                net,
-                ..
-            } => {
+            EngineEvent::PositionChanged { symbol, net, .. } => {
                 let Some(si) = self.find_slot(symbol) else {
                     return;
                 };
@@ -419,44 +398,16 @@ impl<'a> Run<'a> {
                         self.exposed -= 1;
                     }
                 }
-                if let Some(p) = slot.positions.get_mut(brain.index()) {
-                    *p = *position;
-                }
-                if let Some(k) = size_index(si, *brain, nb) {
-                    let s = &mut self.sizes[k];
-                    let sign = if position.is_flat() {
-                        0.0
-                    } else {
-                        position.quantity.signum()
-                    };
-                    if sign != s.sign {
-                        if s.sign != 0.0 {
-                            s.closed_peak = Some(s.peak);
-                        }
-                        s.peak = 0.0;
-                        s.sign = sign;
-                    }
-                    s.peak = s.peak.max(position.quantity.abs());
-                }
             }
             EngineEvent::TradeClosed {
                 brain,
                 symbol,
                 trade,
             } => {
-                let si = self.find_slot(symbol);
-                let quantity = match si.and_then(|si| size_index(si, *brain, nb)) {
-                    Some(k) => {
-                        let s = &mut self.sizes[k];
-                        let q = s.closed_peak.take().unwrap_or(s.peak);
-                        if s.sign == 0.0 {
-                            s.peak = 0.0;
-                        }
-                        q
-                    }
-                    None => 0.0,
-                };
-                let cv = si.map_or(1.0, |i| self.slots[i].contract_value);
+                let quantity = trade.quantity;
+                let cv = self
+                    .find_slot(symbol)
+                    .map_or(1.0, |i| self.slots[i].contract_value);
                 let notional = trade.entry_price.abs() * quantity * cv;
                 let return_fraction = if notional > 0.0 {
                     trade.net_pnl / notional
@@ -565,12 +516,6 @@ impl<'a> Run<'a> {
             statistics,
         })
     }
-}
-
-/// The index in `Run::sizes` of `brain` in slot `si`, with `nb` brains in the run.
-fn size_index(si: usize, brain: BrainId, nb: usize) -> Option<usize> {
-    let bi = brain.index();
-    (bi < nb).then_some(si * nb + bi)
 }
 
 /// The run's error for a brain that failed on `event`. Out of line: the per-event path only

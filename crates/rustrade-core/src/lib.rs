@@ -5,6 +5,10 @@
 //! and the value ([`ValueError`]). Identifiers ([`Symbol`], [`ClientOrderId`], ...) are inline,
 //! `Copy` strings, so a [`MarketEvent`] fans out to many brains without a heap allocation.
 //!
+//! [`Ledger`] is the one position accounting from fills (average entry, realised PnL, fees of
+//! both legs, flatness in lots, value with the contract value) that the engine and the simulated
+//! venue share.
+//!
 //! The traits: [`Brain`] (a strategy), [`ExchangeClient`] (order entry), [`MarketSource`],
 //! [`FillSource`] and [`CandleSource`] (venue streams), [`StateStore`] (persistence) and
 //! [`MetricsSink`]. This crate does no I/O and never reads the clock: time is always an argument.
@@ -30,6 +34,7 @@ mod id_hash;
 mod ids;
 mod inline_str;
 mod instrument;
+mod ledger;
 mod market;
 mod metrics;
 mod money;
@@ -55,6 +60,7 @@ pub use fill::{ExecutionReport, Fill, Liquidity, RejectReason};
 pub use id_hash::{IdBuildHasher, IdHasher};
 pub use ids::{Asset, ClientOrderId, ClientOrderIdPrefix, FillId, OrderId, Symbol, Venue};
 pub use instrument::{AssetClass, InstrumentSpec};
+pub use ledger::{ClosedTrade, FillEffect, Ledger};
 pub use market::{Candle, MarketData, MarketEvent, Quote, Trade};
 pub use metrics::{Label, MemoryMetrics, MetricsSink, NoopMetrics};
 pub use money::Money;

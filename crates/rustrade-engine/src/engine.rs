@@ -26,7 +26,7 @@ use crate::print_index::PrintIndex;
 use crate::symbol_map::SymbolMap;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
-    OrderBook, TrackedOrder,
+    OrderBook, SymbolSlot, TrackedOrder,
 };
 
 /// The sans-IO trading state machine: one per bot, shared by backtest, paper and live.
@@ -397,9 +397,39 @@ impl Engine {
             .unwrap_or(Position::FLAT)
     }
 
+    /// The slot of `symbol`, for [`Engine::brain_position_at`]; `None` for a symbol the engine
+    /// does not trade.
+    pub fn symbol_slot(&self, symbol: &Symbol) -> Option<SymbolSlot> {
+        self.symbols
+            .index_of(symbol)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(SymbolSlot)
+    }
+
+    /// [`Engine::brain_position`] of the symbol at `slot`, without looking the symbol up: what a
+    /// driver reads for every brain on every event.
+    #[inline]
+    pub fn brain_position_at(&self, slot: SymbolSlot, brain: BrainId) -> Position {
+        self.symbols
+            .at(slot.0 as usize)
+            .and_then(|s| {
+                s.by_brain
+                    .get(brain.index())
+                    .map(|l| l.position(&s.spec, s.mark))
+            })
+            .unwrap_or(Position::FLAT)
+    }
+
     /// The full net ledger (open fees, trade accumulators) of `symbol`.
     pub fn ledger(&self, symbol: &Symbol) -> Option<&Ledger> {
         self.symbols.get(symbol).map(|s| &s.net)
+    }
+
+    /// A brain's own full ledger of `symbol`.
+    pub fn brain_ledger(&self, brain: BrainId, symbol: &Symbol) -> Option<&Ledger> {
+        self.symbols
+            .get(symbol)
+            .and_then(|s| s.by_brain.get(brain.index()))
     }
 
     /// Where a catch-up of `symbol`'s fills resumes: just after the newest fill applied, or

@@ -31,6 +31,12 @@ impl std::fmt::Display for BrainId {
     }
 }
 
+/// A symbol's place among the engine's instruments (in symbol order), from
+/// [`crate::Engine::symbol_slot`]. The instruments are fixed when the engine is built, so a slot
+/// stays valid for the engine's life; a driver resolves it once and reads per event by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SymbolSlot(pub(crate) u32);
+
 /// Issues unique, deterministic client order ids.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawSequence", into = "RawSequence")]

@@ -54,7 +54,6 @@ mod exit_retry;
 mod gate;
 mod ids;
 mod journal;
-mod ledger;
 mod live_index;
 mod market;
 mod orders;
@@ -76,9 +75,11 @@ pub use error::EngineError;
 pub use event::{EngineEvent, FillField, Malformed, PositionField};
 pub use exit_retry::ExitRetry;
 pub use gate::{RefusalReason, RefusalRecord};
-pub use ids::{BrainId, ClientIdSequence};
+pub use ids::{BrainId, ClientIdSequence, SymbolSlot};
 pub use journal::{JOURNAL_FORMAT, JournalRecord};
-pub use ledger::{ClosedTrade, FillEffect, Ledger};
 pub use orders::{ExitReason, OrderBook, OrderRole, TrackedOrder};
 pub use roster::{BrainRoster, RosterError};
+/// The one ledger lives in core, where the simulated venue shares it; re-exported here, where the
+/// engine's positions and journal use it.
+pub use rustrade_core::{ClosedTrade, FillEffect, Ledger};
 pub use snapshot::{ENGINE_SNAPSHOT_VERSION, EngineSnapshot};

@@ -42,6 +42,18 @@ impl<V> SymbolMap<V> {
         self.position(symbol).map(|i| &mut self.entries[i].1)
     }
 
+    /// Where `symbol` sits in the map (stable until the next insert of a new symbol).
+    #[inline]
+    pub(crate) fn index_of(&self, symbol: &Symbol) -> Option<usize> {
+        self.position(symbol)
+    }
+
+    /// The value at `index` (from [`Self::index_of`]).
+    #[inline]
+    pub(crate) fn at(&self, index: usize) -> Option<&V> {
+        self.entries.get(index).map(|(_, v)| v)
+    }
+
     /// Whether `symbol` has a value.
     pub(crate) fn contains_key(&self, symbol: &Symbol) -> bool {
         self.position(symbol).is_some()
@@ -138,6 +150,9 @@ mod tests {
             m.insert(sym(&format!("S{i:02}")), 100 + i);
         }
         assert_eq!(m.get(&sym("S07")), Some(&107));
+        let i = m.index_of(&sym("S07")).unwrap();
+        assert_eq!(m.at(i), Some(&107));
+        assert_eq!(m.at(m.len()), None);
         *m.get_mut(&sym("S19")).unwrap() += 1;
         assert_eq!(m.get(&sym("S19")), Some(&120));
         assert!(!m.contains_key(&sym("S20")));

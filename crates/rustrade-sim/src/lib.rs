@@ -11,7 +11,8 @@
 //!   ([`SimVenue::fills_after`]).
 //! - [`FeeModel`], [`SlippageModel`], [`LatencyModel`], [`FundingModel`] — the models, each with
 //!   its formula in its documentation; [`SimConfig`] gathers them.
-//! - [`Wallet`] — cash, positions, fees and funding, with the accounting identity.
+//! - [`Wallet`] — cash and funding, with positions, PnL and fees from each symbol's core
+//!   [`Ledger`](rustrade_core::Ledger), and the accounting identity.
 //! - [`PaperExchange`] and [`PaperFills`] — the live face: an `ExchangeClient` and a
 //!   `FillSource` over a shared `SimVenue`, recording its history.
 //!

@@ -57,9 +57,10 @@
 //!
 //! A taker fill's price is the rule's reference price moved by the slippage model, then bounded
 //! by the order's limit price and by the candle's `[low, high]`; a maker fill executes at the
-//! reference price. The fee model charges every fill. The [`Wallet`] books cash, positions, fees
-//! and funding; its identity is
-//! `cash = initial − Σ s × qty × price × cv − Σ fees − Σ funding`. Reports carry the time of the
+//! reference price. The fee model charges every fill. The venue books cash and funding itself and
+//! every fill in the symbol's core [`Ledger`](rustrade_core::Ledger) (position, average entry,
+//! realised PnL, fees of both legs), the same accounting the engine keeps; the [`Wallet`] reads
+//! both, with the identity `cash = initial − Σ s × qty × price × cv − Σ fees − Σ funding`. Reports carry the time of the
 //! event that produced them (a candle event's time, normally its close).
 //!
 //! # History
@@ -81,7 +82,7 @@ use std::collections::VecDeque;
 use rustrade_core::{
     Capability, ClientOrderId, ExecutionReport, Fill, FillCursor, InstrumentSpec, Liquidity,
     MarketData, MarketEvent, Money, OpenOrder, Order, OrderId, OrderKind, OrderState, OrderStatus,
-    Position, Price, QTY_EPSILON, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
+    Position, Price, Quantity, RejectReason, Side, Symbol, TimeInForce, Timestamp,
 };
 
 use crate::client_ids::ClientIds;
@@ -90,6 +91,7 @@ use crate::funding::FundingCursor;
 use crate::history::History;
 use crate::ids::IdCounter;
 use crate::matching::{Behaviour, Step, View, evaluate};
+use crate::wallet::{Cash, Held};
 use crate::{FundingModel, FundingPayment, SimConfig, Wallet};
 
 /// A one-cancels-others group chosen by the caller (for example a bracket's id). When any member
@@ -127,7 +129,9 @@ pub struct OcoGroup(pub u64);
 pub struct SimVenue {
     config: SimConfig,
     books: Vec<SymbolBook>,
-    wallet: Wallet,
+    cash: Cash,
+    /// Mark and ledger of each symbol, in the order of `books`.
+    held: Vec<Held>,
     reports: VecDeque<ExecutionReport>,
     funding: VecDeque<FundingPayment>,
     client_ids: ClientIds,
@@ -147,7 +151,8 @@ impl SimVenue {
     pub fn new(config: SimConfig) -> Result<Self, SimError> {
         config.validate()?;
         Ok(Self {
-            wallet: Wallet::new(config.quote_asset, config.initial_cash),
+            cash: Cash::new(config.quote_asset, config.initial_cash),
+            held: Vec::new(),
             rng: fastrand::Rng::with_seed(config.seed),
             caps: CapabilityMask::new(&config.capabilities),
             config,
@@ -200,7 +205,7 @@ impl SimVenue {
         if self.book_index(&spec.symbol()).is_some() {
             return Err(SimError::DuplicateInstrument(spec.symbol()));
         }
-        self.wallet.add_symbol(spec.symbol());
+        self.held.push(Held::new(spec));
         self.books.push(SymbolBook::new(spec));
         Ok(())
     }
@@ -324,14 +329,7 @@ impl SimVenue {
         }
         self.last_book = bi;
         book.events += 1;
-        let mark = event.reference_price().get();
-        book.mark = Some(mark);
-        let cv = book.spec.contract_value();
-        if let Some(held) = self.wallet.position_ref(bi)
-            && (!held.is_flat() || held.unrealised_pnl != 0.0)
-        {
-            self.wallet.set_unrealised(bi, mark, cv);
-        }
+        self.held[bi].mark = Some(event.reference_price().get());
         true
     }
 
@@ -347,7 +345,8 @@ impl SimVenue {
         self.last_book = bi;
         let Self {
             books,
-            wallet,
+            cash,
+            held,
             reports,
             funding,
             fill_ids,
@@ -356,6 +355,7 @@ impl SimVenue {
             ..
         } = self;
         let book = &mut books[bi];
+        let held = &mut held[bi];
         book.events += 1;
         // The hold path stops here: prices are only needed by working orders and by
         // `trade_on_close` arrivals.
@@ -368,11 +368,11 @@ impl SimVenue {
             if !book.orders.is_empty() {
                 let mut ctx = Ctx {
                     config,
-                    wallet,
+                    cash,
+                    held,
                     reports,
                     fill_ids,
                     time: event.time,
-                    book_index: bi,
                     ended: 0,
                 };
                 for i in 0..book.orders.len() {
@@ -414,21 +414,18 @@ impl SimVenue {
             }
         }
         let mark = event.reference_price().get();
-        let cv = book.spec.contract_value();
-        book.mark = Some(mark);
-        let held = wallet.position_at(bi);
-        if !held.is_flat() || held.unrealised_pnl != 0.0 {
-            wallet.set_unrealised(bi, mark, cv);
-        }
+        held.mark = Some(mark);
         if !book.funding.is_none() {
-            let held = held.quantity;
+            let cv = book.spec.contract_value();
+            let flat = held.ledger.is_flat(&book.spec);
+            let held = held.ledger.quantity;
             let symbol = event.symbol;
             book.funding.advance(event.time, |time, rate| {
-                if held.abs() < QTY_EPSILON {
+                if flat {
                     return;
                 }
                 let amount = held * mark * cv * rate;
-                wallet.apply_funding(bi, amount);
+                cash.pay_funding(amount);
                 funding.push_back(FundingPayment {
                     symbol,
                     time,
@@ -476,38 +473,38 @@ impl SimVenue {
         self.funding.pop_front()
     }
 
-    /// The wallet: cash, positions, fees and funding.
-    pub fn wallet(&self) -> &Wallet {
-        &self.wallet
+    /// The wallet: cash and funding, and each symbol's ledger (positions, PnL, fees).
+    pub fn wallet(&self) -> Wallet<'_> {
+        Wallet::new(&self.cash, &self.held)
     }
 
     /// Cash balance in the quote asset.
     #[doc(alias = "balance")]
     pub fn cash(&self) -> f64 {
-        self.wallet.cash()
+        self.cash.get()
     }
 
     /// Position in `symbol`, with unrealised PnL at the last mark (flat when unknown).
     pub fn position(&self, symbol: &Symbol) -> Position {
-        self.wallet.position(symbol)
+        self.book_index(symbol)
+            .map_or(Position::FLAT, |i| self.held[i].position())
+    }
+
+    /// The ledger of `symbol`: the same accounting the engine keeps from the same fills.
+    pub fn ledger(&self, symbol: &Symbol) -> Option<&rustrade_core::Ledger> {
+        self.book_index(symbol).map(|i| &self.held[i].ledger)
     }
 
     /// The last mark (reference price) of `symbol`, once an event has been seen.
     pub fn mark(&self, symbol: &Symbol) -> Option<f64> {
-        self.book_index(symbol).and_then(|i| self.books[i].mark)
+        self.book_index(symbol).and_then(|i| self.held[i].mark)
     }
 
-    /// Cash plus every position valued at its last mark (at its entry price before any mark).
+    /// Cash plus every position valued at its last mark (at its entry price before any mark),
+    /// with the contract value.
     #[inline]
     pub fn equity(&self) -> f64 {
-        // Flat books add exactly zero, so they are skipped: the common case costs no arithmetic.
-        let mut held = 0.0;
-        for (b, p) in self.books.iter().zip(self.wallet.position_refs()) {
-            if p.quantity != 0.0 {
-                held += p.quantity * b.mark.unwrap_or(p.avg_entry) * b.spec.contract_value();
-            }
-        }
-        self.wallet.cash() + held
+        crate::wallet::equity(&self.cash, &self.held)
     }
 
     /// Number of working orders (received, not yet done) across all symbols.
@@ -572,11 +569,10 @@ impl SimVenue {
 
     /// Every position that is not flat (within half a lot), in instrument registration order.
     pub fn positions(&self) -> impl Iterator<Item = (Symbol, Position)> + '_ {
-        self.books
+        self.held
             .iter()
-            .zip(self.wallet.positions())
-            .filter(|(b, (_, p))| !p.is_flat_in(&b.spec))
-            .map(|(_, held)| held)
+            .filter(|h| !h.ledger.is_flat(&h.spec))
+            .map(|h| (h.spec.symbol(), h.position()))
     }
 
     /// Feeds the reports queued since index `from` to the history, when one is kept.
@@ -620,7 +616,8 @@ impl SimVenue {
         let immediate = self.config.trade_on_close && self.config.latency.is_zero();
         let Self {
             books,
-            wallet,
+            cash,
+            held,
             reports,
             fill_ids,
             config,
@@ -630,6 +627,7 @@ impl SimVenue {
             ..
         } = self;
         let book = &mut books[bi];
+        let held = &mut held[bi];
         let working = WorkingOrder {
             order: *order,
             id,
@@ -657,11 +655,11 @@ impl SimVenue {
             book.orders[at].arrived = true;
             let mut ctx = Ctx {
                 config,
-                wallet,
+                cash,
+                held,
                 reports,
                 fill_ids,
                 time: *now,
-                book_index: bi,
                 ended: 0,
             };
             let refused = ctx.process(book, at, [&buy, &sell], true);
@@ -720,7 +718,7 @@ impl SimVenue {
 
     fn exceeds_leverage(&self, order: &Order, bi: usize, lev: f64) -> bool {
         let book = &self.books[bi];
-        let Some(price) = book
+        let Some(price) = self.held[bi]
             .mark
             .or(order.limit_price.map(Price::get))
             .or(order.trigger_price.map(Price::get))
@@ -728,13 +726,13 @@ impl SimVenue {
             return false;
         };
         let exposure = |i: usize, q: f64| {
-            let b = &self.books[i];
-            q.abs() * b.mark.unwrap_or(price) * b.spec.contract_value()
+            let h = &self.held[i];
+            q.abs() * h.mark.unwrap_or(price) * h.spec.contract_value()
         };
-        let before: f64 = (0..self.books.len())
-            .map(|i| exposure(i, self.wallet.position_at(i).quantity))
+        let before: f64 = (0..self.held.len())
+            .map(|i| exposure(i, self.held[i].ledger.quantity))
             .sum();
-        let held = self.wallet.position_at(bi).quantity;
+        let held = self.held[bi].ledger.quantity;
         let after_here = held + order.side.sign() * order.quantity.get();
         let after =
             before - exposure(bi, held) + after_here.abs() * price * book.spec.contract_value();
@@ -783,7 +781,6 @@ struct SymbolBook {
     last: Option<[View; 2]>,
     /// Participation budget left in the latest event, `[buy, sell]`.
     budget: [f64; 2],
-    mark: Option<f64>,
 }
 
 impl SymbolBook {
@@ -795,7 +792,6 @@ impl SymbolBook {
             events: 0,
             last: None,
             budget: [f64::INFINITY; 2],
-            mark: None,
         }
     }
 }
@@ -850,11 +846,12 @@ impl WorkingOrder {
 /// The parts of the venue one matching pass writes to.
 struct Ctx<'a> {
     config: &'a SimConfig,
-    wallet: &'a mut Wallet,
+    cash: &'a mut Cash,
+    /// The ledger and mark of the book being matched.
+    held: &'a mut Held,
     reports: &'a mut VecDeque<ExecutionReport>,
     fill_ids: &'a mut IdCounter,
     time: Timestamp,
-    book_index: usize,
     /// Orders this pass finished (filled, refused, cancelled, expired).
     ended: usize,
 }
@@ -876,7 +873,7 @@ impl Ctx<'_> {
         // What could fill now: the participation budget, and for reduce-only the position.
         let mut available = book.budget[side];
         if o.order.reduce_only {
-            let held = self.wallet.position_at(self.book_index).quantity;
+            let held = self.held.ledger.quantity;
             available = available.min(reducible(held, o.order.side));
         }
         let step = evaluate(
@@ -941,9 +938,9 @@ impl Ctx<'_> {
         }
         let mut expire_rest = false;
         if o.order.reduce_only {
-            let held = self.wallet.position_at(self.book_index).quantity;
+            let held = self.held.ledger.quantity;
             let reducible = reducible(held, side);
-            if reducible < QTY_EPSILON {
+            if spec.is_dust(reducible) {
                 self.end(book, i, Ending::Expired);
                 return;
             }
@@ -983,8 +980,10 @@ impl Ctx<'_> {
             tracing::warn!(price, qty, fee, "sim: fill skipped, non-finite value");
             return;
         };
-        self.wallet
-            .apply_fill(self.book_index, side, qty, price, cv, fee);
+        self.cash.settle_fill(side, qty, price, cv, fee);
+        self.held
+            .ledger
+            .apply_fill(&spec, side, qty, price, fee, self.time);
         book.budget[si] -= qty;
         let o = &mut book.orders[i];
         o.filled += qty;

@@ -36,6 +36,46 @@ fn fixed_fee_per_fill_and_fees_on_both_legs() {
 }
 
 #[test]
+fn an_open_position_keeps_its_entry_fee_open_and_realises_both_legs_on_close() {
+    let fees = FeeModel::rates(0.0, 0.001).with_fixed(0.5);
+    let mut v = venue(SimConfig::default().with_fees(fees));
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    v.submit(&market("in", Side::Buy, 2.0)).unwrap();
+    v.on_market(&bar(1, 100.0, 100.0, 100.0, 100.0));
+    let entry_fee = 200.0 * 0.001 + 0.5;
+    let ledger = *v.ledger(&sym()).unwrap();
+    assert_eq!(v.position(&sym()).realised_pnl, 0.0, "nothing closed yet");
+    assert_eq!((ledger.open_fees, ledger.fees_paid), (entry_fee, entry_fee));
+    v.submit(&market("half", Side::Sell, 1.0)).unwrap();
+    v.on_market(&bar(2, 110.0, 110.0, 110.0, 110.0));
+    let exit_fee = 110.0 * 0.001 + 0.5;
+    let realised = v.position(&sym()).realised_pnl;
+    assert!(
+        (realised - (10.0 - exit_fee - entry_fee / 2.0)).abs() < 1e-12,
+        "{realised}"
+    );
+}
+
+#[test]
+fn funding_is_a_cash_flow_not_realised_pnl() {
+    let model = FundingModel::Constant {
+        rate: 0.001,
+        interval: Duration::from_secs(60),
+        anchor: Timestamp::EPOCH,
+    };
+    let mut v = funded_venue(model, Side::Buy);
+    let (cash, paid_before) = (v.cash(), v.wallet().funding_paid());
+    for n in 2..6 {
+        v.on_market(&bar(n, 100.0, 100.0, 100.0, 100.0));
+    }
+    let paid = v.wallet().funding_paid() - paid_before;
+    assert!(paid > 0.0);
+    assert!((cash - v.cash() - paid).abs() < 1e-9);
+    assert_eq!(v.position(&sym()).realised_pnl, 0.0);
+    assert_eq!(v.equity(), v.cash() + 2.0 * 100.0);
+}
+
+#[test]
 fn maker_rebate_is_a_negative_fee() {
     let mut v = venue(SimConfig::default().with_fees(FeeModel::rates(-0.0001, 0.0005)));
     v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));

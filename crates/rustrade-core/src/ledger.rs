@@ -1,5 +1,10 @@
-//! [`Ledger`]: position accounting from fills for one holder (a brain, or the whole bot) on one
-//! instrument.
+//! [`Ledger`]: position accounting from fills for one holder (a brain, the whole bot, or a
+//! simulated venue's account) on one instrument.
+//!
+//! This is the only place where position, average entry, realised PnL, fee attribution,
+//! flatness and the value of a holding are computed: the engine keeps one ledger per brain and
+//! one net ledger per symbol, and the simulated venue keeps one per symbol beside its cash, so a
+//! backtest, a paper bot and a live bot fed the same fills report the same numbers.
 //!
 //! # Accounting identities
 //!
@@ -16,14 +21,24 @@
 //!   carrying the remaining fee share `f · (q − c) / q` as its open fee.
 //! - A **trade** runs from flat to flat (or to a flip). Its gross and fees accumulate over every
 //!   reducing fill and are reported once, as a [`ClosedTrade`], when the size returns to flat.
+//!   The fees are split by leg: the entry shares (and whatever open fee rounding leaves when the
+//!   trade closes) are its entry fees, the exit shares its exit fees. Its quantity is the
+//!   largest absolute size held while it was open.
+//! - The **value** of the holding at `mark` is `Q · mark · cv` (at the average entry before any
+//!   mark): what a cash account adds to its cash to get its equity.
 //!
 //! Flatness is judged against half a lot of the instrument, so binary floating-point dust never
 //! keeps a position open; a position judged flat is set to exactly zero.
 
-use rustrade_core::{InstrumentSpec, Position, Price, Side, Timestamp};
+use crate::{InstrumentSpec, Position, Price, Side, Timestamp};
 
 /// Signed position with its entry price, open fees and PnL accumulators.
+///
+/// A ledger saved without the per-leg fields (`trade_entry_fees`, `trade_exit_fees`,
+/// `trade_peak`) loads with the trade's peak at its current size and the fees it already
+/// accumulated on its entry leg, the split being unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(from = "SavedLedger")]
 pub struct Ledger {
     /// Signed size (`> 0` long, `< 0` short, `0` flat).
     pub quantity: f64,
@@ -39,6 +54,12 @@ pub struct Ledger {
     pub trade_gross: f64,
     /// Fees charged to the reducing fills of the trade in progress (both legs).
     pub trade_fees: f64,
+    /// The entry-leg part of `trade_fees`.
+    pub trade_entry_fees: f64,
+    /// The exit-leg part of `trade_fees`.
+    pub trade_exit_fees: f64,
+    /// Largest absolute size held during the trade in progress.
+    pub trade_peak: f64,
     /// When the trade in progress opened.
     pub opened_at: Option<Timestamp>,
     /// Side of the trade in progress.
@@ -52,14 +73,24 @@ pub struct Ledger {
 pub struct ClosedTrade {
     /// Side of the closed position (`Buy` for a long).
     pub side: Side,
+    /// Largest absolute size held while the trade was open.
+    #[serde(default)]
+    pub quantity: f64,
     /// Price of the first entry fill.
     pub entry_price: f64,
     /// Price of the fill that closed it.
     pub exit_price: f64,
     /// Sum of `close qty × (exit − entry) × sign × contract value` over the reducing fills.
     pub gross_pnl: f64,
-    /// Fees of both legs charged to the trade.
+    /// Fees of both legs charged to the trade (`entry_fees + exit_fees`, up to floating-point
+    /// rounding of the sums).
     pub fees: f64,
+    /// The entry-leg fees charged to the trade.
+    #[serde(default)]
+    pub entry_fees: f64,
+    /// The exit-leg fees charged to the trade.
+    #[serde(default)]
+    pub exit_fees: f64,
     /// `gross_pnl − fees`.
     pub net_pnl: f64,
     /// When the trade opened.
@@ -111,6 +142,8 @@ impl Ledger {
         self.open_fees -= entry_fee;
         self.trade_gross += gross;
         self.trade_fees += exit_fee + entry_fee;
+        self.trade_entry_fees += entry_fee;
+        self.trade_exit_fees += exit_fee;
         self.realised_pnl += gross - exit_fee - entry_fee;
         effect.realised = gross - exit_fee - entry_fee;
         effect.closed_qty = closed;
@@ -127,12 +160,27 @@ impl Ledger {
     }
 
     /// Whether the size is within half a lot of zero.
+    #[inline]
     pub fn is_flat(&self, spec: &InstrumentSpec) -> bool {
         spec.is_dust(self.quantity)
     }
 
+    /// Unrealised PnL at `mark`, gross of fees: `Q · (mark − avg) · cv` (zero when flat).
+    #[inline]
+    pub fn unrealised_at(&self, spec: &InstrumentSpec, mark: f64) -> f64 {
+        Position::new(self.quantity, self.avg_entry).unrealised_at(mark, spec.contract_value())
+    }
+
+    /// Value of the holding at `mark`, at the average entry when there is no mark yet:
+    /// `Q · mark · cv`. A cash account's equity is its cash plus this.
+    #[inline]
+    pub fn market_value(&self, spec: &InstrumentSpec, mark: Option<f64>) -> f64 {
+        self.quantity * mark.unwrap_or(self.avg_entry) * spec.contract_value()
+    }
+
     /// The ledger as a core [`Position`], with unrealised PnL at `mark` (gross of fees; `None`
     /// leaves it zero).
+    #[inline]
     pub fn position(&self, spec: &InstrumentSpec, mark: Option<Price>) -> Position {
         let mut p = Position::new(self.quantity, self.avg_entry);
         p.realised_pnl = self.realised_pnl;
@@ -161,10 +209,14 @@ impl Ledger {
             self.trade_entry = avg_entry;
             self.trade_gross = 0.0;
             self.trade_fees = 0.0;
+            self.trade_entry_fees = 0.0;
+            self.trade_exit_fees = 0.0;
+            self.trade_peak = 0.0;
             self.open_fees = 0.0;
         }
         self.quantity = quantity;
         self.avg_entry = avg_entry;
+        self.trade_peak = self.trade_peak.max(quantity.abs());
     }
 
     fn open(
@@ -188,22 +240,30 @@ impl Ledger {
             self.trade_entry = price;
             self.trade_gross = 0.0;
             self.trade_fees = 0.0;
+            self.trade_entry_fees = 0.0;
+            self.trade_exit_fees = 0.0;
+            self.trade_peak = 0.0;
         }
         self.avg_entry = (held * self.avg_entry + qty * price) / (held + qty);
         self.quantity += side.sign() * qty;
         self.open_fees += fee;
+        self.trade_peak = self.trade_peak.max(self.quantity.abs());
     }
 
     fn finish_trade(&mut self, exit_price: f64, time: Timestamp) -> ClosedTrade {
         // Whatever open fee is left (rounding of the pro-rata shares) belongs to this trade.
         self.trade_fees += self.open_fees;
+        self.trade_entry_fees += self.open_fees;
         self.realised_pnl -= self.open_fees;
         let trade = ClosedTrade {
             side: self.trade_side.unwrap_or(Side::Buy),
+            quantity: self.trade_peak,
             entry_price: self.trade_entry,
             exit_price,
             gross_pnl: self.trade_gross,
             fees: self.trade_fees,
+            entry_fees: self.trade_entry_fees,
+            exit_fees: self.trade_exit_fees,
             net_pnl: self.trade_gross - self.trade_fees,
             opened_at: self.opened_at.unwrap_or(time),
             closed_at: time,
@@ -213,6 +273,9 @@ impl Ledger {
         self.open_fees = 0.0;
         self.trade_gross = 0.0;
         self.trade_fees = 0.0;
+        self.trade_entry_fees = 0.0;
+        self.trade_exit_fees = 0.0;
+        self.trade_peak = 0.0;
         self.opened_at = None;
         self.trade_side = None;
         self.trade_entry = 0.0;
@@ -220,10 +283,52 @@ impl Ledger {
     }
 }
 
+/// The serialised form of a [`Ledger`], with the fields older saves lack as options.
+#[derive(serde::Deserialize)]
+struct SavedLedger {
+    quantity: f64,
+    avg_entry: f64,
+    open_fees: f64,
+    realised_pnl: f64,
+    fees_paid: f64,
+    trade_gross: f64,
+    trade_fees: f64,
+    trade_entry_fees: Option<f64>,
+    trade_exit_fees: Option<f64>,
+    trade_peak: Option<f64>,
+    opened_at: Option<Timestamp>,
+    trade_side: Option<Side>,
+    trade_entry: f64,
+}
+
+impl From<SavedLedger> for Ledger {
+    fn from(s: SavedLedger) -> Self {
+        let (trade_entry_fees, trade_exit_fees) = match (s.trade_entry_fees, s.trade_exit_fees) {
+            (Some(entry), Some(exit)) => (entry, exit),
+            _ => (s.trade_fees, 0.0),
+        };
+        Self {
+            quantity: s.quantity,
+            avg_entry: s.avg_entry,
+            open_fees: s.open_fees,
+            realised_pnl: s.realised_pnl,
+            fees_paid: s.fees_paid,
+            trade_gross: s.trade_gross,
+            trade_fees: s.trade_fees,
+            trade_entry_fees,
+            trade_exit_fees,
+            trade_peak: s.trade_peak.unwrap_or(s.quantity.abs()),
+            opened_at: s.opened_at,
+            trade_side: s.trade_side,
+            trade_entry: s.trade_entry,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustrade_core::{AssetClass, Symbol};
+    use crate::{AssetClass, Symbol};
 
     fn spec(cv: f64) -> InstrumentSpec {
         InstrumentSpec::new(
@@ -299,6 +404,71 @@ mod tests {
         }
         .position(&s, Some(Price::new(200.0).unwrap()));
         assert!((p.unrealised_pnl - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn closed_trade_carries_its_peak_size_and_fees_by_leg() {
+        let s = spec(1.0);
+        let mut l = Ledger::default();
+        l.apply_fill(&s, Side::Buy, 1.0, 100.0, 1.0, T);
+        l.apply_fill(&s, Side::Buy, 3.0, 100.0, 3.0, T);
+        l.apply_fill(&s, Side::Sell, 2.0, 100.0, 0.5, T);
+        let t = l
+            .apply_fill(&s, Side::Sell, 2.0, 100.0, 0.5, T)
+            .trade
+            .unwrap();
+        assert_eq!(t.quantity, 4.0);
+        assert_eq!((t.entry_fees, t.exit_fees, t.fees), (4.0, 1.0, 5.0));
+        // A flip closes at the old peak and opens the rest as a new trade.
+        l.apply_fill(&s, Side::Buy, 2.0, 100.0, 2.0, T);
+        let t = l
+            .apply_fill(&s, Side::Sell, 5.0, 100.0, 5.0, T)
+            .trade
+            .unwrap();
+        assert_eq!((t.quantity, t.entry_fees, t.exit_fees), (2.0, 2.0, 2.0));
+        assert_eq!((l.trade_peak, l.open_fees), (3.0, 3.0));
+    }
+
+    #[test]
+    fn adopted_size_counts_towards_the_peak() {
+        let s = spec(1.0);
+        let mut l = Ledger::default();
+        l.apply_fill(&s, Side::Buy, 1.0, 100.0, 0.0, T);
+        l.adopt(&s, 3.0, 100.0, T);
+        assert_eq!(l.trade_peak, 3.0);
+        l.adopt(&s, -1.0, 100.0, T);
+        assert_eq!((l.trade_peak, l.trade_side), (1.0, Some(Side::Sell)));
+        l.adopt(&s, 0.0, 0.0, T);
+        assert_eq!(l.trade_peak, 0.0);
+    }
+
+    #[test]
+    fn market_value_applies_the_contract_value_with_or_without_a_mark() {
+        let s = spec(0.5);
+        let mut l = Ledger::default();
+        l.apply_fill(&s, Side::Sell, 4.0, 100.0, 0.0, T);
+        assert_eq!(l.market_value(&s, None), -200.0);
+        assert_eq!(l.market_value(&s, Some(90.0)), -180.0);
+        assert_eq!(l.unrealised_at(&s, 90.0), 20.0);
+        assert_eq!(Ledger::default().market_value(&s, Some(90.0)), 0.0);
+    }
+
+    #[test]
+    fn a_ledger_saved_without_the_leg_fields_loads() {
+        let saved = r#"{"quantity":1.0,"avg_entry":100.0,"open_fees":0.5,"realised_pnl":0.0,
+            "fees_paid":0.5,"trade_gross":0.0,"trade_fees":0.0,"opened_at":0,
+            "trade_side":"buy","trade_entry":100.0}"#;
+        let l: Ledger = serde_json::from_str(saved).unwrap();
+        assert_eq!(
+            (l.quantity, l.trade_peak, l.trade_entry_fees),
+            (1.0, 1.0, 0.0)
+        );
+        let mut full = l;
+        full.apply_fill(&spec(1.0), Side::Buy, 1.0, 100.0, 0.5, T);
+        full.apply_fill(&spec(1.0), Side::Sell, 0.5, 100.0, 0.5, T);
+        assert_eq!(full.trade_peak, 2.0);
+        let back: Ledger = serde_json::from_str(&serde_json::to_string(&full).unwrap()).unwrap();
+        assert_eq!(back, full);
     }
 
     #[test]
