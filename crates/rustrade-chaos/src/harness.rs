@@ -168,6 +168,7 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
         engine_config,
         life: 0,
         stored: None,
+        life_ends: Vec::new(),
     };
     let mut failed_in_a_row = 0;
     while session.summary.kills <= config.kills {
@@ -238,6 +239,8 @@ struct Session<'a> {
     life: u32,
     /// The state file as last read (its journal records are decoded once).
     stored: Option<StoredState>,
+    /// The sequence number of the last journal record of each ended bot life.
+    life_ends: Vec<u64>,
 }
 
 struct Bot {
@@ -435,12 +438,19 @@ impl Session<'_> {
         self.record(findings);
         if at_end {
             let mut findings = invariants::all_applied(&lock(&self.venue), &stored);
+            findings.extend(invariants::no_entry_while_degraded(
+                &stored.records,
+                &self.life_ends,
+            ));
             if let Some(engine) = engine {
                 let status = invariants::status_of(&engine, &bot::symbols());
                 findings.extend(invariants::caught_up(&lock(&self.venue), &status));
                 findings.extend(invariants::ledger_agrees(&lock(&self.venue), &engine));
             }
             self.record(findings);
+        }
+        if let Some(last) = stored.records.last() {
+            self.life_ends.push(last.seq);
         }
         self.stored = Some(stored);
         Ok(())

@@ -12,11 +12,12 @@
 //! | `pnl` | after restart, at the end | the bot's money agrees with the venue's fills ([`CashFlow`]): flat, realised PnL and the session's net PnL equal the fills' cash less fees; at the end, from the stored ledger, `realised − Q · avg_entry − open_fees` equals it whatever the position and the fees paid equal the fills' fees. Skipped on a symbol someone traded by hand. Which round trips the fills formed (and so the win/loss split) depends on the order they were applied in, so it is not compared |
 //! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about, or a close the venue refused that the bot sends again with backoff |
 //! | `fill-applied` | at the end | every fill the venue made for the bot was applied |
+//! | `no-entry-while-degraded` | at the end | no entry order was placed while an entry block (operator pause, unacknowledged drift, fill routing down, market data silent, store unwritable) the journal raised in the same bot life was still up |
 
 use std::collections::BTreeSet;
 
 use rustrade_core::{Fill, FillId, OrderKind, Symbol, Timestamp};
-use rustrade_engine::Engine;
+use rustrade_engine::{Engine, EngineEvent, EntryBlock, JournalRecord, OrderRole};
 
 use crate::bot::{BotStatus, SymbolStatus};
 use crate::ledger::CashFlow;
@@ -76,6 +77,55 @@ pub fn unique_client_ids(venue: &ChaosVenue) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// `no-entry-while-degraded`: walks the journal `records` with the entry blocks each
+/// `EntryBlock` / `EntriesPaused` event raises or lowers, and reports every entry placed while
+/// one is up. `lives` holds the sequence number of the last record of each bot life but the
+/// current one: a restarted bot observes its surroundings afresh, so the blocks that describe
+/// them (all but the operator's pause and an unacknowledged drift) end with the life.
+pub fn no_entry_while_degraded(records: &[JournalRecord], lives: &[u64]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut raised: Vec<EntryBlock> = Vec::new();
+    let set = |raised: &mut Vec<EntryBlock>, block: EntryBlock, up: bool| {
+        raised.retain(|b| *b != block);
+        if up {
+            raised.push(block);
+        }
+    };
+    let mut ends = lives.iter().copied().peekable();
+    for record in records {
+        while ends.next_if(|&end| end < record.seq).is_some() {
+            raised.retain(|b| b.is_persistent());
+        }
+        match &record.event {
+            EngineEvent::EntryBlock {
+                block, raised: up, ..
+            } => set(&mut raised, *block, *up),
+            EngineEvent::EntriesPaused { paused, .. } => {
+                set(&mut raised, EntryBlock::Operator, *paused);
+            }
+            EngineEvent::OrderPlaced {
+                role: OrderRole::Entry,
+                order,
+                ..
+            } if !raised.is_empty() => {
+                let labels: Vec<&str> = raised.iter().map(|b| b.label()).collect();
+                out.push((
+                    "no-entry-while-degraded",
+                    format!(
+                        "entry {} on {} placed at record {} while {}",
+                        order.client_id,
+                        order.symbol,
+                        record.seq,
+                        labels.join(", ")
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The checks on a state file read while the bot is down; returns the restored engine too.
@@ -288,4 +338,74 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use rustrade_core::{ClientOrderId, Order, OrderKind, Quantity, Side, Symbol, Timestamp};
+    use rustrade_engine::BrainId;
+
+    use super::*;
+
+    fn t() -> Timestamp {
+        Timestamp::from_millis(1_000).unwrap()
+    }
+
+    fn block(seq: u64, block: EntryBlock, raised: bool) -> JournalRecord {
+        JournalRecord {
+            seq,
+            event: EngineEvent::EntryBlock {
+                block,
+                raised,
+                time: t(),
+            },
+        }
+    }
+
+    fn entry(seq: u64) -> JournalRecord {
+        let symbol = Symbol::new("AAAUSDT").unwrap();
+        let client_id = ClientOrderId::new(&format!("chaos-0-{seq}")).unwrap();
+        let order = Order::market(client_id, symbol, Side::Buy, Quantity::new(1.0).unwrap());
+        JournalRecord {
+            seq,
+            event: EngineEvent::OrderPlaced {
+                brain: BrainId(0),
+                role: OrderRole::Entry,
+                order,
+                parent: None,
+                bracket: None,
+                time: t(),
+            },
+        }
+    }
+
+    #[test]
+    fn an_entry_under_a_raised_block_is_found_and_one_after_it_lowers_is_not() {
+        let journal = [
+            entry(1),
+            block(2, EntryBlock::FillRouting, true),
+            entry(3),
+            block(4, EntryBlock::FillRouting, false),
+            entry(5),
+        ];
+        let found = no_entry_while_degraded(&journal, &[]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("record 3") && found[0].1.contains("fill_routing_down"));
+    }
+
+    #[test]
+    fn a_restart_ends_observed_blocks_but_not_decisions() {
+        let journal = [
+            block(1, EntryBlock::MarketData, true),
+            block(2, EntryBlock::Drift, true),
+            entry(3),
+        ];
+        // Killed after record 2: the market-data block ends with the life, the drift does not.
+        let found = no_entry_while_degraded(&journal, &[2]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("drift_unacknowledged"), "{found:?}");
+        assert!(!found[0].1.contains("market_data_silent"), "{found:?}");
+        let unblocked = [block(1, EntryBlock::MarketData, true), entry(2)];
+        assert!(no_entry_while_degraded(&unblocked, &[1]).is_empty());
+    }
 }

@@ -320,6 +320,10 @@ impl Engine {
                 }
             }
             role if role.is_leg() => self.oco_fill(parent, cid, now),
+            OrderRole::Exit(_) => {
+                self.exit_retries
+                    .exit_filled(&(brain, fill.symbol), qty, spec.lot_size() / 2.0);
+            }
             _ => {}
         }
         if terminal {
@@ -473,6 +477,11 @@ impl Engine {
                 for sibling in b.legs.into_iter().flatten().filter(|l| *l != leg) {
                     self.request_cancel(sibling, CancelReason::LegRejected, now);
                 }
+                self.exit_retries.owe(
+                    (brain, symbol),
+                    (ExitReason::LegRejected, Some(p), b.filled),
+                    now,
+                );
                 self.exit_position(
                     brain,
                     symbol,

@@ -7,11 +7,14 @@
 //! refuses it: the position would stay open with nothing protecting it. The refusal schedules
 //! the same exit again after `exit_retry × 2^(attempts − 1)`, capped at `exit_retry_max`, so a
 //! venue that keeps refusing (rate limited, or rejecting for good) is asked less and less often
-//! and never hammered. The next timer tick or market event after the due time sends it
+//! and never hammered. The close a refused leg calls for is owed from the start: when another
+//! exit already covers the position (so none is sent) and that exit then fails, the close is
+//! still sent. The next timer tick or market event after the due time sends it
 //! ([`Engine::handle_timer`](crate::Engine::handle_timer),
 //! [`Engine::handle_market`](crate::Engine::handle_market)) when the brain still holds the
-//! position and no exit of its own is working on it. The
-//! schedule is cleared when the brain's position on the symbol is flat.
+//! position and no exit of its own is working on it. What is owed shrinks by every exit fill
+//! of the brain on the symbol, and the schedule ends when less than half a lot is owed or the
+//! position is flat.
 //!
 //! A brain's own exit ([`ExitReason::Decision`]) is not retried: the brain decides again on its
 //! next event, and may by then want something else.
@@ -32,9 +35,10 @@ pub struct ExitRetry {
     pub reason: ExitReason,
     /// The entry whose bracket the exit protects, if any.
     pub parent: Option<ClientOrderId>,
-    /// The most the exit closes (the refused order's quantity).
+    /// The quantity still to close: the refused (or owed) exit's, less what exits have filled
+    /// since.
     pub cap: f64,
-    /// Refusals so far, in a row.
+    /// Refusals so far, in a row (0: owed, none refused yet).
     pub attempts: u32,
     /// When the next attempt may be sent.
     pub due: Timestamp,
@@ -58,8 +62,13 @@ impl ExitRetries {
         now: Timestamp,
     ) -> ExitRetry {
         let (reason, parent, cap) = exit;
-        let slot = self.pending.binary_search_by(|(k, _)| k.cmp(&key));
-        let attempts = slot.map_or(0, |i| self.pending[i].1.attempts) + 1;
+        let slot = self.slot(&key);
+        // An exit already owed keeps its quantity: the refused order was sent for it.
+        let (attempts, cap) = slot.map_or((0, cap), |i| {
+            let owed = &self.pending[i].1;
+            (owed.attempts, owed.cap)
+        });
+        let attempts = attempts + 1;
         let retry = ExitRetry {
             reason,
             parent,
@@ -74,9 +83,55 @@ impl ExitRetries {
         retry
     }
 
+    /// A protective close of `cap` for `(brain, symbol)` is owed from `now` on, whether or not
+    /// one was sent: it is sent (again) whenever no exit is working on the position. Adds to
+    /// what is already owed.
+    pub(crate) fn owe(
+        &mut self,
+        key: (BrainId, Symbol),
+        exit: (ExitReason, Option<ClientOrderId>, f64),
+        now: Timestamp,
+    ) {
+        let (reason, parent, cap) = exit;
+        match self.slot(&key) {
+            Ok(i) => self.pending[i].1.cap += cap,
+            Err(i) => self.pending.insert(
+                i,
+                (
+                    key,
+                    ExitRetry {
+                        reason,
+                        parent,
+                        cap,
+                        attempts: 0,
+                        due: now,
+                    },
+                ),
+            ),
+        }
+    }
+
+    /// An exit of the brain on `symbol` filled `qty`: that much less is owed; the retry ends
+    /// once less than `dust` (half a lot) is left.
+    pub(crate) fn exit_filled(&mut self, key: &(BrainId, Symbol), qty: f64, dust: f64) {
+        if let Ok(i) = self.slot(key) {
+            let owed = &mut self.pending[i].1;
+            owed.cap -= qty;
+            if owed.cap < dust {
+                self.pending.remove(i);
+            }
+        }
+    }
+
     /// The brain's position on `symbol` is flat: nothing left to protect.
     pub(crate) fn clear(&mut self, key: &(BrainId, Symbol)) {
-        self.pending.retain(|(k, _)| k != key);
+        if let Ok(i) = self.slot(key) {
+            self.pending.remove(i);
+        }
+    }
+
+    fn slot(&self, key: &(BrainId, Symbol)) -> Result<usize, usize> {
+        self.pending.binary_search_by(|(k, _)| k.cmp(key))
     }
 
     /// The retries due at `now`, oldest key first.

@@ -180,3 +180,66 @@ fn an_add_to_the_position_does_not_cancel_the_retry_of_the_bare_part() {
     assert_eq!(again.len(), 1, "the two bare lots are still closed");
     assert_eq!(again[0].order.quantity.get(), 2.0);
 }
+
+#[test]
+fn a_close_covered_by_a_brain_exit_is_still_sent_when_that_exit_fails() {
+    let mut h = harness(&bracket_caps(), VenueScript::manual());
+    h.candle(btc(), 100.0);
+    let decision = Decision::buy(1.0)
+        .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
+        .with_stop(rustrade_core::Price::new(90.0).unwrap())
+        .with_take_profit(rustrade_core::Price::new(110.0).unwrap());
+    h.decide(A, btc(), &decision);
+    let entry = h.last_placed().unwrap();
+    h.accept(entry);
+    h.fill(entry, 1.0, 100.0, 0.0);
+    let legs = places(&h.commands)[1..].to_vec();
+    // The brain closes; then the stop leg turns out never received: the brain's exit covers
+    // the position, so the policy sends no close of its own.
+    h.decide(A, btc(), &Decision::close());
+    let brain_exit = h.last_placed().unwrap();
+    let before = h.commands.len();
+    h.engine
+        .handle_order_not_found(legs[0].order.client_id, h.now());
+    h.settle();
+    assert!(closes_since(&h, before).is_empty());
+    // The brain's exit never arrives either: the owed close goes out.
+    h.engine.handle_order_not_found(brain_exit, h.now());
+    h.settle();
+    h.advance(Duration::from_secs(1));
+    let sent = closes_since(&h, before);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].role, OrderRole::Exit(ExitReason::LegRejected));
+    assert_eq!(sent[0].order.quantity.get(), 1.0);
+}
+
+#[test]
+fn a_filled_retry_does_not_close_lots_protected_by_another_bracket() {
+    let (mut h, close) = bare_position_with_a_close();
+    // A second, protected entry of one lot.
+    h.decide(
+        A,
+        btc(),
+        &Decision::buy(1.0)
+            .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
+            .with_stop(rustrade_core::Price::new(90.0).unwrap()),
+    );
+    let add = h.last_placed().unwrap();
+    h.accept(add);
+    h.fill(add, 1.0, 100.0, 0.0);
+    h.reject(close.order.client_id, RejectReason::RateLimited);
+    h.advance(Duration::from_secs(1));
+    let retried = *closes_since(&h, 0).last().unwrap();
+    assert_eq!(retried.order.quantity.get(), 2.0);
+    h.accept(retried.order.client_id);
+    h.fill(retried.order.client_id, 2.0, 99.0, 0.0);
+    assert_eq!(h.engine.exit_retries().count(), 0, "nothing more is owed");
+    let before = h.commands.len();
+    for _ in 0..120 {
+        h.advance(Duration::from_secs(1));
+    }
+    assert!(
+        closes_since(&h, before).is_empty(),
+        "the protected lot stays"
+    );
+}

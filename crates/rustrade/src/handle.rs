@@ -36,8 +36,9 @@ pub struct BotHealth {
     pub entry_blocks: Vec<EntryBlock>,
     /// Reconciliation with the venue: when it last ran, what it found.
     pub reconciliation: ReconciliationHealth,
-    /// Positions whose protective close the venue refused: the engine sends the close again
-    /// with backoff until the position is flat. Empty when every close went through.
+    /// Positions waiting for a protective close the venue refused, or one a refused leg calls
+    /// for: the engine sends it (again, with backoff) until it fills or the position is flat.
+    /// Empty when every such close went through.
     pub refused_exits: Vec<RefusedExit>,
 }
 
@@ -48,7 +49,8 @@ pub struct RefusedExit {
     pub brain: String,
     /// The position's symbol.
     pub symbol: Symbol,
-    /// Refusals in a row so far.
+    /// Refusals in a row so far (0: the close a refused leg calls for, not refused itself;
+    /// it waits for another exit already working on the position).
     pub attempts: u32,
     /// When the close is sent again.
     pub next_attempt_at: Timestamp,
