@@ -7,11 +7,9 @@ use rustrade_chaos::harness::{self, SessionConfig};
 
 const BOT: &str = env!("CARGO_BIN_EXE_chaos-bot");
 
-/// At least 200 kills over five seeds with every venue fault but manual trades (refusals on
-/// entries only: see `Profile::CI`).
+/// At least 200 kills over five seeds with every venue fault but manual trades, refusals of
+/// exits and protective legs included.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "not yet deterministic: two of eight runs found a violation (RELIABILITY.md, open \
-            finding); .ci/run runs it on every build and reports a violation without failing"]
 async fn ci_profile_holds_every_invariant() {
     let mut kills = 0;
     let mut found = Vec::new();
