@@ -446,6 +446,7 @@ impl Engine {
             cancel_requested: false,
             cancel_sent: None,
             outcome_unknown: false,
+            venue_filled: None,
         });
         let stats = &mut self.brains[brain.index()].stats;
         stats.orders_placed = stats.orders_placed.saturating_add(1);

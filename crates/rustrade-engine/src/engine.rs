@@ -201,8 +201,17 @@ impl FillMemory {
         true
     }
 
+    /// Whether `id` is remembered.
+    #[inline]
+    pub(crate) fn contains(&self, id: &FillId) -> bool {
+        let ring = &self.ring;
+        self.prints
+            .find(id.fingerprint(), |h| ring[h].1 == *id)
+            .is_some()
+    }
+
     /// The remembered ids, oldest first.
-    fn ids(&self) -> impl Iterator<Item = &FillId> {
+    pub(crate) fn ids(&self) -> impl Iterator<Item = &FillId> {
         let (newer, older) = self.ring.split_at(self.next.min(self.ring.len()));
         older.iter().chain(newer).map(|(_, id)| id)
     }

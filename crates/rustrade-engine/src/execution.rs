@@ -2,8 +2,8 @@
 //! bookkeeping that follows a fill (positions, trades, risk outcomes, protective legs).
 
 use rustrade_core::{
-    ClientOrderId, ExecutionReport, Fill, OrderId, OrderState, OrderStatus, RejectReason, Symbol,
-    Timestamp,
+    ClientOrderId, ExecutionReport, Fill, FillId, OrderId, OrderState, OrderStatus, RejectReason,
+    Symbol, Timestamp,
 };
 
 use crate::{
@@ -135,6 +135,14 @@ impl Engine {
     /// (cancelled, expired, rejected). A filled quantity is not applied here: fills carry the
     /// price, fee and trade id, and arrive through [`handle_fill`](Self::handle_fill) (the fill
     /// stream or a catch-up), which the caller should feed first.
+    ///
+    /// When the venue reports more filled than the fills applied (its status ran ahead of its
+    /// fill history), the order stays live with [`TrackedOrder::venue_filled`] set and its
+    /// final status waits for a later lookup: retired now, its late fills would land on an
+    /// order whose bracket is gone. The fills complete it, or the next lookup finds nothing
+    /// more awaited and settles it.
+    ///
+    /// [`TrackedOrder::venue_filled`]: crate::TrackedOrder::venue_filled
     pub fn handle_order_state(&mut self, state: &OrderState, now: Timestamp) {
         let report = state.order;
         let cid = report
@@ -148,8 +156,17 @@ impl Engine {
         if self.orders.get(&cid).is_some_and(|o| o.venue_id.is_none()) {
             self.handle_accepted(cid, report.order_id, now);
         }
+        let lot = self
+            .symbols
+            .get(&report.symbol)
+            .map_or(0.0, |s| s.spec.lot_size());
         if let Some(o) = self.orders.live_mut(&cid) {
             o.outcome_unknown = false;
+            o.venue_filled = Some(report.filled);
+            if o.fills_awaited(lot) > 0.0 {
+                return;
+            }
+            o.venue_filled = None;
         }
         match report.status {
             OrderStatus::Cancelled => self.handle_cancelled(Some(cid), Some(report.order_id), now),
@@ -233,14 +250,7 @@ impl Engine {
     /// reported as [`Malformed`]. The newest fill applied on a symbol is its
     /// [`fill_cursor`](Self::fill_cursor).
     pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
-        let slot = fill
-            .client_id
-            .and_then(|c| self.orders.find(&c))
-            .or_else(|| {
-                let c = self.orders.client_id_of(&fill.order_id)?;
-                self.orders.find(&c)
-            });
-        let Some(slot) = slot else {
+        let Some(slot) = self.fill_slot(fill.client_id, &fill.order_id) else {
             self.malformed_unknown(fill.client_id, Some(fill.order_id), now);
             return;
         };
@@ -334,6 +344,55 @@ impl Engine {
         }
     }
 
+    /// Whether the window of recent fill ids holds `id`: the fast half of "has this fill been
+    /// applied?". A miss proves nothing once the window has forgotten ids (it keeps
+    /// [`EngineConfig::remembered_fill_ids`](crate::EngineConfig::remembered_fill_ids)); a
+    /// driver with a durable record of applied fills asks it next, and reports a hit there with
+    /// [`handle_fill_applied_before`](Self::handle_fill_applied_before).
+    #[inline]
+    pub fn recalls_fill(&self, id: &FillId) -> bool {
+        self.fills_seen.contains(id)
+    }
+
+    /// The fill ids the window holds, oldest first.
+    pub fn recalled_fills(&self) -> impl Iterator<Item = &FillId> {
+        self.fills_seen.ids()
+    }
+
+    /// A fill the driver's durable record says was applied before (its id had left the
+    /// window): changes nothing but the window, which remembers it again, and is reported as
+    /// [`Malformed::DuplicateFill`] like a duplicate the window caught.
+    pub fn handle_fill_applied_before(&mut self, fill: &Fill, now: Timestamp) {
+        self.fills_seen.insert(fill.fill_id);
+        self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
+    }
+
+    /// Whether a fill naming `client_id` and `order_id` would find an order in the book (live,
+    /// or among the recently retired). Only such a fill can ever be applied, so a durable
+    /// record of a fill whose order the book no longer tracks can be forgotten: the book
+    /// forgets an order for good (client ids are never reused).
+    pub fn tracks_fill_order(&self, client_id: Option<ClientOrderId>, order_id: &OrderId) -> bool {
+        self.fill_slot(client_id, order_id).is_some()
+    }
+
+    /// The earliest creation time of an order in the book (live or retired); `None` when the
+    /// book is empty.
+    pub fn oldest_tracked_order(&self) -> Option<Timestamp> {
+        self.orders
+            .live()
+            .chain(self.orders.retired())
+            .map(|o| o.created)
+            .min()
+    }
+
+    /// The book slot of the order a fill belongs to: by our client id, else by the venue's id.
+    fn fill_slot(&self, client_id: Option<ClientOrderId>, order_id: &OrderId) -> Option<usize> {
+        client_id.and_then(|c| self.orders.find(&c)).or_else(|| {
+            let c = self.orders.client_id_of(order_id)?;
+            self.orders.find(&c)
+        })
+    }
+
     /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
     /// `PositionChanged` with the brain's and the net position after it, and `TradeClosed` when
     /// it closed a round trip.
@@ -420,6 +479,9 @@ impl Engine {
         let new_venue_id = o.venue_id.is_none().then_some(fill.order_id);
         if new_venue_id.is_some() {
             o.venue_id = new_venue_id;
+        }
+        if o.venue_filled.is_some() && o.fills_awaited(lot) == 0.0 {
+            o.venue_filled = None;
         }
         let quantity = o.order.quantity.get();
         let mut terminal = false;

@@ -123,6 +123,12 @@ pub struct TrackedOrder {
     /// treated as live, its reservation held, until a lookup at the venue settles it.
     #[serde(default)]
     pub outcome_unknown: bool,
+    /// What the venue last reported filled of the order, kept while it exceeds the fills
+    /// applied: a venue's status can run ahead of its fill history, so the missing fills are
+    /// on their way. Meanwhile the order is not judged missing from the venue's open list nor
+    /// given a final status, and the difference explains the venue's position (no drift).
+    #[serde(default)]
+    pub venue_filled: Option<Quantity>,
 }
 
 impl TrackedOrder {
@@ -139,6 +145,15 @@ impl TrackedOrder {
     /// Whether the order may still fill.
     pub fn is_live(&self) -> bool {
         self.status.is_live()
+    }
+
+    /// The quantity the venue reported filled beyond the fills applied, when it is at least
+    /// half of `lot` (see [`TrackedOrder::venue_filled`]); `0` otherwise.
+    pub fn fills_awaited(&self, lot: f64) -> f64 {
+        let ahead = self
+            .venue_filled
+            .map_or(0.0, |v| v.get() - self.filled.get());
+        if ahead >= lot / 2.0 { ahead } else { 0.0 }
     }
 }
 
@@ -408,6 +423,7 @@ mod tests {
             cancel_requested: false,
             cancel_sent: None,
             outcome_unknown: false,
+            venue_filled: None,
         }
     }
 

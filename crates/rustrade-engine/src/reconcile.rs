@@ -15,7 +15,10 @@
 //! - An open order at the venue that is not one of our live orders is journalled as
 //!   `UnknownVenueOrder` and left alone (the host decides). One of our acknowledged live orders
 //!   missing from the venue's list is marked cancelled and journalled as `OrderMissingAtVenue`;
-//!   orders still pending acknowledgement may be in flight and are not judged.
+//!   orders still pending acknowledgement may be in flight and are not judged, nor are orders
+//!   whose fills the venue reported but has not delivered yet (they are on their way).
+//! - Fills the venue reported but has not delivered are part of its position already: they
+//!   are subtracted before the position is judged, so their arrival does not count twice.
 
 use std::collections::BTreeSet;
 
@@ -51,7 +54,16 @@ impl Engine {
                 self.malformed(Malformed::UnknownSymbol { symbol: *symbol }, now);
                 continue;
             }
-            if self.adopt(*symbol, venue.quantity, venue.avg_entry, now, true) {
+            // Fills the venue reported for our orders but has not delivered yet are part of
+            // its position already; they are applied when they arrive, so they are not drift.
+            let awaited = self.fills_awaited_on(*symbol);
+            if self.adopt(
+                *symbol,
+                venue.quantity - awaited,
+                venue.avg_entry,
+                now,
+                true,
+            ) {
                 match self.config.drift_policy {
                     DriftPolicy::HaltEntries => {
                         self.set_entry_block(EntryBlock::Drift, true, now);
@@ -89,11 +101,27 @@ impl Engine {
             .orders
             .live()
             .filter(|o| o.status != OrderStatus::Pending && !seen.contains(&o.order.client_id))
+            .filter(|o| o.fills_awaited(self.lot_of(o.symbol())) == 0.0)
             .map(|o| o.order.client_id)
             .collect();
         for cid in missing {
             self.mark_missing(cid, now);
         }
+    }
+
+    /// The signed quantity of fills the venue reported for our live orders on `symbol` and has
+    /// not delivered yet (see [`TrackedOrder::venue_filled`](crate::TrackedOrder::venue_filled)).
+    fn fills_awaited_on(&self, symbol: Symbol) -> f64 {
+        let lot = self.lot_of(symbol);
+        self.orders
+            .live()
+            .filter(|o| o.symbol() == symbol)
+            .map(|o| o.order.side.sign() * o.fills_awaited(lot))
+            .sum()
+    }
+
+    fn lot_of(&self, symbol: Symbol) -> f64 {
+        self.symbols.get(&symbol).map_or(0.0, |s| s.spec.lot_size())
     }
 
     /// Marks one of our live orders cancelled because the venue does not list it.

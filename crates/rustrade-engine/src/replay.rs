@@ -97,6 +97,7 @@ impl Engine {
                     cancel_requested: false,
                     cancel_sent: None,
                     outcome_unknown: false,
+                    venue_filled: None,
                 });
             }
             EngineEvent::OrderAccepted {

@@ -238,7 +238,8 @@ impl Bot {
     ///    the store's epoch and issues client order ids from it
     ///    ([`store::epoch`](crate::store::epoch)), past every id an earlier state issued.
     ///    Journal records older than `journal_retention` that a snapshot makes redundant are
-    ///    deleted.
+    ///    deleted, and so are the records of applied fills whose order the engine no longer
+    ///    tracks ([`store::applied_fills`](crate::store::applied_fills)).
     /// 2. **Catch up and reconcile**, before any brain sees an event: the fills the venue made
     ///    since the engine's last one ([`ExchangeClient::fills_since`]) go through the engine, so
     ///    positions, PnL, the breaker and brackets see them; every order sent without a definite
@@ -283,6 +284,10 @@ impl Bot {
             let pruned = driver.prune_journal(config.journal_retention()).await?;
             if pruned > 0 {
                 tracing::info!(pruned, "old journal records deleted");
+            }
+            let pruned = driver.prune_fill_records().await?;
+            if pruned > 0 {
+                tracing::info!(pruned, "records of fills no order can take again deleted");
             }
             crate::recovery::reconcile_patiently(
                 &driver,

@@ -266,6 +266,82 @@ impl Driver {
         Some(out)
     }
 
+    /// Applies fills from the venue (its stream or a catch-up), each exactly once, in one step.
+    ///
+    /// This is the one place the rule "has this fill been applied?" is decided (see
+    /// [`store::applied_fills`](crate::store::applied_fills)): a fill the engine's window
+    /// recalls is a duplicate (the engine reports it); one it does not recall is looked up in
+    /// the store's durable record first, and one found there is reported to the engine as
+    /// applied before. Only the rest are applied, and their records are written with the
+    /// step's journal records, in one batch. The window is checked again inside the step, so a
+    /// copy applied by a concurrent step while the store was asked is still caught.
+    ///
+    /// If the store cannot be read, nothing is applied and the error is returned: the fills
+    /// stay behind the engine's fill cursor, where the next catch-up lists them again.
+    pub(crate) async fn apply_fills(
+        &self,
+        fills: Vec<rustrade_core::Fill>,
+    ) -> Result<(), rustrade_core::StoreError> {
+        let mut before = std::collections::BTreeSet::new();
+        if let Some(store) = self.store() {
+            let missed: Vec<rustrade_core::FillId> = self
+                .read(|e| {
+                    fills
+                        .iter()
+                        .filter(|f| !e.recalls_fill(&f.fill_id))
+                        .map(|f| f.fill_id)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for id in missed {
+                match crate::store::applied_fills::is_recorded(store.as_ref(), &id).await {
+                    Ok(true) => {
+                        before.insert(id);
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        self.counters.store_errors.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.counter(names::STORE_ERRORS, &[], 1);
+                        tracing::error!(fill_id = %id, error = %e, "applied-fill record unreadable; fills left for the next catch-up");
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        self.step(move |engine, now| {
+            for fill in &fills {
+                if before.contains(&fill.fill_id) {
+                    engine.handle_fill_applied_before(fill, now);
+                } else {
+                    engine.handle_fill(fill, fill.time);
+                }
+            }
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Deletes the applied-fill records no fill can need again: those of fills whose order the
+    /// engine's book no longer tracks (see
+    /// [`store::applied_fills`](crate::store::applied_fills)); returns how many.
+    pub(crate) async fn prune_fill_records(&self) -> Result<usize, rustrade_core::StoreError> {
+        use crate::store::applied_fills;
+        let Some(store) = self.store() else {
+            return Ok(0);
+        };
+        let records = applied_fills::records(store.as_ref()).await?;
+        let gone: Vec<String> = self
+            .read(|e| {
+                records
+                    .into_iter()
+                    .filter(|(_, r)| r.is_some_and(|r| !applied_fills::still_needed(e, r)))
+                    .map(|(key, _)| key)
+                    .collect()
+            })
+            .unwrap_or_default();
+        applied_fills::delete(store.as_ref(), gone).await
+    }
+
     /// Journals and executes `batch`, then feeds every command's outcome back until none is left.
     async fn complete(&self, batch: Batch) {
         let mut queue = VecDeque::new();

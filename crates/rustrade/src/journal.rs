@@ -10,6 +10,9 @@
 //!   kept so a damaged newest snapshot still has a readable fallback.
 //! - `engine/genesis`: when the engine's history began (`started`), written before the first
 //!   step, so the journal alone can rebuild the state.
+//! - `fills/<fill id>` and `meta/layout`: the durable record of applied fills, written in the
+//!   batch of the step that applied them, and the state's layout version
+//!   ([`applied_fills`](crate::store::applied_fills)).
 //!
 //! Stores written by older releases hold `journal/<time>-<step>-<index>` keys of bare events
 //! and a version-1 snapshot that covers all of them; they restore from that snapshot, and their
@@ -41,6 +44,7 @@ use rustrade_engine::{
 
 use crate::BotError;
 use crate::driver::lock;
+use crate::store::applied_fills;
 
 /// Store key of the newest engine snapshot.
 pub(crate) const SNAPSHOT_KEY: &str = "engine/snapshot";
@@ -284,6 +288,8 @@ fn encode(batch: &[Pending], current: Option<&(Vec<u8>, u64)>) -> Result<Encoded
                 value,
             });
         }
+        // The fills the step applied are recorded in the same batch as its records.
+        ops.extend(applied_fills::record_ops(pending.events.iter()));
     }
     let newest = batch.iter().rev().find_map(|p| p.snapshot.as_deref());
     let mut written = None;
@@ -319,8 +325,43 @@ pub(crate) struct Restored {
 }
 
 /// Rebuilds the engine from `store` (see the module doc), or builds a fresh one — recording its
-/// genesis — when the store holds no state at all.
+/// genesis — when the store holds no state at all; then brings a state of an older layout to
+/// this build's ([`applied_fills::migrate`]).
 pub(crate) async fn restore(
+    store: &dyn StateStore,
+    config: EngineConfig,
+    now: Timestamp,
+) -> Result<Restored, BotError> {
+    let restored = rebuild(store, config, now).await?;
+    if applied_fills::layout(store).await? != applied_fills::LAYOUT_VERSION {
+        let mut records: Vec<(u64, String)> = store
+            .list(JOURNAL_PREFIX)
+            .await?
+            .into_iter()
+            .filter_map(|key| match parse_record_key(&key) {
+                Some(RecordKey::Current { seq, .. }) => Some((seq, key)),
+                _ => None,
+            })
+            .collect();
+        records.sort_unstable();
+        let journal = load_records(store, &records, 0).await?;
+        let recorded = applied_fills::migrate(
+            store,
+            journal.iter().map(|r| &r.event),
+            &restored.engine,
+            now,
+        )
+        .await?;
+        tracing::info!(
+            recorded,
+            layout = applied_fills::LAYOUT_VERSION,
+            "state migrated: applied fills recorded"
+        );
+    }
+    Ok(restored)
+}
+
+async fn rebuild(
     store: &dyn StateStore,
     config: EngineConfig,
     now: Timestamp,

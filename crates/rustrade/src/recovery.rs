@@ -7,7 +7,8 @@
 //! - **Fills first.** Every fill the venue lists after the engine's
 //!   [`fill_cursor`](rustrade_engine::Engine::fill_cursor) goes through the engine (positions,
 //!   PnL, fees, session PnL and breaker, OCO siblings, bracket legs). Pages are fetched until one
-//!   brings nothing newer; the engine applies each fill id once.
+//!   brings nothing newer; each fill id is applied once (`Driver::apply_fills`: the engine's
+//!   window, then the store's durable record).
 //! - **Then orders.** An order we sent without a definite answer is looked up by client id; the
 //!   venue's answer is applied as it stands. "Never received" counts only once the order is older
 //!   than the grace period (the request might still arrive before that), otherwise the order
@@ -108,13 +109,9 @@ async fn apply_fill_pages(
                 Err(e) => driver.report_dropped(e.label(), &e),
             }
         }
-        driver
-            .step(move |engine, _| {
-                for fill in &valid {
-                    engine.handle_fill(fill, fill.time);
-                }
-            })
-            .await;
+        driver.apply_fills(valid).await.map_err(|e| {
+            ExchangeError::Transport(format!("applied-fill record unreadable: {e}"))
+        })?;
         let next = FillCursor::after(&last);
         if next == cursor {
             break;

@@ -231,6 +231,10 @@ struct MockState {
     /// The stream link the newest fill source shares, so it can reconnect.
     link: Option<Arc<Mutex<StreamLink>>>,
     hang_after_place: u64,
+    /// While true, new fills are kept out of `fills_since` (the venue's history lags).
+    history_lags: bool,
+    /// Fills `fills_since` does not list yet.
+    unlisted: HashSet<FillId>,
     time: i64,
 }
 
@@ -432,6 +436,17 @@ impl MockExchange {
     /// `order_status` and `fills_since` finds what happened.
     pub fn lose_reports(&self, lost: bool) {
         lock(&self.state).reports_lost = lost;
+    }
+
+    /// While `lags` is true, the fills the venue makes are recorded (positions, order status)
+    /// but not yet listed by [`fills_since`](ExchangeClient::fills_since), as a venue whose
+    /// trade history trails its order status; turning it off lists them all.
+    pub fn lag_fill_history(&self, lags: bool) {
+        let mut st = lock(&self.state);
+        st.history_lags = lags;
+        if !lags {
+            st.unlisted.clear();
+        }
     }
 
     /// The execution report stream of this venue. Each call opens a new stream (as a
@@ -708,6 +723,9 @@ impl MockExchange {
             time,
         };
         st.fills.entry(e.symbol).or_default().push(fill);
+        if st.history_lags {
+            st.unlisted.insert(fill.fill_id);
+        }
         st.report(ExecutionReport::Fill(fill));
         Ok(fill)
     }
@@ -983,15 +1001,18 @@ impl ExchangeClient for MockExchange {
         let resume = cursor
             .after
             .and_then(|id| fills.iter().position(|f| f.fill_id == id));
+        let listed = |f: &&Fill| !st.unlisted.contains(&f.fill_id);
         let page = match resume {
             Some(k) => fills[k + 1..]
                 .iter()
+                .filter(listed)
                 .take(self.fill_page)
                 .copied()
                 .collect(),
             None => fills
                 .iter()
                 .filter(|f| f.time >= cursor.since)
+                .filter(listed)
                 .take(self.fill_page)
                 .copied()
                 .collect(),

@@ -186,9 +186,18 @@ impl FillRoutingService {
                         self.drop_report(e.label(), &e);
                         continue;
                     }
-                    self.driver
-                        .step(move |engine, _| engine.handle_report(&report))
-                        .await;
+                    if let ExecutionReport::Fill(fill) = report {
+                        // Left behind the fill cursor if the record cannot be read: the
+                        // reconnect's catch-up lists it again.
+                        self.driver
+                            .apply_fills(vec![fill])
+                            .await
+                            .map_err(|e| ServiceError::retryable_from("applied-fill record", e))?;
+                    } else {
+                        self.driver
+                            .step(move |engine, _| engine.handle_report(&report))
+                            .await;
+                    }
                 }
                 Ok(None) => return Ok(()),
                 Err(e @ (ExchangeError::Value(_) | ExchangeError::Malformed { .. })) => {

@@ -25,10 +25,14 @@
 //!   create their file; any other store, [`MemoryStore`] included, gets it at the bot's first
 //!   start without a snapshot.
 //!
+//! - Every store holds the durable record of applied fills ([`applied_fills`]) and the layout
+//!   version of the state; a state of an older layout is migrated at start-up.
+//!
 //! [`apply`]: rustrade_core::StateStore::apply
 //! [`StoreError::Corrupt`]: rustrade_core::StoreError::Corrupt
 //! [`StoreError::Locked`]: rustrade_core::StoreError::Locked
 
+pub mod applied_fills;
 pub mod epoch;
 mod json_file;
 mod lock;
