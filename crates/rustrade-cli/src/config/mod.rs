@@ -29,8 +29,8 @@ use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::StrategyError;
 
 pub(crate) use bot::BotSection;
-pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
 pub(crate) use error::{ConfigError, Origin};
+pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
 pub(crate) use sweep::SweepSpec;
 pub(crate) use venue::{Network, Product, VenueSection};
 

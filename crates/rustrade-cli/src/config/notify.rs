@@ -92,9 +92,9 @@ impl NotifySection {
             Some(w) => {
                 let key = "bot.notify.webhook.url";
                 let text = w.url.expose().trim();
-                let url = reqwest::Url::parse(text).ok().filter(|u| {
-                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
-                });
+                let url = reqwest::Url::parse(text)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
                 let Some(url) = url else {
                     return Err(src.error(
                         key,
@@ -141,7 +141,9 @@ impl NotifySection {
                     other => {
                         return Err(src.error(
                             "bot.notify.telegram.chat_id",
-                            format!("expected a chat id number or an \"@channel\" name (got {other})"),
+                            format!(
+                                "expected a chat id number or an \"@channel\" name (got {other})"
+                            ),
                         ));
                     }
                 };
@@ -163,8 +165,8 @@ impl NotifySection {
                 };
                 if t.commands && allowed_chats.is_empty() {
                     return Err(src.error(
-                        "bot.notify.telegram.allowed_chats",
-                        "commands = true needs the numeric ids of the chats allowed to send them",
+                        "bot.notify.telegram.commands",
+                        "needs allowed_chats, the numeric ids of the chats whose commands are obeyed",
                     ));
                 }
                 Some(TelegramSection {
@@ -211,7 +213,10 @@ fn kinds(src: &Source<'_>, key: &str, list: &[String]) -> Result<KindSet, Config
             let names: Vec<&str> = Kind::ALL.iter().map(|k| k.label()).collect();
             src.error(
                 key,
-                format!("unknown event kind {name:?}; expected one of {}", names.join(", ")),
+                format!(
+                    "unknown event kind {name:?}; expected one of {}",
+                    names.join(", ")
+                ),
             )
         })?;
         out.push(kind);

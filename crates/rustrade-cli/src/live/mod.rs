@@ -27,8 +27,8 @@ use rustrade_core::{
 
 use crate::commands::build_brain;
 use crate::config::{Config, Network, Product, VenueSection};
-use crate::{notify, ops};
 use crate::paper::Started;
+use crate::{notify, ops};
 
 /// What the operator is shown before the bot starts: the account, each instrument's rules and
 /// the risk limits, one line each.

@@ -37,7 +37,9 @@ impl TokenBucket {
             self.tokens = (self.tokens - 1.0).max(0.0);
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) / self.per_second))
+            Err(Duration::from_secs_f64(
+                (1.0 - self.tokens) / self.per_second,
+            ))
         }
     }
 }
@@ -47,7 +49,10 @@ mod tests {
     use super::*;
 
     #[test]
-    #[allow(clippy::disallowed_methods, reason = "an arbitrary origin; only offsets matter")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "an arbitrary origin; only offsets matter"
+    )]
     fn a_burst_then_the_refill_rate() {
         let t0 = Instant::now();
         let mut b = TokenBucket::new(6, 2, t0);

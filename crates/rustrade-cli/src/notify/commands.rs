@@ -93,7 +93,11 @@ async fn run(c: Commands) {
             "timeout": LONG_POLL.as_secs(),
             "allowed_updates": ["message"],
         });
-        match c.api.call("getUpdates", &body, LONG_POLL + CALL_TIMEOUT).await {
+        match c
+            .api
+            .call("getUpdates", &body, LONG_POLL + CALL_TIMEOUT)
+            .await
+        {
             Ok(Value::Array(updates)) => {
                 backoff = POLL_BACKOFF;
                 for u in &updates {
@@ -154,7 +158,10 @@ async fn handle_update(c: &Commands, update: &Value) {
             &[("reason", "chat_not_allowed")],
             1,
         );
-        tracing::warn!(chat, "telegram message from a chat not on the allow-list ignored");
+        tracing::warn!(
+            chat,
+            "telegram message from a chat not on the allow-list ignored"
+        );
         return;
     }
     let reply = match Command::parse(text) {
@@ -219,7 +226,11 @@ async fn status(h: &BotHandle, symbols: &[Symbol]) -> String {
     let blocks: Vec<&str> = health.entry_blocks.iter().map(|b| b.label()).collect();
     let mut text = format!(
         "{}; entries {}",
-        if health.healthy { "healthy" } else { "UNHEALTHY" },
+        if health.healthy {
+            "healthy"
+        } else {
+            "UNHEALTHY"
+        },
         if blocks.is_empty() {
             "allowed".to_owned()
         } else {

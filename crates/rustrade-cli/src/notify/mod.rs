@@ -146,7 +146,11 @@ impl Notifier {
 
     /// Hands `notice` to every channel that sends its kind. Never waits.
     pub(crate) fn publish(&self, notice: &Notice) {
-        for c in self.channels.iter().filter(|c| c.kinds.contains(notice.kind)) {
+        for c in self
+            .channels
+            .iter()
+            .filter(|c| c.kinds.contains(notice.kind))
+        {
             if c.outbox.push(notice.clone()) {
                 self.metrics.counter(
                     names::DROPPED,
@@ -234,8 +238,7 @@ pub(crate) struct Wiring<'a> {
     /// The bot's handle: health for service notices, control for Telegram commands.
     pub(crate) handle: BotHandle,
     /// Its engine events ([`rustrade::Bot::subscribe_events`]).
-    pub(crate) events:
-        tokio::sync::broadcast::Receiver<Arc<Vec<rustrade::engine::EngineEvent>>>,
+    pub(crate) events: tokio::sync::broadcast::Receiver<Arc<Vec<rustrade::engine::EngineEvent>>>,
     /// Brain names by index.
     pub(crate) brains: Vec<String>,
     /// The traded symbols (the daily summary lists each).
@@ -291,7 +294,11 @@ pub(crate) fn start(section: &NotifySection, w: Wiring<'_>) -> anyhow::Result<Ru
             }));
         }
     }
-    let notifier = Arc::new(Notifier::start(specs, section.queue, Arc::clone(&w.metrics)));
+    let notifier = Arc::new(Notifier::start(
+        specs,
+        section.queue,
+        Arc::clone(&w.metrics),
+    ));
     let stop = CancellationToken::new();
     let watch = watch::spawn(watch::Watch {
         notifier: Arc::clone(&notifier),

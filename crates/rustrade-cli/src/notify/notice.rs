@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rustrade_core::{Symbol, Timestamp};
 use rustrade::engine::{EngineEvent, EntryBlock};
 use rustrade::supervisor::{ServiceLifecycleSnapshot, ServicePhase, TerminationReason};
+use rustrade_core::{Symbol, Timestamp};
 use serde_json::{Value, json};
 
 /// What a notice is about; a channel sends only the kinds it subscribes to.
@@ -198,9 +198,12 @@ impl Notice {
         let was_terminated = before.is_some_and(|b| b.phase == ServicePhase::Terminated);
         let terminated_badly = now.phase == ServicePhase::Terminated
             && !was_terminated
-            && !now
-                .termination
-                .is_some_and(|t| matches!(t, TerminationReason::Completed | TerminationReason::Shutdown));
+            && !now.termination.is_some_and(|t| {
+                matches!(
+                    t,
+                    TerminationReason::Completed | TerminationReason::Shutdown
+                )
+            });
         if now.failures <= failures_before && !terminated_badly {
             return None;
         }

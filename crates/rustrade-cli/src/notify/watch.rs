@@ -16,8 +16,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::notice::{DailyTally, Kind, Notice};
 use super::Notifier;
+use super::notice::{DailyTally, Kind, Notice};
 
 /// How often the services' snapshots are compared.
 pub(crate) const SERVICE_POLL: Duration = Duration::from_secs(5);
