@@ -64,6 +64,10 @@ async fn answer(State(s): State<Arc<MockState>>, uri: Uri, body: String) -> Resp
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let _ = s.seen.send((uri.path().to_owned(), body));
     let next = s.answers.lock().unwrap().pop_front();
+    if next.is_none() && uri.path().ends_with("/getUpdates") {
+        // A long poll with nothing to report: held open.
+        std::future::pending::<()>().await;
+    }
     let (status, headers, text) =
         next.unwrap_or((200, Vec::new(), r#"{"ok":true,"result":true}"#.to_owned()));
     let mut r = (StatusCode::from_u16(status).unwrap(), text).into_response();
@@ -686,4 +690,94 @@ async fn no_token_reaches_a_log_line_or_an_error() {
     let failed = [("channel", "telegram"), ("reason", "status")];
     assert_eq!(metric(&metrics, names::FAILURES, &failed), 4.0);
     assert!(!metrics.render().contains("SECRET"));
+}
+
+#[tokio::test]
+async fn telegram_commands_from_allowed_chats_act_through_the_handle() {
+    use rustrade::testkit::{MockExchange, ScriptedBrain};
+    use rustrade::{Bot, BotConfig};
+
+    let stale = r#"{"ok":true,"result":[{"update_id":5,"message":{"chat":{"id":-100},"text":"/flatten"}}]}"#;
+    let fresh = r#"{"ok":true,"result":[
+        {"update_id":6,"message":{"chat":{"id":999},"text":"/pause"}},
+        {"update_id":7,"message":{"chat":{"id":-100},"text":"/pause@rustrade_bot"}}]}"#;
+    let mut server = mock(vec![
+        (200, Vec::new(), stale.into()),
+        (200, Vec::new(), fresh.into()),
+    ])
+    .await;
+
+    let exchange = Arc::new(MockExchange::new());
+    let config = BotConfig::builder()
+        .name("tg")
+        .symbol("BTCUSDT")
+        .without_signal_handler()
+        .build()
+        .unwrap();
+    let brain: Arc<dyn rustrade_core::Brain> = Arc::new(ScriptedBrain::holding("hold"));
+    let bot = Bot::new(config, exchange, vec![brain]).unwrap();
+    let handle = bot.handle();
+    let task = tokio::spawn(bot.run_until_shutdown());
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while !handle
+            .health()
+            .await
+            .services
+            .iter()
+            .any(|s| s.phase == rustrade::supervisor::ServicePhase::Running)
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the bot started");
+
+    let metrics = PrometheusMetrics::local();
+    let poller = commands::spawn(commands::Commands {
+        api: telegram_api(&server.url()),
+        allowed: vec![-100],
+        handle: handle.clone(),
+        symbols: vec![btc()],
+        bot: "tg".into(),
+        metrics: sink_of(&metrics),
+    });
+    let (path, body) = server.next().await;
+    assert_eq!(path, format!("/bot{TOKEN}/getUpdates"));
+    assert_eq!(
+        body,
+        json!({"offset": -1, "timeout": 0}),
+        "stale commands skipped"
+    );
+    let (_, body) = server.next().await;
+    assert_eq!(body["offset"], 6);
+    assert_eq!(body["timeout"], 30);
+    let (path, body) = server.next().await;
+    assert_eq!(path, format!("/bot{TOKEN}/sendMessage"));
+    assert_eq!(body["chat_id"], -100);
+    assert_eq!(body["text"], "[tg] new entries paused; exits still go");
+    let (_, body) = server.next().await;
+    assert_eq!(body["offset"], 8);
+    assert!(handle.entries_paused());
+    let refused = [("reason", "chat_not_allowed")];
+    assert_eq!(metric(&metrics, names::COMMANDS_REFUSED, &refused), 1.0);
+
+    let status = commands::act(
+        &commands::Commands {
+            api: telegram_api(&server.url()),
+            allowed: vec![-100],
+            handle: handle.clone(),
+            symbols: vec![btc()],
+            bot: "tg".into(),
+            metrics: sink_of(&metrics),
+        },
+        Command::Status,
+    )
+    .await;
+    assert!(
+        status.starts_with("healthy; entries blocked (entries_paused)\nBTCUSDT: position 0"),
+        "{status}"
+    );
+    poller.abort();
+    handle.shutdown();
+    task.await.unwrap().unwrap();
 }
