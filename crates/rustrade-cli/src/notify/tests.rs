@@ -42,12 +42,15 @@ struct Mock {
     seen: mpsc::UnboundedReceiver<Seen>,
 }
 
+/// A scripted answer: status, extra headers, body.
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
 struct MockState {
-    answers: Mutex<VecDeque<(u16, Vec<(&'static str, String)>, String)>>,
+    answers: Mutex<VecDeque<Answer>>,
     seen: mpsc::UnboundedSender<Seen>,
 }
 
-async fn mock(answers: Vec<(u16, Vec<(&'static str, String)>, String)>) -> Mock {
+async fn mock(answers: Vec<Answer>) -> Mock {
     let (tx, rx) = mpsc::unbounded_channel();
     let state = Arc::new(MockState {
         answers: Mutex::new(answers.into()),
@@ -116,7 +119,7 @@ fn telegram_api(url: &str) -> TelegramApi {
 fn telegram(url: &str) -> Sink {
     Sink::Telegram(TelegramSender::new(
         telegram_api(url),
-        ChatId::Id(-100_42),
+        ChatId::Id(-10_042),
         "bot-1".into(),
     ))
 }
@@ -458,7 +461,7 @@ async fn telegram_sends_to_the_chat_with_the_token_in_the_path() {
     assert_eq!(
         body,
         json!({
-            "chat_id": -100_42,
+            "chat_id": -10_042,
             "text": "[bot-1] fill: buy 1 BTCUSDT @ 100",
             "disable_web_page_preview": true,
         })
