@@ -11,6 +11,7 @@ mod commands;
 mod config;
 mod exit;
 mod live;
+mod notify;
 mod ops;
 mod output;
 mod paper;

@@ -20,6 +20,10 @@ use crate::services::{
 };
 use crate::{BotConfig, BotError, BotHandle};
 
+/// Batches of engine events a [`Bot::subscribe_events`] receiver may fall behind by before it
+/// sees `Lagged`.
+const EVENT_FEED_CAPACITY: usize = 1024;
+
 /// Every capability the engine may ask an adapter about.
 const CAPABILITIES: [Capability; 12] = Capability::ALL;
 
@@ -205,6 +209,20 @@ impl Bot {
     /// The bus of signals (non-hold decisions, published before the gates).
     pub fn signal_bus(&self) -> SignalBus {
         self.signals.clone()
+    }
+
+    /// A receiver of every batch of engine events the bot journals from now on, in journal
+    /// order (one batch per engine step), for hosts that report what the bot did (notifications,
+    /// audit feeds). Published after the batch is observed and before its commands are sent; a
+    /// slow receiver sees `Lagged` with the number of batches it missed, and the trading path
+    /// never waits for it. Nothing is published, and nothing is cloned, until the first call.
+    pub fn subscribe_events(
+        &self,
+    ) -> tokio::sync::broadcast::Receiver<Arc<Vec<rustrade_engine::EngineEvent>>> {
+        self.driver
+            .event_feed
+            .get_or_init(|| tokio::sync::broadcast::channel(EVENT_FEED_CAPACITY).0)
+            .subscribe()
     }
 
     /// A cheap handle for the host: health, shutdown, positions, signals.

@@ -108,6 +108,8 @@ pub(crate) struct Driver {
     pub(crate) observed_blocks: AtomicU8,
     /// The last reconciliation pass: when it ended and the error it ended with, if any.
     pub(crate) reconciled: Mutex<(Option<Timestamp>, Option<String>)>,
+    /// Every journalled batch of engine events, once a subscriber asked (`Bot::subscribe_events`).
+    pub(crate) event_feed: OnceLock<tokio::sync::broadcast::Sender<Arc<Vec<EngineEvent>>>>,
 }
 
 impl Driver {
@@ -137,6 +139,7 @@ impl Driver {
             venue_reports: OnceLock::new(),
             observed_blocks: AtomicU8::new(0),
             reconciled: Mutex::new((None, None)),
+            event_feed: OnceLock::new(),
         }
     }
 
@@ -527,6 +530,9 @@ impl Driver {
             pnl,
         } = batch;
         self.observe(&events);
+        if let Some(feed) = self.event_feed.get().filter(|_| !events.is_empty()) {
+            let _ = feed.send(Arc::clone(&events));
+        }
         for (symbol, realised) in pnl {
             self.metrics.gauge(
                 names::REALISED_PNL,

@@ -88,6 +88,7 @@ pub(super) fn overrides(args: &RunArgs) -> Overrides {
         params: args.params.clone(),
         out: args.out.clone(),
         ops_token: None,
+        telegram_token: None,
     }
 }
 

@@ -7,7 +7,7 @@ use rustrade::Secret;
 use super::Ui;
 use super::paper::TOKEN_ENV;
 use crate::cli::LiveArgs;
-use crate::config::{Config, Overrides};
+use crate::config::{Config, Overrides, TELEGRAM_TOKEN_ENV};
 use crate::live::{self, credentials};
 
 /// Runs the live bot `args` describe until it is told to stop.
@@ -19,6 +19,9 @@ pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
         ops_token: std::env::var(TOKEN_ENV)
             .ok()
             .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret::new(t.trim())),
+        telegram_token: std::env::var(TELEGRAM_TOKEN_ENV)
+            .ok()
             .map(|t| Secret::new(t.trim())),
     };
     let config = Config::load(&args.config, &overrides)?;

@@ -9,7 +9,7 @@ use rustrade_core::{Fill, Side};
 
 use super::Ui;
 use crate::cli::PaperArgs;
-use crate::config::{Config, ConfigError, Origin, Overrides};
+use crate::config::{Config, ConfigError, Origin, Overrides, TELEGRAM_TOKEN_ENV};
 use crate::output;
 use crate::paper::replay::Speed;
 use crate::paper::{self, Outcome};
@@ -30,6 +30,9 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
         ops_token: std::env::var(TOKEN_ENV)
             .ok()
             .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret::new(t.trim())),
+        telegram_token: std::env::var(TELEGRAM_TOKEN_ENV)
+            .ok()
             .map(|t| Secret::new(t.trim())),
     };
     let config = Config::load(&args.config, &overrides)?;

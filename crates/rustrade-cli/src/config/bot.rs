@@ -1,4 +1,5 @@
-//! `[bot]` and `[bot.ops]`: how `rustrade paper` runs the strategy as a bot, validated.
+//! `[bot]` and `[bot.ops]`: how `rustrade paper` and `rustrade live` run the strategy as a bot,
+//! validated (`[bot.notify]` is in `notify.rs`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use std::time::Duration;
 use rustrade::{MAX_NAME_LEN, Secret};
 
 use super::raw::RawBot;
-use super::{ConfigError, Source, parse_duration};
+use super::{ConfigError, NotifySection, Source, parse_duration};
 
 /// Where the ops endpoint listens when `[bot.ops]` gives no `listen`: loopback, a free port.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:0";
@@ -26,6 +27,8 @@ pub(crate) struct BotSection {
     pub(crate) close_positions_on_shutdown: bool,
     /// The ops endpoint, when `[bot.ops]` is present.
     pub(crate) ops: Option<OpsSection>,
+    /// Notifications, when `[bot.notify]` is present.
+    pub(crate) notify: Option<NotifySection>,
 }
 
 /// The validated `[bot.ops]` table.
@@ -40,12 +43,14 @@ pub(crate) struct OpsSection {
 
 impl BotSection {
     /// Validates `raw`; `title` is the config's file stem, `env_token` the value of
-    /// `RUSTRADE_OPS_TOKEN`, `base` the config's folder (relative paths start there).
+    /// `RUSTRADE_OPS_TOKEN`, `telegram_token` that of `RUSTRADE_TELEGRAM_TOKEN`, `base` the
+    /// config's folder (relative paths start there).
     pub(crate) fn from_raw(
         src: &Source<'_>,
         raw: &RawBot,
         title: &str,
         env_token: Option<&Secret>,
+        telegram_token: Option<&Secret>,
         base: &Path,
     ) -> Result<Self, ConfigError> {
         let name = match &raw.name {
@@ -105,12 +110,17 @@ impl BotSection {
                 Some(OpsSection { listen, token })
             }
         };
+        let notify = match &raw.notify {
+            Some(n) => Some(NotifySection::from_raw(src, n, telegram_token)?),
+            None => None,
+        };
         Ok(Self {
             name,
             state_file,
             shutdown_timeout,
             close_positions_on_shutdown: raw.close_positions_on_shutdown,
             ops,
+            notify,
         })
     }
 }

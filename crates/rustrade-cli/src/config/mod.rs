@@ -13,6 +13,7 @@
 mod bot;
 mod error;
 pub(crate) mod locate;
+mod notify;
 pub(crate) mod raw;
 mod sweep;
 pub(crate) mod template;
@@ -29,6 +30,7 @@ use rustrade_strategies::StrategyError;
 
 pub(crate) use bot::BotSection;
 pub(crate) use error::{ConfigError, Origin};
+pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
 pub(crate) use sweep::SweepSpec;
 pub(crate) use venue::{Network, Product, VenueSection};
 
@@ -45,6 +47,8 @@ pub(crate) struct Overrides {
     pub(crate) out: Option<PathBuf>,
     /// `RUSTRADE_OPS_TOKEN`: the ops endpoint's bearer token, overriding `[bot.ops] token`.
     pub(crate) ops_token: Option<rustrade::Secret>,
+    /// `RUSTRADE_TELEGRAM_TOKEN`: the Telegram bot token of `[bot.notify.telegram]`.
+    pub(crate) telegram_token: Option<rustrade::Secret>,
 }
 
 /// A validated configuration.
@@ -223,6 +227,7 @@ impl Config {
             &raw.bot,
             &title_of(path),
             overrides.ops_token.as_ref(),
+            overrides.telegram_token.as_ref(),
             &base,
         )?;
         let venue = match &raw.venue {

@@ -72,6 +72,57 @@ pub(crate) struct RawBot {
     pub(crate) close_positions_on_shutdown: bool,
     #[serde(default)]
     pub(crate) ops: Option<RawOps>,
+    #[serde(default)]
+    pub(crate) notify: Option<RawNotify>,
+}
+
+/// `[bot.notify]`: notification channels.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotify {
+    #[serde(default)]
+    pub(crate) queue: Option<usize>,
+    #[serde(default)]
+    pub(crate) events: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) webhook: Option<RawWebhook>,
+    #[serde(default)]
+    pub(crate) telegram: Option<RawTelegram>,
+}
+
+/// `[bot.notify.webhook]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    pub(crate) url: rustrade::Secret,
+    #[serde(default)]
+    pub(crate) events: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) rate_per_minute: Option<u32>,
+    #[serde(default)]
+    pub(crate) burst: Option<u32>,
+}
+
+/// `[bot.notify.telegram]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawTelegram {
+    pub(crate) chat_id: toml::Value,
+    #[serde(default)]
+    pub(crate) api_url: Option<String>,
+    /// Refused with its own message: the token belongs in the environment.
+    #[serde(default)]
+    pub(crate) token: Option<rustrade::Secret>,
+    #[serde(default)]
+    pub(crate) events: Option<Vec<String>>,
+    #[serde(default)]
+    pub(crate) commands: bool,
+    #[serde(default)]
+    pub(crate) allowed_chats: Option<Vec<i64>>,
+    #[serde(default)]
+    pub(crate) rate_per_minute: Option<u32>,
+    #[serde(default)]
+    pub(crate) burst: Option<u32>,
 }
 
 /// `[bot.ops]`: the operations HTTP endpoint.

@@ -461,3 +461,121 @@ fn the_venue_table_defaults_to_spot_testnet_and_validates_every_key() {
     let e = bad("exchange = \"binance\"\napi_secret = \"s\"\n");
     assert!(e.contains("venue.api_secret: unknown field"), "{e}");
 }
+
+#[test]
+fn the_notify_table_validates_channels_and_keeps_secrets_out() {
+    let token = Overrides {
+        telegram_token: Some(rustrade::Secret::new("42:telegram-secret")),
+        ..Overrides::default()
+    };
+    let text = format!(
+        "{GOOD}\n[bot.notify]\nevents = [\"fill\", \"halt\"]\n\n[bot.notify.webhook]\n\
+         url = \"https://hooks.example.com/T0/secret-path\"\nburst = 2\n\n\
+         [bot.notify.telegram]\nchat_id = -1001\nevents = [\"summary\"]\ncommands = true\n"
+    );
+    let c = load(&text, &token).unwrap();
+    let n = c.bot.notify.clone().unwrap();
+    assert_eq!(n.queue, 256);
+    let w = n.webhook.unwrap();
+    assert_eq!(w.host, "hooks.example.com");
+    assert_eq!(
+        w.limit,
+        RateLimit {
+            per_minute: 20,
+            burst: 2
+        }
+    );
+    assert!(w.kinds.contains(crate::notify::Kind::Halt));
+    assert!(!w.kinds.contains(crate::notify::Kind::Summary));
+    let t = n.telegram.unwrap();
+    assert_eq!(t.chat_id, crate::notify::telegram::ChatId::Id(-1001));
+    assert_eq!(t.allowed_chats, [-1001], "the chat itself by default");
+    assert_eq!(t.api_url, "https://api.telegram.org");
+    assert_eq!(t.token.clone().unwrap().expose(), "42:telegram-secret");
+    assert!(t.kinds.contains(crate::notify::Kind::Summary));
+    assert!(!t.kinds.contains(crate::notify::Kind::Fill));
+    let shown = format!("{c:?}");
+    assert!(
+        !shown.contains("telegram-secret") && !shown.contains("secret-path"),
+        "{shown}"
+    );
+
+    // Without the token the file still loads (a backtest needs none); paper and live stop.
+    let c = load(&text, &Overrides::default()).unwrap();
+    let f = file();
+    assert_eq!(
+        c.bot
+            .notify
+            .unwrap()
+            .telegram
+            .unwrap()
+            .token
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "{f}:25: bot.notify.telegram: set RUSTRADE_TELEGRAM_TOKEN to the Telegram bot's token"
+        )
+    );
+
+    let bad = |body: &str| {
+        load(&format!("{GOOD}\n{body}"), &token)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        bad("[bot.notify]\nevents = [\"fils\"]\n[bot.notify.webhook]\nurl = \"http://x\"\n"),
+        format!(
+            "{f}:19: bot.notify.events: unknown event kind \"fils\"; expected one of fill, halt, recovery, degraded, service, summary"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify]\nqueue = 0\n[bot.notify.webhook]\nurl = \"http://x\"\n"),
+        format!("{f}:19: bot.notify.queue: must be >= 1 (got 0)")
+    );
+    assert_eq!(
+        bad("[bot.notify]\n"),
+        format!(
+            "{f}:18: bot.notify: names no channel; add [bot.notify.webhook] or [bot.notify.telegram]"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.webhook]\nurl = \"ftp://secret@x\"\n"),
+        format!(
+            "{f}:19: bot.notify.webhook.url: must be an http:// or https:// URL (the value is not shown: it may hold a token)"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.webhook]\nurl = \"http://x\"\nrate_per_minute = 0\n"),
+        format!("{f}:20: bot.notify.webhook.rate_per_minute: must be >= 1 (got 0)")
+    );
+    assert_eq!(
+        bad("[bot.notify.webhook]\nurl = \"http://x\"\nsecret = 1\n"),
+        format!(
+            "{f}:20:1: bot.notify.webhook.secret: unknown field `secret`, expected one of `url`, `events`, `rate_per_minute`, `burst`"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.telegram]\nchat_id = 1\ntoken = \"42:in-the-file\"\n"),
+        format!(
+            "{f}:20: bot.notify.telegram.token: the token is read from RUSTRADE_TELEGRAM_TOKEN, never from the file (the value is not shown)"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.telegram]\nchat_id = \"general\"\n"),
+        format!(
+            "{f}:19: bot.notify.telegram.chat_id: expected a chat id number or an \"@channel\" name (got \"general\")"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.telegram]\nchat_id = \"@news\"\ncommands = true\n"),
+        format!(
+            "{f}:20: bot.notify.telegram.commands: needs allowed_chats, the numeric ids of the chats whose commands are obeyed"
+        )
+    );
+    assert_eq!(
+        bad("[bot.notify.telegram]\nchat_id = 1\napi_url = \"api.telegram.org\"\n"),
+        format!(
+            "{f}:20: bot.notify.telegram.api_url: must be an http:// or https:// base URL (got \"api.telegram.org\")"
+        )
+    );
+}

@@ -27,8 +27,8 @@ use rustrade_core::{
 
 use crate::commands::build_brain;
 use crate::config::{Config, Network, Product, VenueSection};
-use crate::ops;
 use crate::paper::Started;
+use crate::{notify, ops};
 
 /// What the operator is shown before the bot starts: the account, each instrument's rules and
 /// the risk limits, one line each.
@@ -112,18 +112,37 @@ pub(crate) async fn run(
     let metrics = PrometheusMetrics::local();
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
     let brain = build_brain(config, &config.strategy.params)?;
+    let brains = vec![brain.name().to_owned()];
     let live = Bot::new(bot_config, wired.exchange, vec![brain])?
         .with_market_source(wired.market)
         .with_fill_source(wired.fills)
         .with_state_file(&state_file)
-        .with_metrics(sink);
+        .with_metrics(Arc::clone(&sink));
     let handle = live.handle();
-    let (server, shown_started) = ops::serve(config, &handle, metrics, symbols).await?;
+    let (server, shown_started) = ops::serve(config, &handle, metrics, symbols.clone()).await?;
+    let notifications = match &bot.notify {
+        Some(section) => Some(notify::start(
+            section,
+            notify::Wiring {
+                bot: &bot.name,
+                handle: handle.clone(),
+                events: live.subscribe_events(),
+                brains,
+                symbols,
+                clock: Arc::new(rustrade::clock::SystemClock),
+                metrics: sink,
+            },
+        )?),
+        None => None,
+    };
     let task = tokio::spawn(live.run_until_shutdown());
     started(&shown_started);
     let result = task.await.context("the bot task panicked")?;
     if let Some(server) = server {
         server.abort();
+    }
+    if let Some(n) = notifications {
+        n.stop(notify::SHUTDOWN_GRACE).await;
     }
     Ok(result?)
 }

@@ -21,7 +21,7 @@ use rustrade_sim::PaperExchange;
 
 use crate::commands::{build_brain, open_data};
 use crate::config::Config;
-use crate::ops;
+use crate::{notify, ops};
 use replay::{Observed, Pacer, ReplayFeed, Speed, VenueClock};
 
 /// What a paper run did.
@@ -97,10 +97,11 @@ pub(crate) async fn run(
     let metrics = PrometheusMetrics::local();
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
     let feed = ReplayFeed::new(first, Box::new(events), speed, Arc::clone(&pacer));
+    let clock = Arc::new(VenueClock::new(Arc::clone(&venue), first.time));
     let mut paper = Bot::paper(bot_config, exchange, reports, vec![brain.clone()])?
         .with_market_source(Box::new(feed))
-        .with_clock(Arc::new(VenueClock::new(Arc::clone(&venue), first.time)))
-        .with_metrics(sink);
+        .with_clock(clock.clone())
+        .with_metrics(Arc::clone(&sink));
     if let Some(path) = &bot.state_file {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -112,6 +113,21 @@ pub(crate) async fn run(
     let symbols: Vec<Symbol> = config.markets.iter().map(|m| m.spec.symbol()).collect();
 
     let (server, shown) = ops::serve(config, &handle, metrics, symbols.clone()).await?;
+    let notifications = match &bot.notify {
+        Some(section) => Some(notify::start(
+            section,
+            notify::Wiring {
+                bot: &bot.name,
+                handle: handle.clone(),
+                events: paper.subscribe_events(),
+                brains: vec![rustrade_core::Brain::name(brain.as_ref()).to_owned()],
+                symbols: symbols.clone(),
+                clock,
+                metrics: sink,
+            },
+        )?),
+        None => None,
+    };
     let task = tokio::spawn(paper.run_until_shutdown());
     started(&shown);
     let interrupted = tokio::select! {
@@ -122,6 +138,9 @@ pub(crate) async fn run(
     let result = task.await.context("the bot task panicked")?;
     if let Some(server) = server {
         server.abort();
+    }
+    if let Some(n) = notifications {
+        n.stop(notify::SHUTDOWN_GRACE).await;
     }
     result?;
     if let Some(e) = pacer.take_failure() {
