@@ -402,6 +402,7 @@ impl Session<'_> {
                 bot.child.wait().await.ok()
             }
         };
+        lock(&self.venue).forget_process(bot.pid);
         let signal = exit.and_then(signal_of);
         let at_point = signal == Some(6);
         let last = matches!(ending, Ending::Stop);

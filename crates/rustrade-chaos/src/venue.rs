@@ -198,6 +198,12 @@ impl ChaosVenue {
         self.market_pids.contains(&pid)
     }
 
+    /// Process `pid` has exited: its id may be reused by a later bot, which must not pass for
+    /// subscribed before it is.
+    pub fn forget_process(&mut self, pid: u32) {
+        self.market_pids.remove(&pid);
+    }
+
     /// Registers a fill-stream subscriber.
     pub fn subscribe_fills(&mut self, tx: mpsc::UnboundedSender<String>) {
         self.fill_subs.push(Subscriber { tx, muted: false });
