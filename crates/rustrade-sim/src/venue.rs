@@ -594,8 +594,8 @@ impl SimVenue {
     }
 
     fn place(&mut self, order: &Order, oco: Option<OcoGroup>) -> Result<OrderId, RejectReason> {
-        let client_hash = ClientIds::hash(&order.client_id);
-        let vacancy = match self.client_ids.lookup(client_hash, &order.client_id) {
+        let client_print = order.client_id.fingerprint();
+        let vacancy = match self.client_ids.lookup(client_print, &order.client_id) {
             Ok(n) => return Ok(self.order_ids.order_id_of(n)),
             Err(vacancy) => vacancy,
         };
@@ -632,7 +632,7 @@ impl SimVenue {
             order: *order,
             id,
             seq: order_ids.issued(),
-            client_hash,
+            client_print,
             stop_class: behaviour.is_stop(),
             behaviour,
             oco,
@@ -669,7 +669,7 @@ impl SimVenue {
             if let Some(reason) = refused {
                 // Refused the moment it arrived: as good as refused at submit, so a retry with
                 // the same client id is judged afresh.
-                client_ids.forget(client_hash, &order.client_id);
+                client_ids.forget(client_print, &order.client_id);
                 return Err(reason);
             }
         }
@@ -756,7 +756,7 @@ impl SimVenue {
         for book in &mut self.books {
             if let Some(at) = book.orders.iter().position(|o| o.live && matches(o)) {
                 let o = book.orders.remove(at);
-                self.client_ids.ended(o.client_hash, o.seq);
+                self.client_ids.ended(o.client_print, o.seq);
                 self.reports.push_back(ExecutionReport::Cancelled {
                     client_id: Some(o.order.client_id),
                     order_id: o.id,
@@ -803,8 +803,8 @@ struct WorkingOrder {
     id: OrderId,
     /// Submission sequence, which is also the number in `id` (`sim-<seq>`).
     seq: u64,
-    /// [`ClientIds::hash`] of the client id.
-    client_hash: u64,
+    /// The client id's [`fingerprint`](ClientOrderId::fingerprint).
+    client_print: u64,
     /// Whether the order was submitted as a stop (fixed even after it triggers).
     stop_class: bool,
     behaviour: Behaviour,
@@ -1093,7 +1093,7 @@ const fn capability_bit(c: Capability) -> Option<u16> {
 fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
     orders.retain(|o| {
         if !o.live {
-            ids.ended(o.client_hash, o.seq);
+            ids.ended(o.client_print, o.seq);
         }
         o.live
     });
