@@ -123,12 +123,8 @@ mod tests {
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
             let k = (state >> 33) % 48;
-            if model.contains_key(&k) {
-                assert_eq!(
-                    slab.take(print(k), |&(key, _)| key == k),
-                    Some((k, model[&k]))
-                );
-                model.remove(&k);
+            if let Some(v) = model.remove(&k) {
+                assert_eq!(slab.take(print(k), |&(key, _)| key == k), Some((k, v)));
             } else {
                 assert!(slab.insert(print(k), (k, step)));
                 model.insert(k, step);
