@@ -77,6 +77,16 @@ impl MemoryMetrics {
         lock(&self.histograms).get(key).cloned().unwrap_or_default()
     }
 
+    /// The names of every counter, gauge and histogram recorded so far, without labels.
+    pub fn names(&self) -> std::collections::BTreeSet<String> {
+        let name = |k: &String| k.split('{').next().unwrap_or_default().to_owned();
+        let mut names: std::collections::BTreeSet<String> =
+            lock(&self.counters).keys().map(name).collect();
+        names.extend(lock(&self.gauges).keys().map(name));
+        names.extend(lock(&self.histograms).keys().map(name));
+        names
+    }
+
     /// Sum of a counter over all label sets.
     pub fn counter_total(&self, name: &str) -> u64 {
         lock(&self.counters)
@@ -132,6 +142,10 @@ mod tests {
         assert_eq!(m.counter_total("orders_total"), 4);
         assert_eq!(m.gauge_value("active"), Some(3.0));
         assert_eq!(m.histogram_samples("latency"), vec![1.5]);
+        assert_eq!(
+            m.names().into_iter().collect::<Vec<_>>(),
+            ["active", "latency", "orders_total"]
+        );
         NoopMetrics.counter("x", &[], 1);
     }
 }

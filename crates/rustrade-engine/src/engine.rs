@@ -12,7 +12,7 @@
 //!   by an `OrderPlaced` event pushed in the same call.
 //! - Iteration order never depends on hashing: maps that are iterated are `BTreeMap`s, brains
 //!   are a `Vec`; the two fingerprint tables (venue-id index, recent fill ids, see
-//!   `print_index.rs`) serve lookups only.
+//!   `rustrade_core::PrintIndex`) serve lookups only.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -22,12 +22,12 @@ use rustrade_core::{
 };
 
 use crate::gate::RiskDesk;
-use crate::print_index::PrintIndex;
 use crate::symbol_map::SymbolMap;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
     OrderBook, SymbolSlot, TrackedOrder,
 };
+use rustrade_core::PrintIndex;
 
 /// The sans-IO trading state machine: one per bot, shared by backtest, paper and live.
 ///

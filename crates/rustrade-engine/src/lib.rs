@@ -57,7 +57,6 @@ mod journal;
 mod live_index;
 mod market;
 mod orders;
-mod print_index;
 mod reconcile;
 mod replay;
 mod reservations;

@@ -26,7 +26,7 @@ use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol
 
 use crate::BrainId;
 use crate::live_index::LiveIndex;
-use crate::print_index::PrintIndex;
+use rustrade_core::PrintSlab;
 
 /// Why an order exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -331,68 +331,46 @@ impl PartialEq for OrderBook {
 }
 
 /// Venue order id → client order id: a map with `HashMap`'s insert (replacing), remove and get,
-/// over a [`PrintIndex`] of the venue ids' fingerprints and a slab of entries.
+/// over a [`PrintSlab`] keyed by the venue ids' fingerprints.
 #[derive(Debug, Clone, Default)]
 struct VenueIndex {
-    prints: PrintIndex,
-    /// Entries by handle; a handle on `free` holds a stale entry no index word names.
-    entries: Vec<(u64, OrderId, ClientOrderId)>,
-    free: Vec<usize>,
+    entries: PrintSlab<(OrderId, ClientOrderId)>,
 }
 
 impl VenueIndex {
     #[inline]
-    fn find(&self, print: u64, venue_id: &OrderId) -> Option<usize> {
-        self.prints.find(print, |h| self.entries[h].1 == *venue_id)
-    }
-
-    #[inline]
     fn get(&self, venue_id: &OrderId) -> Option<ClientOrderId> {
-        let h = self.find(venue_id.fingerprint(), venue_id)?;
-        Some(self.entries[h].2)
+        let (_, c) = self
+            .entries
+            .find(venue_id.fingerprint(), |(v, _)| v == venue_id)?;
+        Some(*c)
     }
 
     #[inline]
     fn insert(&mut self, venue_id: OrderId, client_id: ClientOrderId) {
         let print = venue_id.fingerprint();
-        if let Some(h) = self.find(print, &venue_id) {
-            self.entries[h].2 = client_id;
+        if let Some(e) = self.entries.find_mut(print, |(v, _)| *v == venue_id) {
+            e.1 = client_id;
             return;
         }
-        let entry = (print, venue_id, client_id);
-        let h = match self.free.pop() {
-            Some(h) => {
-                self.entries[h] = entry;
-                h
-            }
-            None if self.entries.len() <= PrintIndex::MAX_HANDLE => {
-                self.entries.push(entry);
-                self.entries.len() - 1
-            }
-            // Four billion acknowledged orders remembered at once do not fit in memory.
-            None => return,
-        };
-        self.prints.insert(print, h);
+        // Four billion acknowledged orders remembered at once do not fit in memory: a refused
+        // insert cannot happen.
+        let _ = self.entries.insert(print, (venue_id, client_id));
     }
 
     #[inline]
     fn remove(&mut self, venue_id: &OrderId) {
-        let print = venue_id.fingerprint();
-        if let Some(h) = self.find(print, venue_id) {
-            self.prints.remove(print, h);
-            self.free.push(h);
-        }
+        let _ = self
+            .entries
+            .take(venue_id.fingerprint(), |(v, _)| v == venue_id);
     }
 }
 
 impl PartialEq for VenueIndex {
     /// Indexes are equal when they map the same venue ids to the same client ids.
     fn eq(&self, other: &Self) -> bool {
-        self.prints.len() == other.prints.len()
-            && self.prints.handles().all(|h| {
-                let (_, v, c) = &self.entries[h];
-                other.get(v) == Some(*c)
-            })
+        self.entries.len() == other.entries.len()
+            && self.entries.values().all(|(v, c)| other.get(v) == Some(*c))
     }
 }
 
@@ -517,7 +495,7 @@ mod tests {
                 index.insert(v, c);
                 model.insert(v, c);
             }
-            assert_eq!(index.prints.len(), model.len(), "{step}");
+            assert_eq!(index.entries.len(), model.len(), "{step}");
             for n in 0..40 {
                 let v = OrderId::new(&format!("v{n}")).unwrap();
                 assert_eq!(index.get(&v), model.get(&v).copied(), "{step} {v}");

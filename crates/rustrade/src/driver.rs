@@ -646,7 +646,8 @@ impl Driver {
         tracing::error!(what, error = %e, "state store write failed");
     }
 
-    /// Logs and counts what the engine journalled; tells brains about their fills.
+    /// Counts what the engine journalled and logs what the engine does not (refusals and
+    /// malformed inputs the engine logs itself); tells brains about their fills.
     fn observe(&self, events: &[EngineEvent]) {
         for event in events {
             match event {
@@ -667,7 +668,6 @@ impl Driver {
                         ],
                         1,
                     );
-                    tracing::info!(brain = name, %symbol, reason = %refusal.reason, label, "entry refused");
                 }
                 EngineEvent::FillApplied { brain, fill, .. } => {
                     self.metrics
@@ -691,12 +691,12 @@ impl Driver {
                     symbol, refusal, ..
                 } => {
                     self.metrics
-                        .gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 1.0);
+                        .gauge(names::RISK_HALTED, &[("symbol", symbol.as_str())], 1.0);
                     tracing::warn!(%symbol, reason = %refusal.reason, "entries halted");
                 }
                 EngineEvent::RiskResumed { symbol, .. } => {
                     self.metrics
-                        .gauge("rustrade_risk_halted", &[("symbol", symbol.as_str())], 0.0);
+                        .gauge(names::RISK_HALTED, &[("symbol", symbol.as_str())], 0.0);
                     tracing::info!(%symbol, "entries resumed");
                 }
                 EngineEvent::PositionDrift {
@@ -725,9 +725,6 @@ impl Driver {
                 ),
                 EngineEvent::OrderMissingAtVenue { client_id, .. } => {
                     tracing::warn!(%client_id, "our order is missing at the venue");
-                }
-                EngineEvent::MalformedInput { problem, .. } => {
-                    tracing::warn!(?problem, "engine refused a malformed input");
                 }
                 _ => {}
             }

@@ -63,6 +63,29 @@ pub mod names {
     pub const ENTRIES_BLOCKED: &str = "rustrade_entries_blocked";
     /// Reconciliation passes that failed at the venue.
     pub const RECONCILE_ERRORS: &str = "rustrade_reconcile_errors_total";
+
+    /// Every name above: the bot emits each of them and no other of its own (the supervisor's
+    /// are in `rustrade_supervisor::metrics`); a test holds the bot to this list.
+    pub const ALL: &[&str] = &[
+        EVENTS_PROCESSED,
+        DECISIONS,
+        REFUSALS,
+        ORDERS_PLACED,
+        ORDERS_REJECTED,
+        ORDERS_UNKNOWN,
+        ORDERS_CANCELLED,
+        FILLS,
+        FILLS_DROPPED,
+        REALISED_PNL,
+        BRAIN_ERRORS,
+        BUS_LAGGED,
+        RISK_HALTED,
+        STORE_ERRORS,
+        CANDLES_PUBLISHED,
+        POSITION_DRIFT,
+        ENTRIES_BLOCKED,
+        RECONCILE_ERRORS,
+    ];
 }
 
 /// Failure to install the global Prometheus recorder.

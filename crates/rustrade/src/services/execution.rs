@@ -66,6 +66,11 @@ impl ExecutionService {
             return;
         }
         self.counters.events.fetch_add(1, Ordering::Relaxed);
+        self.driver.metrics.counter(
+            names::EVENTS_PROCESSED,
+            &[("brain", self.brain_name.as_ref())],
+            1,
+        );
         let decision = match self.brain.on_event(&event, &position) {
             Ok(d) => d,
             Err(e) => {

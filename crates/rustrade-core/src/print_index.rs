@@ -1,5 +1,7 @@
 //! [`PrintIndex`]: an open-addressing table from 64-bit id fingerprints to small handles, for the
-//! engine's lookup-only id maps (recent fill ids, venue order ids).
+//! lookup-only id maps of the engine (recent fill ids, venue order ids) and the simulated venue
+//! (received client order ids). The fingerprint is the identifier's own `fingerprint()`
+//! ([`IdHasher`](crate::IdHasher) over its text), so every table hashes an id the same way.
 //!
 //! # Invariants
 //!
@@ -13,12 +15,28 @@
 //!   fingerprint collision never merges two ids. The table is never iterated into output.
 //!
 //! `std`'s `HashMap` costs several times more per insert and removal for these keys (SIMD group
-//! probing, a second hash of the key, moving the whole key and value), and the engine does one of
-//! each per order and per fill.
+//! probing, a second hash of the key, moving the whole key and value), and the engine and the
+//! venue do one of each per order and per fill.
 
-/// Fingerprint → handle multimap with caller-confirmed lookups.
+/// Fingerprint → handle multimap with caller-confirmed lookups: the caller keeps its ids in its
+/// own storage (a ring, a slab) and the index maps each id's fingerprint to where it sits.
+///
+/// ```
+/// use rustrade_core::{ClientOrderId, PrintIndex};
+///
+/// let ids = [ClientOrderId::new("a-0-1")?, ClientOrderId::new("a-0-2")?];
+/// let mut index = PrintIndex::default();
+/// for (handle, id) in ids.iter().enumerate() {
+///     index.insert(id.fingerprint(), handle);
+/// }
+/// let wanted = ids[1];
+/// assert_eq!(index.find(wanted.fingerprint(), |h| ids[h] == wanted), Some(1));
+/// assert_eq!(index.take(wanted.fingerprint(), |h| ids[h] == wanted), Some(1));
+/// assert_eq!(index.len(), 1);
+/// # Ok::<(), rustrade_core::ValueError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
-pub(crate) struct PrintIndex {
+pub struct PrintIndex {
     /// Power-of-two number of words, or empty before the first insert.
     table: Vec<u64>,
     len: usize,
@@ -26,17 +44,18 @@ pub(crate) struct PrintIndex {
 
 impl PrintIndex {
     /// Handles must be below this (a word stores `handle + 1` in 32 bits).
-    pub(crate) const MAX_HANDLE: usize = u32::MAX as usize - 1;
+    pub const MAX_HANDLE: usize = u32::MAX as usize - 1;
 
     /// Number of handles stored.
     #[inline]
-    pub(crate) fn len(&self) -> usize {
+    #[must_use]
+    pub fn len(&self) -> usize {
         self.len
     }
 
     /// The first handle stored under `print` for which `is` holds.
     #[inline]
-    pub(crate) fn find(&self, print: u64, mut is: impl FnMut(usize) -> bool) -> Option<usize> {
+    pub fn find(&self, print: u64, mut is: impl FnMut(usize) -> bool) -> Option<usize> {
         if self.table.is_empty() {
             return None;
         }
@@ -61,7 +80,7 @@ impl PrintIndex {
     /// Stores `handle` (at most [`Self::MAX_HANDLE`]) under `print`; the caller makes sure the
     /// pair is not stored already.
     #[inline]
-    pub(crate) fn insert(&mut self, print: u64, handle: usize) {
+    pub fn insert(&mut self, print: u64, handle: usize) {
         debug_assert!(handle <= Self::MAX_HANDLE);
         if (self.len + 1) * 4 > self.table.len() {
             self.grow();
@@ -73,23 +92,29 @@ impl PrintIndex {
 
     /// Removes `handle` stored under `print`; returns whether it was there.
     #[inline]
-    pub(crate) fn remove(&mut self, print: u64, handle: usize) -> bool {
+    pub fn remove(&mut self, print: u64, handle: usize) -> bool {
+        self.take(print, |h| h == handle).is_some()
+    }
+
+    /// Removes and returns the first handle stored under `print` for which `is` holds.
+    #[inline]
+    pub fn take(&mut self, print: u64, mut is: impl FnMut(usize) -> bool) -> Option<usize> {
         if self.table.is_empty() {
-            return false;
+            return None;
         }
         let mask = self.table.len() - 1;
-        let word = (print >> 32) << 32 | (handle as u64 + 1);
-        let mut hole = (print >> 32) as usize & mask;
-        loop {
+        let tag = print >> 32;
+        let mut hole = tag as usize & mask;
+        let handle = loop {
             let w = self.table[hole];
             if w == 0 {
-                return false;
+                return None;
             }
-            if w == word {
-                break;
+            if w >> 32 == tag && is(handle_of(w)) {
+                break handle_of(w);
             }
             hole = (hole + 1) & mask;
-        }
+        };
         // Backward shift: a later word of the cluster moves into the hole unless its home lies
         // cyclically after the hole (then it would become unreachable).
         let mut j = hole;
@@ -107,15 +132,22 @@ impl PrintIndex {
         }
         self.table[hole] = 0;
         self.len -= 1;
-        true
+        Some(handle)
     }
 
     /// The stored handles, in table order (arbitrary: for comparisons, never for output).
-    pub(crate) fn handles(&self) -> impl Iterator<Item = usize> + '_ {
+    pub fn handles(&self) -> impl Iterator<Item = usize> + '_ {
         self.table
             .iter()
             .filter(|&&w| w != 0)
             .map(|&w| handle_of(w))
+    }
+
+    /// Whether no handle is stored.
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     fn grow(&mut self) {
