@@ -342,7 +342,7 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
-    use rustrade_core::{ClientOrderId, Order, OrderKind, Quantity, Side, Symbol, Timestamp};
+    use rustrade_core::{ClientOrderId, Order, Quantity, Side, Symbol, Timestamp};
     use rustrade_engine::BrainId;
 
     use super::*;
