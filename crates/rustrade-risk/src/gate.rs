@@ -10,8 +10,8 @@ use rustrade_core::{
 };
 
 use crate::{
-    Capabilities, EntryRequest, OpenExposure, PortfolioRefusal, PortfolioRisk, ReservationId,
-    SizeRefusal, SymbolRisk,
+    Capabilities, EntryRequest, Funds, OpenExposure, PortfolioRefusal, PortfolioRisk,
+    ReservationId, SizeRefusal, SymbolRisk,
 };
 
 /// Everything the gate chain reads about one decision besides the risk state.
@@ -32,6 +32,9 @@ pub struct GateInput<'a> {
     pub capabilities: Capabilities,
     /// Every open position of the account at its mark price, for the portfolio gate.
     pub open_positions: &'a [OpenExposure],
+    /// The account's equity and cash, for equity and cash sizing ([`Funds::UNKNOWN`] when the
+    /// driver has not reported them).
+    pub funds: Funds,
 }
 
 /// An order intent that passed the gate chain. Only [`evaluate`] creates one.
@@ -184,7 +187,8 @@ impl Refusal {
     /// A stable snake_case label for metrics and logs: `hold`, `nothing_to_close`,
     /// `symbol_mismatch`, `invalid_position`, `session_halted`, `breaker_tripped`, the sizing
     /// labels (`invalid_price`, `invalid_contract_value`, `invalid_margin`, `invalid_leverage`,
-    /// `invalid_size_hint`, `size_not_finite`, `size_zero`, `below_min_quantity`,
+    /// `invalid_size_hint`, `funds_unknown`, `no_funds`, `size_not_finite`, `size_zero`,
+    /// `below_min_quantity`,
     /// `below_min_notional`), `unsupported_order_kind`, `missing_price`, and the portfolio labels
     /// (`daily_loss`, `max_positions`, `gross_exposure`, `net_exposure`, `exposure_unknown`).
     pub const fn as_label(&self) -> &'static str {
@@ -325,9 +329,10 @@ fn entry(
         Some(p) if kind.needs_limit_price() => p,
         _ => input.reference_price,
     };
-    let quantity = symbol_risk
-        .sizer
-        .size(decision.size_hint(), sizing_price, spec)?;
+    let quantity =
+        symbol_risk
+            .sizer
+            .size_with(decision.size_hint(), sizing_price, spec, input.funds)?;
 
     // 5. Capability, and the price the kind needs.
     if !input.capabilities.contains(Capability::for_kind(kind)) {
