@@ -30,7 +30,8 @@ pub trait AccountView {
     fn open_order_count(&self) -> usize;
     /// Calls `visit` with each of this brain's live orders on the event's symbol, oldest first.
     fn for_each_open_order(&self, visit: &mut dyn FnMut(&Order));
-    /// Candles of the event's symbol the engine has seen, this one included.
+    /// Candles of the event's symbol the engine has seen since it started (a bot restored from
+    /// a snapshot counts again from its restart), this one included.
     fn bars(&self) -> u64;
 }
 

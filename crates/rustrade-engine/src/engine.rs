@@ -76,6 +76,8 @@ pub struct Engine {
     /// Journal events handed out so far: the sequence number of the newest one.
     pub(crate) journal_seq: u64,
     pub(crate) replaying: bool,
+    /// The account's cash (see `account.rs`); `None` until the driver reports a balance.
+    pub(crate) cash: Option<f64>,
 }
 
 /// Per-brain attribution: what a brain's orders and fills did.
@@ -116,6 +118,11 @@ pub(crate) struct SymbolState {
     /// of fills made at the venue resumes.
     #[serde(default)]
     pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
+    /// Candles of this symbol seen by [`Engine::handle_market`] since this engine was built or
+    /// restored, for the brains' account view. Market data, like the mark, is neither
+    /// journalled nor part of the snapshot.
+    #[serde(skip)]
+    pub(crate) bars: u64,
 }
 
 /// The most recent fill ids, to apply each fill once.
@@ -253,6 +260,7 @@ impl Engine {
                 by_brain: vec![Ledger::default(); config.brains.len()],
                 halted: false,
                 fill_cursor: Some(rustrade_core::FillCursor::since(now)),
+                bars: 0,
             };
             if symbols.insert(spec.symbol(), state).is_some() {
                 return Err(EngineError::Config {
@@ -294,6 +302,7 @@ impl Engine {
             events: VecDeque::with_capacity(32),
             journal_seq: 0,
             replaying: false,
+            cash: None,
             config,
         })
     }

@@ -251,6 +251,11 @@ impl From<PortfolioRefusal> for Refusal {
 /// to sell more than is held) where it does not. An exit asks for the decision's order
 /// kind if the venue supports it and its price is present, and is a market order otherwise.
 ///
+/// The close of a reversal (a [`Action::Close`] decision built with
+/// [`Decision::with_reverse`]) is approved the same way but never reduce-only, and so rounded
+/// down to the lot: the engine sends the opening part right after it, and both must fill in
+/// the order they were sent.
+///
 /// # No-ops
 ///
 /// A hold returns [`Refusal::Hold`] and a close of a flat position (or of dust under half a lot)
@@ -374,7 +379,9 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
     let decision = input.decision;
     let held = input.position.quantity;
     let side = if held > 0.0 { Side::Sell } else { Side::Buy };
-    let reduce_only = input.capabilities.contains(Capability::ReduceOnly);
+    // The close of a reversal is sent without the flag: the opening order follows it, and a
+    // venue that matches reduce-only orders after the others of an event would open first.
+    let reduce_only = input.capabilities.contains(Capability::ReduceOnly) && !decision.reverses();
     // With the reduce-only flag the venue caps a close at the position, so the nearest lot
     // closes it fully; without it an order above the holding would be rejected, so round down.
     let mut quantity = if reduce_only {

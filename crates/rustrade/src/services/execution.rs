@@ -66,7 +66,9 @@ impl ExecutionService {
             return;
         }
         self.counters.events.fetch_add(1, Ordering::Relaxed);
-        let decision = match self.brain.on_event(&event, &position) {
+        // The live driver lends no account view yet: equity and cash read as unknown.
+        let ctx = rustrade_core::BrainContext::detached(&position);
+        let decision = match self.brain.on_event_in(&event, &ctx) {
             Ok(d) => d,
             Err(e) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
