@@ -30,7 +30,8 @@ pub trait AccountView {
     fn open_order_count(&self) -> usize;
     /// Calls `visit` with each of this brain's live orders on the event's symbol, oldest first.
     fn for_each_open_order(&self, visit: &mut dyn FnMut(&Order));
-    /// Candles of the event's symbol the engine has seen since it started (a bot restored from
+    /// Market events of the event's symbol (bars, on a candle feed) the engine has seen since it
+    /// started (a bot restored from
     /// a snapshot counts again from its restart), this one included.
     fn bars(&self) -> u64;
 }
@@ -118,7 +119,7 @@ impl<'a> BrainContext<'a> {
         self.account.for_each_open_order(&mut visit);
     }
 
-    /// Candles of this symbol seen so far, the current one included.
+    /// Bars (market events) of this symbol seen so far, the current one included.
     #[inline]
     pub fn bars(&self) -> u64 {
         self.account.bars()

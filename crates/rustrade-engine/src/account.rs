@@ -72,6 +72,26 @@ impl Engine {
         }
     }
 
+    /// Whether `decision` on `symbol` is sized from the account's funds (an equity or cash
+    /// hint, or the default hint under an equity or cash basis): only then are they summed.
+    #[inline]
+    pub(crate) fn sizes_from_funds(
+        &self,
+        symbol: &rustrade_core::Symbol,
+        decision: &rustrade_core::Decision,
+    ) -> bool {
+        use rustrade_core::SizeHint;
+        match decision.size_hint() {
+            SizeHint::EquityFraction(_) | SizeHint::CashFraction(_) => true,
+            SizeHint::Default => self
+                .risk
+                .symbols
+                .get(symbol)
+                .is_some_and(|r| !r.sizer.config().basis.is_margin()),
+            _ => false,
+        }
+    }
+
     /// Books a fill's cash flow (see the module doc).
     #[inline]
     pub(crate) fn settle_cash(&mut self, sign: f64, qty: f64, price: f64, cv: f64, fee: f64) {

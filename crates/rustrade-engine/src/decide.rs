@@ -197,9 +197,13 @@ impl Engine {
         }
         if !against {
             let position = held.position(&spec, state.mark);
-            let funds = Funds {
-                equity: self.equity(),
-                cash: self.cash,
+            let funds = if self.sizes_from_funds(&symbol, decision) {
+                Funds {
+                    equity: self.equity(),
+                    cash: self.cash,
+                }
+            } else {
+                Funds::UNKNOWN
             };
             self.enter(
                 brain, &spec, position, reference, decision, funds, None, now,
@@ -282,8 +286,16 @@ impl Engine {
             position,
             funds,
         };
-        let open = open_exposures_after(&self.symbols, closing);
-        let approved = match self.risk.evaluate(&request, open, now) {
+        let approved = match closing {
+            None => self
+                .risk
+                .evaluate(&request, open_exposures(&self.symbols), now),
+            Some(_) => {
+                let open = open_exposures_after(&self.symbols, closing);
+                self.risk.evaluate(&request, open, now)
+            }
+        };
+        let approved = match approved {
             Ok(a) => a,
             Err(r) if r.is_no_op() => return,
             Err(r) => {
@@ -643,7 +655,17 @@ fn stale_refusal(event: &MarketEvent, now: Timestamp) -> RefusalRecord {
 pub(crate) fn open_exposures(
     symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
 ) -> impl Iterator<Item = OpenExposure> + '_ {
-    open_exposures_after(symbols, None)
+    symbols
+        .iter()
+        .filter(|(_, s)| !s.net.is_flat(&s.spec))
+        .map(|(sym, s)| OpenExposure {
+            symbol: *sym,
+            quantity: s.net.quantity,
+            mark: s
+                .mark
+                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
+            contract_value: s.spec.contract_value(),
+        })
 }
 
 /// [`open_exposures`] once `closing` (a symbol and the signed quantity being closed on it) is

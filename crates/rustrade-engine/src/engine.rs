@@ -118,7 +118,7 @@ pub(crate) struct SymbolState {
     /// of fills made at the venue resumes.
     #[serde(default)]
     pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
-    /// Candles of this symbol seen by [`Engine::handle_market`] since this engine was built or
+    /// Market events of this symbol (bars, on a candle feed) seen by [`Engine::handle_market`] since this engine was built or
     /// restored, for the brains' account view. Market data, like the mark, is neither
     /// journalled nor part of the snapshot.
     #[serde(skip)]

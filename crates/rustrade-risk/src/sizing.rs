@@ -24,12 +24,12 @@ pub struct SizingConfig {
     pub max_notional: Option<f64>,
     /// What [`SizeHint::Default`] sizes from: the fixed `margin` (the default), or a fraction of
     /// the account's current equity or cash.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "SizingBasis::is_margin")]
     pub basis: SizingBasis,
     /// The fee rate expected on the entry's fill (`0.002` for 0.2 %), in `[0, 1)`: equity and
     /// cash sizing keep `quantity × price × cv × (1 + fee_rate)` within the budget, so the entry
     /// and its fee are affordable. Margin sizing ignores it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub fee_rate: f64,
 }
 
@@ -47,6 +47,11 @@ pub enum SizingBasis {
 }
 
 impl SizingBasis {
+    /// Whether this is [`SizingBasis::Margin`], the default.
+    pub fn is_margin(&self) -> bool {
+        *self == Self::Margin
+    }
+
     /// The size hint [`SizeHint::Default`] stands for under this basis.
     pub fn hint(self) -> SizeHint {
         match self {
@@ -444,6 +449,10 @@ pub(crate) fn check_minimums(
             min: spec.min_notional(),
         })
     }
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn is_positive(v: f64) -> bool {

@@ -67,8 +67,10 @@ impl ExecutionService {
         }
         self.counters.events.fetch_add(1, Ordering::Relaxed);
         // The live driver lends no account view yet: equity and cash read as unknown.
-        let ctx = rustrade_core::BrainContext::detached(&position);
-        let decision = match self.brain.on_event_in(&event, &ctx) {
+        let decided = self
+            .brain
+            .on_event_in(&event, &rustrade_core::BrainContext::detached(&position));
+        let decision = match decided {
             Ok(d) => d,
             Err(e) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
