@@ -107,7 +107,7 @@ pub(crate) struct BrainState {
     pub(crate) stats: BrainStats,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SymbolState {
     pub(crate) spec: InstrumentSpec,
     pub(crate) mark: Option<Price>,
@@ -123,6 +123,18 @@ pub(crate) struct SymbolState {
     /// journalled nor part of the snapshot.
     #[serde(skip)]
     pub(crate) bars: u64,
+}
+
+impl PartialEq for SymbolState {
+    /// Equal when everything a snapshot holds is; the bar count is market data and is not.
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+            && self.mark == other.mark
+            && self.net == other.net
+            && self.by_brain == other.by_brain
+            && self.halted == other.halted
+            && self.fill_cursor == other.fill_cursor
+    }
 }
 
 /// The most recent fill ids, to apply each fill once.

@@ -274,7 +274,8 @@ fn equity_fraction_sizing_is_affordable_with_the_fee_and_floored_to_whole_units(
         )
         .unwrap();
     assert_eq!(qty.get(), 98.0);
-    assert!(98.0 * 101.0 * 1.002 <= 10_000.0 && 99.0 * 101.0 * 1.002 > 10_000.0);
+    let cost = |q: f64| q * 101.0 * (1.0 + s.config().fee_rate);
+    assert!(cost(qty.get()) <= 10_000.0 && cost(qty.get() + 1.0) > 10_000.0);
     // Half the cash instead, by hint: 0.5 × 4 000 / (101 × 1.002) = 19.76 → 19.
     let qty = s
         .size_with(
