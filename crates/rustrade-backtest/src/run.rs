@@ -12,8 +12,10 @@
 //! 2. `venue.on_market(e)`: orders decided earlier arrive and match against `e`.
 //! 3. The venue's reports go to the engine (`handle_report`): acknowledgements, fills.
 //! 4. `engine.handle_market(e)`: marks the symbol, fires emulated stops.
-//! 5. Each brain that sees `e.symbol` decides (`Brain::on_event`) with its own position from the
-//!    engine; the decision goes to `engine.handle_decision`.
+//! 5. Each brain that sees `e.symbol` decides (`Brain::on_event_in`) with its own position and
+//!    account view from the engine; the decision goes to `engine.handle_decision`. The engine
+//!    knows the account's cash from the venue: the initial cash before the first event, and the
+//!    venue's cash after each batch of reports holding a fill.
 //! 6. The engine's events are drained into the result (trades, refusals) and each applied fill
 //!    is told to its brain (`Brain::on_fill`, after the position changed); the engine's commands
 //!    go to the venue (`submit`, `cancel`) and the venue's reports back to the engine, until all
@@ -33,7 +35,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use rustrade_core::{ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp};
+use rustrade_core::{
+    BrainContext, ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
+};
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent, SymbolSlot};
 use rustrade_sim::SimVenue;
 
@@ -113,8 +117,10 @@ const MAX_ROUNDS: usize = 1_000;
 
 impl<'a> Run<'a> {
     fn new(bt: &'a Backtest) -> Result<Self, BacktestError> {
-        let engine = Engine::new(bt.engine.clone(), Timestamp::EPOCH)
+        let mut engine = Engine::new(bt.engine.clone(), Timestamp::EPOCH)
             .map_err(|e| BacktestError::Engine(e.to_string()))?;
+        // The engine sizes equity and cash entries from the venue's cash (see `exchange`).
+        engine.handle_balance(bt.sim.initial_cash, Timestamp::EPOCH);
         let mut venue = SimVenue::new(bt.sim.clone()).map_err(|e| BacktestError::Config {
             field: "sim",
             reason: e.to_string(),
@@ -239,7 +245,8 @@ impl<'a> Run<'a> {
             let (bi, id) = slot.brains[k];
             let brain = &bt.brains[bi];
             let position = self.engine.brain_position_at(slot.engine_slot, id);
-            let decision = brain.on_event(event, &position);
+            let account = self.engine.account_view(slot.engine_slot, id);
+            let decision = brain.on_event_in(event, &BrainContext::new(&position, &account));
             let decision = match &decision {
                 Ok(d) if d.is_hold() => {
                     if d.metadata().is_none() {
@@ -311,13 +318,21 @@ impl<'a> Run<'a> {
             if self.venue.pending_reports() > 0 {
                 let mut batch = std::mem::take(&mut self.report_batch);
                 self.venue.take_reports(&mut batch);
+                let mut filled = false;
                 for report in &batch {
-                    if let ExecutionReport::Fill(fill) = report
-                        && self.bt.record_fills
-                    {
-                        self.fills.push(*fill);
+                    if let ExecutionReport::Fill(fill) = report {
+                        filled = true;
+                        if self.bt.record_fills {
+                            self.fills.push(*fill);
+                        }
                     }
                     self.engine.handle_report(report);
+                }
+                if filled {
+                    // The engine books fills into cash as the venue does; the venue's figure
+                    // also holds the funding paid since, so it is the one sizing reads.
+                    self.engine
+                        .handle_balance(self.venue.cash(), self.venue.now());
                 }
                 batch.clear();
                 self.report_batch = batch;

@@ -31,6 +31,7 @@ fn fixed_run() -> BacktestResult {
                 leverage: 1.0,
                 max_quantity: None,
                 max_notional: Some(2_500.0),
+                ..Default::default()
             },
             ..RiskConfig::preset(AssetClass::Equity)
         })

@@ -9,7 +9,7 @@
 //! external signal) does it in its own task and reads the latest result here. `health` is async
 //! because hosts await it rarely and it may reasonably wait.
 
-use crate::{BrainError, Decision, Fill, MarketEvent, Position, Symbol};
+use crate::{BrainContext, BrainError, Decision, Fill, MarketEvent, Position, Symbol};
 
 /// A trading strategy: sees market events and answers with [`Decision`]s.
 ///
@@ -67,6 +67,22 @@ pub trait Brain: Send + Sync {
 
     /// Decide what to do after `event`, given the current `position` in its symbol.
     fn on_event(&self, event: &MarketEvent, position: &Position) -> Result<Decision, BrainError>;
+
+    /// Decide what to do after `event` with the whole [`BrainContext`]: the position, the
+    /// account's equity and cash, the brain's open orders and the bar count.
+    ///
+    /// Drivers call this; the default forwards to [`on_event`](Self::on_event) with the
+    /// context's position, so a brain that does not read its account implements `on_event`
+    /// alone. A brain that does overrides this and implements `on_event` as
+    /// `self.on_event_in(event, &BrainContext::detached(position))`.
+    #[inline]
+    fn on_event_in(
+        &self,
+        event: &MarketEvent,
+        ctx: &BrainContext<'_>,
+    ) -> Result<Decision, BrainError> {
+        self.on_event(event, ctx.position())
+    }
 
     /// Told about each fill of this brain's orders, after the position was updated.
     fn on_fill(&self, _fill: &Fill) {}
@@ -168,6 +184,65 @@ mod tests {
             b.on_event(&e, &Position::FLAT).unwrap(),
             Decision::sell(1.0)
         );
+    }
+
+    struct Sized;
+
+    #[async_trait::async_trait]
+    impl Brain for Sized {
+        fn name(&self) -> &str {
+            "sized"
+        }
+        fn on_event(&self, e: &MarketEvent, p: &Position) -> Result<Decision, BrainError> {
+            self.on_event_in(e, &BrainContext::detached(p))
+        }
+        fn on_event_in(
+            &self,
+            _e: &MarketEvent,
+            ctx: &BrainContext<'_>,
+        ) -> Result<Decision, BrainError> {
+            Ok(match ctx.equity() {
+                Some(eq) if eq > 100.0 => Decision::buy(1.0),
+                _ => Decision::hold(),
+            })
+        }
+    }
+
+    struct Rich;
+
+    impl crate::AccountView for Rich {
+        fn equity(&self) -> Option<f64> {
+            Some(1_000.0)
+        }
+        fn cash(&self) -> Option<f64> {
+            Some(900.0)
+        }
+        fn open_order_count(&self) -> usize {
+            0
+        }
+        fn for_each_open_order(&self, _visit: &mut dyn FnMut(&crate::Order)) {}
+        fn bars(&self) -> u64 {
+            7
+        }
+    }
+
+    #[test]
+    fn on_event_in_defaults_to_on_event_and_can_read_the_account() {
+        let c = Candle::new(Timestamp::EPOCH, 11.0, 12.0, 10.5, 11.5, 1.0).unwrap();
+        let e = MarketEvent::candle(
+            Venue::new("sim").unwrap(),
+            Symbol::new("X").unwrap(),
+            Timestamp::EPOCH,
+            c,
+        );
+        let legacy: Arc<dyn Brain> = Arc::new(Fixed);
+        let ctx = BrainContext::new(&Position::FLAT, &Rich);
+        assert_eq!(legacy.on_event_in(&e, &ctx).unwrap(), Decision::sell(1.0));
+        let sized: Arc<dyn Brain> = Arc::new(Sized);
+        assert_eq!(sized.on_event_in(&e, &ctx).unwrap(), Decision::buy(1.0));
+        assert_eq!(ctx.bars(), 7);
+        assert_eq!(ctx.cash(), Some(900.0));
+        assert!(sized.on_event(&e, &Position::FLAT).unwrap().is_hold());
     }
 
     #[test]

@@ -8,9 +8,11 @@ use crate::{OrderKind, Price, Quantity};
 pub enum Action {
     /// Do nothing.
     Hold,
-    /// Go long or add to a long; a buy while short first reduces the short.
+    /// Go long or add to a long; a buy while short closes the short (and, with
+    /// [`Decision::with_reverse`], opens a long at the same time).
     Buy,
-    /// Go short or add to a short; a sell while long first reduces the long.
+    /// Go short or add to a short; a sell while long closes the long (and, with
+    /// [`Decision::with_reverse`], opens a short at the same time).
     Sell,
     /// Close the whole position (a no-op when flat).
     Close,
@@ -30,6 +32,13 @@ pub enum SizeHint {
     Notional(f64),
     /// Exactly this quantity (still snapped to lot and capped).
     Quantity(Quantity),
+    /// This fraction (0..=1) of the account's current equity, × leverage, affordable with the
+    /// expected fee: `floor_lot(f × equity × leverage ÷ (price × contract_value × (1 + fee_rate)))`.
+    /// Equity is cash plus the value of every open position at its mark, so the size compounds.
+    EquityFraction(f64),
+    /// This fraction (0..=1) of the account's available cash, × leverage, affordable with the
+    /// expected fee: `floor_lot(f × cash × leverage ÷ (price × contract_value × (1 + fee_rate)))`.
+    CashFraction(f64),
 }
 
 /// A brain's decision for one event. Build it with [`Decision::hold`], [`Decision::buy`],
@@ -64,6 +73,8 @@ pub struct Decision {
     limit_price: Option<Price>,
     #[serde(default = "market")]
     order_kind: OrderKind,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    reverse: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     metadata: Option<Box<serde_json::Value>>,
 }
@@ -103,6 +114,7 @@ impl Decision {
             size_hint: SizeHint::Default,
             limit_price: None,
             order_kind: OrderKind::Market,
+            reverse: false,
             metadata: None,
         }
     }
@@ -144,6 +156,15 @@ impl Decision {
     /// rather than silently downgrading it.
     pub fn with_order_kind(mut self, kind: OrderKind) -> Self {
         self.order_kind = kind;
+        self
+    }
+
+    /// Let a buy while short (or a sell while long) reverse the position in one step: the engine
+    /// closes the whole position, never blocked, and opens the other side at the same time, the
+    /// opening part gated and sized like any entry from flat. Without it such a decision only
+    /// closes. Ignored on a hold or a close.
+    pub fn with_reverse(mut self) -> Self {
+        self.reverse = true;
         self
     }
 
@@ -192,6 +213,11 @@ impl Decision {
     pub fn order_kind(&self) -> OrderKind {
         self.order_kind
     }
+    /// Whether a decision against the position reverses it (see [`Decision::with_reverse`]).
+    #[inline]
+    pub fn reverses(&self) -> bool {
+        self.reverse
+    }
     /// Metadata, if any.
     pub fn metadata(&self) -> Option<&serde_json::Value> {
         self.metadata.as_deref()
@@ -233,6 +259,7 @@ mod tests {
             .with_take_profit(p(90.0))
             .with_trailing_stop(p(2.0))
             .with_size_hint(SizeHint::MarginFraction(0.5))
+            .with_reverse()
             .with_metadata(serde_json::json!({"why": "test"}));
         assert_eq!(d.order_kind(), OrderKind::PostOnly, "explicit kind kept");
         assert_eq!(d.limit_price(), Some(p(101.0)));
@@ -241,6 +268,7 @@ mod tests {
         assert_eq!(d.trailing_stop(), Some(p(2.0)));
         assert_eq!(d.size_hint(), SizeHint::MarginFraction(0.5));
         assert_eq!(d.metadata().unwrap()["why"], "test");
+        assert!(d.reverses() && !Decision::sell(0.5).reverses());
         let back: Decision = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
         assert_eq!(back, d);
     }
@@ -252,6 +280,8 @@ mod tests {
             SizeHint::MarginFraction(0.25),
             SizeHint::Notional(100.0),
             SizeHint::Quantity(Quantity::new(3.0).unwrap()),
+            SizeHint::EquityFraction(1.0),
+            SizeHint::CashFraction(0.5),
         ] {
             let back: SizeHint = serde_json::from_str(&serde_json::to_string(&h).unwrap()).unwrap();
             assert_eq!(back, h);

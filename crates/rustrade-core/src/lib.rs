@@ -24,6 +24,7 @@
 //! # Ok::<(), rustrade_core::ValueError>(())
 //! ```
 
+mod account;
 mod brain;
 mod bus;
 mod decision;
@@ -53,6 +54,7 @@ mod timestamp;
 
 pub use async_trait::async_trait;
 
+pub use account::{AccountView, BrainContext, NoAccount};
 pub use brain::{Brain, BrainHealth};
 pub use bus::{Bus, MarketDataBus};
 pub use decision::{Action, Decision, SizeHint};

@@ -19,6 +19,15 @@
 //!   entry is refused with the block's label before the risk gates; an entry decided on a market
 //!   event older than [`crate::EngineConfig::max_event_age`] is refused as `stale_event`. Exits
 //!   are unaffected.
+//! - **Reversal**: a buy while short (or a sell while long) built with
+//!   [`Decision::with_reverse`] flips the position in one step: the exit above goes out first,
+//!   never blocked and not reduce-only (the opening order follows it and must fill after it),
+//!   then an entry of the decision's side, gated and sized as an entry from flat, in the same
+//!   call, so on the next event both fill at the same time. The entry sees the account as the
+//!   close will leave it: the brain flat, the symbol's net exposure without the brain's
+//!   position, and funds after the close at the reference price with the expected fee
+//!   (`account.rs`). If the entry is refused (an entry block, a gate, a stale event) the close
+//!   still goes and the refusal is journalled like any other.
 //! - Exits triggered by the engine (emulated stops, a rejected protective leg) and protective
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
@@ -26,7 +35,7 @@ use rustrade_core::{
     Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
     OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp,
 };
-use rustrade_risk::{Approved, OpenExposure};
+use rustrade_risk::{Approved, Funds, OpenExposure};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
@@ -51,19 +60,21 @@ impl Engine {
         if decision.is_hold() {
             return;
         }
-        if self.is_stale(event, now) && self.is_entry(brain, event.symbol, decision) {
-            let age = now.duration_since(event.time).unwrap_or_default();
-            let refusal = RefusalRecord::engine(
-                "stale_event",
-                format!(
-                    "the market event is {:.3} s old, beyond the maximum age; entries wait for a fresh one",
-                    age.as_secs_f64()
-                ),
-            );
+        let stale = self.is_stale(event, now);
+        if stale && self.is_entry(brain, event.symbol, decision) {
+            let refusal = stale_refusal(event, now);
             self.refuse(brain, event.symbol, decision.action(), refusal, now);
             return;
         }
-        self.decide(brain, event.symbol, event.reference_price(), decision, now);
+        let stale = stale.then_some(event);
+        self.decide(
+            brain,
+            event.symbol,
+            event.reference_price(),
+            decision,
+            stale,
+            now,
+        );
     }
 
     /// Like [`handle_decision`](Self::handle_decision), for a driver that holds the symbol and
@@ -79,7 +90,7 @@ impl Engine {
         if decision.is_hold() {
             return;
         }
-        self.decide(brain, symbol, reference_price, decision, now);
+        self.decide(brain, symbol, reference_price, decision, None, now);
     }
 
     /// Pauses (`true`) or resumes (`false`) new entries: while paused every entry decision is
@@ -151,12 +162,15 @@ impl Engine {
         })
     }
 
+    /// `stale` is the decision's market event when it is older than the maximum age (the
+    /// opening part of a reversal is then refused).
     fn decide(
         &mut self,
         brain: BrainId,
         symbol: Symbol,
         reference: Price,
         decision: &Decision,
+        stale: Option<&MarketEvent>,
         now: Timestamp,
     ) {
         if !self.brain_ok(brain) {
@@ -177,14 +191,64 @@ impl Engine {
         };
         let against =
             entry_side.is_some_and(|s| !held.is_flat(&spec) && held.quantity.signum() != s.sign());
-        if entry_side.is_none() || against {
+        if entry_side.is_none() || (against && !decision.reverses()) {
             self.exit_position(brain, symbol, ExitReason::Decision, None, None, now);
             return;
         }
-        let position = held.position(&spec, state.mark);
-        self.enter(brain, &spec, position, reference, decision, now);
+        if !against {
+            let position = held.position(&spec, state.mark);
+            let funds = if self.sizes_from_funds(&symbol, decision) {
+                Funds {
+                    equity: self.equity(),
+                    cash: self.cash,
+                }
+            } else {
+                Funds::UNKNOWN
+            };
+            self.enter(
+                brain, &spec, position, reference, decision, funds, None, now,
+            );
+            return;
+        }
+        // A reversal: the whole close first, then the entry from flat.
+        let mark = state.mark;
+        let fee_rate = self
+            .risk
+            .symbols
+            .get(&symbol)
+            .map_or(0.0, |r| r.sizer.config().fee_rate);
+        let close = Decision::close().with_reverse();
+        let reason = ExitReason::Decision;
+        self.exit_position_with(brain, symbol, reason, None, None, &close, now);
+        if let Some(event) = stale {
+            let refusal = stale_refusal(event, now);
+            self.refuse(brain, symbol, decision.action(), refusal, now);
+            return;
+        }
+        let funds = self.funds_after_close(
+            held.quantity,
+            mark,
+            reference,
+            spec.contract_value(),
+            fee_rate,
+        );
+        let closing = Some((symbol, held.quantity));
+        self.enter(
+            brain,
+            &spec,
+            Position::FLAT,
+            reference,
+            decision,
+            funds,
+            closing,
+            now,
+        );
     }
 
+    /// Runs an entry through the gates and places it. `funds` are what it is sized from;
+    /// `closing` is the brain's position on a symbol being closed by the same decision (a
+    /// reversal), left out of the account's exposure.
+    #[allow(clippy::too_many_arguments)]
     fn enter(
         &mut self,
         brain: BrainId,
@@ -192,6 +256,8 @@ impl Engine {
         position: Position,
         reference: Price,
         decision: &Decision,
+        funds: Funds,
+        closing: Option<(Symbol, f64)>,
         now: Timestamp,
     ) {
         let spec = *spec;
@@ -218,9 +284,18 @@ impl Engine {
             spec: &spec,
             reference,
             position,
+            funds,
         };
-        let open = open_exposures(&self.symbols);
-        let approved = match self.risk.evaluate(&request, open, now) {
+        let approved = match closing {
+            None => self
+                .risk
+                .evaluate(&request, open_exposures(&self.symbols), now),
+            Some(_) => {
+                let open = open_exposures_after(&self.symbols, closing);
+                self.risk.evaluate(&request, open, now)
+            }
+        };
+        let approved = match approved {
             Ok(a) => a,
             Err(r) if r.is_no_op() => return,
             Err(r) => {
@@ -268,6 +343,23 @@ impl Engine {
         cap: Option<f64>,
         now: Timestamp,
     ) {
+        let close = Decision::close();
+        self.exit_position_with(brain, symbol, reason, parent, cap, &close, now);
+    }
+
+    /// [`exit_position`](Self::exit_position) with the close decision to approve (a plain
+    /// close, or the close of a reversal).
+    #[allow(clippy::too_many_arguments)]
+    fn exit_position_with(
+        &mut self,
+        brain: BrainId,
+        symbol: Symbol,
+        reason: ExitReason,
+        parent: Option<ClientOrderId>,
+        cap: Option<f64>,
+        close: &Decision,
+        now: Timestamp,
+    ) {
         let Some(state) = self.symbols.get(&symbol) else {
             return;
         };
@@ -296,11 +388,10 @@ impl Engine {
             state.by_brain[brain.index()].avg_entry,
         );
         let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
-        let close = Decision::close();
         self.exit_with(
             brain,
             (&spec, reference),
-            &close,
+            close,
             position,
             OrderRole::Exit(reason),
             parent,
@@ -396,6 +487,7 @@ impl Engine {
             spec,
             reference,
             position,
+            funds: Funds::UNKNOWN,
         };
         let open = open_exposures(&self.symbols);
         match self.risk.evaluate(&request, open, now) {
@@ -548,6 +640,18 @@ fn protection_refusal(
     None
 }
 
+/// The refusal of an entry decided on a market event older than the maximum age.
+fn stale_refusal(event: &MarketEvent, now: Timestamp) -> RefusalRecord {
+    let age = now.duration_since(event.time).unwrap_or_default();
+    RefusalRecord::engine(
+        "stale_event",
+        format!(
+            "the market event is {:.3} s old, beyond the maximum age; entries wait for a fresh one",
+            age.as_secs_f64()
+        ),
+    )
+}
+
 /// The account's open positions at mark (the entry price when no mark is known yet).
 pub(crate) fn open_exposures(
     symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
@@ -558,6 +662,29 @@ pub(crate) fn open_exposures(
         .map(|(sym, s)| OpenExposure {
             symbol: *sym,
             quantity: s.net.quantity,
+            mark: s
+                .mark
+                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
+            contract_value: s.spec.contract_value(),
+        })
+}
+
+/// [`open_exposures`] once `closing` (a symbol and the signed quantity being closed on it) is
+/// closed.
+fn open_exposures_after(
+    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
+    closing: Option<(Symbol, f64)>,
+) -> impl Iterator<Item = OpenExposure> + '_ {
+    let net = move |sym: &Symbol, s: &crate::engine::SymbolState| match closing {
+        Some((c, q)) if c == *sym => s.net.quantity - q,
+        _ => s.net.quantity,
+    };
+    symbols
+        .iter()
+        .filter(move |(sym, s)| !s.spec.is_dust(net(sym, s)))
+        .map(move |(sym, s)| OpenExposure {
+            symbol: *sym,
+            quantity: net(sym, s),
             mark: s
                 .mark
                 .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),

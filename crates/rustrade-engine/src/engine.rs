@@ -76,6 +76,8 @@ pub struct Engine {
     /// Journal events handed out so far: the sequence number of the newest one.
     pub(crate) journal_seq: u64,
     pub(crate) replaying: bool,
+    /// The account's cash (see `account.rs`); `None` until the driver reports a balance.
+    pub(crate) cash: Option<f64>,
 }
 
 /// Per-brain attribution: what a brain's orders and fills did.
@@ -105,7 +107,7 @@ pub(crate) struct BrainState {
     pub(crate) stats: BrainStats,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct SymbolState {
     pub(crate) spec: InstrumentSpec,
     pub(crate) mark: Option<Price>,
@@ -116,6 +118,23 @@ pub(crate) struct SymbolState {
     /// of fills made at the venue resumes.
     #[serde(default)]
     pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
+    /// Market events of this symbol (bars, on a candle feed) seen by [`Engine::handle_market`] since this engine was built or
+    /// restored, for the brains' account view. Market data, like the mark, is neither
+    /// journalled nor part of the snapshot.
+    #[serde(skip)]
+    pub(crate) bars: u64,
+}
+
+impl PartialEq for SymbolState {
+    /// Equal when everything a snapshot holds is; the bar count is market data and is not.
+    fn eq(&self, other: &Self) -> bool {
+        self.spec == other.spec
+            && self.mark == other.mark
+            && self.net == other.net
+            && self.by_brain == other.by_brain
+            && self.halted == other.halted
+            && self.fill_cursor == other.fill_cursor
+    }
 }
 
 /// The most recent fill ids, to apply each fill once.
@@ -262,6 +281,7 @@ impl Engine {
                 by_brain: vec![Ledger::default(); config.brains.len()],
                 halted: false,
                 fill_cursor: Some(rustrade_core::FillCursor::since(now)),
+                bars: 0,
             };
             if symbols.insert(spec.symbol(), state).is_some() {
                 return Err(EngineError::Config {
@@ -303,6 +323,7 @@ impl Engine {
             events: VecDeque::with_capacity(32),
             journal_seq: 0,
             replaying: false,
+            cash: None,
             config,
         })
     }

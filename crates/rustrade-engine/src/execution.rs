@@ -300,6 +300,7 @@ impl Engine {
         let position = state.by_brain[brain.index()].position(&spec, state.mark);
         let net = state.net.position(&spec, state.mark);
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
+        self.settle_cash(fill.side.sign(), qty, price, spec.contract_value(), fee);
 
         let (terminal, overfill) = self.record_order_fill(slot, fill, spec.lot_size(), now);
         if let Some((filled, quantity)) = overfill {

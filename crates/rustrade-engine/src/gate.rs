@@ -139,6 +139,7 @@ pub(crate) struct GateRequest<'a> {
     pub(crate) spec: &'a InstrumentSpec,
     pub(crate) reference: Price,
     pub(crate) position: Position,
+    pub(crate) funds: rustrade_risk::Funds,
 }
 
 impl RiskDesk {
@@ -183,6 +184,7 @@ impl RiskDesk {
             spec: req.spec,
             capabilities: self.caps,
             open_positions: &self.open,
+            funds: req.funds,
         };
         evaluate(&input, risk, &mut self.portfolio, now)
     }

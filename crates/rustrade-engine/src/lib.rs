@@ -41,6 +41,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod account;
 mod bracket;
 mod command;
 mod config;
@@ -65,6 +66,7 @@ mod snapshot;
 mod symbol_map;
 pub mod testkit;
 
+pub use account::BrainAccount;
 pub use bracket::{Bracket, BracketPrices};
 pub use command::{CancelOrder, CancelReason, Command, PlaceOrder};
 pub use config::{EngineConfig, LegRejectedPolicy};

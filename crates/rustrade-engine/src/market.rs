@@ -25,6 +25,7 @@ impl Engine {
             return;
         };
         state.mark = Some(event.reference_price());
+        state.bars += 1;
         if !self.brackets.is_empty() {
             self.check_protections(event);
         }

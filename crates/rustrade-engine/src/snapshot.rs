@@ -53,6 +53,9 @@ pub struct EngineSnapshot {
     exit_retries: crate::exit_retry::ExitRetries,
     commands: VecDeque<Command>,
     events: VecDeque<EngineEvent>,
+    /// The account's cash (see [`Engine::handle_balance`]); absent when never reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cash: Option<f64>,
 }
 
 impl Engine {
@@ -74,6 +77,7 @@ impl Engine {
             exit_retries: self.exit_retries.clone(),
             commands: self.commands.clone(),
             events: self.events.clone(),
+            cash: self.cash,
         }
     }
 
@@ -149,6 +153,7 @@ impl Engine {
         engine.commands.clone_from(&snapshot.commands);
         engine.events.clone_from(&snapshot.events);
         engine.journal_seq = snapshot.journal_seq;
+        engine.cash = snapshot.cash;
         engine.retake_reservations(now);
         Ok(engine)
     }

@@ -41,6 +41,7 @@ fn config() -> EngineConfig {
             leverage: 2.0,
             max_quantity: Some(10.0),
             max_notional: None,
+            ..Default::default()
         },
     };
     EngineConfig::new("robust", risk)

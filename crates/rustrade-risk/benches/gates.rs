@@ -82,6 +82,7 @@ fn run_with(bencher: Bencher<'_, '_>, decision: Decision, open_positions: usize)
             spec: &s.spec,
             capabilities: s.caps,
             open_positions: &s.open,
+            funds: rustrade_risk::Funds::UNKNOWN,
         };
         let approved = evaluate(&input, &mut s.risk, &mut s.portfolio, s.now).expect("approved");
         if let Some(r) = approved.reservation() {
@@ -140,6 +141,7 @@ fn exit(bencher: Bencher<'_, '_>) {
             spec: &s.spec,
             capabilities: s.caps,
             open_positions: &s.open,
+            funds: rustrade_risk::Funds::UNKNOWN,
         };
         black_box(evaluate(&input, &mut s.risk, &mut s.portfolio, s.now).expect("exit"))
     });

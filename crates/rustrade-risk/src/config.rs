@@ -80,6 +80,7 @@ impl RiskConfig {
                 leverage,
                 max_quantity: None,
                 max_notional: Some(margin * leverage),
+                ..Default::default()
             },
         }
     }

@@ -10,8 +10,8 @@ use rustrade_core::{
 };
 
 use crate::{
-    Capabilities, EntryRequest, OpenExposure, PortfolioRefusal, PortfolioRisk, ReservationId,
-    SizeRefusal, SymbolRisk,
+    Capabilities, EntryRequest, Funds, OpenExposure, PortfolioRefusal, PortfolioRisk,
+    ReservationId, SizeRefusal, SymbolRisk,
 };
 
 /// Everything the gate chain reads about one decision besides the risk state.
@@ -32,6 +32,9 @@ pub struct GateInput<'a> {
     pub capabilities: Capabilities,
     /// Every open position of the account at its mark price, for the portfolio gate.
     pub open_positions: &'a [OpenExposure],
+    /// The account's equity and cash, for equity and cash sizing ([`Funds::UNKNOWN`] when the
+    /// driver has not reported them).
+    pub funds: Funds,
 }
 
 /// An order intent that passed the gate chain. Only [`evaluate`] creates one.
@@ -184,7 +187,8 @@ impl Refusal {
     /// A stable snake_case label for metrics and logs: `hold`, `nothing_to_close`,
     /// `symbol_mismatch`, `invalid_position`, `session_halted`, `breaker_tripped`, the sizing
     /// labels (`invalid_price`, `invalid_contract_value`, `invalid_margin`, `invalid_leverage`,
-    /// `invalid_size_hint`, `size_not_finite`, `size_zero`, `below_min_quantity`,
+    /// `invalid_size_hint`, `funds_unknown`, `no_funds`, `size_not_finite`, `size_zero`,
+    /// `below_min_quantity`,
     /// `below_min_notional`), `unsupported_order_kind`, `missing_price`, and the portfolio labels
     /// (`daily_loss`, `max_positions`, `gross_exposure`, `net_exposure`, `exposure_unknown`).
     pub const fn as_label(&self) -> &'static str {
@@ -246,6 +250,11 @@ impl From<PortfolioRefusal> for Refusal {
 /// and marked reduce-only where the venue has the flag, rounded down to the lot (so it never asks
 /// to sell more than is held) where it does not. An exit asks for the decision's order
 /// kind if the venue supports it and its price is present, and is a market order otherwise.
+///
+/// The close of a reversal (a [`Action::Close`] decision built with
+/// [`Decision::with_reverse`]) is approved the same way but never reduce-only, and so rounded
+/// down to the lot: the engine sends the opening part right after it, and both must fill in
+/// the order they were sent.
 ///
 /// # No-ops
 ///
@@ -325,9 +334,10 @@ fn entry(
         Some(p) if kind.needs_limit_price() => p,
         _ => input.reference_price,
     };
-    let quantity = symbol_risk
-        .sizer
-        .size(decision.size_hint(), sizing_price, spec)?;
+    let quantity =
+        symbol_risk
+            .sizer
+            .size_with(decision.size_hint(), sizing_price, spec, input.funds)?;
 
     // 5. Capability, and the price the kind needs.
     if !input.capabilities.contains(Capability::for_kind(kind)) {
@@ -369,7 +379,9 @@ fn exit(input: &GateInput<'_>, now: Timestamp) -> Approved {
     let decision = input.decision;
     let held = input.position.quantity;
     let side = if held > 0.0 { Side::Sell } else { Side::Buy };
-    let reduce_only = input.capabilities.contains(Capability::ReduceOnly);
+    // The close of a reversal is sent without the flag: the opening order follows it, and a
+    // venue that matches reduce-only orders after the others of an event would open first.
+    let reduce_only = input.capabilities.contains(Capability::ReduceOnly) && !decision.reverses();
     // With the reduce-only flag the venue caps a close at the position, so the nearest lot
     // closes it fully; without it an order above the holding would be rejected, so round down.
     let mut quantity = if reduce_only {

@@ -27,7 +27,7 @@
 //! ```
 //! use rustrade_core::{AssetClass, Capability, Decision, InstrumentSpec, Position, Price, Symbol, Timestamp};
 //! use rustrade_risk::{
-//!     Capabilities, GateInput, PortfolioConfig, PortfolioRisk, Refusal, RiskConfig, SymbolRisk, evaluate,
+//!     Capabilities, Funds, GateInput, PortfolioConfig, PortfolioRisk, Refusal, RiskConfig, SymbolRisk, evaluate,
 //! };
 //!
 //! let now = Timestamp::parse_rfc3339("2024-05-01T12:00:00Z")?;
@@ -42,7 +42,7 @@
 //! let flat = Position::FLAT;
 //! let input = GateInput {
 //!     decision: &buy, symbol: btc, reference_price: Price::new(50_000.0)?, position: &flat,
-//!     spec: &spec, capabilities: caps, open_positions: &[],
+//!     spec: &spec, capabilities: caps, open_positions: &[], funds: Funds::UNKNOWN,
 //! };
 //! let approved = evaluate(&input, &mut risk, &mut portfolio, now).expect("within limits");
 //! assert_eq!(approved.quantity().get(), 0.01);
@@ -91,5 +91,5 @@ pub use session::{
     BREAKEVEN_EPSILON, SESSION_SNAPSHOT_VERSION, SessionConfig, SessionPnl, SessionSnapshot,
     TradeOutcome,
 };
-pub use sizing::{PositionSizer, SizeRefusal, SizingConfig, margin_quantity};
+pub use sizing::{Funds, PositionSizer, SizeRefusal, SizingBasis, SizingConfig, margin_quantity};
 pub use symbol_risk::{SymbolRisk, SymbolRiskSnapshot, record_trade_outcome};

@@ -41,6 +41,7 @@ fn config() -> RiskConfig {
             leverage: 5.0,
             max_quantity: None,
             max_notional: None,
+            ..Default::default()
         },
     }
 }
@@ -71,6 +72,7 @@ impl World {
             spec: &self.spec,
             capabilities: self.caps,
             open_positions: &self.open,
+            funds: rustrade_risk::Funds::UNKNOWN,
         };
         evaluate(&input, &mut self.risk, &mut self.portfolio, now)
     }
@@ -399,6 +401,7 @@ fn mismatched_symbol_and_invalid_position_are_refused() {
         spec: &w.spec,
         capabilities: w.caps,
         open_positions: &[],
+        funds: rustrade_risk::Funds::UNKNOWN,
     };
     let err = evaluate(&input, &mut w.risk, &mut w.portfolio, at(0)).unwrap_err();
     assert_eq!(err.as_label(), "symbol_mismatch");

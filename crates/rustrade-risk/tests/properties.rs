@@ -144,6 +144,7 @@ fn risk_config() -> RiskConfig {
             leverage: 5.0,
             max_quantity: Some(3.0),
             max_notional: Some(50_000.0),
+            ..Default::default()
         },
     }
 }
@@ -201,6 +202,7 @@ proptest! {
                         spec: &spec,
                         capabilities: caps,
                         open_positions: &open,
+                        funds: rustrade_risk::Funds::UNKNOWN,
                     };
                     if let Ok(a) = evaluate(&input, &mut risk, &mut portfolio, at) {
                         let q = a.quantity().get();
@@ -243,7 +245,7 @@ proptest! {
         px in prop_oneof![wild(), 1e-6..1e7f64],
         hint in hint(),
     ) {
-        let sizer = PositionSizer::new(SizingConfig { margin, leverage, max_quantity, max_notional }).unwrap();
+        let sizer = PositionSizer::new(SizingConfig { margin, leverage, max_quantity, max_notional, ..Default::default() }).unwrap();
         let spec = InstrumentSpec::new(sym("X"), AssetClass::Other, 0.01, lot).unwrap()
             .with_contract_value(contract_value).unwrap();
         let Ok(p) = Price::new(px) else { return Ok(()); };

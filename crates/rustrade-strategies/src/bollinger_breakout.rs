@@ -3,10 +3,10 @@
 
 use rustrade_core::Candle;
 
-use crate::StrategyError;
 use crate::error::{check_open_range, check_period};
 use crate::indicators::Bollinger;
 use crate::rule::{Rule, Trigger};
+use crate::{Direction, StrategyError};
 
 /// Parameters of the Bollinger-band breakout. Keys: `period` (default 20, `>= 2`) and `std_dev`
 /// (default 2.0, within `(0, 10)`).
@@ -21,6 +21,9 @@ pub struct BollingerBreakout {
     pub period: u16,
     /// Width of the bands in standard deviations.
     pub std_dev: f64,
+    /// Which side it trades (`long_only`, `short_only`, `long_short`; see [`Direction`]).
+    #[serde(default, skip_serializing_if = "Direction::is_long_only")]
+    pub direction: Direction,
 }
 
 impl BollingerBreakout {
@@ -36,6 +39,7 @@ impl Default for BollingerBreakout {
         Self {
             period: 20,
             std_dev: 2.0,
+            direction: Direction::LongOnly,
         }
     }
 }
@@ -50,6 +54,10 @@ pub struct BollingerBreakoutState {
 
 impl Rule for BollingerBreakout {
     type State = BollingerBreakoutState;
+
+    fn direction(&self) -> Direction {
+        self.direction
+    }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(BollingerBreakoutState {

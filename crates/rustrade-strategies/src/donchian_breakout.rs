@@ -3,10 +3,10 @@
 
 use rustrade_core::Candle;
 
-use crate::StrategyError;
 use crate::error::check_period;
 use crate::indicators::Donchian;
 use crate::rule::{Rule, Trigger};
+use crate::{Direction, StrategyError};
 
 /// Parameters of the Donchian-channel breakout. Keys: `entry` (default 20) and `exit`
 /// (default 10), both `>= 1`.
@@ -20,6 +20,9 @@ pub struct DonchianBreakout {
     pub entry: u16,
     /// Bars in the channel whose low an exit must undercut.
     pub exit: u16,
+    /// Which side it trades (`long_only`, `short_only`, `long_short`; see [`Direction`]).
+    #[serde(default, skip_serializing_if = "Direction::is_long_only")]
+    pub direction: Direction,
 }
 
 impl DonchianBreakout {
@@ -35,6 +38,7 @@ impl Default for DonchianBreakout {
         Self {
             entry: 20,
             exit: 10,
+            direction: Direction::LongOnly,
         }
     }
 }
@@ -50,6 +54,10 @@ pub struct DonchianBreakoutState {
 
 impl Rule for DonchianBreakout {
     type State = DonchianBreakoutState;
+
+    fn direction(&self) -> Direction {
+        self.direction
+    }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(DonchianBreakoutState {

@@ -3,10 +3,10 @@
 
 use rustrade_core::Candle;
 
-use crate::StrategyError;
 use crate::error::{check_fast_below_slow, check_period};
 use crate::indicators::Ema;
 use crate::rule::{CrossTracker, Rule, Trigger};
+use crate::{Direction, StrategyError};
 
 /// Parameters of the EMA crossover. Keys: `fast` (default 12), `slow` (default 26); `1 <= fast < slow`.
 ///
@@ -19,6 +19,9 @@ pub struct EmaCross {
     pub fast: u16,
     /// Bars in the slow average.
     pub slow: u16,
+    /// Which side it trades (`long_only`, `short_only`, `long_short`; see [`Direction`]).
+    #[serde(default, skip_serializing_if = "Direction::is_long_only")]
+    pub direction: Direction,
 }
 
 impl EmaCross {
@@ -32,7 +35,11 @@ impl EmaCross {
 
 impl Default for EmaCross {
     fn default() -> Self {
-        Self { fast: 12, slow: 26 }
+        Self {
+            fast: 12,
+            slow: 26,
+            direction: Direction::LongOnly,
+        }
     }
 }
 
@@ -46,6 +53,10 @@ pub struct EmaCrossState {
 
 impl Rule for EmaCross {
     type State = EmaCrossState;
+
+    fn direction(&self) -> Direction {
+        self.direction
+    }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(EmaCrossState {

@@ -46,6 +46,7 @@
 //! ```
 
 mod bollinger_breakout;
+mod direction;
 mod donchian_breakout;
 mod ema_cross;
 mod error;
@@ -56,6 +57,7 @@ mod rule;
 mod sma_cross;
 
 pub use bollinger_breakout::{BollingerBreakout, BollingerBreakoutState};
+pub use direction::Direction;
 pub use donchian_breakout::{DonchianBreakout, DonchianBreakoutState};
 pub use ema_cross::{EmaCross, EmaCrossState};
 pub use error::StrategyError;

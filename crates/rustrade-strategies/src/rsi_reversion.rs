@@ -3,10 +3,10 @@
 
 use rustrade_core::Candle;
 
-use crate::StrategyError;
 use crate::error::{check_open_range, check_period};
 use crate::indicators::Rsi;
 use crate::rule::{Rule, Trigger};
+use crate::{Direction, StrategyError};
 
 /// Parameters of the RSI mean-reversion rule. Keys: `period` (default 14, `>= 2`), `oversold`
 /// (default 30), `overbought` (default 70); `0 < oversold < overbought < 100`.
@@ -23,6 +23,9 @@ pub struct RsiReversion {
     pub oversold: f64,
     /// Level whose upward crossing closes the long.
     pub overbought: f64,
+    /// Which side it trades (`long_only`, `short_only`, `long_short`; see [`Direction`]).
+    #[serde(default, skip_serializing_if = "Direction::is_long_only")]
+    pub direction: Direction,
 }
 
 impl RsiReversion {
@@ -50,6 +53,7 @@ impl Default for RsiReversion {
             period: 14,
             oversold: 30.0,
             overbought: 70.0,
+            direction: Direction::LongOnly,
         }
     }
 }
@@ -63,6 +67,10 @@ pub struct RsiReversionState {
 
 impl Rule for RsiReversion {
     type State = RsiReversionState;
+
+    fn direction(&self) -> Direction {
+        self.direction
+    }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(RsiReversionState {

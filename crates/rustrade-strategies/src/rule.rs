@@ -10,8 +10,10 @@
 //! | `Exit` | long | [`Decision::close`] |
 //! | anything else | | [`Decision::hold`] |
 //!
-//! The ready strategies are long-only: they never open a short. Events that are not candles
-//! (quotes, trades) are held: the rules are defined on bars.
+//! That is the default direction, long only; a rule's [`Rule::direction`] (the `direction`
+//! parameter of every ready strategy) can make it short only or long and short, reversing on
+//! each signal (the table on [`Direction`]). Events that are not candles (quotes, trades) are
+//! held: the rules are defined on bars.
 //!
 //! # Invariants
 //!
@@ -30,15 +32,15 @@ use rustrade_core::{
     Brain, BrainError, BrainHealth, Candle, Decision, MarketEvent, Position, Symbol, async_trait,
 };
 
-use crate::StrategyError;
+use crate::{Direction, StrategyError};
 
 /// What a rule wants after one candle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
-    /// Be long: enter if flat.
+    /// The bullish signal: be long (enter if flat, or close a short).
     Enter,
-    /// Be out: close a long.
+    /// The bearish signal: be out of a long (or short, see [`Direction`]).
     Exit,
 }
 
@@ -55,6 +57,12 @@ pub trait Rule: Send + Sync + 'static {
 
     /// Feeds one candle and answers the rule's wish, or `None` while warming up or undecided.
     fn step(&self, state: &mut Self::State, candle: &Candle) -> Option<Trigger>;
+
+    /// Which side the brain trades on the rule's triggers ([`Direction::LongOnly`] unless the
+    /// rule says otherwise).
+    fn direction(&self) -> Direction {
+        Direction::LongOnly
+    }
 }
 
 /// A [`Brain`] that runs a [`Rule`] per symbol.
@@ -122,11 +130,8 @@ impl<R: Rule> Brain for RuleBrain<R> {
         let Some(candle) = event.as_candle() else {
             return Ok(Decision::hold());
         };
-        let decision = match self.trigger(event.symbol, candle)? {
-            Some(Trigger::Enter) if position.is_flat() => Decision::buy(1.0),
-            Some(Trigger::Exit) if position.is_long() => Decision::close(),
-            _ => Decision::hold(),
-        };
+        let trigger = self.trigger(event.symbol, candle)?;
+        let decision = self.rule.direction().decide(trigger, position);
         if !decision.is_hold() {
             self.non_hold.fetch_add(1, Ordering::Relaxed);
         }

@@ -3,10 +3,10 @@
 
 use rustrade_core::Candle;
 
-use crate::StrategyError;
 use crate::error::{check_fast_below_slow, check_period};
 use crate::indicators::Sma;
 use crate::rule::{CrossTracker, Rule, Trigger};
+use crate::{Direction, StrategyError};
 
 /// Parameters of the SMA crossover. Keys: `fast` (default 10), `slow` (default 30); `1 <= fast < slow`.
 ///
@@ -18,6 +18,9 @@ pub struct SmaCross {
     pub fast: u16,
     /// Bars in the slow average.
     pub slow: u16,
+    /// Which side it trades (`long_only`, `short_only`, `long_short`; see [`Direction`]).
+    #[serde(default, skip_serializing_if = "Direction::is_long_only")]
+    pub direction: Direction,
 }
 
 impl SmaCross {
@@ -31,7 +34,11 @@ impl SmaCross {
 
 impl Default for SmaCross {
     fn default() -> Self {
-        Self { fast: 10, slow: 30 }
+        Self {
+            fast: 10,
+            slow: 30,
+            direction: Direction::LongOnly,
+        }
     }
 }
 
@@ -45,6 +52,10 @@ pub struct SmaCrossState {
 
 impl Rule for SmaCross {
     type State = SmaCrossState;
+
+    fn direction(&self) -> Direction {
+        self.direction
+    }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
         Ok(SmaCrossState {

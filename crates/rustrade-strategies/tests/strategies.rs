@@ -298,3 +298,89 @@ mod properties {
         }
     }
 }
+
+/// Feeds closes, tracking the position the decisions would leave (one unit per side, a
+/// reversal flipping it), and returns (bar, decision) pairs for every non-hold decision.
+fn run_both_sides(brain: &dyn Brain, closes: &[f64]) -> Vec<(usize, Decision)> {
+    let mut pos = Position::FLAT;
+    let mut out = Vec::new();
+    for (i, &c) in closes.iter().enumerate() {
+        let d = brain.on_event(&event("X", i, c), &pos).unwrap();
+        match d.action() {
+            rustrade_core::Action::Buy => pos = Position::new(1.0, c),
+            rustrade_core::Action::Sell => pos = Position::new(-1.0, c),
+            rustrade_core::Action::Close => pos = Position::FLAT,
+            rustrade_core::Action::Hold => {}
+        }
+        if !d.is_hold() {
+            out.push((i, d));
+        }
+    }
+    out
+}
+
+/// Up, down, up, down: three crosses of a 2/4 SMA pair after warm-up.
+const ZIGZAG: [f64; 20] = [
+    10.0, 10.0, 10.0, 10.0, 10.0, 12.0, 14.0, 16.0, 14.0, 12.0, 10.0, 8.0, 10.0, 12.0, 14.0, 16.0,
+    14.0, 12.0, 10.0, 8.0,
+];
+
+#[test]
+fn long_short_reverses_on_every_cross_and_stays_in_the_market() {
+    let brain = build(
+        "sma_cross",
+        &json!({"fast": 2, "slow": 4, "direction": "long_short"}),
+    )
+    .unwrap();
+    let out = run_both_sides(brain.as_ref(), &ZIGZAG);
+    assert!(out.len() >= 3, "{out:?}");
+    assert_eq!(
+        out[0].1,
+        Decision::buy(1.0),
+        "the first signal opens from flat"
+    );
+    for pair in out.windows(2) {
+        assert_ne!(
+            pair[0].1.action(),
+            pair[1].1.action(),
+            "sides alternate: {out:?}"
+        );
+    }
+    for (_, d) in &out[1..] {
+        assert!(d.reverses(), "every later signal is a flip: {d:?}");
+    }
+}
+
+#[test]
+fn short_only_sells_the_bearish_cross_and_closes_on_the_bullish_one() {
+    let brain = build(
+        "sma_cross",
+        &json!({"fast": 2, "slow": 4, "direction": "short_only"}),
+    )
+    .unwrap();
+    let out = run_both_sides(brain.as_ref(), &ZIGZAG);
+    let actions: Vec<_> = out.iter().map(|(_, d)| d.clone()).collect();
+    assert_eq!(actions[0], Decision::sell(1.0), "{out:?}");
+    assert_eq!(actions[1], Decision::close(), "{out:?}");
+    assert!(
+        actions
+            .iter()
+            .all(|d| d.action() != rustrade_core::Action::Buy)
+    );
+}
+
+#[test]
+fn direction_is_a_parameter_of_every_strategy_and_long_only_by_default() {
+    for info in list() {
+        let p = resolve_params(info.name, &json!({"direction": "long_short"})).unwrap();
+        assert_eq!(p["direction"], "long_short", "{}", info.name);
+        let d = resolve_params(info.name, &json!({})).unwrap();
+        assert!(
+            d.get("direction").is_none(),
+            "the default is not written out: {d}"
+        );
+    }
+    let e = err("ema_cross", json!({"direction": "sideways"}));
+    assert!(e.to_string().starts_with("direction:"), "{e}");
+    assert!(e.to_string().contains("long_short"), "{e}");
+}

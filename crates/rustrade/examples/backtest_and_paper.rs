@@ -20,8 +20,8 @@ use rustrade::{Bot, BotConfig};
 use rustrade_backtest::Backtest;
 use rustrade_backtest::data::{CandleCsv, CsvOptions};
 use rustrade_core::{
-    AssetClass, Brain, BrainError, Decision, Fill, InstrumentSpec, MarketEvent, Position, Symbol,
-    async_trait,
+    AssetClass, Brain, BrainContext, BrainError, Decision, Fill, InstrumentSpec, MarketEvent,
+    Position, Symbol, async_trait,
 };
 use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, PaperExchange, SimConfig, SlippageModel};
@@ -61,6 +61,13 @@ impl Brain for Recording {
     }
     fn on_event(&self, event: &MarketEvent, position: &Position) -> Result<Decision, BrainError> {
         self.inner.on_event(event, position)
+    }
+    fn on_event_in(
+        &self,
+        event: &MarketEvent,
+        ctx: &BrainContext<'_>,
+    ) -> Result<Decision, BrainError> {
+        self.inner.on_event_in(event, ctx)
     }
     fn on_fill(&self, fill: &Fill) {
         self.fills

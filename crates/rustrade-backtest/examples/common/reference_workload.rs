@@ -29,6 +29,7 @@ pub(crate) fn backtest(
             leverage: 5.0,
             max_quantity: None,
             max_notional: None,
+            ..Default::default()
         },
         ..RiskConfig::default()
     };

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rustrade_backtest::data::{CsvFormat, CsvOptions};
 use rustrade_core::{InstrumentSpec, Symbol, ValueError};
-use rustrade_risk::RiskConfig;
+use rustrade_risk::{RiskConfig, SizingBasis};
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::StrategyError;
 
@@ -202,7 +202,8 @@ impl Config {
             return Err(src.error("account.initial_cash", format!("must be > 0 (got {cash})")));
         }
         let sim = sim(&src, &raw, cash)?;
-        let risk = risk(&src, &raw, markets[0].spec.asset_class(), cash)?;
+        let taker = sim.fees.taker_rate;
+        let risk = risk(&src, &raw, markets[0].spec.asset_class(), cash, taker)?;
 
         let output_dir = match (&overrides.out, &raw.output.dir) {
             (Some(out), _) => out.clone(),
@@ -414,11 +415,14 @@ fn sim(src: &Source<'_>, raw: &RawConfig, cash: f64) -> Result<SimConfig, Config
     Ok(sim)
 }
 
+/// `[risk]`; `taker_fee_rate` is the venue's taker fee, the default expected fee of equity and
+/// cash sizing.
 fn risk(
     src: &Source<'_>,
     raw: &RawConfig,
     class: rustrade_core::AssetClass,
     cash: f64,
+    taker_fee_rate: f64,
 ) -> Result<RiskConfig, ConfigError> {
     let r = &raw.risk;
     let positive = |key: &str, v: f64| {
@@ -433,10 +437,47 @@ fn risk(
     let leverage = positive("risk.leverage", r.leverage.unwrap_or(1.0))?;
     risk.sizing.margin = margin;
     risk.sizing.leverage = leverage;
-    risk.sizing.max_notional = Some(match r.max_notional {
-        Some(v) => positive("risk.max_notional", v)?,
-        None => margin * leverage,
-    });
+    let fraction = |key: &str, v: f64| {
+        if v.is_finite() && v > 0.0 && v <= 1.0 {
+            Ok(v)
+        } else {
+            Err(src.error(key, format!("must be in (0, 1] (got {v})")))
+        }
+    };
+    risk.sizing.basis = match (r.margin, r.equity_fraction, r.cash_fraction) {
+        (_, Some(_), Some(_)) => {
+            return Err(src.error(
+                "risk.cash_fraction",
+                "set one of equity_fraction and cash_fraction, not both",
+            ));
+        }
+        (Some(_), Some(_), None) | (Some(_), None, Some(_)) => {
+            let key = if r.equity_fraction.is_some() {
+                "risk.equity_fraction"
+            } else {
+                "risk.cash_fraction"
+            };
+            return Err(src.error(
+                key,
+                "sizes from the account, so risk.margin must not be set",
+            ));
+        }
+        (_, Some(f), None) => SizingBasis::EquityFraction(fraction("risk.equity_fraction", f)?),
+        (_, None, Some(f)) => SizingBasis::CashFraction(fraction("risk.cash_fraction", f)?),
+        (_, None, None) => SizingBasis::Margin,
+    };
+    let from_account = risk.sizing.basis != SizingBasis::Margin;
+    risk.sizing.max_notional = match r.max_notional {
+        Some(v) => Some(positive("risk.max_notional", v)?),
+        None if from_account => None,
+        None => Some(margin * leverage),
+    };
+    risk.sizing.fee_rate = match r.fee_rate {
+        Some(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
+        Some(v) => return Err(src.error("risk.fee_rate", format!("must be in [0, 1) (got {v})"))),
+        None if from_account => taker_fee_rate,
+        None => 0.0,
+    };
     risk.session.loss_cap = match r.session_loss_cap {
         Some(v) if v.is_finite() && v < 0.0 => Some(v),
         Some(v) => {

@@ -229,6 +229,12 @@ pub(crate) struct RawRisk {
     #[serde(default)]
     pub(crate) max_notional: Option<f64>,
     #[serde(default)]
+    pub(crate) equity_fraction: Option<f64>,
+    #[serde(default)]
+    pub(crate) cash_fraction: Option<f64>,
+    #[serde(default)]
+    pub(crate) fee_rate: Option<f64>,
+    #[serde(default)]
     pub(crate) session_loss_cap: Option<f64>,
     #[serde(default)]
     pub(crate) breaker_losses: Option<u32>,

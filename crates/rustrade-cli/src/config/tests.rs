@@ -579,3 +579,56 @@ fn the_notify_table_validates_channels_and_keeps_secrets_out() {
         )
     );
 }
+
+#[test]
+fn account_sizing_keys_set_the_basis_the_fee_and_lift_the_notional_cap() {
+    let base = GOOD.replace("[sweep.grid]\nfast = [5, 10]\nslow = [20, 30, 40]", "");
+    let text = format!(
+        "{}\n[risk]\nequity_fraction = 1.0\nbreaker_losses = 1000\n[execution]\ntaker_fee_bps = 20.0\n",
+        base.replace("slow = 30", "slow = 30\ndirection = \"long_short\"")
+    );
+    let c = load(&text, &Overrides::default()).unwrap();
+    assert_eq!(c.risk.sizing.basis, SizingBasis::EquityFraction(1.0));
+    assert!(
+        (c.risk.sizing.fee_rate - 0.002).abs() < 1e-15,
+        "the taker fee by default"
+    );
+    assert_eq!(
+        c.risk.sizing.max_notional, None,
+        "compounding is not capped"
+    );
+    assert_eq!(c.strategy.params["direction"], "long_short");
+    let text = format!("{base}\n[risk]\ncash_fraction = 0.5\nfee_rate = 0.001\n");
+    let c = load(&text, &Overrides::default()).unwrap();
+    assert_eq!(c.risk.sizing.basis, SizingBasis::CashFraction(0.5));
+    assert_eq!(c.risk.sizing.fee_rate, 0.001);
+    let c = load(&base, &Overrides::default()).unwrap();
+    assert_eq!(
+        (c.risk.sizing.basis, c.risk.sizing.fee_rate),
+        (SizingBasis::Margin, 0.0),
+        "today's sizing by default"
+    );
+    for (table, expect) in [
+        (
+            "[risk]\nequity_fraction = 1.5",
+            "risk.equity_fraction: must be in (0, 1] (got 1.5)",
+        ),
+        (
+            "[risk]\nequity_fraction = 0.5\ncash_fraction = 0.5",
+            "risk.cash_fraction: set one of equity_fraction and cash_fraction",
+        ),
+        (
+            "[risk]\nmargin = 100.0\ncash_fraction = 0.5",
+            "risk.cash_fraction: sizes from the account",
+        ),
+        (
+            "[risk]\nequity_fraction = 1.0\nfee_rate = -0.01",
+            "risk.fee_rate: must be in [0, 1) (got -0.01)",
+        ),
+        ("[risk]\nequity_fractoin = 1.0", "equity_fractoin"),
+    ] {
+        let e = err(&format!("{base}\n{table}\n"));
+        assert!(e.contains(expect), "{table}: {e}");
+        assert!(e.contains(&file()), "{table}: names the file: {e}");
+    }
+}

@@ -23,8 +23,8 @@ use std::time::Duration;
 use rustrade::clock::Clock;
 use rustrade_backtest::DataError;
 use rustrade_core::{
-    Brain, BrainError, BrainHealth, Decision, ExchangeError, Fill, MarketEvent, MarketSource,
-    Position, Symbol, Timestamp, async_trait,
+    Brain, BrainContext, BrainError, BrainHealth, Decision, ExchangeError, Fill, MarketEvent,
+    MarketSource, Position, Symbol, Timestamp, async_trait,
 };
 use rustrade_sim::SimVenue;
 use tokio::sync::Notify;
@@ -232,8 +232,16 @@ impl Brain for Observed {
     }
 
     fn on_event(&self, event: &MarketEvent, position: &Position) -> Result<Decision, BrainError> {
+        self.on_event_in(event, &BrainContext::detached(position))
+    }
+
+    fn on_event_in(
+        &self,
+        event: &MarketEvent,
+        ctx: &BrainContext<'_>,
+    ) -> Result<Decision, BrainError> {
         self.pacer.took_one();
-        self.inner.on_event(event, position)
+        self.inner.on_event_in(event, ctx)
     }
 
     fn on_fill(&self, fill: &Fill) {

@@ -36,6 +36,7 @@ pub fn risk() -> RiskConfig {
             leverage: 1.0,
             max_quantity: Some(10.0),
             max_notional: None,
+            ..Default::default()
         },
     }
 }

@@ -71,7 +71,11 @@ impl ExecutionService {
             &[("brain", self.brain_name.as_ref())],
             1,
         );
-        let decision = match self.brain.on_event(&event, &position) {
+        // The live driver lends no account view yet: equity and cash read as unknown.
+        let decided = self
+            .brain
+            .on_event_in(&event, &rustrade_core::BrainContext::detached(&position));
+        let decision = match decided {
             Ok(d) => d,
             Err(e) => {
                 self.counters.errors.fetch_add(1, Ordering::Relaxed);
