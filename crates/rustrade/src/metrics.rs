@@ -86,6 +86,28 @@ pub mod names {
         ENTRIES_BLOCKED,
         RECONCILE_ERRORS,
     ];
+
+    /// Notification messages delivered by the `rustrade` command's notifier (`channel`).
+    pub const NOTIFY_SENT: &str = "rustrade_notify_sent_total";
+    /// Failed notification calls (`channel`, `reason`: `rate_limited`, `status`, `transport`,
+    /// `timeout`).
+    pub const NOTIFY_FAILURES: &str = "rustrade_notify_failures_total";
+    /// Notices not delivered (`channel`, `reason`: `queue_full`, `undeliverable`).
+    pub const NOTIFY_DROPPED: &str = "rustrade_notify_dropped_total";
+    /// Notices folded into a coalesced message (`channel`).
+    pub const NOTIFY_COALESCED: &str = "rustrade_notify_coalesced_total";
+    /// Telegram commands refused (a chat not on the allow-list, an unknown command).
+    pub const NOTIFY_COMMANDS_REFUSED: &str = "rustrade_notify_commands_refused_total";
+
+    /// The names the host around a bot emits (the `rustrade` command's notifier), not the bot
+    /// itself; kept here so every documented metric has one home.
+    pub const HOST: &[&str] = &[
+        NOTIFY_SENT,
+        NOTIFY_FAILURES,
+        NOTIFY_DROPPED,
+        NOTIFY_COALESCED,
+        NOTIFY_COMMANDS_REFUSED,
+    ];
 }
 
 /// Failure to install the global Prometheus recorder.

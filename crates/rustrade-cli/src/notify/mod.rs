@@ -74,18 +74,12 @@ impl Retry {
     };
 }
 
-/// Metric names.
+/// Metric names (their one home is the facade's list, [`rustrade::metrics::names::HOST`]).
 pub(crate) mod names {
-    /// Messages delivered, per channel.
-    pub(crate) const SENT: &str = "rustrade_notify_sent_total";
-    /// Failed calls, per channel and reason (`rate_limited`, `status`, `transport`, `timeout`).
-    pub(crate) const FAILURES: &str = "rustrade_notify_failures_total";
-    /// Notices not delivered, per channel and reason (`queue_full`, `undeliverable`).
-    pub(crate) const DROPPED: &str = "rustrade_notify_dropped_total";
-    /// Notices folded into a coalesced message, per channel.
-    pub(crate) const COALESCED: &str = "rustrade_notify_coalesced_total";
-    /// Telegram commands refused (a chat not on the allow-list, an unknown command).
-    pub(crate) const COMMANDS_REFUSED: &str = "rustrade_notify_commands_refused_total";
+    pub(crate) use rustrade::metrics::names::{
+        NOTIFY_COALESCED as COALESCED, NOTIFY_COMMANDS_REFUSED as COMMANDS_REFUSED,
+        NOTIFY_DROPPED as DROPPED, NOTIFY_FAILURES as FAILURES, NOTIFY_SENT as SENT,
+    };
 }
 
 /// The channels of a bot and their sender tasks.
