@@ -231,6 +231,7 @@ struct MockState {
     /// The stream link the newest fill source shares, so it can reconnect.
     link: Option<Arc<Mutex<StreamLink>>>,
     hang_after_place: u64,
+    hang_before_cancel: u64,
     /// While true, new fills are kept out of `fills_since` (the venue's history lags).
     history_lags: bool,
     /// Fills `fills_since` does not list yet.
@@ -496,6 +497,13 @@ impl MockExchange {
     /// the call never returns: the caller is "killed" mid-request.
     pub fn hang_after_place(&self, n: u64) {
         lock(&self.state).hang_after_place = n;
+    }
+
+    /// The next `n` `cancel_order` calls never return and never reach the venue: the caller
+    /// is "killed" after deciding the cancel, before it is sent. They are not in
+    /// [`cancels`](Self::cancels).
+    pub fn hang_before_cancel(&self, n: u64) {
+        lock(&self.state).hang_before_cancel = n;
     }
 
     /// Every order placed (accepted or not), in order.
@@ -858,6 +866,15 @@ impl ExchangeClient for MockExchange {
         client_id: &ClientOrderId,
         _order_id: Option<&OrderId>,
     ) -> Result<(), ExchangeError> {
+        let hang = {
+            let mut st = lock(&self.state);
+            let hang = st.hang_before_cancel > 0;
+            st.hang_before_cancel = st.hang_before_cancel.saturating_sub(1);
+            hang
+        };
+        if hang {
+            std::future::pending::<()>().await;
+        }
         let mut st = lock(&self.state);
         st.cancels.push(*client_id);
         if st.failing_cancels > 0 {

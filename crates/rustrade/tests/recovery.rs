@@ -605,3 +605,104 @@ fn a_venue_that_keeps_rate_limiting_fails_the_start_up_after_bounded_attempts() 
     assert!(text.contains("rate limited"), "{text}");
     assert!(exchange.placed().is_empty());
 }
+
+#[test]
+fn killed_between_a_cancels_commit_and_its_send_the_cancel_is_sent_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let exchange = venue();
+    let ttl = |c: BotConfigBuilder| c.order_ttl(Duration::from_secs(60));
+    session(
+        &path,
+        &exchange,
+        limit_buyer(),
+        ttl,
+        |run, exchange| async move {
+            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+            wait_placed(&exchange, 1).await;
+            exchange.hang_before_cancel(1);
+            run.clock.advance(Duration::from_secs(61));
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            assert!(exchange.cancels().is_empty(), "the cancel never left");
+            assert_eq!(run.handle.tracked_orders().await.len(), 1);
+        },
+    );
+    let entry = exchange.placed()[0].client_id;
+    assert!(
+        exchange.order(&entry).is_some(),
+        "still resting at the venue"
+    );
+
+    session(
+        &path,
+        &exchange,
+        holder(),
+        ttl,
+        |run, exchange| async move {
+            // The journalled intent is sent again once `cancel_retry` has passed since the
+            // decision.
+            run.clock.advance(Duration::from_secs(70));
+            wait_until("cancelled", || {
+                let h = run.handle.clone();
+                async move { h.tracked_orders().await.is_empty() }
+            })
+            .await;
+            assert_eq!(
+                exchange.cancels(),
+                vec![entry],
+                "sent once, by the restarted bot"
+            );
+            assert!(exchange.order(&entry).is_none());
+            assert!(run.handle.position(&sym("BTCUSDT")).await.is_flat());
+            let r = risk(&run).await;
+            assert_eq!((r.session_wins, r.session_losses), (0, 0), "{r:?}");
+            assert!(!r.breaker_tripped);
+            assert!(run.handle.health().await.healthy);
+            run.stop().await.unwrap();
+        },
+    );
+    assert_no_duplicates(&exchange);
+}
+
+#[test]
+fn a_fill_in_the_gap_between_start_up_reconciliation_and_the_stream_connect_is_applied_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let exchange = venue();
+    placed_then_killed(&path, &exchange, bracketed_buyer(), 3);
+    let stop = placed_of(&exchange, OrderKind::StopMarket)[0];
+    let take_profit = placed_of(&exchange, OrderKind::TakeProfit)[0];
+
+    let rt = runtime();
+    rt.block_on(async {
+        let b = bot(
+            config(&["BTCUSDT"]).build().unwrap(),
+            &exchange,
+            vec![holder()],
+        )
+        .with_state_file(&path)
+        .with_order_tracking();
+        // The stream endpoint is down at start-up: reconciliation runs, the stream does not
+        // connect yet, and the stop fills at the venue meanwhile with its report lost.
+        exchange.refuse_stream_connects(2);
+        let run = start(b).await;
+        assert_eq!(run.handle.position(&sym("BTCUSDT")).await.quantity, 1.0);
+        exchange.fill_order(&stop, 95.0).unwrap();
+        wait_until("the stop's fill caught up after the connect", || {
+            let h = run.handle.clone();
+            async move { h.position(&sym("BTCUSDT")).await.is_flat() }
+        })
+        .await;
+        settle().await;
+        let r = risk(&run).await;
+        assert_eq!(r.session_losses, 1, "applied once: {r:?}");
+        wait_until("the take-profit cancelled", || {
+            let e = Arc::clone(&exchange);
+            async move { e.order(&take_profit).is_none() }
+        })
+        .await;
+        assert!(run.handle.health().await.healthy);
+        run.stop().await.unwrap();
+    });
+    assert_no_duplicates(&exchange);
+}
