@@ -192,26 +192,16 @@ impl Ledger {
     /// Realised PnL is kept; a trade in progress loses its link to the previous size.
     pub fn adopt(&mut self, spec: &InstrumentSpec, quantity: f64, avg_entry: f64, time: Timestamp) {
         if spec.is_dust(quantity) {
-            *self = Self {
-                realised_pnl: self.realised_pnl,
-                fees_paid: self.fees_paid,
-                ..Self::default()
-            };
+            self.flat_keeping_totals();
             return;
         }
         if self.is_flat(spec) || self.quantity.signum() != quantity.signum() {
-            self.opened_at = Some(time);
-            self.trade_side = Some(if quantity > 0.0 {
+            let side = if quantity > 0.0 {
                 Side::Buy
             } else {
                 Side::Sell
-            });
-            self.trade_entry = avg_entry;
-            self.trade_gross = 0.0;
-            self.trade_fees = 0.0;
-            self.trade_entry_fees = 0.0;
-            self.trade_exit_fees = 0.0;
-            self.trade_peak = 0.0;
+            };
+            self.start_trade(side, avg_entry, time);
             self.open_fees = 0.0;
         }
         self.quantity = quantity;
@@ -235,14 +225,7 @@ impl Ledger {
         };
         if held == 0.0 {
             self.quantity = 0.0;
-            self.opened_at = Some(time);
-            self.trade_side = Some(side);
-            self.trade_entry = price;
-            self.trade_gross = 0.0;
-            self.trade_fees = 0.0;
-            self.trade_entry_fees = 0.0;
-            self.trade_exit_fees = 0.0;
-            self.trade_peak = 0.0;
+            self.start_trade(side, price, time);
         }
         self.avg_entry = (held * self.avg_entry + qty * price) / (held + qty);
         self.quantity += side.sign() * qty;
@@ -268,18 +251,31 @@ impl Ledger {
             opened_at: self.opened_at.unwrap_or(time),
             closed_at: time,
         };
-        self.quantity = 0.0;
-        self.avg_entry = 0.0;
-        self.open_fees = 0.0;
+        self.flat_keeping_totals();
+        trade
+    }
+
+    /// A new round trip opens at `entry` on `side`: its sums start from zero.
+    #[inline]
+    fn start_trade(&mut self, side: Side, entry: f64, time: Timestamp) {
+        self.opened_at = Some(time);
+        self.trade_side = Some(side);
+        self.trade_entry = entry;
         self.trade_gross = 0.0;
         self.trade_fees = 0.0;
         self.trade_entry_fees = 0.0;
         self.trade_exit_fees = 0.0;
         self.trade_peak = 0.0;
-        self.opened_at = None;
-        self.trade_side = None;
-        self.trade_entry = 0.0;
-        trade
+    }
+
+    /// Flat, with nothing open; the realised PnL and fees paid so far stay.
+    #[inline]
+    fn flat_keeping_totals(&mut self) {
+        *self = Self {
+            realised_pnl: self.realised_pnl,
+            fees_paid: self.fees_paid,
+            ..Self::default()
+        };
     }
 }
 
