@@ -54,13 +54,6 @@ async fn health_until(run: &Running, what: &str, cond: impl Fn(&BotHealth) -> bo
     run.handle.health().await
 }
 
-fn assert_no_duplicates(exchange: &MockExchange) {
-    let ids: Vec<_> = exchange.placed().iter().map(|o| o.client_id).collect();
-    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "{ids:?}");
-    assert_eq!(exchange.duplicate_placements(), 0);
-}
-
 #[tokio::test(start_paused = true)]
 async fn a_manual_trade_found_by_reconciliation_halts_entries_until_acknowledged() {
     let ex = venue();

@@ -24,14 +24,6 @@ use rustrade_core::{
     AssetClass, Brain, ClientOrderId, Decision, InstrumentSpec, OrderKind, OrderStatus, Price,
 };
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
-
 fn p(x: f64) -> Price {
     Price::new(x).unwrap()
 }
@@ -158,15 +150,6 @@ async fn wait_quantity(run: &Running, want: f64) {
     settle().await;
 }
 
-async fn wait_placed(exchange: &Arc<MockExchange>, n: usize) {
-    wait_until(&format!("{n} orders placed"), || {
-        let e = Arc::clone(exchange);
-        async move { e.placed().len() >= n }
-    })
-    .await;
-    settle().await;
-}
-
 fn placed_of(exchange: &MockExchange, kind: OrderKind) -> Vec<(ClientOrderId, f64)> {
     exchange
         .placed()
@@ -174,18 +157,6 @@ fn placed_of(exchange: &MockExchange, kind: OrderKind) -> Vec<(ClientOrderId, f6
         .filter(|o| o.kind == kind)
         .map(|o| (o.client_id, o.quantity.get()))
         .collect()
-}
-
-/// The venue received each client id once.
-fn assert_no_duplicates(exchange: &MockExchange) {
-    let ids: Vec<_> = exchange.placed().iter().map(|o| o.client_id).collect();
-    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
-    assert_eq!(
-        unique.len(),
-        ids.len(),
-        "a client id was sent twice: {ids:?}"
-    );
-    assert_eq!(exchange.duplicate_placements(), 0);
 }
 
 /// No round trip closed: session PnL zero, breaker untouched, entries allowed.

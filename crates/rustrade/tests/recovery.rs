@@ -15,14 +15,6 @@ use rustrade::testkit::{MockExchange, ScriptedBrain, candle_event};
 use rustrade::{BotConfigBuilder, RiskView};
 use rustrade_core::{Brain, ClientOrderId, Decision, OrderKind, OrderStatus, Price};
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
-
 fn p(x: f64) -> Price {
     Price::new(x).unwrap()
 }
@@ -102,15 +94,6 @@ fn placed_then_killed(path: &Path, exchange: &Arc<MockExchange>, brain: Arc<dyn 
     );
 }
 
-async fn wait_placed(exchange: &Arc<MockExchange>, n: usize) {
-    wait_until(&format!("{n} orders placed"), || {
-        let e = Arc::clone(exchange);
-        async move { e.placed().len() >= n }
-    })
-    .await;
-    settle().await;
-}
-
 async fn risk(run: &Running) -> RiskView {
     run.handle.risk(&sym("BTCUSDT")).await.unwrap()
 }
@@ -122,17 +105,6 @@ fn placed_of(exchange: &MockExchange, kind: OrderKind) -> Vec<ClientOrderId> {
         .filter(|o| o.kind == kind)
         .map(|o| o.client_id)
         .collect()
-}
-
-fn assert_no_duplicates(exchange: &MockExchange) {
-    let ids: Vec<_> = exchange.placed().iter().map(|o| o.client_id).collect();
-    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
-    assert_eq!(
-        unique.len(),
-        ids.len(),
-        "a client id was sent twice: {ids:?}"
-    );
-    assert_eq!(exchange.duplicate_placements(), 0);
 }
 
 #[test]

@@ -13,14 +13,6 @@ use rustrade::{Bot, BotError};
 use rustrade_core::{Brain, Decision, MemoryMetrics, OrderStatus, Price, StoreError, Timestamp};
 use rustrade_risk::RiskConfig;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
-
 fn buy_when_flat(name: &str) -> Arc<dyn Brain> {
     Arc::new(ScriptedBrain::new(name, |_, pos, _| {
         Ok(if pos.is_flat() {

@@ -97,3 +97,34 @@ pub async fn settle() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
+
+/// A current-thread runtime on paused time, for tests that drop it to kill a bot.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// Waits until the venue has received `n` placements, then lets the bot settle.
+pub async fn wait_placed(exchange: &Arc<MockExchange>, n: usize) {
+    wait_until(&format!("{n} orders placed"), || {
+        let e = Arc::clone(exchange);
+        async move { e.placed().len() >= n }
+    })
+    .await;
+    settle().await;
+}
+
+/// The venue received each client id once.
+pub fn assert_no_duplicates(exchange: &MockExchange) {
+    let ids: Vec<_> = exchange.placed().iter().map(|o| o.client_id).collect();
+    let unique: std::collections::BTreeSet<_> = ids.iter().collect();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "a client id was sent twice: {ids:?}"
+    );
+    assert_eq!(exchange.duplicate_placements(), 0);
+}
