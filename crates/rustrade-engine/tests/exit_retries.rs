@@ -6,11 +6,29 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use rustrade_core::{Capability, Decision, Quantity, RejectReason, SizeHint};
+use rustrade_core::{Capability, ClientOrderId, Decision, Price, Quantity, RejectReason, SizeHint};
 use rustrade_engine::testkit::{Harness, VenueScript};
 use rustrade_engine::{BrainId, Engine, ExitReason, OrderRole, PlaceOrder};
 
 const A: BrainId = BrainId(0);
+
+/// A market buy of `qty` lots.
+fn buy(qty: f64) -> Decision {
+    Decision::buy(1.0).with_size_hint(SizeHint::Quantity(Quantity::new(qty).unwrap()))
+}
+
+fn px(x: f64) -> Price {
+    Price::new(x).unwrap()
+}
+
+/// Decides `decision` for brain A, and the venue accepts and fills its `qty` at 100.
+fn filled_entry(h: &mut Harness, decision: &Decision, qty: f64) -> ClientOrderId {
+    h.decide(A, btc(), decision);
+    let entry = h.last_placed().unwrap();
+    h.accept(entry);
+    h.fill(entry, qty, 100.0, 0.0);
+    entry
+}
 
 fn bracket_caps() -> Vec<Capability> {
     let mut caps = BASIC.to_vec();
@@ -23,14 +41,11 @@ fn bracket_caps() -> Vec<Capability> {
 fn bare_position_with_a_close() -> (Harness, PlaceOrder) {
     let mut h = harness(&bracket_caps(), VenueScript::manual());
     h.candle(btc(), 100.0);
-    let decision = Decision::buy(1.0)
-        .with_size_hint(SizeHint::Quantity(Quantity::new(2.0).unwrap()))
-        .with_stop(rustrade_core::Price::new(90.0).unwrap())
-        .with_take_profit(rustrade_core::Price::new(110.0).unwrap());
-    h.decide(A, btc(), &decision);
-    let entry = h.last_placed().unwrap();
-    h.accept(entry);
-    h.fill(entry, 2.0, 100.0, 0.0);
+    filled_entry(
+        &mut h,
+        &buy(2.0).with_stop(px(90.0)).with_take_profit(px(110.0)),
+        2.0,
+    );
     let legs = places(&h.commands)[1..].to_vec();
     h.reject(legs[0].order.client_id, RejectReason::InvalidOrder);
     let close = *places(&h.commands).last().unwrap();
@@ -140,14 +155,7 @@ fn the_schedule_survives_a_restart() {
 fn a_refused_decision_exit_is_left_to_the_brain() {
     let mut h = harness(&BASIC, VenueScript::manual());
     h.candle(btc(), 100.0);
-    h.decide(
-        A,
-        btc(),
-        &Decision::buy(1.0).with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap())),
-    );
-    let entry = h.last_placed().unwrap();
-    h.accept(entry);
-    h.fill(entry, 1.0, 100.0, 0.0);
+    filled_entry(&mut h, &buy(1.0), 1.0);
     h.decide(A, btc(), &Decision::close());
     let exit = h.last_placed().unwrap();
     h.reject(exit, RejectReason::RateLimited);
@@ -164,16 +172,7 @@ fn an_add_to_the_position_does_not_cancel_the_retry_of_the_bare_part() {
     let (mut h, close) = bare_position_with_a_close();
     h.reject(close.order.client_id, RejectReason::RateLimited);
     // The brain adds one more lot, bracketed on its own.
-    h.decide(
-        A,
-        btc(),
-        &Decision::buy(1.0)
-            .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
-            .with_stop(rustrade_core::Price::new(90.0).unwrap()),
-    );
-    let add = h.last_placed().unwrap();
-    h.accept(add);
-    h.fill(add, 1.0, 100.0, 0.0);
+    filled_entry(&mut h, &buy(1.0).with_stop(px(90.0)), 1.0);
     let before = h.commands.len();
     h.advance(Duration::from_secs(1));
     let again = closes_since(&h, before);
@@ -185,14 +184,11 @@ fn an_add_to_the_position_does_not_cancel_the_retry_of_the_bare_part() {
 fn a_close_covered_by_a_brain_exit_is_still_sent_when_that_exit_fails() {
     let mut h = harness(&bracket_caps(), VenueScript::manual());
     h.candle(btc(), 100.0);
-    let decision = Decision::buy(1.0)
-        .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
-        .with_stop(rustrade_core::Price::new(90.0).unwrap())
-        .with_take_profit(rustrade_core::Price::new(110.0).unwrap());
-    h.decide(A, btc(), &decision);
-    let entry = h.last_placed().unwrap();
-    h.accept(entry);
-    h.fill(entry, 1.0, 100.0, 0.0);
+    filled_entry(
+        &mut h,
+        &buy(1.0).with_stop(px(90.0)).with_take_profit(px(110.0)),
+        1.0,
+    );
     let legs = places(&h.commands)[1..].to_vec();
     // The brain closes; then the stop leg turns out never received: the brain's exit covers
     // the position, so the policy sends no close of its own.
@@ -217,16 +213,7 @@ fn a_close_covered_by_a_brain_exit_is_still_sent_when_that_exit_fails() {
 fn a_filled_retry_does_not_close_lots_protected_by_another_bracket() {
     let (mut h, close) = bare_position_with_a_close();
     // A second, protected entry of one lot.
-    h.decide(
-        A,
-        btc(),
-        &Decision::buy(1.0)
-            .with_size_hint(SizeHint::Quantity(Quantity::new(1.0).unwrap()))
-            .with_stop(rustrade_core::Price::new(90.0).unwrap()),
-    );
-    let add = h.last_placed().unwrap();
-    h.accept(add);
-    h.fill(add, 1.0, 100.0, 0.0);
+    filled_entry(&mut h, &buy(1.0).with_stop(px(90.0)), 1.0);
     h.reject(close.order.client_id, RejectReason::RateLimited);
     h.advance(Duration::from_secs(1));
     let retried = *closes_since(&h, 0).last().unwrap();
