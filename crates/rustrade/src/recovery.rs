@@ -22,6 +22,7 @@
 //!   nearest thing it can answer (open orders for a lookup, one position per symbol), and the
 //!   gap is logged; nothing is assumed.
 
+use rustrade_supervisor::Backoff;
 use std::time::Duration;
 
 use rustrade_core::{
@@ -200,6 +201,8 @@ pub(crate) async fn reconcile_patiently(
     grace: Duration,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> Result<(), ExchangeError> {
+    let backoff =
+        Backoff::new(Duration::from_secs(1), Duration::from_secs(60)).expect("1 s is below 60 s");
     let mut attempt = 1;
     loop {
         match reconcile(driver, symbols, grace).await {
@@ -208,9 +211,7 @@ pub(crate) async fn reconcile_patiently(
                     ExchangeError::RateLimited {
                         retry_after: Some(d),
                     } => *d,
-                    _ => {
-                        Duration::from_secs(1 << (attempt - 1).min(6)).min(Duration::from_secs(60))
-                    }
+                    _ => backoff.pre_jitter_delay(attempt - 1),
                 };
                 tracing::warn!(attempt, error = %e, wait_ms = wait.as_millis() as u64, "start-up catch-up failed; trying again");
                 tokio::select! {
