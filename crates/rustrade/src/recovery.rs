@@ -22,13 +22,13 @@
 //!   nearest thing it can answer (open orders for a lookup, one position per symbol), and the
 //!   gap is logged; nothing is assumed.
 
-use rustrade_supervisor::Backoff;
 use std::time::Duration;
 
 use rustrade_core::{
     ClientOrderId, ExchangeError, ExecutionReport, FillCursor, OrderState, Position, QTY_EPSILON,
     Symbol, Timestamp,
 };
+use rustrade_supervisor::Backoff;
 
 use crate::driver::Driver;
 use crate::services::validate_report;
