@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use rustrade_backtest::brains::Periodic;
-use rustrade_backtest::sweep::{Objective, ParamSpace, Params, Search, Sweep, SweepResult};
+use rustrade_backtest::sweep::{
+    Objective, ParamSpace, ParamValue, Params, Search, Sweep, SweepResult,
+};
 use rustrade_backtest::{Backtest, BacktestError, synthetic};
 use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
 use rustrade_sim::FeeModel;
@@ -179,4 +181,83 @@ fn parameter_definitions_are_validated() {
     assert!(e.to_string().contains("not finite"), "{e}");
     let e = Params::default().require("missing").unwrap_err();
     assert!(e.to_string().contains("\"missing\""), "{e}");
+}
+
+#[test]
+fn a_choice_axis_enumerates_draws_and_serialises_by_name() {
+    let space = ParamSpace::new()
+        .values("period", [4.0, 8.0])
+        .unwrap()
+        .choices("side", ["long", "short"])
+        .unwrap();
+    assert_eq!(space.grid_len(), 4);
+    let grid = space.grid();
+    let points: Vec<(f64, &str)> = grid
+        .iter()
+        .map(|p| (p.get("period").unwrap(), p.choice("side").unwrap()))
+        .collect();
+    assert_eq!(
+        points,
+        [(4.0, "long"), (4.0, "short"), (8.0, "long"), (8.0, "short")]
+    );
+    assert_eq!(
+        serde_json::to_string(&grid[1]).unwrap(),
+        r#"{"period":4.0,"side":"short"}"#
+    );
+    let back: Params = serde_json::from_str(r#"{"period":4.0,"side":"short"}"#).unwrap();
+    assert_eq!(back, grid[1]);
+    assert_eq!(
+        grid[1].value("period").unwrap().to_json(),
+        serde_json::json!(4)
+    );
+    assert_eq!(
+        grid[1].value("side"),
+        Some(&ParamValue::Choice("short".into()))
+    );
+    assert_eq!(grid[1].value("side").unwrap().to_string(), "short");
+
+    let drawn = space.random(9, 50);
+    assert!(drawn.iter().any(|p| p.choice("side") == Some("long")));
+    assert!(drawn.iter().any(|p| p.choice("side") == Some("short")));
+    assert_eq!(drawn, space.random(9, 50));
+
+    let e = grid[0].require("side").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("\"side\" is the choice \"long\", not a number"),
+        "{e}"
+    );
+    assert_eq!(grid[0].get("side"), None);
+}
+
+#[test]
+fn a_choice_axis_refuses_empty_blank_and_repeated_choices() {
+    let e = ParamSpace::new()
+        .choices("side", Vec::<String>::new())
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("\"side\" needs at least one value"),
+        "{e}"
+    );
+    let e = ParamSpace::new()
+        .choices("side", ["long", " "])
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("\"side\" choice \" \" is blank"),
+        "{e}"
+    );
+    let e = ParamSpace::new()
+        .choices("side", ["long", "long"])
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("\"side\" choice \"long\" is listed twice"),
+        "{e}"
+    );
+    let e = ParamSpace::new()
+        .values("side", [1.0])
+        .unwrap()
+        .choices("side", ["long"])
+        .unwrap_err();
+    assert!(e.to_string().contains("\"side\" defined twice"), "{e}");
 }

@@ -40,6 +40,59 @@ fn sweep_ranks_the_grid_and_writes_csv() {
 }
 
 #[test]
+fn sweep_varies_the_direction_by_name() {
+    let cwd = tempfile::tempdir().unwrap();
+    let text = config(&data("Bitcoin.csv"))
+        .replace(
+            "interval = \"1d\"",
+            "interval = \"1d\"\nasset_class = \"equity\"",
+        )
+        .replace(
+            "slow = [20, 30]",
+            "slow = [30]\ndirection = [\"long_only\", \"long_short\"]",
+        );
+    std::fs::write(cwd.path().join("c.toml"), text).unwrap();
+    let out = rustrade(cwd.path(), &["sweep", "c.toml", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(
+        (v["runs"].as_u64(), v["skipped"].as_u64()),
+        (Some(4), Some(0))
+    );
+    let csv = std::fs::read_to_string(cwd.path().join("runs/c-sweep/sweep.csv")).unwrap();
+    let lines: Vec<_> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("rank,direction,fast,slow,score,"),
+        "{csv}"
+    );
+    let header: Vec<_> = lines[0].split(',').collect();
+    let trades = header.iter().position(|h| *h == "trades").unwrap();
+    let mut by_direction = std::collections::BTreeMap::new();
+    for line in &lines[1..] {
+        let cells: Vec<_> = line.split(',').collect();
+        let count: u64 = cells[trades].parse().unwrap();
+        by_direction
+            .entry(cells[1].to_owned())
+            .or_insert_with(Vec::new)
+            .push((cells[2].to_owned(), count));
+    }
+    assert_eq!(
+        by_direction.keys().collect::<Vec<_>>(),
+        ["long_only", "long_short"]
+    );
+    // Always in the market, the reversing variant closes about twice as many trades.
+    for (fast, long_only) in &by_direction["long_only"] {
+        let (_, both) = by_direction["long_short"]
+            .iter()
+            .find(|(f, _)| f == fast)
+            .unwrap();
+        assert!(*both > *long_only, "fast {fast}: {both} vs {long_only}");
+    }
+    let best = &v["best"][0]["params"]["direction"];
+    assert!(best.is_string(), "{v}");
+}
+
+#[test]
 fn sweep_walk_forward_reports_out_of_sample() {
     let cwd = tempfile::tempdir().unwrap();
     let text = config(&data("Bitcoin.csv")).replace(

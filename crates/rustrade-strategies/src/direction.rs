@@ -43,6 +43,10 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The parameter key every ready strategy reads its direction from. Parameter sets leave it
+    /// out while it has its default, so it is not among a strategy's default parameters.
+    pub const PARAM: &'static str = "direction";
+
     /// Whether this is the default, [`Direction::LongOnly`] (not written out in parameters).
     pub fn is_long_only(&self) -> bool {
         *self == Self::LongOnly

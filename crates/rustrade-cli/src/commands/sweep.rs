@@ -102,29 +102,15 @@ pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `given` with the point's values set; whole numbers become JSON integers so integer
-/// parameters (periods) accept them.
+/// `given` with the point's values set (see [`rustrade_backtest::sweep::ParamValue::to_json`]).
 fn with_point(given: &serde_json::Value, p: &Params) -> serde_json::Value {
     let mut params = given.clone();
     if let serde_json::Value::Object(m) = &mut params {
         for (k, v) in p.iter() {
-            let value = if v.fract() == 0.0 && v.abs() < 9.0e15 {
-                serde_json::Value::from(v as i64)
-            } else {
-                serde_json::Value::from(v)
-            };
-            m.insert(k.to_owned(), value);
+            m.insert(k.to_owned(), v.to_json());
         }
     }
     params
-}
-
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v}")
-    }
 }
 
 const COLUMNS: [&str; 4] = ["total_return", "sharpe", "max_drawdown", "trades"];
@@ -151,7 +137,10 @@ fn table(result: &SweepResult, spec: &SweepSpec) -> String {
         for (n, _) in &spec.grid {
             out.push_str(&format!(
                 "{:>10} ",
-                r.params.get(n).map(number).unwrap_or_default()
+                r.params
+                    .value(n)
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
             ));
         }
         out.push_str(&format!(
@@ -211,11 +200,12 @@ fn csv(result: &SweepResult, spec: &SweepSpec) -> anyhow::Result<Vec<u8>> {
 fn record(r: &SweepRow, spec: &SweepSpec) -> Vec<String> {
     let opt = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let mut rec = vec![r.rank.to_string()];
-    rec.extend(
-        spec.grid
-            .iter()
-            .map(|(n, _)| r.params.get(n).map(number).unwrap_or_default()),
-    );
+    rec.extend(spec.grid.iter().map(|(n, _)| {
+        r.params
+            .value(n)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }));
     rec.push(opt(r.score));
     rec.extend(
         summary::ROWS

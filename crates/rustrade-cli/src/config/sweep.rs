@@ -1,7 +1,7 @@
 //! The `[sweep]` table: a parameter grid, how to search it and the objective that ranks it, in
 //! the terms of `rustrade_backtest::sweep`.
 
-use rustrade_backtest::sweep::{Objective, ParamSpace, Search};
+use rustrade_backtest::sweep::{Objective, ParamSpace, ParamValue, Search};
 
 use super::raw::RawSweep;
 use super::{ConfigError, Source, StrategySpec};
@@ -16,8 +16,9 @@ pub(crate) struct SweepSpec {
     pub(crate) objective: Objective,
     /// How many of the best runs the table shows.
     pub(crate) top: usize,
-    /// Parameter name and its candidate values, in the file's order.
-    pub(crate) grid: Vec<(String, Vec<f64>)>,
+    /// Parameter name and its candidate values (all numbers, or all named choices), in name
+    /// order.
+    pub(crate) grid: Vec<(String, Vec<ParamValue>)>,
     /// Every combination, or a seeded random sample of them.
     pub(crate) search: Search,
     /// In-sample share of the data for a walk-forward split.
@@ -52,7 +53,7 @@ impl SweepSpec {
         let mut points: usize = 1;
         for (name, values) in &raw.grid {
             let key = format!("sweep.grid.{name}");
-            if known.get(name).is_none() {
+            if known.get(name).is_none() && name != rustrade_strategies::Direction::PARAM {
                 let names: Vec<_> = known
                     .as_object()
                     .map(|o| o.keys().cloned().collect())
@@ -72,14 +73,21 @@ impl SweepSpec {
             if values.is_empty() {
                 return Err(src.error(&key, "expected at least one value (got [])"));
             }
-            let values = values
-                .iter()
-                .map(|v| match v {
-                    toml::Value::Integer(i) => Ok(*i as f64),
-                    toml::Value::Float(f) if f.is_finite() => Ok(*f),
-                    other => Err(src.error(&key, format!("expected numbers (got {other})"))),
-                })
-                .collect::<Result<Vec<f64>, _>>()?;
+            let values = if values.iter().all(toml::Value::is_str) {
+                choices(src, &key, strategy, name, values)?
+            } else {
+                values
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::Integer(i) => Ok(ParamValue::Number(*i as f64)),
+                        toml::Value::Float(f) if f.is_finite() => Ok(ParamValue::Number(*f)),
+                        other => Err(src.error(
+                            &key,
+                            format!("expected all numbers or all strings (got {other})"),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?
+            };
             points = points.saturating_mul(values.len());
             grid.push((name.clone(), values));
         }
@@ -125,7 +133,11 @@ impl SweepSpec {
         self.grid
             .iter()
             .try_fold(ParamSpace::new(), |space, (name, values)| {
-                space.values(name, values.clone())
+                let numbers: Option<Vec<f64>> = values.iter().map(ParamValue::as_number).collect();
+                match numbers {
+                    Some(numbers) => space.values(name, numbers),
+                    None => space.choices(name, values.iter().map(ToString::to_string)),
+                }
             })
     }
 
@@ -144,4 +156,37 @@ impl SweepSpec {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     }
+}
+
+/// A grid axis of named choices (such as `direction`): each one must be a value the strategy
+/// accepts for `name`, checked by building the strategy with it.
+fn choices(
+    src: &Source<'_>,
+    key: &str,
+    strategy: &StrategySpec,
+    name: &str,
+    values: &[toml::Value],
+) -> Result<Vec<ParamValue>, ConfigError> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let choice = v.as_str().unwrap_or_default();
+        if out
+            .iter()
+            .any(|c: &ParamValue| c.as_choice() == Some(choice))
+        {
+            return Err(src.error(key, format!("{choice:?} is listed twice")));
+        }
+        let mut params = strategy.params.clone();
+        if let serde_json::Value::Object(m) = &mut params {
+            m.insert(name.to_owned(), serde_json::Value::from(choice));
+        }
+        rustrade_strategies::build(&strategy.name, &params).map_err(|e| {
+            src.error(
+                key,
+                format!("{choice:?} is not accepted by {}: {e}", strategy.name),
+            )
+        })?;
+        out.push(ParamValue::Choice(choice.to_owned()));
+    }
+    Ok(out)
 }

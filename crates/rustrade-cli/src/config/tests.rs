@@ -265,9 +265,14 @@ fn sweep_grid_is_checked() {
     );
     let e = err(&GOOD.replace("fast = [5, 10]", "fast = 5"));
     assert!(e.contains("sweep.grid.fast: expected an array"), "{e}");
+    let e = err(&GOOD.replace("fast = [5, 10]", "fast = [5, \"a\"]"));
+    assert!(
+        e.contains("sweep.grid.fast: expected all numbers or all strings (got \"a\")"),
+        "{e}"
+    );
     let e = err(&GOOD.replace("fast = [5, 10]", "fast = [\"a\"]"));
     assert!(
-        e.contains("sweep.grid.fast: expected numbers (got \"a\")"),
+        e.contains("sweep.grid.fast: \"a\" is not accepted by sma_cross: "),
         "{e}"
     );
     let e = err(&GOOD.replace("[sweep.grid]", "[sweep]\nwalk_forward = 1.5\n[sweep.grid]"));
@@ -281,6 +286,36 @@ fn sweep_grid_is_checked() {
     );
     let spec = load(&text, &Overrides::default()).unwrap().sweep.unwrap();
     assert_eq!(spec.points(), 3);
+}
+
+#[test]
+fn a_sweep_grid_can_vary_the_direction_by_name() {
+    let text = GOOD.replace(
+        "slow = [20, 30, 40]",
+        "slow = [20, 30, 40]\ndirection = [\"long_only\", \"long_short\"]",
+    );
+    let spec = load(&text, &Overrides::default()).unwrap().sweep.unwrap();
+    assert_eq!(spec.points(), 12);
+    let grid = spec.space().unwrap().grid();
+    // Axes in name order, the last varying fastest: the six `long_only` points come first.
+    assert_eq!(grid[0].choice("direction"), Some("long_only"));
+    assert_eq!(grid[5].choice("direction"), Some("long_only"));
+    assert_eq!(grid[6].choice("direction"), Some("long_short"));
+    assert_eq!(
+        (grid[6].get("fast"), grid[6].get("slow")),
+        (Some(5.0), Some(20.0))
+    );
+
+    let e = err(&text.replace("\"long_short\"]", "\"sideways\"]"));
+    assert!(
+        e.contains("sweep.grid.direction: \"sideways\" is not accepted by sma_cross: "),
+        "{e}"
+    );
+    let e = err(&text.replace("\"long_short\"]", "\"long_only\"]"));
+    assert!(
+        e.ends_with("sweep.grid.direction: \"long_only\" is listed twice"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -13,7 +13,8 @@
 //!   points, and again for the out-of-sample part of a walk-forward split.
 //! - The data are held once in memory (`&[MarketEvent]`) and shared read-only by all runs.
 
-use std::collections::BTreeMap;
+mod params;
+
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -21,38 +22,7 @@ use rustrade_core::{Brain, MarketEvent, Timestamp};
 
 use crate::{BacktestBuilder, BacktestError, Statistics};
 
-/// One parameter's candidate values.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ParamValues {
-    /// Exactly these values (grid and random search pick among them).
-    List {
-        /// The values, in order.
-        values: Vec<f64>,
-    },
-    /// `start, start + step, …` up to and including `end` (within `step × 1e-9`). Random search
-    /// draws uniformly from `[start, end]` and snaps to the step.
-    Range {
-        /// First value.
-        start: f64,
-        /// Last value (inclusive).
-        end: f64,
-        /// Increment, `> 0`.
-        step: f64,
-    },
-}
-
-/// A set of named parameters with their candidate values; names are unique and kept in the
-/// order they were added.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ParamSpace {
-    params: Vec<(String, ParamValues)>,
-}
-
-/// One point of a parameter space: name → value.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Params(BTreeMap<String, f64>);
+pub use params::{ParamSpace, ParamValue, ParamValues, Params};
 
 /// What ranks the points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -157,171 +127,6 @@ pub struct SweepRow {
     pub out_of_sample: Option<Statistics>,
     /// Why the point could not be run.
     pub error: Option<String>,
-}
-
-impl ParamSpace {
-    /// An empty space.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a parameter with explicit values; refuses a duplicate name, an empty list or a
-    /// non-finite value.
-    pub fn values(
-        mut self,
-        name: &str,
-        values: impl Into<Vec<f64>>,
-    ) -> Result<Self, BacktestError> {
-        let values = values.into();
-        self.check_name(name)?;
-        if values.is_empty() {
-            return Err(param_error(name, "needs at least one value".into()));
-        }
-        if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-            return Err(param_error(name, format!("value {v} is not finite")));
-        }
-        self.params
-            .push((name.to_owned(), ParamValues::List { values }));
-        Ok(self)
-    }
-
-    /// Adds a parameter ranging over `start..=end` by `step`; refuses non-finite bounds,
-    /// `end < start`, a step `<= 0`, or more than a million values.
-    pub fn range(
-        mut self,
-        name: &str,
-        start: f64,
-        end: f64,
-        step: f64,
-    ) -> Result<Self, BacktestError> {
-        self.check_name(name)?;
-        if !(start.is_finite() && end.is_finite() && step.is_finite()) {
-            return Err(param_error(
-                name,
-                format!("bounds {start}..={end} step {step} must be finite"),
-            ));
-        }
-        if end < start || step <= 0.0 {
-            return Err(param_error(
-                name,
-                format!("needs start <= end and step > 0 (got {start}..={end} step {step})"),
-            ));
-        }
-        if (end - start) / step > 1e6 {
-            return Err(param_error(
-                name,
-                format!("{start}..={end} step {step} has more than a million values"),
-            ));
-        }
-        self.params
-            .push((name.to_owned(), ParamValues::Range { start, end, step }));
-        Ok(self)
-    }
-
-    /// Number of grid points (product of the value counts; 1 for an empty space).
-    pub fn grid_len(&self) -> usize {
-        self.params
-            .iter()
-            .map(|(_, v)| v.grid().len())
-            .fold(1usize, usize::saturating_mul)
-    }
-
-    /// Every grid point, last parameter varying fastest.
-    pub fn grid(&self) -> Vec<Params> {
-        let axes: Vec<(&str, Vec<f64>)> = self
-            .params
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.grid()))
-            .collect();
-        let mut out = Vec::with_capacity(self.grid_len());
-        let mut idx = vec![0usize; axes.len()];
-        loop {
-            out.push(Params(
-                axes.iter()
-                    .zip(&idx)
-                    .map(|((n, vals), &i)| ((*n).to_owned(), vals[i]))
-                    .collect(),
-            ));
-            let mut k = axes.len();
-            loop {
-                if k == 0 {
-                    return out;
-                }
-                k -= 1;
-                idx[k] += 1;
-                if idx[k] < axes[k].1.len() {
-                    break;
-                }
-                idx[k] = 0;
-            }
-        }
-    }
-
-    /// `samples` points drawn from a generator seeded with `seed`; each parameter is drawn
-    /// independently (uniformly from its list, or uniformly in its range snapped to the step).
-    pub fn random(&self, seed: u64, samples: usize) -> Vec<Params> {
-        let mut rng = fastrand::Rng::with_seed(seed);
-        (0..samples)
-            .map(|_| {
-                Params(
-                    self.params
-                        .iter()
-                        .map(|(n, v)| (n.clone(), v.draw(&mut rng)))
-                        .collect(),
-                )
-            })
-            .collect()
-    }
-
-    fn check_name(&self, name: &str) -> Result<(), BacktestError> {
-        if name.is_empty() {
-            return Err(param_error(name, "name must not be empty".into()));
-        }
-        if self.params.iter().any(|(n, _)| n == name) {
-            return Err(param_error(name, "defined twice".into()));
-        }
-        Ok(())
-    }
-}
-
-impl ParamValues {
-    fn grid(&self) -> Vec<f64> {
-        match self {
-            Self::List { values } => values.clone(),
-            Self::Range { start, end, step } => {
-                let n = ((end - start) / step + 1e-9).floor() as usize;
-                (0..=n).map(|i| start + i as f64 * step).collect()
-            }
-        }
-    }
-
-    fn draw(&self, rng: &mut fastrand::Rng) -> f64 {
-        match self {
-            Self::List { values } => values[rng.usize(..values.len())],
-            Self::Range { start, end, step } => {
-                let n = ((end - start) / step + 1e-9).floor() as usize;
-                start + rng.usize(..=n) as f64 * step
-            }
-        }
-    }
-}
-
-impl Params {
-    /// The value of `name`, if the point has it.
-    pub fn get(&self, name: &str) -> Option<f64> {
-        self.0.get(name).copied()
-    }
-
-    /// The value of `name`, or a configuration error naming it.
-    pub fn require(&self, name: &str) -> Result<f64, BacktestError> {
-        self.get(name)
-            .ok_or_else(|| param_error(name, "is not part of this parameter set".into()))
-    }
-
-    /// Iterates `(name, value)` in name order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), *v))
-    }
 }
 
 impl Objective {
@@ -505,12 +310,5 @@ impl Sweep {
             .build()?
             .run_events(data.iter().copied())?;
         Ok(result.statistics)
-    }
-}
-
-fn param_error(name: &str, what: String) -> BacktestError {
-    BacktestError::Config {
-        field: "params",
-        reason: format!("{name:?} {what}"),
     }
 }
