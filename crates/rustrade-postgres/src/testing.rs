@@ -48,11 +48,12 @@ impl TestSchema {
             let url = url.clone();
             move || connect(&url).map(drop)
         }) {
-            let line = format!(
-                "skipped: PostgreSQL not reachable at {} (set {URL_VAR}): {e}",
+            let why = format!(
+                "PostgreSQL not reachable at {} (set {URL_VAR}): {e}",
                 crate::store::redact(&url)
             );
-            assert!(!servers_required(), "{line}, and {REQUIRE_VAR}=1");
+            assert!(!servers_required(), "{why}; {REQUIRE_VAR}=1 requires it");
+            let line = format!("skipped: {why}");
             // Straight to the process's standard error: the test harness captures `eprintln!`.
             let _ = writeln!(std::io::stderr(), "{test}: {line}");
             return None;

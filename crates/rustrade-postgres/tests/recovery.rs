@@ -69,8 +69,12 @@ async fn settle() {
 
 /// One session of bot `t` on its PostgreSQL state in `schema`; ends with the runtime dropped,
 /// a kill unless `body` stopped the bot itself.
-fn session<F, Fut>(schema: &TestSchema, exchange: &Arc<MockExchange>, brain: Arc<dyn Brain>, body: F)
-where
+fn session<F, Fut>(
+    schema: &TestSchema,
+    exchange: &Arc<MockExchange>,
+    brain: Arc<dyn Brain>,
+    body: F,
+) where
     F: FnOnce(Running, Arc<MockExchange>) -> Fut,
     Fut: Future<Output = ()>,
 {
@@ -126,21 +130,30 @@ fn placed_of(exchange: &MockExchange, kind: OrderKind) -> Vec<ClientOrderId> {
 fn assert_no_duplicates(exchange: &MockExchange) {
     let ids: Vec<_> = exchange.placed().iter().map(|o| o.client_id).collect();
     let unique: std::collections::BTreeSet<_> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "a client id was sent twice: {ids:?}");
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "a client id was sent twice: {ids:?}"
+    );
     assert_eq!(exchange.duplicate_placements(), 0);
 }
 
 /// A first session that places the bracketed entry and both legs, then is killed.
 fn placed_then_killed(schema: &TestSchema, exchange: &Arc<MockExchange>, n: usize) {
-    session(schema, exchange, bracketed_buyer(), move |run, exchange| async move {
-        run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
-        wait_until(&format!("{n} orders placed"), || {
-            let e = Arc::clone(&exchange);
-            async move { e.placed().len() >= n }
-        })
-        .await;
-        settle().await;
-    });
+    session(
+        schema,
+        exchange,
+        bracketed_buyer(),
+        move |run, exchange| async move {
+            run.bus.publish(candle_event("BTCUSDT", 60, 100.0));
+            wait_until(&format!("{n} orders placed"), || {
+                let e = Arc::clone(&exchange);
+                async move { e.placed().len() >= n }
+            })
+            .await;
+            settle().await;
+        },
+    );
 }
 
 #[test]
@@ -154,17 +167,22 @@ fn a_stop_filled_while_down_counts_as_a_loss_on_restart_and_is_a_trade_row() {
     let tp = placed_of(&exchange, OrderKind::TakeProfit)[0];
     exchange.fill_order_silently(&stop, 95.0).unwrap();
 
-    session(&schema, &exchange, Arc::new(ScriptedBrain::holding("b")), |run, exchange| async move {
-        settle().await;
-        assert!(run.handle.position(&sym()).await.is_flat());
-        let r = run.handle.risk(&sym()).await.unwrap();
-        assert_eq!(r.session_losses, 1, "{r:?}");
-        assert!((r.session_net_pnl + 5.0).abs() < 1e-9, "{r:?}");
-        assert!(exchange.cancels().contains(&tp), "OCO sibling cancelled");
-        assert!(run.handle.tracked_orders().await.is_empty());
-        run.handle.shutdown();
-        run.task.await.unwrap().unwrap();
-    });
+    session(
+        &schema,
+        &exchange,
+        Arc::new(ScriptedBrain::holding("b")),
+        |run, exchange| async move {
+            settle().await;
+            assert!(run.handle.position(&sym()).await.is_flat());
+            let r = run.handle.risk(&sym()).await.unwrap();
+            assert_eq!(r.session_losses, 1, "{r:?}");
+            assert!((r.session_net_pnl + 5.0).abs() < 1e-9, "{r:?}");
+            assert!(exchange.cancels().contains(&tp), "OCO sibling cancelled");
+            assert!(run.handle.tracked_orders().await.is_empty());
+            run.handle.shutdown();
+            run.task.await.unwrap().unwrap();
+        },
+    );
     assert_no_duplicates(&exchange);
     let s = schema.name();
     let trades = schema
@@ -173,8 +191,10 @@ fn a_stop_filled_while_down_counts_as_a_loss_on_restart_and_is_a_trade_row() {
              WHERE closed_at >= '2024-01-02' AND closed_at < '2024-01-03'"
         ))
         .unwrap();
-    let trades: Vec<(String, String, f64)> =
-        trades.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    let trades: Vec<(String, String, f64)> = trades
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
     assert_eq!(trades.len(), 1, "{trades:?}");
     assert_eq!((&trades[0].0[..], &trades[0].1[..]), ("t", "buy"));
     assert!((trades[0].2 + 5.0).abs() < 1e-9, "{trades:?}");
@@ -184,8 +204,14 @@ fn a_stop_filled_while_down_counts_as_a_loss_on_restart_and_is_a_trade_row() {
         ))
         .unwrap();
     let statuses: Vec<(String, String)> = statuses.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert!(statuses.contains(&("stop_market".into(), "filled".into())), "{statuses:?}");
-    assert!(statuses.contains(&("take_profit".into(), "cancelled".into())), "{statuses:?}");
+    assert!(
+        statuses.contains(&("stop_market".into(), "filled".into())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("take_profit".into(), "cancelled".into())),
+        "{statuses:?}"
+    );
 }
 
 #[test]
@@ -198,18 +224,23 @@ fn an_entry_filled_while_down_gets_its_protection_on_restart() {
     let entry = exchange.placed()[0].client_id;
     exchange.fill_order_silently(&entry, 100.0).unwrap();
 
-    session(&schema, &exchange, Arc::new(ScriptedBrain::holding("b")), |run, exchange| async move {
-        settle().await;
-        assert_eq!(run.handle.position(&sym()).await.quantity, 1.0);
-        let legs = (
-            placed_of(&exchange, OrderKind::StopMarket).len(),
-            placed_of(&exchange, OrderKind::TakeProfit).len(),
-        );
-        assert_eq!(legs, (1, 1), "both legs placed on restart");
-        assert!(run.handle.health().await.healthy);
-        run.handle.shutdown();
-        run.task.await.unwrap().unwrap();
-    });
+    session(
+        &schema,
+        &exchange,
+        Arc::new(ScriptedBrain::holding("b")),
+        |run, exchange| async move {
+            settle().await;
+            assert_eq!(run.handle.position(&sym()).await.quantity, 1.0);
+            let legs = (
+                placed_of(&exchange, OrderKind::StopMarket).len(),
+                placed_of(&exchange, OrderKind::TakeProfit).len(),
+            );
+            assert_eq!(legs, (1, 1), "both legs placed on restart");
+            assert!(run.handle.health().await.healthy);
+            run.handle.shutdown();
+            run.task.await.unwrap().unwrap();
+        },
+    );
     assert_no_duplicates(&exchange);
     let fills = schema
         .query(&format!(
@@ -217,5 +248,9 @@ fn an_entry_filled_while_down_gets_its_protection_on_restart() {
             schema.name()
         ))
         .unwrap();
-    assert_eq!(fills[0].get::<_, i64>(0), 1, "the fill made while down is a row");
+    assert_eq!(
+        fills[0].get::<_, i64>(0),
+        1,
+        "the fill made while down is a row"
+    );
 }
