@@ -35,6 +35,9 @@
 //! - Data that is there but unreadable — a value of the wrong type, a journal record that does
 //!   not decode, a schema newer than this build, tables without a `schema_version` — is
 //!   [`StoreError::Corrupt`](rustrade_core::StoreError::Corrupt), never an empty state.
+//! - The store's epoch (where a fresh engine's client order ids start, the facade's
+//!   `store::epoch`) is claimed at the bot's first fresh start, as for every store other than
+//!   the file stores, which write it when they create their file.
 //! - Versioned schema: a `schema_version` table lists the migrations applied; open applies the
 //!   missing ones in one transaction, serialised between concurrent opens by a transaction
 //!   advisory lock ([`SCHEMA_VERSION`], and the [`schema`] module for the layout).

@@ -78,6 +78,20 @@ fn session<F, Fut>(
     F: FnOnce(Running, Arc<MockExchange>) -> Fut,
     Fut: Future<Output = ()>,
 {
+    session_of("t", schema, exchange, brain, body);
+}
+
+/// [`session`] of the bot named `name` (its bot id in the store too).
+fn session_of<F, Fut>(
+    name: &str,
+    schema: &TestSchema,
+    exchange: &Arc<MockExchange>,
+    brain: Arc<dyn Brain>,
+    body: F,
+) where
+    F: FnOnce(Running, Arc<MockExchange>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
@@ -86,13 +100,13 @@ fn session<F, Fut>(
     rt.block_on(async {
         // A killed predecessor's session may still be ending on the server.
         let store = schema
-            .options("t")
+            .options(name)
             .lock_wait(Duration::from_secs(5))
             .connect()
             .await
             .unwrap();
         let config = BotConfig::builder()
-            .name("t")
+            .name(name)
             .symbols(["BTCUSDT"])
             .without_signal_handler()
             .shutdown_timeout(Duration::from_secs(2))
@@ -138,9 +152,10 @@ fn assert_no_duplicates(exchange: &MockExchange) {
     assert_eq!(exchange.duplicate_placements(), 0);
 }
 
-/// A first session that places the bracketed entry and both legs, then is killed.
-fn placed_then_killed(schema: &TestSchema, exchange: &Arc<MockExchange>, n: usize) {
-    session(
+/// A first session of bot `name` that places `n` orders, then is killed.
+fn placed_then_killed_as(name: &str, schema: &TestSchema, exchange: &Arc<MockExchange>, n: usize) {
+    session_of(
+        name,
         schema,
         exchange,
         bracketed_buyer(),
@@ -154,6 +169,10 @@ fn placed_then_killed(schema: &TestSchema, exchange: &Arc<MockExchange>, n: usiz
             settle().await;
         },
     );
+}
+
+fn placed_then_killed(schema: &TestSchema, exchange: &Arc<MockExchange>, n: usize) {
+    placed_then_killed_as("t", schema, exchange, n);
 }
 
 #[test]
@@ -252,5 +271,58 @@ fn an_entry_filled_while_down_gets_its_protection_on_restart() {
         fills[0].get::<_, i64>(0),
         1,
         "the fill made while down is a row"
+    );
+}
+
+#[test]
+fn two_bots_in_one_schema_each_recover_their_own_state() {
+    let Some(schema) = TestSchema::new("recovery_two_bots_in_one_schema") else {
+        return;
+    };
+    // Bot t1's bracket is placed and its stop fills while it is down; bot t2's entry rests and
+    // fills while it is down. Same tables, different bot ids.
+    let one = Arc::new(MockExchange::new().starting_at(noon()));
+    let two = Arc::new(MockExchange::new().starting_at(noon()).without_auto_fill());
+    placed_then_killed_as("t1", &schema, &one, 3);
+    placed_then_killed_as("t2", &schema, &two, 1);
+    one.fill_order_silently(&placed_of(&one, OrderKind::StopMarket)[0], 95.0)
+        .unwrap();
+    two.fill_order_silently(&two.placed()[0].client_id, 100.0)
+        .unwrap();
+
+    let holder = || -> Arc<dyn Brain> { Arc::new(ScriptedBrain::holding("b")) };
+    session_of("t1", &schema, &one, holder(), |run, _| async move {
+        settle().await;
+        assert!(run.handle.position(&sym()).await.is_flat());
+        assert_eq!(run.handle.risk(&sym()).await.unwrap().session_losses, 1);
+        run.handle.shutdown();
+        run.task.await.unwrap().unwrap();
+    });
+    session_of("t2", &schema, &two, holder(), |run, exchange| async move {
+        settle().await;
+        assert_eq!(run.handle.position(&sym()).await.quantity, 1.0);
+        assert_eq!(run.handle.risk(&sym()).await.unwrap().session_losses, 0);
+        assert_eq!(placed_of(&exchange, OrderKind::StopMarket).len(), 1);
+        run.handle.shutdown();
+        run.task.await.unwrap().unwrap();
+    });
+    assert_no_duplicates(&one);
+    assert_no_duplicates(&two);
+    let rows = schema
+        .query(&format!(
+            "SELECT bot_id, (SELECT count(*) FROM {s}.trades t WHERE t.bot_id = f.bot_id), \
+                    count(*) \
+             FROM {s}.fills f GROUP BY bot_id ORDER BY bot_id",
+            s = schema.name()
+        ))
+        .unwrap();
+    let rows: Vec<(String, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("t1".into(), 1, 2), ("t2".into(), 0, 1)],
+        "bot, its trades, its fills"
     );
 }

@@ -157,18 +157,19 @@ async fn a_killed_holder_does_not_block_a_waiting_open() {
     let Some(schema) = TestSchema::new("a_killed_holder_does_not_block") else {
         return;
     };
-    let first = open(&schema, "alpha").await;
+    let first = open(&schema, "killed-holder").await;
     first.save("k", b"v").await.unwrap();
-    // The holder's session ends from the server's side, as when its process is killed.
+    // The holder's session ends from the server's side, as when its process is killed (the
+    // bot id is this test's alone: other tests of this process run beside it).
     schema
         .execute(&format!(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE application_name = 'rustrade pid={} bot=alpha'",
+             WHERE application_name = 'rustrade pid={} bot=killed-holder'",
             std::process::id()
         ))
         .unwrap();
     let second = schema
-        .options("alpha")
+        .options("killed-holder")
         .lock_wait(Duration::from_secs(5))
         .connect()
         .await
