@@ -123,6 +123,11 @@ pub struct BacktestingDoctests;
 #[doc = include_str!("../../../docs/indicators.md")]
 pub struct IndicatorsDoctests;
 
+/// `docs/porting.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/porting.md")]
+pub struct PortingDoctests;
+
 /// `docs/configuration.md`.
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/configuration.md")]
