@@ -160,6 +160,14 @@ pub enum EngineEvent {
         /// When.
         time: Timestamp,
     },
+    /// A manual trade outcome claimed a round trip the fills had already closed and counted
+    /// ([`crate::Engine::record_manual_outcome`]); nothing was recorded again.
+    OutcomeClaimed {
+        /// Instrument.
+        symbol: Symbol,
+        /// When.
+        time: Timestamp,
+    },
     /// New entries on the symbol are blocked (session loss cap reached or breaker tripped).
     RiskHalted {
         /// Instrument.

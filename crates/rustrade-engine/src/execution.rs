@@ -306,6 +306,9 @@ impl Engine {
         state
             .net
             .apply_fill(&spec, fill.side, qty, price, fee, fill.time);
+        if effect.trade.is_some() {
+            state.unclaimed_trades += 1;
+        }
         let position = state.by_brain[brain.index()].position(&spec, state.mark);
         let net = state.net.position(&spec, state.mark);
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);

@@ -94,8 +94,6 @@ pub(crate) struct Driver {
     pub(crate) counters: BotCounters,
     /// Cancels confirmed by `cancel_order` are fed back only when no fill stream reports them.
     confirm_cancels: AtomicBool,
-    /// Trades the fill stream closed per symbol that no manual outcome has claimed yet.
-    unclaimed_trades: Mutex<BTreeMap<Symbol, u64>>,
     /// Called with every market event the first time a service sees it, before the engine and
     /// any brain (a paper venue is fed here, so it has seen an event before orders on it arrive).
     market_hook: OnceLock<MarketHook>,
@@ -133,7 +131,6 @@ impl Driver {
             brain_counters,
             counters: BotCounters::default(),
             confirm_cancels: AtomicBool::new(true),
-            unclaimed_trades: Mutex::new(BTreeMap::new()),
             pending_positions: Mutex::new(BTreeMap::new()),
             market_hook: OnceLock::new(),
             venue_reports: OnceLock::new(),
@@ -473,18 +470,6 @@ impl Driver {
         })
     }
 
-    /// Claims one trade the fill stream closed on `symbol`; `true` if there was one.
-    pub(crate) fn claim_trade(&self, symbol: &Symbol) -> bool {
-        let mut map = lock(&self.unclaimed_trades);
-        match map.get_mut(symbol) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                true
-            }
-            _ => false,
-        }
-    }
-
     fn drain(&self, engine: &mut Engine, now: Timestamp) -> Batch {
         let first_seq = engine.journal_seq() + 1;
         // Sized up front: events are large, and growing the buffer would move them again.
@@ -684,7 +669,6 @@ impl Driver {
                     }
                 }
                 EngineEvent::TradeClosed { symbol, trade, .. } => {
-                    *lock(&self.unclaimed_trades).entry(*symbol).or_default() += 1;
                     tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
                 }
                 EngineEvent::RiskHalted {
