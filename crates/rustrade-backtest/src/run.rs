@@ -380,6 +380,10 @@ impl<'a> Run<'a> {
             }
             // Checked by length, so the usual last round costs no empty polls.
             if self.quiet() {
+                #[cfg(debug_assertions)]
+                if let Err(e) = self.engine.check_invariants() {
+                    panic!("{e}");
+                }
                 return Ok(());
             }
         }
