@@ -268,6 +268,19 @@ pub enum BacktestError {
         /// The time already reached.
         previous: Timestamp,
     },
+    /// The simulated venue filled at a value the engine refuses (a price or quantity not
+    /// `> 0`, as data with zero or negative prices can make it); the run stops there.
+    #[error("fill {fill_id} on {symbol} at {time} refused: {problem}")]
+    InvalidFill {
+        /// The fill's id.
+        fill_id: String,
+        /// Its symbol.
+        symbol: Symbol,
+        /// Its time.
+        time: Timestamp,
+        /// The field and value refused.
+        problem: rustrade_engine::InvalidFill,
+    },
     /// The data source failed.
     #[error(transparent)]
     Data(#[from] DataError),

@@ -10,7 +10,9 @@
 //!    primitives take the time with every check and record, so a tick with neither changes
 //!    nothing and is skipped (it was ~40 % of the hold path).
 //! 2. `venue.on_market(e)`: orders decided earlier arrive and match against `e`.
-//! 3. The venue's reports go to the engine (`handle_report`): acknowledgements, fills.
+//! 3. The venue's reports go to the engine (`handle_report`): acknowledgements, fills. A fill
+//!    the engine refuses as invalid (a price or quantity not `> 0`) stops the run with
+//!    [`BacktestError::InvalidFill`]: venue and engine would disagree from there on.
 //! 4. `engine.handle_market(e)`: marks the symbol, fires emulated stops.
 //! 5. Each brain that sees `e.symbol` decides (`Brain::on_event_in`) with its own position and
 //!    account view from the engine; the decision goes to `engine.handle_decision`. The engine
@@ -38,7 +40,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rustrade_core::{
     BrainContext, ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
 };
-use rustrade_engine::{BrainId, Command, Engine, EngineEvent, SymbolSlot};
+use rustrade_engine::{BrainId, Command, Engine, EngineEvent, InvalidFill, Malformed, SymbolSlot};
 use rustrade_sim::SimVenue;
 
 use crate::stats::{EquityStats, TradeOutcome, TradeStats};
@@ -110,6 +112,8 @@ struct Run<'a> {
     report_batch: VecDeque<ExecutionReport>,
     /// The engine's commands, taken the same way.
     command_batch: VecDeque<Command>,
+    /// A fill the engine refused ([`rustrade_engine::check_fill`]): the run stops with it.
+    invalid_fill: Option<(rustrade_core::Fill, InvalidFill)>,
 }
 
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
@@ -182,6 +186,7 @@ impl<'a> Run<'a> {
             exposed: 0,
             ttl: bt.engine.order_ttl.is_some(),
             orders: OrderCounts::default(),
+            invalid_fill: None,
         })
     }
 
@@ -345,6 +350,14 @@ impl<'a> Run<'a> {
                 }
                 batch.clear();
                 self.event_batch = batch;
+                if let Some((fill, problem)) = self.invalid_fill.take() {
+                    return Err(BacktestError::InvalidFill {
+                        fill_id: fill.fill_id.to_string(),
+                        symbol: fill.symbol,
+                        time: fill.time,
+                        problem,
+                    });
+                }
             }
             if self.engine.pending_commands() > 0 {
                 let mut batch = std::mem::take(&mut self.command_batch);
@@ -367,6 +380,10 @@ impl<'a> Run<'a> {
             }
             // Checked by length, so the usual last round costs no empty polls.
             if self.quiet() {
+                #[cfg(debug_assertions)]
+                if let Err(e) = self.engine.check_invariants() {
+                    panic!("{e}");
+                }
                 return Ok(());
             }
         }
@@ -398,6 +415,10 @@ impl<'a> Run<'a> {
             EngineEvent::OrderCancelled { .. } => self.orders.cancelled += 1,
             EngineEvent::OrderExpired { .. } => self.orders.expired += 1,
             EngineEvent::RiskHalted { .. } => self.halted += 1,
+            EngineEvent::MalformedInput {
+                problem: Malformed::InvalidFill { fill, problem },
+                ..
+            } => self.invalid_fill = Some((*fill, *problem)),
             EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
             EngineEvent::PositionChanged { symbol, net, .. } => {
                 let Some(si) = self.find_slot(symbol) else {

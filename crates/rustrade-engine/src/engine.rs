@@ -118,6 +118,10 @@ pub(crate) struct SymbolState {
     /// of fills made at the venue resumes.
     #[serde(default)]
     pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
+    /// Round trips the fills closed on this symbol that no manual outcome has claimed yet (see
+    /// [`Engine::record_manual_outcome`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) unclaimed_trades: u64,
     /// Market events of this symbol (bars, on a candle feed) seen by [`Engine::handle_market`] since this engine was built or
     /// restored, for the brains' account view. Market data, like the mark, is neither
     /// journalled nor part of the snapshot.
@@ -134,7 +138,12 @@ impl PartialEq for SymbolState {
             && self.by_brain == other.by_brain
             && self.halted == other.halted
             && self.fill_cursor == other.fill_cursor
+            && self.unclaimed_trades == other.unclaimed_trades
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The most recent fill ids, to apply each fill once.
@@ -281,6 +290,7 @@ impl Engine {
                 by_brain: vec![Ledger::default(); config.brains.len()],
                 halted: false,
                 fill_cursor: Some(rustrade_core::FillCursor::since(now)),
+                unclaimed_trades: 0,
                 bars: 0,
             };
             if symbols.insert(spec.symbol(), state).is_some() {

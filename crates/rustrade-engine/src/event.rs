@@ -160,6 +160,14 @@ pub enum EngineEvent {
         /// When.
         time: Timestamp,
     },
+    /// A manual trade outcome claimed a round trip the fills had already closed and counted
+    /// ([`crate::Engine::record_manual_outcome`]); nothing was recorded again.
+    OutcomeClaimed {
+        /// Instrument.
+        symbol: Symbol,
+        /// When.
+        time: Timestamp,
+    },
     /// New entries on the symbol are blocked (session loss cap reached or breaker tripped).
     RiskHalted {
         /// Instrument.
@@ -256,7 +264,15 @@ pub enum Malformed {
         /// The fill.
         fill: Fill,
     },
-    /// A fill does not match its order (symbol or side differ, or quantity is zero).
+    /// A fill carried a value no fill may have (see [`check_fill`](crate::check_fill)): a
+    /// price or quantity not `> 0`, a fee not finite.
+    InvalidFill {
+        /// The fill.
+        fill: Fill,
+        /// The field and value refused.
+        problem: crate::InvalidFill,
+    },
+    /// A fill does not match its order (symbol or side differ).
     FillMismatch {
         /// The fill.
         fill: Fill,
@@ -282,7 +298,8 @@ pub enum Malformed {
     },
 }
 
-/// The field of a fill that disagrees with its order.
+/// A field of a fill the engine refused: one that disagrees with its order, or one with a value
+/// no fill may carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FillField {
@@ -290,8 +307,24 @@ pub enum FillField {
     Symbol,
     /// The fill's side is not the order's.
     Side,
-    /// The fill's quantity is zero.
+    /// The fill's quantity is not `> 0`.
     Quantity,
+    /// The fill's price is not `> 0`.
+    Price,
+    /// The fill's fee is not finite.
+    Fee,
+}
+
+impl std::fmt::Display for FillField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Symbol => "symbol",
+            Self::Side => "side",
+            Self::Quantity => "quantity",
+            Self::Price => "price",
+            Self::Fee => "fee",
+        })
+    }
 }
 
 /// The field of a venue position report that was not finite.

@@ -245,11 +245,22 @@ impl Engine {
     ///
     /// Applied once per fill id to the order, the brain's and the net position, the brain's
     /// statistics, and — when a round trip closes — to the symbol's session PnL and breaker.
-    /// A fill for an unknown order, a repeated fill id, a fill of an order already completely
+    /// A fill with a price or quantity not `> 0` or a fee not finite ([`crate::check_fill`]),
+    /// a fill for an unknown order, a repeated fill id, a fill of an order already completely
     /// filled, or a fill whose symbol or side disagree with its order changes nothing and is
     /// reported as [`Malformed`]. The newest fill applied on a symbol is its
     /// [`fill_cursor`](Self::fill_cursor).
     pub fn handle_fill(&mut self, fill: &Fill, now: Timestamp) {
+        if let Err(problem) = crate::check_fill(fill) {
+            self.malformed(
+                Malformed::InvalidFill {
+                    fill: *fill,
+                    problem,
+                },
+                now,
+            );
+            return;
+        }
         let Some(slot) = self.fill_slot(fill.client_id, &fill.order_id) else {
             self.malformed_unknown(fill.client_id, Some(fill.order_id), now);
             return;
@@ -265,8 +276,6 @@ impl Engine {
             Some(FillField::Symbol)
         } else if fill.side != o.order.side {
             Some(FillField::Side)
-        } else if fill.quantity.get() <= 0.0 {
-            Some(FillField::Quantity)
         } else {
             None
         };
@@ -297,6 +306,9 @@ impl Engine {
         state
             .net
             .apply_fill(&spec, fill.side, qty, price, fee, fill.time);
+        if effect.trade.is_some() {
+            state.unclaimed_trades += 1;
+        }
         let position = state.by_brain[brain.index()].position(&spec, state.mark);
         let net = state.net.position(&spec, state.mark);
         let brain_flat = state.by_brain[brain.index()].is_flat(&spec);

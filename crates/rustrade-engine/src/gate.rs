@@ -111,8 +111,8 @@ pub(crate) struct RiskDesk {
     pub(crate) symbols: SymbolMap<SymbolRisk>,
     pub(crate) portfolio: PortfolioRisk,
     pub(crate) caps: Capabilities,
-    /// Reservation of each entry in flight. Only looked up, never iterated (the portfolio keeps
-    /// the ordered view).
+    /// Reservation of each entry in flight. Looked up, and listed only for the invariant check
+    /// (the portfolio keeps the ordered view).
     reservations: Reservations,
     open: Vec<OpenExposure>,
     /// Raised entry blocks: new entries are refused while any is raised; exits are not.
@@ -200,6 +200,11 @@ impl RiskDesk {
         if let Some(r) = self.reservations.remove(cid) {
             self.portfolio.release(r);
         }
+    }
+
+    /// The client ids of the entries holding a reservation (see `Engine::check_invariants`).
+    pub(crate) fn reserved_entries(&self) -> Vec<ClientOrderId> {
+        self.reservations.ids()
     }
 
     pub(crate) fn confirm(&mut self, cid: &ClientOrderId) {

@@ -193,6 +193,9 @@ fn disagrees(problem: &Malformed) -> Option<String> {
             "fill {} disagrees with its order on {field:?}",
             fill.fill_id
         )),
+        Malformed::InvalidFill { fill, problem } => {
+            Some(format!("fill {} is invalid: {problem}", fill.fill_id))
+        }
         Malformed::UnknownSymbol { symbol } => Some(format!("symbol {symbol} is not traded")),
         Malformed::UnknownBrain { brain } => Some(format!("{brain} is not registered")),
         Malformed::Overfill { .. } | Malformed::NonFinitePosition { .. } => None,

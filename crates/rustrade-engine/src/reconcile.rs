@@ -194,6 +194,48 @@ impl Engine {
         Ok(())
     }
 
+    /// A trade outcome reported by hand (an operator or a host that reports every closed
+    /// trade), counted once: it first claims one round trip the fills closed on `symbol` and no
+    /// manual outcome has claimed yet — those outcomes are already counted, so nothing is
+    /// recorded again and `Ok(false)` is returned (journalled as
+    /// [`EngineEvent::OutcomeClaimed`]). Only when there is none is the outcome recorded
+    /// ([`record_trade_outcome`](Self::record_trade_outcome)) and `Ok(true)` returned.
+    ///
+    /// The unclaimed count is part of the snapshot and rebuilt by replay, so the rule holds
+    /// across restarts. A non-finite value or an unknown symbol is refused and claims nothing.
+    pub fn record_manual_outcome(
+        &mut self,
+        symbol: &Symbol,
+        gross_pnl: f64,
+        fee: f64,
+        now: Timestamp,
+    ) -> Result<bool, EngineError> {
+        for (field, value) in [("gross_pnl", gross_pnl), ("fee", fee)] {
+            if !value.is_finite() {
+                return Err(EngineError::NonFinite { field, value });
+            }
+        }
+        let state = self
+            .symbols
+            .get_mut(symbol)
+            .ok_or(EngineError::UnknownSymbol(*symbol))?;
+        if state.unclaimed_trades > 0 {
+            state.unclaimed_trades -= 1;
+            self.events.push_back(EngineEvent::OutcomeClaimed {
+                symbol: *symbol,
+                time: now,
+            });
+            return Ok(false);
+        }
+        self.record_trade_outcome(symbol, gross_pnl, fee, now)
+            .map(|()| true)
+    }
+
+    /// Round trips the fills closed on `symbol` that no manual outcome has claimed yet.
+    pub fn unclaimed_trades(&self, symbol: &Symbol) -> u64 {
+        self.symbols.get(symbol).map_or(0, |s| s.unclaimed_trades)
+    }
+
     pub(crate) fn adopt(
         &mut self,
         symbol: Symbol,

@@ -9,7 +9,8 @@
 //!   entry), never re-derived: while replaying, the engine places nothing itself, and the client
 //!   order id sequence moves past every id in the journal.
 //! - Manual trade outcomes (`OutcomeRecorded`) are recorded again; outcomes of fills follow from
-//!   the fills. Halt flags follow the `RiskHalted` / `RiskResumed` events.
+//!   the fills, and so do the round trips a manual outcome may claim, less the claims
+//!   (`OutcomeClaimed`). Halt flags follow the `RiskHalted` / `RiskResumed` events.
 //! - Not journalled, so not rebuilt: market marks and the best price an emulated trailing stop
 //!   has seen (re-seeded from the entry fill). Both return with the next market events; a
 //!   snapshot carries them exactly.
@@ -140,6 +141,11 @@ impl Engine {
             } => {
                 if let Err(e) = self.record_trade_outcome(&symbol, gross_pnl, fee, time) {
                     tracing::warn!(%symbol, error = %e, "journalled outcome not replayed");
+                }
+            }
+            EngineEvent::OutcomeClaimed { symbol, .. } => {
+                if let Some(s) = self.symbols.get_mut(&symbol) {
+                    s.unclaimed_trades = s.unclaimed_trades.saturating_sub(1);
                 }
             }
             EngineEvent::ProtectionTriggered { entry, .. } => {

@@ -2,8 +2,8 @@
 //!
 //! # Invariants
 //!
-//! - At most one reservation per client id; entries are only inserted, looked up by key and
-//!   removed, never iterated, so their order is irrelevant and never reaches output.
+//! - At most one reservation per client id; entries are inserted, looked up by key and removed,
+//!   and listed only for the engine's invariant check, so their order never reaches output.
 //! - A bot usually has a handful of entries in flight, so the map starts as an unordered `Vec`
 //!   searched with `==` (a fixed-size byte comparison, no hashing). Past [`SMALL_CAPACITY`]
 //!   entries it moves once to a hash map and stays there, so many entries in flight keep
@@ -61,6 +61,15 @@ impl Reservations {
                 Some(v.swap_remove(i).1)
             }
             Self::Large(m) => m.remove(id),
+        }
+    }
+
+    /// The client ids holding a reservation, in no particular order (for the invariant check,
+    /// which only tests membership).
+    pub(crate) fn ids(&self) -> Vec<ClientOrderId> {
+        match self {
+            Self::Small(v) => v.iter().map(|(k, _)| *k).collect(),
+            Self::Large(m) => m.keys().copied().collect(),
         }
     }
 }

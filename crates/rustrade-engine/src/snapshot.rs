@@ -137,6 +137,7 @@ impl Engine {
                 state.net = saved.net;
                 state.by_brain.clone_from(&saved.by_brain);
                 state.halted = saved.halted;
+                state.unclaimed_trades = saved.unclaimed_trades;
                 // Version 1 kept no cursor: fills after the snapshot are the ones to catch up.
                 state.fill_cursor = saved
                     .fill_cursor

@@ -404,7 +404,8 @@ impl Harness {
     }
 
     /// Drains the engine's outputs into the logs and lets the venue answer new commands as
-    /// scripted, until nothing new appears.
+    /// scripted, until nothing new appears. In debug builds it then checks the engine's
+    /// invariants ([`Engine::check_invariants`]) and panics with the broken one.
     pub fn settle(&mut self) {
         loop {
             while let Some(e) = self.engine.poll_event() {
@@ -415,6 +416,10 @@ impl Harness {
             };
             self.commands.push(cmd);
             self.answer(cmd);
+        }
+        #[cfg(debug_assertions)]
+        if let Err(e) = self.engine.check_invariants() {
+            panic!("{e}");
         }
     }
 

@@ -74,6 +74,7 @@ mod error;
 mod gate;
 mod portfolio;
 mod session;
+mod settings;
 mod sizing;
 mod symbol_risk;
 
@@ -91,5 +92,6 @@ pub use session::{
     BREAKEVEN_EPSILON, SESSION_SNAPSHOT_VERSION, SessionConfig, SessionPnl, SessionSnapshot,
     TradeOutcome,
 };
+pub use settings::{AccountBasis, DEFAULT_MARGIN_OF_CASH, RiskSettings};
 pub use sizing::{Funds, PositionSizer, SizeRefusal, SizingBasis, SizingConfig, margin_quantity};
 pub use symbol_risk::{SymbolRisk, SymbolRiskSnapshot, record_trade_outcome};

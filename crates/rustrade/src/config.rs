@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use rustrade_core::{AssetClass, Symbol};
 use rustrade_engine::{DriftPolicy, LegRejectedPolicy};
-use rustrade_risk::{PortfolioConfig, RiskConfig, RiskError};
+use rustrade_risk::{AccountBasis, PortfolioConfig, RiskConfig, RiskError, RiskSettings};
 
 /// Longest bot name: it prefixes every client order id, which venues cap at 36 bytes.
 pub const MAX_NAME_LEN: usize = 14;
@@ -225,6 +225,7 @@ pub struct BotConfigBuilder {
     signal_bus_capacity: usize,
     close_positions_on_shutdown: bool,
     risk: RiskConfig,
+    risk_settings: Option<(AssetClass, AccountBasis, RiskSettings)>,
     asset_class_risk: BTreeMap<AssetClass, RiskConfig>,
     symbol_risk: Vec<(String, RiskConfig)>,
     portfolio: PortfolioConfig,
@@ -252,6 +253,7 @@ impl Default for BotConfigBuilder {
             signal_bus_capacity: 256,
             close_positions_on_shutdown: false,
             risk: RiskConfig::default(),
+            risk_settings: None,
             asset_class_risk: BTreeMap::new(),
             symbol_risk: Vec::new(),
             portfolio: PortfolioConfig::default(),
@@ -315,9 +317,25 @@ impl BotConfigBuilder {
         self.close_positions_on_shutdown = close;
         self
     }
-    /// The default per-symbol risk configuration.
+    /// The default per-symbol risk configuration (replaces earlier
+    /// [`risk_settings`](Self::risk_settings)).
     pub fn risk(mut self, risk: RiskConfig) -> Self {
         self.risk = risk;
+        self.risk_settings = None;
+        self
+    }
+
+    /// The default per-symbol risk configuration from user settings, built at
+    /// [`build`](Self::build) by [`RiskConfig::from_settings`] — the constructor the command
+    /// line's `[risk]` table goes through too, so a bot configured in code and a backtest of
+    /// the same settings get the same limits. Replaces an earlier [`risk`](Self::risk).
+    pub fn risk_settings(
+        mut self,
+        class: AssetClass,
+        account: AccountBasis,
+        settings: RiskSettings,
+    ) -> Self {
+        self.risk_settings = Some((class, account, settings));
         self
     }
     /// The risk configuration of every symbol of an asset class without its own override.
@@ -492,7 +510,14 @@ impl BotConfigBuilder {
             }
         }
         let risk_err = |scope: String| move |source| ConfigError::Risk { scope, source };
-        self.risk.validate().map_err(risk_err("risk".into()))?;
+        let risk = match &self.risk_settings {
+            Some((class, account, settings)) => {
+                RiskConfig::from_settings(*class, *account, settings)
+                    .map_err(risk_err("risk".into()))?
+            }
+            None => self.risk,
+        };
+        risk.validate().map_err(risk_err("risk".into()))?;
         for (class, risk) in &self.asset_class_risk {
             risk.validate()
                 .map_err(risk_err(format!("risk[{class:?}]")))?;
@@ -520,7 +545,7 @@ impl BotConfigBuilder {
             market_bus_capacity: self.market_bus_capacity,
             signal_bus_capacity: self.signal_bus_capacity,
             close_positions_on_shutdown: self.close_positions_on_shutdown,
-            risk: self.risk,
+            risk,
             asset_class_risk: self.asset_class_risk,
             symbol_risk,
             portfolio: self.portfolio,
@@ -651,6 +676,48 @@ mod tests {
         let e = base().portfolio(portfolio).build().unwrap_err();
         assert!(e.to_string().contains("portfolio.daily_loss_limit"), "{e}");
         assert!(e.to_string().contains("50"), "{e}");
+    }
+
+    #[test]
+    fn risk_settings_go_through_the_risk_crates_constructor() {
+        let account = AccountBasis {
+            cash: 2_000.0,
+            taker_fee_rate: 0.001,
+        };
+        let settings = RiskSettings {
+            leverage: Some(2.0),
+            ..RiskSettings::default()
+        };
+        let c = base()
+            .risk_settings(AssetClass::CryptoPerp, account, settings)
+            .build()
+            .unwrap();
+        let expected =
+            RiskConfig::from_settings(AssetClass::CryptoPerp, account, &settings).unwrap();
+        assert_eq!(c.default_risk(), &expected);
+        assert_eq!(c.default_risk().sizing.margin, 1_900.0);
+        let bad = RiskSettings {
+            cash_fraction: Some(2.0),
+            ..RiskSettings::default()
+        };
+        let e = base()
+            .risk_settings(AssetClass::CryptoSpot, account, bad)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "risk: cash_fraction: must be in (0, 1] (got 2)"
+        );
+        let c = base()
+            .risk_settings(AssetClass::CryptoPerp, account, settings)
+            .risk(RiskConfig::default())
+            .build()
+            .unwrap();
+        assert_eq!(
+            c.default_risk(),
+            &RiskConfig::default(),
+            "the later call wins"
+        );
     }
 
     #[test]

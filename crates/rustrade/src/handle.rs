@@ -96,7 +96,9 @@ pub struct BrainHealthSnapshot {
 /// what the bot did not see. To keep a host that reports each closed trade from counting it
 /// twice, the rule is: **a manual outcome for a symbol first claims one trade the fill stream
 /// closed on that symbol and not yet claimed; if there is one, the call changes nothing (the
-/// outcome is already counted). Only when there is none is the outcome applied.**
+/// outcome is already counted). Only when there is none is the outcome applied.** The engine
+/// keeps the rule ([`Engine::record_manual_outcome`](rustrade_engine::Engine::record_manual_outcome)):
+/// the unclaimed trades are in its snapshot and journal, so a restart does not reset them.
 ///
 /// # Example
 ///
@@ -304,21 +306,16 @@ impl BotHandle {
     /// bot does not trade. An outcome the fill stream already recorded is not counted again:
     /// see [the rule](BotHandle#manual-overrides-and-the-fill-stream).
     pub async fn record_trade_outcome(&self, symbol: &Symbol, gross_pnl: f64, fee: f64) {
-        if !gross_pnl.is_finite() || !fee.is_finite() {
-            tracing::error!(%symbol, gross_pnl, fee, "record_trade_outcome: non-finite value refused");
-            return;
-        }
-        if self.driver.claim_trade(symbol) {
-            tracing::info!(%symbol, gross_pnl, fee, "record_trade_outcome: already recorded from fills");
-            return;
-        }
         let symbol = *symbol;
         let result = self
             .driver
-            .step(move |e, now| e.record_trade_outcome(&symbol, gross_pnl, fee, now))
+            .step(move |e, now| e.record_manual_outcome(&symbol, gross_pnl, fee, now))
             .await;
         match result {
-            Some(Ok(())) => {}
+            Some(Ok(true)) => {}
+            Some(Ok(false)) => {
+                tracing::info!(%symbol, gross_pnl, fee, "record_trade_outcome: already recorded from fills")
+            }
             Some(Err(e)) => tracing::error!(%symbol, error = %e, "record_trade_outcome refused"),
             None => tracing::error!(%symbol, "record_trade_outcome: the bot has not started"),
         }

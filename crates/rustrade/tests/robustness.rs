@@ -326,3 +326,36 @@ fn a_zero_quantity_and_a_negative_price_are_named() {
     let err = decode_report(&serde_json::to_vec(&negative).unwrap()).unwrap_err();
     assert!(err.to_string().contains("price"), "{err}");
 }
+
+#[test]
+fn the_facade_drops_the_fills_the_engine_refuses_naming_field_and_value() {
+    let fill = samples().remove(0);
+    for (field, value, label) in [
+        ("price", json!(0.0), "non_positive_price"),
+        ("price", json!(-3.0), "non_positive_price"),
+        ("quantity", json!(0.0), "zero_quantity"),
+    ] {
+        let mut bad = fill.clone();
+        bad[field] = value.clone();
+        let err = decode_report(&serde_json::to_vec(&bad).unwrap()).unwrap_err();
+        assert_eq!(err.label(), label, "{field} = {value}");
+        let text = err.to_string();
+        assert!(text.contains(&format!("{field} must be > 0")), "{text}");
+        let got = value.as_f64().unwrap();
+        assert!(text.contains(&format!("(got {got})")), "{text}");
+        let ExecutionReport::Fill(parsed) = serde_json::from_value(bad).unwrap() else {
+            panic!("a fill");
+        };
+        let engine = rustrade::engine::check_fill(&parsed).unwrap_err();
+        assert_eq!(
+            engine.to_string().split(':').next(),
+            Some(field),
+            "same rule"
+        );
+    }
+    for nan in ["NaN", "1e999", "-1e999"] {
+        let text = serde_json::to_string(&fill).unwrap().replace("100.5", nan);
+        let err = decode_report(text.as_bytes()).unwrap_err();
+        assert_eq!(err.label(), "undecodable", "{nan}");
+    }
+}

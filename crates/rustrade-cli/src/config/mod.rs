@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rustrade_backtest::data::{CsvFormat, CsvOptions};
 use rustrade_core::{InstrumentSpec, Symbol, ValueError};
-use rustrade_risk::{RiskConfig, SizingBasis};
+use rustrade_risk::{AccountBasis, RiskConfig, RiskSettings};
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::StrategyError;
 
@@ -415,8 +415,9 @@ fn sim(src: &Source<'_>, raw: &RawConfig, cash: f64) -> Result<SimConfig, Config
     Ok(sim)
 }
 
-/// `[risk]`; `taker_fee_rate` is the venue's taker fee, the default expected fee of equity and
-/// cash sizing.
+/// `[risk]`, through the risk crate's one constructor ([`RiskConfig::from_settings`]) that a bot
+/// built in code calls too; `taker_fee_rate` is the venue's taker fee, the default expected fee
+/// of equity and cash sizing.
 fn risk(
     src: &Source<'_>,
     raw: &RawConfig,
@@ -424,87 +425,43 @@ fn risk(
     cash: f64,
     taker_fee_rate: f64,
 ) -> Result<RiskConfig, ConfigError> {
-    let r = &raw.risk;
-    let positive = |key: &str, v: f64| {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
+    let settings = risk_settings(src, &raw.risk)?;
+    let account = AccountBasis {
+        cash,
+        taker_fee_rate,
+    };
+    RiskConfig::from_settings(class, account, &settings).map_err(|e| {
+        let field = e.field();
+        if field.contains('.') {
+            src.error("risk", e.to_string())
         } else {
-            Err(src.error(key, format!("must be > 0 (got {v})")))
+            src.error(&format!("risk.{field}"), strip_field(&e.to_string()))
         }
+    })
+}
+
+/// The `[risk]` table as [`RiskSettings`]; only the durations are parsed here.
+pub(crate) fn risk_settings(
+    src: &Source<'_>,
+    r: &raw::RawRisk,
+) -> Result<RiskSettings, ConfigError> {
+    let duration = |key: &str, text: &Option<String>| {
+        text.as_deref()
+            .map(|t| parse_duration(t).map_err(|m| src.error(key, m)))
+            .transpose()
     };
-    let mut risk = RiskConfig::preset(class);
-    let margin = positive("risk.margin", r.margin.unwrap_or(cash * 0.95))?;
-    let leverage = positive("risk.leverage", r.leverage.unwrap_or(1.0))?;
-    risk.sizing.margin = margin;
-    risk.sizing.leverage = leverage;
-    let fraction = |key: &str, v: f64| {
-        if v.is_finite() && v > 0.0 && v <= 1.0 {
-            Ok(v)
-        } else {
-            Err(src.error(key, format!("must be in (0, 1] (got {v})")))
-        }
-    };
-    risk.sizing.basis = match (r.margin, r.equity_fraction, r.cash_fraction) {
-        (_, Some(_), Some(_)) => {
-            return Err(src.error(
-                "risk.cash_fraction",
-                "set one of equity_fraction and cash_fraction, not both",
-            ));
-        }
-        (Some(_), Some(_), None) | (Some(_), None, Some(_)) => {
-            let key = if r.equity_fraction.is_some() {
-                "risk.equity_fraction"
-            } else {
-                "risk.cash_fraction"
-            };
-            return Err(src.error(
-                key,
-                "sizes from the account, so risk.margin must not be set",
-            ));
-        }
-        (_, Some(f), None) => SizingBasis::EquityFraction(fraction("risk.equity_fraction", f)?),
-        (_, None, Some(f)) => SizingBasis::CashFraction(fraction("risk.cash_fraction", f)?),
-        (_, None, None) => SizingBasis::Margin,
-    };
-    let from_account = risk.sizing.basis != SizingBasis::Margin;
-    risk.sizing.max_notional = match r.max_notional {
-        Some(v) => Some(positive("risk.max_notional", v)?),
-        None if from_account => None,
-        None => Some(margin * leverage),
-    };
-    risk.sizing.fee_rate = match r.fee_rate {
-        Some(v) if v.is_finite() && (0.0..1.0).contains(&v) => v,
-        Some(v) => return Err(src.error("risk.fee_rate", format!("must be in [0, 1) (got {v})"))),
-        None if from_account => taker_fee_rate,
-        None => 0.0,
-    };
-    risk.session.loss_cap = match r.session_loss_cap {
-        Some(v) if v.is_finite() && v < 0.0 => Some(v),
-        Some(v) => {
-            return Err(src.error(
-                "risk.session_loss_cap",
-                format!("must be < 0, a loss (got {v})"),
-            ));
-        }
-        None => None,
-    };
-    if let Some(n) = r.breaker_losses {
-        if n == 0 {
-            return Err(src.error("risk.breaker_losses", "must be >= 1 (got 0)"));
-        }
-        risk.breaker.loss_limit = n;
-    }
-    if let Some(text) = &r.breaker_window {
-        risk.breaker.window =
-            parse_duration(text).map_err(|m| src.error("risk.breaker_window", m))?;
-    }
-    if let Some(text) = &r.breaker_cooldown {
-        risk.breaker.cooldown =
-            parse_duration(text).map_err(|m| src.error("risk.breaker_cooldown", m))?;
-    }
-    risk.validate()
-        .map_err(|e| src.error("risk", e.to_string()))?;
-    Ok(risk)
+    Ok(RiskSettings {
+        margin: r.margin,
+        leverage: r.leverage,
+        max_notional: r.max_notional,
+        equity_fraction: r.equity_fraction,
+        cash_fraction: r.cash_fraction,
+        fee_rate: r.fee_rate,
+        session_loss_cap: r.session_loss_cap,
+        breaker_losses: r.breaker_losses,
+        breaker_window: duration("risk.breaker_window", &r.breaker_window)?,
+        breaker_cooldown: duration("risk.breaker_cooldown", &r.breaker_cooldown)?,
+    })
 }
 
 /// Parses `30s`, `15m`, `4h`, `1d`, `1w`.

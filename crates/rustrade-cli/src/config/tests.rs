@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
+use rustrade_risk::SizingBasis;
 
 /// A config in the crate folder whose data paths point at the shipped examples.
 fn load(text: &str, overrides: &Overrides) -> Result<Config, ConfigError> {
@@ -665,5 +666,45 @@ fn account_sizing_keys_set_the_basis_the_fee_and_lift_the_notional_cap() {
         let e = err(&format!("{base}\n{table}\n"));
         assert!(e.contains(expect), "{table}: {e}");
         assert!(e.contains(&file()), "{table}: names the file: {e}");
+    }
+}
+
+#[test]
+fn cli_and_facade_build_the_same_risk_from_the_same_settings() {
+    let base = GOOD.replace("[sweep.grid]\nfast = [5, 10]\nslow = [20, 30, 40]", "");
+    let tables = [
+        ("", rustrade_risk::RiskSettings::default()),
+        (
+            "[risk]\nleverage = 3.0\nmax_notional = 5000.0\nsession_loss_cap = -80.0\nbreaker_losses = 4\nbreaker_window = \"2h\"",
+            rustrade_risk::RiskSettings {
+                leverage: Some(3.0),
+                max_notional: Some(5_000.0),
+                session_loss_cap: Some(-80.0),
+                breaker_losses: Some(4),
+                breaker_window: Some(Duration::from_secs(7_200)),
+                ..Default::default()
+            },
+        ),
+        (
+            "[risk]\ncash_fraction = 0.5\n[execution]\ntaker_fee_bps = 20.0",
+            rustrade_risk::RiskSettings {
+                cash_fraction: Some(0.5),
+                ..Default::default()
+            },
+        ),
+    ];
+    for (table, settings) in tables {
+        let c = load(&format!("{base}\n{table}\n"), &Overrides::default()).unwrap();
+        let account = rustrade_risk::AccountBasis {
+            cash: c.initial_cash,
+            taker_fee_rate: c.sim.fees.taker_rate,
+        };
+        let bot = rustrade::BotConfig::builder()
+            .name("bot")
+            .symbol("BTCUSD")
+            .risk_settings(c.markets[0].spec.asset_class(), account, settings)
+            .build()
+            .unwrap();
+        assert_eq!(bot.default_risk(), &c.risk, "{table}");
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Core's report types cannot hold a NaN or a negative size, so invalid venue data is refused
 //! where it is decoded: [`decode_report`] parses a JSON report and [`validate_report`] checks
-//! what the types alone do not (a fill of zero size, a fill price `<= 0`). A report refused
+//! what the types alone do not, by the engine's rule (a fill of zero size, a fill price `<= 0`). A report refused
 //! there — or a source error that says the venue sent a bad value
 //! ([`ExchangeError::Value`], [`ExchangeError::Malformed`]) — is **dropped, counted and
 //! logged**, and the stream goes on. Other source errors end the run as retryable, so the
@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use rustrade_core::{ExchangeError, ExecutionReport, FillSource, Symbol};
-use rustrade_engine::EntryBlock;
+use rustrade_engine::{EntryBlock, FillField};
 use rustrade_supervisor::{CancellationToken, RestartPolicy, ServiceError, TradingService};
 
 use crate::driver::Driver;
@@ -53,6 +53,14 @@ pub enum DroppedReport {
         /// The price.
         price: f64,
     },
+    /// Another value of a fill the engine's rule refuses ([`rustrade_engine::check_fill`]).
+    #[error("fill {fill_id}: {problem}")]
+    InvalidFill {
+        /// The fill's id.
+        fill_id: String,
+        /// The field and value refused.
+        problem: rustrade_engine::InvalidFill,
+    },
 }
 
 impl DroppedReport {
@@ -62,6 +70,7 @@ impl DroppedReport {
             Self::Undecodable { .. } => "undecodable",
             Self::ZeroQuantity { .. } => "zero_quantity",
             Self::NonPositivePrice { .. } => "non_positive_price",
+            Self::InvalidFill { .. } => "invalid_fill",
         }
     }
 }
@@ -86,22 +95,24 @@ pub fn decode_report(payload: &[u8]) -> Result<ExecutionReport, DroppedReport> {
     Ok(report)
 }
 
-/// Checks what the report types do not: a fill has a quantity `> 0` and a price `> 0`.
+/// Checks what the report types do not, by the engine's rule for every fill
+/// ([`rustrade_engine::check_fill`]): a fill has a quantity `> 0`, a price `> 0` and a finite fee.
 pub fn validate_report(report: &ExecutionReport) -> Result<(), DroppedReport> {
-    if let ExecutionReport::Fill(f) = report {
-        if f.quantity.get() <= 0.0 {
-            return Err(DroppedReport::ZeroQuantity {
-                fill_id: f.fill_id.to_string(),
-            });
-        }
-        if f.price.get() <= 0.0 {
-            return Err(DroppedReport::NonPositivePrice {
-                fill_id: f.fill_id.to_string(),
-                price: f.price.get(),
-            });
-        }
-    }
-    Ok(())
+    let ExecutionReport::Fill(f) = report else {
+        return Ok(());
+    };
+    let Err(problem) = rustrade_engine::check_fill(f) else {
+        return Ok(());
+    };
+    let fill_id = f.fill_id.to_string();
+    Err(match problem.field {
+        FillField::Price => DroppedReport::NonPositivePrice {
+            fill_id,
+            price: problem.value,
+        },
+        FillField::Quantity if problem.value == 0.0 => DroppedReport::ZeroQuantity { fill_id },
+        _ => DroppedReport::InvalidFill { fill_id, problem },
+    })
 }
 
 pub(crate) struct FillRoutingService {
