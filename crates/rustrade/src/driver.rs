@@ -110,6 +110,8 @@ pub(crate) struct Driver {
     pub(crate) reconciled: Mutex<(Option<Timestamp>, Option<String>)>,
     /// Every journalled batch of engine events, once a subscriber asked (`Bot::subscribe_events`).
     pub(crate) event_feed: OnceLock<tokio::sync::broadcast::Sender<Arc<Vec<EngineEvent>>>>,
+    /// The newest trades the engine closed (`BotHandle::closed_trades`).
+    pub(crate) closed_trades: crate::trade_log::TradeLog,
 }
 
 impl Driver {
@@ -140,6 +142,7 @@ impl Driver {
             observed_blocks: AtomicU8::new(0),
             reconciled: Mutex::new((None, None)),
             event_feed: OnceLock::new(),
+            closed_trades: crate::trade_log::TradeLog::default(),
         }
     }
 
@@ -683,8 +686,18 @@ impl Driver {
                         }
                     }
                 }
-                EngineEvent::TradeClosed { symbol, trade, .. } => {
+                EngineEvent::TradeClosed {
+                    brain,
+                    symbol,
+                    trade,
+                } => {
                     *lock(&self.unclaimed_trades).entry(*symbol).or_default() += 1;
+                    self.closed_trades
+                        .push(crate::trade_log::ClosedTradeRecord {
+                            brain: self.brain_name(brain.index()).to_owned(),
+                            symbol: *symbol,
+                            trade: *trade,
+                        });
                     tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
                 }
                 EngineEvent::RiskHalted {

@@ -52,6 +52,10 @@ pub(crate) struct Started {
     pub(crate) ops: Option<SocketAddr>,
     /// Where a generated ops token was stored (never the token itself).
     pub(crate) token_file: Option<PathBuf>,
+    /// The bot's handle (the terminal status line reads it).
+    pub(crate) handle: rustrade::BotHandle,
+    /// The symbols it trades, in config order.
+    pub(crate) symbols: Vec<Symbol>,
 }
 
 /// Runs `config`'s strategy as a paper bot over its data at `speed`; `signals` installs the
