@@ -10,10 +10,10 @@ use rustrade_core::{Fill, Side};
 use super::Ui;
 use crate::cli::PaperArgs;
 use crate::config::{Config, ConfigError, Origin, Overrides, TELEGRAM_TOKEN_ENV};
-use crate::output;
 use crate::paper::replay::Speed;
 use crate::paper::{self, Outcome};
 use crate::summary::{self, Row, Unit};
+use crate::{output, status_line};
 
 /// The environment variable holding the ops endpoint's bearer token.
 pub(crate) const TOKEN_ENV: &str = "RUSTRADE_OPS_TOKEN";
@@ -52,6 +52,7 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
         Speed::Max => "max speed".to_owned(),
         Speed::Times(n) => format!("{n}x"),
     };
+    let mut line = None;
     let outcome = runtime.block_on(paper::run(&config, speed, true, |started| {
         ui.say(&format!(
             "paper bot {:?}: {} {} on {}, replaying {} at {speed_text}\n",
@@ -69,7 +70,16 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
             ui.say(&format!("ops endpoint: http://{addr} ({token})\n"));
             ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
         }
-    }))?;
+        line = status_line::spawn(
+            started.handle.clone(),
+            started.symbols.clone(),
+            ui.progress(),
+        );
+    }));
+    if let Some(line) = line {
+        line.finish();
+    }
+    let outcome = outcome?;
     runtime.shutdown_background();
 
     output::write_folder(&out, |folder| write_results(&config, &outcome, folder))?;
