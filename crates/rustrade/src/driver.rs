@@ -692,12 +692,7 @@ impl Driver {
                     trade,
                 } => {
                     *lock(&self.unclaimed_trades).entry(*symbol).or_default() += 1;
-                    self.closed_trades
-                        .push(crate::trade_log::ClosedTradeRecord {
-                            brain: self.brain_name(brain.index()).to_owned(),
-                            symbol: *symbol,
-                            trade: *trade,
-                        });
+                    self.closed_trades.push(brain.index(), *symbol, *trade);
                     tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
                 }
                 EngineEvent::RiskHalted {

@@ -240,7 +240,9 @@ impl BotHandle {
     /// the symbol and the ledger's outcome (side, quantity, entry and exit time and price, fees,
     /// PnL). The same outcomes the session PnL and the breaker were fed.
     pub async fn closed_trades(&self) -> Vec<crate::ClosedTradeRecord> {
-        self.driver.closed_trades.snapshot()
+        self.driver
+            .closed_trades
+            .snapshot(|i| self.driver.brain_name(i))
     }
 
     /// Pauses new entries: every entry decision is refused by the engine with the label

@@ -29,23 +29,32 @@ pub struct ClosedTradeRecord {
     pub trade: ClosedTrade,
 }
 
-/// The bounded, shared log of closed trades.
+/// The bounded, shared log of closed trades. It keeps the brain's index, not its name, so the
+/// trading path copies a few plain values per trade and allocates nothing once the log is full.
 #[derive(Debug, Default)]
-pub(crate) struct TradeLog(Mutex<VecDeque<ClosedTradeRecord>>);
+pub(crate) struct TradeLog(Mutex<VecDeque<(usize, Symbol, ClosedTrade)>>);
 
 impl TradeLog {
-    /// Appends `record`, dropping the oldest at capacity.
-    pub(crate) fn push(&self, record: ClosedTradeRecord) {
+    /// Appends the trade `brain` (its index) closed on `symbol`, dropping the oldest at
+    /// capacity.
+    pub(crate) fn push(&self, brain: usize, symbol: Symbol, trade: ClosedTrade) {
         let mut log = crate::driver::lock(&self.0);
         if log.len() == TRADE_LOG_CAPACITY {
             log.pop_front();
         }
-        log.push_back(record);
+        log.push_back((brain, symbol, trade));
     }
 
-    /// The records, oldest first.
-    pub(crate) fn snapshot(&self) -> Vec<ClosedTradeRecord> {
-        crate::driver::lock(&self.0).iter().cloned().collect()
+    /// The records, oldest first, the brains named by `name`.
+    pub(crate) fn snapshot<'a>(&self, name: impl Fn(usize) -> &'a str) -> Vec<ClosedTradeRecord> {
+        crate::driver::lock(&self.0)
+            .iter()
+            .map(|(brain, symbol, trade)| ClosedTradeRecord {
+                brain: name(*brain).to_owned(),
+                symbol: *symbol,
+                trade: *trade,
+            })
+            .collect()
     }
 }
 
@@ -55,35 +64,40 @@ mod tests {
 
     use super::*;
 
-    fn record(n: usize) -> ClosedTradeRecord {
-        ClosedTradeRecord {
-            brain: "b".to_owned(),
-            symbol: Symbol::new("BTCUSDT").expect("symbol"),
-            trade: ClosedTrade {
-                side: Side::Buy,
-                quantity: 1.0,
-                entry_price: 100.0,
-                exit_price: 100.0 + n as f64,
-                gross_pnl: n as f64,
-                fees: 0.0,
-                entry_fees: 0.0,
-                exit_fees: 0.0,
-                net_pnl: n as f64,
-                opened_at: Timestamp::from_nanos(0),
-                closed_at: Timestamp::from_nanos(1),
-            },
+    fn trade(n: usize) -> ClosedTrade {
+        ClosedTrade {
+            side: Side::Buy,
+            quantity: 1.0,
+            entry_price: 100.0,
+            exit_price: 100.0 + n as f64,
+            gross_pnl: n as f64,
+            fees: 0.0,
+            entry_fees: 0.0,
+            exit_fees: 0.0,
+            net_pnl: n as f64,
+            opened_at: Timestamp::from_nanos(0),
+            closed_at: Timestamp::from_nanos(1),
         }
     }
 
     #[test]
-    fn keeps_the_newest_trades_up_to_capacity_oldest_first() {
+    fn keeps_the_newest_trades_up_to_capacity_oldest_first_with_brain_names() {
         let log = TradeLog::default();
+        let btc = Symbol::new("BTCUSDT").expect("symbol");
         for n in 0..TRADE_LOG_CAPACITY + 3 {
-            log.push(record(n));
+            log.push(n % 2, btc, trade(n));
         }
-        let kept = log.snapshot();
+        let kept = log.snapshot(|i| ["even", "odd"][i]);
         assert_eq!(kept.len(), TRADE_LOG_CAPACITY);
-        assert_eq!(kept[0], record(3));
-        assert_eq!(kept[TRADE_LOG_CAPACITY - 1], record(TRADE_LOG_CAPACITY + 2));
+        let record = |brain: &str, n| ClosedTradeRecord {
+            brain: brain.to_owned(),
+            symbol: btc,
+            trade: trade(n),
+        };
+        assert_eq!(kept[0], record("odd", 3));
+        assert_eq!(
+            kept[TRADE_LOG_CAPACITY - 1],
+            record("even", TRADE_LOG_CAPACITY + 2)
+        );
     }
 }
