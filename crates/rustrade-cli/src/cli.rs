@@ -41,8 +41,9 @@ pub(crate) enum Command {
     /// Inspect market-data files.
     #[command(subcommand)]
     Data(DataCommand),
-    /// Run the strategy as a paper bot over a recorded data file, against the simulated venue
-    /// with the config's fill, fee and slippage models; print a summary and write fills.csv.
+    /// Run the strategy as a paper bot over a recorded data file, or the live public stream of
+    /// the config's [venue] table (no keys), against the simulated venue with the config's fill,
+    /// fee and slippage models; print a summary and write fills.csv.
     Paper(PaperArgs),
     /// Run the strategy as a bot on the venue of the config's [venue] table (testnet unless it
     /// says production), with keys from RUSTRADE_BINANCE_API_KEY and RUSTRADE_BINANCE_API_SECRET
@@ -89,6 +90,7 @@ pub(crate) struct PaperArgs {
     /// The config file (the backtest's, plus an optional [bot] table).
     pub(crate) config: PathBuf,
     /// The recorded data file to replay (default: the config's; configs with one market).
+    /// Without it, a config with a [venue] table trades on the venue's live public stream.
     #[arg(long, value_name = "FILE")]
     pub(crate) replay: Option<PathBuf>,
     /// Replay speed: `max` (as fast as the bot consumes) or N times the data's own pace.

@@ -18,6 +18,7 @@ mod paper;
 mod progress;
 mod report;
 mod run_record;
+mod status_line;
 mod summary;
 
 use std::process::ExitCode;

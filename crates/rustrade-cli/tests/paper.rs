@@ -10,6 +10,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use common::*;
 
@@ -88,9 +89,17 @@ fn paper_on_the_replay_fills_exactly_as_the_backtest() {
         assert!(text.contains(label), "missing {label}: {text}");
     }
 
-    let (expected, result) = backtest_fills(&cwd.path().join("runs/sma-cross"));
-    let dir = cwd.path().join("runs/sma-cross-paper");
-    let got = paper_fills(&dir);
+    assert_same_fills(
+        &cwd.path().join("runs/sma-cross"),
+        &cwd.path().join("runs/sma-cross-paper"),
+    );
+}
+
+/// Asserts the paper run in `paper_dir` filled exactly as the backtest in `backtest_dir` (every
+/// fill's time, side, price, quantity and fee) and summed up the same; returns the fills.
+fn assert_same_fills(backtest_dir: &Path, paper_dir: &Path) -> Vec<FillRow> {
+    let (expected, result) = backtest_fills(backtest_dir);
+    let got = paper_fills(paper_dir);
     assert!(expected.len() > 10, "the example trades");
     for (i, (b, p)) in expected.iter().zip(&got).enumerate() {
         assert_eq!(b, p, "fill {i} (backtest left, paper right)");
@@ -98,7 +107,8 @@ fn paper_on_the_replay_fills_exactly_as_the_backtest() {
     assert_eq!(expected.len(), got.len(), "number of fills");
 
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("paper.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(paper_dir.join("paper.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["interrupted"], false);
     assert_eq!(summary["events"], result["events"]);
     assert_eq!(
@@ -112,6 +122,137 @@ fn paper_on_the_replay_fills_exactly_as_the_backtest() {
         result["final_equity"].as_f64().unwrap(),
     );
     assert!((a - b).abs() < 1e-6 * b.abs(), "final equity {a} vs {b}");
+    got
+}
+
+/// A loopback HTTP server answering every request `200`, keeping each request's JSON body.
+struct MockWebhook {
+    addr: String,
+    received: Arc<Mutex<Vec<(String, serde_json::Value)>>>,
+}
+
+impl MockWebhook {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let keep = Arc::clone(&keep);
+                std::thread::spawn(move || serve_one(stream, &keep));
+            }
+        });
+        Self { addr, received }
+    }
+
+    fn messages(&self) -> Vec<(String, serde_json::Value)> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+/// Reads one request (request line, headers, `Content-Length` body), keeps its path and body,
+/// answers `200` and closes.
+fn serve_one(stream: std::net::TcpStream, keep: &Mutex<Vec<(String, serde_json::Value)>>) {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let path = line.split(' ').nth(1).unwrap_or_default().to_owned();
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let json = serde_json::from_slice(&body).unwrap();
+    keep.lock().unwrap().push((path, json));
+    let mut stream = reader.into_inner();
+    stream
+        .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        .unwrap();
+}
+
+#[test]
+fn the_paper_example_notifies_its_fills_to_a_webhook_and_fills_as_the_backtest() {
+    let cwd = tempfile::tempdir().unwrap();
+    let hook = MockWebhook::start();
+    // The shipped example, its webhook pointed at the mock; the replay names the shipped data.
+    let example = std::fs::read_to_string(root().join("examples/sma-cross-paper.toml")).unwrap();
+    assert!(example.contains("127.0.0.1:8765"), "the example's webhook");
+    let config = cwd.path().join("sma-cross-paper.toml");
+    std::fs::write(&config, example.replace("127.0.0.1:8765", &hook.addr)).unwrap();
+    let config = config.to_str().unwrap();
+    let replay = data("Bitcoin.csv");
+    let replay = replay.to_str().unwrap();
+
+    let bt = rustrade(cwd.path(), &["backtest", config, "--data", replay]);
+    assert!(bt.status.success(), "{}", stderr(&bt));
+    let paper = rustrade(
+        cwd.path(),
+        &["paper", config, "--replay", replay, "--speed", "max"],
+    );
+    assert!(paper.status.success(), "{}", stderr(&paper));
+    assert!(
+        stdout(&paper).contains("replay complete"),
+        "{}",
+        stdout(&paper)
+    );
+    let fills = assert_same_fills(
+        &cwd.path().join("runs/sma-cross-paper"),
+        &cwd.path().join("runs/sma-cross-paper-paper"),
+    );
+
+    // Every fill reached the webhook: alone, or counted in a coalesced "N more events" message
+    // when the rate limit held it back. Lone ones carry the fill, in the order filled.
+    let messages = hook.messages();
+    let mut singles = Vec::new();
+    let mut counted = 0;
+    for (path, m) in &messages {
+        assert_eq!(path, "/rustrade");
+        assert_eq!(m["bot"], "sma-paper", "{m}");
+        match m["kind"].as_str().unwrap() {
+            "fill" => {
+                let d = &m["details"];
+                assert_eq!(d["symbol"], "BTCUSD", "{m}");
+                singles.push((
+                    d["side"].as_str().unwrap().to_owned(),
+                    d["price"].as_f64().unwrap(),
+                    d["quantity"].as_f64().unwrap(),
+                    d["fee"].as_f64().unwrap(),
+                ));
+            }
+            "coalesced" => counted += m["details"]["kinds"]["fill"].as_u64().unwrap_or(0),
+            other => panic!("unexpected {other} message: {m}"),
+        }
+    }
+    assert!(!singles.is_empty(), "fill messages arrived: {messages:?}");
+    assert_eq!(
+        singles.len() as u64 + counted,
+        fills.len() as u64,
+        "every fill is notified or counted: {messages:?}"
+    );
+    let mut filled = fills
+        .iter()
+        .map(|(_, side, price, quantity, fee)| (side.clone(), *price, *quantity, *fee));
+    for single in &singles {
+        assert!(
+            filled.any(|f| &f == single),
+            "{single:?} is one of the run's fills, in order"
+        );
+    }
 }
 
 #[test]

@@ -7,6 +7,12 @@
 //!   in-memory venue that fills it at once and reports the fill back through the fill stream.
 //! - `publish_to_place`: one event at a time, the time from `publish` to `place_order`; the
 //!   p50/p99 of those samples are printed to stderr after the run.
+//! - `ordering_decisions_metrics` and `ordering_decisions_ops_polled`: `ordering_decisions` with
+//!   a Prometheus recorder wired, as `rustrade paper` and `rustrade live` wire it, without and
+//!   with an operations endpoint's reader polling at 100 Hz from another thread: each tick
+//!   makes the reads of the endpoint's `GET` routes (`/health`, `/metrics` rendered,
+//!   `/positions`, `/risk`, `/orders`, `/trades`) through the bot's handle. Their ratio is
+//!   what a polled endpoint costs the trading path.
 //!
 //! All run on a current-thread tokio runtime, as a bot embedded in one task would.
 #![allow(missing_docs)]
@@ -15,12 +21,13 @@
     reason = "a benchmark measures wall-clock latency"
 )]
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
+use rustrade::metrics::PrometheusMetrics;
 use rustrade::testkit::candle_event;
 use rustrade::{Bot, BotConfig, BotHandle};
 use rustrade_core::{
@@ -194,6 +201,10 @@ struct Rig {
 
 impl Rig {
     fn new(ordering: bool) -> Self {
+        Self::with_metrics(ordering, None)
+    }
+
+    fn with_metrics(ordering: bool, metrics: Option<PrometheusMetrics>) -> Self {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -222,6 +233,10 @@ impl Rig {
         )
         .unwrap()
         .with_fill_source(fills);
+        let bot = match metrics {
+            Some(m) => bot.with_metrics(Arc::new(m)),
+            None => bot,
+        };
         let bus = bot.market_data_bus();
         let handle = bot.handle();
         rt.spawn(bot.run_until_shutdown());
@@ -292,6 +307,72 @@ fn ordering_decisions(bencher: Bencher) {
     bencher
         .counter(ItemsCount::new(BATCH))
         .bench_local(|| rig.pump(BATCH));
+}
+
+#[divan::bench]
+fn ordering_decisions_metrics(bencher: Bencher) {
+    let rig = Rig::with_metrics(true, Some(PrometheusMetrics::local()));
+    bencher
+        .counter(ItemsCount::new(BATCH))
+        .bench_local(|| rig.pump(BATCH));
+}
+
+#[divan::bench]
+fn ordering_decisions_ops_polled(bencher: Bencher) {
+    let metrics = PrometheusMetrics::local();
+    let rig = Rig::with_metrics(true, Some(metrics.clone()));
+    let poller = OpsPoller::start(rig.handle.clone(), metrics);
+    bencher
+        .counter(ItemsCount::new(BATCH))
+        .bench_local(|| rig.pump(BATCH));
+    let polls = poller.stop();
+    assert!(polls > 0, "the endpoint was polled");
+}
+
+/// An operations endpoint's reader on its own thread and runtime: every 10 ms, the reads its
+/// `GET` routes make.
+struct OpsPoller {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl OpsPoller {
+    const PERIOD: Duration = Duration::from_millis(10);
+
+    fn start(handle: BotHandle, metrics: PrometheusMetrics) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let symbol = Symbol::new("BTCUSDT").unwrap();
+            let mut polls = 0;
+            rt.block_on(async {
+                let mut tick = tokio::time::interval(Self::PERIOD);
+                while !stopped.load(Ordering::Relaxed) {
+                    tick.tick().await;
+                    let health = handle.health().await;
+                    let text = metrics.render();
+                    let position = handle.position(&symbol).await;
+                    let risk = handle.risk(&symbol).await;
+                    let orders = handle.live_orders().await;
+                    let trades = handle.closed_trades().await;
+                    divan::black_box((health, text, position, risk, orders, trades));
+                    polls += 1;
+                }
+            });
+            polls
+        });
+        Self { stop, thread }
+    }
+
+    /// Stops the poller; returns how many ticks it made.
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
 }
 
 static SAMPLES: Mutex<Vec<Duration>> = Mutex::new(Vec::new());

@@ -237,6 +237,16 @@ impl BotHandle {
             .unwrap_or_default()
     }
 
+    /// The round trips the engine closed since the bot started, oldest first, at most
+    /// [`TRADE_LOG_CAPACITY`](crate::TRADE_LOG_CAPACITY) (the newest kept): per trade the brain,
+    /// the symbol and the ledger's outcome (side, quantity, entry and exit time and price, fees,
+    /// PnL). The same outcomes the session PnL and the breaker were fed.
+    pub async fn closed_trades(&self) -> Vec<crate::ClosedTradeRecord> {
+        self.driver
+            .closed_trades
+            .snapshot(|i| self.driver.brain_name(i))
+    }
+
     /// Pauses new entries: every entry decision is refused by the engine with the label
     /// `entries_paused` (journalled and counted like every refusal) until
     /// [`resume_entries`](Self::resume_entries); exits, protective legs and engine-triggered exits

@@ -69,6 +69,7 @@ mod services;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod trade_log;
 
 pub use bot::Bot;
 pub use config::{
@@ -82,6 +83,7 @@ pub use handle::{
 pub use kill_point::kill_point;
 pub use rustrade_core::Secret;
 pub use services::{DroppedReport, decode_report, validate_report};
+pub use trade_log::{ClosedTradeRecord, TRADE_LOG_CAPACITY};
 
 pub use rustrade_core as core;
 pub use rustrade_engine as engine;

@@ -9,6 +9,7 @@ use super::paper::TOKEN_ENV;
 use crate::cli::LiveArgs;
 use crate::config::{Config, Overrides, TELEGRAM_TOKEN_ENV};
 use crate::live::{self, credentials};
+use crate::status_line;
 
 /// Runs the live bot `args` describe until it is told to stop.
 pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
@@ -36,7 +37,8 @@ pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(live::run(
+    let mut line = None;
+    let result = runtime.block_on(live::run(
         &config,
         args.confirm_production,
         creds,
@@ -67,8 +69,17 @@ pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
                 ui.say(&format!("ops endpoint: http://{addr}\n"));
                 ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
             }
+            line = status_line::spawn(
+                started.handle.clone(),
+                started.symbols.clone(),
+                ui.progress(),
+            );
         },
-    ))?;
+    ));
+    if let Some(line) = line {
+        line.finish();
+    }
+    result?;
     runtime.shutdown_background();
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! `rustrade paper`: the strategy as a paper bot over a recorded data file; the summary, and
-//! fills.csv and paper.json in the output folder.
+//! `rustrade paper`: the strategy as a paper bot over a recorded data file, or the `[venue]`
+//! table's live public stream; the summary, and fills.csv and paper.json in the output folder.
 
 use std::path::{Path, PathBuf};
 
@@ -10,10 +10,10 @@ use rustrade_core::{Fill, Side};
 use super::Ui;
 use crate::cli::PaperArgs;
 use crate::config::{Config, ConfigError, Origin, Overrides, TELEGRAM_TOKEN_ENV};
-use crate::output;
 use crate::paper::replay::Speed;
-use crate::paper::{self, Outcome};
+use crate::paper::{self, Feed, Outcome, live_feed};
 use crate::summary::{self, Row, Unit};
+use crate::{output, status_line};
 
 /// The environment variable holding the ops endpoint's bearer token.
 pub(crate) const TOKEN_ENV: &str = "RUSTRADE_OPS_TOKEN";
@@ -48,18 +48,30 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let speed_text = match speed {
-        Speed::Max => "max speed".to_owned(),
-        Speed::Times(n) => format!("{n}x"),
+    // A [venue] table without --replay: the venue's live public stream.
+    let feed = match (&args.replay, &config.venue) {
+        (None, Some(_)) => Feed::Venue,
+        _ => Feed::Replay(speed),
     };
-    let outcome = runtime.block_on(paper::run(&config, speed, true, |started| {
+    let source = match (feed, &config.venue) {
+        (Feed::Venue, Some(venue)) => live_feed::describe(venue),
+        _ => format!(
+            "replaying {} at {}",
+            config.markets[0].file_label,
+            match speed {
+                Speed::Max => "max speed".to_owned(),
+                Speed::Times(n) => format!("{n}x"),
+            }
+        ),
+    };
+    let mut line = None;
+    let outcome = runtime.block_on(paper::run(&config, feed, true, |started| {
         ui.say(&format!(
-            "paper bot {:?}: {} {} on {}, replaying {} at {speed_text}\n",
+            "paper bot {:?}: {} {} on {}, {source}\n",
             config.bot.name,
             config.strategy.name,
             config.strategy.params,
             symbols(&config),
-            config.markets[0].file_label,
         ));
         if let Some(addr) = started.ops {
             let token = match &started.token_file {
@@ -69,7 +81,16 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
             ui.say(&format!("ops endpoint: http://{addr} ({token})\n"));
             ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
         }
-    }))?;
+        line = status_line::spawn(
+            started.handle.clone(),
+            started.symbols.clone(),
+            ui.progress(),
+        );
+    }));
+    if let Some(line) = line {
+        line.finish();
+    }
+    let outcome = outcome?;
     runtime.shutdown_background();
 
     output::write_folder(&out, |folder| write_results(&config, &outcome, folder))?;
@@ -84,10 +105,10 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
         .collect();
     ui.say(&format!(
         "{}\n{}\nfinal position: {}\nWrote fills.csv and paper.json to {}\n",
-        if outcome.interrupted {
-            "stopped before the end of the data"
-        } else {
-            "replay complete"
+        match (feed, outcome.interrupted) {
+            (Feed::Venue, _) => "paper bot stopped",
+            (Feed::Replay(_), true) => "stopped before the end of the data",
+            (Feed::Replay(_), false) => "replay complete",
         },
         summary::table(&rows(&outcome)),
         positions.join(", "),

@@ -6,6 +6,7 @@
 //! | `GET /metrics` | — | Prometheus text exposition |
 //! | `GET /positions` | — | the bot's net position per symbol |
 //! | `GET /orders` | — | the engine's live orders |
+//! | `GET /trades` | — | the round trips closed since start (`?symbol=` filters) |
 //! | `GET /openapi.json` | — | an OpenAPI 3 description of these routes |
 //! | `GET /risk` | — | per symbol: session PnL and fees, wins and losses, breaker, halt |
 //! | `POST /control/shutdown` | bearer | graceful shutdown |
@@ -26,7 +27,8 @@ mod tests;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -85,6 +87,7 @@ pub(crate) fn router(state: OpsState) -> Router {
         .route("/positions", get(positions))
         .route("/risk", get(risk))
         .route("/orders", get(orders))
+        .route("/trades", get(trades))
         .route("/openapi.json", get(openapi))
         .route("/control/shutdown", post(shutdown))
         .route("/control/pause", post(pause))
@@ -127,6 +130,8 @@ pub(crate) async fn serve(
     let mut shown = crate::paper::Started {
         ops: None,
         token_file: None,
+        handle: handle.clone(),
+        symbols: symbols.clone(),
     };
     let Some(section) = &config.bot.ops else {
         return Ok((None, shown));
@@ -234,6 +239,61 @@ async fn orders(State(s): State<OpsState>) -> Response {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
+}
+
+/// The query of `GET /trades`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TradesQuery {
+    symbol: Option<String>,
+}
+
+async fn trades(
+    State(s): State<OpsState>,
+    query: Result<Query<TradesQuery>, QueryRejection>,
+) -> Response {
+    let only = match query {
+        Ok(Query(q)) => match q.symbol.as_deref().map(Symbol::new).transpose() {
+            Ok(only) => only,
+            Err(e) => {
+                let given = q.symbol.unwrap_or_default();
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("symbol: {given:?} is not a symbol: {e}"),
+                );
+            }
+        },
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.body_text()),
+    };
+    let out: Vec<Value> =
+        s.0.handle
+            .closed_trades()
+            .await
+            .iter()
+            .filter(|r| only.is_none_or(|sym| r.symbol == sym))
+            .map(trade_json)
+            .collect();
+    axum::Json(Value::Array(out)).into_response()
+}
+
+/// A closed trade as `GET /trades` serves it (the `Trade` schema of `openapi.json`).
+pub(crate) fn trade_json(r: &rustrade::ClosedTradeRecord) -> Value {
+    let t = &r.trade;
+    json!({
+        "brain": r.brain,
+        "symbol": r.symbol.as_str(),
+        "side": t.side,
+        "quantity": t.quantity,
+        "entry_time": t.opened_at.to_rfc3339(),
+        "entry_price": t.entry_price,
+        "exit_time": t.closed_at.to_rfc3339(),
+        "exit_price": t.exit_price,
+        "fees": t.fees,
+        "entry_fees": t.entry_fees,
+        "exit_fees": t.exit_fees,
+        "gross_pnl": t.gross_pnl,
+        "pnl": t.net_pnl,
+    })
 }
 
 async fn openapi() -> Response {

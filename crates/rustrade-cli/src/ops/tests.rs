@@ -247,6 +247,7 @@ async fn health_metrics_positions_and_orders_are_served() {
         "/metrics",
         "/positions",
         "/orders",
+        "/trades",
         "/control/shutdown",
         "/control/pause",
         "/control/resume",
@@ -439,6 +440,106 @@ async fn flatten_closes_through_the_engine_and_counts_in_pnl() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_are_the_engines_closed_round_trips() {
+    // Buys when flat, closes when long: each pair of candles is one round trip.
+    let bot = start(|_, p, _| {
+        if p.is_flat() {
+            Decision::buy(1.0)
+        } else {
+            Decision::close()
+        }
+    })
+    .await;
+    let r = bot.get("/trades").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "[]"), "none closed yet");
+
+    bot.candle(60, 100.0);
+    bot.wait_quantity("the first entry", |q| q > 0.0).await;
+    bot.candle(120, 110.0);
+    bot.wait_quantity("the first exit", |q| q == 0.0).await;
+    bot.candle(180, 105.0);
+    bot.wait_quantity("the second entry", |q| q > 0.0).await;
+    bot.candle(240, 95.0);
+    bot.wait_quantity("the second exit", |q| q == 0.0).await;
+    // The trade log is filled as the step's events are observed, before the journal write
+    // lands: wait for the journal, which comes last.
+    wait("both trades journalled", || async {
+        bot.journal()
+            .await
+            .iter()
+            .filter(|e| matches!(e, EngineEvent::TradeClosed { .. }))
+            .count()
+            == 2
+    })
+    .await;
+
+    let r = bot.get("/trades").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.content_type.as_deref(), Some("application/json"));
+    let served: Value = serde_json::from_str(&r.body).unwrap();
+    let journalled: Vec<Value> = bot
+        .journal()
+        .await
+        .into_iter()
+        .filter_map(|e| match e {
+            EngineEvent::TradeClosed { symbol, trade, .. } => {
+                Some(trade_json(&rustrade::ClosedTradeRecord {
+                    brain: "scripted".to_owned(),
+                    symbol,
+                    trade,
+                }))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        served,
+        Value::Array(journalled),
+        "GET /trades serves the engine's TradeClosed outcomes, in order"
+    );
+    let first = &served[0];
+    assert_eq!(first["symbol"], "BTCUSDT");
+    assert_eq!(first["brain"], "scripted");
+    assert_eq!(first["side"], "buy");
+    assert_eq!(first["quantity"].as_f64().unwrap(), 1.0);
+    assert_eq!(first["entry_price"].as_f64().unwrap(), 100.0);
+    assert_eq!(first["exit_price"].as_f64().unwrap(), 110.0);
+    assert_eq!(first["entry_time"], "1970-01-01T00:01:00Z");
+    assert_eq!(first["exit_time"], "1970-01-01T00:02:00Z");
+    // Taker 0.1 % on 100 and on 110 (market orders).
+    let fees = first["fees"].as_f64().unwrap();
+    assert!((fees - 0.21).abs() < 1e-9, "{first}");
+    assert!((first["pnl"].as_f64().unwrap() - (10.0 - fees)).abs() < 1e-9);
+    let total: f64 = served
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["pnl"].as_f64().unwrap())
+        .sum();
+    let realised = bot.handle.position(&btc()).await.realised_pnl;
+    assert!(
+        (total - realised).abs() < 1e-9,
+        "the trades add up to the realised PnL: {total} vs {realised}"
+    );
+
+    let r = bot.get("/trades?symbol=BTCUSDT").await;
+    assert_eq!(serde_json::from_str::<Value>(&r.body).unwrap(), served);
+    let r = bot.get("/trades?symbol=ETHUSDT").await;
+    assert_eq!((r.status, r.body.as_str()), (200, "[]"));
+    let r = bot.get("/trades?symbol=").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains(r#"symbol: \"\" is not a symbol"#),
+        "{}",
+        r.body
+    );
+    let r = bot.get("/trades?limit=3").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("unknown field `limit`"), "{}", r.body);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_stops_the_bot() {
     let bot = start(buy_once()).await;
     let r = bot.post("/control/shutdown", Some(TOKEN)).await;
@@ -490,6 +591,7 @@ async fn the_token_never_shows_in_logs_errors_debug_or_metrics() {
         ("GET", "/health", None),
         ("GET", "/metrics", None),
         ("GET", "/orders", None),
+        ("GET", "/trades", None),
         ("GET", "/nope", Some(TOKEN)),
     ] {
         let token = token.map(Secret::new);

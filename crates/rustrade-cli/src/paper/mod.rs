@@ -1,22 +1,28 @@
 //! `rustrade paper`: the configured strategy run as a bot — the facade's
-//! [`Bot::paper`](rustrade::Bot::paper) — over a recorded data file, trading the simulated venue
-//! with the config's fill, fee and slippage models. No network, except the optional ops
-//! endpoint on the address `[bot.ops]` names.
+//! [`Bot::paper`](rustrade::Bot::paper) — trading the simulated venue with the config's fill,
+//! fee and slippage models, on one of two [`Feed`]s:
 //!
-//! The data is read by the backtest's loaders and replayed by [`replay::ReplayFeed`], paced by
-//! the bot so no event is ever dropped; given the same config and data, the fills equal those
-//! of `rustrade backtest` (the crate's `tests/paper.rs`).
+//! - a recorded data file, read by the backtest's loaders and replayed by
+//!   [`replay::ReplayFeed`], paced by the bot so no event is ever dropped; given the same config
+//!   and data, the fills equal those of `rustrade backtest` (the crate's `tests/paper.rs`). No
+//!   network, except the optional ops endpoint on the address `[bot.ops]` names;
+//! - the `[venue]` table's public kline stream, live ([`live_feed`]): no key, no order out.
 
+pub(crate) mod live_feed;
 pub(crate) mod replay;
+
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use rustrade::clock::{Clock, SystemClock};
 use rustrade::metrics::PrometheusMetrics;
 use rustrade::{Bot, BotConfig};
-use rustrade_core::{Fill, MetricsSink, Position, Symbol};
+use rustrade_core::{Fill, MarketSource, MetricsSink, Position, Symbol};
 use rustrade_sim::PaperExchange;
 
 use crate::commands::{build_brain, open_data};
@@ -52,13 +58,27 @@ pub(crate) struct Started {
     pub(crate) ops: Option<SocketAddr>,
     /// Where a generated ops token was stored (never the token itself).
     pub(crate) token_file: Option<PathBuf>,
+    /// The bot's handle (the terminal status line reads it).
+    pub(crate) handle: rustrade::BotHandle,
+    /// The symbols it trades, in config order.
+    pub(crate) symbols: Vec<Symbol>,
 }
 
-/// Runs `config`'s strategy as a paper bot over its data at `speed`; `signals` installs the
-/// SIGINT/SIGTERM handlers. `started` is called once the bot and its endpoint run.
+/// Where a paper bot's market data comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Feed {
+    /// The config's data file (or `--replay`'s), at this speed; the run ends with the data.
+    Replay(Speed),
+    /// The `[venue]` table's public kline stream, live ([`live_feed`]); the run ends on a
+    /// signal or `POST /control/shutdown`.
+    Venue,
+}
+
+/// Runs `config`'s strategy as a paper bot on `feed`; `signals` installs the SIGINT/SIGTERM
+/// handlers. `started` is called once the bot and its endpoint run.
 pub(crate) async fn run(
     config: &Config,
-    speed: Speed,
+    feed: Feed,
     signals: bool,
     started: impl FnOnce(&Started),
 ) -> anyhow::Result<Outcome> {
@@ -67,18 +87,34 @@ pub(crate) async fn run(
         build_brain(config, &config.strategy.params)?,
         Arc::clone(&pacer),
     ));
-    let mut events = open_data(config)?;
-    let first = match events.next() {
-        Some(first) => first?,
-        None => anyhow::bail!(
-            "{}: the data holds no event to replay",
-            config.markets[0].file.display()
-        ),
-    };
     let (exchange, reports) =
         PaperExchange::from_config(config.sim.clone(), config.markets.iter().map(|m| m.spec))
             .context("simulated venue")?;
     let venue = exchange.shared_venue();
+    let (source, clock): (Box<dyn MarketSource>, Arc<dyn Clock>) = match feed {
+        Feed::Replay(speed) => {
+            let mut events = open_data(config)?;
+            let first = match events.next() {
+                Some(first) => first?,
+                None => anyhow::bail!(
+                    "{}: the data holds no event to replay",
+                    config.markets[0].file.display()
+                ),
+            };
+            let clock = Arc::new(VenueClock::new(Arc::clone(&venue), first.time));
+            let feed = ReplayFeed::new(first, Box::new(events), speed, Arc::clone(&pacer));
+            (Box::new(feed), clock)
+        }
+        Feed::Venue => {
+            let Some(section) = &config.venue else {
+                anyhow::bail!(
+                    "{}: paper trading on live data needs a [venue] table (or --replay FILE)",
+                    config.path.display()
+                );
+            };
+            (live_feed::market_source(section)?, Arc::new(SystemClock))
+        }
+    };
     let bot = &config.bot;
     let mut builder = BotConfig::builder()
         .name(&bot.name)
@@ -86,21 +122,21 @@ pub(crate) async fn run(
         .risk(config.risk)
         .shutdown_timeout(bot.shutdown_timeout)
         .close_positions_on_shutdown(bot.close_positions_on_shutdown)
-        // The replayed file is the feed and the simulated venue lives in this process: a gap
-        // in the data is not a disconnect, and there is no second book to drift from.
-        .without_market_silence_timeout()
+        // The simulated venue lives in this process: there is no second book to drift from.
         .periodic_reconciliation(false);
+    if matches!(feed, Feed::Replay(_)) {
+        // The replayed file is the feed: a gap in the data is not a disconnect.
+        builder = builder.without_market_silence_timeout();
+    }
     if !signals {
         builder = builder.without_signal_handler();
     }
     let bot_config = builder.build().context("[bot]")?;
     let metrics = PrometheusMetrics::local();
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
-    let feed = ReplayFeed::new(first, Box::new(events), speed, Arc::clone(&pacer));
-    let clock = Arc::new(VenueClock::new(Arc::clone(&venue), first.time));
     let mut paper = Bot::paper(bot_config, exchange, reports, vec![brain.clone()])?
-        .with_market_source(Box::new(feed))
-        .with_clock(clock.clone())
+        .with_market_source(source)
+        .with_clock(Arc::clone(&clock))
         .with_metrics(Arc::clone(&sink));
     if let Some(path) = &bot.state_file {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -125,6 +125,8 @@ pub(crate) struct Driver {
     pub(crate) reconciled: Mutex<(Option<Timestamp>, Option<String>)>,
     /// Every journalled batch of engine events, once a subscriber asked (`Bot::subscribe_events`).
     pub(crate) event_feed: OnceLock<tokio::sync::broadcast::Sender<Arc<Vec<EngineEvent>>>>,
+    /// The newest trades the engine closed (`BotHandle::closed_trades`).
+    pub(crate) closed_trades: crate::trade_log::TradeLog,
 }
 
 impl Driver {
@@ -154,6 +156,7 @@ impl Driver {
             observed_blocks: AtomicU8::new(0),
             reconciled: Mutex::new((None, None)),
             event_feed: OnceLock::new(),
+            closed_trades: crate::trade_log::TradeLog::default(),
         }
     }
 

@@ -55,7 +55,12 @@ impl Driver {
                         }
                     }
                 }
-                EngineEvent::TradeClosed { symbol, trade, .. } => {
+                EngineEvent::TradeClosed {
+                    brain,
+                    symbol,
+                    trade,
+                } => {
+                    self.closed_trades.push(brain.index(), *symbol, *trade);
                     tracing::info!(%symbol, gross = trade.gross_pnl, "trade closed");
                 }
                 EngineEvent::RiskHalted {
