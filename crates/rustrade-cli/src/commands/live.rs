@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use rustrade::Secret;
+use rustrade_strategies::Registry;
 
 use super::Ui;
 use super::paper::TOKEN_ENV;
@@ -11,7 +12,7 @@ use crate::config::{Config, Overrides, TELEGRAM_TOKEN_ENV};
 use crate::live::{self, credentials};
 
 /// Runs the live bot `args` describe until it is told to stop.
-pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
+pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
     let overrides = Overrides {
         data: None,
         params: args.params.clone(),
@@ -24,7 +25,7 @@ pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
             .ok()
             .map(|t| Secret::new(t.trim())),
     };
-    let config = Config::load(&args.config, &overrides)?;
+    let config = Config::load(&args.config, &overrides, registry)?;
     if let Some(venue) = &config.venue {
         // Checked before the keys are read: a production run without confirmation stops here.
         live::check_confirmation(venue, args.confirm_production)?;
