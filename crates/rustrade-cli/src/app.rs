@@ -172,6 +172,3 @@ fn one_line(err: &anyhow::Error) -> String {
     }
     line.split_whitespace().collect::<Vec<_>>().join(" ")
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,5 +1,6 @@
 //! The library entry point: a strategy registered by a program runs through every command that
-//! takes a config, with the ready strategies' parameter rules and one-line errors.
+//! takes a config, with the ready strategies' parameter rules and one-line errors. In-process,
+//! through the public API, as a user's own `main` would run it.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,12 @@ use std::sync::{Arc, Mutex};
 use rustrade_core::{Brain, BrainError, Decision, MarketEvent, Position};
 use serde::{Deserialize, Serialize};
 
-use super::*;
+use rustrade_cli::{App, CliError, Registry, Strategy, StrategyError};
+
+/// Exit statuses, as `rustrade --help` lists them.
+const INTERNAL: u8 = 1;
+const USAGE: u8 = 2;
+const CONFIG: u8 = 3;
 
 /// A user's strategy: buy after `bars` rising closes, close on a fall below `level` percent of the
 /// entry-time close. What it trades matters less than that it trades.
@@ -206,7 +212,7 @@ fn live_resolves_a_user_strategy_before_asking_for_keys_and_a_venue() {
              rsi_reversion, bollinger_breakout, donchian_breakout)"
         )
     );
-    assert_eq!(err.exit_code(), exit::CONFIG);
+    assert_eq!(err.exit_code(), CONFIG);
 }
 
 /// Each refusal as `rustrade` prints it (after `rustrade: error: `) and its exit status.
@@ -265,7 +271,7 @@ fn bad_user_parameters_give_the_one_line_errors_of_the_ready_strategies() {
     for (name, params, flags, expected) in cases {
         assert_eq!(
             refusal(app(), name, params, flags),
-            (expected.to_owned(), exit::CONFIG),
+            (expected.to_owned(), CONFIG),
             "{name} {params} {flags:?}"
         );
     }
@@ -321,7 +327,7 @@ fn a_refused_registration_fails_every_run_with_one_line() {
         err.to_string(),
         "cannot register strategy \"sma_cross\": the name is already registered"
     );
-    assert_eq!(err.exit_code(), exit::INTERNAL);
+    assert_eq!(err.exit_code(), INTERNAL);
 
     let err = run(App::new().strategy::<Rising>("my brain"), &["strategies"])
         .expect_err("not a plain name");
@@ -353,12 +359,12 @@ fn a_registry_of_only_user_strategies_knows_nothing_else() {
         text,
         "c.toml:7: strategy.name: unknown strategy \"sma_cross\" (known: rising)"
     );
-    assert_eq!(code, exit::CONFIG);
+    assert_eq!(code, CONFIG);
 }
 
 #[test]
 fn usage_errors_keep_clap_and_exit_2() {
     let err = run(app(), &["backtest"]).expect_err("the config is required");
     assert!(matches!(err, CliError::Usage(_)), "{err:?}");
-    assert_eq!(err.exit_code(), exit::USAGE);
+    assert_eq!(err.exit_code(), USAGE);
 }
