@@ -53,6 +53,9 @@ pub(crate) enum Command {
     Status(StatusArgs),
     /// Write a commented example config.
     Init(InitArgs),
+    /// Create a crate that runs a brain of your own through this command: a documented example
+    /// brain, a five-line main, an example config and a test.
+    New(NewArgs),
     /// List the ready strategies and their default parameters.
     Strategies,
 }
@@ -161,4 +164,14 @@ pub(crate) struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub(crate) force: bool,
+}
+
+/// Arguments of `new`.
+#[derive(Debug, Args)]
+pub(crate) struct NewArgs {
+    /// The crate's folder; its last component is the package name (`bots/my-bot`).
+    pub(crate) dir: PathBuf,
+    /// The rustrade checkout the crate depends on (default: the one this program was built from).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) path: Option<PathBuf>,
 }

@@ -31,6 +31,18 @@ impl OutputError {
         )
     }
 
+    /// A destination that exists and is never overwritten; `hint` says what to do instead.
+    pub(crate) fn taken(path: &Path, hint: &str) -> Self {
+        Self::new(
+            path,
+            "write",
+            io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("already exists ({hint})"),
+            ),
+        )
+    }
+
     fn new(path: &Path, action: &'static str, source: io::Error) -> Self {
         Self {
             path: path.to_owned(),

@@ -33,19 +33,31 @@ pub enum StrategyError {
         /// The rule it broke, with the values involved (`must be < slow (got 30 >= 20)`).
         reason: String,
     },
+    /// A strategy could not be added to a [`Registry`](crate::Registry): its name is taken or
+    /// is not a plain name.
+    #[error("cannot register strategy {name:?}: {reason}")]
+    Register {
+        /// The name asked for.
+        name: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 impl StrategyError {
     /// The parameter key the error is about, if it is about one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Self::Unknown { .. } => None,
+            Self::Unknown { .. } | Self::Register { .. } => None,
             Self::Params { path, .. } => Some(path),
             Self::Invalid { field, .. } => Some(field),
         }
     }
 
-    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+    /// A parameter value refused by a strategy's validation: `field` is the parameter, `reason`
+    /// the rule with the values involved, so the message reads as one line
+    /// (`fast: must be < slow (got 30 >= 20)`). Use it in [`Strategy::validate`](crate::Strategy).
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Self::Invalid {
             field,
             reason: reason.into(),

@@ -16,6 +16,10 @@
 //! values are [`StrategyError`]s naming the key and the value (`fast: must be < slow (got 30 >=
 //! 20)`). [`list`] enumerates the registry with default parameters.
 //!
+//! A strategy of your own joins a [`Registry`] by implementing [`Strategy`] on its parameter
+//! type; it is then parsed, defaulted, validated and listed exactly as the ready ones (the
+//! `rustrade` command runs over such a registry: see `rustrade_cli::App`).
+//!
 //! # Indicators
 //!
 //! [`indicators`] holds the common TA-Lib set as streaming indicators (one `next` call per bar,
@@ -61,7 +65,9 @@ pub use direction::Direction;
 pub use donchian_breakout::{DonchianBreakout, DonchianBreakoutState};
 pub use ema_cross::{EmaCross, EmaCrossState};
 pub use error::StrategyError;
-pub use registry::{StrategyInfo, build, build_named, info, list, resolve_params};
+pub use registry::{
+    Registry, Strategy, StrategyInfo, build, build_named, info, list, resolve_params,
+};
 pub use rsi_reversion::{RsiReversion, RsiReversionState};
 pub use rule::{Rule, RuleBrain, Trigger};
 pub use sma_cross::{SmaCross, SmaCrossState};

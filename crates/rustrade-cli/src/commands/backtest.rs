@@ -8,6 +8,7 @@ use anyhow::Context;
 use rustrade_backtest::data::{CandleCsv, merge};
 use rustrade_backtest::{Backtest, DataError};
 use rustrade_core::{Brain, MarketEvent};
+use rustrade_strategies::Registry;
 
 use super::Ui;
 use crate::cli::RunArgs;
@@ -16,8 +17,8 @@ use crate::run_record::{FORMAT, MarketRecord, PriceRecorder, RunRecord, Strategy
 use crate::{output, progress, report, summary};
 
 /// Runs the backtest `args` describe.
-pub(super) fn run(args: &RunArgs, ui: Ui) -> anyhow::Result<()> {
-    let config = Config::load(&args.config, &overrides(args))?;
+pub(super) fn run(args: &RunArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
+    let config = Config::load(&args.config, &overrides(args), registry)?;
     let brain = build_brain(&config, &config.strategy.params)?;
     let backtest = builder(&config).brain(brain).build()?;
 
@@ -107,13 +108,16 @@ pub(super) fn builder(config: &Config) -> rustrade_backtest::BacktestBuilder {
     b
 }
 
-/// Builds the configured strategy with `params`.
+/// Builds the configured strategy with `params` (from the registry entry the config resolved).
 pub(crate) fn build_brain(
     config: &Config,
     params: &serde_json::Value,
 ) -> anyhow::Result<Arc<dyn Brain>> {
-    rustrade_strategies::build(&config.strategy.name, params)
-        .with_context(|| format!("strategy {}", config.strategy.name))
+    let strategy = &config.strategy;
+    strategy
+        .info
+        .build_named(&strategy.name, params)
+        .with_context(|| format!("strategy {}", strategy.name))
 }
 
 /// The configured data files as one time-ordered stream.

@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use rustrade::Secret;
+use rustrade_strategies::Registry;
 
 use super::Ui;
 use super::paper::TOKEN_ENV;
@@ -12,7 +13,7 @@ use crate::live::{self, credentials};
 use crate::status_line;
 
 /// Runs the live bot `args` describe until it is told to stop.
-pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
+pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
     let overrides = Overrides {
         data: None,
         params: args.params.clone(),
@@ -25,7 +26,7 @@ pub(super) fn run(args: &LiveArgs, ui: Ui) -> anyhow::Result<()> {
             .ok()
             .map(|t| Secret::new(t.trim())),
     };
-    let config = Config::load(&args.config, &overrides)?;
+    let config = Config::load(&args.config, &overrides, registry)?;
     if let Some(venue) = &config.venue {
         // Checked before the keys are read: a production run without confirmation stops here.
         live::check_confirmation(venue, args.confirm_production)?;

@@ -4,6 +4,7 @@ mod backtest;
 mod data;
 mod init;
 mod live;
+mod new;
 mod paper;
 mod report;
 mod status;
@@ -11,6 +12,8 @@ mod strategies;
 mod sweep;
 
 pub(crate) use backtest::{build_brain, open_data};
+
+use rustrade_strategies::Registry;
 
 use crate::cli::{Cli, Command, DataCommand};
 
@@ -52,21 +55,22 @@ fn write_stdout(bytes: &[u8]) {
     let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
-/// Runs the command `cli` names.
-pub(crate) fn run(cli: &Cli) -> anyhow::Result<()> {
+/// Runs the command `cli` names; `[strategy] name` resolves in `registry`.
+pub(crate) fn run(cli: &Cli, registry: &Registry) -> anyhow::Result<()> {
     let ui = Ui {
         quiet: cli.quiet,
         json: cli.json,
     };
     match &cli.command {
-        Command::Backtest(args) => backtest::run(args, ui),
-        Command::Sweep(args) => sweep::run(args, ui),
+        Command::Backtest(args) => backtest::run(args, ui, registry),
+        Command::Sweep(args) => sweep::run(args, ui, registry),
         Command::Report(args) => report::run(args, ui),
         Command::Data(DataCommand::Inspect(args)) => data::inspect(args, ui),
-        Command::Paper(args) => paper::run(args, ui),
-        Command::Live(args) => live::run(args, ui),
+        Command::Paper(args) => paper::run(args, ui, registry),
+        Command::Live(args) => live::run(args, ui, registry),
         Command::Status(args) => status::run(args, ui),
         Command::Init(args) => init::run(args, ui),
-        Command::Strategies => strategies::run(ui),
+        Command::New(args) => new::run(args, ui),
+        Command::Strategies => strategies::run(ui, registry),
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rustrade::Secret;
 use rustrade_core::{Fill, Side};
+use rustrade_strategies::Registry;
 
 use super::Ui;
 use crate::cli::PaperArgs;
@@ -19,7 +20,7 @@ use crate::{output, status_line};
 pub(crate) const TOKEN_ENV: &str = "RUSTRADE_OPS_TOKEN";
 
 /// Runs the paper bot `args` describe until its data runs out or it is told to stop.
-pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
+pub(super) fn run(args: &PaperArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
     let speed: Speed = args.speed.parse().map_err(|m: String| {
         ConfigError::new(Origin::Flag(format!("--speed {}", args.speed)), None, m)
     })?;
@@ -35,7 +36,7 @@ pub(super) fn run(args: &PaperArgs, ui: Ui) -> anyhow::Result<()> {
             .ok()
             .map(|t| Secret::new(t.trim())),
     };
-    let config = Config::load(&args.config, &overrides)?;
+    let config = Config::load(&args.config, &overrides, registry)?;
     let out = args
         .out
         .clone()

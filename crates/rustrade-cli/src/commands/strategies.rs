@@ -1,10 +1,12 @@
 //! `rustrade strategies`: the registry, with default parameters.
 
+use rustrade_strategies::Registry;
+
 use super::Ui;
 
-/// Lists the ready strategies.
-pub(super) fn run(ui: Ui) -> anyhow::Result<()> {
-    let list = rustrade_strategies::list();
+/// Lists the strategies of `registry`: the ready ones and any the program registered.
+pub(super) fn run(ui: Ui, registry: &Registry) -> anyhow::Result<()> {
+    let list = registry.list();
     ui.emit_json(&serde_json::Value::Array(
         list.iter()
             .map(|s| {

@@ -10,6 +10,7 @@ use anyhow::Context;
 use rustrade_backtest::BacktestError;
 use rustrade_backtest::sweep::{Params, Sweep, SweepResult, SweepRow};
 use rustrade_core::MarketEvent;
+use rustrade_strategies::Registry;
 
 use super::Ui;
 use super::backtest::{builder, open_data, overrides};
@@ -18,10 +19,10 @@ use crate::config::{Config, ConfigError, Origin, SweepSpec};
 use crate::{output, progress, summary};
 
 /// Runs the sweep `args` describe.
-pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
+pub(super) fn run(args: &SweepArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
     let mut overrides = overrides(&args.run);
     let out_flag = overrides.out.take();
-    let config = Config::load(&args.run.config, &overrides)?;
+    let config = Config::load(&args.run.config, &overrides, registry)?;
     let Some(spec) = &config.sweep else {
         return Err(ConfigError::new(
             Origin::file(&config.path, None),
@@ -36,13 +37,14 @@ pub(super) fn run(args: &SweepArgs, ui: Ui) -> anyhow::Result<()> {
     let bar = progress::bar(runs as u64, "sweeping", ui.progress());
     let counter = bar.clone();
     let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
+    let info = config.strategy.info;
     let mut sweep = Sweep::new(
         builder(&config).record_equity(false),
         spec.space().context("building the parameter space")?,
         move |p: &Params| {
             counter.inc(1);
             let params = with_point(&given, p);
-            rustrade_strategies::build(&name, &params)
+            info.build_named(&name, &params)
                 .map(|brain| vec![brain])
                 .map_err(|e| BacktestError::Config {
                     field: "strategy.params",

@@ -26,7 +26,7 @@ use rustrade_backtest::data::{CsvFormat, CsvOptions};
 use rustrade_core::{InstrumentSpec, Symbol, ValueError};
 use rustrade_risk::{AccountBasis, RiskConfig, RiskSettings};
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
-use rustrade_strategies::StrategyError;
+use rustrade_strategies::{Registry, StrategyError, StrategyInfo};
 
 pub(crate) use bot::BotSection;
 pub(crate) use error::{ConfigError, Origin};
@@ -98,6 +98,8 @@ pub(crate) struct Market {
 pub(crate) struct StrategySpec {
     /// Registry name.
     pub(crate) name: String,
+    /// Its registry entry, which builds the brains of every run of this config.
+    pub(crate) info: StrategyInfo,
     /// Parameters as given (file plus overrides), for sweeps to extend.
     pub(crate) given: serde_json::Value,
     /// Parameters with defaults filled in, validated.
@@ -124,12 +126,17 @@ impl Source<'_> {
 }
 
 impl Config {
-    /// Reads, parses and validates `path` with `overrides` applied.
-    pub(crate) fn load(path: &Path, overrides: &Overrides) -> Result<Self, ConfigError> {
+    /// Reads, parses and validates `path` with `overrides` applied; the strategy is looked up
+    /// in `registry`.
+    pub(crate) fn load(
+        path: &Path,
+        overrides: &Overrides,
+        registry: &Registry,
+    ) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| ConfigError::file(path, format!("cannot read: {e}")))?;
         let raw = parse(path, &text)?;
-        Self::from_raw(path, &text, raw, overrides)
+        Self::from_raw(path, &text, raw, overrides, registry)
     }
 
     /// The second layer: overrides applied to `raw`, then every value validated.
@@ -138,6 +145,7 @@ impl Config {
         text: &str,
         mut raw: RawConfig,
         overrides: &Overrides,
+        registry: &Registry,
     ) -> Result<Self, ConfigError> {
         let mut src = Source {
             path,
@@ -195,7 +203,7 @@ impl Config {
             }
         }
 
-        let strategy = strategy(&src, &raw)?;
+        let strategy = strategy(&src, &raw, registry)?;
 
         let cash = raw.account.initial_cash;
         if !(cash.is_finite() && cash > 0.0) {
@@ -340,13 +348,22 @@ fn market(
     })
 }
 
-fn strategy(src: &Source<'_>, raw: &RawConfig) -> Result<StrategySpec, ConfigError> {
+fn strategy(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    registry: &Registry,
+) -> Result<StrategySpec, ConfigError> {
     let given = serde_json::to_value(&raw.strategy.params)
         .map_err(|e| src.error("strategy.params", e.to_string()))?;
-    let params = rustrade_strategies::resolve_params(&raw.strategy.name, &given)
+    let info = *registry
+        .info(&raw.strategy.name)
+        .map_err(|e| strategy_error(src, &e))?;
+    let params = info
+        .resolve_params(&given)
         .map_err(|e| strategy_error(src, &e))?;
     Ok(StrategySpec {
         name: raw.strategy.name.clone(),
+        info,
         given,
         params,
     })

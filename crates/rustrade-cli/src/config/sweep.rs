@@ -46,9 +46,7 @@ impl SweepSpec {
         if raw.top == 0 {
             return Err(src.error("sweep.top", "must be >= 1 (got 0)"));
         }
-        let known = rustrade_strategies::info(&strategy.name)
-            .map(|i| i.default_params())
-            .map_err(|e| src.error("strategy.name", e.to_string()))?;
+        let known = strategy.info.default_params();
         let mut grid = Vec::new();
         let mut points: usize = 1;
         for (name, values) in &raw.grid {

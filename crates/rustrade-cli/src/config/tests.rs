@@ -9,7 +9,7 @@ use rustrade_risk::SizingBasis;
 fn load(text: &str, overrides: &Overrides) -> Result<Config, ConfigError> {
     let path = config_path();
     let raw = parse(&path, text)?;
-    Config::from_raw(&path, text, raw, overrides)
+    Config::from_raw(&path, text, raw, overrides, &Registry::builtin())
 }
 
 fn config_path() -> PathBuf {
@@ -333,7 +333,14 @@ fn the_init_template_is_valid() {
     // The template's data path is relative to the repository root.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rustrade.toml");
     let raw = parse(&root, template::INIT_TOML).unwrap();
-    let c = Config::from_raw(&root, template::INIT_TOML, raw, &Overrides::default()).unwrap();
+    let c = Config::from_raw(
+        &root,
+        template::INIT_TOML,
+        raw,
+        &Overrides::default(),
+        &Registry::builtin(),
+    )
+    .unwrap();
     assert_eq!(c.strategy.name, "sma_cross");
     assert_eq!(c.sweep.unwrap().points(), 9);
 }
@@ -345,7 +352,7 @@ fn the_shipped_examples_are_valid() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
-            Config::load(&path, &Overrides::default())
+            Config::load(&path, &Overrides::default(), &Registry::builtin())
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             n += 1;
         }

@@ -58,7 +58,8 @@ async fn live_on_a_local_venue_shows_the_preflight_serves_ops_and_stops_on_reque
         ops_token: Some(Secret::new(TOKEN)),
         ..Overrides::default()
     };
-    let config = Config::load(&path, &overrides).unwrap();
+    let config =
+        Config::load(&path, &overrides, &rustrade_strategies::Registry::builtin()).unwrap();
 
     let preflight = Arc::new(Mutex::new(None));
     let seen = Arc::clone(&preflight);
