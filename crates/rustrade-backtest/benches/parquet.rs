@@ -1,5 +1,14 @@
-//! Loading throughput (candles per second, single-threaded) of the Parquet reader beside the CSV
-//! loader, on the same seeded synthetic candles written once to both formats.
+//! Loading throughput (rows per second, single-threaded) of the Parquet reader beside the CSV
+//! loader, on the same seeded synthetic candles written once to both formats, and a hold replay
+//! fed from memory, from the CSV file and from the Parquet file.
+//!
+//! - `csv`: numbers at full `f64` precision (shortest round trip, ~17 digits; ~105-byte rows).
+//! - `csv_ticks`: the same candles at exchange precision (prices to 0.01, volume to 0.001;
+//!   ~50-byte rows), as venue dumps are.
+//! - `csv_records`: the `csv` crate's byte-record reader alone over the full-precision file,
+//!   no field decoded: the ceiling of any loader built on it.
+//! - `hold_from`: a hold brain replaying the candles from memory, from the CSV file (full
+//!   precision) and from the Parquet file.
 //!
 //! Run with `cargo bench -p rustrade-backtest --features parquet --bench parquet`.
 
@@ -15,9 +24,10 @@ use parquet::data_type::{DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
+use rustrade_backtest::brains::Hold;
 use rustrade_backtest::data::{CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
-use rustrade_backtest::synthetic;
-use rustrade_core::Candle;
+use rustrade_backtest::{Backtest, synthetic};
+use rustrade_core::{AssetClass, Candle, InstrumentSpec, MarketEvent};
 
 const ROWS: usize = 200_000;
 const ROWS_PER_GROUP: usize = 65_536;
@@ -26,40 +36,67 @@ fn main() {
     divan::main();
 }
 
-/// The two files, written on first use into a directory kept for the whole run.
-fn files() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
-    static FILES: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+/// The candles and their files, written on first use into a directory kept for the whole run.
+struct Files {
+    _dir: tempfile::TempDir,
+    events: Vec<MarketEvent>,
+    csv: PathBuf,
+    csv_ticks: PathBuf,
+    parquet: PathBuf,
+}
+
+fn files() -> &'static Files {
+    static FILES: OnceLock<Files> = OnceLock::new();
     FILES.get_or_init(|| {
-        let bars: Vec<Candle> = synthetic::random_walk(2024, ROWS)
-            .map(|e| {
-                *e.expect("valid synthetic candle")
-                    .as_candle()
-                    .expect("a candle")
-            })
+        let events: Vec<MarketEvent> = synthetic::random_walk(2024, ROWS)
+            .collect::<Result<_, _>>()
+            .expect("valid synthetic candles");
+        let bars: Vec<Candle> = events
+            .iter()
+            .map(|e| *e.as_candle().expect("a candle"))
             .collect();
         let dir = tempfile::tempdir().expect("temporary directory");
         let csv = dir.path().join("candles.csv");
+        let csv_ticks = dir.path().join("ticks.csv");
         let parquet = dir.path().join("candles.parquet");
-        write_csv(&csv, &bars);
+        write_csv(&csv, &bars, None);
+        write_csv(&csv_ticks, &bars, Some((2, 3)));
         write_parquet(&parquet, &bars);
-        (dir, csv, parquet)
+        Files {
+            _dir: dir,
+            events,
+            csv,
+            csv_ticks,
+            parquet,
+        }
     })
 }
 
-fn write_csv(path: &Path, bars: &[Candle]) {
+/// Writes `bars` as CSV: numbers in full, or prices and volume to the given decimals.
+fn write_csv(path: &Path, bars: &[Candle], decimals: Option<(usize, usize)>) {
     let mut text = String::from("time,open,high,low,close,volume\n");
     for c in bars {
-        writeln!(
-            text,
-            "{},{},{},{},{},{}",
-            c.open_time().as_millis(),
-            c.open().get(),
-            c.high().get(),
-            c.low().get(),
-            c.close().get(),
-            c.volume().get()
-        )
-        .expect("writing to a String");
+        let prices = [c.open(), c.high(), c.low(), c.close()].map(|p| p.get());
+        let v = c.volume().get();
+        write!(text, "{}", c.open_time().as_millis()).expect("writing to a String");
+        match decimals {
+            None => {
+                for p in prices {
+                    write!(text, ",{p}").expect("writing to a String");
+                }
+                writeln!(text, ",{v}").expect("writing to a String");
+            }
+            Some((dp, dv)) => {
+                // Rounded apart, the high and low are widened to keep the candle valid.
+                let [o, h, l, c] = prices;
+                let round = |x: f64| format!("{x:.dp$}").parse::<f64>().expect("a number");
+                let (o, c) = (round(o), round(c));
+                let h = round(h).max(o).max(c);
+                let l = round(l).min(o).min(c);
+                writeln!(text, ",{o:.dp$},{h:.dp$},{l:.dp$},{c:.dp$},{v:.dv$}")
+                    .expect("writing to a String");
+            }
+        }
     }
     std::fs::write(path, text).expect("writing the CSV file");
 }
@@ -110,15 +147,46 @@ fn write_parquet(path: &Path, bars: &[Candle]) {
     writer.close().expect("Parquet footer");
 }
 
+fn load_csv(path: &Path) -> usize {
+    let options = CsvOptions::new(synthetic::synthetic_symbol());
+    let reader = CandleCsv::open(path, options).expect("open");
+    let mut n = 0;
+    for event in reader {
+        black_box(event.expect("valid row"));
+        n += 1;
+    }
+    n
+}
+
 #[divan::bench]
 fn csv(bencher: Bencher) {
-    let (_, path, _) = files();
-    let options = CsvOptions::new(synthetic::synthetic_symbol());
+    let path = &files().csv;
+    bencher
+        .counter(ItemsCount::new(ROWS))
+        .bench(|| assert_eq!(load_csv(path), ROWS));
+}
+
+#[divan::bench]
+fn csv_ticks(bencher: Bencher) {
+    let path = &files().csv_ticks;
+    bencher
+        .counter(ItemsCount::new(ROWS))
+        .bench(|| assert_eq!(load_csv(path), ROWS));
+}
+
+#[divan::bench]
+fn csv_records(bencher: Bencher) {
+    let path = &files().csv;
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
-        let reader = CandleCsv::open(path, options).expect("open");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .buffer_capacity(64 * 1024)
+            .from_path(path)
+            .expect("open");
+        let mut record = csv::ByteRecord::new();
         let mut n = 0;
-        for event in reader {
-            black_box(event.expect("valid row"));
+        while reader.read_byte_record(&mut record).expect("a record") {
+            black_box(&record);
             n += 1;
         }
         assert_eq!(n, ROWS);
@@ -127,7 +195,7 @@ fn csv(bencher: Bencher) {
 
 #[divan::bench]
 fn parquet(bencher: Bencher) {
-    let (_, _, path) = files();
+    let path = &files().parquet;
     let options = ParquetOptions::new(synthetic::synthetic_symbol());
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
@@ -138,4 +206,40 @@ fn parquet(bencher: Bencher) {
         }
         assert_eq!(n, ROWS);
     });
+}
+
+fn hold() -> Backtest {
+    let spec = InstrumentSpec::new(
+        synthetic::synthetic_symbol(),
+        AssetClass::CryptoSpot,
+        0.01,
+        0.001,
+    )
+    .expect("valid spec");
+    Backtest::builder()
+        .instrument(spec)
+        .initial_cash(1_000_000.0)
+        .brain(Arc::new(Hold::new()))
+        .build()
+        .expect("valid backtest")
+}
+
+/// A hold replay with the equity curve and fills recorded, its candles from `source`.
+#[divan::bench(args = ["memory", "csv", "parquet"])]
+fn hold_from(bencher: Bencher, source: &str) {
+    let f = files();
+    let symbol = synthetic::synthetic_symbol();
+    bencher
+        .counter(ItemsCount::new(ROWS))
+        .with_inputs(hold)
+        .bench_local_values(|bt| {
+            let result = match source {
+                "memory" => bt.run_events(f.events.iter().copied()),
+                "csv" => bt.run(CandleCsv::open(&f.csv, CsvOptions::new(symbol)).expect("open")),
+                _ => bt.run(
+                    ParquetCandles::open(&f.parquet, ParquetOptions::new(symbol)).expect("open"),
+                ),
+            };
+            assert_eq!(black_box(result).expect("run").events, ROWS as u64);
+        });
 }

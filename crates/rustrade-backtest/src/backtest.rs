@@ -12,7 +12,7 @@ use rustrade_engine::{BrainRoster, Engine, EngineConfig};
 use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 
-use crate::{BacktestError, BacktestResult, DataError};
+use crate::{BacktestError, BacktestResult, DataError, EquitySink, Outputs, RecordSink};
 
 /// A configured backtest; [`Backtest::run`] replays a data source through it.
 ///
@@ -50,9 +50,17 @@ pub struct Backtest {
     /// Per brain: the symbols it owns, sorted, or `None` for all.
     pub(crate) roster: BrainRoster,
     pub(crate) periods_per_year: Option<f64>,
-    pub(crate) record_equity: bool,
+    pub(crate) equity: Equity,
     pub(crate) record_fills: bool,
     pub(crate) record_trades: bool,
+}
+
+/// How [`Backtest::run`] keeps the equity curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Equity {
+    Full,
+    Downsampled(usize),
+    Off,
 }
 
 /// Builds a [`Backtest`]; every setting has a default except the instruments and brains.
@@ -63,7 +71,7 @@ pub struct BacktestBuilder {
     instruments: Vec<InstrumentSpec>,
     brains: Vec<Arc<dyn Brain>>,
     periods_per_year: Option<f64>,
-    record_equity: bool,
+    equity: Equity,
     record_fills: bool,
     record_trades: bool,
 }
@@ -79,13 +87,14 @@ impl Backtest {
             instruments: Vec::new(),
             brains: Vec::new(),
             periods_per_year: None,
-            record_equity: true,
+            equity: Equity::Full,
             record_fills: true,
             record_trades: true,
         }
     }
 
-    /// Replays `data` and returns the result. A data error, a brain error or an event for a
+    /// Replays `data` and returns the result, keeping fills, trades and the equity curve as the
+    /// builder chose ([`Backtest::outputs`]). A data error, a brain error or an event for a
     /// symbol without an instrument stops the run with that error.
     ///
     /// Brains are shared, not copied: a second run continues with whatever state they kept.
@@ -94,7 +103,36 @@ impl Backtest {
     where
         I: IntoIterator<Item = Result<MarketEvent, DataError>>,
     {
-        crate::run::replay(self, data)
+        crate::run::replay(self, data, self.outputs())
+    }
+
+    /// [`Backtest::run`] with the results sent to `outputs` instead (for example CSV writers,
+    /// so that memory does not grow with the history). A sink's write error stops the run with
+    /// [`BacktestError::Output`]; a downsampled curve of fewer than 2 points is refused.
+    pub fn run_with<I>(
+        &self,
+        data: I,
+        outputs: Outputs<'_>,
+    ) -> Result<BacktestResult, BacktestError>
+    where
+        I: IntoIterator<Item = Result<MarketEvent, DataError>>,
+    {
+        crate::run::replay(self, data, outputs)
+    }
+
+    /// The sinks [`Backtest::run`] uses, from the builder's recording choices: in memory, or
+    /// off, or a downsampled equity curve.
+    pub fn outputs(&self) -> Outputs<'static> {
+        let records = |on| if on { RecordSink::Memory } else { RecordSink::Off };
+        Outputs {
+            fills: records(self.record_fills),
+            trades: records(self.record_trades),
+            equity: match self.equity {
+                Equity::Full => EquitySink::Memory,
+                Equity::Downsampled(max) => EquitySink::Downsampled(max),
+                Equity::Off => EquitySink::Off,
+            },
+        }
     }
 
     /// [`Backtest::run`] over infallible events.
@@ -201,7 +239,16 @@ impl BacktestBuilder {
     /// Whether to keep the equity curve in the result (default on). Off, statistics are still
     /// computed (streaming) and memory stays independent of the history's length.
     pub fn record_equity(mut self, on: bool) -> Self {
-        self.record_equity = on;
+        self.equity = if on { Equity::Full } else { Equity::Off };
+        self
+    }
+
+    /// Keep a downsampled equity curve of at most `max_points` evenly spaced samples (the first
+    /// and the last among them; see [`crate::EquitySink::Downsampled`]) instead of every
+    /// sample: enough for a report's chart, with memory independent of the history's length.
+    /// [`BacktestBuilder::build`] refuses fewer than 2 points.
+    pub fn downsample_equity(mut self, max_points: usize) -> Self {
+        self.equity = Equity::Downsampled(max_points);
         self
     }
 
@@ -243,6 +290,14 @@ impl BacktestBuilder {
         let traded: Vec<Symbol> = self.instruments.iter().map(|s| s.symbol()).collect();
         let roster = BrainRoster::new(self.brains.iter().map(|b| b.as_ref()), &traded)
             .map_err(|e| config("brains", e.to_string()))?;
+        if let Equity::Downsampled(max) = self.equity
+            && max < 2
+        {
+            return Err(config(
+                "equity",
+                format!("a downsampled curve keeps at least 2 points (got {max})"),
+            ));
+        }
         if let Some(p) = self.periods_per_year
             && !(p.is_finite() && p > 0.0)
         {
@@ -268,7 +323,7 @@ impl BacktestBuilder {
             brains: self.brains,
             roster,
             periods_per_year: self.periods_per_year,
-            record_equity: self.record_equity,
+            equity: self.equity,
             record_fills: self.record_fills,
             record_trades: self.record_trades,
         })

@@ -287,6 +287,15 @@ pub enum BacktestError {
     /// The trading engine refused or failed.
     #[error("engine: {0}")]
     Engine(String),
+    /// Writing a result stream to its sink (see [`crate::Outputs`]) failed; the run stops there.
+    #[error("writing {what}: {source}")]
+    Output {
+        /// Which stream: `fills CSV`, `trades CSV` or `equity CSV`.
+        what: &'static str,
+        /// The CSV writer's error (I/O included).
+        #[source]
+        source: csv::Error,
+    },
     /// Writing a report failed.
     #[error("writing {what}: {reason}")]
     Report {

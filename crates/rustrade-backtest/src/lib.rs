@@ -7,7 +7,9 @@
 //! - [`data`]: streaming loaders ([`data::CandleCsv`] for OHLCV CSV and Binance kline dumps) and
 //!   a k-way [`data::merge`] of several symbols; [`synthetic`] generates seeded candles.
 //! - [`BacktestResult`]: fills, closed trades, equity curve and [`Statistics`] (every formula in
-//!   [`stats`]), exported as JSON, trades CSV and equity CSV.
+//!   [`stats`]), exported as JSON, fills CSV, trades CSV and equity CSV. [`Backtest::run_with`]
+//!   streams fills, trades and the equity curve to the sinks of an [`Outputs`] instead (CSV
+//!   files, a downsampled curve, statistics only), so memory need not grow with the history.
 //! - [`sweep`]: grid and seeded random parameter searches in parallel, ranked by an objective,
 //!   with an optional walk-forward split.
 //! - [`brains`]: a hold brain and a periodic one, used by the benchmarks and tests.
@@ -46,6 +48,7 @@ pub mod data;
 mod error;
 mod result;
 mod run;
+mod sink;
 pub mod stats;
 pub mod sweep;
 pub mod synthetic;
@@ -53,4 +56,5 @@ pub mod synthetic;
 pub use backtest::{Backtest, BacktestBuilder};
 pub use error::{BacktestError, DataError};
 pub use result::{BacktestResult, BrainName, EquityPoint, OrderCounts, TradeRecord};
+pub use sink::{EquitySink, Outputs, RecordSink};
 pub use stats::Statistics;

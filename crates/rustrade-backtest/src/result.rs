@@ -14,6 +14,11 @@
 //! - Trades CSV: `brain,symbol,side,quantity,entry_time,exit_time,entry_price,exit_price,
 //!   gross_pnl,fees,net_pnl,return` with RFC 3339 times.
 //! - Equity CSV: `time,equity` with RFC 3339 times, `n + 1` rows.
+//! - Fills CSV: `fill_id,order_id,client_id,symbol,side,price,quantity,fee,fee_asset,liquidity,
+//!   time` with an RFC 3339 time, `client_id` empty when the venue echoed none, liquidity
+//!   `maker` or `taker`.
+//!
+//! The CSV sinks of [`crate::Outputs`] write the same bytes as these exports, row by row.
 //!
 //! Numbers are written with Rust's shortest round-trip formatting, so the files are
 //! byte-identical for identical runs.
@@ -23,6 +28,7 @@ use std::io::Write;
 
 use rustrade_core::{Fill, Position, Side, Symbol, Timestamp};
 
+use crate::sink::{EQUITY_HEADER, FILL_HEADER, TRADE_HEADER, equity_row, fill_row, trade_row};
 use crate::{BacktestError, Statistics};
 
 /// One closed round trip.
@@ -112,11 +118,13 @@ pub struct BacktestResult {
     pub refused_decisions: u64,
     /// What happened to the orders the engine placed.
     pub orders: OrderCounts,
-    /// Every fill, in order (empty when recording was turned off).
+    /// Every fill, in order (empty when recording was turned off or sent to a file).
     pub fills: Vec<Fill>,
-    /// Every closed round trip, in closing order (empty when recording was turned off).
+    /// Every closed round trip, in closing order (empty when recording was turned off or sent
+    /// to a file).
     pub trades: Vec<TradeRecord>,
-    /// The equity curve (empty when recording was turned off; see `EquityRecording`).
+    /// The equity curve (empty when recording was turned off or sent to a file; at most the
+    /// chosen number of samples when downsampled; see [`crate::Outputs`]).
     pub equity: Vec<EquityPoint>,
     /// Net position per symbol at the end.
     pub positions: BTreeMap<Symbol, Position>,
@@ -138,55 +146,29 @@ impl BacktestResult {
         out.write_all(b"\n").map_err(|e| report_error("JSON", &e))
     }
 
+    /// Writes the fills CSV (columns in the module doc).
+    pub fn write_fills_csv(&self, out: impl Write) -> Result<(), BacktestError> {
+        write_csv(out, "fills CSV", &FILL_HEADER, self.fills.iter().map(fill_row))
+    }
+
     /// Writes the trades CSV (columns in the module doc).
     pub fn write_trades_csv(&self, out: impl Write) -> Result<(), BacktestError> {
-        let mut w = csv::Writer::from_writer(out);
-        let err = |e: csv::Error| report_error("trades CSV", &e);
-        w.write_record([
-            "brain",
-            "symbol",
-            "side",
-            "quantity",
-            "entry_time",
-            "exit_time",
-            "entry_price",
-            "exit_price",
-            "gross_pnl",
-            "fees",
-            "net_pnl",
-            "return",
-        ])
-        .map_err(err)?;
-        for t in &self.trades {
-            w.write_record([
-                t.brain.as_str().to_owned(),
-                t.symbol.to_string(),
-                t.side.to_string(),
-                t.quantity.to_string(),
-                t.entry_time.to_rfc3339(),
-                t.exit_time.to_rfc3339(),
-                t.entry_price.to_string(),
-                t.exit_price.to_string(),
-                t.gross_pnl.to_string(),
-                t.fees.to_string(),
-                t.net_pnl.to_string(),
-                t.return_fraction.to_string(),
-            ])
-            .map_err(err)?;
-        }
-        w.flush().map_err(|e| report_error("trades CSV", &e))
+        write_csv(
+            out,
+            "trades CSV",
+            &TRADE_HEADER,
+            self.trades.iter().map(trade_row),
+        )
     }
 
     /// Writes the equity CSV (`time,equity`).
     pub fn write_equity_csv(&self, out: impl Write) -> Result<(), BacktestError> {
-        let mut w = csv::Writer::from_writer(out);
-        let err = |e: csv::Error| report_error("equity CSV", &e);
-        w.write_record(["time", "equity"]).map_err(err)?;
-        for p in &self.equity {
-            w.write_record([p.time.to_rfc3339(), p.equity.to_string()])
-                .map_err(err)?;
-        }
-        w.flush().map_err(|e| report_error("equity CSV", &e))
+        write_csv(
+            out,
+            "equity CSV",
+            &EQUITY_HEADER,
+            self.equity.iter().map(equity_row),
+        )
     }
 }
 
@@ -234,6 +216,22 @@ impl<'de> serde::Deserialize<'de> for BrainName {
         let s = String::deserialize(d)?;
         Ok(Self::new(&s))
     }
+}
+
+/// Writes `header` then `rows` as CSV to `out`.
+fn write_csv<const N: usize>(
+    out: impl Write,
+    what: &'static str,
+    header: &[&str],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<(), BacktestError> {
+    let mut w = csv::Writer::from_writer(out);
+    let err = |e: csv::Error| report_error(what, &e);
+    w.write_record(header).map_err(err)?;
+    for row in rows {
+        w.write_record(row).map_err(err)?;
+    }
+    w.flush().map_err(|e| report_error(what, &e))
 }
 
 fn report_error(what: &'static str, e: &dyn std::fmt::Display) -> BacktestError {

@@ -33,31 +33,38 @@
 //!   (see [`crate::BacktestResult`]).
 //! - Deterministic: the same inputs give bit-identical results.
 //! - The hold path (no order, no fill) allocates nothing per event outside the brain call, once
-//!   the equity curve's buffer is reserved (from the source's `size_hint`) or recording is off.
+//!   the equity curve's buffer is reserved (from the source's `size_hint`), or when the curve is
+//!   downsampled or off.
+//! - Fills, trades and equity samples go to the sinks of [`crate::Outputs`] as they happen; a
+//!   sink's write error stops the run with [`BacktestError::Output`].
 
 use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{
-    BrainContext, ExecutionReport, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
+    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
 };
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent, InvalidFill, Malformed, SymbolSlot};
 use rustrade_sim::SimVenue;
 
+use crate::sink::{Curve, FILL_HEADER, Records, TRADE_HEADER, fill_row, trade_row};
 use crate::stats::{EquityStats, TradeOutcome, TradeStats};
 use crate::{
-    Backtest, BacktestError, BacktestResult, BrainName, EquityPoint, OrderCounts, TradeRecord,
+    Backtest, BacktestError, BacktestResult, BrainName, EquityPoint, OrderCounts, Outputs,
+    TradeRecord,
 };
 
-/// Replays `data` through a fresh engine and venue built from `bt`.
-pub(crate) fn replay<I>(bt: &Backtest, data: I) -> Result<BacktestResult, BacktestError>
+/// Replays `data` through a fresh engine and venue built from `bt`, sending the results to
+/// `outputs`.
+pub(crate) fn replay<I>(
+    bt: &Backtest,
+    data: I,
+    outputs: Outputs<'_>,
+) -> Result<BacktestResult, BacktestError>
 where
     I: IntoIterator<Item = Result<MarketEvent, crate::DataError>>,
 {
-    let mut run = Run::new(bt)?;
     let data = data.into_iter();
-    if run.record_equity {
-        run.equity.reserve(data.size_hint().0.saturating_add(1));
-    }
+    let mut run = Run::new(bt, outputs, data.size_hint().0.saturating_add(1))?;
     for event in data {
         // Read in place: moving the event out of its `Result` would copy it once more.
         match event {
@@ -83,7 +90,7 @@ struct Slot {
 }
 
 /// The mutable state of one run.
-struct Run<'a> {
+struct Run<'a, 'w> {
     bt: &'a Backtest,
     engine: Engine,
     venue: SimVenue,
@@ -91,11 +98,10 @@ struct Run<'a> {
     last_slot: usize,
     stats: EquityStats,
     trade_stats: TradeStats,
-    equity: Vec<EquityPoint>,
-    record_equity: bool,
+    equity: Curve<'w>,
     step_time: Option<Timestamp>,
-    fills: Vec<rustrade_core::Fill>,
-    trades: Vec<TradeRecord>,
+    fills: Records<'w, Fill>,
+    trades: Records<'w, TradeRecord>,
     refused: u64,
     events: u64,
     /// Symbols whose entries the engine reported halted and not yet resumed.
@@ -119,8 +125,10 @@ struct Run<'a> {
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.
 const MAX_ROUNDS: usize = 1_000;
 
-impl<'a> Run<'a> {
-    fn new(bt: &'a Backtest) -> Result<Self, BacktestError> {
+impl<'a, 'w> Run<'a, 'w> {
+    /// A run of `bt` with its results sent to `outputs`; `samples` is the expected length of the
+    /// equity curve (reserved when it is kept whole).
+    fn new(bt: &'a Backtest, outputs: Outputs<'w>, samples: usize) -> Result<Self, BacktestError> {
         let mut engine = Engine::new(bt.engine.clone(), Timestamp::EPOCH)
             .map_err(|e| BacktestError::Engine(e.to_string()))?;
         // The engine sizes equity and cash entries from the venue's cash (see `exchange`).
@@ -175,11 +183,10 @@ impl<'a> Run<'a> {
             last_slot: 0,
             stats: EquityStats::default(),
             trade_stats: TradeStats::default(),
-            equity: Vec::new(),
-            record_equity: bt.record_equity,
+            equity: Curve::new(outputs.equity, samples)?,
             step_time: None,
-            fills: Vec::new(),
-            trades: Vec::new(),
+            fills: Records::new(outputs.fills, "fills CSV", &FILL_HEADER)?,
+            trades: Records::new(outputs.trades, "trades CSV", &TRADE_HEADER)?,
             refused: 0,
             events: 0,
             halted: 0,
@@ -276,7 +283,7 @@ impl<'a> Run<'a> {
     fn next_step(&mut self, event: &MarketEvent) -> Result<(), BacktestError> {
         match self.step_time {
             Some(t) if event.time > t => {
-                self.close_step(t);
+                self.close_step(t)?;
                 self.step_time = Some(event.time);
                 if self.timer_has_work() {
                     self.engine.handle_timer(event.time);
@@ -292,7 +299,7 @@ impl<'a> Run<'a> {
             None => {
                 let cash = self.venue.equity();
                 self.stats.start(event.time, cash);
-                self.sample(event.time, cash);
+                self.sample(event.time, cash)?;
                 self.step_time = Some(event.time);
                 self.engine.handle_timer(event.time);
                 self.pump()
@@ -327,9 +334,7 @@ impl<'a> Run<'a> {
                 for report in &batch {
                     if let ExecutionReport::Fill(fill) = report {
                         filled = true;
-                        if self.bt.record_fills {
-                            self.fills.push(*fill);
-                        }
+                        self.fills.push(*fill, fill_row)?;
                     }
                     self.engine.handle_report(report);
                 }
@@ -346,7 +351,7 @@ impl<'a> Run<'a> {
                 let mut batch = std::mem::take(&mut self.event_batch);
                 self.engine.take_events(&mut batch);
                 for event in &batch {
-                    self.record(event);
+                    self.record(event)?;
                 }
                 batch.clear();
                 self.event_batch = batch;
@@ -402,7 +407,7 @@ impl<'a> Run<'a> {
             && self.engine.pending_commands() == 0
     }
 
-    fn record(&mut self, event: &EngineEvent) {
+    fn record(&mut self, event: &EngineEvent) -> Result<(), BacktestError> {
         match event {
             EngineEvent::FillApplied { brain, fill, .. } => {
                 if let Some(b) = self.bt.brains.get(brain.index()) {
@@ -422,7 +427,7 @@ impl<'a> Run<'a> {
             EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
             EngineEvent::PositionChanged { symbol, net, .. } => {
                 let Some(si) = self.find_slot(symbol) else {
-                    return;
+                    return Ok(());
                 };
                 let slot = &mut self.slots[si];
                 let exposed = !net.is_flat();
@@ -454,14 +459,14 @@ impl<'a> Run<'a> {
                     net_pnl: trade.net_pnl,
                     return_fraction,
                 });
-                if !self.bt.record_trades {
-                    return;
+                if !self.trades.wanted() {
+                    return Ok(());
                 }
                 let name = self
                     .engine
                     .brain_name(*brain)
                     .map_or_else(|| BrainName::new("?"), BrainName::new);
-                self.trades.push(TradeRecord {
+                let record = TradeRecord {
                     brain: name,
                     symbol: *symbol,
                     side: trade.side,
@@ -474,32 +479,33 @@ impl<'a> Run<'a> {
                     fees: trade.fees,
                     net_pnl: trade.net_pnl,
                     return_fraction,
-                });
+                };
+                self.trades.push(record, trade_row)?;
             }
             _ => {}
         }
-    }
-
-    fn sample(&mut self, time: Timestamp, equity: f64) {
-        if self.record_equity {
-            self.equity.push(EquityPoint { time, equity });
-        }
+        Ok(())
     }
 
     #[inline]
-    fn close_step(&mut self, time: Timestamp) {
+    fn sample(&mut self, time: Timestamp, equity: f64) -> Result<(), BacktestError> {
+        self.equity.push(EquityPoint { time, equity })
+    }
+
+    #[inline]
+    fn close_step(&mut self, time: Timestamp) -> Result<(), BacktestError> {
         let equity = self.venue.equity();
         self.stats.push(time, equity, self.exposed > 0);
-        self.sample(time, equity);
+        self.sample(time, equity)
     }
 
     fn finish(mut self) -> Result<BacktestResult, BacktestError> {
         if let Some(t) = self.step_time {
-            self.close_step(t);
+            self.close_step(t)?;
         } else {
             let cash = self.venue.equity();
             self.stats.start(Timestamp::EPOCH, cash);
-            self.sample(Timestamp::EPOCH, cash);
+            self.sample(Timestamp::EPOCH, cash)?;
         }
         let mut positions = BTreeMap::new();
         let (mut realised, mut unrealised, mut open_fees, mut open_trade_fees) =
@@ -545,9 +551,9 @@ impl<'a> Run<'a> {
             events: self.events,
             refused_decisions: self.refused,
             orders: self.orders,
-            fills: self.fills,
-            trades: self.trades,
-            equity: self.equity,
+            fills: self.fills.finish()?,
+            trades: self.trades.finish()?,
+            equity: self.equity.finish()?,
             positions,
             statistics,
         })

@@ -85,3 +85,60 @@ fn csv_streaming_allocates_nothing_per_row() {
         "allocations independent of rows read"
     );
 }
+
+#[test]
+fn memory_with_every_result_streamed_to_files_does_not_grow_with_the_history() {
+    use rustrade_backtest::{EquitySink, Outputs, RecordSink};
+    use rustrade_testalloc::{live_bytes, peak_bytes, reset_peak};
+    let brains: [fn() -> Arc<dyn rustrade_core::Brain>; 2] =
+        [|| Arc::new(Hold::new()), || Arc::new(Periodic::new(10))];
+    for brain in brains {
+        let peak = |n: usize| {
+            let bt = backtest(brain(), true);
+            let (mut fills, mut trades, mut equity) = (0u64, 0u64, 0u64);
+            let before = live_bytes();
+            reset_peak();
+            let r = bt
+                .run_with(
+                    synthetic::random_walk(9, n),
+                    Outputs {
+                        fills: RecordSink::Csv(Box::new(Counted(&mut fills))),
+                        trades: RecordSink::Csv(Box::new(Counted(&mut trades))),
+                        equity: EquitySink::Csv(Box::new(Counted(&mut equity))),
+                    },
+                )
+                .unwrap();
+            let peak = peak_bytes() - before;
+            assert_eq!(r.events, n as u64);
+            assert!(equity > 30 * n as u64, "every sample was written: {equity} bytes");
+            (peak, r.statistics.trades, fills)
+        };
+        let (small, small_trades, _) = peak(100_000);
+        let (large, large_trades, fill_bytes) = peak(400_000);
+        assert!(
+            large_trades >= 4 * small_trades,
+            "{small_trades} {large_trades}"
+        );
+        // The same set-up and working buffers whatever the length: within 64 KiB (the engine's
+        // and venue's bounded windows fill up in the first few thousand orders).
+        assert!(
+            large <= small + 64 * 1024,
+            "peak {small} B at 100 k candles, {large} B at 400 k ({fill_bytes} B of fills written)"
+        );
+        assert!(large < 50 * 1024 * 1024, "peak {large} B");
+    }
+}
+
+/// A writer that only counts the bytes it is given.
+struct Counted<'a>(&'a mut u64);
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        *self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

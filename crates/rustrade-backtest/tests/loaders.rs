@@ -487,3 +487,128 @@ fn spaces_around_fields_are_ignored() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// `(line, column, value, reason)` of a `BadValue` error, failing the test on any other error.
+fn bad_value(text: &str) -> (u64, String, String, String) {
+    match load_text(text, opts()).unwrap_err() {
+        DataError::BadValue {
+            file,
+            line,
+            column,
+            value,
+            reason,
+        } => {
+            assert_eq!(file, "inline.csv", "{text}");
+            (line, column, value, reason)
+        }
+        other => panic!("{text}: unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn a_bad_number_in_each_column_is_named_with_file_line_and_value() {
+    let header = "date,open,high,low,close,volume\n";
+    let good = ["2024-01-02", "1", "2", "0.5", "1.5", "7"];
+    let names = ["date", "open", "high", "low", "close", "volume"];
+    for column in 1..good.len() {
+        for (value, reason) in [
+            ("1.2.3", "not a number"),
+            ("12x", "not a number"),
+            ("1e", "not a number"),
+            ("--1", "not a number"),
+            ("0x10", "not a number"),
+            ("١", "not a number"),
+            ("", "empty value"),
+        ] {
+            let mut row = good;
+            row[column] = value;
+            let text = format!("{header}2024-01-01,1,2,0.5,1.5,7\n{}\n", row.join(","));
+            let (line, c, v, r) = bad_value(&text);
+            assert_eq!((line, c.as_str(), v.as_str()), (3, names[column], value));
+            assert_eq!(r, reason, "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_nan_or_infinite_price_is_refused() {
+    for (column, name) in [(1, "open"), (2, "high"), (3, "low"), (4, "close"), (5, "volume")] {
+        for value in ["NaN", "nan", "-nan", "inf", "-Infinity", "1e400"] {
+            let mut row = ["2024-01-02", "1", "2", "0.5", "1.5", "7"];
+            row[column] = value;
+            let (line, c, v, r) = bad_value(&format!("{}\n", row.join(",")));
+            assert_eq!((line, c.as_str(), v.as_str()), (1, name, value));
+            assert_eq!(r, "not a finite number", "{value} in {name}");
+        }
+    }
+}
+
+#[test]
+fn numbers_in_every_notation_read_as_str_parse_reads_them() {
+    let cases = [
+        "1", "+1", "1.", ".5", "1e2", "1E-2", "1.5e+3", "0.1", "100.12345678901234", "1e-7",
+        "5e-324", "1.7976931348623157e308", "00012.50",
+    ];
+    for text in cases {
+        let expected: f64 = text.parse().unwrap();
+        let row = format!("2024-01-02,{text},{text},{text},{text},{text}\n");
+        let events = load_text(&row, opts()).unwrap();
+        let c = events[0].as_candle().unwrap();
+        let read = [c.open(), c.high(), c.low(), c.close()].map(|p| p.get().to_bits());
+        assert_eq!(read, [expected.to_bits(); 4], "{text}");
+        assert_eq!(c.volume().get().to_bits(), expected.to_bits(), "{text}");
+    }
+}
+
+#[test]
+fn a_truncated_file_fails_at_its_last_line() {
+    let first = "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,7\n";
+    // Cut inside the last row: after the date, inside a number, before the volume.
+    for last in ["2024-01-03", "2024-01-03,1,2,0.", "2024-01-03,1,2,0.5,1.5"] {
+        let text = format!("{first}{last}");
+        let mut it = CandleCsv::from_reader(text.as_bytes(), "cut.csv", opts()).unwrap();
+        assert!(it.next().unwrap().is_ok(), "the complete first row loads");
+        match it.next().unwrap().unwrap_err() {
+            DataError::FieldCount {
+                file,
+                line,
+                expected,
+                found,
+            } => {
+                assert_eq!((file.as_str(), line, expected), ("cut.csv", 3, 6), "{text:?}");
+                assert!(found < 6, "{text:?}");
+            }
+            other => panic!("{text:?}: unexpected {other:?}"),
+        }
+        assert!(it.next().is_none(), "the stream ends after the error");
+    }
+    // Cut inside a quoted field: the CSV layer's error, with the file named.
+    let text = "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,7\n\"2024-01-03,1,2";
+    let mut it = CandleCsv::from_reader(text.as_bytes(), "quoted.csv", opts()).unwrap();
+    assert!(it.next().unwrap().is_ok());
+    let e = it.next().unwrap().unwrap_err();
+    assert!(e.to_string().contains("quoted.csv"), "{e}");
+}
+
+#[test]
+fn a_truncated_binance_dump_names_the_missing_close_time() {
+    let row = "1700000000000,1,2,0.5,1.5,7,1700000059999,10,5,3,4,0\n";
+    let text = format!("{row}1700000060000,1,2,0.5,1.5,7,17000001");
+    let events: Vec<_> = CandleCsv::from_reader(text.as_bytes(), "dump.csv", opts())
+        .unwrap()
+        .collect();
+    assert!(events[0].is_ok());
+    match events[1].as_ref().unwrap_err() {
+        DataError::BadValue {
+            line,
+            column,
+            value,
+            reason,
+            ..
+        } => {
+            assert_eq!((*line, column.as_str(), value.as_str()), (2, "close_time", "17000001"));
+            assert_eq!(reason, "close time is not after the open time");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

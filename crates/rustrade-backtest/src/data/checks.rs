@@ -45,6 +45,7 @@ pub(crate) enum Ohlcv {
 }
 
 /// Refuses NaN and infinities.
+#[inline]
 pub(crate) fn finite(v: f64) -> Result<f64, &'static str> {
     if v.is_finite() {
         Ok(v)
@@ -54,6 +55,7 @@ pub(crate) fn finite(v: f64) -> Result<f64, &'static str> {
 }
 
 /// Refuses a non-finite price or one that is not `> 0`.
+#[inline]
 pub(crate) fn price(v: f64) -> Result<f64, &'static str> {
     let v = finite(v)?;
     if v <= 0.0 {
@@ -87,6 +89,7 @@ pub(crate) fn bar_interval(interval: Duration) -> Result<Duration, DataError> {
 
 /// A bar's event time: its close (open time + interval) when the interval is known, else its
 /// open time.
+#[inline]
 pub(crate) fn event_time(open_time: Timestamp, interval: Option<Duration>) -> Timestamp {
     interval.map_or(open_time, |d| open_time.saturating_add(d))
 }

@@ -256,14 +256,12 @@ impl<R: Read> CandleCsv<R> {
             });
         }
         let open_time = parse_time(field(rec, l.time)).map_err(|r| self.bad(line, l.time, r))?;
-        // One UTF-8 check for the row instead of one per number.
-        let text = std::str::from_utf8(rec.as_slice()).ok();
-        let open = self.price(text, line, l.open)?;
-        let high = self.price(text, line, l.high)?;
-        let low = self.price(text, line, l.low)?;
-        let close = self.price(text, line, l.close)?;
+        let open = self.price(line, l.open)?;
+        let high = self.price(line, l.high)?;
+        let low = self.price(line, l.low)?;
+        let close = self.price(line, l.close)?;
         let volume = match l.volume {
-            Some(i) => self.number(text, line, i)?,
+            Some(i) => self.number(line, i)?,
             None => 0.0,
         };
         let candle = Candle::new(open_time, open, high, low, close, volume)
@@ -298,19 +296,16 @@ impl<R: Read> CandleCsv<R> {
         Ok(close)
     }
 
-    /// Field `i` as a number; `row` is the record's text when it is all UTF-8.
-    fn number(&self, row: Option<&str>, line: u64, i: usize) -> Result<f64, DataError> {
-        let v: f64 = match field_str(&self.record, row, i) {
-            Some("") => return Err(self.bad(line, i, "empty value")),
-            Some(text) => text.parse().ok(),
-            None => None,
-        }
-        .ok_or_else(|| self.bad(line, i, "not a number"))?;
+    /// Field `i` as a number, parsed from its bytes (see [`parse_number`]).
+    #[inline]
+    fn number(&self, line: u64, i: usize) -> Result<f64, DataError> {
+        let v = parse_number(field(&self.record, i)).map_err(|r| self.bad(line, i, r))?;
         checks::finite(v).map_err(|r| self.bad(line, i, r))
     }
 
-    fn price(&self, row: Option<&str>, line: u64, i: usize) -> Result<f64, DataError> {
-        let v = self.number(row, line, i)?;
+    #[inline]
+    fn price(&self, line: u64, i: usize) -> Result<f64, DataError> {
+        let v = self.number(line, i)?;
         checks::price(v).map_err(|r| self.bad(line, i, r))
     }
 
@@ -484,19 +479,23 @@ fn is_header(rec: &ByteRecord) -> bool {
 
 /// Field `i` without surrounding ASCII whitespace (trimming in place: `ByteRecord::trim` would
 /// allocate a new record per row).
+#[inline]
 fn field(rec: &ByteRecord, i: usize) -> &[u8] {
     rec.get(i).unwrap_or_default().trim_ascii()
 }
 
-/// Field `i` as trimmed text: a slice of `row` (the whole record's text) when the record is all
-/// UTF-8, else the field checked on its own; `None` when the field is not UTF-8.
-fn field_str<'a>(rec: &'a ByteRecord, row: Option<&'a str>, i: usize) -> Option<&'a str> {
-    match (row, rec.range(i)) {
-        (Some(row), Some(range)) => row.get(range).map(str::trim_ascii),
-        _ => std::str::from_utf8(field(rec, i)).ok(),
+/// A number field's value: the same texts as `str::parse::<f64>` accept (decimal or scientific,
+/// optional sign, `inf`, `infinity`, `nan` in any case), correctly rounded, parsed from the bytes
+/// with no UTF-8 check (any byte outside that grammar is refused).
+#[inline]
+pub(crate) fn parse_number(text: &[u8]) -> Result<f64, &'static str> {
+    if text.is_empty() {
+        return Err("empty value");
     }
+    fast_float2::parse(text).map_err(|_| "not a number")
 }
 
+#[inline]
 fn record_line(rec: &ByteRecord) -> u64 {
     rec.position().map_or(0, csv::Position::line)
 }

@@ -67,7 +67,7 @@ use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
 
 /// Rows decoded per column at a time: the reader's working set, whatever the file's size.
-pub const BATCH_ROWS: usize = 1024;
+pub const BATCH_ROWS: usize = 4096;
 
 /// How to read a Parquet candle file: which symbol it holds and the ordering policy.
 #[derive(Debug, Clone, Copy)]
@@ -195,6 +195,17 @@ struct Group {
     undecoded: usize,
     /// Rows of the current batch not yet yielded.
     batch_left: usize,
+    /// Rows in the current batch.
+    batch_rows: usize,
+    /// Leading rows of the current batch whose every value converted and passed its check:
+    /// they are read from `times` and `numbers`; the row after them (if any in the batch) holds
+    /// the first refused value and is read value by value to name it.
+    clean: usize,
+    /// The batch's times, converted column-wise (its first `clean` rows at least).
+    times: Vec<Timestamp>,
+    /// The batch's open, high, low, close and volume, converted and checked column-wise (all 0
+    /// for an absent volume column).
+    numbers: [Vec<f64>; 5],
     cursors: Vec<Cursor>,
 }
 
@@ -303,13 +314,18 @@ impl ParquetCandles {
             }
         }
         let group = self.group.as_mut()?;
+        let r = group.batch_rows - group.batch_left;
         group.batch_left -= 1;
         let at = RowAt {
             row: self.next_row,
             group: group.index,
         };
         self.next_row += 1;
-        let event = self.layout.row(group, at, &self.options);
+        let event = if r < group.clean {
+            self.layout.clean_row(group, r, at, &self.options)
+        } else {
+            self.layout.row(group, r, at, &self.options)
+        };
         Some(event.map(|e| (e, at)))
     }
 
@@ -440,13 +456,43 @@ impl Layout {
         Ok(Self { file, columns })
     }
 
-    /// Takes the next row's values from `group` and builds its event.
-    fn row(
+    /// Builds the event of row `r` of the batch from the converted values (`r < group.clean`).
+    #[inline]
+    fn clean_row(
         &self,
-        group: &mut Group,
+        group: &Group,
+        r: usize,
         at: RowAt,
         options: &ParquetOptions,
     ) -> Result<MarketEvent, DataError> {
+        let open_time = group.times[r];
+        let numbers = group.numbers.each_ref().map(|column| column[r]);
+        let [open, high, low, close, volume] = numbers;
+        let candle = Candle::new(open_time, open, high, low, close, volume)
+            .map_err(|e| self.refused(at, &numbers, &e))?;
+        let time = checks::event_time(open_time, options.bar_interval);
+        Ok(MarketEvent::candle(
+            options.venue,
+            options.symbol,
+            time,
+            candle,
+        ))
+    }
+
+    /// Reads row `r` of the batch value by value from the decoded buffers and builds its event,
+    /// naming the first value refused. Used for the row after the batch's clean rows, where no
+    /// column had a null yet, so row `r` is value `r` in every column.
+    fn row(
+        &self,
+        group: &mut Group,
+        r: usize,
+        at: RowAt,
+        options: &ParquetOptions,
+    ) -> Result<MarketEvent, DataError> {
+        for cursor in &mut group.cursors {
+            cursor.next_level = r;
+            cursor.next_value = r;
+        }
         let time_column = &self.columns[0];
         let raw = group.cursors[0].take();
         let open_time = time_value(time_column.kind, raw).map_err(|r| self.bad(at, 0, raw, r))?;
@@ -552,6 +598,10 @@ impl Group {
             index,
             undecoded,
             batch_left: 0,
+            batch_rows: 0,
+            clean: 0,
+            times: Vec::with_capacity(BATCH_ROWS),
+            numbers: std::array::from_fn(|_| Vec::with_capacity(BATCH_ROWS)),
             cursors,
         })
     }
@@ -579,7 +629,26 @@ impl Group {
         }
         self.undecoded -= rows;
         self.batch_left = rows;
+        self.batch_rows = rows;
+        self.convert(layout, rows);
         Ok(())
+    }
+
+    /// Converts the decoded batch column by column into `times` and `numbers`, each column up
+    /// to its first null or refused value, and sets `clean` to the rows every column converted.
+    fn convert(&mut self, layout: &Layout, rows: usize) {
+        let mut clean = self.cursors[0].times_into(layout.columns[0].kind, &mut self.times);
+        for (i, numbers) in self.numbers.iter_mut().enumerate() {
+            numbers.clear();
+            match (self.cursors.get(i + 1), layout.columns.get(i + 1)) {
+                (Some(cursor), Some(column)) => {
+                    let check = if i < 4 { checks::price } else { checks::finite };
+                    clean = clean.min(cursor.numbers_into(column.kind, check, numbers));
+                }
+                _ => numbers.resize(rows, 0.0),
+            }
+        }
+        self.clean = clean;
     }
 }
 
@@ -601,6 +670,85 @@ impl Cursor {
         Ok(records)
     }
 
+    /// Leading values of the batch before its first null (all of them for a required column).
+    fn dense(&self) -> usize {
+        let values = self.values.len();
+        if self.max_level == 0 {
+            return values;
+        }
+        self.levels
+            .iter()
+            .position(|&l| l < self.max_level)
+            .unwrap_or(self.levels.len())
+            .min(values)
+    }
+
+    /// Replaces `out` with the batch's leading times up to the first null or refused value;
+    /// returns how many.
+    fn times_into(&self, kind: Kind, out: &mut Vec<Timestamp>) -> usize {
+        out.clear();
+        let dense = self.dense();
+        match (&self.values, kind) {
+            (Values::I64(_, v), Kind::TimeUnits { nanos }) => {
+                for &t in &v[..dense] {
+                    let Some(t) = t.checked_mul(nanos) else { break };
+                    out.push(Timestamp::from_nanos(t));
+                }
+            }
+            _ => {
+                for i in 0..dense {
+                    let Ok(t) = time_value(kind, self.raw(i)) else {
+                        break;
+                    };
+                    out.push(t);
+                }
+            }
+        }
+        out.len()
+    }
+
+    /// Replaces `out` with the batch's leading numbers up to the first null or value `check`
+    /// refuses; returns how many.
+    fn numbers_into(
+        &self,
+        kind: Kind,
+        check: fn(f64) -> Result<f64, &'static str>,
+        out: &mut Vec<f64>,
+    ) -> usize {
+        let dense = self.dense();
+        match &self.values {
+            Values::F64(_, v) => {
+                let good = v[..dense]
+                    .iter()
+                    .position(|&x| check(x).is_err())
+                    .unwrap_or(dense);
+                out.extend_from_slice(&v[..good]);
+            }
+            _ => {
+                for i in 0..dense {
+                    let Ok(x) = number_value(kind, self.raw(i)).and_then(check) else {
+                        break;
+                    };
+                    out.push(x);
+                }
+            }
+        }
+        out.len()
+    }
+
+    /// Value `i` of the batch's values (not counting nulls).
+    fn raw(&self, i: usize) -> Raw<'_> {
+        let raw = match &self.values {
+            Values::I32(_, v) => v.get(i).copied().map(Raw::I32),
+            Values::I64(_, v) => v.get(i).copied().map(Raw::I64),
+            Values::I96(_, v) => v.get(i).map(Raw::I96),
+            Values::F32(_, v) => v.get(i).copied().map(Raw::F32),
+            Values::F64(_, v) => v.get(i).copied().map(Raw::F64),
+            Values::Text(_, v) => v.get(i).map(|b| Raw::Text(b.data())),
+        };
+        raw.unwrap_or(Raw::Null)
+    }
+
     /// The next row's value, `Null` where the definition level says it is missing.
     fn take(&mut self) -> Raw<'_> {
         if self.max_level > 0 {
@@ -612,15 +760,7 @@ impl Cursor {
         }
         let i = self.next_value;
         self.next_value += 1;
-        let raw = match &self.values {
-            Values::I32(_, v) => v.get(i).copied().map(Raw::I32),
-            Values::I64(_, v) => v.get(i).copied().map(Raw::I64),
-            Values::I96(_, v) => v.get(i).map(Raw::I96),
-            Values::F32(_, v) => v.get(i).copied().map(Raw::F32),
-            Values::F64(_, v) => v.get(i).copied().map(Raw::F64),
-            Values::Text(_, v) => v.get(i).map(|b| Raw::Text(b.data())),
-        };
-        raw.unwrap_or(Raw::Null)
+        self.raw(i)
     }
 }
 
@@ -658,6 +798,18 @@ fn read<T: parquet::data_type::DataType>(
 }
 
 impl Values {
+    /// Number of decoded values in the buffer.
+    fn len(&self) -> usize {
+        match self {
+            Self::I32(_, v) => v.len(),
+            Self::I64(_, v) => v.len(),
+            Self::I96(_, v) => v.len(),
+            Self::F32(_, v) => v.len(),
+            Self::F64(_, v) => v.len(),
+            Self::Text(_, v) => v.len(),
+        }
+    }
+
     /// A typed reader over `pages` for a column of a physical type the layout admits (never a
     /// boolean or fixed-length column: the schema check refuses those).
     fn new(descr: ColumnDescPtr, pages: Box<dyn PageReader>) -> Result<Self, &'static str> {
