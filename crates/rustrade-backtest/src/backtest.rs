@@ -123,7 +123,13 @@ impl Backtest {
     /// The sinks [`Backtest::run`] uses, from the builder's recording choices: in memory, or
     /// off, or a downsampled equity curve.
     pub fn outputs(&self) -> Outputs<'static> {
-        let records = |on| if on { RecordSink::Memory } else { RecordSink::Off };
+        let records = |on| {
+            if on {
+                RecordSink::Memory
+            } else {
+                RecordSink::Off
+            }
+        };
         Outputs {
             fills: records(self.record_fills),
             trades: records(self.record_trades),

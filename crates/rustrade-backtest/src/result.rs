@@ -148,7 +148,12 @@ impl BacktestResult {
 
     /// Writes the fills CSV (columns in the module doc).
     pub fn write_fills_csv(&self, out: impl Write) -> Result<(), BacktestError> {
-        write_csv(out, "fills CSV", &FILL_HEADER, self.fills.iter().map(fill_row))
+        write_csv(
+            out,
+            "fills CSV",
+            &FILL_HEADER,
+            self.fills.iter().map(fill_row),
+        )
     }
 
     /// Writes the trades CSV (columns in the module doc).

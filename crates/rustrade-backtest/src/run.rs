@@ -119,7 +119,7 @@ struct Run<'a, 'w> {
     /// The engine's commands, taken the same way.
     command_batch: VecDeque<Command>,
     /// A fill the engine refused ([`rustrade_engine::check_fill`]): the run stops with it.
-    invalid_fill: Option<(rustrade_core::Fill, InvalidFill)>,
+    invalid_fill: Option<(Fill, InvalidFill)>,
 }
 
 /// Most engine/venue exchanges one event can cause before the loop calls it a livelock.

@@ -228,7 +228,7 @@ impl<'w> CsvStream<'w> {
 /// A run's sink for fills or trades.
 pub(crate) enum Records<'w, T> {
     Memory(Vec<T>),
-    Csv(CsvStream<'w>),
+    Csv(Box<CsvStream<'w>>),
     Off,
 }
 
@@ -240,7 +240,7 @@ impl<'w, T> Records<'w, T> {
     ) -> Result<Self, BacktestError> {
         Ok(match sink {
             RecordSink::Memory => Self::Memory(Vec::new()),
-            RecordSink::Csv(out) => Self::Csv(CsvStream::new(out, what, header)?),
+            RecordSink::Csv(out) => Self::Csv(Box::new(CsvStream::new(out, what, header)?)),
             RecordSink::Off => Self::Off,
         })
     }
@@ -252,11 +252,7 @@ impl<'w, T> Records<'w, T> {
 
     /// Keeps or writes `record`; `row` formats it for a CSV sink.
     #[inline]
-    pub(crate) fn push<R, const N: usize>(
-        &mut self,
-        record: T,
-        row: R,
-    ) -> Result<(), BacktestError>
+    pub(crate) fn push<R, const N: usize>(&mut self, record: T, row: R) -> Result<(), BacktestError>
     where
         R: FnOnce(&T) -> [String; N],
     {
@@ -282,7 +278,7 @@ impl<'w, T> Records<'w, T> {
 pub(crate) enum Curve<'w> {
     Memory(Vec<EquityPoint>),
     Downsampled(Downsample),
-    Csv(CsvStream<'w>),
+    Csv(Box<CsvStream<'w>>),
     Off,
 }
 
@@ -292,7 +288,9 @@ impl<'w> Curve<'w> {
         Ok(match sink {
             EquitySink::Memory => Self::Memory(Vec::with_capacity(expected)),
             EquitySink::Downsampled(max) => Self::Downsampled(Downsample::new(max)?),
-            EquitySink::Csv(out) => Self::Csv(CsvStream::new(out, "equity CSV", &EQUITY_HEADER)?),
+            EquitySink::Csv(out) => {
+                Self::Csv(Box::new(CsvStream::new(out, "equity CSV", &EQUITY_HEADER)?))
+            }
             EquitySink::Off => Self::Off,
         })
     }
@@ -351,7 +349,7 @@ impl Downsample {
     fn push(&mut self, point: EquityPoint) {
         let index = self.seen;
         self.seen += 1;
-        if index % self.stride != 0 {
+        if !index.is_multiple_of(self.stride) {
             self.last = Some(point);
             return;
         }
@@ -364,7 +362,7 @@ impl Downsample {
                 position % 2 == 1
             });
             self.stride *= 2;
-            if index % self.stride != 0 {
+            if !index.is_multiple_of(self.stride) {
                 self.last = Some(point);
                 return;
             }

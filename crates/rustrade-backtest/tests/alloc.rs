@@ -110,7 +110,10 @@ fn memory_with_every_result_streamed_to_files_does_not_grow_with_the_history() {
                 .unwrap();
             let peak = peak_bytes() - before;
             assert_eq!(r.events, n as u64);
-            assert!(equity > 30 * n as u64, "every sample was written: {equity} bytes");
+            assert!(
+                equity > 30 * n as u64,
+                "every sample was written: {equity} bytes"
+            );
             (peak, r.statistics.trades, fills)
         };
         let (small, small_trades, _) = peak(100_000);

@@ -532,7 +532,13 @@ fn a_bad_number_in_each_column_is_named_with_file_line_and_value() {
 
 #[test]
 fn a_nan_or_infinite_price_is_refused() {
-    for (column, name) in [(1, "open"), (2, "high"), (3, "low"), (4, "close"), (5, "volume")] {
+    for (column, name) in [
+        (1, "open"),
+        (2, "high"),
+        (3, "low"),
+        (4, "close"),
+        (5, "volume"),
+    ] {
         for value in ["NaN", "nan", "-nan", "inf", "-Infinity", "1e400"] {
             let mut row = ["2024-01-02", "1", "2", "0.5", "1.5", "7"];
             row[column] = value;
@@ -546,8 +552,19 @@ fn a_nan_or_infinite_price_is_refused() {
 #[test]
 fn numbers_in_every_notation_read_as_str_parse_reads_them() {
     let cases = [
-        "1", "+1", "1.", ".5", "1e2", "1E-2", "1.5e+3", "0.1", "100.12345678901234", "1e-7",
-        "5e-324", "1.7976931348623157e308", "00012.50",
+        "1",
+        "+1",
+        "1.",
+        ".5",
+        "1e2",
+        "1E-2",
+        "1.5e+3",
+        "0.1",
+        "100.12345678901234",
+        "1e-7",
+        "5e-324",
+        "1.7976931348623157e308",
+        "00012.50",
     ];
     for text in cases {
         let expected: f64 = text.parse().unwrap();
@@ -575,7 +592,11 @@ fn a_truncated_file_fails_at_its_last_line() {
                 expected,
                 found,
             } => {
-                assert_eq!((file.as_str(), line, expected), ("cut.csv", 3, 6), "{text:?}");
+                assert_eq!(
+                    (file.as_str(), line, expected),
+                    ("cut.csv", 3, 6),
+                    "{text:?}"
+                );
                 assert!(found < 6, "{text:?}");
             }
             other => panic!("{text:?}: unexpected {other:?}"),
@@ -606,7 +627,10 @@ fn a_truncated_binance_dump_names_the_missing_close_time() {
             reason,
             ..
         } => {
-            assert_eq!((*line, column.as_str(), value.as_str()), (2, "close_time", "17000001"));
+            assert_eq!(
+                (*line, column.as_str(), value.as_str()),
+                (2, "close_time", "17000001")
+            );
             assert_eq!(reason, "close time is not after the open time");
         }
         other => panic!("unexpected {other:?}"),

@@ -5,7 +5,9 @@ use std::io::Write;
 use std::sync::Arc;
 
 use rustrade_backtest::brains::Periodic;
-use rustrade_backtest::{Backtest, BacktestError, BacktestResult, EquitySink, Outputs, RecordSink, synthetic};
+use rustrade_backtest::{
+    Backtest, BacktestError, BacktestResult, EquitySink, Outputs, RecordSink, synthetic,
+};
 use rustrade_core::{AssetClass, InstrumentSpec, SizeHint};
 use rustrade_sim::FeeModel;
 
@@ -65,7 +67,11 @@ fn csv_sinks_write_the_bytes_of_the_in_memory_exports() {
     assert_eq!(trades, export(|r, o| r.write_trades_csv(o)));
     assert_eq!(equity, export(|r, o| r.write_equity_csv(o)));
     let lines = String::from_utf8(fills).unwrap().lines().count();
-    assert_eq!(lines, memory.fills.len() + 1, "a header and one row per fill");
+    assert_eq!(
+        lines,
+        memory.fills.len() + 1,
+        "a header and one row per fill"
+    );
     assert_eq!(summary(streamed), summary(memory));
 }
 
@@ -114,7 +120,11 @@ fn a_downsampled_curve_keeps_its_bound_and_both_ends() {
         .build()
         .unwrap();
     let r = bt.run(synthetic::random_walk(7, CANDLES)).unwrap();
-    assert!(r.equity.len() <= 50 && r.equity.len() > 25, "{}", r.equity.len());
+    assert!(
+        r.equity.len() <= 50 && r.equity.len() > 25,
+        "{}",
+        r.equity.len()
+    );
 }
 
 #[test]
@@ -130,7 +140,13 @@ fn a_downsampled_curve_of_fewer_than_two_points_is_refused() {
             )
             .unwrap_err();
         assert!(
-            matches!(e, BacktestError::Config { field: "equity", .. }),
+            matches!(
+                e,
+                BacktestError::Config {
+                    field: "equity",
+                    ..
+                }
+            ),
             "{e:?}"
         );
         assert!(e.to_string().contains(&format!("got {max}")), "{e}");
@@ -172,9 +188,12 @@ impl Write for Failing {
     }
 }
 
+/// Sends one stream to a writer, the others nowhere.
+type OneStream = fn(Failing) -> Outputs<'static>;
+
 #[test]
 fn a_failing_sink_stops_the_run_naming_its_stream() {
-    let cases: [(&str, fn(Failing) -> Outputs<'static>); 3] = [
+    let cases: [(&str, OneStream); 3] = [
         ("fills CSV", |w| Outputs {
             fills: RecordSink::Csv(Box::new(w)),
             ..Outputs::statistics_only()

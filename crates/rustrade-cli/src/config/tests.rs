@@ -680,10 +680,10 @@ fn account_sizing_keys_set_the_basis_the_fee_and_lift_the_notional_cap() {
 fn cli_and_facade_build_the_same_risk_from_the_same_settings() {
     let base = GOOD.replace("[sweep.grid]\nfast = [5, 10]\nslow = [20, 30, 40]", "");
     let tables = [
-        ("", rustrade_risk::RiskSettings::default()),
+        ("", RiskSettings::default()),
         (
             "[risk]\nleverage = 3.0\nmax_notional = 5000.0\nsession_loss_cap = -80.0\nbreaker_losses = 4\nbreaker_window = \"2h\"",
-            rustrade_risk::RiskSettings {
+            RiskSettings {
                 leverage: Some(3.0),
                 max_notional: Some(5_000.0),
                 session_loss_cap: Some(-80.0),
@@ -694,7 +694,7 @@ fn cli_and_facade_build_the_same_risk_from_the_same_settings() {
         ),
         (
             "[risk]\ncash_fraction = 0.5\n[execution]\ntaker_fee_bps = 20.0",
-            rustrade_risk::RiskSettings {
+            RiskSettings {
                 cash_fraction: Some(0.5),
                 ..Default::default()
             },
@@ -702,7 +702,7 @@ fn cli_and_facade_build_the_same_risk_from_the_same_settings() {
     ];
     for (table, settings) in tables {
         let c = load(&format!("{base}\n{table}\n"), &Overrides::default()).unwrap();
-        let account = rustrade_risk::AccountBasis {
+        let account = AccountBasis {
             cash: c.initial_cash,
             taker_fee_rate: c.sim.fees.taker_rate,
         };

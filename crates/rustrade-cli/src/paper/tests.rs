@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use super::*;
 use crate::config::Overrides;
 use crate::ops::client;
+use rustrade_strategies::Registry;
 
 const T0: i64 = 1_700_000_000_000;
 const TOKEN: &str = "paper-live-token-0123456789";
@@ -135,7 +136,7 @@ async fn paper_on_the_venues_live_stream_trades_the_simulated_venue() {
         ops_token: Some(Secret::new(TOKEN)),
         ..Overrides::default()
     };
-    let config = Config::load(&path, &overrides).unwrap();
+    let config = Config::load(&path, &overrides, &Registry::builtin()).unwrap();
 
     let (tx, rx) = tokio::sync::oneshot::channel();
     let run = tokio::spawn(async move {
@@ -207,7 +208,7 @@ async fn paper_on_live_data_needs_a_venue_table() {
     let text = config_text("http://127.0.0.1:9");
     let text = &text[..text.find("[venue]").unwrap()];
     std::fs::write(&path, text).unwrap();
-    let config = Config::load(&path, &Overrides::default()).unwrap();
+    let config = Config::load(&path, &Overrides::default(), &Registry::builtin()).unwrap();
     let err = run(&config, Feed::Venue, false, |_| {}).await.unwrap_err();
     assert_eq!(
         err.to_string(),
