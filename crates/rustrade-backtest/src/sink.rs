@@ -16,9 +16,11 @@
 //! # Downsampling
 //!
 //! The downsampled curve keeps the samples whose index (0 for the initial cash) is a multiple
-//! of a stride, starting at 1 and doubling (dropping every other kept sample) whenever `max_points
-//! − 1` would be exceeded, plus the last sample: at most `max_points` samples, the first and the
-//! last always among them, decided as the run goes without knowing its length.
+//! of a stride, starting at 1 and doubling (dropping every other kept sample) whenever more than
+//! `max_points` would be kept. The last sample is always kept: it replaces the newest strided one
+//! when the curve is full. So a curve of at most `max_points` samples is kept whole, a longer one
+//! has at most `max_points` samples evenly spaced but for the final step, the first and the last
+//! always among them, decided as the run goes without knowing its length.
 
 use std::io::Write;
 
@@ -354,7 +356,7 @@ impl Downsample {
             return;
         }
         self.last = None;
-        if self.kept.len() == self.max - 1 {
+        if self.kept.len() == self.max {
             // Keep the samples at even positions: those whose index is a multiple of 2 × stride.
             let mut position = 0;
             self.kept.retain(|_| {
@@ -371,7 +373,12 @@ impl Downsample {
     }
 
     fn finish(mut self) -> Vec<EquityPoint> {
-        self.kept.extend(self.last);
+        if let Some(last) = self.last {
+            if self.kept.len() == self.max {
+                self.kept.pop();
+            }
+            self.kept.push(last);
+        }
         self.kept
     }
 }
@@ -405,7 +412,8 @@ mod tests {
     fn long_curves_keep_evenly_spaced_samples_and_the_last() {
         assert_eq!(curve(4, 5), [0, 2, 4]);
         assert_eq!(curve(4, 6), [0, 2, 4, 5]);
-        assert_eq!(curve(5, 10), [0, 4, 8, 9]);
+        assert_eq!(curve(5, 10), [0, 2, 4, 6, 9]);
+        assert_eq!(curve(4, 9), [0, 4, 8]);
         for (max, n) in [(2, 1_000), (3, 17), (100, 1_000_001), (7, 64)] {
             let kept = curve(max, n);
             assert!(kept.len() <= max, "{max} {n}: {}", kept.len());
