@@ -76,6 +76,7 @@ impl Bot {
             Arc::clone(&exchange),
             Arc::clone(&brains),
             config.snapshot_every(),
+            config.cash_asset(),
         ));
         let sink: Arc<dyn MetricsSink> = driver.metrics.clone();
         let supervisor = Arc::new(Supervisor::with_metrics(sup_config, sink)?);

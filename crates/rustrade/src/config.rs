@@ -29,7 +29,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use rustrade_core::{AssetClass, Symbol};
+use rustrade_core::{Asset, AssetClass, Symbol};
 use rustrade_engine::{DriftPolicy, LegRejectedPolicy};
 use rustrade_risk::{AccountBasis, PortfolioConfig, RiskConfig, RiskError, RiskSettings};
 
@@ -100,6 +100,7 @@ pub struct BotConfig {
     drift_policy: DriftPolicy,
     max_event_age: Option<Duration>,
     periodic_reconciliation: bool,
+    cash_asset: Option<Asset>,
 }
 
 impl BotConfig {
@@ -212,6 +213,12 @@ impl BotConfig {
     pub fn default_risk(&self) -> &RiskConfig {
         &self.risk
     }
+
+    /// The asset whose venue balance is the account's cash (see
+    /// [`BotConfigBuilder::cash_asset`]); `None` when the engine is never told its cash.
+    pub fn cash_asset(&self) -> Option<Asset> {
+        self.cash_asset
+    }
 }
 
 /// Builder of [`BotConfig`]; nothing is checked until [`build`](Self::build).
@@ -240,6 +247,7 @@ pub struct BotConfigBuilder {
     drift_policy: DriftPolicy,
     max_event_age: Option<Duration>,
     periodic_reconciliation: bool,
+    cash_asset: Option<Asset>,
 }
 
 impl Default for BotConfigBuilder {
@@ -268,6 +276,7 @@ impl Default for BotConfigBuilder {
             drift_policy: DriftPolicy::default(),
             max_event_age: None,
             periodic_reconciliation: true,
+            cash_asset: None,
         }
     }
 }
@@ -436,6 +445,19 @@ impl BotConfigBuilder {
         self
     }
 
+    /// Reads the account's cash from the venue's balance of `asset` (free plus locked: the
+    /// quote asset of a spot account, the margin asset of a futures one) and gives it to the
+    /// engine, which sizes `equity_fraction` and `cash_fraction` entries from it and shows it
+    /// to brains as [`BrainContext`](rustrade_core::BrainContext) cash and equity. It is read
+    /// at start-up, after the fills are caught up, and at each periodic reconciliation where
+    /// the bot has no order working (a fill in flight would otherwise count twice); between
+    /// reads the engine moves it with every fill. Unset by default: entries sized from the
+    /// account are then refused (`funds_unknown`).
+    pub fn cash_asset(mut self, asset: Asset) -> Self {
+        self.cash_asset = Some(asset);
+        self
+    }
+
     /// Validates everything; the first problem found is returned, naming the field and value.
     pub fn build(self) -> Result<BotConfig, ConfigError> {
         let name = self.name.trim();
@@ -560,6 +582,7 @@ impl BotConfigBuilder {
             drift_policy: self.drift_policy,
             max_event_age: self.max_event_age,
             periodic_reconciliation: self.periodic_reconciliation,
+            cash_asset: self.cash_asset,
         })
     }
 }

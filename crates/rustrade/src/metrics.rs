@@ -16,9 +16,11 @@
 //! assert!(text.contains(r#"rustrade_orders_placed_total{brain="sma",symbol="BTCUSDT"} 1"#));
 //! ```
 
+mod handles;
+
 use std::sync::Arc;
 
-use metrics::{Key, Label as MetricLabel, Level, Metadata, Recorder};
+use metrics::{Counter, Gauge, Histogram, Level, Metadata, Recorder};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use rustrade_core::{Label, MetricsSink};
 
@@ -124,11 +126,21 @@ pub enum MetricsError {
 /// [`PrometheusMetrics::install`] makes it the process-wide `metrics` recorder, so metrics other
 /// libraries emit with the `metrics` macros appear in the same exposition; at most one per
 /// process. [`PrometheusMetrics::local`] keeps a private registry (tests, several bots in one
-/// process). Clones share the registry.
+/// process). Clones share the registry. Each series' handle is registered once and reused, so
+/// emitting to a series seen before allocates nothing.
 #[derive(Clone)]
 pub struct PrometheusMetrics {
     backend: Backend,
     handle: PrometheusHandle,
+    series: Arc<Series>,
+}
+
+/// The handles of the series emitted so far, one cache per metric kind.
+#[derive(Default)]
+struct Series {
+    counters: handles::Handles<Counter>,
+    gauges: handles::Handles<Gauge>,
+    histograms: handles::Handles<Histogram>,
 }
 
 #[derive(Clone)]
@@ -146,6 +158,7 @@ impl PrometheusMetrics {
         Ok(Self {
             backend: Backend::Global,
             handle,
+            series: Arc::default(),
         })
     }
 
@@ -156,6 +169,7 @@ impl PrometheusMetrics {
         Self {
             backend: Backend::Local(Arc::new(recorder)),
             handle,
+            series: Arc::default(),
         }
     }
 
@@ -180,28 +194,32 @@ impl PrometheusMetrics {
 
 const METADATA: Metadata<'static> = Metadata::new("rustrade", Level::INFO, Some(module_path!()));
 
-fn key(name: &'static str, labels: &[Label<'_>]) -> Key {
-    let labels: Vec<MetricLabel> = labels
-        .iter()
-        .map(|(k, v)| MetricLabel::new(*k, (*v).to_owned()))
-        .collect();
-    Key::from_parts(name, labels)
-}
-
 impl MetricsSink for PrometheusMetrics {
     fn counter(&self, name: &'static str, labels: &[Label<'_>], delta: u64) {
-        let key = key(name, labels);
-        self.with(|r| r.register_counter(&key, &METADATA).increment(delta));
+        self.series
+            .counters
+            .get(name, labels, |key| {
+                self.with(|r| r.register_counter(key, &METADATA))
+            })
+            .increment(delta);
     }
 
     fn gauge(&self, name: &'static str, labels: &[Label<'_>], value: f64) {
-        let key = key(name, labels);
-        self.with(|r| r.register_gauge(&key, &METADATA).set(value));
+        self.series
+            .gauges
+            .get(name, labels, |key| {
+                self.with(|r| r.register_gauge(key, &METADATA))
+            })
+            .set(value);
     }
 
     fn histogram(&self, name: &'static str, labels: &[Label<'_>], value: f64) {
-        let key = key(name, labels);
-        self.with(|r| r.register_histogram(&key, &METADATA).record(value));
+        self.series
+            .histograms
+            .get(name, labels, |key| {
+                self.with(|r| r.register_histogram(key, &METADATA))
+            })
+            .record(value);
     }
 }
 

@@ -253,7 +253,49 @@ pub(crate) async fn reconcile(
     }
     reconcile_open_orders(driver).await?;
     reconcile_positions(driver, symbols).await?;
+    reconcile_balance(driver, true).await?;
     driver.reconciliation_done(None);
+    Ok(())
+}
+
+/// Gives the engine the venue's balance of the cash asset, if one is configured
+/// (`BotConfigBuilder::cash_asset`), as the account's cash: free plus locked. While running
+/// (`at_start_up` false) it is taken only when no order of ours was live or sent while the
+/// venue answered, so that no fill can be in flight between the venue's answer and the engine
+/// (the fill would move the cash twice);
+/// at start-up it is always read, the fills having just been caught up. A venue that offers no
+/// balance leaves the engine's cash as it was.
+pub(crate) async fn reconcile_balance(
+    driver: &Driver,
+    at_start_up: bool,
+) -> Result<(), ExchangeError> {
+    let Some(asset) = driver.cash_asset else {
+        return Ok(());
+    };
+    // No live order, and the client-id sequence to tell whether one was sent meanwhile.
+    let idle = || {
+        driver
+            .read(|e| e.open_orders().next().is_none().then(|| e.next_sequence()))
+            .flatten()
+    };
+    let before = idle();
+    if !at_start_up && before.is_none() {
+        return Ok(());
+    }
+    let balance = match driver.exchange.balance(&asset).await {
+        Ok(b) => b,
+        Err(ExchangeError::Unsupported(why)) => {
+            tracing::debug!(%asset, why, "the venue offers no balance; the engine's cash is unchanged");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    // An order sent while the venue answered may have filled already.
+    if !at_start_up && idle() != before {
+        return Ok(());
+    }
+    let cash = balance.free.get() + balance.locked.get();
+    driver.step(move |e, now| e.handle_balance(cash, now)).await;
     Ok(())
 }
 
@@ -307,6 +349,7 @@ pub(crate) async fn reconcile_running(
 ) -> Result<(), ExchangeError> {
     catch_up_fills(driver, symbols).await?;
     reconcile_open_orders(driver).await?;
+    reconcile_balance(driver, false).await?;
     let before = venue_positions(driver, symbols).await?;
     let drifted: Vec<Symbol> = driver
         .read(|e| {

@@ -237,6 +237,8 @@ struct MockState {
     /// Fills `fills_since` does not list yet.
     unlisted: HashSet<FillId>,
     time: i64,
+    /// What `balance` answers as free for every asset; 1 000 000 until set.
+    balance: Option<f64>,
 }
 
 impl MockState {
@@ -387,6 +389,11 @@ impl MockExchange {
     pub fn with_instrument(self, spec: InstrumentSpec) -> Self {
         lock(&self.state).specs.insert(spec.symbol(), spec);
         self
+    }
+
+    /// Sets what `balance` answers as free, for every asset (default 1 000 000).
+    pub fn set_balance(&self, free: f64) {
+        lock(&self.state).balance = Some(free);
     }
 
     /// Sets the price market orders of `symbol` fill at.
@@ -940,9 +947,10 @@ impl ExchangeClient for MockExchange {
     }
 
     async fn balance(&self, asset: &Asset) -> Result<Balance, ExchangeError> {
+        let free = lock(&self.state).balance.unwrap_or(1_000_000.0);
         Ok(Balance {
             asset: *asset,
-            free: Money::new(1_000_000.0)?,
+            free: Money::new(free)?,
             locked: Money::ZERO,
         })
     }

@@ -55,6 +55,8 @@ pub(crate) struct RawVenue {
     #[serde(default)]
     pub(crate) interval: Option<String>,
     #[serde(default)]
+    pub(crate) cash_asset: Option<String>,
+    #[serde(default)]
     pub(crate) confirm_production: bool,
 }
 

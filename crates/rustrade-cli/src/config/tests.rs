@@ -469,6 +469,7 @@ fn the_venue_table_defaults_to_spot_testnet_and_validates_every_key() {
         (Product::Spot, &Network::Testnet, "1m")
     );
     assert!(!v.is_production() && !v.confirm_production);
+    assert_eq!(v.cash_asset.as_str(), "USDT");
 
     let f = file();
     let bad = |body: &str| err(&format!("{GOOD}\n[venue]\n{body}"));
@@ -501,6 +502,12 @@ fn the_venue_table_defaults_to_spot_testnet_and_validates_every_key() {
     );
     let e = bad("exchange = \"binance\"\nenvironment = \"production\"\nendpoint = \"http://x\"\n");
     assert!(e.contains("venue.endpoint: an endpoint replaces"), "{e}");
+    assert_eq!(
+        bad("exchange = \"binance\"\ncash_asset = \"US DT\"\n"),
+        format!(
+            "{f}:20: venue.cash_asset: asset: holds a character outside the allowed set (got \"US DT\")"
+        )
+    );
     let e = bad("exchange = \"binance\"\napi_secret = \"s\"\n");
     assert!(e.contains("venue.api_secret: unknown field"), "{e}");
 }

@@ -1,6 +1,8 @@
 //! `[venue]`: the exchange `rustrade live` trades on, validated. Credentials are never read
 //! from the file (see `live/credentials.rs`).
 
+use rustrade_core::Asset;
+
 use super::raw::RawVenue;
 use super::{ConfigError, Source};
 
@@ -39,6 +41,9 @@ pub(crate) struct VenueSection {
     pub(crate) network: Network,
     /// The kline interval of the market feed.
     pub(crate) interval: String,
+    /// The asset whose balance is the account's cash (the quote asset of a spot account, the
+    /// margin asset of USD-M futures); `USDT` by default.
+    pub(crate) cash_asset: Asset,
     /// `confirm_production = true`: the file itself says production is meant.
     pub(crate) confirm_production: bool,
 }
@@ -99,10 +104,17 @@ impl VenueSection {
                 ),
             ));
         }
+        let cash_asset = match &raw.cash_asset {
+            Some(text) => {
+                Asset::new(text).map_err(|e| src.error("venue.cash_asset", e.to_string()))?
+            }
+            None => Asset::new("USDT").expect("\"USDT\" is a valid asset code"),
+        };
         Ok(Self {
             product,
             network,
             interval,
+            cash_asset,
             confirm_production: raw.confirm_production,
         })
     }

@@ -100,7 +100,8 @@ pub(crate) async fn run(
         .symbols(symbols.iter().map(Symbol::to_string))
         .risk(config.risk)
         .shutdown_timeout(bot.shutdown_timeout)
-        .close_positions_on_shutdown(bot.close_positions_on_shutdown);
+        .close_positions_on_shutdown(bot.close_positions_on_shutdown)
+        .cash_asset(venue.cash_asset);
     if !signals {
         builder = builder.without_signal_handler();
     }

@@ -152,6 +152,7 @@ fn production_needs_an_explicit_confirmation() {
         product: Product::Spot,
         network: Network::Production,
         interval: "1m".into(),
+        cash_asset: rustrade_core::Asset::new("USDT").unwrap(),
         confirm_production: false,
     };
     let e = check_confirmation(&venue, false).unwrap_err().to_string();

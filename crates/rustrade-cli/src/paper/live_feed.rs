@@ -61,6 +61,7 @@ mod tests {
             product,
             network,
             interval: "1m".to_owned(),
+            cash_asset: rustrade_core::Asset::new("USDT").unwrap(),
             confirm_production: false,
         }
     }

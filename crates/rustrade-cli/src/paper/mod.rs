@@ -122,6 +122,7 @@ pub(crate) async fn run(
         .risk(config.risk)
         .shutdown_timeout(bot.shutdown_timeout)
         .close_positions_on_shutdown(bot.close_positions_on_shutdown)
+        .cash_asset(config.sim.quote_asset)
         // The simulated venue lives in this process: there is no second book to drift from.
         .periodic_reconciliation(false);
     if matches!(feed, Feed::Replay(_)) {

@@ -37,6 +37,7 @@
 //! - `overrides.rs`: manual position overrides, before and after start;
 //! - `late_sink.rs`: the metrics sink wired after the services captured it.
 
+mod account;
 mod commands;
 mod late_sink;
 mod observe;
@@ -59,6 +60,7 @@ pub(crate) use late_sink::LateSink;
 
 use crate::clock::{Clock, SystemClock};
 use crate::journal::Journal;
+pub(crate) use account::AccountCopy;
 
 /// A function given every market event once, before the engine and the brains see it.
 pub(crate) type MarketHook = Box<dyn Fn(&rustrade_core::MarketEvent) + Send + Sync>;
@@ -127,6 +129,8 @@ pub(crate) struct Driver {
     pub(crate) event_feed: OnceLock<tokio::sync::broadcast::Sender<Arc<Vec<EngineEvent>>>>,
     /// The newest trades the engine closed (`BotHandle::closed_trades`).
     pub(crate) closed_trades: crate::trade_log::TradeLog,
+    /// The asset whose balance is the account's cash (`BotConfigBuilder::cash_asset`).
+    pub(crate) cash_asset: Option<rustrade_core::Asset>,
 }
 
 impl Driver {
@@ -134,6 +138,7 @@ impl Driver {
         exchange: Arc<dyn ExchangeClient>,
         brains: Arc<Vec<Arc<dyn Brain>>>,
         snapshot_every: u64,
+        cash_asset: Option<rustrade_core::Asset>,
     ) -> Self {
         let brain_counters = brains.iter().map(|_| Arc::default()).collect();
         Self {
@@ -157,6 +162,7 @@ impl Driver {
             reconciled: Mutex::new((None, None)),
             event_feed: OnceLock::new(),
             closed_trades: crate::trade_log::TradeLog::default(),
+            cash_asset,
         }
     }
 

@@ -61,7 +61,7 @@ impl ExecutionService {
     }
 
     async fn on_event(&self, event: MarketEvent) {
-        let position = self.driver.mark_and_position(&event, self.id).await;
+        let (position, account) = self.driver.mark_and_position(&event, self.id).await;
         if !self.roster.routes(self.id.index(), &event.symbol) {
             return;
         }
@@ -71,10 +71,10 @@ impl ExecutionService {
             &[("brain", self.brain_name.as_ref())],
             1,
         );
-        // The live driver lends no account view yet: equity and cash read as unknown.
-        let decided = self
-            .brain
-            .on_event_in(&event, &rustrade_core::BrainContext::detached(&position));
+        let decided = self.brain.on_event_in(
+            &event,
+            &rustrade_core::BrainContext::new(&position, &account),
+        );
         let decision = match decided {
             Ok(d) => d,
             Err(e) => {
