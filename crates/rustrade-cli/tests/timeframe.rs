@@ -30,9 +30,14 @@ slow = 3
 fn run(text: &str) -> (Vec<String>, serde_json::Value) {
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(cwd.path().join("c.toml"), text).unwrap();
-    let out = rustrade(cwd.path(), &["backtest", "c.toml"]);
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    let dir = cwd.path().join("runs/c");
+    run_file(cwd.path(), "c.toml", "runs/c")
+}
+
+/// Runs a backtest of the config at `path` in `cwd`, its results written to `out`.
+fn run_file(cwd: &std::path::Path, path: &str, out: &str) -> (Vec<String>, serde_json::Value) {
+    let run = rustrade(cwd, &["backtest", path]);
+    assert!(run.status.success(), "stderr: {}", stderr(&run));
+    let dir = cwd.join(out);
     let trades = std::fs::read_to_string(dir.join("trades.csv")).unwrap();
     let mut lines = trades.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -76,4 +81,18 @@ fn a_timeframe_that_is_not_a_multiple_of_the_data_is_refused_at_its_line() {
         err.contains("c.toml:9: strategy.timeframe: must be a whole multiple"),
         "{err}"
     );
+}
+
+#[test]
+fn the_shipped_hourly_example_trades_on_hours() {
+    let cwd = tempfile::tempdir().unwrap();
+    let example = root().join("examples/sma-cross-hourly.toml");
+    let (entries, json) = run_file(
+        cwd.path(),
+        example.to_str().unwrap(),
+        "runs/sma-cross-hourly",
+    );
+    assert!(!entries.is_empty(), "the example trades");
+    assert!(entries.iter().all(|t| t.contains(":01:00")), "{entries:?}");
+    assert_eq!(json["strategy"]["timeframe"], "1h");
 }

@@ -1,101 +1,5 @@
 //! [`OnTimeframe`]: runs a brain on bars of a longer interval (1 h) built from the base feed
 //! (1 m), closed bars only.
-//!
-//! # Why a brain wrapper
-//!
-//! The wrapper is itself a [`Brain`]: every driver (the backtest, a paper bot, a live bot) hands
-//! it the base candles it hands any brain, and it answers with the inner brain's decisions. The
-//! longer bars are therefore built once, here, from the same closed base candles under every
-//! driver, and no driver, engine or configuration of a venue takes part. Sizing, risk gates and
-//! fills stay the engine's and the simulated venue's, on the base feed: a decision taken on an
-//! hourly bar fills at the next base bar's open (or at the base bar's close with
-//! `trade_on_close`), as it would for any brain.
-//!
-//! # When a longer bar reaches the inner brain
-//!
-//! On the base candle that closes it, which [`Resampler`] knows from the base interval given at
-//! construction:
-//!
-//! - Normally on the **last base candle of the bucket**: the 00:59 minute of a 1 m feed closes the
-//!   00:00–01:00 hour, so the hour is decided on at 01:00, when the minute closes, and not one
-//!   base bar later on the 01:00 minute. A decision on an hourly bar then fills where a brain on
-//!   a native hourly feed would, and the bar holds nothing that closed after that instant.
-//! - When the feed **skipped the bucket's last base candles**, on the first base candle of a later
-//!   bucket: an hour whose 00:59 minute is missing is delivered when the next minute arrives,
-//!   holding the minutes it had. That one push may also close the new candle's own bucket (a
-//!   feed resuming on the last minute of the next hour): the inner brain then sees both bars,
-//!   oldest first, and the answer is the newest one that is not a hold (see below).
-//! - A bucket the feed left **partly filled** (a feed starting mid-hour, missing minutes) is
-//!   delivered like a full one unless [`OnTimeframe::complete_only`] drops it; a bucket with no
-//!   base candle at all produces no bar.
-//!
-//! The bucket still being filled never reaches the inner brain. The event it sees carries the
-//! longer candle (its open time is the bucket's start) at the bucket's close time, so
-//! `event.time` is never after the base candle's close.
-//!
-//! # What the inner brain sees
-//!
-//! - On base candles that close no longer bar the wrapper answers [`Decision::hold`] without
-//!   calling the inner brain. Quotes and trades are not passed on (the inner brain decides on
-//!   bars alone); a brain that wants both keeps its own [`Resampler`].
-//! - Its context is the driver's (position, equity, cash, open orders) except
-//!   [`BrainContext::bars`], which counts the longer bars shown to it for that symbol.
-//! - [`Brain::on_fill`] and [`Brain::health`] are forwarded unchanged; [`Brain::name`] and
-//!   [`Brain::owned_symbols`] are the inner brain's.
-//! - A base candle the resampler refuses (out of order, repeated, off the base grid) is a
-//!   [`BrainError::BadInput`] and changes nothing; so is a candle whose event time says it is
-//!   not one base interval long (a 5 m feed under a wrapper built for 1 m would otherwise be
-//!   resampled as a 1 m feed with gaps).
-//!
-//! # Cost
-//!
-//! One resampler per symbol, in a `Vec` behind a mutex held only while the candle is pushed
-//! (never while the inner brain runs, so a panicking inner brain cannot poison it). The slots of
-//! [`Brain::owned_symbols`] are made at construction; a brain that sees every symbol gets a slot
-//! the first time a symbol appears. After that a base candle costs a lock, a scan of the slots
-//! and an O(1) push, and allocates nothing; the longer event is built on the stack.
-//!
-//! State lives in the wrapper: a bot restarted from its store starts every bucket afresh (the
-//! first bar after a restart holds only the base candles seen since), which
-//! [`OnTimeframe::complete_only`] keeps from the inner brain.
-//!
-//! ```
-//! use std::sync::Arc;
-//! use std::time::Duration;
-//! use rustrade_core::{
-//!     async_trait, Brain, BrainError, Candle, Decision, MarketEvent, OnTimeframe, Position,
-//!     Resampler, Symbol, Timestamp, Venue,
-//! };
-//!
-//! /// Buys when an hourly bar closes up.
-//! struct UpHour;
-//!
-//! #[async_trait]
-//! impl Brain for UpHour {
-//!     fn name(&self) -> &str { "up-hour" }
-//!     fn on_event(&self, e: &MarketEvent, _p: &Position) -> Result<Decision, BrainError> {
-//!         let bar = e.as_candle().expect("bars only");
-//!         assert_eq!(e.time.as_nanos() - bar.open_time().as_nanos(), 3_600_000_000_000);
-//!         Ok(if bar.close() > bar.open() { Decision::buy(1.0) } else { Decision::hold() })
-//!     }
-//! }
-//!
-//! let minute = Duration::from_secs(60);
-//! let hourly = OnTimeframe::new(Arc::new(UpHour), Resampler::new(minute, 60 * minute)?);
-//! let (venue, symbol) = (Venue::new("sim")?, Symbol::new("BTCUSDT")?);
-//! let mut decisions = Vec::new();
-//! for i in 0..120 {
-//!     let open_time = Timestamp::from_secs(i * 60)?;
-//!     let price = 100.0 + i as f64;
-//!     let bar = Candle::new(open_time, price, price + 1.0, price, price + 1.0, 1.0)?;
-//!     let close_time = Timestamp::from_secs((i + 1) * 60)?;
-//!     let event = MarketEvent::candle(venue, symbol, close_time, bar);
-//!     decisions.push(hourly.on_event(&event, &Position::FLAT)?);
-//! }
-//! let decided: Vec<usize> = (0..120).filter(|&i| !decisions[i].is_hold()).collect();
-//! assert_eq!(decided, [59, 119], "on the minutes that close each hour");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -104,8 +8,103 @@ use crate::{
     MarketEvent, Order, Position, Resampler, Symbol,
 };
 
-/// A brain deciding on longer closed bars built from the base candles it is fed (the rules are
-/// in the module doc).
+/// A brain deciding on longer closed bars built from the base candles it is fed.
+///
+/// # Why a brain wrapper
+///
+/// The wrapper is itself a [`Brain`]: every driver (the backtest, a paper bot, a live bot) hands
+/// it the base candles it hands any brain, and it answers with the inner brain's decisions. The
+/// longer bars are therefore built once, here, from the same closed base candles under every
+/// driver, and no driver, engine or configuration of a venue takes part. Sizing, risk gates and
+/// fills stay the engine's and the simulated venue's, on the base feed: a decision taken on an
+/// hourly bar fills at the next base bar's open (or at the base bar's close with
+/// `trade_on_close`), as it would for any brain.
+///
+/// # When a longer bar reaches the inner brain
+///
+/// On the base candle that closes it, which [`Resampler`] knows from the base interval given at
+/// construction:
+///
+/// - Normally on the **last base candle of the bucket**: the 00:59 minute of a 1 m feed closes the
+///   00:00–01:00 hour, so the hour is decided on at 01:00, when the minute closes, and not one
+///   base bar later on the 01:00 minute. A decision on an hourly bar then fills where a brain on
+///   a native hourly feed would, and the bar holds nothing that closed after that instant.
+/// - When the feed **skipped the bucket's last base candles**, on the first base candle of a later
+///   bucket: an hour whose 00:59 minute is missing is delivered when the next minute arrives,
+///   holding the minutes it had. That one push may also close the new candle's own bucket (a
+///   feed resuming on the last minute of the next hour): the inner brain then sees both bars,
+///   oldest first, and the answer is the newest one that is not a hold (see below).
+/// - A bucket the feed left **partly filled** (a feed starting mid-hour, missing minutes) is
+///   delivered like a full one unless [`OnTimeframe::complete_only`] drops it; a bucket with no
+///   base candle at all produces no bar.
+///
+/// The bucket still being filled never reaches the inner brain. The event it sees carries the
+/// longer candle (its open time is the bucket's start) at the bucket's close time, so
+/// `event.time` is never after the base candle's close.
+///
+/// # What the inner brain sees
+///
+/// - On base candles that close no longer bar the wrapper answers [`Decision::hold`] without
+///   calling the inner brain. Quotes and trades are not passed on (the inner brain decides on
+///   bars alone); a brain that wants both keeps its own [`Resampler`].
+/// - Its context is the driver's (position, equity, cash, open orders) except
+///   [`BrainContext::bars`], which counts the longer bars shown to it for that symbol.
+/// - [`Brain::on_fill`] and [`Brain::health`] are forwarded unchanged; [`Brain::name`] and
+///   [`Brain::owned_symbols`] are the inner brain's.
+/// - A base candle the resampler refuses (out of order, repeated, off the base grid) is a
+///   [`BrainError::BadInput`] and changes nothing; so is a candle whose event time says it is
+///   not one base interval long (a 5 m feed under a wrapper built for 1 m would otherwise be
+///   resampled as a 1 m feed with gaps).
+///
+/// # Cost
+///
+/// One resampler per symbol, in a `Vec` behind a mutex held only while the candle is pushed
+/// (never while the inner brain runs, so a panicking inner brain cannot poison it). The slots of
+/// [`Brain::owned_symbols`] are made at construction; a brain that sees every symbol gets a slot
+/// the first time a symbol appears. After that a base candle costs a lock, a scan of the slots
+/// and an O(1) push, and allocates nothing; the longer event is built on the stack.
+///
+/// State lives in the wrapper: a bot restarted from its store starts every bucket afresh (the
+/// first bar after a restart holds only the base candles seen since), which
+/// [`OnTimeframe::complete_only`] keeps from the inner brain.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use rustrade_core::{
+///     async_trait, Brain, BrainError, Candle, Decision, MarketEvent, OnTimeframe, Position,
+///     Resampler, Symbol, Timestamp, Venue,
+/// };
+///
+/// /// Buys when an hourly bar closes up.
+/// struct UpHour;
+///
+/// #[async_trait]
+/// impl Brain for UpHour {
+///     fn name(&self) -> &str { "up-hour" }
+///     fn on_event(&self, e: &MarketEvent, _p: &Position) -> Result<Decision, BrainError> {
+///         let bar = e.as_candle().expect("bars only");
+///         assert_eq!(e.time.as_nanos() - bar.open_time().as_nanos(), 3_600_000_000_000);
+///         Ok(if bar.close() > bar.open() { Decision::buy(1.0) } else { Decision::hold() })
+///     }
+/// }
+///
+/// let minute = Duration::from_secs(60);
+/// let hourly = OnTimeframe::new(Arc::new(UpHour), Resampler::new(minute, 60 * minute)?);
+/// let (venue, symbol) = (Venue::new("sim")?, Symbol::new("BTCUSDT")?);
+/// let mut decisions = Vec::new();
+/// for i in 0..120 {
+///     let open_time = Timestamp::from_secs(i * 60)?;
+///     let price = 100.0 + i as f64;
+///     let bar = Candle::new(open_time, price, price + 1.0, price, price + 1.0, 1.0)?;
+///     let close_time = Timestamp::from_secs((i + 1) * 60)?;
+///     let event = MarketEvent::candle(venue, symbol, close_time, bar);
+///     decisions.push(hourly.on_event(&event, &Position::FLAT)?);
+/// }
+/// let decided: Vec<usize> = (0..120).filter(|&i| !decisions[i].is_hold()).collect();
+/// assert_eq!(decided, [59, 119], "on the minutes that close each hour");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct OnTimeframe<B: ?Sized = dyn Brain> {
     template: Resampler,
     complete_only: bool,
