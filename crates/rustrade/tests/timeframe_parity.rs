@@ -116,6 +116,20 @@ fn minutes() -> Vec<MarketEvent> {
         .unwrap()
 }
 
+/// The same minutes with gaps: the last minute of every fifth hour is missing (that hour is
+/// delivered on the next minute), and so are 20:30 to 21:58 (the partial 20:00 hour and the
+/// one-minute 21:00 hour are both delivered on the 21:59 minute).
+fn minutes_with_gaps() -> Vec<MarketEvent> {
+    minutes()
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| {
+            !(i % 60 == 59 && (i / 60) % 5 == 2) && !(60 * 20 + 30..60 * 21 + 59).contains(i)
+        })
+        .map(|(_, e)| e)
+        .collect()
+}
+
 fn summarise(fills: &[Fill]) -> Vec<(i64, Side, f64, f64, f64)> {
     fills
         .iter()
@@ -195,7 +209,11 @@ async fn paper(inner: Arc<dyn Brain>, trade_on_close: bool, events: &[MarketEven
 }
 
 fn assert_same(backtest: &Outcome, paper: &Outcome) {
-    assert_eq!(backtest.decisions.len(), 60, "one decision per closed hour");
+    assert_eq!(
+        backtest.decisions.len(),
+        60,
+        "one decision per hour the feed touched"
+    );
     assert!(
         !backtest.fills.is_empty(),
         "the brain must trade for the test to mean anything"
@@ -248,4 +266,19 @@ fn the_comparison_catches_hours_cut_one_minute_off() {
     let shifted = backtest_with(hourly_from(sma_cross(), MINUTE), false, &events);
     assert_ne!(b.decisions, shifted.decisions);
     assert_ne!(b, shifted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn sma_cross_on_hours_from_minutes_with_gaps_agrees() {
+    let events = minutes_with_gaps();
+    assert_eq!(events.len(), 60 * 60 - 12 - 89);
+    for trade_on_close in [false, true] {
+        let b = backtest(sma_cross(), trade_on_close, &events);
+        let p = paper(sma_cross(), trade_on_close, &events).await;
+        assert_same(&b, &p);
+        // The two hours the 21:59 minute closes are decided on at once, each at its own close.
+        let at = |h: i64| 1_704_067_200_000_000_000 + h * 3_600_000_000_000;
+        let times: Vec<i64> = b.decisions.iter().map(|(e, _)| e.time.as_nanos()).collect();
+        assert!(times.windows(2).any(|w| w == [at(21), at(22)]), "{times:?}");
+    }
 }
