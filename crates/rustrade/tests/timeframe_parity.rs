@@ -120,12 +120,14 @@ fn minutes() -> Vec<MarketEvent> {
 /// delivered on the next minute), and so are 20:30 to 21:58 (the partial 20:00 hour and the
 /// one-minute 21:00 hour are both delivered on the 21:59 minute).
 fn minutes_with_gaps() -> Vec<MarketEvent> {
+    let dropped = |i: usize| {
+        let fifth_hour_end = i % 60 == 59 && (i / 60) % 5 == 2;
+        fifth_hour_end || (60 * 20 + 30..60 * 21 + 59).contains(&i)
+    };
     minutes()
         .into_iter()
         .enumerate()
-        .filter(|(i, _)| {
-            !(i % 60 == 59 && (i / 60) % 5 == 2) && !(60 * 20 + 30..60 * 21 + 59).contains(i)
-        })
+        .filter(|(i, _)| !dropped(*i))
         .map(|(_, e)| e)
         .collect()
 }
