@@ -107,6 +107,19 @@ struct Bucket {
     bars: u32,
 }
 
+impl Bucket {
+    /// Adds a later base bar of the bucket.
+    #[inline]
+    fn add(&mut self, candle: &Candle) {
+        self.high = self.high.max(candle.high().get());
+        self.low = self.low.min(candle.low().get());
+        self.close = candle.close().get();
+        // Saturates rather than overflowing to infinity: the sum stays a valid volume.
+        self.volume = (self.volume + candle.volume().get()).min(f64::MAX);
+        self.bars += 1;
+    }
+}
+
 impl Closed {
     /// Whether the push closed no longer bar.
     pub fn is_empty(&self) -> bool {
@@ -211,6 +224,26 @@ impl Resampler {
     pub fn push(&mut self, candle: &Candle) -> Result<Closed, ValueError> {
         let open_time = candle.open_time();
         let t = open_time.as_nanos();
+        // The common case: the base bar right after the previous one, inside the bucket being
+        // filled. It is on the grid and in an unanswered bucket by construction, so the checks
+        // and divisions below are skipped.
+        if let (Some(last), Some(mut bucket)) = (self.last_open, self.current)
+            && last.as_nanos().checked_add(self.base) == Some(t)
+            && t < bucket.start.saturating_add(self.target)
+        {
+            bucket.add(candle);
+            let mut closed = Closed::default();
+            if t.saturating_add(self.base) >= bucket.start.saturating_add(self.target) {
+                let bar = self.bar(&bucket)?;
+                closed.push(bar);
+                self.last = Some(bar);
+                self.current = None;
+            } else {
+                self.current = Some(bucket);
+            }
+            self.last_open = Some(open_time);
+            return Ok(closed);
+        }
         if let Some(last) = self.last_open
             && t <= last.as_nanos()
         {
@@ -241,30 +274,18 @@ impl Resampler {
             closed.push(self.bar(&bucket)?);
             current = None;
         }
-        let (open, high, low, close, volume) = (
-            candle.open().get(),
-            candle.high().get(),
-            candle.low().get(),
-            candle.close().get(),
-            candle.volume().get(),
-        );
         let bucket = match current {
             Some(mut b) => {
-                b.high = b.high.max(high);
-                b.low = b.low.min(low);
-                b.close = close;
-                // Saturates rather than overflowing to infinity: the sum stays a valid volume.
-                b.volume = (b.volume + volume).min(f64::MAX);
-                b.bars += 1;
+                b.add(candle);
                 b
             }
             None => Bucket {
                 start,
-                open,
-                high,
-                low,
-                close,
-                volume,
+                open: candle.open().get(),
+                high: candle.high().get(),
+                low: candle.low().get(),
+                close: candle.close().get(),
+                volume: candle.volume().get(),
                 bars: 1,
             },
         };

@@ -18,7 +18,9 @@ use crate::{
 /// driver, and no driver, engine or configuration of a venue takes part. Sizing, risk gates and
 /// fills stay the engine's and the simulated venue's, on the base feed: a decision taken on an
 /// hourly bar fills at the next base bar's open (or at the base bar's close with
-/// `trade_on_close`), as it would for any brain.
+/// `trade_on_close`), as it would for any brain. A subscription kept by the engine would do the
+/// same with more machinery: engine state that every driver must feed and snapshot, for a
+/// computation that needs nothing but the candles the brain already receives.
 ///
 /// # When a longer bar reaches the inner brain
 ///
@@ -33,7 +35,8 @@ use crate::{
 ///   bucket: an hour whose 00:59 minute is missing is delivered when the next minute arrives,
 ///   holding the minutes it had. That one push may also close the new candle's own bucket (a
 ///   feed resuming on the last minute of the next hour): the inner brain then sees both bars,
-///   oldest first, and the answer is the newest one that is not a hold (see below).
+///   oldest first, and the wrapper answers with the newest of its answers that is not a hold
+///   (a later hold does not cancel the older bar's decision; a later decision replaces it).
 /// - A bucket the feed left **partly filled** (a feed starting mid-hour, missing minutes) is
 ///   delivered like a full one unless [`OnTimeframe::complete_only`] drops it; a bucket with no
 ///   base candle at all produces no bar.
@@ -107,6 +110,8 @@ use crate::{
 /// ```
 pub struct OnTimeframe<B: ?Sized = dyn Brain> {
     template: Resampler,
+    /// The template's base interval in nanoseconds.
+    base: i64,
     complete_only: bool,
     slots: Mutex<Vec<Slot>>,
     inner: Arc<B>,
@@ -134,6 +139,7 @@ impl<B: Brain + ?Sized> OnTimeframe<B> {
             })
             .collect();
         Self {
+            base: i64::try_from(resampler.base().as_nanos()).unwrap_or(i64::MAX),
             template: resampler,
             complete_only: false,
             slots: Mutex::new(slots),
@@ -167,8 +173,7 @@ impl<B: Brain + ?Sized> OnTimeframe<B> {
         candle: &crate::Candle,
     ) -> Result<(crate::Closed, u64), BrainError> {
         let length = event.time.as_nanos() - candle.open_time().as_nanos();
-        let base = i64::try_from(self.template.base().as_nanos()).unwrap_or(i64::MAX);
-        if length != 0 && length != base {
+        if length != 0 && length != self.base {
             return Err(BrainError::BadInput(format!(
                 "{} candle at {:?} is {:?} long; the timeframe's base interval is {:?}",
                 event.symbol,
