@@ -10,7 +10,9 @@ use divan::{AllocProfiler, Bencher, black_box};
 use rustrade_backtest::brains::{Hold, Periodic};
 use rustrade_backtest::sweep::{Objective, ParamSpace, Search, Sweep};
 use rustrade_backtest::{Backtest, synthetic};
-use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
+use rustrade_core::{
+    AssetClass, Brain, InstrumentSpec, MarketEvent, OnTimeframe, Resampler, SizeHint,
+};
 use rustrade_sim::FeeModel;
 
 #[global_allocator]
@@ -57,6 +59,21 @@ fn hold(bencher: Bencher, n: usize) {
     bencher
         .counter(ItemsCount::new(n))
         .with_inputs(|| backtest(Arc::new(Hold::new())))
+        .bench_local_values(|bt| black_box(bt.run_events(data.iter().copied())).expect("run"));
+}
+
+/// The hold brain on hourly bars built from the one-minute feed ([`OnTimeframe`]): the cost of
+/// resampling on the hold path.
+#[divan::bench(args = SIZES, sample_count = 10)]
+fn hold_hourly(bencher: Bencher, n: usize) {
+    let data = candles(n);
+    let minute = std::time::Duration::from_secs(60);
+    bencher
+        .counter(ItemsCount::new(n))
+        .with_inputs(|| {
+            let resampler = Resampler::new(minute, 60 * minute).expect("valid intervals");
+            backtest(Arc::new(OnTimeframe::new(Arc::new(Hold::new()), resampler)))
+        })
         .bench_local_values(|bt| black_box(bt.run_events(data.iter().copied())).expect("run"));
 }
 

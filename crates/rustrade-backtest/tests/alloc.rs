@@ -49,6 +49,25 @@ fn hold_path_allocations_do_not_grow_with_the_number_of_candles() {
 }
 
 #[test]
+fn a_brain_on_longer_bars_allocates_nothing_per_candle() {
+    use rustrade_core::{OnTimeframe, Resampler};
+    let minute = std::time::Duration::from_secs(60);
+    let count = |n| {
+        let hourly = OnTimeframe::new(
+            Arc::new(Hold::new()),
+            Resampler::new(minute, 60 * minute).unwrap(),
+        );
+        let bt = backtest(Arc::new(hourly), false);
+        allocations_of(|| {
+            let r = bt.run(synthetic::random_walk(9, n)).unwrap();
+            assert_eq!(r.events, n as u64);
+        })
+    };
+    let (small, large) = (count(1_000), count(100_000));
+    assert_eq!(small, large, "{small} vs {large} allocations");
+}
+
+#[test]
 fn trading_path_allocations_grow_with_trades_not_candles() {
     let count = |n| {
         let bt = backtest(Arc::new(Periodic::new(10)), false);

@@ -44,6 +44,9 @@ pub(crate) struct StrategyRecord {
     pub(crate) name: String,
     /// Parameters with defaults filled in.
     pub(crate) params: serde_json::Value,
+    /// `[strategy] timeframe`, when it decided on longer bars than the data's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) timeframe: Option<String>,
 }
 
 /// One symbol's data source.

@@ -11,7 +11,8 @@
 //!
 //! The traits: [`Brain`] (a strategy), [`ExchangeClient`] (order entry), [`MarketSource`],
 //! [`FillSource`] and [`CandleSource`] (venue streams), [`StateStore`] (persistence) and
-//! [`MetricsSink`]. This crate does no I/O and never reads the clock: time is always an argument.
+//! [`MetricsSink`]. [`Resampler`] and [`OnTimeframe`] run a brain on longer bars built from its
+//! feed. This crate does no I/O and never reads the clock: time is always an argument.
 //!
 //! ```
 //! use rustrade_core::{AssetClass, Decision, InstrumentSpec, Price, Symbol};
@@ -51,6 +52,7 @@ mod side;
 mod signal;
 mod source;
 mod store;
+mod timeframe;
 mod timestamp;
 
 pub use async_trait::async_trait;
@@ -81,4 +83,5 @@ pub use side::Side;
 pub use signal::{Signal, SignalBus};
 pub use source::{CandleSource, FillSource, MarketSource};
 pub use store::{MemoryStore, StateStore, StoreOp, validate_key};
+pub use timeframe::OnTimeframe;
 pub use timestamp::Timestamp;

@@ -1,56 +1,5 @@
 //! [`Resampler`]: bars of a longer interval (1 h, 1 d) built from a feed of closed base bars
 //! (1 m), for brains that decide on several timeframes.
-//!
-//! A brain keeps one resampler per symbol and interval and feeds it each base candle it sees;
-//! the resampler answers the longer bars that candle closes. It runs inside the brain, so the
-//! backtest, a paper bot and a live bot, which hand a brain the same closed candles, give it the
-//! same longer bars: no driver takes part.
-//!
-//! # Buckets
-//!
-//! A longer bar covers the bucket `[start, start + target)`, the buckets aligned to
-//! `offset + k × target` since the Unix epoch (UTC; `offset` 0 puts hourly bars on the hour and
-//! daily bars at midnight). A base bar belongs to the bucket holding its open time, and covers
-//! `[open_time, open_time + base)`. Its open, high, low, close and volume are the first base
-//! bar's open, the highest high, the lowest low, the last close and the summed volume.
-//!
-//! # Invariants
-//!
-//! - **Closed bars only, no look-ahead.** A longer bar is answered by the push of the base bar
-//!   that closes it: the one that ends at the bucket's end, or, when the feed skipped the
-//!   bucket's last base bars, the first base bar of a later bucket. Either way every base bar in
-//!   it has closed by the time the pushed bar has, and no base bar pushed later can belong to it
-//!   (such a bar is refused, below). The bucket still being filled is never shown.
-//! - **Each base bar counted once, in order.** A base bar whose open time is not after the last
-//!   one's, that falls in an answered bucket, or whose open time is off the `base` grid (it
-//!   would straddle two buckets) is refused with [`ValueError::Inconsistent`] naming
-//!   `candle.open_time`, and changes nothing.
-//! - **Gaps are visible.** A longer bar says how many base bars it holds and how many a full
-//!   bucket has ([`ResampledBar::is_complete`]); the first bucket of a feed that starts
-//!   mid-bucket, and buckets with missing base bars, are answered like the others.
-//! - No allocation and O(1) work per push.
-//!
-//! ```
-//! use std::time::Duration;
-//! use rustrade_core::{Candle, Resampler, Timestamp};
-//!
-//! let minute = Duration::from_secs(60);
-//! let mut hourly = Resampler::new(minute, Duration::from_secs(3600))?;
-//! let mut answered = Vec::new();
-//! for i in 0..120 {
-//!     let open_time = Timestamp::from_secs(i * 60)?;
-//!     let close = 100.0 + i as f64;
-//!     let candle = Candle::new(open_time, close, close + 0.5, close - 0.5, close, 1.0)?;
-//!     answered.extend(hourly.push(&candle)?);
-//! }
-//! assert_eq!(answered.len(), 2, "two hours closed");
-//! let first = answered[0];
-//! assert_eq!(first.candle.close().get(), 159.0, "the close of the minute ending at 01:00");
-//! assert_eq!(first.candle.volume().get(), 60.0);
-//! assert_eq!(first.close_time, Timestamp::from_secs(3600)?);
-//! assert!(first.is_complete());
-//! # Ok::<(), rustrade_core::ValueError>(())
-//! ```
 
 use std::time::Duration;
 
@@ -83,8 +32,59 @@ pub struct Closed {
     bars: [Option<ResampledBar>; 2],
 }
 
-/// Builds bars of a longer interval from closed base bars of one symbol (the rules are in the
-/// module doc).
+/// Builds bars of a longer interval from closed base bars of one symbol.
+///
+/// A brain keeps one resampler per symbol and interval and feeds it each base candle it sees;
+/// the resampler answers the longer bars that candle closes. It runs inside the brain, so the
+/// backtest, a paper bot and a live bot, which hand a brain the same closed candles, give it the
+/// same longer bars: no driver takes part. [`OnTimeframe`](crate::OnTimeframe) does this for a
+/// whole brain, which then sees only the longer bars.
+///
+/// # Buckets
+///
+/// A longer bar covers the bucket `[start, start + target)`, the buckets aligned to
+/// `offset + k × target` since the Unix epoch (UTC; `offset` 0 puts hourly bars on the hour and
+/// daily bars at midnight). A base bar belongs to the bucket holding its open time, and covers
+/// `[open_time, open_time + base)`. Its open, high, low, close and volume are the first base
+/// bar's open, the highest high, the lowest low, the last close and the summed volume.
+///
+/// # Invariants
+///
+/// - **Closed bars only, no look-ahead.** A longer bar is answered by the push of the base bar
+///   that closes it: the one that ends at the bucket's end, or, when the feed skipped the
+///   bucket's last base bars, the first base bar of a later bucket. Either way every base bar in
+///   it has closed by the time the pushed bar has, and no base bar pushed later can belong to it
+///   (such a bar is refused, below). The bucket still being filled is never shown.
+/// - **Each base bar counted once, in order.** A base bar whose open time is not after the last
+///   one's, that falls in an answered bucket, or whose open time is off the `base` grid (it
+///   would straddle two buckets) is refused with [`ValueError::Inconsistent`] naming
+///   `candle.open_time`, and changes nothing.
+/// - **Gaps are visible.** A longer bar says how many base bars it holds and how many a full
+///   bucket has ([`ResampledBar::is_complete`]); the first bucket of a feed that starts
+///   mid-bucket, and buckets with missing base bars, are answered like the others.
+/// - No allocation and O(1) work per push.
+///
+/// ```
+/// use std::time::Duration;
+/// use rustrade_core::{Candle, Resampler, Timestamp};
+///
+/// let minute = Duration::from_secs(60);
+/// let mut hourly = Resampler::new(minute, Duration::from_secs(3600))?;
+/// let mut answered = Vec::new();
+/// for i in 0..120 {
+///     let open_time = Timestamp::from_secs(i * 60)?;
+///     let close = 100.0 + i as f64;
+///     let candle = Candle::new(open_time, close, close + 0.5, close - 0.5, close, 1.0)?;
+///     answered.extend(hourly.push(&candle)?);
+/// }
+/// assert_eq!(answered.len(), 2, "two hours closed");
+/// let first = answered[0];
+/// assert_eq!(first.candle.close().get(), 159.0, "the close of the minute ending at 01:00");
+/// assert_eq!(first.candle.volume().get(), 60.0);
+/// assert_eq!(first.close_time, Timestamp::from_secs(3600)?);
+/// assert!(first.is_complete());
+/// # Ok::<(), rustrade_core::ValueError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Resampler {
     base: i64,
@@ -105,6 +105,19 @@ struct Bucket {
     close: f64,
     volume: f64,
     bars: u32,
+}
+
+impl Bucket {
+    /// Adds a later base bar of the bucket.
+    #[inline]
+    fn add(&mut self, candle: &Candle) {
+        self.high = self.high.max(candle.high().get());
+        self.low = self.low.min(candle.low().get());
+        self.close = candle.close().get();
+        // Saturates rather than overflowing to infinity: the sum stays a valid volume.
+        self.volume = (self.volume + candle.volume().get()).min(f64::MAX);
+        self.bars += 1;
+    }
 }
 
 impl Closed {
@@ -204,13 +217,33 @@ impl Resampler {
         self.last.as_ref()
     }
 
-    /// Feeds one closed base bar and answers the longer bars it closes (see the module doc).
+    /// Feeds one closed base bar and answers the longer bars it closes (see [`Resampler`]).
     ///
     /// Refuses, changing nothing, a bar that is not after the previous one, that belongs to a
     /// bucket already answered, or whose open time is off the base grid.
     pub fn push(&mut self, candle: &Candle) -> Result<Closed, ValueError> {
         let open_time = candle.open_time();
         let t = open_time.as_nanos();
+        // The common case: the base bar right after the previous one, inside the bucket being
+        // filled. It is on the grid and in an unanswered bucket by construction, so the checks
+        // and divisions below are skipped.
+        if let (Some(last), Some(mut bucket)) = (self.last_open, self.current)
+            && last.as_nanos().checked_add(self.base) == Some(t)
+            && t < bucket.start.saturating_add(self.target)
+        {
+            bucket.add(candle);
+            let mut closed = Closed::default();
+            if t.saturating_add(self.base) >= bucket.start.saturating_add(self.target) {
+                let bar = self.bar(&bucket)?;
+                closed.push(bar);
+                self.last = Some(bar);
+                self.current = None;
+            } else {
+                self.current = Some(bucket);
+            }
+            self.last_open = Some(open_time);
+            return Ok(closed);
+        }
         if let Some(last) = self.last_open
             && t <= last.as_nanos()
         {
@@ -241,30 +274,18 @@ impl Resampler {
             closed.push(self.bar(&bucket)?);
             current = None;
         }
-        let (open, high, low, close, volume) = (
-            candle.open().get(),
-            candle.high().get(),
-            candle.low().get(),
-            candle.close().get(),
-            candle.volume().get(),
-        );
         let bucket = match current {
             Some(mut b) => {
-                b.high = b.high.max(high);
-                b.low = b.low.min(low);
-                b.close = close;
-                // Saturates rather than overflowing to infinity: the sum stays a valid volume.
-                b.volume = (b.volume + volume).min(f64::MAX);
-                b.bars += 1;
+                b.add(candle);
                 b
             }
             None => Bucket {
                 start,
-                open,
-                high,
-                low,
-                close,
-                volume,
+                open: candle.open().get(),
+                high: candle.high().get(),
+                low: candle.low().get(),
+                close: candle.close().get(),
+                volume: candle.volume().get(),
                 bars: 1,
             },
         };

@@ -12,14 +12,14 @@ use rustrade_strategies::Registry;
 
 use super::Ui;
 use crate::cli::RunArgs;
-use crate::config::{Config, Overrides};
+use crate::config::{BarFeed, Config, Overrides};
 use crate::run_record::{FORMAT, MarketRecord, PriceRecorder, RunRecord, StrategyRecord};
 use crate::{output, progress, report, summary};
 
 /// Runs the backtest `args` describe.
 pub(super) fn run(args: &RunArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
     let config = Config::load(&args.config, &overrides(args), registry)?;
-    let brain = build_brain(&config, &config.strategy.params)?;
+    let brain = build_brain(&config, &config.strategy.params, BarFeed::Files)?;
     let backtest = builder(&config).brain(brain).build()?;
 
     let total = count_rows(&config);
@@ -41,6 +41,7 @@ pub(super) fn run(args: &RunArgs, ui: Ui, registry: &Registry) -> anyhow::Result
         strategy: StrategyRecord {
             name: config.strategy.name.clone(),
             params: config.strategy.params.clone(),
+            timeframe: config.strategy.timeframe.as_ref().map(|t| t.text.clone()),
         },
         markets: config
             .markets
@@ -108,16 +109,22 @@ pub(super) fn builder(config: &Config) -> rustrade_backtest::BacktestBuilder {
     b
 }
 
-/// Builds the configured strategy with `params` (from the registry entry the config resolved).
+/// Builds the configured strategy with `params` (from the registry entry the config resolved),
+/// on its `timeframe`'s bars when it has one, built from the bars of `feed`.
 pub(crate) fn build_brain(
     config: &Config,
     params: &serde_json::Value,
+    feed: BarFeed,
 ) -> anyhow::Result<Arc<dyn Brain>> {
     let strategy = &config.strategy;
-    strategy
+    let brain = strategy
         .info
         .build_named(&strategy.name, params)
-        .with_context(|| format!("strategy {}", strategy.name))
+        .with_context(|| format!("strategy {}", strategy.name))?;
+    match &strategy.timeframe {
+        Some(t) => t.wrap(brain, feed).map_err(anyhow::Error::msg),
+        None => Ok(brain),
+    }
 }
 
 /// The configured data files as one time-ordered stream.

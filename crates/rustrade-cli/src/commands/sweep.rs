@@ -15,7 +15,7 @@ use rustrade_strategies::Registry;
 use super::Ui;
 use super::backtest::{builder, open_data, overrides};
 use crate::cli::SweepArgs;
-use crate::config::{Config, ConfigError, Origin, SweepSpec};
+use crate::config::{BarFeed, Config, ConfigError, Origin, SweepSpec};
 use crate::{output, progress, summary};
 
 /// Runs the sweep `args` describe.
@@ -38,18 +38,30 @@ pub(super) fn run(args: &SweepArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
     let counter = bar.clone();
     let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
     let info = config.strategy.info;
+    let timeframe = config.strategy.timeframe.clone();
     let mut sweep = Sweep::new(
         builder(&config).record_equity(false),
         spec.space().context("building the parameter space")?,
         move |p: &Params| {
             counter.inc(1);
             let params = with_point(&given, p);
-            info.build_named(&name, &params)
-                .map(|brain| vec![brain])
+            let brain = info
+                .build_named(&name, &params)
                 .map_err(|e| BacktestError::Config {
                     field: "strategy.params",
                     reason: e.to_string(),
-                })
+                })?;
+            let brain = match &timeframe {
+                Some(t) => {
+                    t.wrap(brain, BarFeed::Files)
+                        .map_err(|reason| BacktestError::Config {
+                            field: "strategy.timeframe",
+                            reason,
+                        })?
+                }
+                None => brain,
+            };
+            Ok(vec![brain])
         },
     )
     .objective(spec.objective);

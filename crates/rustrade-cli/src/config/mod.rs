@@ -20,10 +20,11 @@ pub(crate) mod template;
 mod venue;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustrade_backtest::data::{CsvFormat, CsvOptions};
-use rustrade_core::{InstrumentSpec, Symbol, ValueError};
+use rustrade_core::{Brain, InstrumentSpec, OnTimeframe, Resampler, Symbol, ValueError};
 use rustrade_risk::{AccountBasis, RiskConfig, RiskSettings};
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::{Registry, StrategyError, StrategyInfo};
@@ -104,6 +105,51 @@ pub(crate) struct StrategySpec {
     pub(crate) given: serde_json::Value,
     /// Parameters with defaults filled in, validated.
     pub(crate) params: serde_json::Value,
+    /// `timeframe`: the longer bars it decides on, when not the feed's own.
+    pub(crate) timeframe: Option<Timeframe>,
+}
+
+/// `[strategy] timeframe`: the strategy decides on closed bars of `target` built from the
+/// feed's bars ([`OnTimeframe`]), so `sma_cross` can run on hours from a minute file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Timeframe {
+    /// The bars the strategy decides on.
+    pub(crate) target: Duration,
+    /// As written, for the run record.
+    pub(crate) text: String,
+    /// The data files' bar length (every `[[market]] interval`), when they give one.
+    pub(crate) files: Option<Duration>,
+    /// The `[venue]` kline interval, when there is a `[venue]` table.
+    pub(crate) venue: Option<Duration>,
+}
+
+/// Which feed a brain is built for: its bars are what longer bars are built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BarFeed {
+    /// The `[[market]]` data files (backtest, sweep, paper replay).
+    Files,
+    /// The `[venue]` kline stream (live, paper on the venue's feed).
+    Venue,
+}
+
+impl Timeframe {
+    /// `brain` deciding on these bars, built from the bars of `feed`.
+    pub(crate) fn wrap(
+        &self,
+        brain: Arc<dyn Brain>,
+        feed: BarFeed,
+    ) -> Result<Arc<dyn Brain>, String> {
+        let base = match feed {
+            BarFeed::Files => self.files.ok_or(
+                "strategy.timeframe: set `interval` in every [[market]] to build longer bars from the data files",
+            )?,
+            BarFeed::Venue => self
+                .venue
+                .ok_or("strategy.timeframe: no [venue] kline interval to build longer bars from")?,
+        };
+        let resampler = Resampler::new(base, self.target).map_err(|e| e.to_string())?;
+        Ok(Arc::new(OnTimeframe::new(brain, resampler)))
+    }
 }
 
 /// The configuration source and which keys the command line set, for locating errors.
@@ -243,6 +289,8 @@ impl Config {
             Some(v) => Some(VenueSection::from_raw(&src, v)?),
             None => None,
         };
+        let mut strategy = strategy;
+        strategy.timeframe = timeframe(&src, &raw, venue.as_ref())?;
         Ok(Self {
             path: path.to_owned(),
             title: title_of(path),
@@ -366,7 +414,85 @@ fn strategy(
         info,
         given,
         params,
+        timeframe: None,
     })
+}
+
+/// Validates `[strategy] timeframe` against the bar lengths it would be built from: the data
+/// files' and the venue's, whichever the config gives (at least one).
+fn timeframe(
+    src: &Source<'_>,
+    raw: &RawConfig,
+    venue: Option<&VenueSection>,
+) -> Result<Option<Timeframe>, ConfigError> {
+    const KEY: &str = "strategy.timeframe";
+    let Some(text) = &raw.strategy.timeframe else {
+        return Ok(None);
+    };
+    let target = parse_duration(text).map_err(|msg| src.error(KEY, msg))?;
+    let fits = |base: Duration, what: &str| {
+        if Resampler::new(base, target).is_ok() {
+            Ok(())
+        } else {
+            Err(src.error(
+                KEY,
+                format!(
+                    "must be a whole multiple of the {what} bar length {base:?} (got {text:?})"
+                ),
+            ))
+        }
+    };
+    let mut files = None;
+    for (i, m) in raw.market.iter().enumerate() {
+        let key = format!("market[{i}].interval");
+        let Some(interval) = &m.interval else {
+            files = None;
+            break;
+        };
+        let d = parse_duration(interval).map_err(|msg| src.error(&key, msg))?;
+        match files {
+            Some(first) if first != d => {
+                return Err(src.error(
+                    &key,
+                    format!(
+                        "{interval:?} differs from market[0]'s; strategy.timeframe builds its bars from one bar length"
+                    ),
+                ));
+            }
+            _ => files = Some(d),
+        }
+    }
+    if let Some(base) = files {
+        fits(base, "data's")?;
+    }
+    let venue = match venue {
+        Some(v) => {
+            let d = parse_duration(&v.interval).map_err(|_| {
+                src.error(
+                    "venue.interval",
+                    format!(
+                        "{:?} is not a fixed bar length, which strategy.timeframe needs",
+                        v.interval
+                    ),
+                )
+            })?;
+            fits(d, "venue's")?;
+            Some(d)
+        }
+        None => None,
+    };
+    if files.is_none() && venue.is_none() {
+        return Err(src.error(
+            KEY,
+            "needs the feed's bar length: set `interval` in every [[market]] (or give a [venue])",
+        ));
+    }
+    Ok(Some(Timeframe {
+        target,
+        text: text.clone(),
+        files,
+        venue,
+    }))
 }
 
 /// Places a strategy error at its key: the name, a parameter, or an unknown parameter key.

@@ -181,6 +181,8 @@ pub(crate) struct RawStrategy {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) params: toml::Table,
+    #[serde(default)]
+    pub(crate) timeframe: Option<String>,
 }
 
 /// `[account]`.

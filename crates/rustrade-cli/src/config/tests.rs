@@ -722,3 +722,91 @@ fn cli_and_facade_build_the_same_risk_from_the_same_settings() {
         assert_eq!(bot.default_risk(), &c.risk, "{table}");
     }
 }
+
+#[test]
+fn a_timeframe_is_built_from_the_data_bars_or_the_venue_klines() {
+    let with = |extra_market: &str, timeframe: &str, venue: &str| {
+        format!(
+            "[[market]]\nsymbol = \"BTCUSD\"\nfile = \"data/Bitcoin.csv\"\n{extra_market}\n\
+             [strategy]\nname = \"sma_cross\"\ntimeframe = \"{timeframe}\"\n{venue}"
+        )
+    };
+    let c = load(&with("interval = \"1h\"", "1d", ""), &Overrides::default()).unwrap();
+    let t = c.strategy.timeframe.unwrap();
+    assert_eq!(t.target, Duration::from_secs(86_400));
+    assert_eq!(t.files, Some(Duration::from_secs(3_600)));
+    assert_eq!(t.venue, None);
+    assert!(
+        t.wrap(hold(), BarFeed::Venue).is_err(),
+        "no venue to build from"
+    );
+    assert_eq!(t.wrap(hold(), BarFeed::Files).unwrap().name(), "hold");
+
+    let venue = "[venue]\nexchange = \"binance\"\ninterval = \"1m\"\n";
+    let c = load(&with("", "4h", venue), &Overrides::default()).unwrap();
+    let t = c.strategy.timeframe.unwrap();
+    assert_eq!((t.files, t.venue), (None, Some(Duration::from_secs(60))));
+    let e = t.wrap(hold(), BarFeed::Files).err().unwrap();
+    assert!(e.contains("interval"), "{e}");
+
+    assert!(
+        load(GOOD, &Overrides::default())
+            .unwrap()
+            .strategy
+            .timeframe
+            .is_none()
+    );
+}
+
+#[test]
+fn a_bad_timeframe_is_refused_at_its_key() {
+    let text = |market: &str, timeframe: &str| {
+        format!(
+            "[[market]]\nsymbol = \"BTCUSD\"\nfile = \"data/Bitcoin.csv\"\n{market}\n\
+             [strategy]\nname = \"sma_cross\"\ntimeframe = \"{timeframe}\"\n"
+        )
+    };
+    let e = err(&text("interval = \"1h\"", "90m"));
+    assert!(
+        e.contains("strategy.timeframe: must be a whole multiple of the data's bar length"),
+        "{e}"
+    );
+    assert!(e.contains(":7:"), "at its line: {e}");
+    let e = err(&text("interval = \"1h\"", "soon"));
+    assert!(
+        e.contains("strategy.timeframe: expected a number and a unit"),
+        "{e}"
+    );
+    let e = err(&text("", "1h"));
+    assert!(
+        e.contains("strategy.timeframe: needs the feed's bar length"),
+        "{e}"
+    );
+    let two = "interval = \"1m\"\n[[market]]\nsymbol = \"SPX\"\nfile = \"data/SPX.csv\"\ninterval = \"5m\"";
+    let e = err(&text(two, "1h"));
+    assert!(e.contains("market[1].interval"), "{e}");
+    let month = format!(
+        "{}[venue]\nexchange = \"binance\"\ninterval = \"1M\"\n",
+        text("", "1h")
+    );
+    let e = err(&month);
+    assert!(e.contains("venue.interval"), "{e}");
+}
+
+fn hold() -> Arc<dyn Brain> {
+    struct Hold;
+    #[rustrade_core::async_trait]
+    impl Brain for Hold {
+        fn name(&self) -> &str {
+            "hold"
+        }
+        fn on_event(
+            &self,
+            _: &rustrade_core::MarketEvent,
+            _: &rustrade_core::Position,
+        ) -> Result<rustrade_core::Decision, rustrade_core::BrainError> {
+            Ok(rustrade_core::Decision::hold())
+        }
+    }
+    Arc::new(Hold)
+}

@@ -26,7 +26,7 @@ use rustrade_core::{
 };
 
 use crate::commands::build_brain;
-use crate::config::{Config, Network, Product, VenueSection};
+use crate::config::{BarFeed, Config, Network, Product, VenueSection};
 use crate::paper::Started;
 use crate::{notify, ops};
 
@@ -112,7 +112,7 @@ pub(crate) async fn run(
     }
     let metrics = PrometheusMetrics::local();
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
-    let brain = build_brain(config, &config.strategy.params)?;
+    let brain = build_brain(config, &config.strategy.params, BarFeed::Venue)?;
     let brains = vec![brain.name().to_owned()];
     let live = Bot::new(bot_config, wired.exchange, vec![brain])?
         .with_market_source(wired.market)

@@ -26,7 +26,7 @@ use rustrade_core::{Fill, MarketSource, MetricsSink, Position, Symbol};
 use rustrade_sim::PaperExchange;
 
 use crate::commands::{build_brain, open_data};
-use crate::config::Config;
+use crate::config::{BarFeed, Config};
 use crate::{notify, ops};
 use replay::{Observed, Pacer, ReplayFeed, Speed, VenueClock};
 
@@ -83,8 +83,12 @@ pub(crate) async fn run(
     started: impl FnOnce(&Started),
 ) -> anyhow::Result<Outcome> {
     let pacer = Arc::new(Pacer::default());
+    let bars = match &feed {
+        Feed::Replay(_) => BarFeed::Files,
+        Feed::Venue => BarFeed::Venue,
+    };
     let brain = Arc::new(Observed::new(
-        build_brain(config, &config.strategy.params)?,
+        build_brain(config, &config.strategy.params, bars)?,
         Arc::clone(&pacer),
     ));
     let (exchange, reports) =
