@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use postgres::{Client, GenericClient, NoTls, Statement};
-use rustrade_core::{StateStore, StoreError, StoreOp, validate_key};
+use rustrade_core::{Secret, StateStore, StoreError, StoreOp, validate_key};
 
 use crate::project::{self, Row};
 use crate::{PostgresError, lock, schema};
@@ -16,14 +16,16 @@ pub const DEFAULT_SCHEMA: &str = "rustrade";
 /// The longest bot id accepted, in bytes.
 pub const MAX_BOT_ID_LEN: usize = 64;
 
-/// How to open a [`PostgresStore`]: the server, the bot, and the optional settings.
-#[derive(Debug, Clone)]
+/// How to open a [`PostgresStore`]: the server, the bot, and the optional settings. Its
+/// `Debug` shows the URL with any password masked and never the [`PostgresOptions::password`].
+#[derive(Clone)]
 pub struct PostgresOptions {
     url: String,
     bot_id: String,
     schema: String,
     lock_wait: Duration,
     connect_timeout: Duration,
+    password: Option<Secret>,
 }
 
 impl PostgresOptions {
@@ -37,7 +39,15 @@ impl PostgresOptions {
             schema: DEFAULT_SCHEMA.to_owned(),
             lock_wait: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(5),
+            password: None,
         }
+    }
+
+    /// The password to log in with, kept out of the URL (and so out of config files and
+    /// logs); it replaces one the URL holds.
+    pub fn password(mut self, password: Secret) -> Self {
+        self.password = Some(password);
+        self
     }
 
     /// The PostgreSQL schema of the tables: lower-case ASCII letters, digits and `_`, starting
@@ -144,7 +154,23 @@ impl PostgresOptions {
                 self.bot_id
             ))
             .connect_timeout(self.connect_timeout);
+        if let Some(password) = &self.password {
+            config.password(password.expose());
+        }
         Ok(config)
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresOptions")
+            .field("url", &redact(&self.url))
+            .field("bot_id", &self.bot_id)
+            .field("schema", &self.schema)
+            .field("lock_wait", &self.lock_wait)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
     }
 }
 
@@ -486,6 +512,17 @@ mod tests {
             redact("host=db password=s3cret user=bot"),
             "host=db password=*** user=bot"
         );
+    }
+
+    #[test]
+    fn options_debug_shows_no_password() {
+        let options = PostgresOptions::new("postgres://bot:in-url@db/x", "b")
+            .password(Secret::new("given-apart"));
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("in-url") && !shown.contains("given-apart"), "{shown}");
+        assert!(shown.contains("postgres://bot:***@db/x"), "{shown}");
+        let config = options.validate().unwrap();
+        assert_eq!(config.get_password(), Some(&b"given-apart"[..]));
     }
 
     #[test]
