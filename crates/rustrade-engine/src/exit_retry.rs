@@ -113,7 +113,11 @@ impl ExitRetries {
 
     /// An exit of the brain on `symbol` filled `qty`: that much less is owed; the retry ends
     /// once less than `dust` (half a lot) is left.
+    #[inline]
     pub(crate) fn exit_filled(&mut self, key: &(BrainId, Symbol), qty: f64, dust: f64) {
+        if self.pending.is_empty() {
+            return;
+        }
         if let Ok(i) = self.slot(key) {
             let owed = &mut self.pending[i].1;
             owed.cap -= qty;
@@ -124,7 +128,11 @@ impl ExitRetries {
     }
 
     /// The brain's position on `symbol` is flat: nothing left to protect.
+    #[inline]
     pub(crate) fn clear(&mut self, key: &(BrainId, Symbol)) {
+        if self.pending.is_empty() {
+            return;
+        }
         if let Ok(i) = self.slot(key) {
             self.pending.remove(i);
         }
