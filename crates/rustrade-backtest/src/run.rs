@@ -221,6 +221,13 @@ impl<'a, 'w> Run<'a, 'w> {
         if self.slots[self.last_slot].symbol == *symbol {
             return Some(self.last_slot);
         }
+        self.search_slot(symbol)
+    }
+
+    /// [`Self::find_slot`] past the last slot used (out of line: a single-symbol run never
+    /// gets here).
+    #[inline(never)]
+    fn search_slot(&self, symbol: &Symbol) -> Option<usize> {
         if self.slots.len() <= 64 {
             self.slots.iter().position(|s| s.symbol == *symbol)
         } else {

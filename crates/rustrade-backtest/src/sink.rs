@@ -297,8 +297,20 @@ impl<'w> Curve<'w> {
         })
     }
 
+    /// Keeps or writes `point`. The whole-curve sink (the default, once per time step) is
+    /// handled inline; the others out of line, so their code does not stop this from inlining.
     #[inline]
     pub(crate) fn push(&mut self, point: EquityPoint) -> Result<(), BacktestError> {
+        if let Self::Memory(v) = self {
+            v.push(point);
+            return Ok(());
+        }
+        self.push_elsewhere(point)
+    }
+
+    /// [`Self::push`] for every sink but [`Curve::Memory`].
+    #[inline(never)]
+    fn push_elsewhere(&mut self, point: EquityPoint) -> Result<(), BacktestError> {
         match self {
             Self::Memory(v) => v.push(point),
             Self::Downsampled(d) => d.push(point),

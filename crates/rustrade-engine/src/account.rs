@@ -33,9 +33,10 @@ use crate::{BrainId, Engine, SymbolSlot};
 impl Engine {
     /// The account's cash as the venue reports it, at `now`: replaces what the engine knew.
     /// A non-finite value is ignored (and logged), keeping the last good one.
+    #[inline]
     pub fn handle_balance(&mut self, cash: f64, now: rustrade_core::Timestamp) {
         if !cash.is_finite() {
-            tracing::warn!(cash, time = %now, "non-finite account balance ignored");
+            ignore_balance(cash, now);
             return;
         }
         self.cash = Some(cash);
@@ -120,6 +121,14 @@ impl Engine {
             cash: cash.map(|c| c + held * p * cv - fee),
         }
     }
+}
+
+/// Logs a non-finite balance report [`Engine::handle_balance`] ignores (out of line: it never
+/// happens on a healthy feed).
+#[cold]
+#[inline(never)]
+fn ignore_balance(cash: f64, now: rustrade_core::Timestamp) {
+    tracing::warn!(cash, time = %now, "non-finite account balance ignored");
 }
 
 /// The account as one brain sees it while deciding on one symbol: equity and cash of the whole

@@ -664,6 +664,9 @@ impl Engine {
     /// The brain's position on `symbol` is flat: drop its brackets and cancel their live legs.
     pub(crate) fn drop_protection(&mut self, brain: BrainId, symbol: Symbol, now: Timestamp) {
         self.exit_retries.clear(&(brain, symbol));
+        if self.brackets.is_empty() {
+            return;
+        }
         let mut legs = [None; 3];
         while let Some(entry) = self
             .brackets

@@ -24,7 +24,7 @@
 
 use std::time::Duration;
 
-use rustrade_core::{ClientOrderId, Symbol, Timestamp};
+use rustrade_core::{ClientOrderId, SmallMap, Symbol, Timestamp};
 
 use crate::{BrainId, Engine, ExitReason};
 
@@ -45,10 +45,11 @@ pub struct ExitRetry {
 }
 
 /// The schedule of refused protective exits, at most one per brain and symbol, in key order
-/// (a short list: one entry per position the venue keeps refusing to close).
+/// (a short list: one entry per position the venue keeps refusing to close). `pending` is
+/// serialised as the list of `(key, retry)` pairs in key order.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ExitRetries {
-    pending: Vec<((BrainId, Symbol), ExitRetry)>,
+    pending: SmallMap<(BrainId, Symbol), ExitRetry>,
 }
 
 impl ExitRetries {
@@ -62,12 +63,11 @@ impl ExitRetries {
         now: Timestamp,
     ) -> ExitRetry {
         let (reason, parent, cap) = exit;
-        let slot = self.slot(&key);
         // An exit already owed keeps its quantity: the refused order was sent for it.
-        let (attempts, cap) = slot.map_or((0, cap), |i| {
-            let owed = &self.pending[i].1;
-            (owed.attempts, owed.cap)
-        });
+        let (attempts, cap) = self
+            .pending
+            .get(&key)
+            .map_or((0, cap), |owed| (owed.attempts, owed.cap));
         let attempts = attempts + 1;
         let retry = ExitRetry {
             reason,
@@ -76,10 +76,7 @@ impl ExitRetries {
             attempts,
             due: now.saturating_add(delay(attempts, backoff)),
         };
-        match slot {
-            Ok(i) => self.pending[i].1 = retry,
-            Err(i) => self.pending.insert(i, (key, retry)),
-        }
+        self.pending.insert(key, retry);
         retry
     }
 
@@ -93,45 +90,44 @@ impl ExitRetries {
         now: Timestamp,
     ) {
         let (reason, parent, cap) = exit;
-        match self.slot(&key) {
-            Ok(i) => self.pending[i].1.cap += cap,
-            Err(i) => self.pending.insert(
-                i,
-                (
-                    key,
-                    ExitRetry {
-                        reason,
-                        parent,
-                        cap,
-                        attempts: 0,
-                        due: now,
-                    },
-                ),
-            ),
+        if let Some(owed) = self.pending.get_mut(&key) {
+            owed.cap += cap;
+        } else {
+            self.pending.insert(
+                key,
+                ExitRetry {
+                    reason,
+                    parent,
+                    cap,
+                    attempts: 0,
+                    due: now,
+                },
+            );
         }
     }
 
     /// An exit of the brain on `symbol` filled `qty`: that much less is owed; the retry ends
     /// once less than `dust` (half a lot) is left.
+    #[inline]
     pub(crate) fn exit_filled(&mut self, key: &(BrainId, Symbol), qty: f64, dust: f64) {
-        if let Ok(i) = self.slot(key) {
-            let owed = &mut self.pending[i].1;
+        if self.pending.is_empty() {
+            return;
+        }
+        if let Some(owed) = self.pending.get_mut(key) {
             owed.cap -= qty;
             if owed.cap < dust {
-                self.pending.remove(i);
+                self.pending.remove(key);
             }
         }
     }
 
     /// The brain's position on `symbol` is flat: nothing left to protect.
+    #[inline]
     pub(crate) fn clear(&mut self, key: &(BrainId, Symbol)) {
-        if let Ok(i) = self.slot(key) {
-            self.pending.remove(i);
+        if self.pending.is_empty() {
+            return;
         }
-    }
-
-    fn slot(&self, key: &(BrainId, Symbol)) -> Result<usize, usize> {
-        self.pending.binary_search_by(|(k, _)| k.cmp(key))
+        self.pending.remove(key);
     }
 
     /// The retries due at `now`, oldest key first.
@@ -139,13 +135,13 @@ impl ExitRetries {
         self.pending
             .iter()
             .filter(|(_, r)| r.due <= now)
-            .copied()
+            .map(|(k, r)| (*k, *r))
             .collect()
     }
 
     /// Every scheduled retry.
     pub(crate) fn iter(&self) -> impl Iterator<Item = ((BrainId, Symbol), ExitRetry)> + '_ {
-        self.pending.iter().copied()
+        self.pending.iter().map(|(k, r)| (*k, *r))
     }
 
     /// Whether nothing is scheduled.

@@ -12,14 +12,15 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use rustrade_core::{ClientOrderId, Decision, InstrumentSpec, Position, Price, Symbol, Timestamp};
+use rustrade_core::{
+    ClientOrderId, Decision, InstrumentSpec, Position, Price, SmallMap, Symbol, Timestamp,
+};
 use rustrade_risk::{
     Approved, Capabilities, EntryRequest, GateInput, OpenExposure, PortfolioRisk,
-    PortfolioSnapshot, Refusal, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
+    PortfolioSnapshot, Refusal, ReservationId, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
     record_trade_outcome,
 };
 
-use crate::reservations::Reservations;
 use crate::symbol_map::SymbolMap;
 use crate::{EngineConfig, EngineError, EntryBlock, EntryBlocks};
 
@@ -111,9 +112,9 @@ pub(crate) struct RiskDesk {
     pub(crate) symbols: SymbolMap<SymbolRisk>,
     pub(crate) portfolio: PortfolioRisk,
     pub(crate) caps: Capabilities,
-    /// Reservation of each entry in flight. Looked up, and listed only for the invariant check
-    /// (the portfolio keeps the ordered view).
-    reservations: Reservations,
+    /// Reservation of each entry in flight, at most one per client id. Looked up, and listed
+    /// only for the invariant check (the portfolio keeps the ordered view).
+    reservations: SmallMap<ClientOrderId, ReservationId>,
     open: Vec<OpenExposure>,
     /// Raised entry blocks: new entries are refused while any is raised; exits are not.
     pub(crate) blocks: EntryBlocks,
@@ -154,7 +155,7 @@ impl RiskDesk {
             symbols,
             portfolio: PortfolioRisk::new(config.portfolio, now).map_err(EngineError::Risk)?,
             caps: capabilities(config),
-            reservations: Reservations::default(),
+            reservations: SmallMap::new(),
             open: Vec::with_capacity(config.instruments.len()),
             blocks: EntryBlocks::default(),
         })
@@ -204,7 +205,7 @@ impl RiskDesk {
 
     /// The client ids of the entries holding a reservation (see `Engine::check_invariants`).
     pub(crate) fn reserved_entries(&self) -> Vec<ClientOrderId> {
-        self.reservations.ids()
+        self.reservations.keys().copied().collect()
     }
 
     pub(crate) fn confirm(&mut self, cid: &ClientOrderId) {

@@ -11,7 +11,8 @@
 //!   status to `Cancelled`, `Rejected` or `Expired`. A fill arriving for a terminal order is still
 //!   applied to positions, because venues may report a fill after the cancel that raced it.
 //! - Live orders sit in a slab (a `Vec` with a free list); the ordered index of live client ids
-//!   (`live_index`) holds only each order's slot, so inserting and removing move a small handle
+//!   (a [`SmallMap`]: a sorted `Vec` while a handful of orders are in flight, a `BTreeMap`
+//!   past its capacity) holds only each order's slot, so inserting and removing move a small handle
 //!   rather than the whole order, and a placed order costs no heap allocation once the slab has
 //!   grown to the number of orders in flight. A slot is on the free list exactly when no index
 //!   entry names it.
@@ -25,8 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use rustrade_core::{ClientOrderId, Order, OrderId, OrderStatus, Quantity, Symbol, Timestamp};
 
 use crate::BrainId;
-use crate::live_index::LiveIndex;
-use rustrade_core::PrintSlab;
+use rustrade_core::{PrintSlab, SmallMap};
 
 /// Why an order exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -164,7 +164,8 @@ impl TrackedOrder {
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 #[serde(from = "RawBook", into = "RawBook")]
 pub struct OrderBook {
-    live: LiveIndex,
+    /// Client id → slab slot of each live order, in client-id order.
+    live: SmallMap<ClientOrderId, usize>,
     slots: Vec<TrackedOrder>,
     free: Vec<usize>,
     /// Slots of retired orders, oldest first.
@@ -226,7 +227,7 @@ impl OrderBook {
 
     /// Live orders in client-id order.
     pub fn live(&self) -> impl Iterator<Item = &TrackedOrder> {
-        self.live.slots().map(|i| &self.slots[i])
+        self.live.values().map(|&i| &self.slots[i])
     }
 
     /// Recently retired orders, oldest first.
@@ -272,7 +273,7 @@ impl OrderBook {
     /// The slot of a live or retired order, for [`Self::at`] and [`Self::at_mut`]; valid until
     /// the book changes.
     pub(crate) fn find(&self, id: &ClientOrderId) -> Option<usize> {
-        self.live.get(id).or_else(|| {
+        self.live.get(id).copied().or_else(|| {
             self.retired
                 .iter()
                 .rev()
@@ -292,7 +293,7 @@ impl OrderBook {
     }
 
     pub(crate) fn live_mut(&mut self, id: &ClientOrderId) -> Option<&mut TrackedOrder> {
-        let i = self.live.get(id)?;
+        let i = *self.live.get(id)?;
         Some(&mut self.slots[i])
     }
 

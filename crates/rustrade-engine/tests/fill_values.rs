@@ -71,3 +71,23 @@ fn nan_cannot_reach_a_fill_and_the_rule_accepts_a_rebate() {
     let rebate = h.make_fill(entry, 1.0, 100.0, -0.05);
     assert_eq!(check_fill(&rebate), Ok(()));
 }
+
+#[test]
+fn good_fills_whose_values_sum_past_f64_max_still_pass() {
+    // The check's one-comparison fast path adds the values; an overflow there must fall back
+    // to the field-by-field check, not refuse a valid fill.
+    let mut h = harness(&BASIC, VenueScript::manual());
+    h.candle(btc(), 100.0);
+    h.decide(BrainId(0), btc(), &Decision::buy(1.0));
+    let entry = h.last_placed().expect("an entry");
+    let mut fill = h.make_fill(entry, 1.0, 100.0, 0.1);
+    fill.price = Price::new(f64::MAX).unwrap();
+    fill.quantity = Quantity::new(f64::MAX).unwrap();
+    fill.fee = Money::new(-f64::MAX).unwrap();
+    assert_eq!(check_fill(&fill), Ok(()));
+    fill.quantity = Quantity::new(0.0).unwrap();
+    assert_eq!(
+        check_fill(&fill).map_err(|e| e.field),
+        Err(FillField::Quantity)
+    );
+}

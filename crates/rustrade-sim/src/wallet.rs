@@ -93,6 +93,9 @@ pub(crate) struct Cash {
     initial_cash: f64,
     cash: f64,
     funding_paid: f64,
+    /// Holdings whose quantity is not zero (kept by [`Cash::track_open`] at every fill):
+    /// while there are none, equity is the cash and no holding is read.
+    open: usize,
 }
 
 impl Cash {
@@ -103,6 +106,7 @@ impl Cash {
             initial_cash,
             cash: initial_cash,
             funding_paid: 0.0,
+            open: 0,
         }
     }
 
@@ -116,6 +120,16 @@ impl Cash {
     #[inline]
     pub(crate) fn settle_fill(&mut self, side: Side, qty: f64, price: f64, cv: f64, fee: f64) {
         self.cash -= side.sign() * qty * price * cv + fee;
+    }
+
+    /// Counts a holding that a fill opened (`was_open` false, `is_open` true) or closed.
+    #[inline]
+    pub(crate) fn track_open(&mut self, was_open: bool, is_open: bool) {
+        match (was_open, is_open) {
+            (false, true) => self.open += 1,
+            (true, false) => self.open -= 1,
+            _ => {}
+        }
     }
 
     /// Books one funding payment.
@@ -150,9 +164,12 @@ impl Held {
 }
 
 /// Cash plus every holding's market value. Flat holdings add exactly zero, so they are skipped:
-/// the common case costs no arithmetic.
+/// with none open (the common case) no holding is read.
 #[inline]
 pub(crate) fn equity(cash: &Cash, books: &[Held]) -> f64 {
+    if cash.open == 0 {
+        return cash.cash;
+    }
     let mut held = 0.0;
     for h in books {
         if h.ledger.quantity != 0.0 {

@@ -445,6 +445,47 @@ fn max_leverage_refuses_orders_that_raise_exposure_too_far() {
 }
 
 #[test]
+fn equity_counts_every_open_position_through_opens_closes_and_flips() {
+    // The venue's shortcut (equity is cash while nothing is held) must agree with the sum over
+    // positions after every fill: open, add, close, reopen short, flip long.
+    let mut v = venue(SimConfig::default());
+    let walk = |v: &SimVenue| {
+        v.cash()
+            + v.positions()
+                .map(|(s, p)| p.quantity * v.mark(&s).unwrap_or(p.avg_entry))
+                .sum::<f64>()
+    };
+    v.on_market(&bar(0, 100.0, 100.0, 100.0, 100.0));
+    let steps = [
+        (Side::Buy, 2.0),
+        (Side::Buy, 1.0),
+        (Side::Sell, 3.0),
+        (Side::Sell, 1.5),
+        (Side::Buy, 4.0),
+        (Side::Sell, 2.5),
+    ];
+    for (n, (side, qty)) in steps.into_iter().enumerate() {
+        let id = format!("o-{n}");
+        v.submit(&market(&id, side, qty)).unwrap();
+        let t = i64::try_from(n).unwrap() * 2 + 1;
+        v.on_market(&bar(t, 100.0, 100.5, 99.5, 100.0));
+        v.on_market(&bar(t + 1, 104.0, 104.0, 104.0, 104.0));
+        assert_eq!(fills(&drain(&mut v)).len(), 1, "step {n}");
+        let held = v.position(&sym()).quantity;
+        assert!(
+            (v.equity() - walk(&v)).abs() < 1e-9,
+            "step {n}, holding {held}"
+        );
+        if held == 0.0 {
+            assert_eq!(v.equity(), v.cash(), "step {n}: flat");
+        } else {
+            assert_ne!(v.equity(), v.cash(), "step {n}: {held} held at 104");
+        }
+    }
+    assert_eq!(v.position(&sym()).quantity, 0.0);
+}
+
+#[test]
 fn equity_marks_positions_at_the_last_price() {
     let mut v = long_venue(SimConfig::default(), 3.0);
     v.on_market(&bar(2, 100.0, 111.0, 99.0, 110.0));

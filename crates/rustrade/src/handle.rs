@@ -247,6 +247,12 @@ impl BotHandle {
             .snapshot(|i| self.driver.brain_name(i))
     }
 
+    /// How many round trips the engine closed since the bot started: every `TradeClosed` event
+    /// it emitted, including those [`closed_trades`](Self::closed_trades) no longer keeps.
+    pub fn closed_trade_count(&self) -> u64 {
+        self.driver.closed_trades.total()
+    }
+
     /// Pauses new entries: every entry decision is refused by the engine with the label
     /// `entries_paused` (journalled and counted like every refusal) until
     /// [`resume_entries`](Self::resume_entries); exits, protective legs and engine-triggered exits

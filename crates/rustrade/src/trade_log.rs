@@ -4,7 +4,8 @@
 //! The log holds what the engine's ledgers reported in their `TradeClosed` events — it computes
 //! nothing. It is bounded ([`TRADE_LOG_CAPACITY`]): the oldest record goes when a new one
 //! arrives at capacity, so a bot running for months keeps constant memory. It covers the trades
-//! closed since the bot started in this process; the journal keeps the full history.
+//! closed since the bot started in this process; the journal keeps the full history. It also
+//! counts every trade it was given, including those it no longer keeps.
 //!
 //! [`BotHandle::closed_trades`]: crate::BotHandle::closed_trades
 
@@ -32,22 +33,36 @@ pub struct ClosedTradeRecord {
 /// The bounded, shared log of closed trades. It keeps the brain's index, not its name, so the
 /// trading path copies a few plain values per trade and allocates nothing once the log is full.
 #[derive(Debug, Default)]
-pub(crate) struct TradeLog(Mutex<VecDeque<(usize, Symbol, ClosedTrade)>>);
+pub(crate) struct TradeLog(Mutex<Kept>);
+
+/// The newest trades and the count of all of them.
+#[derive(Debug, Default)]
+struct Kept {
+    newest: VecDeque<(usize, Symbol, ClosedTrade)>,
+    total: u64,
+}
 
 impl TradeLog {
     /// Appends the trade `brain` (its index) closed on `symbol`, dropping the oldest at
     /// capacity.
     pub(crate) fn push(&self, brain: usize, symbol: Symbol, trade: ClosedTrade) {
         let mut log = crate::driver::lock(&self.0);
-        if log.len() == TRADE_LOG_CAPACITY {
-            log.pop_front();
+        if log.newest.len() == TRADE_LOG_CAPACITY {
+            log.newest.pop_front();
         }
-        log.push_back((brain, symbol, trade));
+        log.newest.push_back((brain, symbol, trade));
+        log.total += 1;
+    }
+
+    /// Every trade pushed, including those dropped at capacity.
+    pub(crate) fn total(&self) -> u64 {
+        crate::driver::lock(&self.0).total
     }
 
     /// The records, oldest first, the brains named by `name`.
     pub(crate) fn snapshot<'a>(&self, name: impl Fn(usize) -> &'a str) -> Vec<ClosedTradeRecord> {
         crate::driver::lock(&self.0)
+            .newest
             .iter()
             .map(|(brain, symbol, trade)| ClosedTradeRecord {
                 brain: name(*brain).to_owned(),
@@ -89,6 +104,11 @@ mod tests {
         }
         let kept = log.snapshot(|i| ["even", "odd"][i]);
         assert_eq!(kept.len(), TRADE_LOG_CAPACITY);
+        assert_eq!(
+            log.total(),
+            TRADE_LOG_CAPACITY as u64 + 3,
+            "dropped trades still count"
+        );
         let record = |brain: &str, n| ClosedTradeRecord {
             brain: brain.to_owned(),
             symbol: btc,

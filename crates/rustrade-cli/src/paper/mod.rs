@@ -37,7 +37,8 @@ pub(crate) struct Outcome {
     pub(crate) fills: Vec<Fill>,
     /// Events the brain was given.
     pub(crate) events: u64,
-    /// Round trips closed (a position back to flat, or reversed).
+    /// Round trips the engine closed (its `TradeClosed` events, as the bot's handle counts
+    /// them): the engine's rule, not one of the CLI's own.
     pub(crate) trades: u64,
     /// The bot's final position per symbol, in config order.
     pub(crate) positions: Vec<(Symbol, Position)>,
@@ -200,7 +201,7 @@ pub(crate) async fn run(
     };
     let fills = brain.fills();
     Ok(Outcome {
-        trades: count_trades(config, &fills),
+        trades: handle.closed_trade_count(),
         events: pacer.seen(),
         realised_pnl: positions.iter().map(|(_, p)| p.realised_pnl).sum(),
         positions,
@@ -209,28 +210,4 @@ pub(crate) async fn run(
         fills,
         interrupted,
     })
-}
-
-/// Round trips in `fills`: each time a symbol's net position returns to flat (within half a
-/// lot) or reverses.
-fn count_trades(config: &Config, fills: &[Fill]) -> u64 {
-    let mut net: Vec<(Symbol, f64, f64)> = config
-        .markets
-        .iter()
-        .map(|m| (m.spec.symbol(), 0.0, m.spec.lot_size() / 2.0))
-        .collect();
-    let mut trades = 0;
-    for f in fills {
-        let Some((_, q, half_lot)) = net.iter_mut().find(|(s, ..)| *s == f.symbol) else {
-            continue;
-        };
-        let before = *q;
-        *q += f.side.sign() * f.quantity.get();
-        let was_open = before.abs() > *half_lot;
-        let flat = q.abs() <= *half_lot;
-        if was_open && (flat || q.signum() != before.signum()) {
-            trades += 1;
-        }
-    }
-    trades
 }

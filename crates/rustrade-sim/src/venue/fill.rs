@@ -150,10 +150,13 @@ impl Ctx<'_> {
             tracing::warn!(price, qty, fee, "sim: fill skipped, non-finite value");
             return;
         };
+        let was_open = self.held.ledger.quantity != 0.0;
         self.cash.settle_fill(side, qty, price, cv, fee);
         self.held
             .ledger
             .apply_fill(&spec, side, qty, price, fee, self.time);
+        self.cash
+            .track_open(was_open, self.held.ledger.quantity != 0.0);
         book.budget[si] -= qty;
         let o = &mut book.orders[i];
         o.filled += qty;

@@ -50,12 +50,16 @@ impl SimVenue {
         } = self;
         let book = &mut books[bi];
         let held = &mut held[bi];
+        let seq = order_ids.issued();
+        let stop_class = behaviour.is_stop();
+        let key = (order.reduce_only, !stop_class, seq);
+        let at = book.orders.partition_point(|o| o.priority() < key);
         let working = WorkingOrder {
             order: *order,
             id,
-            seq: order_ids.issued(),
+            seq,
             client_print,
-            stop_class: behaviour.is_stop(),
+            stop_class,
             behaviour,
             oco,
             filled: 0.0,
@@ -69,10 +73,13 @@ impl SimVenue {
             live: true,
             created: *now,
         };
-        let at = book
-            .orders
-            .partition_point(|o| o.priority() < working.priority());
-        book.orders.insert(at, working);
+        debug_assert_eq!(working.priority(), key);
+        // Most orders go last (nothing of lower priority rests): no shift to make room.
+        if at == book.orders.len() {
+            book.orders.push(working);
+        } else {
+            book.orders.insert(at, working);
+        }
         if immediate && let Some([buy, sell]) = book.last {
             book.orders[at].arrived = true;
             let mut ctx = Ctx {
