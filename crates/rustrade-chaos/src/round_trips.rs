@@ -17,6 +17,8 @@
 //! With a window longer than the run, the breaker's losses are the losing trips since its
 //! last trip, less those closed while it was tripped; it trips at every `loss_limit`-th of
 //! them, for `cooldown` from the time the tripping loss was applied ([`BreakerState::of`]).
+//! The bot applies every fill at the venue's time of the fill, so a trip runs from when the
+//! venue made the losing close, even one made while the bot was down.
 
 use std::time::Duration;
 
@@ -34,7 +36,7 @@ pub struct RoundTrip {
     pub net: f64,
     /// Fees of both legs.
     pub fees: f64,
-    /// When its closing fill was applied.
+    /// The time its closing fill (the last of its fills applied) was applied at.
     pub closed_at: Timestamp,
 }
 
@@ -112,7 +114,7 @@ impl Open {
         self.cash += cash;
         self.fees += fee;
         self.fills += 1;
-        self.last = self.last.max(time);
+        self.last = time;
     }
 }
 
@@ -140,13 +142,18 @@ pub struct BreakerState {
     pub trips: u32,
     /// When the loss the breaker last tripped on was applied.
     pub last_trip: Option<Timestamp>,
+    /// A loss stamped inside a trip's cooldown was applied after the trip (fills applied out
+    /// of their venue order): the breaker ignored it unless a call at or after the trip's end
+    /// (a later fill, a market event) had already cleared the trip, which the journal does not
+    /// show, so the breaker's losses and trip are not known from then on.
+    pub unsettled: bool,
 }
 
 impl BreakerState {
-    /// The state `trips` (closed at the times they were applied) imply under a breaker
-    /// tripping at `loss_limit` losses for `cooldown`, whose window is longer than the run: a
-    /// loss closed before the trip in force ends is not counted (the breaker without
-    /// `extend_on_loss`).
+    /// The state `trips` (in the order applied, closed at the times they were applied at)
+    /// imply under a breaker tripping at `loss_limit` losses for `cooldown`, whose window is
+    /// longer than the run. A loss closed before the trip in force ends is not counted (the
+    /// breaker without `extend_on_loss`); it makes the state [`unsettled`](Self::unsettled).
     pub fn of(trips: &[RoundTrip], loss_limit: u32, cooldown: Duration) -> Self {
         let mut s = Self::default();
         for t in trips {
@@ -160,6 +167,7 @@ impl BreakerState {
                     .last_trip
                     .is_some_and(|at| t.closed_at < at.saturating_add(cooldown));
                 if tripped {
+                    s.unsettled = true;
                     continue;
                 }
                 s.recent_losses += 1;
@@ -305,8 +313,9 @@ mod tests {
         assert!((s.fees - 0.12).abs() < 1e-12 && (s.net + 2.0).abs() < 1e-12);
         assert!(s.tripped(Duration::from_secs(6), at(8)));
         assert!(!s.tripped(Duration::from_secs(6), at(9)));
+        assert!(!s.unsettled);
         // With a 10 s cooldown the loss at 9 s closed while tripped and is not counted.
         let s = BreakerState::of(&trips, 3, Duration::from_secs(10));
-        assert_eq!((s.trips, s.recent_losses), (1, 0));
+        assert_eq!((s.trips, s.recent_losses, s.unsettled), (1, 0, true));
     }
 }
