@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use rustrade_core::{Fill, Timestamp};
 
-/// A trip whose net is within this distance of zero may be classified either way: the engine
+/// A round trip whose net is within this distance of zero may be classified either way: the engine
 /// calls a net within 1e-9 a breakeven, and the kit's sums differ from the ledger's in the
 /// last bits.
 pub const UNDECIDED_NET: f64 = 1e-6;
@@ -40,7 +40,7 @@ pub struct RoundTrip {
     pub closed_at: Timestamp,
 }
 
-/// The round trips of one symbol's fills in the venue's order.
+/// The round trips of one symbol's fills, in the order they were applied.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RoundTrips {
     /// The closed trips, oldest first.
@@ -93,11 +93,6 @@ impl RoundTrips {
             closed_at: open.last,
         });
         *open = Open::default();
-    }
-
-    /// The net of every closed trip.
-    pub fn net(&self) -> f64 {
-        self.closed.iter().map(|t| t.net).sum()
     }
 }
 
