@@ -26,15 +26,18 @@ pub fn symbols() -> Vec<Symbol> {
         .collect()
 }
 
-/// The bot's configuration: a loss breaker and session cap that do not stop the churn, a
-/// long journal retention (the harness reads the whole journal), a short grace for unanswered
+/// The bot's configuration: no session cap; a loss breaker that trips every few losses for a
+/// few bars, with a window longer than any run (a day of simulated time: a run stays in its
+/// first day) so that its count is that of the losing round trips since its last trip; a long
+/// journal retention (the harness reads the whole journal), a short grace for unanswered
 /// placements (simulated seconds), snapshots every few records so restarts replay a tail.
 pub fn bot_config() -> Result<BotConfig, ConfigError> {
     let mut risk = RiskConfig::preset(rustrade_core::AssetClass::CryptoPerp);
     risk.session.loss_cap = None;
-    risk.breaker.loss_limit = 50;
-    risk.breaker.window = Duration::from_secs(60);
+    risk.breaker.loss_limit = 8;
+    risk.breaker.window = Duration::from_secs(86_400);
     risk.breaker.cooldown = Duration::from_secs(5);
+    risk.breaker.extend_on_loss = false;
     BotConfig::builder()
         .name(BOT_NAME)
         .symbols(symbols().iter().map(Symbol::as_str))
@@ -138,6 +141,24 @@ pub struct SymbolStatus {
     pub realised_pnl: f64,
     /// The session's realised PnL, net of fees.
     pub session_net: f64,
+    /// The session's winning round trips.
+    #[serde(default)]
+    pub session_wins: u32,
+    /// The session's losing round trips.
+    #[serde(default)]
+    pub session_losses: u32,
+    /// Fees of the session's round trips (both legs).
+    #[serde(default)]
+    pub session_fees: f64,
+    /// Losses the loss breaker counts (those since its last trip within its window).
+    #[serde(default)]
+    pub breaker_losses: usize,
+    /// Whether the loss breaker blocks entries now.
+    #[serde(default)]
+    pub breaker_tripped: bool,
+    /// Whether entries are blocked now by the session or the breaker.
+    #[serde(default)]
+    pub entries_halted: bool,
     /// The bot holds an exit or protective order on the symbol whose placement the venue has
     /// not confirmed yet (it is being looked up), or a refused protective exit it is sending
     /// again with backoff.

@@ -27,7 +27,7 @@ use crate::wire::{Answer, Hello, Reply, Request, Role, WireError};
 /// How long a request waits for its answer before it is a timeout.
 pub const DEADLINE: Duration = Duration::from_secs(3);
 
-/// A deliberately broken client, to show the kit catches what it is meant to catch.
+/// A deliberately broken client or bot, to show the kit catches what it is meant to catch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Broken {
@@ -36,6 +36,9 @@ pub enum Broken {
     /// A placement without an answer (timeout, lost connection) is reported as rejected: the
     /// order may have landed, and the bot forgets it.
     TimeoutIsRejection,
+    /// The bot restarts with its loss breaker's stored history emptied: the losses (and a trip)
+    /// recorded before the newest snapshot are forgotten; everything else is restored.
+    ForgetBreaker,
 }
 
 impl Broken {
@@ -44,6 +47,7 @@ impl Broken {
         match self {
             Self::SkipCatchUp => "skip-catch-up",
             Self::TimeoutIsRejection => "timeout-is-rejection",
+            Self::ForgetBreaker => "forget-breaker",
         }
     }
 }
@@ -55,10 +59,11 @@ impl std::str::FromStr for Broken {
         match s {
             "skip-catch-up" => Ok(Self::SkipCatchUp),
             "timeout-is-rejection" => Ok(Self::TimeoutIsRejection),
+            "forget-breaker" => Ok(Self::ForgetBreaker),
             _ => Err(crate::ChaosError::Invalid {
                 field: "broken",
                 value: s.to_owned(),
-                reason: "unknown variant (skip-catch-up, timeout-is-rejection)",
+                reason: "unknown variant (skip-catch-up, timeout-is-rejection, forget-breaker)",
             }),
         }
     }

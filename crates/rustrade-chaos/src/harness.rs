@@ -9,12 +9,14 @@
 //!    catch-up and reconciliation, so from then on the bot must agree with the venue. (A bot
 //!    can die before, at a kill point inside its start-up, or fail start-up on a fault; it is
 //!    then started again.)
-//! 2. Ask its status and check it against the venue ([`invariants::caught_up`]); no bar is
-//!    replayed in between, so the venue holds still.
+//! 2. Ask its status and check it against the venue ([`invariants::caught_up`], and
+//!    [`invariants::breaker`] with the journal as read at the last death); no bar is replayed
+//!    in between, so the venue holds still.
 //! 3. Replay bars, letting the bot react to each (the harness waits until the venue has seen
 //!    no request for the quiet period). A random-time kill is a `SIGKILL` a random fraction of
 //!    the quiet period after a random bar; a kill-point life runs until the bot aborts itself.
-//! 4. Once the process is gone, read the state file and check it ([`invariants::at_rest`]),
+//! 4. Once the process is gone, read the state file and check it ([`invariants::at_rest`],
+//!    and [`invariants::breaker`] on the engine it restores),
 //!    then replay up to `max_bars_down` bars with the bot down: the venue fills its resting
 //!    orders (stops, take-profits) and the next start must catch those fills up.
 //!
@@ -169,6 +171,7 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
         life: 0,
         stored: None,
         life_ends: Vec::new(),
+        breaker: bot_config.default_risk().breaker,
     };
     let mut failed_in_a_row = 0;
     while session.summary.kills <= config.kills {
@@ -241,6 +244,8 @@ struct Session<'a> {
     stored: Option<StoredState>,
     /// The sequence number of the last journal record of each ended bot life.
     life_ends: Vec<u64>,
+    /// The bot's loss-breaker limits.
+    breaker: rustrade_risk::BreakerConfig,
 }
 
 struct Bot {
@@ -385,7 +390,18 @@ impl Session<'_> {
     }
 
     fn check_status(&mut self, status: &BotStatus) {
-        let findings = invariants::caught_up(&lock(&self.venue), status);
+        let venue = lock(&self.venue);
+        let mut findings = invariants::caught_up(&venue, status);
+        let empty = StoredState::empty();
+        findings.extend(invariants::breaker(
+            &venue,
+            self.stored.as_ref().unwrap_or(&empty),
+            status,
+            &self.breaker,
+            venue.now(),
+            true,
+        ));
+        drop(venue);
         self.record(findings);
     }
 
@@ -437,6 +453,18 @@ impl Session<'_> {
         let (findings, engine) =
             invariants::at_rest(&lock(&self.venue), &stored, &self.engine_config, now);
         self.record(findings);
+        if let Some(engine) = &engine {
+            let status = invariants::status_of(engine, &bot::symbols(), now);
+            let findings = invariants::breaker(
+                &lock(&self.venue),
+                &stored,
+                &status,
+                &self.breaker,
+                now,
+                false,
+            );
+            self.record(findings);
+        }
         if at_end {
             let mut findings = invariants::all_applied(&lock(&self.venue), &stored);
             findings.extend(invariants::no_entry_while_degraded(
@@ -444,7 +472,7 @@ impl Session<'_> {
                 &self.life_ends,
             ));
             if let Some(engine) = engine {
-                let status = invariants::status_of(&engine, &bot::symbols());
+                let status = invariants::status_of(&engine, &bot::symbols(), now);
                 findings.extend(invariants::caught_up(&lock(&self.venue), &status));
                 findings.extend(invariants::ledger_agrees(&lock(&self.venue), &engine));
             }

@@ -9,18 +9,22 @@
 //! | `fill-applied-once` | bot down | no fill id is applied twice in the journal |
 //! | `fill-exists` | bot down | every applied fill is one the venue made for the bot |
 //! | `position` | after restart, at the end | the bot's position per symbol equals the venue's |
-//! | `pnl` | after restart, at the end | the bot's money agrees with the venue's fills ([`CashFlow`]): flat, realised PnL and the session's net PnL equal the fills' cash less fees; at the end, from the stored ledger, `realised − Q · avg_entry − open_fees` equals it whatever the position and the fees paid equal the fills' fees. Skipped on a symbol someone traded by hand. Which round trips the fills formed (and so the win/loss split) depends on the order they were applied in, so it is not compared |
+//! | `pnl` | after restart, at the end | the bot's money agrees with the venue's fills ([`CashFlow`]): flat, realised PnL and the session's net PnL equal the fills' cash less fees; at the end, from the stored ledger, `realised − Q · avg_entry − open_fees` equals it whatever the position and the fees paid equal the fills' fees. Skipped on a symbol someone traded by hand. Which round trips the fills formed (and so the win/loss split) depends on the order they were applied in; `breaker` compares those |
 //! | `protected` | after restart, at the end | every open position has a working reduce-only stop at the venue, or a close or leg the bot is still waiting to hear about, or a close the venue refused that the bot sends again with backoff |
+//! | `breaker` | bot down, after restart, at the end | the round trips the venue's records of the bot's fills form, in the order and at the times the journal applied them ([`round_trips`](crate::round_trips)), give the session's wins, losses, fees and net, the loss breaker's losses since its last trip and whether it is tripped (and then entries are halted). After a restart the fills the journal (read at the last death) lacks count as applied by the catch-up at the restart's time, compared only when their order cannot matter. Skipped on a symbol someone traded by hand and after the first simulated day |
 //! | `fill-applied` | at the end | every fill the venue made for the bot was applied |
 //! | `no-entry-while-degraded` | at the end | no entry order was placed while an entry block (operator pause, unacknowledged drift, fill routing down, market data silent, store unwritable) the journal raised in the same bot life was still up |
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rustrade_core::{Fill, FillId, OrderKind, Symbol, Timestamp};
 use rustrade_engine::{Engine, EngineEvent, EntryBlock, JournalRecord, OrderRole};
+use rustrade_risk::BreakerConfig;
 
 use crate::bot::{BotStatus, SymbolStatus};
 use crate::ledger::CashFlow;
+use crate::market::START;
+use crate::round_trips::{BreakerState, RoundTrips};
 use crate::state::{EngineView, StoredState, close};
 use crate::venue::ChaosVenue;
 
@@ -259,8 +263,195 @@ pub fn all_applied(venue: &ChaosVenue, stored: &StoredState) -> Vec<Finding> {
         .collect()
 }
 
-/// The status a stopped engine would print, for the end-of-run checks.
-pub fn status_of(engine: &Engine, symbols: &[Symbol]) -> BotStatus {
+/// `breaker`: the session's round trips and the loss breaker's state in `status`, read at
+/// venue time `now`, against the round trips the venue's records of the bot's fills form in
+/// the order and at the times its journal (`stored`) applied them, under the bot's `breaker`
+/// limits ([`round_trips`](crate::round_trips)).
+///
+/// On the state file (`caught_up` false, `status` from the engine restored from it) every
+/// applied fill is in the journal: exact on any history. After a restart (`caught_up` true,
+/// `status` from the running bot, `stored` as read at the last death), the venue's fills the
+/// journal lacks were applied by the start-up's catch-up, each at its venue time (as the bot
+/// applies every fill), in an order the kit does not know: the symbol is compared when every
+/// order gives the same trips at the same times (see
+/// [`catch_up_order_free`]) and its position agrees with the venue's (else `position` says
+/// so). Skipped on a symbol someone traded by hand and after the first simulated day.
+pub fn breaker(
+    venue: &ChaosVenue,
+    stored: &StoredState,
+    status: &BotStatus,
+    breaker: &BreakerConfig,
+    now: Timestamp,
+    caught_up: bool,
+) -> Vec<Finding> {
+    if !within_first_day(breaker, now) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in &status.symbols {
+        let differs = (venue.position_qty(&s.symbol) - s.quantity).abs() >= LOT / 2.0;
+        if venue.manual_symbols().contains(&s.symbol) || (caught_up && differs) {
+            continue;
+        }
+        let applied: Vec<(FillId, Timestamp)> = stored
+            .records
+            .iter()
+            .filter_map(|r| match &r.event {
+                EngineEvent::FillApplied { fill, time, .. } if fill.symbol == s.symbol => {
+                    Some((fill.fill_id, *time))
+                }
+                _ => None,
+            })
+            .collect();
+        out.extend(breaker_of(
+            s,
+            &bot_fills(venue, &s.symbol),
+            &applied,
+            caught_up,
+            breaker,
+            now,
+        ));
+    }
+    out
+}
+
+/// `breaker` on one symbol: `s` as reported at `now` against the venue's fills `made` of it,
+/// applied in the order and at the times of `applied` (fill ids from the journal), and, with
+/// `catch_up`, the rest of `made` applied after them, each at its venue time (as the bot
+/// applies every fill). `None` when it agrees or cannot be compared (a journal fill the venue
+/// did not make, which `fill-exists` names, or a catch-up whose order matters).
+pub fn breaker_of(
+    s: &SymbolStatus,
+    made: &[Fill],
+    applied: &[(FillId, Timestamp)],
+    catch_up: bool,
+    breaker: &BreakerConfig,
+    now: Timestamp,
+) -> Option<Finding> {
+    let by_id: BTreeMap<FillId, &Fill> = made.iter().map(|f| (f.fill_id, f)).collect();
+    let mut fills = applied
+        .iter()
+        .map(|(id, time)| by_id.get(id).map(|f| (*f, *time)))
+        .collect::<Option<Vec<_>>>()?;
+    if catch_up {
+        let seen: BTreeSet<FillId> = applied.iter().map(|(id, _)| *id).collect();
+        let rest: Vec<&Fill> = made.iter().filter(|f| !seen.contains(&f.fill_id)).collect();
+        let start: f64 = fills
+            .iter()
+            .map(|(f, _)| f.side.sign() * f.quantity.get())
+            .sum();
+        if !catch_up_order_free(start, &rest) {
+            return None;
+        }
+        fills.extend(rest.into_iter().map(|f| (f, f.time)));
+    }
+    let trips = RoundTrips::applied(fills, LOT, 1.0);
+    let want = BreakerState::of(&trips.closed, breaker.loss_limit, breaker.cooldown);
+    let mut found = breaker_differs(s, &trips, &want, want.tripped(breaker.cooldown, now))?;
+    let from = if catch_up {
+        "the journal and the catch-up"
+    } else {
+        "the journal"
+    };
+    found.1 = format!("{} (order from {from}, at {now:?})", found.1);
+    Some(found)
+}
+
+/// Whether `fills`, applied in any order from position `start`, close the same trips at the
+/// same times: all on one side without going past flat (and of one time if they reach flat),
+/// or one opening and one closing fill of one size and one time from flat.
+pub fn catch_up_order_free(start: f64, fills: &[&Fill]) -> bool {
+    let signed: Vec<f64> = fills
+        .iter()
+        .map(|f| f.side.sign() * f.quantity.get())
+        .collect();
+    let Some(&first) = signed.first() else {
+        return true;
+    };
+    let flat = |q: f64| q.abs() < LOT / 2.0;
+    let one_time = fills.iter().all(|f| f.time == fills[0].time);
+    if signed.iter().all(|q| q.signum() == first.signum()) {
+        let end = start + signed.iter().sum::<f64>();
+        if flat(start) {
+            return true;
+        }
+        return (flat(end) && one_time) || (!flat(end) && end.signum() == start.signum());
+    }
+    flat(start) && signed.len() == 2 && flat(signed[0] + signed[1]) && one_time
+}
+
+/// Whether `now` is still in the first simulated day and the breaker's window: the session
+/// and the window then hold every round trip of the run.
+fn within_first_day(breaker: &BreakerConfig, now: Timestamp) -> bool {
+    let day = std::time::Duration::from_secs(86_400).min(breaker.window);
+    now.duration_since(START).is_some_and(|age| age < day)
+}
+
+/// What in `s` differs from `want`, the state `trips` imply (`tripped`: whether the breaker
+/// blocks entries now). With trips too close to breakeven to classify, the counts may take
+/// either side; with those or an [`unsettled`](BreakerState::unsettled) breaker, the
+/// breaker's losses and trip are not compared.
+fn breaker_differs(
+    s: &SymbolStatus,
+    trips: &RoundTrips,
+    want: &BreakerState,
+    tripped: bool,
+) -> Option<Finding> {
+    let mut wrong = Vec::new();
+    let range = |sure: u32| sure..=sure + want.undecided;
+    if !range(want.wins).contains(&s.session_wins) {
+        wrong.push(format!(
+            "wins {} (fills give {})",
+            s.session_wins, want.wins
+        ));
+    }
+    if !range(want.losses).contains(&s.session_losses) {
+        wrong.push(format!(
+            "losses {} (fills give {})",
+            s.session_losses, want.losses
+        ));
+    }
+    if !close(s.session_fees, want.fees) {
+        wrong.push(format!(
+            "fees {} (fills give {})",
+            s.session_fees, want.fees
+        ));
+    }
+    if !close(s.session_net, want.net) {
+        wrong.push(format!("net {} (fills give {})", s.session_net, want.net));
+    }
+    if want.undecided == 0 && !want.unsettled {
+        if s.breaker_losses != want.recent_losses as usize {
+            wrong.push(format!(
+                "breaker losses {} (fills give {} since trip {})",
+                s.breaker_losses, want.recent_losses, want.trips
+            ));
+        }
+        if s.breaker_tripped != tripped {
+            wrong.push(format!(
+                "breaker tripped {} (fills give {tripped}: {} trips, the last applied at {:?})",
+                s.breaker_tripped, want.trips, want.last_trip
+            ));
+        } else if tripped && !s.entries_halted {
+            wrong.push("entries not halted under a tripped breaker".into());
+        }
+    }
+    (!wrong.is_empty()).then(|| {
+        (
+            "breaker",
+            format!(
+                "{}: {} ({} closed round trips, {} open fills)",
+                s.symbol,
+                wrong.join("; "),
+                trips.closed.len(),
+                trips.open_fills
+            ),
+        )
+    })
+}
+
+/// The status a stopped engine would print at `now`, for the end-of-run checks.
+pub fn status_of(engine: &Engine, symbols: &[Symbol], now: Timestamp) -> BotStatus {
     BotStatus {
         symbols: symbols
             .iter()
@@ -272,6 +463,12 @@ pub fn status_of(engine: &Engine, symbols: &[Symbol]) -> BotStatus {
                     quantity: p.quantity,
                     realised_pnl: p.realised_pnl,
                     session_net: r.map_or(0.0, |r| r.session_pnl.net()),
+                    session_wins: r.map_or(0, |r| r.session_pnl.wins()),
+                    session_losses: r.map_or(0, |r| r.session_pnl.losses()),
+                    session_fees: r.map_or(0.0, |r| r.session_pnl.fees()),
+                    breaker_losses: r.map_or(0, |r| r.circuit_breaker.recent_losses()),
+                    breaker_tripped: r.is_some_and(|r| r.circuit_breaker.is_tripped(now)),
+                    entries_halted: engine.is_halted(s, now),
                     awaiting_answer: engine
                         .open_orders()
                         .any(|o| o.symbol() == *s && SymbolStatus::is_awaited(o))
@@ -344,6 +541,7 @@ fn symbol_checks(venue: &ChaosVenue, s: &SymbolStatus) -> Vec<Finding> {
 mod tests {
     use rustrade_core::{ClientOrderId, Order, Quantity, Side, Symbol, Timestamp};
     use rustrade_engine::BrainId;
+    use rustrade_risk::BreakerConfig;
 
     use super::*;
 
@@ -377,6 +575,166 @@ mod tests {
                 time: t(),
             },
         }
+    }
+
+    fn venue_fill(n: u32, side: Side, price: f64, secs: i64) -> Fill {
+        Fill {
+            fill_id: FillId::new(&format!("f{n}")).unwrap(),
+            order_id: rustrade_core::OrderId::new(&format!("o{n}")).unwrap(),
+            client_id: Some(ClientOrderId::new(&format!("chaos-0-{n}")).unwrap()),
+            symbol: Symbol::new("AAAUSDT").unwrap(),
+            side,
+            price: rustrade_core::Price::new(price).unwrap(),
+            quantity: Quantity::new(1.0).unwrap(),
+            fee: rustrade_core::Money::new(0.05).unwrap(),
+            fee_asset: rustrade_core::Asset::new("USDT").unwrap(),
+            liquidity: rustrade_core::Liquidity::Taker,
+            time: Timestamp::from_secs(1_000 + secs).unwrap(),
+        }
+    }
+
+    fn secs(n: i64) -> Timestamp {
+        Timestamp::from_secs(1_000 + n).unwrap()
+    }
+
+    /// Three round trips in the venue's order: a loss, a win, a loss; the second loss trips a
+    /// two-loss breaker for 5 s.
+    fn history() -> (Vec<Fill>, BreakerConfig) {
+        let fills = vec![
+            venue_fill(1, Side::Buy, 100.0, 0),
+            venue_fill(2, Side::Sell, 99.0, 1),
+            venue_fill(3, Side::Sell, 100.0, 2),
+            venue_fill(4, Side::Buy, 98.0, 3),
+            venue_fill(5, Side::Buy, 100.0, 4),
+            venue_fill(6, Side::Sell, 99.5, 5),
+        ];
+        let config = BreakerConfig {
+            loss_limit: 2,
+            window: std::time::Duration::from_secs(86_400),
+            cooldown: std::time::Duration::from_secs(5),
+            extend_on_loss: false,
+        };
+        (fills, config)
+    }
+
+    /// The journal's record of `fills` applied in this order at their venue times.
+    fn journal(fills: &[Fill]) -> Vec<(FillId, Timestamp)> {
+        fills.iter().map(|f| (f.fill_id, f.time)).collect()
+    }
+
+    fn reported() -> SymbolStatus {
+        SymbolStatus {
+            symbol: Symbol::new("AAAUSDT").unwrap(),
+            quantity: 0.0,
+            realised_pnl: 0.2,
+            session_net: -1.1 + 1.9 - 0.6,
+            session_wins: 1,
+            session_losses: 2,
+            session_fees: 0.3,
+            breaker_losses: 0,
+            breaker_tripped: true,
+            entries_halted: true,
+            awaiting_answer: false,
+        }
+    }
+
+    #[test]
+    fn a_known_breaker_history_passes_and_wrong_reports_are_flagged() {
+        let (fills, config) = history();
+        let applied = journal(&fills);
+        let check = |s: &SymbolStatus, now| breaker_of(s, &fills, &applied, false, &config, now);
+        assert_eq!(check(&reported(), secs(6)), None);
+        let wrong = [
+            SymbolStatus {
+                breaker_losses: 2,
+                ..reported()
+            },
+            SymbolStatus {
+                breaker_tripped: false,
+                ..reported()
+            },
+            SymbolStatus {
+                entries_halted: false,
+                ..reported()
+            },
+            SymbolStatus {
+                session_losses: 1,
+                ..reported()
+            },
+            SymbolStatus {
+                session_fees: 0.35,
+                ..reported()
+            },
+        ];
+        for status in &wrong {
+            let found = check(status, secs(6));
+            assert!(
+                found.as_ref().is_some_and(|(name, _)| *name == "breaker"),
+                "{status:?}: {found:?}"
+            );
+        }
+        // Once the cooldown from the tripping loss (applied at 1 005 s) is over.
+        let over = SymbolStatus {
+            breaker_tripped: false,
+            entries_halted: false,
+            ..reported()
+        };
+        assert_eq!(check(&over, secs(10)), None);
+        assert!(check(&reported(), secs(10)).is_some());
+    }
+
+    #[test]
+    fn the_journal_order_decides_the_trips() {
+        let (fills, config) = history();
+        // Applied as B100 B98 S99 S100, then B100 S99.5: one winning trip of two lots and a
+        // loss, so one loss and no trip, where the venue's order gives two losses and a trip.
+        let order = [0, 3, 1, 2, 4, 5];
+        let applied: Vec<_> = order
+            .iter()
+            .map(|&i| (fills[i].fill_id, fills[i].time))
+            .collect();
+        let status = SymbolStatus {
+            session_wins: 1,
+            session_losses: 1,
+            breaker_losses: 1,
+            breaker_tripped: false,
+            entries_halted: false,
+            ..reported()
+        };
+        assert_eq!(
+            breaker_of(&status, &fills, &applied, false, &config, secs(6)),
+            None
+        );
+        let found = breaker_of(&reported(), &fills, &applied, false, &config, secs(6));
+        assert!(
+            found
+                .as_ref()
+                .is_some_and(|(_, d)| d.contains("losses 2 (fills give 1)")),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn fills_caught_up_at_a_restart_count_at_their_time_when_their_order_cannot_matter() {
+        let (mut fills, config) = history();
+        let applied = journal(&fills[..5]);
+        // The tripping loss closed at 1 005 s while the bot was down and was caught up at the
+        // restart: the trip runs from the venue's time of the fill, until 1 010 s.
+        let check =
+            |fills: &[Fill], now| breaker_of(&reported(), fills, &applied, true, &config, now);
+        assert_eq!(check(&fills, secs(6)), None);
+        assert_eq!(check(&fills, secs(9)), None);
+        assert!(check(&fills, secs(10)).is_some());
+        // An exit and a new entry both caught up: their order decides the trips; not compared.
+        fills.push(venue_fill(7, Side::Buy, 99.0, 6));
+        assert!(!catch_up_order_free(1.0, &[&fills[5], &fills[6]]));
+        assert_eq!(check(&fills, secs(10)), None);
+        assert!(catch_up_order_free(1.0, &[&fills[5]]));
+        // A whole trip caught up: the same trip either way, closed at one time only if both
+        // fills have it.
+        assert!(!catch_up_order_free(0.0, &[&fills[4], &fills[5]]));
+        let same_bar = venue_fill(8, Side::Sell, 99.5, 4);
+        assert!(catch_up_order_free(0.0, &[&fills[4], &same_bar]));
     }
 
     #[test]

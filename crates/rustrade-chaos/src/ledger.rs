@@ -5,7 +5,8 @@
 //! the cash the fills moved (`−Σ side · qty · price · cv`) and the fees. Any average-cost
 //! ledger that applied the same fills, in any order, satisfies
 //! `realised − Q · avg_entry − open_fees = cash − fees`; flat, that is `realised = cash − fees`.
-//! Which round trips the fills formed does depend on the order, so it is not compared.
+//! Which round trips the fills formed does depend on the order; [`round_trips`](crate::round_trips)
+//! forms them in the order the bot applied the fills.
 
 use rustrade_core::Fill;
 

@@ -11,7 +11,8 @@
 //! - [`bot`]: the `chaos-bot` binary's configuration and brain.
 //! - [`harness::run`]: kills the bot (a `SIGKILL` at a random instant, or a
 //!   [`rustrade::kill_point`] inside it) and restarts it on the same SQLite file, checking the
-//!   [`invariants`] after every death, every restart and at the end.
+//!   [`invariants`] after every death, every restart and at the end; [`ledger`] and
+//!   [`round_trips`] are the kit's own accounting of the venue's fills they compare against.
 //!
 //! The command `cargo run -p rustrade-chaos --release -- --seed 1 --kills 2000 --profile stormy`
 //! prints one line per violation and a summary; `RELIABILITY.md` states what is guaranteed.
@@ -24,6 +25,7 @@ pub mod invariants;
 pub mod ledger;
 pub mod market;
 mod profile;
+pub mod round_trips;
 pub mod server;
 pub mod state;
 pub mod venue;

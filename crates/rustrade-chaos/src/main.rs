@@ -28,7 +28,7 @@ struct Args {
     /// Keep the state file and the bot's log here.
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Run a deliberately broken bot (skip-catch-up, timeout-is-rejection), to see the kit catch it.
+    /// Run a deliberately broken bot (skip-catch-up, timeout-is-rejection, forget-breaker), to see the kit catch it.
     #[arg(long)]
     broken: Option<Broken>,
     /// The chaos-bot executable (default: next to this one).

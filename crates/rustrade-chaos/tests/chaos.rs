@@ -77,3 +77,21 @@ async fn a_bot_that_takes_a_timeout_for_a_rejection_is_caught() {
     });
     assert!(caught, "not caught: {summary}");
 }
+
+/// A bot whose loss breaker forgets its stored history at a restart keeps its positions and
+/// its money right: only `breaker` sees the difference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_whose_breaker_forgets_its_losses_is_caught() {
+    let mut config = SessionConfig::new(1, 15, Profile::CALM, BOT);
+    config.broken = Some(Broken::ForgetBreaker);
+    let summary = harness::run(&config).await.expect("session runs");
+    let caught = summary.violations.iter().any(|v| v.invariant == "breaker");
+    assert!(caught, "not caught: {summary}");
+    let others: Vec<String> = summary
+        .violations
+        .iter()
+        .filter(|v| v.invariant != "breaker")
+        .map(ToString::to_string)
+        .collect();
+    assert!(others.is_empty(), "{}", others.join("\n"));
+}

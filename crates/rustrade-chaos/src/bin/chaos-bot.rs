@@ -14,6 +14,7 @@ use rustrade::{Bot, BotHandle};
 use rustrade_chaos::bot::{self, BotStatus, ChurnBrain, SymbolStatus};
 use rustrade_chaos::client::{Broken, ChaosExchange, ChaosFills, ChaosMarket, VenueClock};
 use rustrade_chaos::wire::Request;
+use rustrade_core::StateStore;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Debug, Parser)]
@@ -60,6 +61,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .call(&Request::Time)
         .await
         .context("the venue server does not answer")?;
+    if args.broken == Some(Broken::ForgetBreaker) {
+        forget_breaker(&args.state).await?;
+    }
     let config = bot::bot_config()?;
     let bot = Bot::new(config, exchange, vec![Arc::new(ChurnBrain::new(args.seed))])?
         .with_clock(clock.clone())
@@ -106,6 +110,12 @@ async fn status(handle: &BotHandle) -> BotStatus {
             quantity: position.quantity,
             realised_pnl: position.realised_pnl,
             session_net: risk.map_or(0.0, |r| r.session_net_pnl),
+            session_wins: risk.map_or(0, |r| r.session_wins),
+            session_losses: risk.map_or(0, |r| r.session_losses),
+            session_fees: risk.map_or(0.0, |r| r.session_fees),
+            breaker_losses: risk.map_or(0, |r| r.breaker_recent_losses),
+            breaker_tripped: risk.is_some_and(|r| r.breaker_tripped),
+            entries_halted: risk.is_some_and(|r| r.entries_halted),
             awaiting_answer: live
                 .iter()
                 .any(|o| o.symbol() == symbol && SymbolStatus::is_awaited(o))
@@ -113,4 +123,34 @@ async fn status(handle: &BotHandle) -> BotStatus {
         });
     }
     BotStatus { symbols }
+}
+
+/// The `forget-breaker` bug: the loss breaker's history is not kept across a restart. The
+/// stored snapshot's breakers are emptied before the bot restores from it (the journal after
+/// the snapshot still replays), so the losses before the snapshot are forgotten and a trip in
+/// force is lifted; positions, PnL and the session's sums are untouched.
+async fn forget_breaker(state: &std::path::Path) -> anyhow::Result<()> {
+    if !state.exists() {
+        return Ok(());
+    }
+    let store = rustrade::store::SqliteStore::open(state).await?;
+    let Some(bytes) = store.load("engine/snapshot").await? else {
+        return Ok(());
+    };
+    let mut snapshot: serde_json::Value = serde_json::from_slice(&bytes)?;
+    if let Some(symbols) = snapshot
+        .pointer_mut("/risk/symbols")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for risk in symbols.values_mut() {
+            if let Some(breaker) = risk.get_mut("breaker") {
+                breaker["losses"] = serde_json::json!([]);
+                breaker["tripped_until"] = serde_json::Value::Null;
+            }
+        }
+    }
+    store
+        .save("engine/snapshot", &serde_json::to_vec(&snapshot)?)
+        .await?;
+    Ok(())
 }
