@@ -42,6 +42,7 @@ mod paper;
 mod progress;
 mod report;
 mod run_record;
+mod state;
 mod status_line;
 mod summary;
 

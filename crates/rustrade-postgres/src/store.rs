@@ -519,7 +519,10 @@ mod tests {
         let options = PostgresOptions::new("postgres://bot:in-url@db/x", "b")
             .password(Secret::new("given-apart"));
         let shown = format!("{options:?}");
-        assert!(!shown.contains("in-url") && !shown.contains("given-apart"), "{shown}");
+        assert!(
+            !shown.contains("in-url") && !shown.contains("given-apart"),
+            "{shown}"
+        );
         assert!(shown.contains("postgres://bot:***@db/x"), "{shown}");
         let config = options.validate().unwrap();
         assert_eq!(config.get_password(), Some(&b"given-apart"[..]));

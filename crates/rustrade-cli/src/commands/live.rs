@@ -55,7 +55,10 @@ pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Resul
                 text.push_str(&format!("  {line}\n"));
             }
             text.push_str(&format!("risk: {}\n", pre.limits));
-            text.push_str(&format!("state file: {}\n", pre.state_file.display()));
+            match &pre.state_url {
+                Some(url) => text.push_str(&format!("state: {url}\n")),
+                None => text.push_str(&format!("state file: {}\n", pre.state_file.display())),
+            }
             ui.say(&text);
             ui.emit_json(&serde_json::json!({
                 "venue": pre.venue,
@@ -63,6 +66,7 @@ pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Resul
                 "instruments": pre.rules,
                 "risk": pre.limits,
                 "state_file": pre.state_file.display().to_string(),
+                "state_url": pre.state_url,
             }));
         },
         |started| {

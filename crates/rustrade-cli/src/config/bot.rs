@@ -21,6 +21,12 @@ pub(crate) struct BotSection {
     pub(crate) name: String,
     /// Where the engine's journal and snapshots are kept (SQLite), resolved.
     pub(crate) state_file: Option<PathBuf>,
+    /// A PostgreSQL server that keeps them instead (`postgres://user@host[:port]/database`, no
+    /// password: that comes from `RUSTRADE_POSTGRES_PASSWORD`).
+    pub(crate) state_url: Option<String>,
+    /// The PostgreSQL schema of the state's tables (`rustrade` when unset); bots share tables
+    /// only within one schema.
+    pub(crate) state_schema: Option<String>,
     /// How long services are given to stop.
     pub(crate) shutdown_timeout: Duration,
     /// Whether open positions are closed at the venue on shutdown.
@@ -74,6 +80,19 @@ impl BotSection {
             Some(p) => Some(base.join(p)),
             None => None,
         };
+        let state_url = match &raw.state_url {
+            Some(url) => Some(
+                check_state_url(url, state_file.is_some())
+                    .map_err(|why| src.error("bot.state_url", why))?,
+            ),
+            None => None,
+        };
+        if raw.state_schema.is_some() && state_url.is_none() {
+            return Err(src.error(
+                "bot.state_schema",
+                "needs bot.state_url (a PostgreSQL server)",
+            ));
+        }
         let ops = match &raw.ops {
             None => None,
             Some(o) => {
@@ -117,12 +136,40 @@ impl BotSection {
         Ok(Self {
             name,
             state_file,
+            state_url,
+            state_schema: raw.state_schema.clone(),
             shutdown_timeout,
             close_positions_on_shutdown: raw.close_positions_on_shutdown,
             ops,
             notify,
         })
     }
+}
+
+/// `[bot] state_url`: a `postgres://` URL without a password, in a build with PostgreSQL
+/// support, and not beside a `state_file`.
+fn check_state_url(url: &str, with_file: bool) -> Result<String, String> {
+    if with_file {
+        return Err(
+            "a bot keeps its state in one place: give state_file or state_url, not both".into(),
+        );
+    }
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        return Err(format!("must be a postgres:// URL (got {url:?})"));
+    };
+    if rest
+        .split_once('@')
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    {
+        return Err("holds a password (not shown); set RUSTRADE_POSTGRES_PASSWORD instead".into());
+    }
+    if !cfg!(feature = "postgres") {
+        return Err("this rustrade was built without the `postgres` feature".into());
+    }
+    Ok(url.to_owned())
 }
 
 /// The facade's rules for a bot name (it prefixes every client order id).

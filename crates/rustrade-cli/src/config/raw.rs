@@ -69,6 +69,10 @@ pub(crate) struct RawBot {
     #[serde(default)]
     pub(crate) state_file: Option<PathBuf>,
     #[serde(default)]
+    pub(crate) state_url: Option<String>,
+    #[serde(default)]
+    pub(crate) state_schema: Option<String>,
+    #[serde(default)]
     pub(crate) shutdown_timeout: Option<String>,
     #[serde(default)]
     pub(crate) close_positions_on_shutdown: bool,

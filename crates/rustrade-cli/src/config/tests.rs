@@ -425,6 +425,45 @@ fn bot_errors_name_the_line_key_and_value() {
 }
 
 #[test]
+fn a_postgres_state_url_is_checked_and_never_holds_a_password() {
+    let f = file();
+    let bad = |extra: &str| err(&format!("{GOOD}\n[bot]\n{extra}"));
+    let c = load(
+        &format!("{GOOD}\n[bot]\nstate_url = \"postgres://bot@db:5432/trading\"\nstate_schema = \"desk_a\"\n"),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        c.bot.state_url.as_deref(),
+        Some("postgres://bot@db:5432/trading")
+    );
+    assert_eq!(c.bot.state_schema.as_deref(), Some("desk_a"));
+    assert_eq!(c.bot.state_file, None);
+    assert_eq!(
+        bad("state_url = \"mysql://db/x\"\n"),
+        format!("{f}:19: bot.state_url: must be a postgres:// URL (got \"mysql://db/x\")")
+    );
+    let e = bad("state_url = \"postgresql://bot:hunter2@db/x\"\n");
+    assert_eq!(
+        e,
+        format!(
+            "{f}:19: bot.state_url: holds a password (not shown); set RUSTRADE_POSTGRES_PASSWORD instead"
+        )
+    );
+    assert!(!e.contains("hunter2"));
+    assert_eq!(
+        bad("state_file = \"s.db\"\nstate_url = \"postgres://bot@db/x\"\n"),
+        format!(
+            "{f}:20: bot.state_url: a bot keeps its state in one place: give state_file or state_url, not both"
+        )
+    );
+    assert_eq!(
+        bad("state_schema = \"desk_a\"\n"),
+        format!("{f}:19: bot.state_schema: needs bot.state_url (a PostgreSQL server)")
+    );
+}
+
+#[test]
 fn a_public_address_needs_a_token_and_the_token_never_shows() {
     let public = format!("{GOOD}\n[bot.ops]\nlisten = \"0.0.0.0:9184\"\n");
     let e = err(&public);

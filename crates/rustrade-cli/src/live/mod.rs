@@ -44,6 +44,8 @@ pub(crate) struct Preflight {
     pub(crate) limits: String,
     /// The state file.
     pub(crate) state_file: PathBuf,
+    /// The PostgreSQL server keeping the state instead, when `[bot] state_url` is set.
+    pub(crate) state_url: Option<String>,
 }
 
 /// Runs `config`'s strategy live until shutdown (signal, ops `/control/shutdown`).
@@ -77,6 +79,7 @@ pub(crate) async fn run(
         rules: Vec::with_capacity(symbols.len()),
         limits: limits(config),
         state_file: state_file.clone(),
+        state_url: config.bot.state_url.clone(),
     };
     for symbol in &symbols {
         let spec = wired
@@ -106,10 +109,6 @@ pub(crate) async fn run(
         builder = builder.without_signal_handler();
     }
     let bot_config = builder.build().context("[bot]")?;
-    if let Some(dir) = state_file.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("bot.state_file: creating {}", dir.display()))?;
-    }
     let metrics = PrometheusMetrics::local();
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
     let brain = build_brain(config, &config.strategy.params, BarFeed::Venue)?;
@@ -117,8 +116,13 @@ pub(crate) async fn run(
     let live = Bot::new(bot_config, wired.exchange, vec![brain])?
         .with_market_source(wired.market)
         .with_fill_source(wired.fills)
-        .with_state_file(&state_file)
         .with_metrics(Arc::clone(&sink));
+    let live = match &bot.state_url {
+        Some(url) => {
+            crate::state::with_postgres(live, url, bot.state_schema.as_deref(), &bot.name).await?
+        }
+        None => crate::state::with_file(live, &state_file)?,
+    };
     let handle = live.handle();
     let (server, shown_started) = ops::serve(config, &handle, metrics, symbols.clone()).await?;
     let notifications = match &bot.notify {

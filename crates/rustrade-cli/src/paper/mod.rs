@@ -144,12 +144,11 @@ pub(crate) async fn run(
         .with_market_source(source)
         .with_clock(Arc::clone(&clock))
         .with_metrics(Arc::clone(&sink));
-    if let Some(path) = &bot.state_file {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("bot.state_file: creating {}", dir.display()))?;
-        }
-        paper = paper.with_state_file(path);
+    if let Some(url) = &bot.state_url {
+        paper =
+            crate::state::with_postgres(paper, url, bot.state_schema.as_deref(), &bot.name).await?;
+    } else if let Some(path) = &bot.state_file {
+        paper = crate::state::with_file(paper, path)?;
     }
     let handle = paper.handle();
     let symbols: Vec<Symbol> = config.markets.iter().map(|m| m.spec.symbol()).collect();

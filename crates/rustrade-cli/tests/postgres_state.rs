@@ -1,0 +1,76 @@
+//! `[bot] state_url`: a paper bot keeps its journal, fills and trades in PostgreSQL, as the
+//! real binary runs it. Needs the local test server (`RUSTRADE_PG_URL`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`); without it the test says it skipped, unless
+//! `RUSTRADE_REQUIRE_SERVERS=1`.
+
+mod common;
+
+use common::*;
+use rustrade_postgres::testing::TestSchema;
+
+fn count(schema: &TestSchema, table: &str, bot: &str) -> i64 {
+    let rows = schema
+        .query(&format!(
+            "SELECT count(*) FROM {}.{table} WHERE bot_id = '{bot}'",
+            schema.name()
+        ))
+        .unwrap();
+    rows[0].get(0)
+}
+
+#[test]
+fn a_paper_bot_keeps_its_fills_and_trades_in_postgres() {
+    let Some(schema) = TestSchema::new("cli_state_url") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pg-paper.toml");
+    let data_file = data("Bitcoin.csv");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[bot]\nname = \"pg-paper\"\nstate_url = \"{}\"\nstate_schema = \"{}\"\n",
+            common::config(&data_file),
+            schema.url(),
+            schema.name()
+        ),
+    )
+    .unwrap();
+    let run = |cwd: &std::path::Path| {
+        rustrade(
+            cwd,
+            &[
+                "paper",
+                config.to_str().unwrap(),
+                "--replay",
+                data_file.to_str().unwrap(),
+                "--speed",
+                "max",
+            ],
+        )
+    };
+    let first = run(dir.path());
+    assert!(first.status.success(), "{}", stderr(&first));
+    let csv = std::fs::read_to_string(dir.path().join("runs/pg-paper-paper/fills.csv")).unwrap();
+    let fills = csv.lines().count() as i64 - 1;
+    assert!(fills > 10, "the example trades: {fills} fills");
+    assert_eq!(
+        count(&schema, "fills", "pg-paper"),
+        fills,
+        "every fill in the table"
+    );
+    assert!(
+        count(&schema, "trades", "pg-paper") > 0,
+        "round trips in the table"
+    );
+    let journal = schema
+        .query(&format!(
+            "SELECT count(*) FROM {}.kv WHERE bot_id = 'pg-paper' AND key LIKE 'journal/%'",
+            schema.name()
+        ))
+        .unwrap();
+    assert!(
+        journal[0].get::<_, i64>(0) > 0,
+        "the journal is in the store"
+    );
+}
