@@ -1,58 +1,51 @@
-//! The account a brain sees while deciding in a running bot: a copy of the engine's view
-//! taken under the engine lock with the brain's position, so the brain decides outside the
-//! lock on the same numbers a backtest lends it (equity, cash, its open orders on the symbol,
-//! the candles seen). Copying allocates only when the brain has open orders.
+//! The account a brain sees while deciding in a running bot: the engine's own view
+//! ([`rustrade_engine::BrainAccount`]: equity, cash, the brain's open orders on the symbol, the
+//! candles seen), read under the engine lock only when the brain asks, so a brain that does not
+//! look costs nothing and one that does reads the same numbers a backtest lends it.
 
 use rustrade_core::{AccountView, Order, Symbol};
-use rustrade_engine::{BrainId, Engine};
+use rustrade_engine::{BrainAccount, BrainId};
 
-/// An owned copy of [`rustrade_engine::BrainAccount`].
-#[derive(Debug, Clone, Default)]
-pub(crate) struct AccountCopy {
-    equity: Option<f64>,
-    cash: Option<f64>,
-    bars: u64,
-    orders: Vec<Order>,
+use super::Driver;
+
+/// `brain`'s view of the account while deciding on `symbol`, read through `driver`. The brain
+/// is called outside the engine lock; each read takes it briefly.
+pub(crate) struct LiveAccount<'a> {
+    pub(crate) driver: &'a Driver,
+    pub(crate) brain: BrainId,
+    pub(crate) symbol: Symbol,
 }
 
-impl AccountCopy {
-    /// `brain`'s view of the account while deciding on `symbol`.
-    pub(crate) fn of(engine: &Engine, brain: BrainId, symbol: &Symbol) -> Self {
-        let Some(slot) = engine.symbol_slot(symbol) else {
-            return Self::default();
-        };
-        let view = engine.account_view(slot, brain);
-        let mut orders = Vec::new();
-        view.for_each_open_order(&mut |o| orders.push(*o));
-        Self {
-            equity: view.equity(),
-            cash: view.cash(),
-            bars: view.bars(),
-            orders,
-        }
+impl LiveAccount<'_> {
+    fn with<R: Default>(&self, f: impl FnOnce(BrainAccount<'_>) -> R) -> R {
+        self.driver
+            .read(|e| {
+                e.symbol_slot(&self.symbol)
+                    .map(|slot| f(e.account_view(slot, self.brain)))
+            })
+            .flatten()
+            .unwrap_or_default()
     }
 }
 
-impl AccountView for AccountCopy {
+impl AccountView for LiveAccount<'_> {
     fn equity(&self) -> Option<f64> {
-        self.equity
+        self.with(|a| a.equity())
     }
 
     fn cash(&self) -> Option<f64> {
-        self.cash
+        self.with(|a| a.cash())
     }
 
     fn open_order_count(&self) -> usize {
-        self.orders.len()
+        self.with(|a| a.open_order_count())
     }
 
     fn for_each_open_order(&self, visit: &mut dyn FnMut(&Order)) {
-        for o in &self.orders {
-            visit(o);
-        }
+        self.with(|a| a.for_each_open_order(visit));
     }
 
     fn bars(&self) -> u64 {
-        self.bars
+        self.with(|a| a.bars())
     }
 }

@@ -60,7 +60,7 @@ pub(crate) use late_sink::LateSink;
 
 use crate::clock::{Clock, SystemClock};
 use crate::journal::Journal;
-pub(crate) use account::AccountCopy;
+pub(crate) use account::LiveAccount;
 
 /// A function given every market event once, before the engine and the brains see it.
 pub(crate) type MarketHook = Box<dyn Fn(&rustrade_core::MarketEvent) + Send + Sync>;

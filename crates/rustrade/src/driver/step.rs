@@ -8,14 +8,14 @@ use std::sync::atomic::Ordering;
 use rustrade_core::{MetricsSink as _, Position, Timestamp};
 use rustrade_engine::{Engine, EngineEvent};
 
-use super::{AccountCopy, Batch, Driver, EngineSlot, FollowUp, lock};
+use super::{Batch, Driver, EngineSlot, FollowUp, lock};
 use crate::metrics::names;
 use crate::services::validate_report;
 
 impl Driver {
     /// Marks the engine with `event` unless an earlier service already did (first sight of a
     /// newer event per symbol), after handing it to the market hook, and returns `brain`'s
-    /// position and view of the account for the brain call. Journals and executes only when marking produced outputs
+    /// position for the brain call. Journals and executes only when marking produced outputs
     /// (an emulated stop fired).
     ///
     /// Lock order: the engine lock (which also guards the per-symbol marks), then whatever the
@@ -24,13 +24,7 @@ impl Driver {
         &self,
         event: &rustrade_core::MarketEvent,
         brain: rustrade_engine::BrainId,
-    ) -> (Position, AccountCopy) {
-        let seen = |e: &Engine| {
-            (
-                e.brain_position(brain, &event.symbol),
-                AccountCopy::of(e, brain, &event.symbol),
-            )
-        };
+    ) -> Position {
         let batch = {
             let mut guard = lock(&self.engine);
             let EngineSlot {
@@ -38,13 +32,13 @@ impl Driver {
                 last_marked,
             } = &mut *guard;
             let Some(engine) = engine.as_mut() else {
-                return (Position::FLAT, AccountCopy::default());
+                return Position::FLAT;
             };
             // Checked and marked under the engine lock, so no brain decides on an event before
             // the hook and the engine have seen it.
             match last_marked.get_mut(&event.symbol) {
                 Some(t) if event.time <= *t => {
-                    return seen(engine);
+                    return engine.brain_position(brain, &event.symbol);
                 }
                 Some(t) => *t = event.time,
                 None => {
@@ -58,14 +52,14 @@ impl Driver {
             engine.handle_market(event);
             if engine.pending_events() == 0 && engine.pending_commands() == 0 {
                 // Nothing to journal or execute: no time is needed.
-                return seen(engine);
+                return engine.brain_position(brain, &event.symbol);
             }
             let now = self.now();
             self.drain(engine, now)
         };
         self.complete(batch).await;
-        self.read(seen)
-            .unwrap_or((Position::FLAT, AccountCopy::default()))
+        self.read(|e| e.brain_position(brain, &event.symbol))
+            .unwrap_or(Position::FLAT)
     }
     /// One engine step: `input`, then journal, then execute, then feed outcomes back.
     pub(crate) async fn step<R>(

@@ -61,7 +61,7 @@ impl ExecutionService {
     }
 
     async fn on_event(&self, event: MarketEvent) {
-        let (position, account) = self.driver.mark_and_position(&event, self.id).await;
+        let position = self.driver.mark_and_position(&event, self.id).await;
         if !self.roster.routes(self.id.index(), &event.symbol) {
             return;
         }
@@ -71,6 +71,11 @@ impl ExecutionService {
             &[("brain", self.brain_name.as_ref())],
             1,
         );
+        let account = crate::driver::LiveAccount {
+            driver: &self.driver,
+            brain: self.id,
+            symbol: event.symbol,
+        };
         let decided = self.brain.on_event_in(
             &event,
             &rustrade_core::BrainContext::new(&position, &account),
