@@ -82,6 +82,6 @@ pub use secret::Secret;
 pub use side::Side;
 pub use signal::{Signal, SignalBus};
 pub use source::{CandleSource, FillSource, MarketSource};
-pub use store::{MemoryStore, StateStore, StoreOp, validate_key};
+pub use store::{MemoryStore, StateStore, StoreOp, validate_key, validate_ops};
 pub use timeframe::OnTimeframe;
 pub use timestamp::Timestamp;
