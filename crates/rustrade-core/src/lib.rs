@@ -84,6 +84,6 @@ pub use side::Side;
 pub use signal::{Signal, SignalBus};
 pub use small_map::SmallMap;
 pub use source::{CandleSource, FillSource, MarketSource};
-pub use store::{MemoryStore, StateStore, StoreOp, validate_key};
+pub use store::{MemoryStore, StateStore, StoreOp, validate_key, validate_ops};
 pub use timeframe::OnTimeframe;
 pub use timestamp::Timestamp;

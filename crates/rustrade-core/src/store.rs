@@ -26,6 +26,30 @@ pub enum StoreOp {
     },
 }
 
+impl StoreOp {
+    /// A [`StoreOp::Put`] of `value` at `key`.
+    pub fn put(key: &str, value: &[u8]) -> Self {
+        Self::Put {
+            key: key.to_owned(),
+            value: value.to_vec(),
+        }
+    }
+
+    /// A [`StoreOp::Delete`] of `key`.
+    pub fn delete(key: &str) -> Self {
+        Self::Delete {
+            key: key.to_owned(),
+        }
+    }
+
+    /// The key this op writes.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Put { key, .. } | Self::Delete { key } => key,
+        }
+    }
+}
+
 /// Durable key-value storage.
 ///
 /// A missing key is `Ok(None)`; a present but unreadable value is [`StoreError::Corrupt`], never
@@ -129,6 +153,12 @@ pub fn validate_key(key: &str) -> Result<(), StoreError> {
     }
 }
 
+/// Checks every key of a batch with [`validate_key`] before any of it is written, so a batch
+/// with one bad key writes nothing.
+pub fn validate_ops(ops: &[StoreOp]) -> Result<(), StoreError> {
+    ops.iter().try_for_each(|op| validate_key(op.key()))
+}
+
 #[async_trait::async_trait]
 impl StateStore for MemoryStore {
     async fn load(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
@@ -158,11 +188,7 @@ impl StateStore for MemoryStore {
     }
 
     async fn apply(&self, ops: &[StoreOp]) -> Result<(), StoreError> {
-        for op in ops {
-            match op {
-                StoreOp::Put { key, .. } | StoreOp::Delete { key } => validate_key(key)?,
-            }
-        }
+        validate_ops(ops)?;
         self.with(|m| {
             for op in ops {
                 match op {
@@ -233,6 +259,32 @@ mod tests {
             s.load("ok").await.unwrap(),
             None,
             "nothing of a refused batch is written"
+        );
+    }
+
+    #[test]
+    fn op_constructors_and_batch_validation() {
+        let put = StoreOp::put("a/1", b"x");
+        assert_eq!(
+            put,
+            StoreOp::Put {
+                key: "a/1".into(),
+                value: b"x".to_vec(),
+            }
+        );
+        let delete = StoreOp::delete("a/2");
+        assert_eq!(delete, StoreOp::Delete { key: "a/2".into() });
+        assert_eq!((put.key(), delete.key()), ("a/1", "a/2"));
+        assert_eq!(validate_ops(&[put.clone(), delete.clone()]), Ok(()));
+        assert_eq!(
+            validate_ops(&[StoreOp::delete(""), put.clone(), StoreOp::put("bad\n", b"")]),
+            Err(StoreError::InvalidKey(String::new())),
+            "the first bad key is named"
+        );
+        assert_eq!(
+            validate_ops(&[put, delete, StoreOp::put("bad\n", b"")]),
+            Err(StoreError::InvalidKey("bad\n".into())),
+            "every op is checked"
         );
     }
 }

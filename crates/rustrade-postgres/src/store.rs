@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use postgres::{Client, GenericClient, NoTls, Statement};
-use rustrade_core::{Secret, StateStore, StoreError, StoreOp, validate_key};
+use rustrade_core::{Secret, StateStore, StoreError, StoreOp, validate_key, validate_ops};
 
 use crate::project::{self, Row};
 use crate::{PostgresError, lock, schema};
@@ -251,18 +251,11 @@ impl StateStore for PostgresStore {
     }
 
     async fn save(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.apply(&[StoreOp::Put {
-            key: key.to_owned(),
-            value: value.to_vec(),
-        }])
-        .await
+        self.apply(&[StoreOp::put(key, value)]).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.apply(&[StoreOp::Delete {
-            key: key.to_owned(),
-        }])
-        .await
+        self.apply(&[StoreOp::delete(key)]).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
@@ -285,11 +278,7 @@ impl StateStore for PostgresStore {
     }
 
     async fn apply(&self, ops: &[StoreOp]) -> Result<(), StoreError> {
-        for op in ops {
-            match op {
-                StoreOp::Put { key, .. } | StoreOp::Delete { key } => validate_key(key)?,
-            }
-        }
+        validate_ops(ops)?;
         if ops.is_empty() {
             return Ok(());
         }

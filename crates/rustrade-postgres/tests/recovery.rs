@@ -6,7 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustrade::testkit::{ManualClock, MockExchange, ScriptedBrain, candle_event};
+use rustrade::testkit::{
+    ManualClock, MockExchange, ScriptedBrain, candle_event, settle, wait_until,
+};
 use rustrade::{Bot, BotConfig, BotError, BotHandle};
 use rustrade_core::{
     Brain, ClientOrderId, Decision, MarketDataBus, MemoryMetrics, OrderKind, Price, Symbol,
@@ -44,27 +46,6 @@ struct Running {
     handle: BotHandle,
     bus: MarketDataBus,
     task: JoinHandle<Result<(), BotError>>,
-}
-
-/// Polls `cond` on the paused clock until it holds.
-async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..10_000 {
-        if cond().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-async fn settle() {
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 /// One session of bot `t` on its PostgreSQL state in `schema`; ends with the runtime dropped,

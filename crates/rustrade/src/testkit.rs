@@ -13,6 +13,7 @@
 //! - [`ReplaySource`]: a [`MarketSource`] replaying recorded events one settled step at a time,
 //!   moving a [`ManualClock`] to each event's time, so a paper bot can be driven over the same
 //!   file as a backtest.
+//! - [`wait_until`] and [`settle`]: bounded polling and letting tasks run, for paused-time tests.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -1233,6 +1234,29 @@ pub fn candle_event(symbol: &str, secs: i64, close: f64) -> MarketEvent {
         t,
         c,
     )
+}
+
+/// Polls `cond`, sleeping a millisecond between polls (on a paused clock each sleep lets every
+/// task run), until it holds; panics naming `what` after 10 000 polls, so a hang is a failure.
+pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..10_000 {
+        if cond().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Lets every runnable task run for 50 one-millisecond sleeps (of paused time, in a paused test).
+pub async fn settle() {
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
 }
 
 /// A side helper for tests: `Buy` when `long`.

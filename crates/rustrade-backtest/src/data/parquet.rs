@@ -467,16 +467,7 @@ impl Layout {
     ) -> Result<MarketEvent, DataError> {
         let open_time = group.times[r];
         let numbers = group.numbers.each_ref().map(|column| column[r]);
-        let [open, high, low, close, volume] = numbers;
-        let candle = Candle::new(open_time, open, high, low, close, volume)
-            .map_err(|e| self.refused(at, &numbers, &e))?;
-        let time = checks::event_time(open_time, options.bar_interval);
-        Ok(MarketEvent::candle(
-            options.venue,
-            options.symbol,
-            time,
-            candle,
-        ))
+        self.event(open_time, numbers, at, options)
     }
 
     /// Reads row `r` of the batch value by value from the decoded buffers and builds its event,
@@ -508,6 +499,19 @@ impl Layout {
                 .and_then(check)
                 .map_err(|r| self.bad(at, i + 1, raw, r))?;
         }
+        self.event(open_time, numbers, at, options)
+    }
+
+    /// The event of a row from its open time and `[open, high, low, close, volume]`, naming the
+    /// row if the values do not make a candle.
+    #[inline]
+    fn event(
+        &self,
+        open_time: Timestamp,
+        numbers: [f64; 5],
+        at: RowAt,
+        options: &ParquetOptions,
+    ) -> Result<MarketEvent, DataError> {
         let [open, high, low, close, volume] = numbers;
         let candle = Candle::new(open_time, open, high, low, close, volume)
             .map_err(|e| self.refused(at, &numbers, &e))?;

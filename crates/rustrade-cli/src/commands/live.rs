@@ -10,7 +10,6 @@ use super::paper::TOKEN_ENV;
 use crate::cli::LiveArgs;
 use crate::config::{Config, Overrides, TELEGRAM_TOKEN_ENV};
 use crate::live::{self, credentials};
-use crate::status_line;
 
 /// Runs the live bot `args` describe until it is told to stop.
 pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Result<()> {
@@ -69,17 +68,7 @@ pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Resul
                 "state_url": pre.state_url,
             }));
         },
-        |started| {
-            if let Some(addr) = started.ops {
-                ui.say(&format!("ops endpoint: http://{addr}\n"));
-                ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
-            }
-            line = status_line::spawn(
-                started.handle.clone(),
-                started.symbols.clone(),
-                ui.progress(),
-            );
-        },
+        |started| line = super::show_started(ui, started, None),
     ));
     if let Some(line) = line {
         line.finish();

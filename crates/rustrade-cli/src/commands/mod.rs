@@ -47,6 +47,27 @@ impl Ui {
     }
 }
 
+/// Shows that a bot started: its ops endpoint, if it serves one (`note` in parentheses after the
+/// address), and its status line, which the caller finishes when the bot stops.
+fn show_started(
+    ui: Ui,
+    started: &crate::paper::Started,
+    note: Option<&str>,
+) -> Option<crate::status_line::StatusLine> {
+    if let Some(addr) = started.ops {
+        match note {
+            Some(note) => ui.say(&format!("ops endpoint: http://{addr} ({note})\n")),
+            None => ui.say(&format!("ops endpoint: http://{addr}\n")),
+        }
+        ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
+    }
+    crate::status_line::spawn(
+        started.handle.clone(),
+        started.symbols.clone(),
+        ui.progress(),
+    )
+}
+
 /// Writes to standard output, ignoring a closed pipe (`rustrade ... | head`): the results are
 /// already on disk, and a reader that stopped early is not an error.
 fn write_stdout(bytes: &[u8]) {

@@ -11,10 +11,10 @@ use rustrade_strategies::Registry;
 use super::Ui;
 use crate::cli::PaperArgs;
 use crate::config::{Config, ConfigError, Origin, Overrides, TELEGRAM_TOKEN_ENV};
+use crate::output;
 use crate::paper::replay::Speed;
 use crate::paper::{self, Feed, Outcome, live_feed};
 use crate::summary::{self, Row, Unit};
-use crate::{output, status_line};
 
 /// The environment variable holding the ops endpoint's bearer token.
 pub(crate) const TOKEN_ENV: &str = "RUSTRADE_OPS_TOKEN";
@@ -74,19 +74,11 @@ pub(super) fn run(args: &PaperArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
             config.strategy.params,
             symbols(&config),
         ));
-        if let Some(addr) = started.ops {
-            let token = match &started.token_file {
-                Some(f) => format!("control token in {}", f.display()),
-                None => "control token from the config or RUSTRADE_OPS_TOKEN".to_owned(),
-            };
-            ui.say(&format!("ops endpoint: http://{addr} ({token})\n"));
-            ui.emit_json(&serde_json::json!({ "ops_endpoint": format!("http://{addr}") }));
-        }
-        line = status_line::spawn(
-            started.handle.clone(),
-            started.symbols.clone(),
-            ui.progress(),
-        );
+        let token = match &started.token_file {
+            Some(f) => format!("control token in {}", f.display()),
+            None => "control token from the config or RUSTRADE_OPS_TOKEN".to_owned(),
+        };
+        line = super::show_started(ui, started, Some(&token));
     }));
     if let Some(line) = line {
         line.finish();

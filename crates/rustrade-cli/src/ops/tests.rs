@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rustrade::metrics::PrometheusMetrics;
 use rustrade::store::{MemoryStore, StateStore};
-use rustrade::testkit::{ScriptedBrain, candle_event};
+use rustrade::testkit::{ScriptedBrain, candle_event, wait_until};
 use rustrade::{Bot, BotConfig, BotError, BotHandle, Secret};
 use rustrade_core::{AssetClass, Decision, InstrumentSpec, MarketDataBus, MetricsSink, Symbol};
 use rustrade_engine::{EngineEvent, JournalRecord, OrderRole};
@@ -92,7 +92,7 @@ async fn start(
         server,
     };
     let h = running.handle.clone();
-    wait("the services to run", || {
+    wait_until("the services to run", || {
         let h = h.clone();
         async move {
             let health = h.health().await;
@@ -105,21 +105,6 @@ async fn start(
     })
     .await;
     running
-}
-
-/// Polls `cond` until it holds; the bound only turns a hang into a failure.
-async fn wait<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..10_000 {
-        if cond().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 impl Running {
@@ -148,7 +133,7 @@ impl Running {
     }
 
     async fn wait_quantity(&self, what: &str, pred: impl Fn(f64) -> bool) {
-        wait(what, || async {
+        wait_until(what, || async {
             pred(self.handle.position(&btc()).await.quantity)
         })
         .await;
@@ -347,7 +332,7 @@ async fn pause_refuses_entries_but_not_exits_and_resume_allows_them() {
     bot.candle(180, 102.0);
     // The refusal's metric is counted as the step runs, before its journal write lands: wait
     // for the journal record, which comes last.
-    wait("the paused entry to be refused and journalled", || async {
+    wait_until("the paused entry to be refused and journalled", || async {
         bot.journal().await.into_iter().any(|e| {
             matches!(e, EngineEvent::DecisionRefused { ref refusal, .. } if refusal.label == "entries_paused")
         })
@@ -463,7 +448,7 @@ async fn trades_are_the_engines_closed_round_trips() {
     bot.wait_quantity("the second exit", |q| q == 0.0).await;
     // The trade log is filled as the step's events are observed, before the journal write
     // lands: wait for the journal, which comes last.
-    wait("both trades journalled", || async {
+    wait_until("both trades journalled", || async {
         bot.journal()
             .await
             .iter()

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rustrade::Secret;
+use rustrade::testkit::wait_until;
 use rustrade_core::Side;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -106,21 +107,6 @@ interval = "1m"
     )
 }
 
-/// Polls `cond` until it holds; the bound only turns a hang into a failure.
-async fn wait<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..10_000 {
-        if cond().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paper_on_the_venues_live_stream_trades_the_simulated_venue() {
     let frames = CLOSES
@@ -147,11 +133,11 @@ async fn paper_on_the_venues_live_stream_trades_the_simulated_venue() {
     });
     let (handle, ops) = rx.await.unwrap();
     let btc = Symbol::new("BTCUSDT").unwrap();
-    wait("every bar to reach the brain", || async {
+    wait_until("every bar to reach the brain", || async {
         handle.health().await.brains[0].events_processed == CLOSES.len() as u64
     })
     .await;
-    wait("the long to be closed", || async {
+    wait_until("the long to be closed", || async {
         !handle.closed_trades().await.is_empty() && handle.position(&btc).await.is_flat()
     })
     .await;

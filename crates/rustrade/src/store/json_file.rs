@@ -6,11 +6,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use rustrade_core::{StateStore, StoreError, StoreOp, validate_key};
+use rustrade_core::{StateStore, StoreError, StoreOp, validate_key, validate_ops};
 
+use super::blocking;
 use super::epoch::{self, EPOCH_KEY};
 use super::lock::WriterLock;
-use super::{blocking, validate_ops};
 
 /// Format version written into every file; other versions are refused as corrupt.
 const FORMAT_VERSION: u32 = 1;
@@ -86,18 +86,11 @@ impl StateStore for JsonFileStore {
     }
 
     async fn save(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.apply(&[StoreOp::Put {
-            key: key.to_owned(),
-            value: value.to_vec(),
-        }])
-        .await
+        self.apply(&[StoreOp::put(key, value)]).await
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.apply(&[StoreOp::Delete {
-            key: key.to_owned(),
-        }])
-        .await
+        self.apply(&[StoreOp::delete(key)]).await
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

@@ -53,10 +53,3 @@ where
         .await
         .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
 }
-
-/// Checks every key of a batch before any of it is written.
-fn validate_ops(ops: &[StoreOp]) -> Result<(), StoreError> {
-    ops.iter().try_for_each(|op| match op {
-        StoreOp::Put { key, .. } | StoreOp::Delete { key } => rustrade_core::validate_key(key),
-    })
-}

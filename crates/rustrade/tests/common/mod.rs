@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustrade::testkit::{ManualClock, MockExchange};
+pub use rustrade::testkit::{settle, wait_until};
 use rustrade::{Bot, BotConfig, BotConfigBuilder, BotError, BotHandle};
 use rustrade_core::{Brain, MemoryMetrics, Symbol, Timestamp};
 use tokio::task::JoinHandle;
@@ -74,28 +75,6 @@ pub fn bot(config: BotConfig, exchange: &Arc<MockExchange>, brains: Vec<Arc<dyn 
     Bot::new(config, exchange.clone(), brains)
         .unwrap()
         .with_fill_source(exchange.fill_source())
-}
-
-/// Polls `cond` on the paused clock (each poll lets every task run) until it holds.
-pub async fn wait_until<F, Fut>(what: &str, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    for _ in 0..10_000 {
-        if cond().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// Lets every runnable task run for a while of paused time.
-pub async fn settle() {
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }
 
 /// A current-thread runtime on paused time, for tests that drop it to kill a bot.
