@@ -1,10 +1,12 @@
 //! Streams a candle CSV file through a backtest without materialising it, to show that memory
 //! does not grow with the file (measure peak RSS with `/usr/bin/time -v`).
 //!
-//! `cargo run --release -p rustrade-backtest --example stream_file -- PATH [candles] [every-10]`
+//! `cargo run --release -p rustrade-backtest --example stream_file -- PATH [candles] [hold|every-10] [OUT_DIR]`
 //!
-//! With `every-10` the brain trades every 10 candles instead of holding; fills, trades and the
-//! equity curve are not kept either way (statistics are computed as the run goes).
+//! With `every-10` the brain trades every 10 candles instead of holding. Without `OUT_DIR`,
+//! fills, trades and the equity curve are not kept (statistics are computed as the run goes);
+//! with it, all three stream to `fills.csv`, `trades.csv` and `equity.csv` there, every record
+//! written and none kept in memory.
 //!
 //! When `PATH` does not exist, `candles` seeded synthetic rows (default 10 000 000) are written
 //! to it first (`time,open,high,low,close,volume`, epoch milliseconds).
@@ -17,7 +19,7 @@ use std::time::Instant;
 
 use rustrade_backtest::brains::{Hold, Periodic};
 use rustrade_backtest::data::{CandleCsv, CsvOptions};
-use rustrade_backtest::{Backtest, synthetic};
+use rustrade_backtest::{Backtest, EquitySink, Outputs, RecordSink, synthetic};
 use rustrade_core::{AssetClass, Brain, InstrumentSpec};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("every-10") => Arc::new(Periodic::new(10)),
         _ => Arc::new(Hold::new()),
     };
+    let out_dir = args.next().map(std::path::PathBuf::from);
     if !std::path::Path::new(&path).exists() {
         let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
         writeln!(out, "time,open,high,low,close,volume")?;
@@ -60,7 +63,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .brain(brain)
         .build()?;
     let start = Instant::now();
-    let result = bt.run(CandleCsv::open(&path, CsvOptions::new(symbol))?)?;
+    let data = CandleCsv::open(&path, CsvOptions::new(symbol))?;
+    let result = match &out_dir {
+        None => bt.run(data)?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            let file = |name: &str| -> std::io::Result<Box<dyn Write>> {
+                Ok(Box::new(std::io::BufWriter::new(std::fs::File::create(
+                    dir.join(name),
+                )?)))
+            };
+            let outputs = Outputs {
+                fills: RecordSink::Csv(file("fills.csv")?),
+                trades: RecordSink::Csv(file("trades.csv")?),
+                equity: EquitySink::Csv(file("equity.csv")?),
+            };
+            bt.run_with(data, outputs)?
+        }
+    };
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{} candles streamed from {path} in {secs:.2} s ({:.0} candles/s), {} trades",
