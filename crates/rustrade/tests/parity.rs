@@ -11,17 +11,17 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::parity::*;
 use common::*;
 use rustrade::Bot;
 use rustrade::testkit::{ManualClock, ReplaySource, ScriptedBrain};
 use rustrade_backtest::Backtest;
 use rustrade_backtest::data::{CandleCsv, CsvOptions};
 use rustrade_core::{
-    AssetClass, Brain, BrainError, Decision, Fill, InstrumentSpec, MarketEvent, Position, Side,
-    Symbol, async_trait,
+    Brain, BrainError, Decision, Fill, MarketEvent, Position, Symbol, async_trait,
 };
 use rustrade_risk::RiskConfig;
-use rustrade_sim::{FeeModel, PaperExchange, SimConfig, SlippageModel};
+use rustrade_sim::PaperExchange;
 
 /// Wraps a brain and records the fills the driver tells it about, in order.
 struct Recorder {
@@ -63,26 +63,10 @@ impl Brain for Recorder {
 #[derive(Debug)]
 struct Outcome {
     /// (time, side, quantity, price, fee) of every fill, in order.
-    fills: Vec<(i64, Side, f64, f64, f64)>,
+    fills: Vec<FillRow>,
     position: f64,
     realised_pnl: f64,
     fees_paid: f64,
-}
-
-fn btc() -> Symbol {
-    sym("BTCUSDT")
-}
-
-fn spec() -> InstrumentSpec {
-    InstrumentSpec::new(btc(), AssetClass::CryptoSpot, 0.01, 0.0001).unwrap()
-}
-
-fn sim_config(trade_on_close: bool) -> SimConfig {
-    let mut sim = SimConfig::default().with_initial_cash(100_000.0);
-    sim.fees = FeeModel::rates(0.0002, 0.001);
-    sim.slippage = SlippageModel::FixedBps { bps: 5.0 };
-    sim.trade_on_close = trade_on_close;
-    sim
 }
 
 fn candles() -> Vec<MarketEvent> {
@@ -91,21 +75,6 @@ fn candles() -> Vec<MarketEvent> {
         .unwrap()
         .collect::<Result<Vec<_>, _>>()
         .unwrap()
-}
-
-fn summarise(fills: &[Fill]) -> Vec<(i64, Side, f64, f64, f64)> {
-    fills
-        .iter()
-        .map(|f| {
-            (
-                f.time.as_nanos(),
-                f.side,
-                f.quantity.get(),
-                f.price.get(),
-                f.fee.get(),
-            )
-        })
-        .collect()
 }
 
 fn backtest(brain: Arc<dyn Brain>, trade_on_close: bool, events: &[MarketEvent]) -> Outcome {

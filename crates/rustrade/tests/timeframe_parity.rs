@@ -10,17 +10,18 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::parity::*;
 use common::*;
 use rustrade::Bot;
 use rustrade::testkit::{ManualClock, ReplaySource};
 use rustrade_backtest::Backtest;
 use rustrade_backtest::synthetic::{self, WalkParams};
 use rustrade_core::{
-    AssetClass, Brain, BrainContext, BrainError, Decision, Fill, InstrumentSpec, MarketEvent,
-    OnTimeframe, Position, Resampler, Side, Symbol, async_trait,
+    Brain, BrainContext, BrainError, Decision, Fill, MarketEvent, OnTimeframe, Position, Resampler,
+    async_trait,
 };
 use rustrade_risk::RiskConfig;
-use rustrade_sim::{FeeModel, PaperExchange, SimConfig, SlippageModel};
+use rustrade_sim::PaperExchange;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -82,26 +83,10 @@ struct Outcome {
     /// (hourly bar, decision) in order.
     decisions: Vec<(MarketEvent, Decision)>,
     /// (time, side, quantity, price, fee) of every fill, in order.
-    fills: Vec<(i64, Side, f64, f64, f64)>,
+    fills: Vec<FillRow>,
     position: f64,
     realised_pnl: f64,
     fees_paid: f64,
-}
-
-fn btc() -> Symbol {
-    sym("BTCUSDT")
-}
-
-fn spec() -> InstrumentSpec {
-    InstrumentSpec::new(btc(), AssetClass::CryptoSpot, 0.01, 0.0001).unwrap()
-}
-
-fn sim_config(trade_on_close: bool) -> SimConfig {
-    let mut sim = SimConfig::default().with_initial_cash(100_000.0);
-    sim.fees = FeeModel::rates(0.0002, 0.001);
-    sim.slippage = SlippageModel::FixedBps { bps: 5.0 };
-    sim.trade_on_close = trade_on_close;
-    sim
 }
 
 /// Sixty hours of seeded one-minute candles, starting on the hour.
@@ -129,21 +114,6 @@ fn minutes_with_gaps() -> Vec<MarketEvent> {
         .enumerate()
         .filter(|(i, _)| !dropped(*i))
         .map(|(_, e)| e)
-        .collect()
-}
-
-fn summarise(fills: &[Fill]) -> Vec<(i64, Side, f64, f64, f64)> {
-    fills
-        .iter()
-        .map(|f| {
-            (
-                f.time.as_nanos(),
-                f.side,
-                f.quantity.get(),
-                f.price.get(),
-                f.fee.get(),
-            )
-        })
         .collect()
 }
 

@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: a bot on a [`MockExchange`] with paused time.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod parity;
+
 use std::sync::Arc;
 use std::time::Duration;
 
