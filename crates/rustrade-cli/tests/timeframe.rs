@@ -97,9 +97,6 @@ fn the_shipped_hourly_example_trades_on_hours() {
     assert_eq!(json["strategy"]["timeframe"], "1h");
 }
 
-/// (time ns, side, price, quantity, fee) of one fill.
-type FillRow = (i64, String, f64, f64, f64);
-
 #[test]
 fn paper_on_the_hourly_example_fills_exactly_as_the_backtest() {
     let cwd = tempfile::tempdir().unwrap();
@@ -110,40 +107,8 @@ fn paper_on_the_hourly_example_fills_exactly_as_the_backtest() {
     let paper = rustrade(cwd.path(), &["paper", example, "--speed", "max"]);
     assert!(paper.status.success(), "{}", stderr(&paper));
 
-    let json: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(cwd.path().join("runs/sma-cross-hourly/result.json")).unwrap(),
-    )
-    .unwrap();
-    let expected: Vec<FillRow> = json["result"]["fills"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["time"].as_i64().unwrap(),
-                f["side"].as_str().unwrap().to_owned(),
-                f["price"].as_f64().unwrap(),
-                f["quantity"].as_f64().unwrap(),
-                f["fee"].as_f64().unwrap(),
-            )
-        })
-        .collect();
-    let text =
-        std::fs::read_to_string(cwd.path().join("runs/sma-cross-hourly-paper/fills.csv")).unwrap();
-    let got: Vec<FillRow> = text
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let c: Vec<&str> = l.split(',').collect();
-            (
-                c[1].parse().unwrap(),
-                c[3].to_owned(),
-                c[4].parse().unwrap(),
-                c[5].parse().unwrap(),
-                c[6].parse().unwrap(),
-            )
-        })
-        .collect();
+    let (expected, _) = backtest_fills(&cwd.path().join("runs/sma-cross-hourly"));
+    let got = paper_fills(&cwd.path().join("runs/sma-cross-hourly-paper"));
     assert!(expected.len() >= 4, "the example trades: {expected:?}");
     assert_eq!(got, expected, "paper (left) and backtest (right)");
 }

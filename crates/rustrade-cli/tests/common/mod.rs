@@ -70,3 +70,50 @@ pub(crate) fn entries(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// (time ns, side, price, quantity, fee) of one fill, as the backtest's `result.json` and the
+/// paper run's `fills.csv` both give it.
+pub(crate) type FillRow = (i64, String, f64, f64, f64);
+
+/// The fills of the backtest whose output folder is `dir`, and its whole result.
+pub(crate) fn backtest_fills(dir: &Path) -> (Vec<FillRow>, serde_json::Value) {
+    let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fills = json["result"]["fills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["time"].as_i64().unwrap(),
+                f["side"].as_str().unwrap().to_owned(),
+                f["price"].as_f64().unwrap(),
+                f["quantity"].as_f64().unwrap(),
+                f["fee"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    (fills, json["result"].clone())
+}
+
+/// The fills of the paper run whose output folder is `dir` (its `fills.csv`).
+pub(crate) fn paper_fills(dir: &Path) -> Vec<FillRow> {
+    let text = std::fs::read_to_string(dir.join("fills.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,time_ns,symbol,side,price,quantity,fee")
+    );
+    lines
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (
+                c[1].parse().unwrap(),
+                c[3].to_owned(),
+                c[4].parse().unwrap(),
+                c[5].parse().unwrap(),
+                c[6].parse().unwrap(),
+            )
+        })
+        .collect()
+}
