@@ -43,7 +43,7 @@ use crate::invariants::{self, Finding, Violation};
 use crate::server::VenueServer;
 use crate::state::StoredState;
 use crate::venue::{ChaosVenue, SharedVenue, lock};
-use crate::{ChaosError, Profile};
+use crate::{ChaosError, Profile, StateLocation};
 
 /// How long a bot may take to start up before that is a violation.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -67,6 +67,9 @@ pub struct SessionConfig {
     pub quiet: Duration,
     /// Where the state file and the bot's log go (a temporary directory when `None`).
     pub dir: Option<PathBuf>,
+    /// The bot's state store (a SQLite file `state.sqlite` in `dir` when `None`). A store
+    /// holding state of an earlier session is refused: its history is not this venue's.
+    pub state: Option<StateLocation>,
 }
 
 impl SessionConfig {
@@ -80,6 +83,7 @@ impl SessionConfig {
             broken: None,
             quiet: Duration::from_millis(15),
             dir: None,
+            state: None,
         }
     }
 }
@@ -142,7 +146,26 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
         .unwrap_or_default();
     std::fs::create_dir_all(&dir)
         .map_err(|e| ChaosError::io(format!("create {}", dir.display()), e))?;
-    let state = dir.join("state.sqlite");
+    let state = config
+        .state
+        .clone()
+        .unwrap_or_else(|| StateLocation::Sqlite(dir.join("state.sqlite")));
+    match state.has_state().await {
+        Ok(false) => {}
+        Ok(true) => {
+            return Err(ChaosError::Invalid {
+                field: "state",
+                value: state.to_string(),
+                reason: "already holds a bot's state; a session needs a fresh store",
+            });
+        }
+        Err(reason) => {
+            return Err(ChaosError::StateFile {
+                path: state.to_string(),
+                reason,
+            });
+        }
+    }
     let prefix = format!("{}-", bot::BOT_NAME);
     let venue = ChaosVenue::new(config.seed, config.profile, &bot::symbols(), &prefix)?.shared();
     let server = VenueServer::start(venue.clone()).await?;
@@ -234,7 +257,7 @@ struct Session<'a> {
     config: &'a SessionConfig,
     venue: SharedVenue,
     server: VenueServer,
-    state: PathBuf,
+    state: StateLocation,
     log: PathBuf,
     rng: fastrand::Rng,
     summary: Summary,
@@ -315,8 +338,7 @@ impl Session<'_> {
         command
             .arg("--venue")
             .arg(self.server.addr().to_string())
-            .arg("--state")
-            .arg(&self.state)
+            .args(self.state.bot_args())
             .arg("--seed")
             .arg(self.config.seed.to_string())
             .stdin(Stdio::piped())
@@ -441,8 +463,13 @@ impl Session<'_> {
     }
 
     async fn check_file(&mut self, at_end: bool) -> Result<(), ChaosError> {
-        if !self.state.exists() {
-            return Ok(());
+        match self.state.has_state().await {
+            Ok(true) => {}
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                self.violation("restorable", e);
+                return Ok(());
+            }
         }
         let mut stored = self.stored.take().unwrap_or_else(StoredState::empty);
         if let Err(e) = stored.refresh(&self.state).await {

@@ -10,7 +10,8 @@
 //!   [`ChaosMarket`](client::ChaosMarket); a template for testing a real adapter the same way.
 //! - [`bot`]: the `chaos-bot` binary's configuration and brain.
 //! - [`harness::run`]: kills the bot (a `SIGKILL` at a random instant, or a
-//!   [`rustrade::kill_point`] inside it) and restarts it on the same SQLite file, checking the
+//!   [`rustrade::kill_point`] inside it) and restarts it on the same state (a SQLite file, or a
+//!   PostgreSQL schema: [`StateLocation`]), checking the
 //!   [`invariants`] after every death, every restart and at the end; [`ledger`] and
 //!   [`round_trips`] are the kit's own accounting of the venue's fills they compare against.
 //!
@@ -23,6 +24,7 @@ mod error;
 pub mod harness;
 pub mod invariants;
 pub mod ledger;
+mod location;
 pub mod market;
 mod profile;
 pub mod round_trips;
@@ -32,6 +34,7 @@ pub mod venue;
 pub mod wire;
 
 pub use error::ChaosError;
+pub use location::StateLocation;
 pub use market::SeededMarket;
 pub use profile::Profile;
 pub use server::VenueServer;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use rustrade_chaos::Profile;
 use rustrade_chaos::client::Broken;
 use rustrade_chaos::harness::{self, SessionConfig};
+use rustrade_chaos::{Profile, StateLocation};
 
 #[derive(Debug, Parser)]
 #[command(about = "Kill a bot at random instants against a faulty venue and check nothing is lost")]
@@ -31,6 +31,13 @@ struct Args {
     /// Run a deliberately broken bot (skip-catch-up, timeout-is-rejection, forget-breaker), to see the kit catch it.
     #[arg(long)]
     broken: Option<Broken>,
+    /// Keep the bot's state in this PostgreSQL server (a URL without a password) instead of a
+    /// SQLite file; `--state-schema` names a schema holding no earlier session's state.
+    #[arg(long, requires = "state_schema")]
+    state_url: Option<String>,
+    /// The schema of `--state-url` the bot's state goes in.
+    #[arg(long, requires = "state_url")]
+    state_schema: Option<String>,
     /// The chaos-bot executable (default: next to this one).
     #[arg(long)]
     bot: Option<PathBuf>,
@@ -47,6 +54,9 @@ fn main() -> anyhow::Result<()> {
     config.quiet = Duration::from_millis(args.quiet_ms);
     config.dir = args.dir;
     config.broken = args.broken;
+    if let (Some(url), Some(schema)) = (args.state_url, args.state_schema) {
+        config.state = Some(StateLocation::Postgres { url, schema });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

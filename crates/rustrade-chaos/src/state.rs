@@ -1,13 +1,10 @@
-//! [`StoredState`]: the bot's SQLite state file read back while the bot is down, in the layout
+//! [`StoredState`]: the bot's stored state read back while the bot is down, in the layout
 //! the facade documents (`journal/<seq>-<time>` records, `engine/snapshot`, `engine/genesis`).
 
-use std::path::Path;
-
-use rustrade::store::SqliteStore;
-use rustrade_core::{StateStore, Symbol, Timestamp};
+use rustrade_core::{Symbol, Timestamp};
 use rustrade_engine::{Engine, EngineConfig, EngineEvent, EngineSnapshot, JournalRecord};
 
-use crate::ChaosError;
+use crate::{ChaosError, StateLocation};
 
 /// Everything the state file holds that the invariants read.
 #[derive(Debug)]
@@ -90,24 +87,22 @@ impl StoredState {
         }
     }
 
-    /// Reads the state file at `path` (the bot must be down: the store takes its lock).
-    pub async fn load(path: &Path) -> Result<Self, ChaosError> {
+    /// Reads the state at `location` (the bot must be down: the store takes its lock).
+    pub async fn load(location: &StateLocation) -> Result<Self, ChaosError> {
         let mut state = Self::empty();
-        state.refresh(path).await?;
+        state.refresh(location).await?;
         Ok(state)
     }
 
-    /// Reads the state file at `path` again, decoding only the journal records written since
+    /// Reads the state at `location` again, decoding only the journal records written since
     /// the last read: committed records never change, so the ones already held are kept (all
     /// are read again if any is gone).
-    pub async fn refresh(&mut self, path: &Path) -> Result<(), ChaosError> {
+    pub async fn refresh(&mut self, location: &StateLocation) -> Result<(), ChaosError> {
         let bad = |reason: String| ChaosError::StateFile {
-            path: path.display().to_string(),
+            path: location.to_string(),
             reason,
         };
-        let store = SqliteStore::open(path)
-            .await
-            .map_err(|e| bad(e.to_string()))?;
+        let store = location.open().await.map_err(bad)?;
         let mut keyed: Vec<(u64, String)> = Vec::new();
         for key in store
             .list("journal/")

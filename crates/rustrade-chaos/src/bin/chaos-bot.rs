@@ -1,5 +1,6 @@
 //! `chaos-bot`: the bot the chaos harness kills. It trades [`ChurnBrain`] against the venue
-//! server at `--venue`, with its state in the SQLite file `--state`, and reads commands on
+//! server at `--venue`, with its state in the SQLite file `--state` (or bot `chaos`'s rows in
+//! schema `--state-schema` of the PostgreSQL server `--state-url`), and reads commands on
 //! stdin: `status` prints one JSON line of its positions and risk state; `stop` shuts it down
 //! cleanly. Build with the facade's `kill-points` feature (this package does), so
 //! `RUSTRADE_KILL_AT` can abort it from inside.
@@ -11,10 +12,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use rustrade::{Bot, BotHandle};
+use rustrade_chaos::StateLocation;
 use rustrade_chaos::bot::{self, BotStatus, ChurnBrain, SymbolStatus};
 use rustrade_chaos::client::{Broken, ChaosExchange, ChaosFills, ChaosMarket, VenueClock};
 use rustrade_chaos::wire::Request;
-use rustrade_core::StateStore;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Debug, Parser)]
@@ -23,8 +24,18 @@ struct Args {
     #[arg(long)]
     venue: SocketAddr,
     /// The SQLite state file.
+    #[arg(
+        long,
+        required_unless_present = "state_url",
+        conflicts_with = "state_url"
+    )]
+    state: Option<PathBuf>,
+    /// A PostgreSQL server to keep the state in instead (a URL without a password).
+    #[arg(long, requires = "state_schema")]
+    state_url: Option<String>,
+    /// The schema of `--state-url` the state lives in.
     #[arg(long)]
-    state: PathBuf,
+    state_schema: Option<String>,
     /// Seed of the brain's choices.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -61,16 +72,30 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .call(&Request::Time)
         .await
         .context("the venue server does not answer")?;
+    let location = match (args.state, args.state_url, args.state_schema) {
+        (Some(path), _, _) => StateLocation::Sqlite(path),
+        (None, Some(url), Some(schema)) => StateLocation::Postgres { url, schema },
+        _ => anyhow::bail!("--state or --state-url with --state-schema is required"),
+    };
     if args.broken == Some(Broken::ForgetBreaker) {
-        forget_breaker(&args.state).await?;
+        forget_breaker(&location).await?;
     }
     let config = bot::bot_config()?;
     let bot = Bot::new(config, exchange, vec![Arc::new(ChurnBrain::new(args.seed))])?
         .with_clock(clock.clone())
         .with_fill_source(Box::new(ChaosFills::new(args.venue)))
         .with_market_source(Box::new(ChaosMarket::new(args.venue, clock)))
-        .with_order_tracking()
-        .with_state_file(&args.state);
+        .with_order_tracking();
+    // The SQLite file is opened by the bot itself, as the facade's own users do.
+    let bot = match &location {
+        StateLocation::Sqlite(path) => bot.with_state_file(path),
+        StateLocation::Postgres { .. } => bot.with_state_store(
+            location
+                .open()
+                .await
+                .map_err(|e| anyhow::anyhow!("state {location}: {e}"))?,
+        ),
+    };
     let handle = bot.handle();
     tokio::spawn(commands(handle));
     bot.run_until_shutdown().await?;
@@ -129,11 +154,11 @@ async fn status(handle: &BotHandle) -> BotStatus {
 /// stored snapshot's breakers are emptied before the bot restores from it (the journal after
 /// the snapshot still replays), so the losses before the snapshot are forgotten and a trip in
 /// force is lifted; positions, PnL and the session's sums are untouched.
-async fn forget_breaker(state: &std::path::Path) -> anyhow::Result<()> {
-    if !state.exists() {
+async fn forget_breaker(state: &StateLocation) -> anyhow::Result<()> {
+    if !state.has_state().await.map_err(anyhow::Error::msg)? {
         return Ok(());
     }
-    let store = rustrade::store::SqliteStore::open(state).await?;
+    let store = state.open().await.map_err(anyhow::Error::msg)?;
     let Some(bytes) = store.load("engine/snapshot").await? else {
         return Ok(());
     };
