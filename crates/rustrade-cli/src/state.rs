@@ -7,6 +7,10 @@ use std::path::Path;
 use anyhow::Context as _;
 use rustrade::Bot;
 
+use crate::config::BotSection;
+#[cfg(feature = "postgres")]
+use crate::config::StateTls;
+
 /// The environment variable holding the PostgreSQL password of `[bot] state_url`.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_PASSWORD_ENV: &str = "RUSTRADE_POSTGRES_PASSWORD";
@@ -20,21 +24,27 @@ pub(crate) fn with_file(bot: Bot, path: &Path) -> anyhow::Result<Bot> {
     Ok(bot.with_state_file(path))
 }
 
-/// `bot`, named `name`, keeping its state on the PostgreSQL server at `url` (in `schema`, else
-/// the default one): connects,
-/// migrates the schema and takes the bot's lock before the bot starts, so a second bot of the
-/// same name fails here.
+/// `bot` keeping its state on the PostgreSQL server `url` of `section` (in its
+/// `state_schema`, else the default one, over TLS when `state_tls` says so, under the bot's
+/// name): connects, migrates the schema and takes the bot's lock before the bot starts, so a
+/// second bot of the same name fails here.
 #[cfg(feature = "postgres")]
 pub(crate) async fn with_postgres(
     bot: Bot,
     url: &str,
-    schema: Option<&str>,
-    name: &str,
+    section: &BotSection,
 ) -> anyhow::Result<Bot> {
-    let mut options = rustrade_postgres::PostgresOptions::new(url, name);
-    if let Some(schema) = schema {
+    use rustrade_postgres::PostgresTls;
+
+    let mut options = rustrade_postgres::PostgresOptions::new(url, &section.name);
+    if let Some(schema) = &section.state_schema {
         options = options.schema(schema);
     }
+    options = options.tls(match &section.state_tls {
+        StateTls::Off => PostgresTls::Disabled,
+        StateTls::Verify { ca_file: None } => PostgresTls::Verified,
+        StateTls::Verify { ca_file: Some(f) } => PostgresTls::VerifiedWith(f.clone()),
+    });
     if let Some(password) = std::env::var(POSTGRES_PASSWORD_ENV)
         .ok()
         .filter(|p| !p.is_empty())
@@ -50,8 +60,7 @@ pub(crate) async fn with_postgres(
 pub(crate) async fn with_postgres(
     _bot: Bot,
     _url: &str,
-    _schema: Option<&str>,
-    _name: &str,
+    _section: &BotSection,
 ) -> anyhow::Result<Bot> {
     anyhow::bail!("bot.state_url: this rustrade was built without the `postgres` feature")
 }

@@ -74,3 +74,74 @@ fn a_paper_bot_keeps_its_fills_and_trades_in_postgres() {
         "the journal is in the store"
     );
 }
+
+/// `state_tls = "verify"`: with the server's own certificate as `state_ca_file` the bot runs
+/// over TLS; against Mozilla's roots the self-signed server is refused at start-up.
+#[test]
+fn a_paper_bot_reaches_postgres_over_verified_tls() {
+    let Some(schema) = TestSchema::new("cli_state_tls") else {
+        return;
+    };
+    let cert = schema
+        .query("SELECT setting FROM pg_settings WHERE name = 'ssl_cert_file' AND current_setting('ssl') = 'on'")
+        .unwrap()
+        .first()
+        .map(|r| std::path::PathBuf::from(r.get::<_, String>(0)))
+        .filter(|c| std::fs::File::open(c).is_ok());
+    let Some(cert) = cert else {
+        let why = "the test server has TLS off or its certificate is unreadable";
+        assert!(!rustrade_postgres::testing::servers_required(), "{why}");
+        eprintln!("skipped: {why}");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data_file = data("Bitcoin.csv");
+    // The server's certificate names `localhost`.
+    let url = schema.url().replace("127.0.0.1", "localhost");
+    let run = |name: &str, tls: &str| {
+        let config = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &config,
+            format!(
+                "{}\n[bot]\nname = \"{name}\"\nstate_url = \"{url}\"\nstate_schema = \"{}\"\n{tls}",
+                common::config(&data_file),
+                schema.name()
+            ),
+        )
+        .unwrap();
+        rustrade(
+            dir.path(),
+            &[
+                "paper",
+                config.to_str().unwrap(),
+                "--replay",
+                data_file.to_str().unwrap(),
+                "--speed",
+                "max",
+            ],
+        )
+    };
+    let good = run(
+        "pg-tls",
+        &format!(
+            "state_tls = \"verify\"\nstate_ca_file = \"{}\"\n",
+            cert.display()
+        ),
+    );
+    assert!(good.status.success(), "{}", stderr(&good));
+    assert!(
+        count(&schema, "fills", "pg-tls") > 10,
+        "fills stored over TLS"
+    );
+    let refused = run("pg-tls-public", "state_tls = \"verify\"\n");
+    assert!(
+        !refused.status.success(),
+        "a self-signed server is not trusted"
+    );
+    let text = stderr(&refused);
+    assert!(
+        text.contains("bot.state_url") && text.to_lowercase().contains("certificate"),
+        "{text}"
+    );
+    assert_eq!(count(&schema, "fills", "pg-tls-public"), 0);
+}

@@ -13,7 +13,7 @@ pub enum PostgresError {
     /// A connection setting was refused.
     #[error("{field}: {reason} (got {value:?})")]
     InvalidOption {
-        /// The setting: `url`, `bot_id` or `schema`.
+        /// The setting: `url`, `bot_id`, `schema`, `tls` or `tls_ca_file`.
         field: &'static str,
         /// The offending value (a URL with its password removed).
         value: String,

@@ -82,8 +82,10 @@ mod project;
 pub mod schema;
 mod store;
 pub mod testing;
+mod tls;
 
 pub use error::PostgresError;
 pub use rustrade_core::StateStore;
 pub use schema::SCHEMA_VERSION;
 pub use store::{DEFAULT_SCHEMA, MAX_BOT_ID_LEN, PostgresOptions, PostgresStore};
+pub use tls::PostgresTls;

@@ -8,7 +8,7 @@ use postgres::{Client, GenericClient, NoTls, Statement};
 use rustrade_core::{Secret, StateStore, StoreError, StoreOp, validate_key, validate_ops};
 
 use crate::project::{self, Row};
-use crate::{PostgresError, lock, schema};
+use crate::{PostgresError, PostgresTls, lock, schema};
 
 /// The schema the tables live in unless [`PostgresOptions::schema`] names another.
 pub const DEFAULT_SCHEMA: &str = "rustrade";
@@ -26,6 +26,7 @@ pub struct PostgresOptions {
     lock_wait: Duration,
     connect_timeout: Duration,
     password: Option<Secret>,
+    tls: PostgresTls,
 }
 
 impl PostgresOptions {
@@ -40,7 +41,16 @@ impl PostgresOptions {
             lock_wait: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(5),
             password: None,
+            tls: PostgresTls::Disabled,
         }
+    }
+
+    /// Whether and how the connection is encrypted (default [`PostgresTls::Disabled`]). A
+    /// URL asking for `sslmode=require` is refused unless TLS is set here, so a connection
+    /// meant to be encrypted never goes out in the clear.
+    pub fn tls(mut self, tls: PostgresTls) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The password to log in with, kept out of the URL (and so out of config files and
@@ -82,7 +92,11 @@ impl PostgresOptions {
     /// runtime worker thread, as any blocking client does).
     pub fn connect_blocking(self) -> Result<PostgresStore, PostgresError> {
         let config = self.validate()?;
-        let mut client = config.connect(NoTls).map_err(|e| {
+        let connected = match self.tls.connector()? {
+            Some(tls) => config.connect(tls),
+            None => config.connect(NoTls),
+        };
+        let mut client = connected.map_err(|e| {
             StoreError::Backend(format!(
                 "postgres connect to {}: {}",
                 redact(&self.url),
@@ -157,6 +171,20 @@ impl PostgresOptions {
         if let Some(password) = &self.password {
             config.password(password.expose());
         }
+        match (&self.tls, config.get_ssl_mode()) {
+            (PostgresTls::Disabled, postgres::config::SslMode::Require) => {
+                return Err(bad(
+                    "url",
+                    &redact(&self.url),
+                    "sslmode=require needs TLS: set PostgresOptions::tls",
+                ));
+            }
+            // With TLS set, the server must speak it: never fall back to plain TCP.
+            (PostgresTls::Verified | PostgresTls::VerifiedWith(_), _) => {
+                config.ssl_mode(postgres::config::SslMode::Require);
+            }
+            _ => {}
+        }
         Ok(config)
     }
 }
@@ -170,6 +198,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("lock_wait", &self.lock_wait)
             .field("connect_timeout", &self.connect_timeout)
             .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls)
             .finish()
     }
 }

@@ -27,6 +27,8 @@ pub(crate) struct BotSection {
     /// The PostgreSQL schema of the state's tables (`rustrade` when unset); bots share tables
     /// only within one schema.
     pub(crate) state_schema: Option<String>,
+    /// Whether the connection to `state_url` is encrypted.
+    pub(crate) state_tls: StateTls,
     /// How long services are given to stop.
     pub(crate) shutdown_timeout: Duration,
     /// Whether open positions are closed at the venue on shutdown.
@@ -35,6 +37,21 @@ pub(crate) struct BotSection {
     pub(crate) ops: Option<OpsSection>,
     /// Notifications, when `[bot.notify]` is present.
     pub(crate) notify: Option<NotifySection>,
+}
+
+/// `[bot] state_tls` and `state_ca_file`: how the connection to the PostgreSQL server of
+/// `state_url` is secured. With TLS the server's certificate is always verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) enum StateTls {
+    /// Plain TCP (`state_tls = "off"`, the default without a CA file).
+    #[default]
+    Off,
+    /// TLS (`state_tls = "verify"`), the certificate checked against the CA certificates of
+    /// `state_ca_file` (resolved), else against Mozilla's roots.
+    Verify {
+        /// The PEM file of the authorities that vouch for the server.
+        ca_file: Option<PathBuf>,
+    },
 }
 
 /// The validated `[bot.ops]` table.
@@ -93,6 +110,7 @@ impl BotSection {
                 "needs bot.state_url (a PostgreSQL server)",
             ));
         }
+        let state_tls = state_tls(src, raw, state_url.is_some(), base)?;
         let ops = match &raw.ops {
             None => None,
             Some(o) => {
@@ -138,11 +156,51 @@ impl BotSection {
             state_file,
             state_url,
             state_schema: raw.state_schema.clone(),
+            state_tls,
             shutdown_timeout,
             close_positions_on_shutdown: raw.close_positions_on_shutdown,
             ops,
             notify,
         })
+    }
+}
+
+/// `[bot] state_tls` and `state_ca_file`, which only a `state_url` can use.
+fn state_tls(
+    src: &Source<'_>,
+    raw: &RawBot,
+    has_url: bool,
+    base: &Path,
+) -> Result<StateTls, ConfigError> {
+    let ca_file = match &raw.state_ca_file {
+        Some(p) if p.as_os_str().is_empty() => {
+            return Err(src.error("bot.state_ca_file", "must not be empty (got \"\")"));
+        }
+        Some(p) => Some(base.join(p)),
+        None => None,
+    };
+    for (key, set) in [
+        ("bot.state_tls", raw.state_tls.is_some()),
+        ("bot.state_ca_file", ca_file.is_some()),
+    ] {
+        if set && !has_url {
+            return Err(src.error(key, "needs bot.state_url (a PostgreSQL server)"));
+        }
+    }
+    match (raw.state_tls.as_deref().map(str::trim), ca_file) {
+        (None | Some("verify"), Some(ca_file)) => Ok(StateTls::Verify {
+            ca_file: Some(ca_file),
+        }),
+        (Some("verify"), None) => Ok(StateTls::Verify { ca_file: None }),
+        (None | Some("off"), None) => Ok(StateTls::Off),
+        (Some("off"), Some(_)) => Err(src.error(
+            "bot.state_ca_file",
+            "is only used with TLS; drop it or set state_tls = \"verify\"",
+        )),
+        (Some(other), _) => Err(src.error(
+            "bot.state_tls",
+            format!("expected \"off\" or \"verify\" (got {other:?})"),
+        )),
     }
 }
 

@@ -29,7 +29,7 @@ use rustrade_risk::{AccountBasis, RiskConfig, RiskSettings};
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 use rustrade_strategies::{Registry, StrategyError, StrategyInfo};
 
-pub(crate) use bot::BotSection;
+pub(crate) use bot::{BotSection, StateTls};
 pub(crate) use error::{ConfigError, Origin};
 pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
 pub(crate) use sweep::SweepSpec;

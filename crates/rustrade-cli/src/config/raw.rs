@@ -73,6 +73,10 @@ pub(crate) struct RawBot {
     #[serde(default)]
     pub(crate) state_schema: Option<String>,
     #[serde(default)]
+    pub(crate) state_tls: Option<String>,
+    #[serde(default)]
+    pub(crate) state_ca_file: Option<PathBuf>,
+    #[serde(default)]
     pub(crate) shutdown_timeout: Option<String>,
     #[serde(default)]
     pub(crate) close_positions_on_shutdown: bool,

@@ -464,6 +464,52 @@ fn a_postgres_state_url_is_checked_and_never_holds_a_password() {
 }
 
 #[test]
+fn the_postgres_connection_is_plain_or_verified_tls() {
+    let f = file();
+    let url = "state_url = \"postgres://bot@db:5432/trading\"\n";
+    let ok = |extra: &str| {
+        load(
+            &format!("{GOOD}\n[bot]\n{url}{extra}"),
+            &Overrides::default(),
+        )
+        .unwrap()
+        .bot
+        .state_tls
+    };
+    let bad = |extra: &str| err(&format!("{GOOD}\n[bot]\n{extra}"));
+    assert_eq!(ok(""), StateTls::Off);
+    assert_eq!(ok("state_tls = \"off\"\n"), StateTls::Off);
+    assert_eq!(
+        ok("state_tls = \"verify\"\n"),
+        StateTls::Verify { ca_file: None }
+    );
+    let StateTls::Verify { ca_file: Some(ca) } = ok("state_ca_file = \"certs/db-ca.pem\"\n") else {
+        panic!("a CA file turns TLS on");
+    };
+    assert!(ca.ends_with("certs/db-ca.pem"), "{}", ca.display());
+    assert_eq!(
+        bad(&format!("{url}state_tls = \"require\"\n")),
+        format!("{f}:20: bot.state_tls: expected \"off\" or \"verify\" (got \"require\")")
+    );
+    assert_eq!(
+        bad(&format!(
+            "{url}state_tls = \"off\"\nstate_ca_file = \"ca.pem\"\n"
+        )),
+        format!(
+            "{f}:21: bot.state_ca_file: is only used with TLS; drop it or set state_tls = \"verify\""
+        )
+    );
+    assert_eq!(
+        bad("state_tls = \"verify\"\n"),
+        format!("{f}:19: bot.state_tls: needs bot.state_url (a PostgreSQL server)")
+    );
+    assert_eq!(
+        bad("state_ca_file = \"ca.pem\"\n"),
+        format!("{f}:19: bot.state_ca_file: needs bot.state_url (a PostgreSQL server)")
+    );
+}
+
+#[test]
 fn a_public_address_needs_a_token_and_the_token_never_shows() {
     let public = format!("{GOOD}\n[bot.ops]\nlisten = \"0.0.0.0:9184\"\n");
     let e = err(&public);

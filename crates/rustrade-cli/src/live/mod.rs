@@ -118,9 +118,7 @@ pub(crate) async fn run(
         .with_fill_source(wired.fills)
         .with_metrics(Arc::clone(&sink));
     let live = match &bot.state_url {
-        Some(url) => {
-            crate::state::with_postgres(live, url, bot.state_schema.as_deref(), &bot.name).await?
-        }
+        Some(url) => crate::state::with_postgres(live, url, bot).await?,
         None => crate::state::with_file(live, &state_file)?,
     };
     let handle = live.handle();

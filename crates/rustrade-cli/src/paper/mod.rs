@@ -145,8 +145,7 @@ pub(crate) async fn run(
         .with_clock(Arc::clone(&clock))
         .with_metrics(Arc::clone(&sink));
     if let Some(url) = &bot.state_url {
-        paper =
-            crate::state::with_postgres(paper, url, bot.state_schema.as_deref(), &bot.name).await?;
+        paper = crate::state::with_postgres(paper, url, bot).await?;
     } else if let Some(path) = &bot.state_file {
         paper = crate::state::with_file(paper, path)?;
     }
