@@ -99,7 +99,8 @@ enum Received {
     Event(MarketEvent, MarketSubject, u64),
     /// Not for this bot (another symbol), or no newer than [`StartAt::AfterTime`].
     PassOver(Option<MarketSubject>),
-    Malformed(NatsError),
+    /// Did not decode; the subject, when it parses, still continues its chain.
+    Malformed(NatsError, Option<MarketSubject>),
     Gap {
         event: MarketEvent,
         subject: MarketSubject,
@@ -193,20 +194,23 @@ impl NatsMarketSource {
         let subject_text = message.subject.as_str();
         let subject = match MarketSubject::parse(subject_text) {
             Ok(s) => s,
-            Err(e) => return Received::Malformed(e),
+            Err(e) => return Received::Malformed(e, None),
         };
         if !self.symbols.is_empty() && !self.symbols.contains(&subject.symbol) {
             return Received::PassOver(None);
         }
         let event = match decode(subject_text, &message.payload) {
             Ok(e) => e,
-            Err(e) => return Received::Malformed(e),
+            Err(e) => return Received::Malformed(e, Some(subject)),
         };
         let malformed = |reason: String| {
-            Received::Malformed(NatsError::Malformed {
-                subject: subject_text.to_owned(),
-                reason,
-            })
+            Received::Malformed(
+                NatsError::Malformed {
+                    subject: subject_text.to_owned(),
+                    reason,
+                },
+                Some(subject),
+            )
         };
         if MarketSubject::of(&event) != subject {
             return malformed(format!(
@@ -338,8 +342,11 @@ impl MarketSource for NatsMarketSource {
                         self.chains.insert(subject, sequence);
                     }
                 }
-                Received::Malformed(e) => {
+                Received::Malformed(e, subject) => {
                     self.last_sequence = Some(sequence);
+                    if let Some(subject) = subject {
+                        self.chains.insert(subject, sequence);
+                    }
                     tracing::warn!(error = %e, sequence, "malformed market data message passed over");
                     self.health.update(|s| {
                         s.malformed += 1;

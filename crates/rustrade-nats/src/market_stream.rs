@@ -97,7 +97,7 @@ impl MarketStream {
                     .await
                     .map_err(|e| NatsError::jetstream(format!("info of {what}"), e))?;
                 let mut config = info.config.clone();
-                if !config.subjects.iter().any(|s| *s == subjects) {
+                if !config.subjects.contains(&subjects) {
                     return Err(NatsError::JetStream {
                         what,
                         message: format!(
