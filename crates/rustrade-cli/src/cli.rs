@@ -49,6 +49,10 @@ pub(crate) enum Command {
     /// says production), with keys from RUSTRADE_BINANCE_API_KEY and RUSTRADE_BINANCE_API_SECRET
     /// (or RUSTRADE_BINANCE_ED25519_PEM).
     Live(LiveArgs),
+    /// Read a venue's market data once (the [venue] stream, or [[market]] files) and publish it
+    /// to a NATS JetStream stream that bots read with [market_data]; supervised, health logged.
+    #[cfg(feature = "nats")]
+    Relay(RelayArgs),
     /// Print a running bot's health and positions from its ops endpoint.
     Status(StatusArgs),
     /// Write a commented example config.
@@ -118,6 +122,14 @@ pub(crate) struct LiveArgs {
     /// Set a strategy parameter, e.g. --param fast=5 (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub(crate) params: Vec<String>,
+}
+
+/// Arguments of `relay`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub(crate) struct RelayArgs {
+    /// The relay's config file ([relay], and [venue] or [[market]]).
+    pub(crate) config: PathBuf,
 }
 
 /// Arguments of `status`.

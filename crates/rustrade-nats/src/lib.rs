@@ -21,6 +21,9 @@ mod relay;
 mod subject;
 pub mod testing;
 
+/// The NATS client this crate is built on, for callers that open their own connections.
+pub use async_nats;
+
 pub use codec::{MAX_ENCODED_LEN, WIRE_VERSION, decode, encode, encode_to_vec};
 pub use connect::{NatsOptions, connect};
 pub use error::NatsError;
