@@ -72,6 +72,8 @@ fn fanout(bencher: Bencher, consumers: usize) {
     let Some(client) = runtime.block_on(testing::client_or_skip("fanout")) else {
         return;
     };
+    // The JetStream context spawns its acknowledgement task on the current runtime.
+    let _entered = runtime.enter();
     let js = jetstream::new(client);
     let symbol = Symbol::new("BTCUSDT").unwrap();
     let mut round_no = 0u32;
