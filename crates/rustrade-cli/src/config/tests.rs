@@ -872,7 +872,10 @@ fn market_data_reads_a_relay_stream_and_errors_name_the_key() {
     );
     let e = bad("nats_url = \"nats://h:4222\"\nstream = \"md\"\nstart = \"soon\"\n");
     assert!(
-        e.contains(&format!(":{}: market_data.start: expected \"new\"", line + 2)),
+        e.contains(&format!(
+            ":{}: market_data.start: expected \"new\"",
+            line + 2
+        )),
         "{e}"
     );
     let e = bad("nats_url = \"nats://h:4222\"\nstream = \"m d\"\n");
