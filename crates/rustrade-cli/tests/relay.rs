@@ -6,6 +6,8 @@
 //! same file stores nothing again; a paper bot reading the stream sees every bar once and fills
 //! exactly as the backtest of the same data.
 
+#![cfg(feature = "nats")]
+
 mod common;
 
 use std::net::{TcpStream, ToSocketAddrs};

@@ -7,6 +7,10 @@ use super::raw::RawMarketData;
 use super::{ConfigError, Source};
 
 /// Where a bot without a sequence of its own starts reading the stream.
+#[cfg_attr(
+    not(feature = "nats"),
+    allow(dead_code, reason = "read by the NATS source only")
+)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum StreamStart {
     /// `"new"`: only events published after the bot connects.
@@ -20,6 +24,10 @@ pub(crate) enum StreamStart {
 }
 
 /// The validated `[market_data]` table.
+#[cfg_attr(
+    not(feature = "nats"),
+    allow(dead_code, reason = "read by the NATS source only")
+)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MarketDataSection {
     /// The NATS server, `nats://host:port`.

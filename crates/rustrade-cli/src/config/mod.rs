@@ -16,6 +16,7 @@ pub(crate) mod locate;
 mod market_data;
 mod notify;
 pub(crate) mod raw;
+#[cfg(feature = "nats")]
 mod relay;
 mod sweep;
 pub(crate) mod template;
@@ -33,8 +34,11 @@ use rustrade_strategies::{Registry, StrategyError, StrategyInfo};
 
 pub(crate) use bot::BotSection;
 pub(crate) use error::{ConfigError, Origin};
-pub(crate) use market_data::{MarketDataSection, StreamStart};
+pub(crate) use market_data::MarketDataSection;
+#[cfg(feature = "nats")]
+pub(crate) use market_data::StreamStart;
 pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
+#[cfg(feature = "nats")]
 pub(crate) use relay::{RelayFile, RelaySource};
 pub(crate) use sweep::SweepSpec;
 pub(crate) use venue::{Network, Product, VenueSection};

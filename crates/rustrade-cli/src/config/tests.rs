@@ -850,6 +850,7 @@ fn hold() -> Arc<dyn Brain> {
     Arc::new(Hold)
 }
 
+#[cfg(feature = "nats")]
 #[test]
 fn market_data_reads_a_relay_stream_and_errors_name_the_key() {
     let good = format!(
