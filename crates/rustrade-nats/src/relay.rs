@@ -25,7 +25,8 @@
 //!
 //! A source error is recorded in the [`RelayHealth`] and the source is reconnected with
 //! exponential backoff. A publish that fails is retried (the message id makes a retried candle
-//! harmless); after [`RelayConfig::publish_attempts`] failures [`Relay::run_until`] returns the
+//! harmless) after making sure the stream exists (it is created again if it was deleted);
+//! after [`RelayConfig::publish_attempts`] failures [`Relay::run_until`] returns the
 //! error with the event kept, so a supervisor restarting the run publishes it first.
 
 use std::collections::BTreeMap;
@@ -324,13 +325,18 @@ impl Relay {
                 Err(e) => {
                     attempt += 1;
                     self.health.update(|s| s.last_error = Some(e.to_string()));
-                    // A fresh look at the stream after a failure: the message may have landed.
-                    self.chains.remove(&MarketSubject::of(event));
                     if attempt >= self.config.publish_attempts.max(1) {
                         return Err(e);
                     }
                     tracing::warn!(error = %e, attempt, "relay publish failed; retrying");
                     tokio::time::sleep(self.delay(attempt - 1)).await;
+                    // A fresh look at the stream: the message may have landed, or the stream may
+                    // be gone (deleted by an operator) and is created again.
+                    self.chains.clear();
+                    match self.config.stream.ensure(&self.js).await {
+                        Ok(stream) => self.stream = stream,
+                        Err(e) => self.health.update(|s| s.last_error = Some(e.to_string())),
+                    }
                 }
             }
         }

@@ -446,3 +446,40 @@ async fn a_stream_of_the_same_name_for_other_subjects_is_refused() {
     assert!(err.to_string().contains("use another stream name"), "{err}");
     fx.delete().await;
 }
+
+#[tokio::test]
+async fn a_relay_whose_stream_was_deleted_creates_it_again_and_goes_on() {
+    let Some(fx) = Fixture::new("relay_stream_deleted").await else {
+        return;
+    };
+    let (v, btc) = (fx.venue(), symbol("BTCUSDT"));
+    let mut relay = fx
+        .relay(Script::new((3..6).map(|i| bar(v, btc, i))), &[btc])
+        .await;
+    let health = relay.health();
+    for i in 0..3 {
+        assert!(matches!(
+            relay.publish(&bar(v, btc, i)).await.unwrap(),
+            Published::Stored { .. }
+        ));
+    }
+    fx.js.delete_stream(&fx.stream.name).await.unwrap();
+    // The venue source goes on with bar 3: the first publish finds no stream, the retry
+    // creates it. Bars 0..3 went with the old stream.
+    assert_eq!(
+        relay.run_until(std::future::pending()).await.unwrap(),
+        RelayExit::SourceFinished
+    );
+    let status = health.status();
+    let error = status.last_error.as_deref().unwrap_or_default();
+    assert!(error.contains("no stream found"), "{status:?}");
+    assert_eq!(status.published, 3 + 3, "{status:?}");
+    let mut source = fx.source(StartAt::All, true);
+    source.connect(&[btc]).await.unwrap();
+    assert_eq!(
+        minutes(&take(&mut source, 3).await),
+        (3..6).collect::<Vec<_>>()
+    );
+    assert_eq!(source.next_event().await.unwrap(), None);
+    fx.delete().await;
+}
