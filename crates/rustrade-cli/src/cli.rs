@@ -97,7 +97,8 @@ pub(crate) struct PaperArgs {
     /// The config file (the backtest's, plus an optional [bot] table).
     pub(crate) config: PathBuf,
     /// The recorded data file to replay (default: the config's; configs with one market).
-    /// Without it, a config with a [venue] table trades on the venue's live public stream.
+    /// Without it, a config with a [market_data] table trades on a relay's NATS stream, and one
+    /// with a [venue] table on the venue's live public stream.
     #[arg(long, value_name = "FILE")]
     pub(crate) replay: Option<PathBuf>,
     /// Replay speed: `max` (as fast as the bot consumes) or N times the data's own pace.
