@@ -49,6 +49,10 @@ pub(crate) enum Command {
     /// says production), with keys from RUSTRADE_BINANCE_API_KEY and RUSTRADE_BINANCE_API_SECRET
     /// (or RUSTRADE_BINANCE_ED25519_PEM).
     Live(LiveArgs),
+    /// Read a venue's market data once (the [venue] stream, or [[market]] files) and publish it
+    /// to a NATS JetStream stream that bots read with [market_data]; supervised, health logged.
+    #[cfg(feature = "nats")]
+    Relay(RelayArgs),
     /// Print a running bot's health and positions from its ops endpoint.
     Status(StatusArgs),
     /// Write a commented example config.
@@ -93,7 +97,8 @@ pub(crate) struct PaperArgs {
     /// The config file (the backtest's, plus an optional [bot] table).
     pub(crate) config: PathBuf,
     /// The recorded data file to replay (default: the config's; configs with one market).
-    /// Without it, a config with a [venue] table trades on the venue's live public stream.
+    /// Without it, a config with a [market_data] table trades on a relay's NATS stream, and one
+    /// with a [venue] table on the venue's live public stream.
     #[arg(long, value_name = "FILE")]
     pub(crate) replay: Option<PathBuf>,
     /// Replay speed: `max` (as fast as the bot consumes) or N times the data's own pace.
@@ -118,6 +123,14 @@ pub(crate) struct LiveArgs {
     /// Set a strategy parameter, e.g. --param fast=5 (repeatable).
     #[arg(long = "param", value_name = "KEY=VALUE")]
     pub(crate) params: Vec<String>,
+}
+
+/// Arguments of `relay`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub(crate) struct RelayArgs {
+    /// The relay's config file ([relay], and [venue] or [[market]]).
+    pub(crate) config: PathBuf,
 }
 
 /// Arguments of `status`.

@@ -35,11 +35,15 @@ mod commands;
 mod config;
 mod exit;
 mod live;
+#[cfg(feature = "nats")]
+mod market_data;
 mod notify;
 mod ops;
 mod output;
 mod paper;
 mod progress;
+#[cfg(feature = "nats")]
+mod relay;
 mod report;
 mod run_record;
 mod state;

@@ -11,9 +11,27 @@
 //! [`connect`] opens a client from a `nats://` URL; [`testing`] holds the rule the server-backed
 //! tests follow on a machine without a server.
 
+mod codec;
 mod connect;
 mod error;
+mod health;
+mod market_source;
+mod market_stream;
+mod relay;
+mod subject;
 pub mod testing;
 
+/// The NATS client this crate is built on, for callers that open their own connections.
+pub use async_nats;
+
+pub use codec::{MAX_ENCODED_LEN, WIRE_VERSION, decode, encode, encode_to_vec};
 pub use connect::{NatsOptions, connect};
 pub use error::NatsError;
+pub use health::{RelayHealth, RelayStatus, SourceHealth, SourceStatus};
+pub use market_source::{NatsMarketSource, NatsSourceConfig, StartAt};
+pub use market_stream::MarketStream;
+pub use relay::{PREVIOUS_SEQUENCE_HEADER, Published, Relay, RelayConfig, RelayExit};
+pub use subject::{
+    EventKind, MarketSubject, SUBJECT_ROOT, escape_token, symbol_filter, unescape_token,
+    venue_filter,
+};

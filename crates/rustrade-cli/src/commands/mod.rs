@@ -6,6 +6,8 @@ mod init;
 mod live;
 mod new;
 mod paper;
+#[cfg(feature = "nats")]
+mod relay;
 mod report;
 mod status;
 mod strategies;
@@ -89,6 +91,8 @@ pub(crate) fn run(cli: &Cli, registry: &Registry) -> anyhow::Result<()> {
         Command::Data(DataCommand::Inspect(args)) => data::inspect(args, ui),
         Command::Paper(args) => paper::run(args, ui, registry),
         Command::Live(args) => live::run(args, ui, registry),
+        #[cfg(feature = "nats")]
+        Command::Relay(args) => relay::run(args, ui),
         Command::Status(args) => status::run(args, ui),
         Command::Init(args) => init::run(args, ui),
         Command::New(args) => new::run(args, ui),

@@ -50,11 +50,20 @@ pub(super) fn run(args: &PaperArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
         .build()
         .context("starting the async runtime")?;
     // A [venue] table without --replay: the venue's live public stream.
-    let feed = match (&args.replay, &config.venue) {
-        (None, Some(_)) => Feed::Venue,
+    // A [market_data] table without --replay: the relay's NATS stream; else a [venue] table
+    // without --replay: the venue's live public stream.
+    let feed = match (&args.replay, &config.market_data, &config.venue) {
+        (None, Some(_), _) => Feed::Nats,
+        (None, None, Some(_)) => Feed::Venue,
         _ => Feed::Replay(speed),
     };
     let source = match (feed, &config.venue) {
+        #[cfg(feature = "nats")]
+        (Feed::Nats, _) => config
+            .market_data
+            .as_ref()
+            .map(crate::market_data::describe)
+            .unwrap_or_default(),
         (Feed::Venue, Some(venue)) => live_feed::describe(venue),
         _ => format!(
             "replaying {} at {}",
@@ -99,7 +108,8 @@ pub(super) fn run(args: &PaperArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
     ui.say(&format!(
         "{}\n{}\nfinal position: {}\nWrote fills.csv and paper.json to {}\n",
         match (feed, outcome.interrupted) {
-            (Feed::Venue, _) => "paper bot stopped",
+            (Feed::Venue | Feed::Nats, true) | (Feed::Venue, false) => "paper bot stopped",
+            (Feed::Nats, false) => "stream caught up",
             (Feed::Replay(_), true) => "stopped before the end of the data",
             (Feed::Replay(_), false) => "replay complete",
         },

@@ -13,8 +13,11 @@
 mod bot;
 mod error;
 pub(crate) mod locate;
+mod market_data;
 mod notify;
 pub(crate) mod raw;
+#[cfg(feature = "nats")]
+mod relay;
 mod sweep;
 pub(crate) mod template;
 mod venue;
@@ -31,7 +34,12 @@ use rustrade_strategies::{Registry, StrategyError, StrategyInfo};
 
 pub(crate) use bot::{BotSection, StateTls};
 pub(crate) use error::{ConfigError, Origin};
+pub(crate) use market_data::MarketDataSection;
+#[cfg(feature = "nats")]
+pub(crate) use market_data::StreamStart;
 pub(crate) use notify::{NotifySection, RateLimit, TELEGRAM_TOKEN_ENV};
+#[cfg(feature = "nats")]
+pub(crate) use relay::{RelayFile, RelaySource};
 pub(crate) use sweep::SweepSpec;
 pub(crate) use venue::{Network, Product, VenueSection};
 
@@ -79,6 +87,8 @@ pub(crate) struct Config {
     pub(crate) bot: BotSection,
     /// The exchange `rustrade live` trades on (`[venue]`).
     pub(crate) venue: Option<VenueSection>,
+    /// A relay's NATS stream as the market data of `paper` and `live` (`[market_data]`).
+    pub(crate) market_data: Option<MarketDataSection>,
 }
 
 /// One market: its data file and instrument.
@@ -289,6 +299,10 @@ impl Config {
             Some(v) => Some(VenueSection::from_raw(&src, v)?),
             None => None,
         };
+        let market_data = match &raw.market_data {
+            Some(m) => Some(MarketDataSection::from_raw(&src, m)?),
+            None => None,
+        };
         let mut strategy = strategy;
         strategy.timeframe = timeframe(&src, &raw, venue.as_ref())?;
         Ok(Self {
@@ -304,12 +318,21 @@ impl Config {
             sweep,
             bot,
             venue,
+            market_data,
         })
     }
 }
 
 /// The first layer: TOML text to [`RawConfig`], errors located and named.
 pub(crate) fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    parse_as(path, text)
+}
+
+/// The first layer of any config file: TOML text to `T`, errors located and named.
+pub(crate) fn parse_as<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
     toml::from_str(text).map_err(|e| {
         let (line, column) = match e.span() {
             Some(span) => {

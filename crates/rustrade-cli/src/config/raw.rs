@@ -39,6 +39,23 @@ pub(crate) struct RawConfig {
     /// `[venue]`, for `rustrade live`.
     #[serde(default)]
     pub(crate) venue: Option<RawVenue>,
+    /// `[market_data]`: market data from a relay's NATS stream, for `paper` and `live`.
+    #[serde(default)]
+    pub(crate) market_data: Option<RawMarketData>,
+}
+
+/// `[market_data]`: a relay's NATS JetStream stream as the bot's market data.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawMarketData {
+    pub(crate) nats_url: String,
+    pub(crate) stream: String,
+    #[serde(default)]
+    pub(crate) venue: Option<String>,
+    #[serde(default)]
+    pub(crate) start: Option<String>,
+    #[serde(default)]
+    pub(crate) stop_when_caught_up: bool,
 }
 
 /// `[venue]`: the exchange `rustrade live` trades on.

@@ -895,3 +895,36 @@ fn hold() -> Arc<dyn Brain> {
     }
     Arc::new(Hold)
 }
+
+#[cfg(feature = "nats")]
+#[test]
+fn market_data_reads_a_relay_stream_and_errors_name_the_key() {
+    let good = format!(
+        "{GOOD}\n[market_data]\nnats_url = \"nats://127.0.0.1:4222\"\nstream = \"md\"\nstart = \"all\"\n"
+    );
+    let c = load(&good, &Overrides::default()).unwrap();
+    let m = c.market_data.unwrap();
+    assert_eq!((m.stream.as_str(), m.venue.as_str()), ("md", "binance"));
+    assert_eq!(m.start, StreamStart::All);
+    assert!(!m.stop_when_caught_up);
+
+    let line = GOOD.lines().count() + 3;
+    let bad = |body: &str| err(&format!("{GOOD}\n[market_data]\n{body}"));
+    assert_eq!(
+        bad("nats_url = \"nats://bob:pw@h:4222\"\nstream = \"md\"\n"),
+        format!(
+            "{}:{line}: market_data.nats_url: must be nats://host:port or tls://host:port without credentials (got \"nats://bob:pw@h:4222\")",
+            file()
+        )
+    );
+    let e = bad("nats_url = \"nats://h:4222\"\nstream = \"md\"\nstart = \"soon\"\n");
+    assert!(
+        e.contains(&format!(
+            ":{}: market_data.start: expected \"new\"",
+            line + 2
+        )),
+        "{e}"
+    );
+    let e = bad("nats_url = \"nats://h:4222\"\nstream = \"m d\"\n");
+    assert!(e.contains("market_data.stream: must be letters"), "{e}");
+}

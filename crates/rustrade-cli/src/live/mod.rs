@@ -113,8 +113,13 @@ pub(crate) async fn run(
     let sink: Arc<dyn MetricsSink> = Arc::new(metrics.clone());
     let brain = build_brain(config, &config.strategy.params, BarFeed::Venue)?;
     let brains = vec![brain.name().to_owned()];
+    // `[market_data]`: a relay's NATS stream replaces the venue's own market streams.
+    let market = match &config.market_data {
+        Some(_) => crate::paper::nats_source(config).await?,
+        None => wired.market,
+    };
     let live = Bot::new(bot_config, wired.exchange, vec![brain])?
-        .with_market_source(wired.market)
+        .with_market_source(market)
         .with_fill_source(wired.fills)
         .with_metrics(Arc::clone(&sink));
     let live = match &bot.state_url {

@@ -22,13 +22,13 @@ use anyhow::Context;
 use rustrade::clock::{Clock, SystemClock};
 use rustrade::metrics::PrometheusMetrics;
 use rustrade::{Bot, BotConfig};
-use rustrade_core::{Fill, MarketSource, MetricsSink, Position, Symbol};
+use rustrade_core::{Fill, MarketSource, MetricsSink, Position, Symbol, Timestamp};
 use rustrade_sim::PaperExchange;
 
 use crate::commands::{build_brain, open_data};
 use crate::config::{BarFeed, Config};
 use crate::{notify, ops};
-use replay::{Observed, Pacer, ReplayFeed, Speed, VenueClock};
+use replay::{Observed, PacedSource, Pacer, ReplayFeed, Speed, VenueClock};
 
 /// What a paper run did.
 #[derive(Debug, Clone)]
@@ -73,6 +73,9 @@ pub(crate) enum Feed {
     /// The `[venue]` table's public kline stream, live ([`live_feed`]); the run ends on a
     /// signal or `POST /control/shutdown`.
     Venue,
+    /// A relay's NATS stream (`[market_data]`), paced by the bot like a file replay; the run
+    /// ends when the stream is caught up (`stop_when_caught_up`), a signal or a shutdown.
+    Nats,
 }
 
 /// Runs `config`'s strategy as a paper bot on `feed`; `signals` installs the SIGINT/SIGTERM
@@ -87,6 +90,8 @@ pub(crate) async fn run(
     let bars = match &feed {
         Feed::Replay(_) => BarFeed::Files,
         Feed::Venue => BarFeed::Venue,
+        Feed::Nats if config.venue.is_some() => BarFeed::Venue,
+        Feed::Nats => BarFeed::Files,
     };
     let brain = Arc::new(Observed::new(
         build_brain(config, &config.strategy.params, bars)?,
@@ -119,6 +124,13 @@ pub(crate) async fn run(
             };
             (live_feed::market_source(section)?, Arc::new(SystemClock))
         }
+        Feed::Nats => {
+            let inner = nats_source(config).await?;
+            // The venue's time, as in a replay: the stream may be replayed from long ago.
+            let clock = Arc::new(VenueClock::new(Arc::clone(&venue), Timestamp::EPOCH));
+            let paced = PacedSource::new(inner, Arc::clone(&pacer));
+            (Box::new(paced), clock)
+        }
     };
     let bot = &config.bot;
     let mut builder = BotConfig::builder()
@@ -130,7 +142,12 @@ pub(crate) async fn run(
         .cash_asset(config.sim.quote_asset)
         // The simulated venue lives in this process: there is no second book to drift from.
         .periodic_reconciliation(false);
-    if matches!(feed, Feed::Replay(_)) {
+    let replaying_stream = feed == Feed::Nats
+        && config
+            .market_data
+            .as_ref()
+            .is_some_and(|m| m.stop_when_caught_up);
+    if matches!(feed, Feed::Replay(_)) || replaying_stream {
         // The replayed file is the feed: a gap in the data is not a disconnect.
         builder = builder.without_market_silence_timeout();
     }
@@ -208,4 +225,25 @@ pub(crate) async fn run(
         fills,
         interrupted,
     })
+}
+
+/// The `[market_data]` stream's source for this bot.
+#[cfg(feature = "nats")]
+pub(crate) async fn nats_source(config: &Config) -> anyhow::Result<Box<dyn MarketSource>> {
+    let Some(section) = &config.market_data else {
+        anyhow::bail!(
+            "{}: market data over NATS needs a [market_data] table",
+            config.path.display()
+        );
+    };
+    crate::market_data::source(section, &config.bot.name).await
+}
+
+/// Without the `nats` feature no config has a `[market_data]` table (loading refuses it).
+#[cfg(not(feature = "nats"))]
+pub(crate) async fn nats_source(config: &Config) -> anyhow::Result<Box<dyn MarketSource>> {
+    anyhow::bail!(
+        "{}: this rustrade was built without the `nats` feature",
+        config.path.display()
+    )
 }

@@ -38,6 +38,24 @@ pub(crate) enum Speed {
     Times(f64),
 }
 
+impl Speed {
+    /// The real-time wait before an event at `next` after one at `previous`: the data's gap
+    /// divided by the speed; none at `Max` or for the first event.
+    pub(crate) fn pause(self, previous: Option<Timestamp>, next: Timestamp) -> Option<Duration> {
+        let (Self::Times(n), Some(previous)) = (self, previous) else {
+            return None;
+        };
+        let gap = next.as_nanos().saturating_sub(previous.as_nanos()).max(0);
+        #[allow(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a pause length: nanosecond precision is not needed"
+        )]
+        Some(Duration::from_nanos((gap as f64 / n) as u64))
+    }
+}
+
 impl std::str::FromStr for Speed {
     type Err = String;
 
@@ -173,24 +191,50 @@ impl MarketSource for ReplayFeed {
                 return Ok(None);
             }
         };
-        if let (Speed::Times(n), Some(previous)) = (self.speed, self.previous) {
-            let gap = event
-                .time
-                .as_nanos()
-                .saturating_sub(previous.as_nanos())
-                .max(0);
-            #[allow(
-                clippy::cast_precision_loss,
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                reason = "a pause length: nanosecond precision is not needed"
-            )]
-            let wait = Duration::from_nanos((gap as f64 / n) as u64);
+        if let Some(wait) = self.speed.pause(self.previous, event.time) {
             tokio::time::sleep(wait).await;
         }
         self.previous = Some(event.time);
         self.pacer.yielded.fetch_add(1, Ordering::SeqCst);
         Ok(Some(event))
+    }
+}
+
+/// Any [`MarketSource`] paced by the bot like [`ReplayFeed`] (see the module doc): for a
+/// stream replayed from NATS as fast as the bot consumes it. Its end (`Ok(None)`) ends the run.
+pub(crate) struct PacedSource {
+    inner: Box<dyn MarketSource>,
+    pacer: Arc<Pacer>,
+}
+
+impl PacedSource {
+    /// `inner`, paced through `pacer`.
+    pub(crate) fn new(inner: Box<dyn MarketSource>, pacer: Arc<Pacer>) -> Self {
+        Self { inner, pacer }
+    }
+}
+
+#[async_trait]
+impl MarketSource for PacedSource {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    async fn connect(&mut self, symbols: &[Symbol]) -> Result<(), ExchangeError> {
+        self.inner.connect(symbols).await
+    }
+
+    async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
+        self.pacer.backpressure().await;
+        let next = self.inner.next_event().await;
+        match &next {
+            Ok(Some(_)) => {
+                self.pacer.yielded.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(None) => self.pacer.finish(None),
+            Err(_) => {}
+        }
+        next
     }
 }
 
