@@ -110,12 +110,12 @@ impl Engine {
     /// approved as exits are (never blocked), reduce-only where the venue supports it, with
     /// `reason`. Returns the number of exit orders emitted.
     pub fn flatten_all(&mut self, reason: ExitReason, now: Timestamp) -> usize {
-        let before = self.commands.len();
+        let before = self.out.pending_commands();
         let symbols: Vec<Symbol> = self.symbols.keys().copied().collect();
         for symbol in symbols {
             self.flatten_symbol(symbol, reason, now);
         }
-        self.commands.len() - before
+        self.out.pending_commands() - before
     }
 
     /// Exits every brain's position on `symbol` (see [`flatten_all`](Self::flatten_all)).
@@ -540,14 +540,13 @@ impl Engine {
             outcome_unknown: false,
             venue_filled: None,
         });
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.orders_placed = stats.orders_placed.saturating_add(1);
+        self.brains.placed(brain);
         let bracket = if role == OrderRole::Entry {
             self.brackets.get(&cid).map(Bracket::prices)
         } else {
             None
         };
-        self.events.push_back(EngineEvent::OrderPlaced {
+        self.out.event(EngineEvent::OrderPlaced {
             brain,
             role,
             order,
@@ -555,8 +554,8 @@ impl Engine {
             bracket,
             time: now,
         });
-        self.commands
-            .push_back(Command::Place(PlaceOrder { order, brain, role }));
+        self.out
+            .command(Command::Place(PlaceOrder { order, brain, role }));
     }
 
     fn refuse(
@@ -568,9 +567,8 @@ impl Engine {
         now: Timestamp,
     ) {
         tracing::info!(%symbol, %brain, refusal = %refusal, "entry refused");
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.refusals = stats.refusals.saturating_add(1);
-        self.events.push_back(EngineEvent::DecisionRefused {
+        self.brains.refused(brain);
+        self.out.event(EngineEvent::DecisionRefused {
             brain,
             symbol,
             action,

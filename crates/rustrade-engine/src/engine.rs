@@ -21,7 +21,9 @@ use rustrade_core::{
     Timestamp,
 };
 
+use crate::brains::{BrainStats, Brains};
 use crate::gate::RiskDesk;
+use crate::outbox::Outbox;
 use crate::symbol_map::SymbolMap;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
@@ -63,7 +65,7 @@ use rustrade_core::PrintIndex;
 pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) caps: BTreeSet<Capability>,
-    pub(crate) brains: Vec<BrainState>,
+    pub(crate) brains: Brains,
     pub(crate) symbols: SymbolMap<SymbolState>,
     pub(crate) orders: OrderBook,
     pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
@@ -71,40 +73,10 @@ pub struct Engine {
     pub(crate) risk: RiskDesk,
     pub(crate) fills_seen: FillMemory,
     pub(crate) exit_retries: crate::exit_retry::ExitRetries,
-    pub(crate) commands: VecDeque<Command>,
-    pub(crate) events: VecDeque<EngineEvent>,
-    /// Journal events handed out so far: the sequence number of the newest one.
-    pub(crate) journal_seq: u64,
+    pub(crate) out: Outbox,
     pub(crate) replaying: bool,
     /// The account's cash (see `account.rs`); `None` until the driver reports a balance.
     pub(crate) cash: Option<f64>,
-}
-
-/// Per-brain attribution: what a brain's orders and fills did.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct BrainStats {
-    /// Orders placed for the brain (entries, exits and legs).
-    pub orders_placed: u64,
-    /// Entries refused by the gates or the order rules.
-    pub refusals: u64,
-    /// Fills applied.
-    pub fills: u64,
-    /// Round trips closed.
-    pub trades: u64,
-    /// Round trips closed with a positive net.
-    pub wins: u64,
-    /// Round trips closed with a negative net.
-    pub losses: u64,
-    /// Realised PnL, net of fees of both legs.
-    pub realised_pnl: f64,
-    /// Fees paid.
-    pub fees: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct BrainState {
-    pub(crate) name: String,
-    pub(crate) stats: BrainStats,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -311,14 +283,7 @@ impl Engine {
         let risk = RiskDesk::new(&config, now)?;
         Ok(Self {
             caps: config.capabilities.clone(),
-            brains: config
-                .brains
-                .iter()
-                .map(|n| BrainState {
-                    name: n.clone(),
-                    stats: BrainStats::default(),
-                })
-                .collect(),
+            brains: Brains::new(&config.brains),
             symbols,
             orders: OrderBook::new(config.retired_orders),
             brackets: BTreeMap::new(),
@@ -329,9 +294,7 @@ impl Engine {
                 ..FillMemory::default()
             },
             exit_retries: Default::default(),
-            commands: VecDeque::with_capacity(16),
-            events: VecDeque::with_capacity(32),
-            journal_seq: 0,
+            out: Outbox::new(),
             replaying: false,
             cash: None,
             config,
@@ -341,15 +304,13 @@ impl Engine {
     /// The next command for the venue, in the order they must be executed.
     #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
+        self.out.poll_command()
     }
 
     /// The next journal event, oldest first. Drain events before executing commands.
     #[inline]
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        let event = self.events.pop_front();
-        self.journal_seq += u64::from(event.is_some());
-        event
+        self.out.poll_event()
     }
 
     /// Moves every waiting journal event, oldest first, to the back of `into` and leaves the
@@ -358,8 +319,7 @@ impl Engine {
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
     #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
-        self.journal_seq += self.events.len() as u64;
-        hand_over(&mut self.events, into);
+        self.out.take_events(into);
     }
 
     /// The journal sequence number of the newest event handed out by
@@ -369,7 +329,7 @@ impl Engine {
     /// a snapshot covers ([`EngineSnapshot::journal_seq`](crate::EngineSnapshot::journal_seq)).
     #[inline]
     pub fn journal_seq(&self) -> u64 {
-        self.journal_seq
+        self.out.journal_seq()
     }
 
     /// Moves every waiting command, in execution order, to the back of `into` and leaves the
@@ -378,19 +338,19 @@ impl Engine {
     /// `None`.
     #[inline]
     pub fn take_commands(&mut self, into: &mut VecDeque<Command>) {
-        hand_over(&mut self.commands, into);
+        self.out.take_commands(into);
     }
 
     /// Number of commands waiting to be polled.
     #[inline]
     pub fn pending_commands(&self) -> usize {
-        self.commands.len()
+        self.out.pending_commands()
     }
 
     /// Number of journal events waiting to be polled (a driver sizes its buffer with it).
     #[inline]
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.out.pending_events()
     }
 
     /// The config the engine was built from.
@@ -400,21 +360,17 @@ impl Engine {
 
     /// The id of the brain registered as `name`.
     pub fn brain_id(&self, name: &str) -> Option<BrainId> {
-        self.brains
-            .iter()
-            .position(|b| b.name == name)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(BrainId)
+        self.brains.id(name)
     }
 
     /// The name of a registered brain.
     pub fn brain_name(&self, brain: BrainId) -> Option<&str> {
-        self.brains.get(brain.index()).map(|b| b.name.as_str())
+        self.brains.name(brain)
     }
 
     /// What a brain's orders and fills did so far.
     pub fn brain_stats(&self, brain: BrainId) -> Option<BrainStats> {
-        self.brains.get(brain.index()).map(|b| b.stats)
+        self.brains.stats(brain)
     }
 
     /// The bot's net position on `symbol`, with unrealised PnL at the last mark.
@@ -534,18 +490,7 @@ impl Engine {
     }
 
     pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {
-        brain.index() < self.brains.len()
-    }
-}
-
-/// Moves all of `from` to the back of `into`, swapping the buffers when `into` is empty so no
-/// element is moved and both allocations are kept.
-#[inline]
-fn hand_over<T>(from: &mut VecDeque<T>, into: &mut VecDeque<T>) {
-    if into.is_empty() {
-        std::mem::swap(from, into);
-    } else {
-        into.extend(from.drain(..));
+        self.brains.contains(brain)
     }
 }
 

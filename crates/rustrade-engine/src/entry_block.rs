@@ -148,7 +148,7 @@ impl Engine {
         if !self.risk.blocks.set(block, raised) {
             return false;
         }
-        self.events.push_back(if block == EntryBlock::Operator {
+        self.out.event(if block == EntryBlock::Operator {
             EngineEvent::EntriesPaused {
                 paused: raised,
                 time: now,

@@ -31,7 +31,7 @@ impl Engine {
             o.updated = now;
         }
         self.orders.index_venue_id(order_id, client_id);
-        self.events.push_back(EngineEvent::OrderAccepted {
+        self.out.event(EngineEvent::OrderAccepted {
             client_id,
             order_id,
             time: now,
@@ -58,7 +58,7 @@ impl Engine {
         o.status = OrderStatus::Rejected;
         o.updated = now;
         let o = *o;
-        self.events.push_back(EngineEvent::OrderRejected {
+        self.out.event(EngineEvent::OrderRejected {
             client_id,
             reason,
             time: now,
@@ -124,7 +124,7 @@ impl Engine {
         }
         o.outcome_unknown = true;
         o.updated = now;
-        self.events.push_back(EngineEvent::OrderOutcomeUnknown {
+        self.out.event(EngineEvent::OrderOutcomeUnknown {
             client_id,
             time: now,
         });
@@ -423,18 +423,15 @@ impl Engine {
         [position, net]: [rustrade_core::Position; 2],
         now: Timestamp,
     ) {
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.fills = stats.fills.saturating_add(1);
-        stats.fees += fill.fee.get();
-        stats.realised_pnl += effect.realised;
-        self.events.push_back(EngineEvent::FillApplied {
+        self.brains.filled(brain, fill.fee.get(), effect.realised);
+        self.out.event(EngineEvent::FillApplied {
             brain,
             role,
             fill: *fill,
             realised_pnl: effect.realised,
             time: now,
         });
-        self.events.push_back(EngineEvent::PositionChanged {
+        self.out.event(EngineEvent::PositionChanged {
             brain,
             symbol: fill.symbol,
             position,
@@ -442,14 +439,8 @@ impl Engine {
             time: now,
         });
         if let Some(trade) = effect.trade {
-            let stats = &mut self.brains[brain.index()].stats;
-            stats.trades = stats.trades.saturating_add(1);
-            if trade.net_pnl > 0.0 {
-                stats.wins = stats.wins.saturating_add(1);
-            } else if trade.net_pnl < 0.0 {
-                stats.losses = stats.losses.saturating_add(1);
-            }
-            self.events.push_back(EngineEvent::TradeClosed {
+            self.brains.closed_trade(brain, trade.net_pnl);
+            self.out.event(EngineEvent::TradeClosed {
                 brain,
                 symbol: fill.symbol,
                 trade,
@@ -591,7 +582,7 @@ impl Engine {
         o.updated = now;
         let o = *o;
         let filled = o.filled.get();
-        self.events.push_back(if status == OrderStatus::Expired {
+        self.out.event(if status == OrderStatus::Expired {
             EngineEvent::OrderExpired {
                 client_id: cid,
                 filled,
@@ -653,12 +644,12 @@ impl Engine {
             order_id: o.venue_id,
             reason,
         };
-        self.events.push_back(EngineEvent::CancelRequested {
+        self.out.event(EngineEvent::CancelRequested {
             client_id: cid,
             reason,
             time: now,
         });
-        self.commands.push_back(crate::Command::Cancel(cancel));
+        self.out.command(crate::Command::Cancel(cancel));
     }
 
     /// The brain's position on `symbol` is flat: drop its brackets and cancel their live legs.
@@ -689,8 +680,8 @@ impl Engine {
 
     pub(crate) fn malformed(&mut self, problem: Malformed, now: Timestamp) {
         tracing::warn!(?problem, "malformed input ignored");
-        self.events
-            .push_back(EngineEvent::MalformedInput { problem, time: now });
+        self.out
+            .event(EngineEvent::MalformedInput { problem, time: now });
     }
 
     fn malformed_unknown(

@@ -43,6 +43,7 @@
 
 mod account;
 mod bracket;
+mod brains;
 mod command;
 mod config;
 mod decide;
@@ -59,6 +60,7 @@ mod invariants;
 mod journal;
 mod market;
 mod orders;
+mod outbox;
 mod reconcile;
 mod replay;
 mod roster;
@@ -68,9 +70,10 @@ pub mod testkit;
 
 pub use account::BrainAccount;
 pub use bracket::{Bracket, BracketPrices};
+pub use brains::BrainStats;
 pub use command::{CancelOrder, CancelReason, Command, PlaceOrder};
 pub use config::{EngineConfig, LegRejectedPolicy};
-pub use engine::{BrainStats, Engine};
+pub use engine::Engine;
 pub use entry_block::{DriftPolicy, EntryBlock, EntryBlocks};
 pub use error::EngineError;
 pub use event::{EngineEvent, FillField, Malformed, PositionField};

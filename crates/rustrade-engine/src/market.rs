@@ -62,7 +62,7 @@ impl Engine {
                 let Some(b) = self.brackets.get(&entry).copied() else {
                     continue;
                 };
-                self.events.push_back(EngineEvent::ProtectionTriggered {
+                self.out.event(EngineEvent::ProtectionTriggered {
                     entry,
                     brain: b.brain,
                     symbol: b.symbol,
@@ -182,7 +182,7 @@ impl Engine {
         match (state.halted, reason) {
             (false, Some(r)) => {
                 state.halted = true;
-                self.events.push_back(EngineEvent::RiskHalted {
+                self.out.event(EngineEvent::RiskHalted {
                     symbol,
                     refusal: RefusalRecord::from_risk(&r),
                     time: now,
@@ -190,8 +190,8 @@ impl Engine {
             }
             (true, None) => {
                 state.halted = false;
-                self.events
-                    .push_back(EngineEvent::RiskResumed { symbol, time: now });
+                self.out
+                    .event(EngineEvent::RiskResumed { symbol, time: now });
             }
             _ => {}
         }

@@ -91,7 +91,7 @@ impl Engine {
                         self.handle_accepted(cid, report.order_id, now);
                     }
                 }
-                None => self.events.push_back(EngineEvent::UnknownVenueOrder {
+                None => self.out.event(EngineEvent::UnknownVenueOrder {
                     order: *report,
                     time: now,
                 }),
@@ -132,7 +132,7 @@ impl Engine {
         o.status = OrderStatus::Cancelled;
         o.updated = now;
         let o = *o;
-        self.events.push_back(EngineEvent::OrderMissingAtVenue {
+        self.out.event(EngineEvent::OrderMissingAtVenue {
             client_id: cid,
             time: now,
         });
@@ -184,7 +184,7 @@ impl Engine {
         self.risk
             .record_trade(symbol, gross_pnl, fee, now)
             .map_err(EngineError::Risk)?;
-        self.events.push_back(EngineEvent::OutcomeRecorded {
+        self.out.event(EngineEvent::OutcomeRecorded {
             symbol: *symbol,
             gross_pnl,
             fee,
@@ -221,7 +221,7 @@ impl Engine {
             .ok_or(EngineError::UnknownSymbol(*symbol))?;
         if state.unclaimed_trades > 0 {
             state.unclaimed_trades -= 1;
-            self.events.push_back(EngineEvent::OutcomeClaimed {
+            self.out.event(EngineEvent::OutcomeClaimed {
                 symbol: *symbol,
                 time: now,
             });
@@ -283,14 +283,14 @@ impl Engine {
         let position = state.by_brain[owner].position(&spec, state.mark);
         let net = state.net.position(&spec, state.mark);
         let flat = state.by_brain[owner].is_flat(&spec);
-        self.events.push_back(EngineEvent::PositionDrift {
+        self.out.event(EngineEvent::PositionDrift {
             symbol,
             ours,
             venue: net,
             attributed_to: brain,
             time: now,
         });
-        self.events.push_back(EngineEvent::PositionChanged {
+        self.out.event(EngineEvent::PositionChanged {
             brain,
             symbol,
             position,

@@ -34,11 +34,10 @@ impl Engine {
         engine.replaying = true;
         for event in journal {
             engine.replay_one(event);
-            engine.journal_seq += 1;
+            engine.out.replayed(engine.out.journal_seq() + 1);
         }
         engine.replaying = false;
-        engine.commands.clear();
-        engine.events.clear();
+        engine.out.clear();
         engine.risk.tick(now);
         engine.retake_reservations(now);
         Ok(engine)
@@ -58,8 +57,7 @@ impl Engine {
                     return;
                 }
                 self.ids.observe(&order.client_id);
-                let stats = &mut self.brains[brain.index()].stats;
-                stats.orders_placed = stats.orders_placed.saturating_add(1);
+                self.brains.placed(brain);
                 if let Some(prices) = bracket {
                     let caps = &self.caps;
                     let b = Bracket::new(
@@ -183,8 +181,8 @@ impl Engine {
                 self.mark_missing(client_id, time);
             }
             EngineEvent::DecisionRefused { brain, .. } => {
-                if let Some(b) = self.brains.get_mut(brain.index()) {
-                    b.stats.refusals = b.stats.refusals.saturating_add(1);
+                if self.brains.contains(brain) {
+                    self.brains.refused(brain);
                 }
             }
             EngineEvent::TradeClosed { .. }

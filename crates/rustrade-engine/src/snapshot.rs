@@ -18,7 +18,8 @@ use std::collections::{BTreeMap, VecDeque};
 use rustrade_core::{ClientOrderId, Symbol, Timestamp};
 use rustrade_risk::EntryRequest;
 
-use crate::engine::{BrainState, FillMemory, SymbolState};
+use crate::brains::Brains;
+use crate::engine::{FillMemory, SymbolState};
 use crate::gate::{RiskDesk, RiskDeskSnapshot};
 use crate::{
     Bracket, ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook,
@@ -42,7 +43,7 @@ pub struct EngineSnapshot {
     #[serde(default)]
     pub journal_seq: u64,
     bot_id: String,
-    brains: Vec<BrainState>,
+    brains: Brains,
     symbols: BTreeMap<Symbol, SymbolState>,
     orders: OrderBook,
     brackets: BTreeMap<ClientOrderId, Bracket>,
@@ -62,10 +63,11 @@ impl Engine {
     /// The whole state at `now`. Take it after draining the outputs (unpolled outputs are kept
     /// in it, so nothing is lost either way).
     pub fn snapshot(&self, now: Timestamp) -> EngineSnapshot {
+        let (commands, events, journal_seq) = self.out.parts();
         EngineSnapshot {
             version: ENGINE_SNAPSHOT_VERSION,
             taken_at: now,
-            journal_seq: self.journal_seq,
+            journal_seq,
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
             symbols: self.symbols.iter().map(|(s, v)| (*s, v.clone())).collect(),
@@ -75,8 +77,8 @@ impl Engine {
             risk: self.risk.snapshot(),
             fills_seen: self.fills_seen.clone(),
             exit_retries: self.exit_retries.clone(),
-            commands: self.commands.clone(),
-            events: self.events.clone(),
+            commands: commands.clone(),
+            events: events.clone(),
             cash: self.cash,
         }
     }
@@ -106,7 +108,7 @@ impl Engine {
                 ),
             });
         }
-        let names: Vec<&str> = snapshot.brains.iter().map(|b| b.name.as_str()).collect();
+        let names: Vec<&str> = snapshot.brains.names().collect();
         if names != config.brains.iter().map(String::as_str).collect::<Vec<_>>() {
             return Err(EngineError::Snapshot {
                 field: "brains",
@@ -151,9 +153,9 @@ impl Engine {
         engine.ids = snapshot.ids.clone();
         engine.fills_seen = snapshot.fills_seen.clone();
         engine.exit_retries = snapshot.exit_retries.clone();
-        engine.commands.clone_from(&snapshot.commands);
-        engine.events.clone_from(&snapshot.events);
-        engine.journal_seq = snapshot.journal_seq;
+        engine
+            .out
+            .restore(&snapshot.commands, &snapshot.events, snapshot.journal_seq);
         engine.cash = snapshot.cash;
         engine.retake_reservations(now);
         Ok(engine)
