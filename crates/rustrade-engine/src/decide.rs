@@ -35,7 +35,7 @@ use rustrade_core::{
     Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
     OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp,
 };
-use rustrade_risk::{Approved, Funds, OpenExposure};
+use rustrade_risk::{Approved, Funds};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
@@ -111,7 +111,7 @@ impl Engine {
     /// `reason`. Returns the number of exit orders emitted.
     pub fn flatten_all(&mut self, reason: ExitReason, now: Timestamp) -> usize {
         let before = self.out.pending_commands();
-        let symbols: Vec<Symbol> = self.symbols.keys().copied().collect();
+        let symbols: Vec<Symbol> = self.positions.symbols().copied().collect();
         for symbol in symbols {
             self.flatten_symbol(symbol, reason, now);
         }
@@ -120,18 +120,7 @@ impl Engine {
 
     /// Exits every brain's position on `symbol` (see [`flatten_all`](Self::flatten_all)).
     pub(crate) fn flatten_symbol(&mut self, symbol: Symbol, reason: ExitReason, now: Timestamp) {
-        let Some(state) = self.symbols.get(&symbol) else {
-            return;
-        };
-        let spec = state.spec;
-        let holders: Vec<BrainId> = state
-            .by_brain
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| !l.is_flat(&spec))
-            .filter_map(|(i, _)| u32::try_from(i).ok().map(BrainId))
-            .collect();
-        for brain in holders {
+        for brain in self.positions.holders(&symbol) {
             self.exit_position(brain, symbol, reason, None, None, now);
         }
     }
@@ -152,13 +141,9 @@ impl Engine {
             Action::Sell => Side::Sell,
             Action::Hold | Action::Close => return false,
         };
-        self.symbols.get(&symbol).is_none_or(|state| {
-            let held = state
-                .by_brain
-                .get(brain.index())
-                .copied()
-                .unwrap_or_default();
-            held.is_flat(&state.spec) || held.quantity.signum() == side.sign()
+        self.positions.get(&symbol).is_none_or(|state| {
+            let held = state.brain_ledger(brain).copied().unwrap_or_default();
+            held.is_flat(state.spec()) || held.quantity.signum() == side.sign()
         })
     }
 
@@ -177,12 +162,12 @@ impl Engine {
             self.malformed(Malformed::UnknownBrain { brain }, now);
             return;
         }
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = self.positions.get(&symbol) else {
             self.malformed(Malformed::UnknownSymbol { symbol }, now);
             return;
         };
-        let spec = state.spec;
-        let held = state.by_brain[brain.index()];
+        let spec = *state.spec();
+        let held = *state.brain(brain);
         let entry_side = match decision.action() {
             Action::Hold => return,
             Action::Close => None,
@@ -196,11 +181,11 @@ impl Engine {
             return;
         }
         if !against {
-            let position = held.position(&spec, state.mark);
+            let position = held.position(&spec, state.mark());
             let funds = if self.sizes_from_funds(&symbol, decision) {
                 Funds {
                     equity: self.equity(),
-                    cash: self.cash,
+                    cash: self.cash(),
                 }
             } else {
                 Funds::UNKNOWN
@@ -211,7 +196,7 @@ impl Engine {
             return;
         }
         // A reversal: the whole close first, then the entry from flat.
-        let mark = state.mark;
+        let mark = state.mark();
         let fee_rate = self
             .risk
             .symbols
@@ -289,9 +274,9 @@ impl Engine {
         let approved = match closing {
             None => self
                 .risk
-                .evaluate(&request, open_exposures(&self.symbols), now),
+                .evaluate(&request, self.positions.open_exposures(), now),
             Some(_) => {
-                let open = open_exposures_after(&self.symbols, closing);
+                let open = self.positions.open_exposures_after(closing);
                 self.risk.evaluate(&request, open, now)
             }
         };
@@ -360,10 +345,10 @@ impl Engine {
         close: &Decision,
         now: Timestamp,
     ) {
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = self.positions.get(&symbol) else {
             return;
         };
-        let held = state.by_brain[brain.index()].quantity;
+        let held = state.brain(brain).quantity;
         let covering: f64 = self
             .orders
             .live()
@@ -383,11 +368,8 @@ impl Engine {
         if let Some(c) = cap {
             open = open.min(c);
         }
-        let position = Position::new(
-            held.signum() * open,
-            state.by_brain[brain.index()].avg_entry,
-        );
-        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
+        let position = Position::new(held.signum() * open, state.brain(brain).avg_entry);
+        let (spec, reference) = (*state.spec(), state.reference());
         self.exit_with(
             brain,
             (&spec, reference),
@@ -409,15 +391,15 @@ impl Engine {
         }
         b.legs_placed = true;
         let b = *b;
-        let Some(state) = self.symbols.get(&b.symbol) else {
+        let Some(state) = self.positions.get(&b.symbol) else {
             return;
         };
-        let held = state.by_brain[b.brain.index()].quantity;
+        let held = state.brain(b.brain).quantity;
         let qty = b.filled.min(held.abs());
         if held.signum() != b.side.sign() || qty <= 0.0 {
             return;
         }
-        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
+        let (spec, reference) = (*state.spec(), state.reference());
         let position = Position::new(b.side.sign() * qty, 0.0);
         let legs = [
             (
@@ -489,7 +471,7 @@ impl Engine {
             position,
             funds: Funds::UNKNOWN,
         };
-        let open = open_exposures(&self.symbols);
+        let open = self.positions.open_exposures();
         match self.risk.evaluate(&request, open, now) {
             Ok(approved) if approved.is_exit() => {
                 let cid = self.ids.issue(brain);
@@ -648,44 +630,4 @@ fn stale_refusal(event: &MarketEvent, now: Timestamp) -> RefusalRecord {
             age.as_secs_f64()
         ),
     )
-}
-
-/// The account's open positions at mark (the entry price when no mark is known yet).
-pub(crate) fn open_exposures(
-    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
-) -> impl Iterator<Item = OpenExposure> + '_ {
-    symbols
-        .iter()
-        .filter(|(_, s)| !s.net.is_flat(&s.spec))
-        .map(|(sym, s)| OpenExposure {
-            symbol: *sym,
-            quantity: s.net.quantity,
-            mark: s
-                .mark
-                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
-            contract_value: s.spec.contract_value(),
-        })
-}
-
-/// [`open_exposures`] once `closing` (a symbol and the signed quantity being closed on it) is
-/// closed.
-fn open_exposures_after(
-    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
-    closing: Option<(Symbol, f64)>,
-) -> impl Iterator<Item = OpenExposure> + '_ {
-    let net = move |sym: &Symbol, s: &crate::engine::SymbolState| match closing {
-        Some((c, q)) if c == *sym => s.net.quantity - q,
-        _ => s.net.quantity,
-    };
-    symbols
-        .iter()
-        .filter(move |(sym, s)| !s.spec.is_dust(net(sym, s)))
-        .map(move |(sym, s)| OpenExposure {
-            symbol: *sym,
-            quantity: net(sym, s),
-            mark: s
-                .mark
-                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
-            contract_value: s.spec.contract_value(),
-        })
 }

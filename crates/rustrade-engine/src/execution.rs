@@ -6,6 +6,7 @@ use rustrade_core::{
     Symbol, Timestamp,
 };
 
+use crate::positions::{Booked, NotBooked};
 use crate::{
     BrainId, CancelReason, Engine, EngineEvent, ExitReason, FillField, LegRejectedPolicy,
     Malformed, OrderRole,
@@ -156,10 +157,7 @@ impl Engine {
         if self.orders.get(&cid).is_some_and(|o| o.venue_id.is_none()) {
             self.handle_accepted(cid, report.order_id, now);
         }
-        let lot = self
-            .symbols
-            .get(&report.symbol)
-            .map_or(0.0, |s| s.spec.lot_size());
+        let lot = self.lot_of(report.symbol);
         if let Some(o) = self.orders.live_mut(&cid) {
             o.outcome_unknown = false;
             o.venue_filled = Some(report.filled);
@@ -283,38 +281,32 @@ impl Engine {
             self.malformed(Malformed::FillMismatch { fill: *fill, field }, now);
             return;
         }
-        let Some(state) = self.symbols.get_mut(&fill.symbol) else {
-            self.malformed(
-                Malformed::UnknownSymbol {
-                    symbol: fill.symbol,
-                },
-                now,
-            );
-            return;
+        let booked = match self.positions.apply_fill(fill, brain, completed) {
+            Ok(booked) => booked,
+            Err(NotBooked::UnknownSymbol) => {
+                self.malformed(
+                    Malformed::UnknownSymbol {
+                        symbol: fill.symbol,
+                    },
+                    now,
+                );
+                return;
+            }
+            Err(NotBooked::Duplicate) => {
+                self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
+                return;
+            }
         };
-        if completed || !self.fills_seen.insert(fill.fill_id) {
-            self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
-            return;
-        }
-        if state.fill_cursor.is_none_or(|c| fill.time >= c.since) {
-            state.fill_cursor = Some(rustrade_core::FillCursor::after(fill));
-        }
-        let spec = state.spec;
-        let (qty, price, fee) = (fill.quantity.get(), fill.price.get(), fill.fee.get());
-        let brain_ledger = &mut state.by_brain[brain.index()];
-        let effect = brain_ledger.apply_fill(&spec, fill.side, qty, price, fee, fill.time);
-        state
-            .net
-            .apply_fill(&spec, fill.side, qty, price, fee, fill.time);
-        if effect.trade.is_some() {
-            state.unclaimed_trades += 1;
-        }
-        let position = state.by_brain[brain.index()].position(&spec, state.mark);
-        let net = state.net.position(&spec, state.mark);
-        let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
-        self.settle_cash(fill.side.sign(), qty, price, spec.contract_value(), fee);
+        let Booked {
+            effect,
+            position,
+            net,
+            brain_flat,
+            lot,
+        } = booked;
+        let (qty, price) = (fill.quantity.get(), fill.price.get());
 
-        let (terminal, overfill) = self.record_order_fill(slot, fill, spec.lot_size(), now);
+        let (terminal, overfill) = self.record_order_fill(slot, fill, lot, now);
         if let Some((filled, quantity)) = overfill {
             self.malformed(
                 Malformed::Overfill {
@@ -345,7 +337,7 @@ impl Engine {
             role if role.is_leg() => self.oco_fill(parent, cid, now),
             OrderRole::Exit(_) => {
                 self.exit_retries
-                    .exit_filled(&(brain, fill.symbol), qty, spec.lot_size() / 2.0);
+                    .exit_filled(&(brain, fill.symbol), qty, lot / 2.0);
             }
             _ => {}
         }
@@ -364,19 +356,19 @@ impl Engine {
     /// [`handle_fill_applied_before`](Self::handle_fill_applied_before).
     #[inline]
     pub fn recalls_fill(&self, id: &FillId) -> bool {
-        self.fills_seen.contains(id)
+        self.positions.recalls_fill(id)
     }
 
     /// The fill ids the window holds, oldest first.
     pub fn recalled_fills(&self) -> impl Iterator<Item = &FillId> {
-        self.fills_seen.ids()
+        self.positions.recalled_fills()
     }
 
     /// A fill the driver's durable record says was applied before (its id had left the
     /// window): changes nothing but the window, which remembers it again, and is reported as
     /// [`Malformed::DuplicateFill`] like a duplicate the window caught.
     pub fn handle_fill_applied_before(&mut self, fill: &Fill, now: Timestamp) {
-        self.fills_seen.insert(fill.fill_id);
+        self.positions.remember_fill(fill.fill_id);
         self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
     }
 

@@ -26,23 +26,7 @@ impl Engine {
     /// Checks the invariants of the module doc; the first broken one is returned. Costs a pass
     /// over the symbols and the reservations, so drivers run it in debug builds only.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        for (symbol, state) in self.symbols.iter() {
-            let brains_qty: f64 = state.by_brain.iter().map(|l| l.quantity).sum();
-            if (state.net.quantity - brains_qty).abs() >= state.spec.lot_size() / 2.0 {
-                return Err(InvariantViolation(format!(
-                    "{symbol}: net quantity {} is not the sum of the brains' {brains_qty}",
-                    state.net.quantity
-                )));
-            }
-            let brains_fees: f64 = state.by_brain.iter().map(|l| l.fees_paid).sum();
-            let scale = state.net.fees_paid.abs().max(brains_fees.abs()).max(1.0);
-            if (state.net.fees_paid - brains_fees).abs() > 1e-9 * scale {
-                return Err(InvariantViolation(format!(
-                    "{symbol}: net fees paid {} are not the sum of the brains' {brains_fees}",
-                    state.net.fees_paid
-                )));
-            }
-        }
+        self.positions.check()?;
         for cid in self.risk.reserved_entries() {
             let working = self
                 .orders
@@ -98,11 +82,11 @@ mod tests {
         h.decide(BrainId(0), x, &Decision::buy(1.0));
         h.engine.check_invariants().unwrap();
         // The broken variant: a net ledger booked without its brain.
-        h.engine.symbols.get_mut(&x).unwrap().net.quantity += 1.0;
+        h.engine.positions.net_mut(&x).quantity += 1.0;
         let err = h.engine.check_invariants().unwrap_err();
         assert!(err.0.contains("XYZ: net quantity"), "{err}");
-        h.engine.symbols.get_mut(&x).unwrap().net.quantity -= 1.0;
-        h.engine.symbols.get_mut(&x).unwrap().net.fees_paid += 0.5;
+        h.engine.positions.net_mut(&x).quantity -= 1.0;
+        h.engine.positions.net_mut(&x).fees_paid += 0.5;
         let err = h.engine.check_invariants().unwrap_err();
         assert!(err.0.contains("net fees paid"), "{err}");
     }

@@ -21,11 +21,12 @@ impl Engine {
     /// [`handle_timer`](Self::handle_timer) does). Call it before the brains see the event.
     #[inline]
     pub fn handle_market(&mut self, event: &MarketEvent) {
-        let Some(state) = self.symbols.get_mut(&event.symbol) else {
+        if !self
+            .positions
+            .on_market(&event.symbol, event.reference_price())
+        {
             return;
-        };
-        state.mark = Some(event.reference_price());
-        state.bars += 1;
+        }
         if !self.brackets.is_empty() {
             self.check_protections(event);
         }
@@ -91,7 +92,7 @@ impl Engine {
     pub fn handle_timer(&mut self, now: Timestamp) {
         self.risk.tick(now);
         let mut cursor: Option<Symbol> = None;
-        while let Some(symbol) = self.symbols.next_after(cursor.as_ref()) {
+        while let Some(symbol) = self.positions.next_after(cursor.as_ref()) {
             self.sync_halt(symbol, now);
             cursor = Some(symbol);
         }
@@ -151,10 +152,10 @@ impl Engine {
             return;
         }
         for ((brain, symbol), retry) in self.exit_retries.due(now) {
-            let Some(state) = self.symbols.get(&symbol) else {
+            let Some(state) = self.positions.get(&symbol) else {
                 continue;
             };
-            if state.by_brain[brain.index()].is_flat(&state.spec) {
+            if state.brain(brain).is_flat(state.spec()) {
                 continue;
             }
             let working = self.orders.live().any(|o| {
@@ -176,12 +177,11 @@ impl Engine {
     /// Journals a change in whether entries on `symbol` are blocked.
     pub(crate) fn sync_halt(&mut self, symbol: Symbol, now: Timestamp) {
         let reason = self.risk.halt_reason(&symbol, now);
-        let Some(state) = self.symbols.get_mut(&symbol) else {
+        let Some(halted) = self.positions.set_halted(&symbol, reason.is_some()) else {
             return;
         };
-        match (state.halted, reason) {
+        match (halted, reason) {
             (false, Some(r)) => {
-                state.halted = true;
                 self.out.event(EngineEvent::RiskHalted {
                     symbol,
                     refusal: RefusalRecord::from_risk(&r),
@@ -189,7 +189,6 @@ impl Engine {
                 });
             }
             (true, None) => {
-                state.halted = false;
                 self.out
                     .event(EngineEvent::RiskResumed { symbol, time: now });
             }

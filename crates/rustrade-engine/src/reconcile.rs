@@ -24,9 +24,9 @@ use std::collections::BTreeSet;
 
 use rustrade_core::{ClientOrderId, OpenOrder, OrderStatus, Position, Symbol, Timestamp};
 
+use crate::positions::Adopted;
 use crate::{
-    BrainId, DriftPolicy, Engine, EngineError, EngineEvent, EntryBlock, ExitReason, Malformed,
-    PositionField,
+    DriftPolicy, Engine, EngineError, EngineEvent, EntryBlock, ExitReason, Malformed, PositionField,
 };
 
 impl Engine {
@@ -50,7 +50,7 @@ impl Engine {
                 );
                 continue;
             }
-            if !self.symbols.contains_key(symbol) {
+            if !self.positions.contains(symbol) {
                 self.malformed(Malformed::UnknownSymbol { symbol: *symbol }, now);
                 continue;
             }
@@ -120,8 +120,10 @@ impl Engine {
             .sum()
     }
 
-    fn lot_of(&self, symbol: Symbol) -> f64 {
-        self.symbols.get(&symbol).map_or(0.0, |s| s.spec.lot_size())
+    pub(crate) fn lot_of(&self, symbol: Symbol) -> f64 {
+        self.positions
+            .get(&symbol)
+            .map_or(0.0, |s| s.spec().lot_size())
     }
 
     /// Marks one of our live orders cancelled because the venue does not list it.
@@ -162,7 +164,7 @@ impl Engine {
                 },
             });
         }
-        if !self.symbols.contains_key(symbol) {
+        if !self.positions.contains(symbol) {
             return Err(EngineError::UnknownSymbol(*symbol));
         }
         self.adopt(*symbol, position.quantity, position.avg_entry, now, false);
@@ -178,7 +180,7 @@ impl Engine {
         fee: f64,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        if !self.symbols.contains_key(symbol) {
+        if !self.positions.contains(symbol) {
             return Err(EngineError::UnknownSymbol(*symbol));
         }
         self.risk
@@ -215,12 +217,11 @@ impl Engine {
                 return Err(EngineError::NonFinite { field, value });
             }
         }
-        let state = self
-            .symbols
-            .get_mut(symbol)
+        let claimed = self
+            .positions
+            .claim_trade(symbol)
             .ok_or(EngineError::UnknownSymbol(*symbol))?;
-        if state.unclaimed_trades > 0 {
-            state.unclaimed_trades -= 1;
+        if claimed {
             self.out.event(EngineEvent::OutcomeClaimed {
                 symbol: *symbol,
                 time: now,
@@ -233,7 +234,9 @@ impl Engine {
 
     /// Round trips the fills closed on `symbol` that no manual outcome has claimed yet.
     pub fn unclaimed_trades(&self, symbol: &Symbol) -> u64 {
-        self.symbols.get(symbol).map_or(0, |s| s.unclaimed_trades)
+        self.positions
+            .get(symbol)
+            .map_or(0, crate::positions::SymbolState::unclaimed_trades)
     }
 
     pub(crate) fn adopt(
@@ -244,45 +247,19 @@ impl Engine {
         now: Timestamp,
         from_venue: bool,
     ) -> bool {
-        let Some(state) = self.symbols.get_mut(&symbol) else {
+        let Some(adopted) = self
+            .positions
+            .adopt(&symbol, quantity, avg_entry, now, from_venue)
+        else {
             return false;
         };
-        let spec = state.spec;
-        let diff = quantity - state.net.quantity;
-        if spec.is_dust(diff) && (from_venue || spec.is_dust(avg_entry - state.net.avg_entry)) {
-            return false;
-        }
-        let ours = state.net.position(&spec, state.mark);
-        let owner = state
-            .by_brain
-            .iter()
-            .enumerate()
-            .fold((0usize, 0.0f64), |best, (i, l)| {
-                if l.quantity.abs() > best.1 {
-                    (i, l.quantity.abs())
-                } else {
-                    best
-                }
-            })
-            .0;
-        let price = if avg_entry > 0.0 {
-            avg_entry
-        } else {
-            state.mark.map_or(state.net.avg_entry, |m| m.get())
-        };
-        state.net.adopt(&spec, quantity, price, now);
-        let brain_ledger = &mut state.by_brain[owner];
-        let brain_qty = brain_ledger.quantity + diff;
-        let brain_price = if brain_ledger.is_flat(&spec) {
-            price
-        } else {
-            brain_ledger.avg_entry
-        };
-        brain_ledger.adopt(&spec, brain_qty, brain_price, now);
-        let brain = BrainId(u32::try_from(owner).unwrap_or(0));
-        let position = state.by_brain[owner].position(&spec, state.mark);
-        let net = state.net.position(&spec, state.mark);
-        let flat = state.by_brain[owner].is_flat(&spec);
+        let Adopted {
+            ours,
+            owner: brain,
+            position,
+            net,
+            flat,
+        } = adopted;
         self.out.event(EngineEvent::PositionDrift {
             symbol,
             ours,

@@ -53,7 +53,7 @@ impl Engine {
                 bracket,
                 time,
             } => {
-                if !self.brain_ok(brain) || !self.symbols.contains_key(&order.symbol) {
+                if !self.brain_ok(brain) || !self.positions.contains(&order.symbol) {
                     return;
                 }
                 self.ids.observe(&order.client_id);
@@ -142,9 +142,7 @@ impl Engine {
                 }
             }
             EngineEvent::OutcomeClaimed { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.unclaimed_trades = s.unclaimed_trades.saturating_sub(1);
-                }
+                self.positions.claim_trade(&symbol);
             }
             EngineEvent::ProtectionTriggered { entry, .. } => {
                 if let Some(b) = self.brackets.get_mut(&entry) {
@@ -152,9 +150,7 @@ impl Engine {
                 }
             }
             EngineEvent::RiskHalted { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.halted = true;
-                }
+                self.positions.set_halted(&symbol, true);
             }
             EngineEvent::EntriesPaused { paused, .. } => {
                 self.risk.blocks.set(EntryBlock::Operator, paused);
@@ -165,9 +161,7 @@ impl Engine {
                 }
             }
             EngineEvent::RiskResumed { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.halted = false;
-                }
+                self.positions.set_halted(&symbol, false);
             }
             EngineEvent::PositionDrift {
                 symbol,

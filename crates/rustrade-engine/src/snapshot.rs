@@ -19,8 +19,9 @@ use rustrade_core::{ClientOrderId, Symbol, Timestamp};
 use rustrade_risk::EntryRequest;
 
 use crate::brains::Brains;
-use crate::engine::{FillMemory, SymbolState};
+use crate::fill_memory::FillMemory;
 use crate::gate::{RiskDesk, RiskDeskSnapshot};
+use crate::positions::SymbolState;
 use crate::{
     Bracket, ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook,
     OrderRole,
@@ -64,22 +65,23 @@ impl Engine {
     /// in it, so nothing is lost either way).
     pub fn snapshot(&self, now: Timestamp) -> EngineSnapshot {
         let (commands, events, journal_seq) = self.out.parts();
+        let (symbols, fills_seen, cash) = self.positions.snapshot();
         EngineSnapshot {
             version: ENGINE_SNAPSHOT_VERSION,
             taken_at: now,
             journal_seq,
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
-            symbols: self.symbols.iter().map(|(s, v)| (*s, v.clone())).collect(),
+            symbols,
             orders: self.orders.clone(),
             brackets: self.brackets.clone(),
             ids: self.ids.clone(),
             risk: self.risk.snapshot(),
-            fills_seen: self.fills_seen.clone(),
+            fills_seen,
             exit_retries: self.exit_retries.clone(),
             commands: commands.clone(),
             events: events.clone(),
-            cash: self.cash,
+            cash,
         }
     }
 
@@ -117,46 +119,21 @@ impl Engine {
         }
         check_references(snapshot, &config)?;
         let mut engine = Self::new(config, now)?;
-        if snapshot.symbols.keys().ne(engine.symbols.keys()) {
-            return Err(EngineError::Snapshot {
-                field: "instruments",
-                reason: format!(
-                    "snapshot trades {:?}, config {:?}",
-                    snapshot.symbols.keys().collect::<Vec<_>>(),
-                    engine.symbols.keys().collect::<Vec<_>>()
-                ),
-            });
-        }
-        for (symbol, saved) in &snapshot.symbols {
-            if let Some(state) = engine.symbols.get_mut(symbol) {
-                if saved.by_brain.len() != state.by_brain.len() {
-                    return Err(EngineError::Snapshot {
-                        field: "brains",
-                        reason: format!("{symbol} holds {} brain ledgers", saved.by_brain.len()),
-                    });
-                }
-                state.mark = saved.mark;
-                state.net = saved.net;
-                state.by_brain.clone_from(&saved.by_brain);
-                state.halted = saved.halted;
-                state.unclaimed_trades = saved.unclaimed_trades;
-                // Version 1 kept no cursor: fills after the snapshot are the ones to catch up.
-                state.fill_cursor = saved
-                    .fill_cursor
-                    .or(Some(rustrade_core::FillCursor::since(snapshot.taken_at)));
-            }
-        }
+        engine.positions.restore(
+            &snapshot.symbols,
+            &snapshot.fills_seen,
+            snapshot.cash,
+            snapshot.taken_at,
+        )?;
         engine.risk = RiskDesk::restore(&engine.config, &snapshot.risk, now)?;
         engine.brains.clone_from(&snapshot.brains);
         engine.orders = snapshot.orders.clone();
         engine.brackets.clone_from(&snapshot.brackets);
         engine.ids = snapshot.ids.clone();
-        engine.fills_seen = snapshot.fills_seen.clone();
         engine.exit_retries = snapshot.exit_retries.clone();
         engine
             .out
             .restore(&snapshot.commands, &snapshot.events, snapshot.journal_seq);
-        engine.cash = snapshot.cash;
         engine.retake_reservations(now);
         Ok(engine)
     }
@@ -168,8 +145,8 @@ impl Engine {
             .live()
             .filter(|o| o.role == OrderRole::Entry && o.filled.is_zero())
             .filter_map(|o| {
-                let state = self.symbols.get(&o.symbol())?;
-                let price = o.order.limit_price.or(state.mark)?;
+                let state = self.positions.get(&o.symbol())?;
+                let price = o.order.limit_price.or(state.mark())?;
                 Some((
                     o.created,
                     o.order.client_id,
@@ -178,13 +155,13 @@ impl Engine {
                         side: o.order.side,
                         quantity: o.order.quantity,
                         price,
-                        contract_value: state.spec.contract_value(),
+                        contract_value: state.spec().contract_value(),
                     },
                 ))
             })
             .collect();
         entries.sort_by_key(|(created, cid, _)| (*created, *cid));
-        let open: Vec<_> = crate::decide::open_exposures(&self.symbols).collect();
+        let open: Vec<_> = self.positions.open_exposures().collect();
         self.risk.retake(
             entries.into_iter().map(|(_, cid, r)| (cid, r)),
             open.into_iter(),
