@@ -79,8 +79,7 @@ impl Engine {
             SizeHint::EquityFraction(_) | SizeHint::CashFraction(_) => true,
             SizeHint::Default => self
                 .risk
-                .symbols
-                .get(symbol)
+                .symbol(symbol)
                 .is_some_and(|r| !r.sizer.config().basis.is_margin()),
             _ => false,
         }

@@ -33,7 +33,7 @@
 
 use rustrade_core::{
     Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
-    OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp,
+    Position, Price, Side, Symbol, Timestamp,
 };
 use rustrade_risk::{Approved, Funds};
 
@@ -103,7 +103,7 @@ impl Engine {
 
     /// Whether new entries are paused (see [`set_entries_paused`](Self::set_entries_paused)).
     pub fn entries_paused(&self) -> bool {
-        self.risk.blocks.contains(EntryBlock::Operator)
+        self.risk.blocks().contains(EntryBlock::Operator)
     }
 
     /// Closes every brain's position on every symbol: one exit per brain and symbol it holds,
@@ -199,8 +199,7 @@ impl Engine {
         let mark = state.mark();
         let fee_rate = self
             .risk
-            .symbols
-            .get(&symbol)
+            .symbol(&symbol)
             .map_or(0.0, |r| r.sizer.config().fee_rate);
         let close = Decision::close().with_reverse();
         let reason = ExitReason::Decision;
@@ -247,7 +246,7 @@ impl Engine {
     ) {
         let spec = *spec;
         let symbol = spec.symbol();
-        if let Some(block) = self.risk.blocks.first() {
+        if let Some(block) = self.risk.blocks().first() {
             let refusal = RefusalRecord::engine(block.label(), block.describe().to_owned());
             self.refuse(brain, symbol, decision.action(), refusal, now);
             return;
@@ -295,7 +294,6 @@ impl Engine {
             }
         };
         let cid = self.ids.issue(brain);
-        self.risk.hold(cid, &approved);
         let trailing = decision
             .trailing_stop()
             .map(|o| spec.round_price(o.get()))
@@ -349,21 +347,7 @@ impl Engine {
             return;
         };
         let held = state.brain(brain).quantity;
-        let covering: f64 = self
-            .orders
-            .live()
-            .filter(|o| {
-                o.brain == brain
-                    && o.symbol() == symbol
-                    && matches!(o.role, OrderRole::Exit(_))
-                    && o.order.side.sign() != held.signum()
-                    // A reduce-only exit whose placement is unknown may never have reached the
-                    // venue: it does not count, since a second reduce-only close cannot
-                    // over-close, while trusting a lost one leaves the position unprotected.
-                    && !(o.outcome_unknown && o.order.reduce_only)
-            })
-            .map(|o| o.remaining().get())
-            .sum();
+        let covering = self.orders.covering(brain, symbol, held.signum());
         let mut open = (held.abs() - covering).max(0.0);
         if let Some(c) = cap {
             open = open.min(c);
@@ -482,7 +466,7 @@ impl Engine {
                 // An exit request the chain read as an entry cannot happen with a close
                 // decision; drop its reservation rather than send it.
                 if let Some(r) = approved.reservation() {
-                    self.risk.portfolio.release(r);
+                    self.risk.release(r);
                 }
                 None
             }
@@ -505,23 +489,10 @@ impl Engine {
         now: Timestamp,
     ) {
         let order = order_from(cid, &approved);
-        self.orders.insert(TrackedOrder {
-            order,
-            brain,
-            role,
-            parent,
-            venue_id: None,
-            status: OrderStatus::Pending,
-            filled: Quantity::ZERO,
-            avg_fill_price: 0.0,
-            fees: 0.0,
-            created: now,
-            updated: now,
-            cancel_requested: false,
-            cancel_sent: None,
-            outcome_unknown: false,
-            venue_filled: None,
-        });
+        self.orders.place(
+            TrackedOrder::pending(order, brain, role, parent, now),
+            approved.reservation(),
+        );
         self.brains.placed(brain);
         let bracket = if role == OrderRole::Entry {
             self.brackets.get(&cid).map(Bracket::prices)

@@ -24,9 +24,10 @@ use crate::brains::{BrainStats, Brains};
 use crate::gate::RiskDesk;
 use crate::outbox::Outbox;
 use crate::positions::{Positions, SymbolState};
+use crate::working::Working;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
-    OrderBook, SymbolSlot, TrackedOrder,
+    SymbolSlot, TrackedOrder,
 };
 
 /// The sans-IO trading state machine: one per bot, shared by backtest, paper and live.
@@ -65,7 +66,7 @@ pub struct Engine {
     pub(crate) caps: BTreeSet<Capability>,
     pub(crate) brains: Brains,
     pub(crate) positions: Positions,
-    pub(crate) orders: OrderBook,
+    pub(crate) orders: Working,
     pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
     pub(crate) ids: ClientIdSequence,
     pub(crate) risk: RiskDesk,
@@ -123,7 +124,7 @@ impl Engine {
             caps: config.capabilities.clone(),
             brains: Brains::new(&config.brains),
             positions,
-            orders: OrderBook::new(config.retired_orders),
+            orders: Working::new(config.retired_orders),
             brackets: BTreeMap::new(),
             ids,
             risk,
@@ -264,7 +265,7 @@ impl Engine {
 
     /// The risk state of `symbol` (session PnL, loss breaker, sizer), read-only.
     pub fn symbol_risk(&self, symbol: &Symbol) -> Option<&rustrade_risk::SymbolRisk> {
-        self.risk.symbols.get(symbol)
+        self.risk.symbol(symbol)
     }
 
     /// The last mark price of `symbol`.

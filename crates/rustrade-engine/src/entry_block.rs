@@ -145,7 +145,7 @@ impl Engine {
     /// Raises or clears one entry block at `now`; journalled when it changes. Returns whether it
     /// changed.
     pub fn set_entry_block(&mut self, block: EntryBlock, raised: bool, now: Timestamp) -> bool {
-        if !self.risk.blocks.set(block, raised) {
+        if !self.risk.set_block(block, raised) {
             return false;
         }
         self.out.event(if block == EntryBlock::Operator {
@@ -165,7 +165,7 @@ impl Engine {
 
     /// The raised entry blocks.
     pub fn entry_blocks(&self) -> EntryBlocks {
-        self.risk.blocks
+        self.risk.blocks()
     }
 
     /// The operator's acknowledgement of a position drift: clears [`EntryBlock::Drift`].

@@ -18,20 +18,14 @@ impl Engine {
     /// A repeated acknowledgement changes nothing; one for an unknown id is reported as
     /// [`Malformed::UnknownOrder`].
     pub fn handle_accepted(&mut self, client_id: ClientOrderId, order_id: OrderId, now: Timestamp) {
-        let Some(o) = self.orders.get_mut(&client_id) else {
-            self.malformed_unknown(Some(client_id), Some(order_id), now);
-            return;
-        };
-        if o.venue_id == Some(order_id) {
-            return;
+        match self.orders.acknowledge(client_id, order_id, now) {
+            None => {
+                self.malformed_unknown(Some(client_id), Some(order_id), now);
+                return;
+            }
+            Some(false) => return,
+            Some(true) => {}
         }
-        o.venue_id = Some(order_id);
-        o.outcome_unknown = false;
-        if o.status == OrderStatus::Pending {
-            o.status = OrderStatus::Accepted;
-            o.updated = now;
-        }
-        self.orders.index_venue_id(order_id, client_id);
         self.out.event(EngineEvent::OrderAccepted {
             client_id,
             order_id,
@@ -50,24 +44,22 @@ impl Engine {
         reason: RejectReason,
         now: Timestamp,
     ) {
-        let Some(o) = self.orders.live_mut(&client_id) else {
+        let ended = self
+            .orders
+            .end(&client_id, OrderStatus::Rejected, now, &mut self.risk);
+        let Some(o) = ended else {
             if self.orders.get(&client_id).is_none() {
                 self.malformed_unknown(Some(client_id), None, now);
             }
             return;
         };
-        o.status = OrderStatus::Rejected;
-        o.updated = now;
-        let o = *o;
         self.out.event(EngineEvent::OrderRejected {
             client_id,
             reason,
             time: now,
         });
-        self.orders.retire(&client_id);
         match o.role {
             OrderRole::Entry => {
-                self.risk.release(&client_id);
                 if o.filled.is_zero() {
                     self.brackets.remove(&client_id);
                 } else {
@@ -114,17 +106,16 @@ impl Engine {
     /// ([`handle_order_state`](Self::handle_order_state),
     /// [`handle_order_not_found`](Self::handle_order_not_found)) or a report about it arrives.
     pub fn handle_place_unknown(&mut self, client_id: ClientOrderId, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&client_id) else {
-            if self.orders.get(&client_id).is_none() {
-                self.malformed_unknown(Some(client_id), None, now);
+        match self.orders.mark_unknown(&client_id, now) {
+            None => {
+                if self.orders.get(&client_id).is_none() {
+                    self.malformed_unknown(Some(client_id), None, now);
+                }
+                return;
             }
-            return;
-        };
-        if o.outcome_unknown || o.venue_id.is_some() {
-            return;
+            Some(false) => return,
+            Some(true) => {}
         }
-        o.outcome_unknown = true;
-        o.updated = now;
         self.out.event(EngineEvent::OrderOutcomeUnknown {
             client_id,
             time: now,
@@ -146,11 +137,10 @@ impl Engine {
     /// [`TrackedOrder::venue_filled`]: crate::TrackedOrder::venue_filled
     pub fn handle_order_state(&mut self, state: &OrderState, now: Timestamp) {
         let report = state.order;
-        let cid = report
-            .client_id
-            .filter(|c| self.orders.get(c).is_some())
-            .or_else(|| self.orders.client_id_of(&report.order_id));
-        let Some(cid) = cid else {
+        let Some(cid) = self
+            .orders
+            .resolve(report.client_id, Some(&report.order_id))
+        else {
             self.malformed_unknown(report.client_id, Some(report.order_id), now);
             return;
         };
@@ -158,13 +148,8 @@ impl Engine {
             self.handle_accepted(cid, report.order_id, now);
         }
         let lot = self.lot_of(report.symbol);
-        if let Some(o) = self.orders.live_mut(&cid) {
-            o.outcome_unknown = false;
-            o.venue_filled = Some(report.filled);
-            if o.fills_awaited(lot) > 0.0 {
-                return;
-            }
-            o.venue_filled = None;
+        if self.orders.looked_up(&cid, report.filled, lot) {
+            return;
         }
         match report.status {
             OrderStatus::Cancelled => self.handle_cancelled(Some(cid), Some(report.order_id), now),
@@ -266,7 +251,6 @@ impl Engine {
         // The few fields used below, rather than a copy of the whole order.
         let o = self.orders.at(slot);
         let (cid, brain, role, parent) = (o.order.client_id, o.brain, o.role, o.parent);
-        let first_fill = o.filled.is_zero();
         // A completely filled order cannot fill again: a fill for one is a replay the fill-id
         // memory has already forgotten (it keeps a bounded window), never new quantity.
         let completed = o.status == OrderStatus::Filled;
@@ -306,7 +290,9 @@ impl Engine {
         } = booked;
         let (qty, price) = (fill.quantity.get(), fill.price.get());
 
-        let (terminal, overfill) = self.record_order_fill(slot, fill, lot, now);
+        let (terminal, overfill) = self
+            .orders
+            .record_fill(slot, fill, lot, now, &mut self.risk);
         if let Some((filled, quantity)) = overfill {
             self.malformed(
                 Malformed::Overfill {
@@ -316,9 +302,6 @@ impl Engine {
                 },
                 now,
             );
-        }
-        if role == OrderRole::Entry && first_fill {
-            self.risk.confirm(&cid);
         }
         self.journal_fill(brain, role, fill, &effect, [position, net], now);
         if let Some(trade) = effect.trade {
@@ -342,7 +325,7 @@ impl Engine {
             _ => {}
         }
         if terminal {
-            self.orders.retire(&cid);
+            self.orders.retire_filled(&cid);
         }
         if brain_flat {
             self.drop_protection(brain, fill.symbol, now);
@@ -392,10 +375,7 @@ impl Engine {
 
     /// The book slot of the order a fill belongs to: by our client id, else by the venue's id.
     fn fill_slot(&self, client_id: Option<ClientOrderId>, order_id: &OrderId) -> Option<usize> {
-        client_id.and_then(|c| self.orders.find(&c)).or_else(|| {
-            let c = self.orders.client_id_of(order_id)?;
-            self.orders.find(&c)
-        })
+        self.orders.fill_slot(client_id, order_id)
     }
 
     /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
@@ -446,54 +426,6 @@ impl Engine {
             tracing::warn!(%symbol, error = %e, "trade outcome refused by the risk state");
         }
         self.sync_halt(symbol, now);
-    }
-
-    /// Updates the order in `slot` (from [`crate::OrderBook`]'s `find`) with a fill; returns
-    /// whether the order is now terminal, and the filled and ordered quantities if the venue
-    /// filled more than the order's quantity (two numbers rather than the `Malformed` report,
-    /// which is as large as a fill and would be copied out on every call).
-    fn record_order_fill(
-        &mut self,
-        slot: usize,
-        fill: &Fill,
-        lot: f64,
-        now: Timestamp,
-    ) -> (bool, Option<(f64, f64)>) {
-        let o = self.orders.at_mut(slot);
-        let cid = o.order.client_id;
-        let before = o.filled.get();
-        let qty = fill.quantity.get();
-        let after = before + qty;
-        o.avg_fill_price = (o.avg_fill_price * before + fill.price.get() * qty) / after;
-        o.filled = rustrade_core::Quantity::new(after).unwrap_or(o.filled);
-        o.fees += fill.fee.get();
-        o.updated = now;
-        // A fill proves the placement arrived.
-        o.outcome_unknown = false;
-        // A venue id already held was indexed when it was set (acknowledgement, earlier fill or
-        // restore); only a first sighting here needs indexing.
-        let new_venue_id = o.venue_id.is_none().then_some(fill.order_id);
-        if new_venue_id.is_some() {
-            o.venue_id = new_venue_id;
-        }
-        if o.venue_filled.is_some() && o.fills_awaited(lot) == 0.0 {
-            o.venue_filled = None;
-        }
-        let quantity = o.order.quantity.get();
-        let mut terminal = false;
-        if o.status.is_live() {
-            if after + lot / 2.0 >= quantity {
-                o.status = OrderStatus::Filled;
-                terminal = true;
-            } else {
-                o.status = OrderStatus::PartiallyFilled;
-            }
-        }
-        let overfill = (after > quantity + lot / 2.0).then_some((after, quantity));
-        if let Some(v) = new_venue_id {
-            self.orders.index_venue_id(v, cid);
-        }
-        (terminal, overfill)
     }
 
     /// Cancels every live sibling leg of a filled leg, once, and disarms the bracket.
@@ -560,19 +492,13 @@ impl Engine {
         status: OrderStatus,
         now: Timestamp,
     ) {
-        let cid = client_id
-            .filter(|c| self.orders.get(c).is_some())
-            .or_else(|| order_id.and_then(|v| self.orders.client_id_of(&v)));
-        let Some(cid) = cid else {
+        let Some(cid) = self.orders.resolve(client_id, order_id.as_ref()) else {
             self.malformed_unknown(client_id, order_id, now);
             return;
         };
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let Some(o) = self.orders.end(&cid, status, now, &mut self.risk) else {
             return;
         };
-        o.status = status;
-        o.updated = now;
-        let o = *o;
         let filled = o.filled.get();
         self.out.event(if status == OrderStatus::Expired {
             EngineEvent::OrderExpired {
@@ -587,18 +513,17 @@ impl Engine {
                 time: now,
             }
         });
-        self.orders.retire(&cid);
         self.after_terminal(&o, now);
     }
 
-    /// What follows an order's end without a complete fill: an entry releases its reservation
-    /// and either arms its legs for what filled or drops its bracket.
+    /// What follows an order's end without a complete fill (its reservation is released by
+    /// [`Working::end`](crate::working::Working::end)): an entry either arms its legs for what
+    /// filled or drops its bracket.
     pub(crate) fn after_terminal(&mut self, o: &crate::TrackedOrder, now: Timestamp) {
         if o.role != OrderRole::Entry {
             return;
         }
         let cid = o.order.client_id;
-        self.risk.release(&cid);
         if o.filled.is_zero() {
             self.brackets.remove(&cid);
         } else {
@@ -613,27 +538,21 @@ impl Engine {
         reason: CancelReason,
         now: Timestamp,
     ) {
-        let Some(o) = self.orders.live_mut(&cid) else {
-            return;
-        };
-        if o.cancel_requested || !o.is_live() {
-            return;
+        if self.orders.request_cancel(&cid) {
+            self.send_cancel(cid, reason, now);
         }
-        o.cancel_requested = true;
-        self.send_cancel(cid, reason, now);
     }
 
     /// Journals and emits a cancel of the live order `cid`, and notes when it was sent (the
     /// first request and every retry go through here).
     pub(crate) fn send_cancel(&mut self, cid: ClientOrderId, reason: CancelReason, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let Some((symbol, order_id)) = self.orders.cancel_sent(&cid, now) else {
             return;
         };
-        o.cancel_sent = Some(now);
         let cancel = crate::CancelOrder {
-            symbol: o.symbol(),
+            symbol,
             client_id: cid,
-            order_id: o.venue_id,
+            order_id,
             reason,
         };
         self.out.event(EngineEvent::CancelRequested {

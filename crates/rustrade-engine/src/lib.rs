@@ -69,6 +69,7 @@ mod roster;
 mod snapshot;
 mod symbol_map;
 pub mod testkit;
+mod working;
 
 pub use account::BrainAccount;
 pub use bracket::{Bracket, BracketPrices};

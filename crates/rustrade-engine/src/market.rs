@@ -158,10 +158,7 @@ impl Engine {
             if state.brain(brain).is_flat(state.spec()) {
                 continue;
             }
-            let working = self.orders.live().any(|o| {
-                o.brain == brain && o.symbol() == symbol && matches!(o.role, OrderRole::Exit(_))
-            });
-            if !working {
+            if !self.orders.exit_working(brain, symbol) {
                 self.exit_position(
                     brain,
                     symbol,

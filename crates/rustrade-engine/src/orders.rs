@@ -132,6 +132,34 @@ pub struct TrackedOrder {
 }
 
 impl TrackedOrder {
+    /// A new order as the engine emits its `Place` command at `now`: pending, nothing filled.
+    #[inline]
+    pub(crate) fn pending(
+        order: Order,
+        brain: BrainId,
+        role: OrderRole,
+        parent: Option<ClientOrderId>,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            order,
+            brain,
+            role,
+            parent,
+            venue_id: None,
+            status: OrderStatus::Pending,
+            filled: Quantity::ZERO,
+            avg_fill_price: 0.0,
+            fees: 0.0,
+            created: now,
+            updated: now,
+            cancel_requested: false,
+            cancel_sent: None,
+            outcome_unknown: false,
+            venue_filled: None,
+        }
+    }
+
     /// The symbol of the order.
     pub fn symbol(&self) -> Symbol {
         self.order.symbol

@@ -128,17 +128,16 @@ impl Engine {
 
     /// Marks one of our live orders cancelled because the venue does not list it.
     pub(crate) fn mark_missing(&mut self, cid: ClientOrderId, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let ended = self
+            .orders
+            .end(&cid, OrderStatus::Cancelled, now, &mut self.risk);
+        let Some(o) = ended else {
             return;
         };
-        o.status = OrderStatus::Cancelled;
-        o.updated = now;
-        let o = *o;
         self.out.event(EngineEvent::OrderMissingAtVenue {
             client_id: cid,
             time: now,
         });
-        self.orders.retire(&cid);
         self.after_terminal(&o, now);
     }
 

@@ -15,7 +15,7 @@
 //!   has seen (re-seeded from the entry fill). Both return with the next market events; a
 //!   snapshot carries them exactly.
 
-use rustrade_core::{OrderStatus, Quantity, Timestamp};
+use rustrade_core::Timestamp;
 
 use crate::{
     Bracket, Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, OrderRole, TrackedOrder,
@@ -81,23 +81,10 @@ impl Engine {
                         b.legs_placed = true;
                     }
                 }
-                self.orders.insert(TrackedOrder {
-                    order,
-                    brain,
-                    role,
-                    parent,
-                    venue_id: None,
-                    status: OrderStatus::Pending,
-                    filled: Quantity::ZERO,
-                    avg_fill_price: 0.0,
-                    fees: 0.0,
-                    created: time,
-                    updated: time,
-                    cancel_requested: false,
-                    cancel_sent: None,
-                    outcome_unknown: false,
-                    venue_filled: None,
-                });
+                self.orders.place(
+                    TrackedOrder::pending(order, brain, role, parent, time),
+                    None,
+                );
             }
             EngineEvent::OrderAccepted {
                 client_id,
@@ -115,10 +102,8 @@ impl Engine {
             EngineEvent::CancelRequested {
                 client_id, time, ..
             } => {
-                if let Some(o) = self.orders.live_mut(&client_id) {
-                    o.cancel_requested = true;
-                    o.cancel_sent = Some(time);
-                }
+                self.orders.request_cancel(&client_id);
+                self.orders.cancel_sent(&client_id, time);
             }
             EngineEvent::OrderCancelled {
                 client_id, time, ..
@@ -153,11 +138,11 @@ impl Engine {
                 self.positions.set_halted(&symbol, true);
             }
             EngineEvent::EntriesPaused { paused, .. } => {
-                self.risk.blocks.set(EntryBlock::Operator, paused);
+                self.risk.set_block(EntryBlock::Operator, paused);
             }
             EngineEvent::EntryBlock { block, raised, .. } => {
                 if block.is_persistent() {
-                    self.risk.blocks.set(block, raised);
+                    self.risk.set_block(block, raised);
                 }
             }
             EngineEvent::RiskResumed { symbol, .. } => {

@@ -73,7 +73,7 @@ impl Engine {
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
             symbols,
-            orders: self.orders.clone(),
+            orders: self.orders.book().clone(),
             brackets: self.brackets.clone(),
             ids: self.ids.clone(),
             risk: self.risk.snapshot(),
@@ -127,7 +127,7 @@ impl Engine {
         )?;
         engine.risk = RiskDesk::restore(&engine.config, &snapshot.risk, now)?;
         engine.brains.clone_from(&snapshot.brains);
-        engine.orders = snapshot.orders.clone();
+        engine.orders.restore(&snapshot.orders);
         engine.brackets.clone_from(&snapshot.brackets);
         engine.ids = snapshot.ids.clone();
         engine.exit_retries = snapshot.exit_retries.clone();
@@ -162,10 +162,11 @@ impl Engine {
             .collect();
         entries.sort_by_key(|(created, cid, _)| (*created, *cid));
         let open: Vec<_> = self.positions.open_exposures().collect();
-        self.risk.retake(
+        self.orders.retake(
             entries.into_iter().map(|(_, cid, r)| (cid, r)),
             open.into_iter(),
             now,
+            &mut self.risk,
         );
     }
 }
