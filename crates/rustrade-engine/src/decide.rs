@@ -32,15 +32,15 @@
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
 use rustrade_core::{
-    Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
-    Position, Price, Side, Symbol, Timestamp,
+    Action, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind, Position,
+    Price, Side, Symbol, Timestamp,
 };
 use rustrade_risk::{Approved, Funds};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
-    Bracket, BracketPrices, BrainId, Command, Engine, EngineEvent, EntryBlock, ExitReason,
-    Malformed, OrderRole, PlaceOrder, TrackedOrder,
+    BracketPrices, BrainId, Command, Engine, EngineEvent, EntryBlock, ExitReason, Malformed,
+    OrderRole, PlaceOrder, TrackedOrder,
 };
 
 impl Engine {
@@ -305,11 +305,8 @@ impl Engine {
         };
         let protected = prices.stop.is_some() || prices.take_profit.is_some() || trailing.is_some();
         if protected {
-            let caps = &self.caps;
-            let bracket = Bracket::new(cid, brain, symbol, approved.side(), prices, |k| {
-                caps.contains(&Capability::for_kind(k))
-            });
-            self.brackets.insert(cid, bracket);
+            let owner = (brain, symbol, approved.side());
+            self.brackets.open(cid, owner, prices, &self.caps);
         }
         self.place(cid, approved, brain, OrderRole::Entry, None, now);
     }
@@ -367,14 +364,9 @@ impl Engine {
 
     /// Places the venue-held legs of an entry's bracket for its filled quantity, once.
     pub(crate) fn place_legs(&mut self, entry: ClientOrderId, now: Timestamp) {
-        let Some(b) = self.brackets.get_mut(&entry) else {
+        let Some(b) = self.brackets.arm_legs(&entry) else {
             return;
         };
-        if b.legs_placed || !b.has_venue_legs() || b.filled <= 0.0 || b.triggered {
-            return;
-        }
-        b.legs_placed = true;
-        let b = *b;
         let Some(state) = self.positions.get(&b.symbol) else {
             return;
         };
@@ -422,9 +414,7 @@ impl Engine {
                 Some(entry),
                 now,
             );
-            if let Some(bracket) = self.brackets.get_mut(&entry) {
-                bracket.legs[i] = cid;
-            }
+            self.brackets.set_leg(&entry, i, cid);
         }
     }
 
@@ -495,7 +485,7 @@ impl Engine {
         );
         self.brains.placed(brain);
         let bracket = if role == OrderRole::Entry {
-            self.brackets.get(&cid).map(Bracket::prices)
+            self.brackets.prices(&cid)
         } else {
             None
         };

@@ -14,12 +14,13 @@
 //!   are a `Vec`; the two fingerprint tables (venue-id index, recent fill ids, see
 //!   `rustrade_core::PrintIndex`) serve lookups only.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rustrade_core::{
     Capability, ClientOrderId, InstrumentSpec, OrderStatus, Position, Price, Symbol, Timestamp,
 };
 
+use crate::brackets::Brackets;
 use crate::brains::{BrainStats, Brains};
 use crate::gate::RiskDesk;
 use crate::outbox::Outbox;
@@ -67,7 +68,7 @@ pub struct Engine {
     pub(crate) brains: Brains,
     pub(crate) positions: Positions,
     pub(crate) orders: Working,
-    pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
+    pub(crate) brackets: Brackets,
     pub(crate) ids: ClientIdSequence,
     pub(crate) risk: RiskDesk,
     pub(crate) exit_retries: crate::exit_retry::ExitRetries,
@@ -125,7 +126,7 @@ impl Engine {
             brains: Brains::new(&config.brains),
             positions,
             orders: Working::new(config.retired_orders),
-            brackets: BTreeMap::new(),
+            brackets: Brackets::default(),
             ids,
             risk,
             exit_retries: Default::default(),

@@ -310,9 +310,7 @@ impl Engine {
 
         match role {
             OrderRole::Entry => {
-                if let Some(b) = self.brackets.get_mut(&cid) {
-                    b.on_entry_fill(qty, price);
-                }
+                self.brackets.entry_filled(&cid, qty, price);
                 if terminal {
                     self.place_legs(cid, now);
                 }
@@ -430,11 +428,9 @@ impl Engine {
 
     /// Cancels every live sibling leg of a filled leg, once, and disarms the bracket.
     fn oco_fill(&mut self, parent: Option<ClientOrderId>, leg: ClientOrderId, now: Timestamp) {
-        let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) else {
+        let Some(legs) = parent.and_then(|p| self.brackets.leg_filled(&p)) else {
             return;
         };
-        b.triggered = true;
-        let legs = b.legs;
         for sibling in legs.into_iter().flatten().filter(|l| *l != leg) {
             self.request_cancel(sibling, CancelReason::OcoSibling, now);
         }
@@ -452,13 +448,7 @@ impl Engine {
         let Some(p) = parent else { return };
         match self.config.leg_rejected {
             LegRejectedPolicy::Keep => {
-                if let Some(b) = self.brackets.get_mut(&p) {
-                    for slot in &mut b.legs {
-                        if *slot == Some(leg) {
-                            *slot = None;
-                        }
-                    }
-                }
+                self.brackets.forget_leg(&p, leg);
             }
             LegRejectedPolicy::CloseEntry => {
                 let Some(b) = self.brackets.remove(&p) else {
@@ -569,24 +559,16 @@ impl Engine {
         if self.brackets.is_empty() {
             return;
         }
-        let mut legs = [None; 3];
-        while let Some(entry) = self
-            .brackets
-            .values()
-            .find(|b| b.brain == brain && b.symbol == symbol && !self.entry_live(&b.entry))
-            .map(|b| b.entry)
-        {
-            if let Some(b) = self.brackets.remove(&entry) {
-                legs = b.legs;
-            }
+        loop {
+            let orders = &self.orders;
+            let entry_live = |e: &ClientOrderId| orders.get(e).is_some_and(|o| o.is_live());
+            let Some(legs) = self.brackets.take_unguarded(brain, symbol, entry_live) else {
+                break;
+            };
             for leg in legs.into_iter().flatten() {
                 self.request_cancel(leg, CancelReason::PositionFlat, now);
             }
         }
-    }
-
-    fn entry_live(&self, entry: &ClientOrderId) -> bool {
-        self.orders.get(entry).is_some_and(|o| o.is_live())
     }
 
     pub(crate) fn malformed(&mut self, problem: Malformed, now: Timestamp) {

@@ -43,6 +43,7 @@
 
 mod account;
 mod bracket;
+mod brackets;
 mod brains;
 mod command;
 mod config;

@@ -12,8 +12,9 @@
 
 use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
 
+use crate::brackets::Fired;
 use crate::gate::RefusalRecord;
-use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
+use crate::{CancelReason, Engine, EngineEvent, OrderRole};
 
 impl Engine {
     /// A market event: marks the symbol, fires emulated stops, take-profits and trailing
@@ -39,26 +40,10 @@ impl Engine {
     /// protection, and its frame would otherwise be set up for every one of them.
     #[inline(never)]
     fn check_protections(&mut self, event: &MarketEvent) {
-        let mut fired: [Option<(ClientOrderId, ExitReason)>; 4] = [None; 4];
+        let mut fired: Fired = [None; 4];
         let mut more = true;
         while more {
-            more = false;
-            let mut n = 0;
-            for b in self.brackets.values_mut() {
-                if b.symbol != event.symbol {
-                    continue;
-                }
-                if let Some(reason) = b.check(event) {
-                    if n == fired.len() {
-                        // Undo and handle it in the next pass.
-                        b.triggered = false;
-                        more = true;
-                        break;
-                    }
-                    fired[n] = Some((b.entry, reason));
-                    n += 1;
-                }
-            }
+            more = self.brackets.check(event, &mut fired);
             for (entry, reason) in fired.iter_mut().filter_map(Option::take) {
                 let Some(b) = self.brackets.get(&entry).copied() else {
                     continue;

@@ -17,9 +17,7 @@
 
 use rustrade_core::Timestamp;
 
-use crate::{
-    Bracket, Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, OrderRole, TrackedOrder,
-};
+use crate::{Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, TrackedOrder};
 
 impl Engine {
     /// Rebuilds an engine from its journal: `config` and `started` as given to the engine that
@@ -59,27 +57,12 @@ impl Engine {
                 self.ids.observe(&order.client_id);
                 self.brains.placed(brain);
                 if let Some(prices) = bracket {
-                    let caps = &self.caps;
-                    let b = Bracket::new(
-                        order.client_id,
-                        brain,
-                        order.symbol,
-                        order.side,
-                        prices,
-                        |k| caps.contains(&rustrade_core::Capability::for_kind(k)),
-                    );
-                    self.brackets.insert(order.client_id, b);
+                    let owner = (brain, order.symbol, order.side);
+                    self.brackets
+                        .open(order.client_id, owner, prices, &self.caps);
                 }
-                if let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) {
-                    match role {
-                        OrderRole::StopLeg => b.legs[0] = Some(order.client_id),
-                        OrderRole::TakeProfitLeg => b.legs[1] = Some(order.client_id),
-                        OrderRole::TrailingLeg => b.legs[2] = Some(order.client_id),
-                        _ => {}
-                    }
-                    if role.is_leg() {
-                        b.legs_placed = true;
-                    }
+                if let Some(p) = parent {
+                    self.brackets.leg_placed(&p, role, order.client_id);
                 }
                 self.orders.place(
                     TrackedOrder::pending(order, brain, role, parent, time),
@@ -130,9 +113,7 @@ impl Engine {
                 self.positions.claim_trade(&symbol);
             }
             EngineEvent::ProtectionTriggered { entry, .. } => {
-                if let Some(b) = self.brackets.get_mut(&entry) {
-                    b.triggered = true;
-                }
+                self.brackets.mark_triggered(&entry);
             }
             EngineEvent::RiskHalted { symbol, .. } => {
                 self.positions.set_halted(&symbol, true);

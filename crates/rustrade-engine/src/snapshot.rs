@@ -18,13 +18,13 @@ use std::collections::{BTreeMap, VecDeque};
 use rustrade_core::{ClientOrderId, Symbol, Timestamp};
 use rustrade_risk::EntryRequest;
 
+use crate::brackets::Brackets;
 use crate::brains::Brains;
 use crate::fill_memory::FillMemory;
 use crate::gate::{RiskDesk, RiskDeskSnapshot};
 use crate::positions::SymbolState;
 use crate::{
-    Bracket, ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook,
-    OrderRole,
+    ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook, OrderRole,
 };
 
 /// Version written by [`Engine::snapshot`]. [`Engine::restore`] also accepts every older
@@ -47,7 +47,7 @@ pub struct EngineSnapshot {
     brains: Brains,
     symbols: BTreeMap<Symbol, SymbolState>,
     orders: OrderBook,
-    brackets: BTreeMap<ClientOrderId, Bracket>,
+    brackets: Brackets,
     ids: ClientIdSequence,
     risk: RiskDeskSnapshot,
     fills_seen: FillMemory,
