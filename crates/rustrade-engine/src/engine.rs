@@ -4,6 +4,14 @@
 //! `execution.rs` (acknowledgements, rejections, cancels, fills, OCO), `market.rs` (marks,
 //! emulated stops, the timer), `reconcile.rs` (venue reports) and `snapshot.rs`.
 //!
+//! The state is composed of parts, each a type with private fields in its own file whose
+//! methods are the only way to change it: `Positions` (ledgers, marks, cash, the fill-id
+//! window), `Working` (the order book and the reservations of working entries), `Brackets`
+//! (protection of entries), `RiskDesk` (per-symbol and portfolio risk, entry blocks),
+//! `ExitRetries` (refused protective exits), `Brains` (names and statistics),
+//! [`ClientIdSequence`] and `Outbox` (the output queues and the journal count). The input
+//! files sequence the parts; [`Engine::check_invariants`] asks each part to check its own.
+//!
 //! # Invariants
 //!
 //! - For every symbol, the net ledger's quantity equals the sum of the brains' ledgers (both are

@@ -117,15 +117,15 @@ pub(crate) struct RiskDesk {
 /// Serialised form of the risk desk (risk crate snapshots; reservations are re-taken on restore).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RiskDeskSnapshot {
-    pub(crate) symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
-    pub(crate) portfolio: PortfolioSnapshot,
+    symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
+    portfolio: PortfolioSnapshot,
     /// Absent from snapshots written before pausing existed: not paused.
     #[serde(default)]
-    pub(crate) entries_paused: bool,
+    entries_paused: bool,
     /// Entries wait for the operator's acknowledgement of a position drift. Absent from older
     /// snapshots: not waiting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) drift_unacknowledged: bool,
+    drift_unacknowledged: bool,
 }
 
 /// What the gate chain needs to know about one decision from the engine.

@@ -1,16 +1,18 @@
 //! [`Engine::check_invariants`]: the accounting identities of the engine's state, checked in one
-//! place.
+//! place. Each identity is kept by the part of the state that owns both sides of it, and that
+//! part checks it:
 //!
 //! # Invariants
 //!
-//! - **Net = sum of brains.** On every symbol, the net ledger's quantity equals the sum of the
-//!   brains' ledger quantities (within half a lot: both are judged flat at that tolerance), and
-//!   its fees paid equal the sum of theirs (every fill is booked to one brain and to the net).
-//! - **Reservations = working entries.** Every portfolio reservation the engine holds belongs
-//!   to a live entry order that has not filled yet: a reservation is taken with the entry,
-//!   confirmed at its first fill and released when it ends unfilled. (A live entry may hold none:
-//!   without portfolio limits nothing is reserved, and after a restart an entry that no longer
-//!   fits keeps working unreserved.)
+//! - **Net = sum of brains** (`Positions`, `positions.rs`). On every symbol, the net ledger's
+//!   quantity equals the sum of the brains' ledger quantities (within half a lot: both are
+//!   judged flat at that tolerance), and its fees paid equal the sum of theirs (every fill is
+//!   booked to one brain and to the net).
+//! - **Reservations = working entries** (`Working`, `working.rs`). Every portfolio reservation
+//!   the engine holds belongs to a live entry order that has not filled yet: a reservation is
+//!   taken with the entry, confirmed at its first fill and released when it ends unfilled. (A
+//!   live entry may hold none: without portfolio limits nothing is reserved, and after a restart
+//!   an entry that no longer fits keeps working unreserved.)
 //!
 //! Drivers call it in debug builds after each step; tests call it directly.
 
