@@ -479,10 +479,8 @@ impl Engine {
         now: Timestamp,
     ) {
         let order = order_from(cid, &approved);
-        self.orders.place(
-            TrackedOrder::pending(order, brain, role, parent, now),
-            approved.reservation(),
-        );
+        let pending = || TrackedOrder::pending(order, brain, role, parent, now);
+        self.orders.place(cid, pending, approved.reservation());
         self.brains.placed(brain);
         let bracket = if role == OrderRole::Entry {
             self.brackets.prices(&cid)

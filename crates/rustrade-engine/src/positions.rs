@@ -253,7 +253,7 @@ impl Positions {
     /// Books `fill` to `brain`'s ledger and the net one, moves the cash and the symbol's fill
     /// cursor and counts a closed round trip as unclaimed. Refused for a symbol not traded, and
     /// for a fill id already applied or an order already `completed` (its fill is a replay).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn apply_fill(
         &mut self,
         fill: &Fill,

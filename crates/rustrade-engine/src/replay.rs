@@ -64,10 +64,8 @@ impl Engine {
                 if let Some(p) = parent {
                     self.brackets.leg_placed(&p, role, order.client_id);
                 }
-                self.orders.place(
-                    TrackedOrder::pending(order, brain, role, parent, time),
-                    None,
-                );
+                let pending = || TrackedOrder::pending(order, brain, role, parent, time);
+                self.orders.place(order.client_id, pending, None);
             }
             EngineEvent::OrderAccepted {
                 client_id,

@@ -100,11 +100,16 @@ impl Working {
         self.book.at(slot)
     }
 
-    /// Adds a new order, holding `reservation` (an approved entry's) under its client id.
-    #[inline]
-    pub(crate) fn place(&mut self, order: TrackedOrder, reservation: Option<ReservationId>) {
-        let cid = order.order.client_id;
-        self.book.insert(order);
+    /// Adds the new order `cid` that `make` builds, holding `reservation` (an approved entry's)
+    /// under its client id.
+    #[inline(always)]
+    pub(crate) fn place(
+        &mut self,
+        cid: ClientOrderId,
+        make: impl FnOnce() -> TrackedOrder,
+        reservation: Option<ReservationId>,
+    ) {
+        self.book.insert_with(cid, make);
         if let Some(r) = reservation {
             self.reservations.insert(cid, r);
         }
@@ -113,7 +118,7 @@ impl Working {
     /// Records the venue's id of `client_id`: the placement is settled, and a pending order is
     /// accepted. `None` for an order the book does not hold; `Some(false)` when the id was
     /// already known.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acknowledge(
         &mut self,
         client_id: ClientOrderId,
@@ -197,7 +202,7 @@ impl Working {
     /// ordered quantities if the venue filled more than the order's quantity (two numbers
     /// rather than the `Malformed` report, which is as large as a fill and would be copied out
     /// on every call). A filled order stays live until [`Self::retire_filled`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_fill(
         &mut self,
         slot: usize,
