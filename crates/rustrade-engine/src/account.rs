@@ -39,26 +39,19 @@ impl Engine {
             ignore_balance(cash, now);
             return;
         }
-        self.cash = Some(cash);
+        self.positions.set_cash(cash);
     }
 
     /// The account's cash: the last balance reported, moved by the fills applied since; `None`
     /// before any report.
     #[inline]
     pub fn cash(&self) -> Option<f64> {
-        self.cash
+        self.positions.cash()
     }
 
     /// Cash plus the value of every net position at its mark; `None` before a balance report.
     pub fn equity(&self) -> Option<f64> {
-        let cash = self.cash?;
-        Some(
-            cash + self
-                .symbols
-                .iter()
-                .map(|(_, s)| s.net.market_value(&s.spec, s.mark.map(Price::get)))
-                .sum::<f64>(),
-        )
+        self.positions.equity()
     }
 
     /// What `brain` may read about the account while deciding on an event of the symbol at
@@ -86,18 +79,9 @@ impl Engine {
             SizeHint::EquityFraction(_) | SizeHint::CashFraction(_) => true,
             SizeHint::Default => self
                 .risk
-                .symbols
-                .get(symbol)
+                .symbol(symbol)
                 .is_some_and(|r| !r.sizer.config().basis.is_margin()),
             _ => false,
-        }
-    }
-
-    /// Books a fill's cash flow (see the module doc).
-    #[inline]
-    pub(crate) fn settle_cash(&mut self, sign: f64, qty: f64, price: f64, cv: f64, fee: f64) {
-        if let Some(cash) = &mut self.cash {
-            *cash -= sign * qty * price * cv + fee;
         }
     }
 
@@ -112,7 +96,7 @@ impl Engine {
         cv: f64,
         fee_rate: f64,
     ) -> Funds {
-        let (equity, cash) = (self.equity(), self.cash);
+        let (equity, cash) = (self.equity(), self.cash());
         let p = reference.get();
         let fee = fee_rate * held.abs() * p * cv;
         let mark = mark.map_or(p, Price::get);
@@ -143,7 +127,12 @@ pub struct BrainAccount<'a> {
 
 impl BrainAccount<'_> {
     fn mine<'o>(&self, o: &'o crate::TrackedOrder) -> Option<&'o Order> {
-        let symbol = self.engine.symbols.at(self.slot.0 as usize)?.spec.symbol();
+        let symbol = self
+            .engine
+            .positions
+            .at(self.slot.0 as usize)?
+            .spec()
+            .symbol();
         (o.brain == self.brain && o.order.symbol == symbol).then_some(&o.order)
     }
 }
@@ -154,7 +143,7 @@ impl AccountView for BrainAccount<'_> {
     }
 
     fn cash(&self) -> Option<f64> {
-        self.engine.cash
+        self.engine.cash()
     }
 
     fn open_order_count(&self) -> usize {
@@ -175,8 +164,8 @@ impl AccountView for BrainAccount<'_> {
 
     fn bars(&self) -> u64 {
         self.engine
-            .symbols
+            .positions
             .at(self.slot.0 as usize)
-            .map_or(0, |s| s.bars)
+            .map_or(0, crate::positions::SymbolState::bars)
     }
 }

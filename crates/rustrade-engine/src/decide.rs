@@ -32,15 +32,15 @@
 //!   legs go through the same exit approval, sized to the quantity they protect.
 
 use rustrade_core::{
-    Action, Capability, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind,
-    OrderStatus, Position, Price, Quantity, Side, Symbol, Timestamp,
+    Action, ClientOrderId, Decision, InstrumentSpec, MarketEvent, Order, OrderKind, Position,
+    Price, Side, Symbol, Timestamp,
 };
-use rustrade_risk::{Approved, Funds, OpenExposure};
+use rustrade_risk::{Approved, Funds};
 
 use crate::gate::{GateRequest, RefusalRecord};
 use crate::{
-    Bracket, BracketPrices, BrainId, Command, Engine, EngineEvent, EntryBlock, ExitReason,
-    Malformed, OrderRole, PlaceOrder, TrackedOrder,
+    BracketPrices, BrainId, Command, Engine, EngineEvent, EntryBlock, ExitReason, Malformed,
+    OrderRole, PlaceOrder, TrackedOrder,
 };
 
 impl Engine {
@@ -103,35 +103,24 @@ impl Engine {
 
     /// Whether new entries are paused (see [`set_entries_paused`](Self::set_entries_paused)).
     pub fn entries_paused(&self) -> bool {
-        self.risk.blocks.contains(EntryBlock::Operator)
+        self.risk.blocks().contains(EntryBlock::Operator)
     }
 
     /// Closes every brain's position on every symbol: one exit per brain and symbol it holds,
     /// approved as exits are (never blocked), reduce-only where the venue supports it, with
     /// `reason`. Returns the number of exit orders emitted.
     pub fn flatten_all(&mut self, reason: ExitReason, now: Timestamp) -> usize {
-        let before = self.commands.len();
-        let symbols: Vec<Symbol> = self.symbols.keys().copied().collect();
+        let before = self.out.pending_commands();
+        let symbols: Vec<Symbol> = self.positions.symbols().copied().collect();
         for symbol in symbols {
             self.flatten_symbol(symbol, reason, now);
         }
-        self.commands.len() - before
+        self.out.pending_commands() - before
     }
 
     /// Exits every brain's position on `symbol` (see [`flatten_all`](Self::flatten_all)).
     pub(crate) fn flatten_symbol(&mut self, symbol: Symbol, reason: ExitReason, now: Timestamp) {
-        let Some(state) = self.symbols.get(&symbol) else {
-            return;
-        };
-        let spec = state.spec;
-        let holders: Vec<BrainId> = state
-            .by_brain
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| !l.is_flat(&spec))
-            .filter_map(|(i, _)| u32::try_from(i).ok().map(BrainId))
-            .collect();
-        for brain in holders {
+        for brain in self.positions.holders(&symbol) {
             self.exit_position(brain, symbol, reason, None, None, now);
         }
     }
@@ -152,13 +141,9 @@ impl Engine {
             Action::Sell => Side::Sell,
             Action::Hold | Action::Close => return false,
         };
-        self.symbols.get(&symbol).is_none_or(|state| {
-            let held = state
-                .by_brain
-                .get(brain.index())
-                .copied()
-                .unwrap_or_default();
-            held.is_flat(&state.spec) || held.quantity.signum() == side.sign()
+        self.positions.get(&symbol).is_none_or(|state| {
+            let held = state.brain_ledger(brain).copied().unwrap_or_default();
+            held.is_flat(state.spec()) || held.quantity.signum() == side.sign()
         })
     }
 
@@ -177,12 +162,12 @@ impl Engine {
             self.malformed(Malformed::UnknownBrain { brain }, now);
             return;
         }
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = self.positions.get(&symbol) else {
             self.malformed(Malformed::UnknownSymbol { symbol }, now);
             return;
         };
-        let spec = state.spec;
-        let held = state.by_brain[brain.index()];
+        let spec = *state.spec();
+        let held = *state.brain(brain);
         let entry_side = match decision.action() {
             Action::Hold => return,
             Action::Close => None,
@@ -196,11 +181,11 @@ impl Engine {
             return;
         }
         if !against {
-            let position = held.position(&spec, state.mark);
+            let position = held.position(&spec, state.mark());
             let funds = if self.sizes_from_funds(&symbol, decision) {
                 Funds {
                     equity: self.equity(),
-                    cash: self.cash,
+                    cash: self.cash(),
                 }
             } else {
                 Funds::UNKNOWN
@@ -211,11 +196,10 @@ impl Engine {
             return;
         }
         // A reversal: the whole close first, then the entry from flat.
-        let mark = state.mark;
+        let mark = state.mark();
         let fee_rate = self
             .risk
-            .symbols
-            .get(&symbol)
+            .symbol(&symbol)
             .map_or(0.0, |r| r.sizer.config().fee_rate);
         let close = Decision::close().with_reverse();
         let reason = ExitReason::Decision;
@@ -262,7 +246,7 @@ impl Engine {
     ) {
         let spec = *spec;
         let symbol = spec.symbol();
-        if let Some(block) = self.risk.blocks.first() {
+        if let Some(block) = self.risk.blocks().first() {
             let refusal = RefusalRecord::engine(block.label(), block.describe().to_owned());
             self.refuse(brain, symbol, decision.action(), refusal, now);
             return;
@@ -289,9 +273,9 @@ impl Engine {
         let approved = match closing {
             None => self
                 .risk
-                .evaluate(&request, open_exposures(&self.symbols), now),
+                .evaluate(&request, self.positions.open_exposures(), now),
             Some(_) => {
-                let open = open_exposures_after(&self.symbols, closing);
+                let open = self.positions.open_exposures_after(closing);
                 self.risk.evaluate(&request, open, now)
             }
         };
@@ -310,7 +294,6 @@ impl Engine {
             }
         };
         let cid = self.ids.issue(brain);
-        self.risk.hold(cid, &approved);
         let trailing = decision
             .trailing_stop()
             .map(|o| spec.round_price(o.get()))
@@ -322,11 +305,8 @@ impl Engine {
         };
         let protected = prices.stop.is_some() || prices.take_profit.is_some() || trailing.is_some();
         if protected {
-            let caps = &self.caps;
-            let bracket = Bracket::new(cid, brain, symbol, approved.side(), prices, |k| {
-                caps.contains(&Capability::for_kind(k))
-            });
-            self.brackets.insert(cid, bracket);
+            let owner = (brain, symbol, approved.side());
+            self.brackets.open(cid, owner, prices, &self.caps);
         }
         self.place(cid, approved, brain, OrderRole::Entry, None, now);
     }
@@ -360,34 +340,17 @@ impl Engine {
         close: &Decision,
         now: Timestamp,
     ) {
-        let Some(state) = self.symbols.get(&symbol) else {
+        let Some(state) = self.positions.get(&symbol) else {
             return;
         };
-        let held = state.by_brain[brain.index()].quantity;
-        let covering: f64 = self
-            .orders
-            .live()
-            .filter(|o| {
-                o.brain == brain
-                    && o.symbol() == symbol
-                    && matches!(o.role, OrderRole::Exit(_))
-                    && o.order.side.sign() != held.signum()
-                    // A reduce-only exit whose placement is unknown may never have reached the
-                    // venue: it does not count, since a second reduce-only close cannot
-                    // over-close, while trusting a lost one leaves the position unprotected.
-                    && !(o.outcome_unknown && o.order.reduce_only)
-            })
-            .map(|o| o.remaining().get())
-            .sum();
+        let held = state.brain(brain).quantity;
+        let covering = self.orders.covering(brain, symbol, held.signum());
         let mut open = (held.abs() - covering).max(0.0);
         if let Some(c) = cap {
             open = open.min(c);
         }
-        let position = Position::new(
-            held.signum() * open,
-            state.by_brain[brain.index()].avg_entry,
-        );
-        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
+        let position = Position::new(held.signum() * open, state.brain(brain).avg_entry);
+        let (spec, reference) = (*state.spec(), state.reference());
         self.exit_with(
             brain,
             (&spec, reference),
@@ -401,23 +364,18 @@ impl Engine {
 
     /// Places the venue-held legs of an entry's bracket for its filled quantity, once.
     pub(crate) fn place_legs(&mut self, entry: ClientOrderId, now: Timestamp) {
-        let Some(b) = self.brackets.get_mut(&entry) else {
+        let Some(b) = self.brackets.arm_legs(&entry) else {
             return;
         };
-        if b.legs_placed || !b.has_venue_legs() || b.filled <= 0.0 || b.triggered {
-            return;
-        }
-        b.legs_placed = true;
-        let b = *b;
-        let Some(state) = self.symbols.get(&b.symbol) else {
+        let Some(state) = self.positions.get(&b.symbol) else {
             return;
         };
-        let held = state.by_brain[b.brain.index()].quantity;
+        let held = state.brain(b.brain).quantity;
         let qty = b.filled.min(held.abs());
         if held.signum() != b.side.sign() || qty <= 0.0 {
             return;
         }
-        let (spec, reference) = (state.spec, state.mark.unwrap_or(Price::ZERO));
+        let (spec, reference) = (*state.spec(), state.reference());
         let position = Position::new(b.side.sign() * qty, 0.0);
         let legs = [
             (
@@ -456,9 +414,7 @@ impl Engine {
                 Some(entry),
                 now,
             );
-            if let Some(bracket) = self.brackets.get_mut(&entry) {
-                bracket.legs[i] = cid;
-            }
+            self.brackets.set_leg(&entry, i, cid);
         }
     }
 
@@ -489,7 +445,7 @@ impl Engine {
             position,
             funds: Funds::UNKNOWN,
         };
-        let open = open_exposures(&self.symbols);
+        let open = self.positions.open_exposures();
         match self.risk.evaluate(&request, open, now) {
             Ok(approved) if approved.is_exit() => {
                 let cid = self.ids.issue(brain);
@@ -500,7 +456,7 @@ impl Engine {
                 // An exit request the chain read as an entry cannot happen with a close
                 // decision; drop its reservation rather than send it.
                 if let Some(r) = approved.reservation() {
-                    self.risk.portfolio.release(r);
+                    self.risk.release(r);
                 }
                 None
             }
@@ -523,31 +479,15 @@ impl Engine {
         now: Timestamp,
     ) {
         let order = order_from(cid, &approved);
-        self.orders.insert(TrackedOrder {
-            order,
-            brain,
-            role,
-            parent,
-            venue_id: None,
-            status: OrderStatus::Pending,
-            filled: Quantity::ZERO,
-            avg_fill_price: 0.0,
-            fees: 0.0,
-            created: now,
-            updated: now,
-            cancel_requested: false,
-            cancel_sent: None,
-            outcome_unknown: false,
-            venue_filled: None,
-        });
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.orders_placed = stats.orders_placed.saturating_add(1);
+        let pending = || TrackedOrder::pending(order, brain, role, parent, now);
+        self.orders.place(cid, pending, approved.reservation());
+        self.brains.placed(brain);
         let bracket = if role == OrderRole::Entry {
-            self.brackets.get(&cid).map(Bracket::prices)
+            self.brackets.prices(&cid)
         } else {
             None
         };
-        self.events.push_back(EngineEvent::OrderPlaced {
+        self.out.event(EngineEvent::OrderPlaced {
             brain,
             role,
             order,
@@ -555,8 +495,8 @@ impl Engine {
             bracket,
             time: now,
         });
-        self.commands
-            .push_back(Command::Place(PlaceOrder { order, brain, role }));
+        self.out
+            .command(Command::Place(PlaceOrder { order, brain, role }));
     }
 
     fn refuse(
@@ -568,9 +508,8 @@ impl Engine {
         now: Timestamp,
     ) {
         tracing::info!(%symbol, %brain, refusal = %refusal, "entry refused");
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.refusals = stats.refusals.saturating_add(1);
-        self.events.push_back(EngineEvent::DecisionRefused {
+        self.brains.refused(brain);
+        self.out.event(EngineEvent::DecisionRefused {
             brain,
             symbol,
             action,
@@ -650,44 +589,4 @@ fn stale_refusal(event: &MarketEvent, now: Timestamp) -> RefusalRecord {
             age.as_secs_f64()
         ),
     )
-}
-
-/// The account's open positions at mark (the entry price when no mark is known yet).
-pub(crate) fn open_exposures(
-    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
-) -> impl Iterator<Item = OpenExposure> + '_ {
-    symbols
-        .iter()
-        .filter(|(_, s)| !s.net.is_flat(&s.spec))
-        .map(|(sym, s)| OpenExposure {
-            symbol: *sym,
-            quantity: s.net.quantity,
-            mark: s
-                .mark
-                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
-            contract_value: s.spec.contract_value(),
-        })
-}
-
-/// [`open_exposures`] once `closing` (a symbol and the signed quantity being closed on it) is
-/// closed.
-fn open_exposures_after(
-    symbols: &crate::symbol_map::SymbolMap<crate::engine::SymbolState>,
-    closing: Option<(Symbol, f64)>,
-) -> impl Iterator<Item = OpenExposure> + '_ {
-    let net = move |sym: &Symbol, s: &crate::engine::SymbolState| match closing {
-        Some((c, q)) if c == *sym => s.net.quantity - q,
-        _ => s.net.quantity,
-    };
-    symbols
-        .iter()
-        .filter(move |(sym, s)| !s.spec.is_dust(net(sym, s)))
-        .map(move |(sym, s)| OpenExposure {
-            symbol: *sym,
-            quantity: net(sym, s),
-            mark: s
-                .mark
-                .unwrap_or_else(|| Price::new(s.net.avg_entry).unwrap_or(Price::ZERO)),
-            contract_value: s.spec.contract_value(),
-        })
 }

@@ -4,6 +4,14 @@
 //! `execution.rs` (acknowledgements, rejections, cancels, fills, OCO), `market.rs` (marks,
 //! emulated stops, the timer), `reconcile.rs` (venue reports) and `snapshot.rs`.
 //!
+//! The state is composed of parts, each a type with private fields in its own file whose
+//! methods are the only way to change it: `Positions` (ledgers, marks, cash, the fill-id
+//! window), `Working` (the order book and the reservations of working entries), `Brackets`
+//! (protection of entries), `RiskDesk` (per-symbol and portfolio risk, entry blocks),
+//! `ExitRetries` (refused protective exits), `Brains` (names and statistics),
+//! [`ClientIdSequence`] and `Outbox` (the output queues and the journal count). The input
+//! files sequence the parts; [`Engine::check_invariants`] asks each part to check its own.
+//!
 //! # Invariants
 //!
 //! - For every symbol, the net ledger's quantity equals the sum of the brains' ledgers (both are
@@ -14,20 +22,22 @@
 //!   are a `Vec`; the two fingerprint tables (venue-id index, recent fill ids, see
 //!   `rustrade_core::PrintIndex`) serve lookups only.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use rustrade_core::{
-    Capability, ClientOrderId, FillId, InstrumentSpec, OrderStatus, Position, Price, Symbol,
-    Timestamp,
+    Capability, ClientOrderId, InstrumentSpec, OrderStatus, Position, Price, Symbol, Timestamp,
 };
 
+use crate::brackets::Brackets;
+use crate::brains::{BrainStats, Brains};
 use crate::gate::RiskDesk;
-use crate::symbol_map::SymbolMap;
+use crate::outbox::Outbox;
+use crate::positions::{Positions, SymbolState};
+use crate::working::Working;
 use crate::{
     Bracket, BrainId, ClientIdSequence, Command, EngineConfig, EngineError, EngineEvent, Ledger,
-    OrderBook, SymbolSlot, TrackedOrder,
+    SymbolSlot, TrackedOrder,
 };
-use rustrade_core::PrintIndex;
 
 /// The sans-IO trading state machine: one per bot, shared by backtest, paper and live.
 ///
@@ -63,186 +73,15 @@ use rustrade_core::PrintIndex;
 pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) caps: BTreeSet<Capability>,
-    pub(crate) brains: Vec<BrainState>,
-    pub(crate) symbols: SymbolMap<SymbolState>,
-    pub(crate) orders: OrderBook,
-    pub(crate) brackets: BTreeMap<ClientOrderId, Bracket>,
+    pub(crate) brains: Brains,
+    pub(crate) positions: Positions,
+    pub(crate) orders: Working,
+    pub(crate) brackets: Brackets,
     pub(crate) ids: ClientIdSequence,
     pub(crate) risk: RiskDesk,
-    pub(crate) fills_seen: FillMemory,
     pub(crate) exit_retries: crate::exit_retry::ExitRetries,
-    pub(crate) commands: VecDeque<Command>,
-    pub(crate) events: VecDeque<EngineEvent>,
-    /// Journal events handed out so far: the sequence number of the newest one.
-    pub(crate) journal_seq: u64,
+    pub(crate) out: Outbox,
     pub(crate) replaying: bool,
-    /// The account's cash (see `account.rs`); `None` until the driver reports a balance.
-    pub(crate) cash: Option<f64>,
-}
-
-/// Per-brain attribution: what a brain's orders and fills did.
-#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct BrainStats {
-    /// Orders placed for the brain (entries, exits and legs).
-    pub orders_placed: u64,
-    /// Entries refused by the gates or the order rules.
-    pub refusals: u64,
-    /// Fills applied.
-    pub fills: u64,
-    /// Round trips closed.
-    pub trades: u64,
-    /// Round trips closed with a positive net.
-    pub wins: u64,
-    /// Round trips closed with a negative net.
-    pub losses: u64,
-    /// Realised PnL, net of fees of both legs.
-    pub realised_pnl: f64,
-    /// Fees paid.
-    pub fees: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct BrainState {
-    pub(crate) name: String,
-    pub(crate) stats: BrainStats,
-}
-
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(crate) struct SymbolState {
-    pub(crate) spec: InstrumentSpec,
-    pub(crate) mark: Option<Price>,
-    pub(crate) net: Ledger,
-    pub(crate) by_brain: Vec<Ledger>,
-    pub(crate) halted: bool,
-    /// The newest fill applied (or, before any, when the engine started): where a catch-up
-    /// of fills made at the venue resumes.
-    #[serde(default)]
-    pub(crate) fill_cursor: Option<rustrade_core::FillCursor>,
-    /// Round trips the fills closed on this symbol that no manual outcome has claimed yet (see
-    /// [`Engine::record_manual_outcome`]).
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub(crate) unclaimed_trades: u64,
-    /// Market events of this symbol (bars, on a candle feed) seen by [`Engine::handle_market`] since this engine was built or
-    /// restored, for the brains' account view. Market data, like the mark, is neither
-    /// journalled nor part of the snapshot.
-    #[serde(skip)]
-    pub(crate) bars: u64,
-}
-
-impl PartialEq for SymbolState {
-    /// Equal when everything a snapshot holds is; the bar count is market data and is not.
-    fn eq(&self, other: &Self) -> bool {
-        self.spec == other.spec
-            && self.mark == other.mark
-            && self.net == other.net
-            && self.by_brain == other.by_brain
-            && self.halted == other.halted
-            && self.fill_cursor == other.fill_cursor
-            && self.unclaimed_trades == other.unclaimed_trades
-    }
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-/// The most recent fill ids, to apply each fill once.
-///
-/// The ids sit in a ring with their 64-bit fingerprints beside them; a [`PrintIndex`] maps each
-/// fingerprint to the ring position holding it, and a fingerprint hit is confirmed against the id
-/// there, so a collision never drops a real fill. Once the ring is full, a new id overwrites the
-/// oldest in place, and forgetting the oldest costs one probe and no rehash of its text. The
-/// index is never iterated; the serialised form is the ids in arrival order.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-#[serde(from = "RawFillMemory", into = "RawFillMemory")]
-pub(crate) struct FillMemory {
-    pub(crate) prints: PrintIndex,
-    /// The remembered ids, at most `capacity` (and at most [`PrintIndex::MAX_HANDLE`] + 1, far
-    /// beyond any memory); once full, `ring[next]` is the oldest.
-    pub(crate) ring: Vec<(u64, FillId)>,
-    /// Where the next id goes once the ring is full.
-    pub(crate) next: usize,
-    pub(crate) capacity: usize,
-}
-
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
-struct RawFillMemory {
-    order: VecDeque<FillId>,
-    capacity: usize,
-}
-
-impl From<RawFillMemory> for FillMemory {
-    fn from(raw: RawFillMemory) -> Self {
-        let mut m = Self {
-            capacity: raw.capacity,
-            ..Self::default()
-        };
-        for id in raw.order {
-            m.insert(id);
-        }
-        m
-    }
-}
-
-impl From<FillMemory> for RawFillMemory {
-    fn from(m: FillMemory) -> Self {
-        Self {
-            order: m.ids().copied().collect(),
-            capacity: m.capacity,
-        }
-    }
-}
-
-impl PartialEq for FillMemory {
-    /// Memories are equal when they remember the same ids in the same order with the same
-    /// capacity, wherever the ring starts.
-    fn eq(&self, other: &Self) -> bool {
-        self.capacity == other.capacity
-            && self.ring.len() == other.ring.len()
-            && self.ids().eq(other.ids())
-    }
-}
-
-impl FillMemory {
-    /// Remembers `id`; returns `false` if it was already known.
-    pub(crate) fn insert(&mut self, id: FillId) -> bool {
-        let print = id.fingerprint();
-        let ring = &self.ring;
-        if self.prints.find(print, |h| ring[h].1 == id).is_some() {
-            return false;
-        }
-        if self.ring.len() < self.capacity.min(PrintIndex::MAX_HANDLE + 1) {
-            self.prints.insert(print, self.ring.len());
-            self.ring.push((print, id));
-            return true;
-        }
-        let slot = self.next;
-        let Some(oldest) = self.ring.get_mut(slot) else {
-            // A zero capacity remembers nothing (the config refuses it).
-            return true;
-        };
-        let old_print = oldest.0;
-        *oldest = (print, id);
-        self.next = (slot + 1) % self.ring.len();
-        self.prints.remove(old_print, slot);
-        self.prints.insert(print, slot);
-        true
-    }
-
-    /// Whether `id` is remembered.
-    #[inline]
-    pub(crate) fn contains(&self, id: &FillId) -> bool {
-        let ring = &self.ring;
-        self.prints
-            .find(id.fingerprint(), |h| ring[h].1 == *id)
-            .is_some()
-    }
-
-    /// The remembered ids, oldest first.
-    pub(crate) fn ids(&self) -> impl Iterator<Item = &FillId> {
-        let (newer, older) = self.ring.split_at(self.next.min(self.ring.len()));
-        older.iter().chain(newer).map(|(_, id)| id)
-    }
 }
 
 impl Engine {
@@ -281,26 +120,7 @@ impl Engine {
                 reason: "too many brains".to_owned(),
             });
         }
-        let mut symbols = SymbolMap::new();
-        for spec in &config.instruments {
-            let state = SymbolState {
-                spec: *spec,
-                mark: None,
-                net: Ledger::default(),
-                by_brain: vec![Ledger::default(); config.brains.len()],
-                halted: false,
-                fill_cursor: Some(rustrade_core::FillCursor::since(now)),
-                unclaimed_trades: 0,
-                bars: 0,
-            };
-            if symbols.insert(spec.symbol(), state).is_some() {
-                return Err(EngineError::Config {
-                    field: "instruments",
-                    value: spec.symbol().to_string(),
-                    reason: "one spec per symbol".to_owned(),
-                });
-            }
-        }
+        let positions = Positions::new(&config, now)?;
         if config.remembered_fill_ids == 0 {
             return Err(EngineError::Config {
                 field: "remembered_fill_ids",
@@ -311,29 +131,15 @@ impl Engine {
         let risk = RiskDesk::new(&config, now)?;
         Ok(Self {
             caps: config.capabilities.clone(),
-            brains: config
-                .brains
-                .iter()
-                .map(|n| BrainState {
-                    name: n.clone(),
-                    stats: BrainStats::default(),
-                })
-                .collect(),
-            symbols,
-            orders: OrderBook::new(config.retired_orders),
-            brackets: BTreeMap::new(),
+            brains: Brains::new(&config.brains),
+            positions,
+            orders: Working::new(config.retired_orders),
+            brackets: Brackets::default(),
             ids,
             risk,
-            fills_seen: FillMemory {
-                capacity: config.remembered_fill_ids,
-                ..FillMemory::default()
-            },
             exit_retries: Default::default(),
-            commands: VecDeque::with_capacity(16),
-            events: VecDeque::with_capacity(32),
-            journal_seq: 0,
+            out: Outbox::new(),
             replaying: false,
-            cash: None,
             config,
         })
     }
@@ -341,15 +147,13 @@ impl Engine {
     /// The next command for the venue, in the order they must be executed.
     #[inline]
     pub fn poll_command(&mut self) -> Option<Command> {
-        self.commands.pop_front()
+        self.out.poll_command()
     }
 
     /// The next journal event, oldest first. Drain events before executing commands.
     #[inline]
     pub fn poll_event(&mut self) -> Option<EngineEvent> {
-        let event = self.events.pop_front();
-        self.journal_seq += u64::from(event.is_some());
-        event
+        self.out.poll_event()
     }
 
     /// Moves every waiting journal event, oldest first, to the back of `into` and leaves the
@@ -358,8 +162,7 @@ impl Engine {
     /// event. Same order and content as polling [`Engine::poll_event`] until `None`.
     #[inline]
     pub fn take_events(&mut self, into: &mut VecDeque<EngineEvent>) {
-        self.journal_seq += self.events.len() as u64;
-        hand_over(&mut self.events, into);
+        self.out.take_events(into);
     }
 
     /// The journal sequence number of the newest event handed out by
@@ -369,7 +172,7 @@ impl Engine {
     /// a snapshot covers ([`EngineSnapshot::journal_seq`](crate::EngineSnapshot::journal_seq)).
     #[inline]
     pub fn journal_seq(&self) -> u64 {
-        self.journal_seq
+        self.out.journal_seq()
     }
 
     /// Moves every waiting command, in execution order, to the back of `into` and leaves the
@@ -378,19 +181,19 @@ impl Engine {
     /// `None`.
     #[inline]
     pub fn take_commands(&mut self, into: &mut VecDeque<Command>) {
-        hand_over(&mut self.commands, into);
+        self.out.take_commands(into);
     }
 
     /// Number of commands waiting to be polled.
     #[inline]
     pub fn pending_commands(&self) -> usize {
-        self.commands.len()
+        self.out.pending_commands()
     }
 
     /// Number of journal events waiting to be polled (a driver sizes its buffer with it).
     #[inline]
     pub fn pending_events(&self) -> usize {
-        self.events.len()
+        self.out.pending_events()
     }
 
     /// The config the engine was built from.
@@ -400,47 +203,39 @@ impl Engine {
 
     /// The id of the brain registered as `name`.
     pub fn brain_id(&self, name: &str) -> Option<BrainId> {
-        self.brains
-            .iter()
-            .position(|b| b.name == name)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(BrainId)
+        self.brains.id(name)
     }
 
     /// The name of a registered brain.
     pub fn brain_name(&self, brain: BrainId) -> Option<&str> {
-        self.brains.get(brain.index()).map(|b| b.name.as_str())
+        self.brains.name(brain)
     }
 
     /// What a brain's orders and fills did so far.
     pub fn brain_stats(&self, brain: BrainId) -> Option<BrainStats> {
-        self.brains.get(brain.index()).map(|b| b.stats)
+        self.brains.stats(brain)
     }
 
     /// The bot's net position on `symbol`, with unrealised PnL at the last mark.
     pub fn position(&self, symbol: &Symbol) -> Position {
-        self.symbols
+        self.positions
             .get(symbol)
-            .map_or(Position::FLAT, |s| s.net.position(&s.spec, s.mark))
+            .map_or(Position::FLAT, SymbolState::position)
     }
 
     /// A brain's own position on `symbol`, with unrealised PnL at the last mark. This is the
     /// position to hand the brain with the next event.
     pub fn brain_position(&self, brain: BrainId, symbol: &Symbol) -> Position {
-        self.symbols
+        self.positions
             .get(symbol)
-            .and_then(|s| {
-                s.by_brain
-                    .get(brain.index())
-                    .map(|l| l.position(&s.spec, s.mark))
-            })
+            .and_then(|s| s.brain_position(brain))
             .unwrap_or(Position::FLAT)
     }
 
     /// The slot of `symbol`, for [`Engine::brain_position_at`]; `None` for a symbol the engine
     /// does not trade.
     pub fn symbol_slot(&self, symbol: &Symbol) -> Option<SymbolSlot> {
-        self.symbols
+        self.positions
             .index_of(symbol)
             .and_then(|i| u32::try_from(i).ok())
             .map(SymbolSlot)
@@ -450,48 +245,46 @@ impl Engine {
     /// driver reads for every brain on every event.
     #[inline]
     pub fn brain_position_at(&self, slot: SymbolSlot, brain: BrainId) -> Position {
-        self.symbols
+        self.positions
             .at(slot.0 as usize)
-            .and_then(|s| {
-                s.by_brain
-                    .get(brain.index())
-                    .map(|l| l.position(&s.spec, s.mark))
-            })
+            .and_then(|s| s.brain_position(brain))
             .unwrap_or(Position::FLAT)
     }
 
     /// The full net ledger (open fees, trade accumulators) of `symbol`.
     pub fn ledger(&self, symbol: &Symbol) -> Option<&Ledger> {
-        self.symbols.get(symbol).map(|s| &s.net)
+        self.positions.get(symbol).map(SymbolState::net)
     }
 
     /// A brain's own full ledger of `symbol`.
     pub fn brain_ledger(&self, brain: BrainId, symbol: &Symbol) -> Option<&Ledger> {
-        self.symbols
+        self.positions
             .get(symbol)
-            .and_then(|s| s.by_brain.get(brain.index()))
+            .and_then(|s| s.brain_ledger(brain))
     }
 
     /// Where a catch-up of `symbol`'s fills resumes: just after the newest fill applied, or
     /// from the time the engine started when none was (see
     /// [`ExchangeClient::fills_since`](rustrade_core::ExchangeClient::fills_since)).
     pub fn fill_cursor(&self, symbol: &Symbol) -> Option<rustrade_core::FillCursor> {
-        self.symbols.get(symbol).and_then(|s| s.fill_cursor)
+        self.positions
+            .get(symbol)
+            .and_then(SymbolState::fill_cursor)
     }
 
     /// The risk state of `symbol` (session PnL, loss breaker, sizer), read-only.
     pub fn symbol_risk(&self, symbol: &Symbol) -> Option<&rustrade_risk::SymbolRisk> {
-        self.risk.symbols.get(symbol)
+        self.risk.symbol(symbol)
     }
 
     /// The last mark price of `symbol`.
     pub fn mark(&self, symbol: &Symbol) -> Option<Price> {
-        self.symbols.get(symbol).and_then(|s| s.mark)
+        self.positions.get(symbol).and_then(SymbolState::mark)
     }
 
     /// The instrument spec of `symbol`.
     pub fn instrument(&self, symbol: &Symbol) -> Option<&InstrumentSpec> {
-        self.symbols.get(symbol).map(|s| &s.spec)
+        self.positions.get(symbol).map(SymbolState::spec)
     }
 
     /// One of our orders (live or recently retired) by client id.
@@ -534,97 +327,6 @@ impl Engine {
     }
 
     pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {
-        brain.index() < self.brains.len()
-    }
-}
-
-/// Moves all of `from` to the back of `into`, swapping the buffers when `into` is empty so no
-/// element is moved and both allocations are kept.
-#[inline]
-fn hand_over<T>(from: &mut VecDeque<T>, into: &mut VecDeque<T>) {
-    if into.is_empty() {
-        std::mem::swap(from, into);
-    } else {
-        into.extend(from.drain(..));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use rustrade_core::IdHasher;
-    use std::hash::Hasher;
-
-    fn id(s: &str) -> FillId {
-        FillId::new(s).unwrap()
-    }
-
-    #[test]
-    fn fill_memory_forgets_the_oldest_and_survives_serde() {
-        let mut m = FillMemory {
-            capacity: 2,
-            ..FillMemory::default()
-        };
-        assert!(m.insert(id("a")) && m.insert(id("b")));
-        assert!(!m.insert(id("a")), "duplicate");
-        assert!(m.insert(id("c")), "evicts a");
-        assert!(m.insert(id("a")), "a was forgotten");
-        assert!(!m.insert(id("c")));
-        assert_eq!(m.ids().map(FillId::as_str).collect::<Vec<_>>(), ["c", "a"]);
-        let back: FillMemory = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
-        assert_eq!(back, m);
-        // Equality and the serialised form ignore where the ring starts.
-        let mut rotated = FillMemory {
-            capacity: 2,
-            ..FillMemory::default()
-        };
-        assert!(rotated.insert(id("b")) && rotated.insert(id("c")) && rotated.insert(id("a")));
-        assert_ne!(rotated.next, back.next);
-        assert_eq!(rotated, back);
-        assert_eq!(
-            serde_json::to_string(&rotated).unwrap(),
-            serde_json::to_string(&m).unwrap()
-        );
-        let mut none = FillMemory::default();
-        assert!(none.insert(id("a")) && none.insert(id("a")));
-        assert_eq!(none.prints.len(), 0);
-    }
-
-    #[test]
-    fn id_hashes_spread_ids_differing_in_their_last_characters() {
-        let mut low_bits = BTreeSet::new();
-        for n in 0..1024u32 {
-            let mut h = IdHasher::default();
-            h.write(format!("sim-o-{n:08}").as_bytes());
-            low_bits.insert(h.finish() & 1023);
-        }
-        // 1024 random 10-bit values hit ~647 distinct buckets on average.
-        assert!(low_bits.len() > 550, "{}", low_bits.len());
-        let text = |t: &str| {
-            let mut h = IdHasher::default();
-            h.write(t.as_bytes());
-            h.finish()
-        };
-        assert_ne!(text("a"), text("a\0"));
-        assert_ne!(text("abcdefgh"), text("abcdefgh\0"));
-    }
-
-    #[test]
-    fn a_fingerprint_collision_never_drops_a_new_fill() {
-        let mut m = FillMemory {
-            capacity: 8,
-            ..FillMemory::default()
-        };
-        // Force two different ids under one fingerprint.
-        m.prints.insert(id("x").fingerprint(), 0);
-        m.ring.push((id("x").fingerprint(), id("y")));
-        assert!(
-            m.insert(id("x")),
-            "a fingerprint hit is confirmed against the ids"
-        );
-        assert!(!m.insert(id("x")));
-        assert_eq!(m.prints.len(), 2);
-        let print = id("x").fingerprint();
-        assert_eq!(m.prints.find(print, |h| m.ring[h].1 == id("x")), Some(1));
+        self.brains.contains(brain)
     }
 }

@@ -145,10 +145,10 @@ impl Engine {
     /// Raises or clears one entry block at `now`; journalled when it changes. Returns whether it
     /// changed.
     pub fn set_entry_block(&mut self, block: EntryBlock, raised: bool, now: Timestamp) -> bool {
-        if !self.risk.blocks.set(block, raised) {
+        if !self.risk.set_block(block, raised) {
             return false;
         }
-        self.events.push_back(if block == EntryBlock::Operator {
+        self.out.event(if block == EntryBlock::Operator {
             EngineEvent::EntriesPaused {
                 paused: raised,
                 time: now,
@@ -165,7 +165,7 @@ impl Engine {
 
     /// The raised entry blocks.
     pub fn entry_blocks(&self) -> EntryBlocks {
-        self.risk.blocks
+        self.risk.blocks()
     }
 
     /// The operator's acknowledgement of a position drift: clears [`EntryBlock::Drift`].

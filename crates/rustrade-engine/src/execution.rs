@@ -6,6 +6,7 @@ use rustrade_core::{
     Symbol, Timestamp,
 };
 
+use crate::positions::{Booked, NotBooked};
 use crate::{
     BrainId, CancelReason, Engine, EngineEvent, ExitReason, FillField, LegRejectedPolicy,
     Malformed, OrderRole,
@@ -17,21 +18,15 @@ impl Engine {
     /// A repeated acknowledgement changes nothing; one for an unknown id is reported as
     /// [`Malformed::UnknownOrder`].
     pub fn handle_accepted(&mut self, client_id: ClientOrderId, order_id: OrderId, now: Timestamp) {
-        let Some(o) = self.orders.get_mut(&client_id) else {
-            self.malformed_unknown(Some(client_id), Some(order_id), now);
-            return;
-        };
-        if o.venue_id == Some(order_id) {
-            return;
+        match self.orders.acknowledge(client_id, order_id, now) {
+            None => {
+                self.malformed_unknown(Some(client_id), Some(order_id), now);
+                return;
+            }
+            Some(false) => return,
+            Some(true) => {}
         }
-        o.venue_id = Some(order_id);
-        o.outcome_unknown = false;
-        if o.status == OrderStatus::Pending {
-            o.status = OrderStatus::Accepted;
-            o.updated = now;
-        }
-        self.orders.index_venue_id(order_id, client_id);
-        self.events.push_back(EngineEvent::OrderAccepted {
+        self.out.event(EngineEvent::OrderAccepted {
             client_id,
             order_id,
             time: now,
@@ -49,24 +44,22 @@ impl Engine {
         reason: RejectReason,
         now: Timestamp,
     ) {
-        let Some(o) = self.orders.live_mut(&client_id) else {
+        let ended = self
+            .orders
+            .end(&client_id, OrderStatus::Rejected, now, &mut self.risk);
+        let Some(o) = ended else {
             if self.orders.get(&client_id).is_none() {
                 self.malformed_unknown(Some(client_id), None, now);
             }
             return;
         };
-        o.status = OrderStatus::Rejected;
-        o.updated = now;
-        let o = *o;
-        self.events.push_back(EngineEvent::OrderRejected {
+        self.out.event(EngineEvent::OrderRejected {
             client_id,
             reason,
             time: now,
         });
-        self.orders.retire(&client_id);
         match o.role {
             OrderRole::Entry => {
-                self.risk.release(&client_id);
                 if o.filled.is_zero() {
                     self.brackets.remove(&client_id);
                 } else {
@@ -113,18 +106,17 @@ impl Engine {
     /// ([`handle_order_state`](Self::handle_order_state),
     /// [`handle_order_not_found`](Self::handle_order_not_found)) or a report about it arrives.
     pub fn handle_place_unknown(&mut self, client_id: ClientOrderId, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&client_id) else {
-            if self.orders.get(&client_id).is_none() {
-                self.malformed_unknown(Some(client_id), None, now);
+        match self.orders.mark_unknown(&client_id, now) {
+            None => {
+                if self.orders.get(&client_id).is_none() {
+                    self.malformed_unknown(Some(client_id), None, now);
+                }
+                return;
             }
-            return;
-        };
-        if o.outcome_unknown || o.venue_id.is_some() {
-            return;
+            Some(false) => return,
+            Some(true) => {}
         }
-        o.outcome_unknown = true;
-        o.updated = now;
-        self.events.push_back(EngineEvent::OrderOutcomeUnknown {
+        self.out.event(EngineEvent::OrderOutcomeUnknown {
             client_id,
             time: now,
         });
@@ -145,28 +137,19 @@ impl Engine {
     /// [`TrackedOrder::venue_filled`]: crate::TrackedOrder::venue_filled
     pub fn handle_order_state(&mut self, state: &OrderState, now: Timestamp) {
         let report = state.order;
-        let cid = report
-            .client_id
-            .filter(|c| self.orders.get(c).is_some())
-            .or_else(|| self.orders.client_id_of(&report.order_id));
-        let Some(cid) = cid else {
+        let Some(cid) = self
+            .orders
+            .resolve(report.client_id, Some(&report.order_id))
+        else {
             self.malformed_unknown(report.client_id, Some(report.order_id), now);
             return;
         };
         if self.orders.get(&cid).is_some_and(|o| o.venue_id.is_none()) {
             self.handle_accepted(cid, report.order_id, now);
         }
-        let lot = self
-            .symbols
-            .get(&report.symbol)
-            .map_or(0.0, |s| s.spec.lot_size());
-        if let Some(o) = self.orders.live_mut(&cid) {
-            o.outcome_unknown = false;
-            o.venue_filled = Some(report.filled);
-            if o.fills_awaited(lot) > 0.0 {
-                return;
-            }
-            o.venue_filled = None;
+        let lot = self.lot_of(report.symbol);
+        if self.orders.looked_up(&cid, report.filled, lot) {
+            return;
         }
         match report.status {
             OrderStatus::Cancelled => self.handle_cancelled(Some(cid), Some(report.order_id), now),
@@ -268,7 +251,6 @@ impl Engine {
         // The few fields used below, rather than a copy of the whole order.
         let o = self.orders.at(slot);
         let (cid, brain, role, parent) = (o.order.client_id, o.brain, o.role, o.parent);
-        let first_fill = o.filled.is_zero();
         // A completely filled order cannot fill again: a fill for one is a replay the fill-id
         // memory has already forgotten (it keeps a bounded window), never new quantity.
         let completed = o.status == OrderStatus::Filled;
@@ -283,38 +265,34 @@ impl Engine {
             self.malformed(Malformed::FillMismatch { fill: *fill, field }, now);
             return;
         }
-        let Some(state) = self.symbols.get_mut(&fill.symbol) else {
-            self.malformed(
-                Malformed::UnknownSymbol {
-                    symbol: fill.symbol,
-                },
-                now,
-            );
-            return;
+        let booked = match self.positions.apply_fill(fill, brain, completed) {
+            Ok(booked) => booked,
+            Err(NotBooked::UnknownSymbol) => {
+                self.malformed(
+                    Malformed::UnknownSymbol {
+                        symbol: fill.symbol,
+                    },
+                    now,
+                );
+                return;
+            }
+            Err(NotBooked::Duplicate) => {
+                self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
+                return;
+            }
         };
-        if completed || !self.fills_seen.insert(fill.fill_id) {
-            self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
-            return;
-        }
-        if state.fill_cursor.is_none_or(|c| fill.time >= c.since) {
-            state.fill_cursor = Some(rustrade_core::FillCursor::after(fill));
-        }
-        let spec = state.spec;
-        let (qty, price, fee) = (fill.quantity.get(), fill.price.get(), fill.fee.get());
-        let brain_ledger = &mut state.by_brain[brain.index()];
-        let effect = brain_ledger.apply_fill(&spec, fill.side, qty, price, fee, fill.time);
-        state
-            .net
-            .apply_fill(&spec, fill.side, qty, price, fee, fill.time);
-        if effect.trade.is_some() {
-            state.unclaimed_trades += 1;
-        }
-        let position = state.by_brain[brain.index()].position(&spec, state.mark);
-        let net = state.net.position(&spec, state.mark);
-        let brain_flat = state.by_brain[brain.index()].is_flat(&spec);
-        self.settle_cash(fill.side.sign(), qty, price, spec.contract_value(), fee);
+        let Booked {
+            effect,
+            position,
+            net,
+            brain_flat,
+            lot,
+        } = booked;
+        let (qty, price) = (fill.quantity.get(), fill.price.get());
 
-        let (terminal, overfill) = self.record_order_fill(slot, fill, spec.lot_size(), now);
+        let (terminal, overfill) = self
+            .orders
+            .record_fill(slot, fill, lot, now, &mut self.risk);
         if let Some((filled, quantity)) = overfill {
             self.malformed(
                 Malformed::Overfill {
@@ -325,9 +303,6 @@ impl Engine {
                 now,
             );
         }
-        if role == OrderRole::Entry && first_fill {
-            self.risk.confirm(&cid);
-        }
         self.journal_fill(brain, role, fill, &effect, [position, net], now);
         if let Some(trade) = effect.trade {
             self.record_outcome(fill.symbol, trade.gross_pnl, trade.fees, now);
@@ -335,9 +310,7 @@ impl Engine {
 
         match role {
             OrderRole::Entry => {
-                if let Some(b) = self.brackets.get_mut(&cid) {
-                    b.on_entry_fill(qty, price);
-                }
+                self.brackets.entry_filled(&cid, qty, price);
                 if terminal {
                     self.place_legs(cid, now);
                 }
@@ -345,12 +318,12 @@ impl Engine {
             role if role.is_leg() => self.oco_fill(parent, cid, now),
             OrderRole::Exit(_) => {
                 self.exit_retries
-                    .exit_filled(&(brain, fill.symbol), qty, spec.lot_size() / 2.0);
+                    .exit_filled(&(brain, fill.symbol), qty, lot / 2.0);
             }
             _ => {}
         }
         if terminal {
-            self.orders.retire(&cid);
+            self.orders.retire_filled(&cid);
         }
         if brain_flat {
             self.drop_protection(brain, fill.symbol, now);
@@ -364,19 +337,19 @@ impl Engine {
     /// [`handle_fill_applied_before`](Self::handle_fill_applied_before).
     #[inline]
     pub fn recalls_fill(&self, id: &FillId) -> bool {
-        self.fills_seen.contains(id)
+        self.positions.recalls_fill(id)
     }
 
     /// The fill ids the window holds, oldest first.
     pub fn recalled_fills(&self) -> impl Iterator<Item = &FillId> {
-        self.fills_seen.ids()
+        self.positions.recalled_fills()
     }
 
     /// A fill the driver's durable record says was applied before (its id had left the
     /// window): changes nothing but the window, which remembers it again, and is reported as
     /// [`Malformed::DuplicateFill`] like a duplicate the window caught.
     pub fn handle_fill_applied_before(&mut self, fill: &Fill, now: Timestamp) {
-        self.fills_seen.insert(fill.fill_id);
+        self.positions.remember_fill(fill.fill_id);
         self.malformed(Malformed::DuplicateFill { fill: *fill }, now);
     }
 
@@ -400,10 +373,7 @@ impl Engine {
 
     /// The book slot of the order a fill belongs to: by our client id, else by the venue's id.
     fn fill_slot(&self, client_id: Option<ClientOrderId>, order_id: &OrderId) -> Option<usize> {
-        client_id.and_then(|c| self.orders.find(&c)).or_else(|| {
-            let c = self.orders.client_id_of(order_id)?;
-            self.orders.find(&c)
-        })
+        self.orders.fill_slot(client_id, order_id)
     }
 
     /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
@@ -423,18 +393,15 @@ impl Engine {
         [position, net]: [rustrade_core::Position; 2],
         now: Timestamp,
     ) {
-        let stats = &mut self.brains[brain.index()].stats;
-        stats.fills = stats.fills.saturating_add(1);
-        stats.fees += fill.fee.get();
-        stats.realised_pnl += effect.realised;
-        self.events.push_back(EngineEvent::FillApplied {
+        self.brains.filled(brain, fill.fee.get(), effect.realised);
+        self.out.event(EngineEvent::FillApplied {
             brain,
             role,
             fill: *fill,
             realised_pnl: effect.realised,
             time: now,
         });
-        self.events.push_back(EngineEvent::PositionChanged {
+        self.out.event(EngineEvent::PositionChanged {
             brain,
             symbol: fill.symbol,
             position,
@@ -442,14 +409,8 @@ impl Engine {
             time: now,
         });
         if let Some(trade) = effect.trade {
-            let stats = &mut self.brains[brain.index()].stats;
-            stats.trades = stats.trades.saturating_add(1);
-            if trade.net_pnl > 0.0 {
-                stats.wins = stats.wins.saturating_add(1);
-            } else if trade.net_pnl < 0.0 {
-                stats.losses = stats.losses.saturating_add(1);
-            }
-            self.events.push_back(EngineEvent::TradeClosed {
+            self.brains.closed_trade(brain, trade.net_pnl);
+            self.out.event(EngineEvent::TradeClosed {
                 brain,
                 symbol: fill.symbol,
                 trade,
@@ -465,61 +426,11 @@ impl Engine {
         self.sync_halt(symbol, now);
     }
 
-    /// Updates the order in `slot` (from [`crate::OrderBook`]'s `find`) with a fill; returns
-    /// whether the order is now terminal, and the filled and ordered quantities if the venue
-    /// filled more than the order's quantity (two numbers rather than the `Malformed` report,
-    /// which is as large as a fill and would be copied out on every call).
-    fn record_order_fill(
-        &mut self,
-        slot: usize,
-        fill: &Fill,
-        lot: f64,
-        now: Timestamp,
-    ) -> (bool, Option<(f64, f64)>) {
-        let o = self.orders.at_mut(slot);
-        let cid = o.order.client_id;
-        let before = o.filled.get();
-        let qty = fill.quantity.get();
-        let after = before + qty;
-        o.avg_fill_price = (o.avg_fill_price * before + fill.price.get() * qty) / after;
-        o.filled = rustrade_core::Quantity::new(after).unwrap_or(o.filled);
-        o.fees += fill.fee.get();
-        o.updated = now;
-        // A fill proves the placement arrived.
-        o.outcome_unknown = false;
-        // A venue id already held was indexed when it was set (acknowledgement, earlier fill or
-        // restore); only a first sighting here needs indexing.
-        let new_venue_id = o.venue_id.is_none().then_some(fill.order_id);
-        if new_venue_id.is_some() {
-            o.venue_id = new_venue_id;
-        }
-        if o.venue_filled.is_some() && o.fills_awaited(lot) == 0.0 {
-            o.venue_filled = None;
-        }
-        let quantity = o.order.quantity.get();
-        let mut terminal = false;
-        if o.status.is_live() {
-            if after + lot / 2.0 >= quantity {
-                o.status = OrderStatus::Filled;
-                terminal = true;
-            } else {
-                o.status = OrderStatus::PartiallyFilled;
-            }
-        }
-        let overfill = (after > quantity + lot / 2.0).then_some((after, quantity));
-        if let Some(v) = new_venue_id {
-            self.orders.index_venue_id(v, cid);
-        }
-        (terminal, overfill)
-    }
-
     /// Cancels every live sibling leg of a filled leg, once, and disarms the bracket.
     fn oco_fill(&mut self, parent: Option<ClientOrderId>, leg: ClientOrderId, now: Timestamp) {
-        let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) else {
+        let Some(legs) = parent.and_then(|p| self.brackets.leg_filled(&p)) else {
             return;
         };
-        b.triggered = true;
-        let legs = b.legs;
         for sibling in legs.into_iter().flatten().filter(|l| *l != leg) {
             self.request_cancel(sibling, CancelReason::OcoSibling, now);
         }
@@ -537,13 +448,7 @@ impl Engine {
         let Some(p) = parent else { return };
         match self.config.leg_rejected {
             LegRejectedPolicy::Keep => {
-                if let Some(b) = self.brackets.get_mut(&p) {
-                    for slot in &mut b.legs {
-                        if *slot == Some(leg) {
-                            *slot = None;
-                        }
-                    }
-                }
+                self.brackets.forget_leg(&p, leg);
             }
             LegRejectedPolicy::CloseEntry => {
                 let Some(b) = self.brackets.remove(&p) else {
@@ -577,21 +482,15 @@ impl Engine {
         status: OrderStatus,
         now: Timestamp,
     ) {
-        let cid = client_id
-            .filter(|c| self.orders.get(c).is_some())
-            .or_else(|| order_id.and_then(|v| self.orders.client_id_of(&v)));
-        let Some(cid) = cid else {
+        let Some(cid) = self.orders.resolve(client_id, order_id.as_ref()) else {
             self.malformed_unknown(client_id, order_id, now);
             return;
         };
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let Some(o) = self.orders.end(&cid, status, now, &mut self.risk) else {
             return;
         };
-        o.status = status;
-        o.updated = now;
-        let o = *o;
         let filled = o.filled.get();
-        self.events.push_back(if status == OrderStatus::Expired {
+        self.out.event(if status == OrderStatus::Expired {
             EngineEvent::OrderExpired {
                 client_id: cid,
                 filled,
@@ -604,18 +503,17 @@ impl Engine {
                 time: now,
             }
         });
-        self.orders.retire(&cid);
         self.after_terminal(&o, now);
     }
 
-    /// What follows an order's end without a complete fill: an entry releases its reservation
-    /// and either arms its legs for what filled or drops its bracket.
+    /// What follows an order's end without a complete fill (its reservation is released by
+    /// [`Working::end`](crate::working::Working::end)): an entry either arms its legs for what
+    /// filled or drops its bracket.
     pub(crate) fn after_terminal(&mut self, o: &crate::TrackedOrder, now: Timestamp) {
         if o.role != OrderRole::Entry {
             return;
         }
         let cid = o.order.client_id;
-        self.risk.release(&cid);
         if o.filled.is_zero() {
             self.brackets.remove(&cid);
         } else {
@@ -630,35 +528,29 @@ impl Engine {
         reason: CancelReason,
         now: Timestamp,
     ) {
-        let Some(o) = self.orders.live_mut(&cid) else {
-            return;
-        };
-        if o.cancel_requested || !o.is_live() {
-            return;
+        if self.orders.request_cancel(&cid) {
+            self.send_cancel(cid, reason, now);
         }
-        o.cancel_requested = true;
-        self.send_cancel(cid, reason, now);
     }
 
     /// Journals and emits a cancel of the live order `cid`, and notes when it was sent (the
     /// first request and every retry go through here).
     pub(crate) fn send_cancel(&mut self, cid: ClientOrderId, reason: CancelReason, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let Some((symbol, order_id)) = self.orders.cancel_sent(&cid, now) else {
             return;
         };
-        o.cancel_sent = Some(now);
         let cancel = crate::CancelOrder {
-            symbol: o.symbol(),
+            symbol,
             client_id: cid,
-            order_id: o.venue_id,
+            order_id,
             reason,
         };
-        self.events.push_back(EngineEvent::CancelRequested {
+        self.out.event(EngineEvent::CancelRequested {
             client_id: cid,
             reason,
             time: now,
         });
-        self.commands.push_back(crate::Command::Cancel(cancel));
+        self.out.command(crate::Command::Cancel(cancel));
     }
 
     /// The brain's position on `symbol` is flat: drop its brackets and cancel their live legs.
@@ -667,30 +559,22 @@ impl Engine {
         if self.brackets.is_empty() {
             return;
         }
-        let mut legs = [None; 3];
-        while let Some(entry) = self
-            .brackets
-            .values()
-            .find(|b| b.brain == brain && b.symbol == symbol && !self.entry_live(&b.entry))
-            .map(|b| b.entry)
-        {
-            if let Some(b) = self.brackets.remove(&entry) {
-                legs = b.legs;
-            }
+        loop {
+            let orders = &self.orders;
+            let entry_live = |e: &ClientOrderId| orders.get(e).is_some_and(|o| o.is_live());
+            let Some(legs) = self.brackets.take_unguarded(brain, symbol, entry_live) else {
+                break;
+            };
             for leg in legs.into_iter().flatten() {
                 self.request_cancel(leg, CancelReason::PositionFlat, now);
             }
         }
     }
 
-    fn entry_live(&self, entry: &ClientOrderId) -> bool {
-        self.orders.get(entry).is_some_and(|o| o.is_live())
-    }
-
     pub(crate) fn malformed(&mut self, problem: Malformed, now: Timestamp) {
         tracing::warn!(?problem, "malformed input ignored");
-        self.events
-            .push_back(EngineEvent::MalformedInput { problem, time: now });
+        self.out
+            .event(EngineEvent::MalformedInput { problem, time: now });
     }
 
     fn malformed_unknown(

@@ -108,11 +108,17 @@ impl ExitRetries {
 
     /// An exit of the brain on `symbol` filled `qty`: that much less is owed; the retry ends
     /// once less than `dust` (half a lot) is left.
-    #[inline]
+    /// Inline down to the emptiness check: every exit fill asks, and almost always nothing is
+    /// owed.
+    #[inline(always)]
     pub(crate) fn exit_filled(&mut self, key: &(BrainId, Symbol), qty: f64, dust: f64) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.is_empty() {
+            self.owed_exit_filled(key, qty, dust);
         }
+    }
+
+    #[inline(never)]
+    fn owed_exit_filled(&mut self, key: &(BrainId, Symbol), qty: f64, dust: f64) {
         if let Some(owed) = self.pending.get_mut(key) {
             owed.cap -= qty;
             if owed.cap < dust {
@@ -122,11 +128,15 @@ impl ExitRetries {
     }
 
     /// The brain's position on `symbol` is flat: nothing left to protect.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn clear(&mut self, key: &(BrainId, Symbol)) {
-        if self.pending.is_empty() {
-            return;
+        if !self.pending.is_empty() {
+            self.clear_owed(key);
         }
+    }
+
+    #[inline(never)]
+    fn clear_owed(&mut self, key: &(BrainId, Symbol)) {
         self.pending.remove(key);
     }
 

@@ -1,20 +1,17 @@
 //! The engine's seat at the risk desk: per-symbol [`SymbolRisk`], the account's
-//! [`PortfolioRisk`], and the reservations of entries in flight. Every entry and every exit the
+//! [`PortfolioRisk`] (where entries in flight reserve room) and the raised entry blocks. Every entry and every exit the
 //! engine sends is an [`Approved`] from [`rustrade_risk::evaluate`]; no risk rule is decided here.
 //!
 //! # Invariants
 //!
-//! - An entry's reservation is keyed by the entry's client id; it is confirmed at the entry's
-//!   first fill and released when the entry ends unfilled (rejected, cancelled, expired, missing).
-//! - Reservations are not part of the risk crate's snapshot; [`RiskDesk::restore`] takes them
-//!   again for the entries still live in the restored order book, oldest first.
+//! - The reservations of entries in flight are held, confirmed and released by the engine's
+//!   order book part (`working.rs`), which changes them only together with its entries; the
+//!   desk reserves (through the gate chain) and hands the portfolio back what it is given.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use rustrade_core::{
-    ClientOrderId, Decision, InstrumentSpec, Position, Price, SmallMap, Symbol, Timestamp,
-};
+use rustrade_core::{ClientOrderId, Decision, InstrumentSpec, Position, Price, Symbol, Timestamp};
 use rustrade_risk::{
     Approved, Capabilities, EntryRequest, GateInput, OpenExposure, PortfolioRisk,
     PortfolioSnapshot, Refusal, ReservationId, RiskError, SymbolRisk, SymbolRiskSnapshot, evaluate,
@@ -109,29 +106,26 @@ impl<'de> serde::Deserialize<'de> for RefusalReason {
 
 #[derive(Debug)]
 pub(crate) struct RiskDesk {
-    pub(crate) symbols: SymbolMap<SymbolRisk>,
-    pub(crate) portfolio: PortfolioRisk,
-    pub(crate) caps: Capabilities,
-    /// Reservation of each entry in flight, at most one per client id. Looked up, and listed
-    /// only for the invariant check (the portfolio keeps the ordered view).
-    reservations: SmallMap<ClientOrderId, ReservationId>,
+    symbols: SymbolMap<SymbolRisk>,
+    portfolio: PortfolioRisk,
+    caps: Capabilities,
     open: Vec<OpenExposure>,
     /// Raised entry blocks: new entries are refused while any is raised; exits are not.
-    pub(crate) blocks: EntryBlocks,
+    blocks: EntryBlocks,
 }
 
 /// Serialised form of the risk desk (risk crate snapshots; reservations are re-taken on restore).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct RiskDeskSnapshot {
-    pub(crate) symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
-    pub(crate) portfolio: PortfolioSnapshot,
+    symbols: BTreeMap<Symbol, SymbolRiskSnapshot>,
+    portfolio: PortfolioSnapshot,
     /// Absent from snapshots written before pausing existed: not paused.
     #[serde(default)]
-    pub(crate) entries_paused: bool,
+    entries_paused: bool,
     /// Entries wait for the operator's acknowledgement of a position drift. Absent from older
     /// snapshots: not waiting.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub(crate) drift_unacknowledged: bool,
+    drift_unacknowledged: bool,
 }
 
 /// What the gate chain needs to know about one decision from the engine.
@@ -155,7 +149,6 @@ impl RiskDesk {
             symbols,
             portfolio: PortfolioRisk::new(config.portfolio, now).map_err(EngineError::Risk)?,
             caps: capabilities(config),
-            reservations: SmallMap::new(),
             open: Vec::with_capacity(config.instruments.len()),
             blocks: EntryBlocks::default(),
         })
@@ -190,28 +183,34 @@ impl RiskDesk {
         evaluate(&input, risk, &mut self.portfolio, now)
     }
 
-    /// Holds an approved entry's reservation under its client id.
-    pub(crate) fn hold(&mut self, cid: ClientOrderId, approved: &Approved) {
-        if let Some(r) = approved.reservation() {
-            self.reservations.insert(cid, r);
-        }
+    /// The risk state of `symbol`, read-only.
+    #[inline]
+    pub(crate) fn symbol(&self, symbol: &Symbol) -> Option<&SymbolRisk> {
+        self.symbols.get(symbol)
     }
 
-    pub(crate) fn release(&mut self, cid: &ClientOrderId) {
-        if let Some(r) = self.reservations.remove(cid) {
-            self.portfolio.release(r);
-        }
+    /// The raised entry blocks.
+    #[inline]
+    pub(crate) fn blocks(&self) -> EntryBlocks {
+        self.blocks
     }
 
-    /// The client ids of the entries holding a reservation (see `Engine::check_invariants`).
-    pub(crate) fn reserved_entries(&self) -> Vec<ClientOrderId> {
-        self.reservations.keys().copied().collect()
+    /// Raises or clears one entry block; returns whether it changed.
+    pub(crate) fn set_block(&mut self, block: EntryBlock, raised: bool) -> bool {
+        self.blocks.set(block, raised)
     }
 
-    pub(crate) fn confirm(&mut self, cid: &ClientOrderId) {
-        if let Some(r) = self.reservations.remove(cid) {
-            self.portfolio.confirm(r);
-        }
+    /// Gives a reservation back to the portfolio (an entry that ended unfilled, or an
+    /// approval that is not sent). The engine's `Working` holds the reservations of its entries.
+    #[inline]
+    pub(crate) fn release(&mut self, reservation: ReservationId) {
+        self.portfolio.release(reservation);
+    }
+
+    /// Turns a reservation into an open position (its entry's first fill).
+    #[inline]
+    pub(crate) fn confirm(&mut self, reservation: ReservationId) {
+        self.portfolio.confirm(reservation);
     }
 
     pub(crate) fn record_trade(
@@ -295,21 +294,21 @@ impl RiskDesk {
         Ok(desk)
     }
 
-    /// Takes the reservations of `entries` (live, unfilled entries, oldest first) again, against
-    /// the `open` positions.
-    pub(crate) fn retake(
+    /// Reserves `entries` (live, unfilled entries, oldest first) again against the `open`
+    /// positions, handing each reservation taken to `store`; an entry that no longer fits is
+    /// logged and left unreserved.
+    pub(crate) fn reserve_each(
         &mut self,
         entries: impl Iterator<Item = (ClientOrderId, EntryRequest)>,
         open: impl Iterator<Item = OpenExposure>,
         now: Timestamp,
+        mut store: impl FnMut(ClientOrderId, ReservationId),
     ) {
         self.open.clear();
         self.open.extend(open);
         for (cid, request) in entries {
             match self.portfolio.reserve(&request, &self.open, now) {
-                Ok(r) => {
-                    self.reservations.insert(cid, r);
-                }
+                Ok(r) => store(cid, r),
                 Err(e) => tracing::warn!(client_id = %cid, refusal = %e,
                     "live entry no longer fits the portfolio limits after a restart"),
             }

@@ -1,20 +1,22 @@
 //! [`Engine::check_invariants`]: the accounting identities of the engine's state, checked in one
-//! place.
+//! place. Each identity is kept by the part of the state that owns both sides of it, and that
+//! part checks it:
 //!
 //! # Invariants
 //!
-//! - **Net = sum of brains.** On every symbol, the net ledger's quantity equals the sum of the
-//!   brains' ledger quantities (within half a lot: both are judged flat at that tolerance), and
-//!   its fees paid equal the sum of theirs (every fill is booked to one brain and to the net).
-//! - **Reservations = working entries.** Every portfolio reservation the engine holds belongs
-//!   to a live entry order that has not filled yet: a reservation is taken with the entry,
-//!   confirmed at its first fill and released when it ends unfilled. (A live entry may hold none:
-//!   without portfolio limits nothing is reserved, and after a restart an entry that no longer
-//!   fits keeps working unreserved.)
+//! - **Net = sum of brains** (`Positions`, `positions.rs`). On every symbol, the net ledger's
+//!   quantity equals the sum of the brains' ledger quantities (within half a lot: both are
+//!   judged flat at that tolerance), and its fees paid equal the sum of theirs (every fill is
+//!   booked to one brain and to the net).
+//! - **Reservations = working entries** (`Working`, `working.rs`). Every portfolio reservation
+//!   the engine holds belongs to a live entry order that has not filled yet: a reservation is
+//!   taken with the entry, confirmed at its first fill and released when it ends unfilled. (A
+//!   live entry may hold none: without portfolio limits nothing is reserved, and after a restart
+//!   an entry that no longer fits keeps working unreserved.)
 //!
 //! Drivers call it in debug builds after each step; tests call it directly.
 
-use crate::{Engine, OrderRole};
+use crate::Engine;
 
 /// An accounting identity of the engine's state that does not hold; names the symbol or order
 /// and the values that disagree.
@@ -26,34 +28,8 @@ impl Engine {
     /// Checks the invariants of the module doc; the first broken one is returned. Costs a pass
     /// over the symbols and the reservations, so drivers run it in debug builds only.
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
-        for (symbol, state) in self.symbols.iter() {
-            let brains_qty: f64 = state.by_brain.iter().map(|l| l.quantity).sum();
-            if (state.net.quantity - brains_qty).abs() >= state.spec.lot_size() / 2.0 {
-                return Err(InvariantViolation(format!(
-                    "{symbol}: net quantity {} is not the sum of the brains' {brains_qty}",
-                    state.net.quantity
-                )));
-            }
-            let brains_fees: f64 = state.by_brain.iter().map(|l| l.fees_paid).sum();
-            let scale = state.net.fees_paid.abs().max(brains_fees.abs()).max(1.0);
-            if (state.net.fees_paid - brains_fees).abs() > 1e-9 * scale {
-                return Err(InvariantViolation(format!(
-                    "{symbol}: net fees paid {} are not the sum of the brains' {brains_fees}",
-                    state.net.fees_paid
-                )));
-            }
-        }
-        for cid in self.risk.reserved_entries() {
-            let working = self
-                .orders
-                .get(&cid)
-                .is_some_and(|o| o.role == OrderRole::Entry && o.is_live() && o.filled.is_zero());
-            if !working {
-                return Err(InvariantViolation(format!(
-                    "reservation held by {cid}, which is not a working unfilled entry"
-                )));
-            }
-        }
+        self.positions.check()?;
+        self.orders.check()?;
         Ok(())
     }
 }
@@ -98,11 +74,11 @@ mod tests {
         h.decide(BrainId(0), x, &Decision::buy(1.0));
         h.engine.check_invariants().unwrap();
         // The broken variant: a net ledger booked without its brain.
-        h.engine.symbols.get_mut(&x).unwrap().net.quantity += 1.0;
+        h.engine.positions.net_mut(&x).quantity += 1.0;
         let err = h.engine.check_invariants().unwrap_err();
         assert!(err.0.contains("XYZ: net quantity"), "{err}");
-        h.engine.symbols.get_mut(&x).unwrap().net.quantity -= 1.0;
-        h.engine.symbols.get_mut(&x).unwrap().net.fees_paid += 0.5;
+        h.engine.positions.net_mut(&x).quantity -= 1.0;
+        h.engine.positions.net_mut(&x).fees_paid += 0.5;
         let err = h.engine.check_invariants().unwrap_err();
         assert!(err.0.contains("net fees paid"), "{err}");
     }
@@ -114,7 +90,7 @@ mod tests {
         h.decide(BrainId(0), x, &Decision::buy(1.0));
         let entry = h.last_placed().expect("an entry");
         h.engine.check_invariants().unwrap();
-        assert_eq!(h.engine.risk.reserved_entries(), vec![entry], "reserved");
+        assert_eq!(h.engine.orders.reserved_entries(), vec![entry], "reserved");
         // The broken variant: the entry ends but its reservation is not released.
         h.engine.orders.live_mut(&entry).unwrap().status = OrderStatus::Cancelled;
         let err = h.engine.check_invariants().unwrap_err();

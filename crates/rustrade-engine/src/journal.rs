@@ -109,8 +109,7 @@ impl Engine {
     ) -> Result<Self, EngineError> {
         let mut engine = Self::new(config, started)?;
         engine.replay_strict(records, now)?;
-        engine.commands.clear();
-        engine.events.clear();
+        engine.out.clear();
         Ok(engine)
     }
 
@@ -133,17 +132,14 @@ impl Engine {
         records: impl IntoIterator<Item = &'a JournalRecord>,
     ) -> Result<(), EngineError> {
         for record in records {
-            if record.seq <= self.journal_seq {
+            let seq = self.out.journal_seq();
+            if record.seq <= seq {
                 continue;
             }
-            if record.seq != self.journal_seq + 1 {
+            if record.seq != seq + 1 {
                 return Err(EngineError::Journal {
                     record: Some(record.seq),
-                    reason: format!(
-                        "records {} to {} are missing",
-                        self.journal_seq + 1,
-                        record.seq - 1
-                    ),
+                    reason: format!("records {} to {} are missing", seq + 1, record.seq - 1),
                 });
             }
             if let EngineEvent::OrderPlaced { order, .. } = &record.event
@@ -155,21 +151,20 @@ impl Engine {
                 });
             }
             // Outputs the state held before (a snapshot's unpolled ones) stay; replay adds none.
-            let (before, commands_before) = (self.events.len(), self.commands.len());
+            let before = self.out.mark();
             self.replay_one(&record.event);
-            let disagreement = self.events.iter().skip(before).find_map(|e| match e {
+            let disagreement = self.out.events_since(before).find_map(|e| match e {
                 EngineEvent::MalformedInput { problem, .. } => disagrees(problem),
                 _ => None,
             });
-            self.commands.truncate(commands_before);
-            self.events.truncate(before);
+            self.out.rewind(before);
             if let Some(reason) = disagreement {
                 return Err(EngineError::Journal {
                     record: Some(record.seq),
                     reason,
                 });
             }
-            self.journal_seq = record.seq;
+            self.out.replayed(record.seq);
         }
         Ok(())
     }

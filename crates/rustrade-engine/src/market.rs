@@ -12,8 +12,9 @@
 
 use rustrade_core::{ClientOrderId, MarketEvent, OrderKind, OrderStatus, Symbol, Timestamp};
 
+use crate::brackets::Fired;
 use crate::gate::RefusalRecord;
-use crate::{CancelReason, Engine, EngineEvent, ExitReason, OrderRole};
+use crate::{CancelReason, Engine, EngineEvent, OrderRole};
 
 impl Engine {
     /// A market event: marks the symbol, fires emulated stops, take-profits and trailing
@@ -21,11 +22,12 @@ impl Engine {
     /// [`handle_timer`](Self::handle_timer) does). Call it before the brains see the event.
     #[inline]
     pub fn handle_market(&mut self, event: &MarketEvent) {
-        let Some(state) = self.symbols.get_mut(&event.symbol) else {
+        if !self
+            .positions
+            .on_market(&event.symbol, event.reference_price())
+        {
             return;
-        };
-        state.mark = Some(event.reference_price());
-        state.bars += 1;
+        }
         if !self.brackets.is_empty() {
             self.check_protections(event);
         }
@@ -38,31 +40,15 @@ impl Engine {
     /// protection, and its frame would otherwise be set up for every one of them.
     #[inline(never)]
     fn check_protections(&mut self, event: &MarketEvent) {
-        let mut fired: [Option<(ClientOrderId, ExitReason)>; 4] = [None; 4];
+        let mut fired: Fired = [None; 4];
         let mut more = true;
         while more {
-            more = false;
-            let mut n = 0;
-            for b in self.brackets.values_mut() {
-                if b.symbol != event.symbol {
-                    continue;
-                }
-                if let Some(reason) = b.check(event) {
-                    if n == fired.len() {
-                        // Undo and handle it in the next pass.
-                        b.triggered = false;
-                        more = true;
-                        break;
-                    }
-                    fired[n] = Some((b.entry, reason));
-                    n += 1;
-                }
-            }
+            more = self.brackets.check(event, &mut fired);
             for (entry, reason) in fired.iter_mut().filter_map(Option::take) {
                 let Some(b) = self.brackets.get(&entry).copied() else {
                     continue;
                 };
-                self.events.push_back(EngineEvent::ProtectionTriggered {
+                self.out.event(EngineEvent::ProtectionTriggered {
                     entry,
                     brain: b.brain,
                     symbol: b.symbol,
@@ -91,7 +77,7 @@ impl Engine {
     pub fn handle_timer(&mut self, now: Timestamp) {
         self.risk.tick(now);
         let mut cursor: Option<Symbol> = None;
-        while let Some(symbol) = self.symbols.next_after(cursor.as_ref()) {
+        while let Some(symbol) = self.positions.next_after(cursor.as_ref()) {
             self.sync_halt(symbol, now);
             cursor = Some(symbol);
         }
@@ -151,16 +137,13 @@ impl Engine {
             return;
         }
         for ((brain, symbol), retry) in self.exit_retries.due(now) {
-            let Some(state) = self.symbols.get(&symbol) else {
+            let Some(state) = self.positions.get(&symbol) else {
                 continue;
             };
-            if state.by_brain[brain.index()].is_flat(&state.spec) {
+            if state.brain(brain).is_flat(state.spec()) {
                 continue;
             }
-            let working = self.orders.live().any(|o| {
-                o.brain == brain && o.symbol() == symbol && matches!(o.role, OrderRole::Exit(_))
-            });
-            if !working {
+            if !self.orders.exit_working(brain, symbol) {
                 self.exit_position(
                     brain,
                     symbol,
@@ -176,22 +159,20 @@ impl Engine {
     /// Journals a change in whether entries on `symbol` are blocked.
     pub(crate) fn sync_halt(&mut self, symbol: Symbol, now: Timestamp) {
         let reason = self.risk.halt_reason(&symbol, now);
-        let Some(state) = self.symbols.get_mut(&symbol) else {
+        let Some(halted) = self.positions.set_halted(&symbol, reason.is_some()) else {
             return;
         };
-        match (state.halted, reason) {
+        match (halted, reason) {
             (false, Some(r)) => {
-                state.halted = true;
-                self.events.push_back(EngineEvent::RiskHalted {
+                self.out.event(EngineEvent::RiskHalted {
                     symbol,
                     refusal: RefusalRecord::from_risk(&r),
                     time: now,
                 });
             }
             (true, None) => {
-                state.halted = false;
-                self.events
-                    .push_back(EngineEvent::RiskResumed { symbol, time: now });
+                self.out
+                    .event(EngineEvent::RiskResumed { symbol, time: now });
             }
             _ => {}
         }

@@ -132,6 +132,34 @@ pub struct TrackedOrder {
 }
 
 impl TrackedOrder {
+    /// A new order as the engine emits its `Place` command at `now`: pending, nothing filled.
+    #[inline(always)]
+    pub(crate) fn pending(
+        order: Order,
+        brain: BrainId,
+        role: OrderRole,
+        parent: Option<ClientOrderId>,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            order,
+            brain,
+            role,
+            parent,
+            venue_id: None,
+            status: OrderStatus::Pending,
+            filled: Quantity::ZERO,
+            avg_fill_price: 0.0,
+            fees: 0.0,
+            created: now,
+            updated: now,
+            cancel_requested: false,
+            cancel_sent: None,
+            outcome_unknown: false,
+            venue_filled: None,
+        }
+    }
+
     /// The symbol of the order.
     pub fn symbol(&self) -> Symbol {
         self.order.symbol
@@ -245,17 +273,23 @@ impl OrderBook {
         self.by_venue_id.get(venue_id)
     }
 
-    #[inline]
     pub(crate) fn insert(&mut self, order: TrackedOrder) {
-        let cid = order.order.client_id;
+        self.insert_with(order.order.client_id, || order);
+    }
+
+    /// Inserts the order `make` builds under `cid` (its client id). Each branch calls `make`
+    /// itself, so the order is built where it is stored rather than built and then copied
+    /// into the slab (an order is a few hundred bytes, placed twice per round trip).
+    #[inline(always)]
+    pub(crate) fn insert_with(&mut self, cid: ClientOrderId, make: impl FnOnce() -> TrackedOrder) {
         let slot = match self.free.pop() {
             Some(i) => {
-                self.slots[i] = order;
+                self.slots[i] = make();
                 i
             }
             None => {
                 let i = self.slots.len();
-                self.slots.push(order);
+                self.slots.push(make());
                 i
             }
         };

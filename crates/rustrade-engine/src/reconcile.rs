@@ -24,9 +24,9 @@ use std::collections::BTreeSet;
 
 use rustrade_core::{ClientOrderId, OpenOrder, OrderStatus, Position, Symbol, Timestamp};
 
+use crate::positions::Adopted;
 use crate::{
-    BrainId, DriftPolicy, Engine, EngineError, EngineEvent, EntryBlock, ExitReason, Malformed,
-    PositionField,
+    DriftPolicy, Engine, EngineError, EngineEvent, EntryBlock, ExitReason, Malformed, PositionField,
 };
 
 impl Engine {
@@ -50,7 +50,7 @@ impl Engine {
                 );
                 continue;
             }
-            if !self.symbols.contains_key(symbol) {
+            if !self.positions.contains(symbol) {
                 self.malformed(Malformed::UnknownSymbol { symbol: *symbol }, now);
                 continue;
             }
@@ -91,7 +91,7 @@ impl Engine {
                         self.handle_accepted(cid, report.order_id, now);
                     }
                 }
-                None => self.events.push_back(EngineEvent::UnknownVenueOrder {
+                None => self.out.event(EngineEvent::UnknownVenueOrder {
                     order: *report,
                     time: now,
                 }),
@@ -120,23 +120,24 @@ impl Engine {
             .sum()
     }
 
-    fn lot_of(&self, symbol: Symbol) -> f64 {
-        self.symbols.get(&symbol).map_or(0.0, |s| s.spec.lot_size())
+    pub(crate) fn lot_of(&self, symbol: Symbol) -> f64 {
+        self.positions
+            .get(&symbol)
+            .map_or(0.0, |s| s.spec().lot_size())
     }
 
     /// Marks one of our live orders cancelled because the venue does not list it.
     pub(crate) fn mark_missing(&mut self, cid: ClientOrderId, now: Timestamp) {
-        let Some(o) = self.orders.live_mut(&cid) else {
+        let ended = self
+            .orders
+            .end(&cid, OrderStatus::Cancelled, now, &mut self.risk);
+        let Some(o) = ended else {
             return;
         };
-        o.status = OrderStatus::Cancelled;
-        o.updated = now;
-        let o = *o;
-        self.events.push_back(EngineEvent::OrderMissingAtVenue {
+        self.out.event(EngineEvent::OrderMissingAtVenue {
             client_id: cid,
             time: now,
         });
-        self.orders.retire(&cid);
         self.after_terminal(&o, now);
     }
 
@@ -162,7 +163,7 @@ impl Engine {
                 },
             });
         }
-        if !self.symbols.contains_key(symbol) {
+        if !self.positions.contains(symbol) {
             return Err(EngineError::UnknownSymbol(*symbol));
         }
         self.adopt(*symbol, position.quantity, position.avg_entry, now, false);
@@ -178,13 +179,13 @@ impl Engine {
         fee: f64,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        if !self.symbols.contains_key(symbol) {
+        if !self.positions.contains(symbol) {
             return Err(EngineError::UnknownSymbol(*symbol));
         }
         self.risk
             .record_trade(symbol, gross_pnl, fee, now)
             .map_err(EngineError::Risk)?;
-        self.events.push_back(EngineEvent::OutcomeRecorded {
+        self.out.event(EngineEvent::OutcomeRecorded {
             symbol: *symbol,
             gross_pnl,
             fee,
@@ -215,13 +216,12 @@ impl Engine {
                 return Err(EngineError::NonFinite { field, value });
             }
         }
-        let state = self
-            .symbols
-            .get_mut(symbol)
+        let claimed = self
+            .positions
+            .claim_trade(symbol)
             .ok_or(EngineError::UnknownSymbol(*symbol))?;
-        if state.unclaimed_trades > 0 {
-            state.unclaimed_trades -= 1;
-            self.events.push_back(EngineEvent::OutcomeClaimed {
+        if claimed {
+            self.out.event(EngineEvent::OutcomeClaimed {
                 symbol: *symbol,
                 time: now,
             });
@@ -233,7 +233,9 @@ impl Engine {
 
     /// Round trips the fills closed on `symbol` that no manual outcome has claimed yet.
     pub fn unclaimed_trades(&self, symbol: &Symbol) -> u64 {
-        self.symbols.get(symbol).map_or(0, |s| s.unclaimed_trades)
+        self.positions
+            .get(symbol)
+            .map_or(0, crate::positions::SymbolState::unclaimed_trades)
     }
 
     pub(crate) fn adopt(
@@ -244,53 +246,27 @@ impl Engine {
         now: Timestamp,
         from_venue: bool,
     ) -> bool {
-        let Some(state) = self.symbols.get_mut(&symbol) else {
+        let Some(adopted) = self
+            .positions
+            .adopt(&symbol, quantity, avg_entry, now, from_venue)
+        else {
             return false;
         };
-        let spec = state.spec;
-        let diff = quantity - state.net.quantity;
-        if spec.is_dust(diff) && (from_venue || spec.is_dust(avg_entry - state.net.avg_entry)) {
-            return false;
-        }
-        let ours = state.net.position(&spec, state.mark);
-        let owner = state
-            .by_brain
-            .iter()
-            .enumerate()
-            .fold((0usize, 0.0f64), |best, (i, l)| {
-                if l.quantity.abs() > best.1 {
-                    (i, l.quantity.abs())
-                } else {
-                    best
-                }
-            })
-            .0;
-        let price = if avg_entry > 0.0 {
-            avg_entry
-        } else {
-            state.mark.map_or(state.net.avg_entry, |m| m.get())
-        };
-        state.net.adopt(&spec, quantity, price, now);
-        let brain_ledger = &mut state.by_brain[owner];
-        let brain_qty = brain_ledger.quantity + diff;
-        let brain_price = if brain_ledger.is_flat(&spec) {
-            price
-        } else {
-            brain_ledger.avg_entry
-        };
-        brain_ledger.adopt(&spec, brain_qty, brain_price, now);
-        let brain = BrainId(u32::try_from(owner).unwrap_or(0));
-        let position = state.by_brain[owner].position(&spec, state.mark);
-        let net = state.net.position(&spec, state.mark);
-        let flat = state.by_brain[owner].is_flat(&spec);
-        self.events.push_back(EngineEvent::PositionDrift {
+        let Adopted {
+            ours,
+            owner: brain,
+            position,
+            net,
+            flat,
+        } = adopted;
+        self.out.event(EngineEvent::PositionDrift {
             symbol,
             ours,
             venue: net,
             attributed_to: brain,
             time: now,
         });
-        self.events.push_back(EngineEvent::PositionChanged {
+        self.out.event(EngineEvent::PositionChanged {
             brain,
             symbol,
             position,

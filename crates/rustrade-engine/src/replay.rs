@@ -15,11 +15,9 @@
 //!   has seen (re-seeded from the entry fill). Both return with the next market events; a
 //!   snapshot carries them exactly.
 
-use rustrade_core::{OrderStatus, Quantity, Timestamp};
+use rustrade_core::Timestamp;
 
-use crate::{
-    Bracket, Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, OrderRole, TrackedOrder,
-};
+use crate::{Engine, EngineConfig, EngineError, EngineEvent, EntryBlock, TrackedOrder};
 
 impl Engine {
     /// Rebuilds an engine from its journal: `config` and `started` as given to the engine that
@@ -34,11 +32,10 @@ impl Engine {
         engine.replaying = true;
         for event in journal {
             engine.replay_one(event);
-            engine.journal_seq += 1;
+            engine.out.replayed(engine.out.journal_seq() + 1);
         }
         engine.replaying = false;
-        engine.commands.clear();
-        engine.events.clear();
+        engine.out.clear();
         engine.risk.tick(now);
         engine.retake_reservations(now);
         Ok(engine)
@@ -54,52 +51,21 @@ impl Engine {
                 bracket,
                 time,
             } => {
-                if !self.brain_ok(brain) || !self.symbols.contains_key(&order.symbol) {
+                if !self.brain_ok(brain) || !self.positions.contains(&order.symbol) {
                     return;
                 }
                 self.ids.observe(&order.client_id);
-                let stats = &mut self.brains[brain.index()].stats;
-                stats.orders_placed = stats.orders_placed.saturating_add(1);
+                self.brains.placed(brain);
                 if let Some(prices) = bracket {
-                    let caps = &self.caps;
-                    let b = Bracket::new(
-                        order.client_id,
-                        brain,
-                        order.symbol,
-                        order.side,
-                        prices,
-                        |k| caps.contains(&rustrade_core::Capability::for_kind(k)),
-                    );
-                    self.brackets.insert(order.client_id, b);
+                    let owner = (brain, order.symbol, order.side);
+                    self.brackets
+                        .open(order.client_id, owner, prices, &self.caps);
                 }
-                if let Some(b) = parent.and_then(|p| self.brackets.get_mut(&p)) {
-                    match role {
-                        OrderRole::StopLeg => b.legs[0] = Some(order.client_id),
-                        OrderRole::TakeProfitLeg => b.legs[1] = Some(order.client_id),
-                        OrderRole::TrailingLeg => b.legs[2] = Some(order.client_id),
-                        _ => {}
-                    }
-                    if role.is_leg() {
-                        b.legs_placed = true;
-                    }
+                if let Some(p) = parent {
+                    self.brackets.leg_placed(&p, role, order.client_id);
                 }
-                self.orders.insert(TrackedOrder {
-                    order,
-                    brain,
-                    role,
-                    parent,
-                    venue_id: None,
-                    status: OrderStatus::Pending,
-                    filled: Quantity::ZERO,
-                    avg_fill_price: 0.0,
-                    fees: 0.0,
-                    created: time,
-                    updated: time,
-                    cancel_requested: false,
-                    cancel_sent: None,
-                    outcome_unknown: false,
-                    venue_filled: None,
-                });
+                let pending = || TrackedOrder::pending(order, brain, role, parent, time);
+                self.orders.place(order.client_id, pending, None);
             }
             EngineEvent::OrderAccepted {
                 client_id,
@@ -117,10 +83,8 @@ impl Engine {
             EngineEvent::CancelRequested {
                 client_id, time, ..
             } => {
-                if let Some(o) = self.orders.live_mut(&client_id) {
-                    o.cancel_requested = true;
-                    o.cancel_sent = Some(time);
-                }
+                self.orders.request_cancel(&client_id);
+                self.orders.cancel_sent(&client_id, time);
             }
             EngineEvent::OrderCancelled {
                 client_id, time, ..
@@ -144,32 +108,24 @@ impl Engine {
                 }
             }
             EngineEvent::OutcomeClaimed { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.unclaimed_trades = s.unclaimed_trades.saturating_sub(1);
-                }
+                self.positions.claim_trade(&symbol);
             }
             EngineEvent::ProtectionTriggered { entry, .. } => {
-                if let Some(b) = self.brackets.get_mut(&entry) {
-                    b.triggered = true;
-                }
+                self.brackets.mark_triggered(&entry);
             }
             EngineEvent::RiskHalted { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.halted = true;
-                }
+                self.positions.set_halted(&symbol, true);
             }
             EngineEvent::EntriesPaused { paused, .. } => {
-                self.risk.blocks.set(EntryBlock::Operator, paused);
+                self.risk.set_block(EntryBlock::Operator, paused);
             }
             EngineEvent::EntryBlock { block, raised, .. } => {
                 if block.is_persistent() {
-                    self.risk.blocks.set(block, raised);
+                    self.risk.set_block(block, raised);
                 }
             }
             EngineEvent::RiskResumed { symbol, .. } => {
-                if let Some(s) = self.symbols.get_mut(&symbol) {
-                    s.halted = false;
-                }
+                self.positions.set_halted(&symbol, false);
             }
             EngineEvent::PositionDrift {
                 symbol,
@@ -183,8 +139,8 @@ impl Engine {
                 self.mark_missing(client_id, time);
             }
             EngineEvent::DecisionRefused { brain, .. } => {
-                if let Some(b) = self.brains.get_mut(brain.index()) {
-                    b.stats.refusals = b.stats.refusals.saturating_add(1);
+                if self.brains.contains(brain) {
+                    self.brains.refused(brain);
                 }
             }
             EngineEvent::TradeClosed { .. }

@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, VecDeque};
 use rustrade_core::{ClientOrderId, Symbol, Timestamp};
 use rustrade_risk::EntryRequest;
 
-use crate::engine::{BrainState, FillMemory, SymbolState};
+use crate::brackets::Brackets;
+use crate::brains::Brains;
+use crate::fill_memory::FillMemory;
 use crate::gate::{RiskDesk, RiskDeskSnapshot};
+use crate::positions::SymbolState;
 use crate::{
-    Bracket, ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook,
-    OrderRole,
+    ClientIdSequence, Command, Engine, EngineConfig, EngineError, EngineEvent, OrderBook, OrderRole,
 };
 
 /// Version written by [`Engine::snapshot`]. [`Engine::restore`] also accepts every older
@@ -42,10 +44,10 @@ pub struct EngineSnapshot {
     #[serde(default)]
     pub journal_seq: u64,
     bot_id: String,
-    brains: Vec<BrainState>,
+    brains: Brains,
     symbols: BTreeMap<Symbol, SymbolState>,
     orders: OrderBook,
-    brackets: BTreeMap<ClientOrderId, Bracket>,
+    brackets: Brackets,
     ids: ClientIdSequence,
     risk: RiskDeskSnapshot,
     fills_seen: FillMemory,
@@ -62,22 +64,24 @@ impl Engine {
     /// The whole state at `now`. Take it after draining the outputs (unpolled outputs are kept
     /// in it, so nothing is lost either way).
     pub fn snapshot(&self, now: Timestamp) -> EngineSnapshot {
+        let (commands, events, journal_seq) = self.out.parts();
+        let (symbols, fills_seen, cash) = self.positions.snapshot();
         EngineSnapshot {
             version: ENGINE_SNAPSHOT_VERSION,
             taken_at: now,
-            journal_seq: self.journal_seq,
+            journal_seq,
             bot_id: self.config.bot_id.clone(),
             brains: self.brains.clone(),
-            symbols: self.symbols.iter().map(|(s, v)| (*s, v.clone())).collect(),
-            orders: self.orders.clone(),
+            symbols,
+            orders: self.orders.book().clone(),
             brackets: self.brackets.clone(),
             ids: self.ids.clone(),
             risk: self.risk.snapshot(),
-            fills_seen: self.fills_seen.clone(),
+            fills_seen,
             exit_retries: self.exit_retries.clone(),
-            commands: self.commands.clone(),
-            events: self.events.clone(),
-            cash: self.cash,
+            commands: commands.clone(),
+            events: events.clone(),
+            cash,
         }
     }
 
@@ -106,7 +110,7 @@ impl Engine {
                 ),
             });
         }
-        let names: Vec<&str> = snapshot.brains.iter().map(|b| b.name.as_str()).collect();
+        let names: Vec<&str> = snapshot.brains.names().collect();
         if names != config.brains.iter().map(String::as_str).collect::<Vec<_>>() {
             return Err(EngineError::Snapshot {
                 field: "brains",
@@ -115,46 +119,21 @@ impl Engine {
         }
         check_references(snapshot, &config)?;
         let mut engine = Self::new(config, now)?;
-        if snapshot.symbols.keys().ne(engine.symbols.keys()) {
-            return Err(EngineError::Snapshot {
-                field: "instruments",
-                reason: format!(
-                    "snapshot trades {:?}, config {:?}",
-                    snapshot.symbols.keys().collect::<Vec<_>>(),
-                    engine.symbols.keys().collect::<Vec<_>>()
-                ),
-            });
-        }
-        for (symbol, saved) in &snapshot.symbols {
-            if let Some(state) = engine.symbols.get_mut(symbol) {
-                if saved.by_brain.len() != state.by_brain.len() {
-                    return Err(EngineError::Snapshot {
-                        field: "brains",
-                        reason: format!("{symbol} holds {} brain ledgers", saved.by_brain.len()),
-                    });
-                }
-                state.mark = saved.mark;
-                state.net = saved.net;
-                state.by_brain.clone_from(&saved.by_brain);
-                state.halted = saved.halted;
-                state.unclaimed_trades = saved.unclaimed_trades;
-                // Version 1 kept no cursor: fills after the snapshot are the ones to catch up.
-                state.fill_cursor = saved
-                    .fill_cursor
-                    .or(Some(rustrade_core::FillCursor::since(snapshot.taken_at)));
-            }
-        }
+        engine.positions.restore(
+            &snapshot.symbols,
+            &snapshot.fills_seen,
+            snapshot.cash,
+            snapshot.taken_at,
+        )?;
         engine.risk = RiskDesk::restore(&engine.config, &snapshot.risk, now)?;
         engine.brains.clone_from(&snapshot.brains);
-        engine.orders = snapshot.orders.clone();
+        engine.orders.restore(&snapshot.orders);
         engine.brackets.clone_from(&snapshot.brackets);
         engine.ids = snapshot.ids.clone();
-        engine.fills_seen = snapshot.fills_seen.clone();
         engine.exit_retries = snapshot.exit_retries.clone();
-        engine.commands.clone_from(&snapshot.commands);
-        engine.events.clone_from(&snapshot.events);
-        engine.journal_seq = snapshot.journal_seq;
-        engine.cash = snapshot.cash;
+        engine
+            .out
+            .restore(&snapshot.commands, &snapshot.events, snapshot.journal_seq);
         engine.retake_reservations(now);
         Ok(engine)
     }
@@ -166,8 +145,8 @@ impl Engine {
             .live()
             .filter(|o| o.role == OrderRole::Entry && o.filled.is_zero())
             .filter_map(|o| {
-                let state = self.symbols.get(&o.symbol())?;
-                let price = o.order.limit_price.or(state.mark)?;
+                let state = self.positions.get(&o.symbol())?;
+                let price = o.order.limit_price.or(state.mark())?;
                 Some((
                     o.created,
                     o.order.client_id,
@@ -176,17 +155,18 @@ impl Engine {
                         side: o.order.side,
                         quantity: o.order.quantity,
                         price,
-                        contract_value: state.spec.contract_value(),
+                        contract_value: state.spec().contract_value(),
                     },
                 ))
             })
             .collect();
         entries.sort_by_key(|(created, cid, _)| (*created, *cid));
-        let open: Vec<_> = crate::decide::open_exposures(&self.symbols).collect();
-        self.risk.retake(
+        let open: Vec<_> = self.positions.open_exposures().collect();
+        self.orders.retake(
             entries.into_iter().map(|(_, cid, r)| (cid, r)),
             open.into_iter(),
             now,
+            &mut self.risk,
         );
     }
 }
