@@ -62,6 +62,10 @@ impl Engine {
         }
         let stale = self.is_stale(event, now);
         if stale && self.is_entry(brain, event.symbol, decision) {
+            if !self.brain_ok(brain) {
+                self.malformed(Malformed::UnknownBrain { brain }, now);
+                return;
+            }
             let refusal = stale_refusal(event, now);
             self.refuse(brain, event.symbol, decision.action(), refusal, now);
             return;

@@ -198,6 +198,31 @@ fn an_entry_on_a_stale_event_is_refused_and_an_exit_is_not() {
 }
 
 #[test]
+fn a_stale_entry_from_an_unregistered_brain_is_malformed_not_a_panic() {
+    let config = config(&BASIC).with_max_event_age(Duration::from_secs(60));
+    let mut h = Harness::new(config, VenueScript::instant());
+    let old = h.candle(btc(), 100.0);
+    h.clock.advance(Duration::from_secs(61));
+    h.decide_on(BrainId(7), &old, &Decision::buy(1.0));
+    assert!(places(&h.commands).is_empty());
+    assert!(
+        refusals(&h.events).is_empty(),
+        "not a refusal of a known brain"
+    );
+    assert!(
+        h.events.iter().any(|e| matches!(
+            e,
+            EngineEvent::MalformedInput {
+                problem: rustrade_engine::Malformed::UnknownBrain { brain: BrainId(7) },
+                ..
+            }
+        )),
+        "{:?}",
+        h.events
+    );
+}
+
+#[test]
 fn flatten_all_closes_every_brain_and_nothing_when_flat() {
     let mut h = harness(&BASIC, VenueScript::instant());
     h.candle(btc(), 100.0);
