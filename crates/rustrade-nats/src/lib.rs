@@ -11,9 +11,13 @@
 //! [`connect`] opens a client from a `nats://` URL; [`testing`] holds the rule the server-backed
 //! tests follow on a machine without a server.
 
+mod blobs;
 mod connect;
 mod error;
 pub mod testing;
+mod work_queue;
 
+pub use blobs::{BlobStore, sha256_hex};
 pub use connect::{NatsOptions, connect};
 pub use error::NatsError;
+pub use work_queue::{Batch, Collector, Lease, WorkQueue, WorkQueueConfig, Worker};
