@@ -10,8 +10,11 @@ mod report;
 mod status;
 mod strategies;
 mod sweep;
+#[cfg(feature = "nats")]
+mod worker;
 
 pub(crate) use backtest::{build_brain, open_data};
+pub(crate) use sweep::sweep_of;
 
 use rustrade_strategies::Registry;
 
@@ -93,5 +96,7 @@ pub(crate) fn run(cli: &Cli, registry: &Registry) -> anyhow::Result<()> {
         Command::Init(args) => init::run(args, ui),
         Command::New(args) => new::run(args, ui),
         Command::Strategies => strategies::run(ui, registry),
+        #[cfg(feature = "nats")]
+        Command::Worker(args) => worker::run(args, ui, registry),
     }
 }
