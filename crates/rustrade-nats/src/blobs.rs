@@ -96,7 +96,7 @@ impl BlobStore {
             GetErrorKind::NotFound => self.missing(key),
             _ => NatsError::jetstream(format!("get blob {key} from {}", self.bucket), e),
         })?;
-        let mut bytes = Vec::with_capacity(usize::try_from(object.info().size).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(object.info().size);
         object.read_to_end(&mut bytes).await.map_err(|e| {
             NatsError::jetstream(format!("read blob {key} from {}", self.bucket), e)
         })?;

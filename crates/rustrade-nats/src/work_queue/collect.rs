@@ -25,7 +25,7 @@ pub struct Collector<R> {
 /// What the collector listens to: results, and the server's word that a job ran out of
 /// deliveries.
 enum Event {
-    Result(Result<async_nats::jetstream::Message, String>),
+    Result(Result<Box<async_nats::jetstream::Message>, String>),
     MaxDeliveries(async_nats::Message),
 }
 
@@ -64,7 +64,7 @@ impl<R: DeserializeOwned> Collector<R> {
             .await
             .map_err(|e| NatsError::jetstream(format!("read {subject}"), e))?;
         let events = futures_util::stream::select(
-            results.map(|m| Event::Result(m.map_err(|e| e.to_string()))),
+            results.map(|m| Event::Result(m.map(Box::new).map_err(|e| e.to_string()))),
             advisories.map(Event::MaxDeliveries),
         );
         Ok(Self {
@@ -83,14 +83,11 @@ impl<R: DeserializeOwned> Collector<R> {
     /// deliveries, and with [`NatsError::Malformed`] for a result that does not decode.
     pub async fn next(&mut self) -> Option<Result<(u64, R), NatsError>> {
         while !self.remaining.is_empty() {
-            let event = match self.events.next().await {
-                Some(event) => event,
-                None => {
-                    return Some(Err(NatsError::jetstream(
-                        format!("read {}", self.subject),
-                        "the connection closed",
-                    )));
-                }
+            let Some(event) = self.events.next().await else {
+                return Some(Err(NatsError::jetstream(
+                    format!("read {}", self.subject),
+                    "the connection closed",
+                )));
             };
             match event {
                 Event::Result(Err(e)) => {
