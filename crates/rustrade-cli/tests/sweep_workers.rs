@@ -206,3 +206,25 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
         waited += step;
     }
 }
+
+#[test]
+fn a_workers_url_with_credentials_is_refused_without_showing_them() {
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(cwd.path().join("c.toml"), config(&data("Bitcoin.csv"))).unwrap();
+    let out = rustrade(
+        cwd.path(),
+        &[
+            "sweep",
+            "c.toml",
+            "--workers",
+            "nats://bob:hunter2@127.0.0.1:4222",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("credentials") && !err.contains("hunter2"),
+        "{err}"
+    );
+    assert!(!cwd.path().join("runs").exists(), "nothing written");
+}
