@@ -14,6 +14,7 @@ mod sweep;
 mod worker;
 
 pub(crate) use backtest::{build_brain, open_data};
+#[cfg(feature = "nats")]
 pub(crate) use sweep::sweep_of;
 
 use rustrade_strategies::Registry;
