@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustrade_backtest::brains::Periodic;
 use rustrade_backtest::sweep::{
-    Objective, ParamSpace, ParamValue, Params, Search, Sweep, SweepResult,
+    Objective, ParamSpace, ParamValue, Params, Search, Sweep, SweepResult, SweepRow,
 };
 use rustrade_backtest::{Backtest, BacktestError, synthetic};
 use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
@@ -260,4 +260,29 @@ fn a_choice_axis_refuses_empty_blank_and_repeated_choices() {
         .choices("side", ["long"])
         .unwrap_err();
     assert!(e.to_string().contains("\"side\" defined twice"), "{e}");
+}
+
+#[test]
+fn points_evaluated_one_by_one_and_sent_as_json_rank_to_the_run_result() {
+    let d = data(1_000);
+    let sweep = sweep(space()).walk_forward(0.6);
+    let whole = sweep.run(&d, Search::Grid).unwrap();
+    let points = sweep.points(Search::Grid);
+    assert_eq!(points.len(), whole.rows.len());
+    // In reverse, as workers may finish them, each row through JSON as a worker sends it.
+    let rows: Vec<SweepRow> = points
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, p)| {
+            let row = sweep.evaluate(i, p, &d).unwrap();
+            serde_json::from_str(&serde_json::to_string(&row).unwrap()).unwrap()
+        })
+        .collect();
+    let spread = sweep.rank(rows, sweep.split_time(&d).unwrap());
+    assert_eq!(spread, whole, "bit for bit, failed points included");
+    assert!(whole.rows.iter().any(|r| r.error.is_some()));
+    let bad = self::sweep(space()).walk_forward(1.5);
+    assert!(bad.evaluate(0, &points[0], &d).is_err());
+    assert!(bad.split_time(&d).is_err());
 }

@@ -62,6 +62,11 @@ pub(crate) enum Command {
     New(NewArgs),
     /// List the ready strategies and their default parameters.
     Strategies,
+    /// Run sweep points for `rustrade sweep --workers` coordinators: pull jobs from the NATS
+    /// work queue, replay the content-addressed config and data, publish each row; until
+    /// interrupted.
+    #[cfg(feature = "nats")]
+    Worker(WorkerArgs),
 }
 
 /// Arguments of `backtest`.
@@ -89,6 +94,43 @@ pub(crate) struct SweepArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
+    /// Run the points on `rustrade worker` processes reached through this NATS server
+    /// (`nats://host:4222`; a token from RUSTRADE_NATS_TOKEN) instead of on local threads.
+    #[cfg(feature = "nats")]
+    #[arg(long, value_name = "URL")]
+    pub(crate) workers: Option<String>,
+    /// The work queue's settings (with --workers).
+    #[cfg(feature = "nats")]
+    #[command(flatten)]
+    pub(crate) queue: QueueArgs,
+}
+
+/// Arguments of `worker`.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub(crate) struct WorkerArgs {
+    /// The NATS server, `nats://host:4222` (a token from RUSTRADE_NATS_TOKEN).
+    pub(crate) url: String,
+    /// Where fetched configs and data files are kept, by content hash (default: the user's
+    /// cache folder, `rustrade/blobs`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+    /// The work queue's settings.
+    #[command(flatten)]
+    pub(crate) queue: QueueArgs,
+}
+
+/// The work queue shared by a sweep coordinator and its workers.
+#[cfg(feature = "nats")]
+#[derive(Debug, Args)]
+pub(crate) struct QueueArgs {
+    /// The work queue's name; coordinator and workers must give the same.
+    #[arg(long, value_name = "NAME", default_value = "rustrade_sweep")]
+    pub(crate) queue: String,
+    /// Seconds a worker may hold a job without a sign of life before it goes to another worker
+    /// (used when the queue is created).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub(crate) ack_wait: f64,
 }
 
 /// Arguments of `paper`.

@@ -58,6 +58,13 @@ pub(crate) fn code_for(err: &anyhow::Error) -> u8 {
         if cause.is::<rustrade::BotError>() || cause.is::<rustrade::ConfigError>() {
             return RUN;
         }
+        #[cfg(feature = "nats")]
+        if let Some(e) = cause.downcast_ref::<rustrade_nats::NatsError>() {
+            return match e {
+                rustrade_nats::NatsError::InvalidOption { .. } => CONFIG,
+                _ => RUN,
+            };
+        }
     }
     INTERNAL
 }

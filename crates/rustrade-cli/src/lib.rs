@@ -49,6 +49,8 @@ mod run_record;
 mod state;
 mod status_line;
 mod summary;
+#[cfg(feature = "nats")]
+mod workers;
 
 pub use app::{App, CliError};
 pub use rustrade_strategies::{Registry, Strategy, StrategyError, StrategyInfo};

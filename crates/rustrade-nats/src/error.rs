@@ -14,6 +14,38 @@ pub enum NatsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A blob fetched from the store does not hash to its key: it was altered or truncated,
+    /// and is refused rather than replayed.
+    #[error("blob {key}: the fetched {len} bytes hash to {actual}")]
+    BlobMismatch {
+        /// The key asked for (the SHA-256 hex the bytes were stored under).
+        key: String,
+        /// The SHA-256 hex of what arrived.
+        actual: String,
+        /// How many bytes arrived.
+        len: usize,
+    },
+    /// No blob is stored under the key.
+    #[error("blob {key} is not in bucket {bucket}")]
+    BlobMissing {
+        /// The bucket searched.
+        bucket: String,
+        /// The key asked for.
+        key: String,
+    },
+    /// A job of a work queue failed on every delivery it was allowed, or its workers vanished
+    /// each time; the batch cannot complete.
+    #[error("job {job} of batch {batch} failed after {deliveries} deliveries: {reason}")]
+    JobFailed {
+        /// The batch the job belongs to.
+        batch: String,
+        /// The job's id within its batch.
+        job: u64,
+        /// How many times it was delivered.
+        deliveries: i64,
+        /// The last worker's reason, or why the server gave up on it.
+        reason: String,
+    },
     /// The server could not be reached or refused the connection.
     #[error("cannot connect to NATS at {url}: {source}")]
     Connect {

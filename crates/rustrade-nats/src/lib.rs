@@ -11,6 +11,7 @@
 //! [`connect`] opens a client from a `nats://` URL; [`testing`] holds the rule the server-backed
 //! tests follow on a machine without a server.
 
+mod blobs;
 mod codec;
 mod connect;
 mod error;
@@ -20,10 +21,12 @@ mod market_stream;
 mod relay;
 mod subject;
 pub mod testing;
+mod work_queue;
 
 /// The NATS client this crate is built on, for callers that open their own connections.
 pub use async_nats;
 
+pub use blobs::{BlobStore, sha256_hex};
 pub use codec::{MAX_ENCODED_LEN, WIRE_VERSION, decode, encode, encode_to_vec};
 pub use connect::{NatsOptions, connect};
 pub use error::NatsError;
@@ -35,3 +38,4 @@ pub use subject::{
     EventKind, MarketSubject, SUBJECT_ROOT, escape_token, symbol_filter, unescape_token,
     venue_filter,
 };
+pub use work_queue::{Batch, Collector, Lease, WorkQueue, WorkQueueConfig, Worker};

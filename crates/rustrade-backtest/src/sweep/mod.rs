@@ -184,11 +184,11 @@ impl Sweep {
     }
 
     /// Runs every point over `data` (time-ordered events) and ranks them.
+    ///
+    /// The same as [`Sweep::evaluate`] for every point of [`Sweep::points`], then
+    /// [`Sweep::rank`]: a sweep spread over processes that calls those gets this very result.
     pub fn run(&self, data: &[MarketEvent], search: Search) -> Result<SweepResult, BacktestError> {
-        let points = match search {
-            Search::Grid => self.space.grid(),
-            Search::Random { seed, samples } => self.space.random(seed, samples),
-        };
+        let points = self.points(search);
         let (ins, oos, split_time) = self.split(data)?;
         let job = || -> Vec<SweepRow> {
             points
@@ -197,7 +197,7 @@ impl Sweep {
                 .map(|(index, params)| self.run_point(index, params, ins, oos))
                 .collect()
         };
-        let mut rows = match self.threads {
+        let rows = match self.threads {
             None => job(),
             Some(n) => rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -208,6 +208,39 @@ impl Sweep {
                 })?
                 .install(job),
         };
+        Ok(self.rank(rows, split_time))
+    }
+
+    /// The points `search` visits, in enumeration order: point `i` is row `index` `i`.
+    pub fn points(&self, search: Search) -> Vec<Params> {
+        match search {
+            Search::Grid => self.space.grid(),
+            Search::Random { seed, samples } => self.space.random(seed, samples),
+        }
+    }
+
+    /// Where a walk-forward split cuts `data` (the out-of-sample part's first time), `None`
+    /// without a split; an error when the split is invalid for these data.
+    pub fn split_time(&self, data: &[MarketEvent]) -> Result<Option<Timestamp>, BacktestError> {
+        self.split(data).map(|(_, _, t)| t)
+    }
+
+    /// The unranked row of point `index` with parameters `params` over `data`, walk-forward
+    /// split included: one point of [`Sweep::run`], for a worker that runs points one by one.
+    /// An error only when the split is invalid for these data.
+    pub fn evaluate(
+        &self,
+        index: usize,
+        params: &Params,
+        data: &[MarketEvent],
+    ) -> Result<SweepRow, BacktestError> {
+        let (ins, oos, _) = self.split(data)?;
+        Ok(self.run_point(index, params, ins, oos))
+    }
+
+    /// Ranks `rows` (in any order) by this sweep's objective: higher score first, undefined
+    /// scores and failed runs last, ties by enumeration index; ranks are set from 1.
+    pub fn rank(&self, mut rows: Vec<SweepRow>, split_time: Option<Timestamp>) -> SweepResult {
         rows.sort_by(|a, b| {
             let key = |r: &SweepRow| r.score.map(|s| -s);
             match (key(a), key(b)) {
@@ -221,11 +254,11 @@ impl Sweep {
         for (i, r) in rows.iter_mut().enumerate() {
             r.rank = i + 1;
         }
-        Ok(SweepResult {
+        SweepResult {
             objective: self.objective,
             split_time,
             rows,
-        })
+        }
     }
 
     #[allow(clippy::type_complexity)]

@@ -12,8 +12,12 @@ mod report;
 mod status;
 mod strategies;
 mod sweep;
+#[cfg(feature = "nats")]
+mod worker;
 
 pub(crate) use backtest::{build_brain, open_data};
+#[cfg(feature = "nats")]
+pub(crate) use sweep::sweep_of;
 
 use rustrade_strategies::Registry;
 
@@ -97,5 +101,7 @@ pub(crate) fn run(cli: &Cli, registry: &Registry) -> anyhow::Result<()> {
         Command::Init(args) => init::run(args, ui),
         Command::New(args) => new::run(args, ui),
         Command::Strategies => strategies::run(ui, registry),
+        #[cfg(feature = "nats")]
+        Command::Worker(args) => worker::run(args, ui, registry),
     }
 }

@@ -33,45 +33,36 @@ pub(super) fn run(args: &SweepArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
     };
     let events: Vec<MarketEvent> = open_data(&config)?.collect::<Result<_, _>>()?;
 
-    let runs = spec.points() * if spec.walk_forward.is_some() { 2 } else { 1 };
-    let bar = progress::bar(runs as u64, "sweeping", ui.progress());
-    let counter = bar.clone();
-    let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
-    let info = config.strategy.info;
-    let timeframe = config.strategy.timeframe.clone();
-    let mut sweep = Sweep::new(
-        builder(&config).record_equity(false),
-        spec.space().context("building the parameter space")?,
-        move |p: &Params| {
-            counter.inc(1);
-            let params = with_point(&given, p);
-            let brain = info
-                .build_named(&name, &params)
-                .map_err(|e| BacktestError::Config {
-                    field: "strategy.params",
-                    reason: e.to_string(),
-                })?;
-            let brain = match &timeframe {
-                Some(t) => {
-                    t.wrap(brain, BarFeed::Files)
-                        .map_err(|reason| BacktestError::Config {
-                            field: "strategy.timeframe",
-                            reason,
-                        })?
-                }
-                None => brain,
-            };
-            Ok(vec![brain])
-        },
-    )
-    .objective(spec.objective);
-    if let Some(f) = spec.walk_forward {
-        sweep = sweep.walk_forward(f);
-    }
+    let per_point = if spec.walk_forward.is_some() { 2 } else { 1 };
+    let bar = progress::bar(
+        (spec.points() * per_point) as u64,
+        "sweeping",
+        ui.progress(),
+    );
+    let mut sweep = sweep_of(&config, spec, bar.clone())?;
     if let Some(n) = args.threads {
         sweep = sweep.threads(n.max(1));
     }
-    let result = sweep.run(&events, spec.search);
+    #[cfg(feature = "nats")]
+    let result = match &args.workers {
+        Some(url) => crate::workers::coordinate(
+            &crate::workers::Coordination {
+                url,
+                queue: &args.queue,
+                config: &config,
+                overrides: &overrides,
+                spec,
+                sweep: &sweep,
+                events: &events,
+                per_point,
+            },
+            &bar,
+            ui,
+        ),
+        None => sweep.run(&events, spec.search).map_err(anyhow::Error::from),
+    };
+    #[cfg(not(feature = "nats"))]
+    let result = sweep.run(&events, spec.search).map_err(anyhow::Error::from);
     bar.finish_and_clear();
     let result = result?;
 
@@ -114,6 +105,49 @@ pub(super) fn run(args: &SweepArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
         dir.join("sweep.csv").display()
     ));
     Ok(())
+}
+
+/// The sweep `config`'s `[sweep]` table (`spec`) describes, over the config's instruments and
+/// venue, each point's brain built from the config's strategy with the point's values;
+/// `counter` counts the brains built. The one definition a local sweep and a worker share.
+pub(crate) fn sweep_of(
+    config: &Config,
+    spec: &SweepSpec,
+    counter: indicatif::ProgressBar,
+) -> anyhow::Result<Sweep> {
+    let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
+    let info = config.strategy.info;
+    let timeframe = config.strategy.timeframe.clone();
+    let mut sweep = Sweep::new(
+        builder(config).record_equity(false),
+        spec.space().context("building the parameter space")?,
+        move |p: &Params| {
+            counter.inc(1);
+            let params = with_point(&given, p);
+            let brain = info
+                .build_named(&name, &params)
+                .map_err(|e| BacktestError::Config {
+                    field: "strategy.params",
+                    reason: e.to_string(),
+                })?;
+            let brain = match &timeframe {
+                Some(t) => {
+                    t.wrap(brain, BarFeed::Files)
+                        .map_err(|reason| BacktestError::Config {
+                            field: "strategy.timeframe",
+                            reason,
+                        })?
+                }
+                None => brain,
+            };
+            Ok(vec![brain])
+        },
+    )
+    .objective(spec.objective);
+    if let Some(f) = spec.walk_forward {
+        sweep = sweep.walk_forward(f);
+    }
+    Ok(sweep)
 }
 
 /// `given` with the point's values set (see [`rustrade_backtest::sweep::ParamValue::to_json`]).
