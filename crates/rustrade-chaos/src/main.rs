@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use rustrade_chaos::Profile;
+use rustrade_chaos::adapter::Adapter;
 use rustrade_chaos::client::Broken;
 use rustrade_chaos::harness::{self, SessionConfig};
 
@@ -31,6 +32,10 @@ struct Args {
     /// Run a deliberately broken bot (skip-catch-up, timeout-is-rejection, forget-breaker), to see the kit catch it.
     #[arg(long)]
     broken: Option<Broken>,
+    /// The adapter the bot trades through: kit (the kit's own client) or binance
+    /// (rustrade-binance's USD-M futures client against the kit's Binance front).
+    #[arg(long, default_value = "kit")]
+    venue: Adapter,
     /// The chaos-bot executable (default: next to this one).
     #[arg(long)]
     bot: Option<PathBuf>,
@@ -47,6 +52,7 @@ fn main() -> anyhow::Result<()> {
     config.quiet = Duration::from_millis(args.quiet_ms);
     config.dir = args.dir;
     config.broken = args.broken;
+    config.adapter = args.venue;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -57,8 +63,13 @@ fn main() -> anyhow::Result<()> {
         println!("{v}");
     }
     println!(
-        "seed {}, profile {}: {} kills at a kill point, {} failed starts, {} bars",
-        config.seed, profile.name, summary.kill_point_kills, summary.failed_starts, summary.bars
+        "seed {}, profile {}, venue {}: {} kills at a kill point, {} failed starts, {} bars",
+        config.seed,
+        profile.name,
+        config.adapter.as_str(),
+        summary.kill_point_kills,
+        summary.failed_starts,
+        summary.bars
     );
     println!("{summary}");
     if !summary.violations.is_empty() {
