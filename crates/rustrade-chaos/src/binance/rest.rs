@@ -97,12 +97,13 @@ fn endpoint(
             let now = serve(v, Request::Time, Lookup::Read)?.0;
             Ok(json!({ "serverTime": json::ms(now) }))
         }
+        // Trading rules and market data: counted, never faulted (as the kit's own protocol).
         ("GET", "/fapi/v1/exchangeInfo") => {
-            v.admit_read().map_err(|ms| rate_limited(ms, false))?;
+            serve(v, Request::Time, Lookup::Read)?;
             Ok(exchange_info(v))
         }
         ("GET", "/fapi/v1/klines") => {
-            v.admit_read().map_err(|ms| rate_limited(ms, false))?;
+            serve(v, Request::Time, Lookup::Read)?;
             let symbol = symbol(get("symbol"))?;
             let from = get("startTime")
                 .and_then(|t| t.parse().ok())
@@ -442,7 +443,7 @@ fn cancel(
         .and_then(|c| v.order_state(&c))
         .filter(|s| s.order.symbol == symbol && json::resting_algo(&s.order) == algo);
     let Some(state) = state else {
-        v.admit_read().map_err(|ms| rate_limited(ms, false))?;
+        serve(v, Request::Time, Lookup::Cancel)?;
         return Err(unknown(Lookup::Cancel));
     };
     let Some(client_id) = state.order.client_id else {
