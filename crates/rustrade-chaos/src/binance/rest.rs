@@ -348,10 +348,10 @@ fn order_of(p: &BTreeMap<String, String>, algo: bool) -> Result<Order, Refusal> 
             None => Ok(None),
             Some(t) => {
                 let x: f64 = t.parse().map_err(|_| bad_param(k))?;
-                Ok((x > 0.0)
+                (x > 0.0)
                     .then(|| Price::new(x))
                     .transpose()
-                    .map_err(|_| bad_param(k))?)
+                    .map_err(|_| bad_param(k))
             }
         }
     };
