@@ -266,3 +266,116 @@ pub(crate) fn algo_update(state: &OrderState, x: &str, now: i64) -> String {
     })
     .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustrade_binance::parse::{UsdmUserMessage, parse_market_message, parse_usdm_user_message};
+    use rustrade_binance::usdm_orders::{parse_algo_order, parse_usdm_order, parse_user_trade};
+    use rustrade_core::{
+        Asset, Candle, ClientOrderId, ExecutionReport, FillId, Liquidity, Money, Price, Quantity,
+        Symbol, Venue,
+    };
+
+    fn sym() -> Symbol {
+        Symbol::new("AAAUSDT").unwrap()
+    }
+
+    fn stop(status: OrderStatus, filled: f64) -> OrderState {
+        OrderState {
+            order: OpenOrder {
+                order_id: OrderId::new("sim-7").unwrap(),
+                client_id: Some(ClientOrderId::new("chaos-0-x1").unwrap()),
+                symbol: sym(),
+                side: Side::Sell,
+                kind: OrderKind::StopMarket,
+                quantity: Quantity::new(1.0).unwrap(),
+                filled: Quantity::new(filled).unwrap(),
+                limit_price: None,
+                trigger_price: Some(Price::new(99.61).unwrap()),
+                reduce_only: true,
+                status,
+                created: Timestamp::from_secs(1_767_225_601).unwrap(),
+            },
+            avg_fill_price: (filled > 0.0).then(|| Price::new(99.5).unwrap()),
+        }
+    }
+
+    fn fill() -> Fill {
+        Fill {
+            fill_id: FillId::new("sim-f42").unwrap(),
+            order_id: OrderId::new("sim-7").unwrap(),
+            client_id: Some(ClientOrderId::new("chaos-0-x1").unwrap()),
+            symbol: sym(),
+            side: Side::Sell,
+            price: Price::new(0.1 + 99.4).unwrap(),
+            quantity: Quantity::new(1.0).unwrap(),
+            fee: Money::new(99.5 * 0.0005).unwrap(),
+            fee_asset: Asset::new(QUOTE).unwrap(),
+            liquidity: Liquidity::Taker,
+            time: Timestamp::from_secs(1_767_225_603).unwrap(),
+        }
+    }
+
+    /// What the adapter reads back from the front's encodings is the venue's record, value for
+    /// value, under the adapter's names.
+    #[test]
+    fn the_adapter_parses_back_the_venues_records() {
+        let f = fill();
+        let quote = |_: &Symbol| Asset::new(QUOTE).ok();
+        let filled = stop(OrderStatus::Filled, 1.0);
+        let frame = order_update(&filled, "TRADE", Some(&f), ms(f.time));
+        let Ok(UsdmUserMessage::Report(ExecutionReport::Fill(got))) =
+            parse_usdm_user_message(frame.as_bytes(), &quote)
+        else {
+            panic!("{frame}");
+        };
+        let want = Fill {
+            fill_id: FillId::new("AAAUSDT-42").unwrap(),
+            order_id: OrderId::new("7").unwrap(),
+            ..f
+        };
+        assert_eq!(got, want);
+        let trade = parse_user_trade(&user_trade(&f), f.client_id).unwrap();
+        assert_eq!(trade, want);
+        let fired = algo_update(&filled, "TRIGGERED", 0);
+        assert!(matches!(
+            parse_usdm_user_message(fired.as_bytes(), &quote),
+            Ok(UsdmUserMessage::AlgoTriggered { order_id, .. }) if order_id.as_str() == "7"
+        ));
+        let resting = stop(OrderStatus::Accepted, 0.0);
+        let a = parse_algo_order(&algo(&resting)).unwrap();
+        assert!(!a.triggered && a.state.order.status == OrderStatus::Accepted);
+        assert_eq!(a.state.order.trigger_price, resting.order.trigger_price);
+        assert!(a.state.order.reduce_only);
+        let a = parse_algo_order(&algo(&filled)).unwrap();
+        assert_eq!(a.actual_order_id.map(|i| i.to_string()), Some("7".into()));
+        let o = parse_usdm_order(&order(&filled)).unwrap();
+        assert_eq!(
+            (o.order.status, o.order.filled.get()),
+            (OrderStatus::Filled, 1.0)
+        );
+        assert_eq!(o.avg_fill_price, filled.avg_fill_price);
+    }
+
+    /// A kline on the stream and a row of the REST history both parse to the venue's bar with
+    /// its close time.
+    #[test]
+    fn klines_parse_back_to_the_venues_bar() {
+        let venue = Venue::new("binance").unwrap();
+        let open = Timestamp::from_secs(1_767_225_600).unwrap();
+        let close = Timestamp::from_secs(1_767_225_601).unwrap();
+        let candle = Candle::new(open, 100.0, 100.37, 99.81, 100.2, 73.125).unwrap();
+        let bar = MarketEvent::candle(venue, sym(), close, candle);
+        let frame = kline_frame(&bar, "1s").unwrap();
+        let got = parse_market_message(frame.as_bytes(), venue, Timestamp::MAX)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, bar);
+        let row = kline_row(&bar).unwrap();
+        let got = rustrade_binance::parse::parse_kline_row(&row, sym(), venue, Timestamp::MAX)
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, bar);
+    }
+}
