@@ -2,11 +2,11 @@
 //! futures' protocol on loopback ports, so `rustrade-binance`'s own clients trade against it
 //! and the kit's invariants, computed from the venue's records, hold that adapter to account.
 //!
-//! - REST ([`rest`]): `time`, `exchangeInfo`, `klines`, `positionSide/dual`, `order` and
+//! - REST (`rest.rs`): `time`, `exchangeInfo`, `klines`, `positionSide/dual`, `order` and
 //!   `algoOrder` (POST, GET, DELETE), `openOrders`, `openAlgoOrders`, `allOpenOrders`,
 //!   `algoOpenOrders`, `userTrades`, `positionRisk`, `balance`, `listenKey`; signed as Binance
 //!   signs (HMAC over the query).
-//! - WebSocket ([`streams`]): the combined kline stream on the `/market` route and the
+//! - WebSocket (`streams.rs`): the combined kline stream on the `/market` route and the
 //!   listenKey user-data stream on the `/private` route.
 //!
 //! # Faults in Binance's failure shapes
