@@ -52,11 +52,19 @@ pub fn bot_config() -> Result<BotConfig, ConfigError> {
         .build()
 }
 
-/// The engine configuration the facade builds for [`bot_config`] against the chaos venue (all
-/// of the simulated venue's capabilities), so the harness can restore the bot's state file.
-pub fn engine_config(config: &BotConfig, specs: &[InstrumentSpec]) -> EngineConfig {
+/// The engine configuration the facade builds for [`bot_config`] against the chaos venue
+/// through `adapter` (the capabilities its client supports), so the harness can restore the
+/// bot's state file.
+pub fn engine_config(
+    config: &BotConfig,
+    specs: &[InstrumentSpec],
+    adapter: crate::adapter::Adapter,
+) -> EngineConfig {
+    let capabilities = rustrade_core::Capability::ALL
+        .into_iter()
+        .filter(|c| adapter.supports(*c));
     let mut engine = EngineConfig::new(config.name(), *config.default_risk())
-        .with_capabilities(rustrade_sim::SimConfig::all_capabilities())
+        .with_capabilities(capabilities)
         .with_portfolio(*config.portfolio())
         .with_leg_rejected(config.leg_rejected())
         .with_brain(BRAIN_NAME);

@@ -78,6 +78,31 @@ impl VenueClock {
     pub fn observe(&self, t: Timestamp) {
         self.0.fetch_max(t.as_nanos(), Ordering::Relaxed);
     }
+
+    /// Follows the venue server's clock stream at `addr` (its time after every bar) until the
+    /// server goes away: the clock of a bot whose adapter learns no venue time of its own.
+    /// Returns once the first time has been read.
+    pub async fn follow(
+        self: &Arc<Self>,
+        addr: std::net::SocketAddr,
+    ) -> Result<tokio::task::JoinHandle<()>, ExchangeError> {
+        let mut conn = Some(connect(addr, Role::Clock).await?);
+        self.observe(next_time(&mut conn).await?);
+        let clock = Arc::clone(self);
+        Ok(tokio::spawn(async move {
+            while let Ok(t) = next_time(&mut conn).await {
+                clock.observe(t);
+            }
+        }))
+    }
+}
+
+async fn next_time(conn: &mut Option<Conn>) -> Result<Timestamp, ExchangeError> {
+    let line = next_line(conn, "clock stream").await?;
+    serde_json::from_str(&line).map_err(|e| ExchangeError::Malformed {
+        reason: e.to_string(),
+        payload: line.chars().take(200).collect(),
+    })
 }
 
 impl rustrade::clock::Clock for VenueClock {

@@ -37,6 +37,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
+use crate::adapter::Adapter;
+use crate::binance::BinanceFront;
 use crate::bot::{self, BotStatus};
 use crate::client::Broken;
 use crate::invariants::{self, Finding, Violation};
@@ -70,6 +72,9 @@ pub struct SessionConfig {
     /// The bot's state store (a SQLite file `state.sqlite` in `dir` when `None`). A store
     /// holding state of an earlier session is refused: its history is not this venue's.
     pub state: Option<StateLocation>,
+    /// The adapter the bot trades through (the kit's own client, or Binance USDⓈ-M against the
+    /// kit's [`BinanceFront`]).
+    pub adapter: Adapter,
 }
 
 impl SessionConfig {
@@ -84,6 +89,7 @@ impl SessionConfig {
             quiet: Duration::from_millis(15),
             dir: None,
             state: None,
+            adapter: Adapter::Kit,
         }
     }
 }
@@ -167,8 +173,14 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
         }
     }
     let prefix = format!("{}-", bot::BOT_NAME);
-    let venue = ChaosVenue::new(config.seed, config.profile, &bot::symbols(), &prefix)?.shared();
+    let venue = ChaosVenue::new(config.seed, config.profile, &bot::symbols(), &prefix)?
+        .with_adapter(config.adapter)
+        .shared();
     let server = VenueServer::start(venue.clone()).await?;
+    let front = match config.adapter {
+        Adapter::Kit => None,
+        Adapter::BinanceUsdm => Some(BinanceFront::start(venue.clone()).await?),
+    };
     let bot_config = bot::bot_config().map_err(|e| ChaosError::Invalid {
         field: "bot config",
         value: e.to_string(),
@@ -181,11 +193,12 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
             .filter_map(|s| v.instrument(s))
             .collect()
     };
-    let engine_config = bot::engine_config(&bot_config, &specs);
+    let engine_config = bot::engine_config(&bot_config, &specs, config.adapter);
     let mut session = Session {
         config,
         venue,
         server,
+        front,
         state,
         log: dir.join("bot.log"),
         rng: fastrand::Rng::with_seed(config.seed ^ 0x6b69_6c6c),
@@ -243,6 +256,7 @@ pub async fn run(config: &SessionConfig) -> Result<Summary, ChaosError> {
     for (invariant, detail) in findings {
         session.violation(invariant, detail);
     }
+    drop(session.front);
     drop(session.server);
     Ok(session.summary)
 }
@@ -257,6 +271,7 @@ struct Session<'a> {
     config: &'a SessionConfig,
     venue: SharedVenue,
     server: VenueServer,
+    front: Option<BinanceFront>,
     state: StateLocation,
     log: PathBuf,
     rng: fastrand::Rng,
@@ -348,6 +363,15 @@ impl Session<'_> {
             .env_remove("RUSTRADE_KILL_AT");
         if let Some(broken) = self.config.broken {
             command.arg("--broken").arg(broken.as_str());
+        }
+        if let Some(front) = &self.front {
+            command
+                .arg("--adapter")
+                .arg(self.config.adapter.as_str())
+                .arg("--binance-rest")
+                .arg(front.rest_url())
+                .arg("--binance-ws")
+                .arg(front.ws_url());
         }
         if let Ending::KillPoint(n) = ending {
             command.env("RUSTRADE_KILL_AT", n.to_string());

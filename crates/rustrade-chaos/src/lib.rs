@@ -8,6 +8,9 @@
 //! - [`client`]: the bot's side — [`ChaosExchange`](client::ChaosExchange) (an
 //!   `ExchangeClient`), [`ChaosFills`](client::ChaosFills) and
 //!   [`ChaosMarket`](client::ChaosMarket); a template for testing a real adapter the same way.
+//! - [`binance`]: the same venue behind Binance USDⓈ-M's REST and WebSocket protocol, so the
+//!   bot can trade through `rustrade-binance` instead ([`adapter::Adapter`] selects it;
+//!   [`broken`] holds the deliberately broken adapter variants).
 //! - [`bot`]: the `chaos-bot` binary's configuration and brain.
 //! - [`harness::run`]: kills the bot (a `SIGKILL` at a random instant, or a
 //!   [`rustrade::kill_point`] inside it) and restarts it on the same state (a SQLite file, or a
@@ -18,7 +21,10 @@
 //! The command `cargo run -p rustrade-chaos --release -- --seed 1 --kills 2000 --profile stormy`
 //! prints one line per violation and a summary; `RELIABILITY.md` states what is guaranteed.
 
+pub mod adapter;
+pub mod binance;
 pub mod bot;
+pub mod broken;
 pub mod client;
 mod error;
 pub mod harness;

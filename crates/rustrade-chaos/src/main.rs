@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use rustrade_chaos::adapter::Adapter;
 use rustrade_chaos::client::Broken;
 use rustrade_chaos::harness::{self, SessionConfig};
 use rustrade_chaos::{Profile, StateLocation};
@@ -38,6 +39,10 @@ struct Args {
     /// The schema of `--state-url` the bot's state goes in.
     #[arg(long, requires = "state_url")]
     state_schema: Option<String>,
+    /// The adapter the bot trades through: kit (the kit's own client) or binance
+    /// (rustrade-binance's USD-M futures client against the kit's Binance front).
+    #[arg(long, default_value = "kit")]
+    venue: Adapter,
     /// The chaos-bot executable (default: next to this one).
     #[arg(long)]
     bot: Option<PathBuf>,
@@ -57,6 +62,7 @@ fn main() -> anyhow::Result<()> {
     if let (Some(url), Some(schema)) = (args.state_url, args.state_schema) {
         config.state = Some(StateLocation::Postgres { url, schema });
     }
+    config.adapter = args.venue;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -67,8 +73,13 @@ fn main() -> anyhow::Result<()> {
         println!("{v}");
     }
     println!(
-        "seed {}, profile {}: {} kills at a kill point, {} failed starts, {} bars",
-        config.seed, profile.name, summary.kill_point_kills, summary.failed_starts, summary.bars
+        "seed {}, profile {}, venue {}: {} kills at a kill point, {} failed starts, {} bars",
+        config.seed,
+        profile.name,
+        config.adapter.as_str(),
+        summary.kill_point_kills,
+        summary.failed_starts,
+        summary.bars
     );
     println!("{summary}");
     if !summary.violations.is_empty() {

@@ -87,14 +87,14 @@ async fn serve(stream: TcpStream, venue: SharedVenue) {
                 }
             }
         }
-        Role::Fills | Role::Market => {
+        Role::Fills | Role::Market | Role::Clock => {
             let (tx, mut rx) = mpsc::unbounded_channel();
             {
                 let mut v = lock(&venue);
-                if hello.role == Role::Fills {
-                    v.subscribe_fills(tx);
-                } else {
-                    v.subscribe_market(hello.pid, tx);
+                match hello.role {
+                    Role::Fills => v.subscribe_fills(tx),
+                    Role::Market => v.subscribe_market(hello.pid, tx),
+                    _ => v.subscribe_clock(tx),
                 }
             }
             // Stream lines until the venue drops the subscription (a close fault) or the

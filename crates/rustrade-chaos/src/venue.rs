@@ -23,11 +23,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustrade_core::{
     AssetClass, ClientOrderId, ExecutionReport, Fill, FillCursor, InstrumentSpec, MarketEvent,
-    Order, OrderId, Quantity, Side, Symbol, Timestamp, Venue,
+    OpenOrder, Order, OrderId, OrderState, Quantity, Side, Symbol, Timestamp, Venue,
 };
 use rustrade_sim::{FeeModel, SimConfig, SimVenue};
 use tokio::sync::mpsc;
 
+use crate::adapter::Adapter;
 use crate::market::{START, SeededMarket};
 use crate::wire::{Answer, Reply, Request, WireError};
 use crate::{ChaosError, Profile};
@@ -53,6 +54,9 @@ pub struct ChaosVenue {
     fill_subs: Vec<Subscriber>,
     market_subs: Vec<Subscriber>,
     market_pids: BTreeSet<u32>,
+    clock_subs: Vec<mpsc::UnboundedSender<String>>,
+    history: Vec<MarketEvent>,
+    adapter: Adapter,
     delayed: Vec<(u64, ExecutionReport)>,
     held: Option<ExecutionReport>,
     faults: BTreeMap<&'static str, u64>,
@@ -105,6 +109,9 @@ impl ChaosVenue {
             fill_subs: Vec::new(),
             market_subs: Vec::new(),
             market_pids: BTreeSet::new(),
+            clock_subs: Vec::new(),
+            history: Vec::new(),
+            adapter: Adapter::Kit,
             delayed: Vec::new(),
             held: None,
             faults: BTreeMap::new(),
@@ -113,6 +120,13 @@ impl ChaosVenue {
         // One bar before anyone trades, so orders have a price to match against.
         venue.advance()?;
         Ok(venue)
+    }
+
+    /// The venue as `adapter` names its records: fill ids in [`ChaosVenue::all_fills`] are
+    /// those the adapter gives the same fills, so the invariants compare like with like.
+    pub fn with_adapter(mut self, adapter: Adapter) -> Self {
+        self.adapter = adapter;
+        self
     }
 
     /// Wraps the venue for sharing with the server.
@@ -174,12 +188,52 @@ impl ChaosVenue {
         &self.symbols
     }
 
-    /// Every fill the venue made on `symbol`, in order.
+    /// Every fill the venue made on `symbol`, in order, with the fill ids the bot's adapter
+    /// gives them ([`Adapter::fill_id`]).
     pub fn all_fills(&self, symbol: &Symbol) -> Vec<Fill> {
         self.sim
             .fills_after(symbol, &FillCursor::since(Timestamp::MIN))
+            .map(|f| Fill {
+                fill_id: self.adapter.fill_id(f),
+                ..*f
+            })
+            .collect()
+    }
+
+    /// An order the venue received, by client id, open or finished (a record read: no
+    /// request is counted and no fault drawn).
+    pub fn order_state(&self, client_id: &ClientOrderId) -> Option<OrderState> {
+        self.sim.order_state(client_id)
+    }
+
+    /// The client id of venue order `order_id` (the bot's or a manual one).
+    pub fn client_of(&self, order_id: &OrderId) -> Option<ClientOrderId> {
+        self.orders_by_client
+            .iter()
+            .find(|(_, ids)| ids.contains(order_id))
+            .map(|(c, _)| *c)
+    }
+
+    /// The bars published so far on `symbol` whose open time is at or after `from`, oldest
+    /// first (what a venue's kline history answers).
+    pub fn bars_from(&self, symbol: &Symbol, from: Timestamp) -> Vec<MarketEvent> {
+        self.history
+            .iter()
+            .filter(|e| e.symbol == *symbol)
+            .filter(|e| e.as_candle().is_some_and(|c| c.open_time() >= from))
             .copied()
             .collect()
+    }
+
+    /// Counts one read request of a front that serves it from the records itself, drawing
+    /// the read rate-limit fault as [`ChaosVenue::serve`] does: `Err` carries the delay to ask
+    /// for.
+    pub fn admit_read(&mut self) -> Result<(), u64> {
+        self.requests += 1;
+        if self.draw(self.profile.rate_limit, "rate limit") {
+            return Err(50);
+        }
+        Ok(())
     }
 
     /// The venue's position quantity on `symbol`.
@@ -188,7 +242,7 @@ impl ChaosVenue {
     }
 
     /// The venue's working orders on `symbol`.
-    pub fn open_orders(&self, symbol: &Symbol) -> Vec<rustrade_core::OpenOrder> {
+    pub fn open_orders(&self, symbol: &Symbol) -> Vec<OpenOrder> {
         self.sim.open_orders(Some(symbol))
     }
 
@@ -207,6 +261,16 @@ impl ChaosVenue {
     /// Registers a fill-stream subscriber.
     pub fn subscribe_fills(&mut self, tx: mpsc::UnboundedSender<String>) {
         self.fill_subs.push(Subscriber { tx, muted: false });
+    }
+
+    /// Registers a clock subscriber: it gets the venue time now and after every bar, never
+    /// faulted (simulated time stands in for the wall clock a real bot reads).
+    pub fn subscribe_clock(&mut self, tx: mpsc::UnboundedSender<String>) {
+        if let Ok(line) = serde_json::to_string(&self.now())
+            && tx.send(line).is_ok()
+        {
+            self.clock_subs.push(tx);
+        }
     }
 
     /// Registers a market-stream subscriber of process `pid`.
@@ -239,6 +303,10 @@ impl ChaosVenue {
             while self.sim.poll_funding().is_some() {}
             self.forward();
             self.publish_market(&bar);
+            self.history.push(bar);
+        }
+        if let Ok(line) = serde_json::to_string(&self.now()) {
+            self.clock_subs.retain(|tx| tx.send(line.clone()).is_ok());
         }
         let step = self.bars();
         let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.delayed)

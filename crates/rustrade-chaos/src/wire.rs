@@ -30,6 +30,8 @@ pub enum Role {
     Fills,
     /// Market events.
     Market,
+    /// The venue's time, for a bot whose adapter speaks another protocol.
+    Clock,
 }
 
 /// One order-entry or account request.

@@ -1,5 +1,5 @@
 //! A local mock Binance venue on `127.0.0.1:0` — Spot REST, and USD-M futures REST with its
-//! listenKey user stream ([`usdm`]) — for this crate's tests and the chaos kit (feature `mock`).
+//! listenKey user stream ([`usdm`]) — for this crate's tests (feature `mock`).
 //!
 //! It speaks the documented request and answer shapes of the endpoints the Spot client uses
 //! (`time`, `exchangeInfo`, `order` POST/GET/DELETE, `openOrders` GET/DELETE, `myTrades`,

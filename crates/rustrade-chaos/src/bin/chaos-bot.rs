@@ -4,6 +4,10 @@
 //! stdin: `status` prints one JSON line of its positions and risk state; `stop` shuts it down
 //! cleanly. Build with the facade's `kill-points` feature (this package does), so
 //! `RUSTRADE_KILL_AT` can abort it from inside.
+//!
+//! `--adapter binance` trades through `rustrade-binance`'s USDⓈ-M client, user-data stream and
+//! market stream against the kit's Binance front at `--binance-rest` / `--binance-ws` instead
+//! of the kit's own client; its clock follows the venue server's clock stream.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,10 +16,20 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use rustrade::{Bot, BotHandle};
+use rustrade_binance::{
+    Backoff, BinanceMarketSource, BinanceUsdm, BinanceUsdmUserStream, Credentials, Endpoints,
+    Environment, MarketConfig, UsdmConfig, UsdmUserConfig,
+};
 use rustrade_chaos::StateLocation;
+use rustrade_chaos::adapter::Adapter;
+use rustrade_chaos::binance::{API_KEY, BinanceFront, SECRET};
 use rustrade_chaos::bot::{self, BotStatus, ChurnBrain, SymbolStatus};
-use rustrade_chaos::client::{Broken, ChaosExchange, ChaosFills, ChaosMarket, VenueClock};
+use rustrade_chaos::broken::BrokenExchange;
+use rustrade_chaos::client::{
+    Broken, ChaosExchange, ChaosFills, ChaosMarket, DEADLINE, VenueClock,
+};
 use rustrade_chaos::wire::Request;
+use rustrade_core::{Asset, ExchangeClient, FillSource, MarketSource};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Debug, Parser)]
@@ -42,6 +56,15 @@ struct Args {
     /// Run a deliberately broken variant.
     #[arg(long)]
     broken: Option<Broken>,
+    /// The adapter to trade through: kit or binance.
+    #[arg(long, default_value = "kit")]
+    adapter: Adapter,
+    /// The Binance front's REST base URL (with `--adapter binance`).
+    #[arg(long)]
+    binance_rest: Option<String>,
+    /// The Binance front's WebSocket base URL (with `--adapter binance`).
+    #[arg(long)]
+    binance_ws: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -65,14 +88,24 @@ fn main() -> anyhow::Result<()> {
     outcome
 }
 
+/// The exchange client, fill source and market source of one adapter.
+type Parts = (
+    Arc<dyn ExchangeClient>,
+    Box<dyn FillSource>,
+    Box<dyn MarketSource>,
+);
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let clock = Arc::new(VenueClock::default());
-    let exchange = Arc::new(ChaosExchange::new(args.venue, clock.clone(), args.broken));
-    exchange
-        .call(&Request::Time)
-        .await
-        .context("the venue server does not answer")?;
-    let location = match (args.state, args.state_url, args.state_schema) {
+    let (exchange, fills, market) = match args.adapter {
+        Adapter::Kit => kit_parts(&args, &clock).await?,
+        Adapter::BinanceUsdm => binance_parts(&args, &clock).await?,
+    };
+    let location = match (
+        args.state.clone(),
+        args.state_url.clone(),
+        args.state_schema.clone(),
+    ) {
         (Some(path), _, _) => StateLocation::Sqlite(path),
         (None, Some(url), Some(schema)) => StateLocation::Postgres { url, schema },
         _ => anyhow::bail!("--state or --state-url with --state-schema is required"),
@@ -82,9 +115,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     let config = bot::bot_config()?;
     let bot = Bot::new(config, exchange, vec![Arc::new(ChurnBrain::new(args.seed))])?
-        .with_clock(clock.clone())
-        .with_fill_source(Box::new(ChaosFills::new(args.venue)))
-        .with_market_source(Box::new(ChaosMarket::new(args.venue, clock)))
+        .with_clock(clock)
+        .with_fill_source(fills)
+        .with_market_source(market)
         .with_order_tracking();
     // The SQLite file is opened by the bot itself, as the facade's own users do.
     let bot = match &location {
@@ -100,6 +133,76 @@ async fn run(args: Args) -> anyhow::Result<()> {
     tokio::spawn(commands(handle));
     bot.run_until_shutdown().await?;
     Ok(())
+}
+
+/// The kit's own client, fills and market over the venue server's protocol.
+async fn kit_parts(args: &Args, clock: &Arc<VenueClock>) -> anyhow::Result<Parts> {
+    let exchange = Arc::new(ChaosExchange::new(args.venue, clock.clone(), args.broken));
+    exchange
+        .call(&Request::Time)
+        .await
+        .context("the venue server does not answer")?;
+    Ok((
+        exchange,
+        Box::new(ChaosFills::new(args.venue)),
+        Box::new(ChaosMarket::new(args.venue, clock.clone())),
+    ))
+}
+
+/// `rustrade-binance`'s USDⓈ-M client, user-data stream and kline stream against the Binance
+/// front, with short reconnection delays and silence limit (a bar lasts a few milliseconds of
+/// wall time here); a broken variant wraps the client.
+async fn binance_parts(args: &Args, clock: &Arc<VenueClock>) -> anyhow::Result<Parts> {
+    let (Some(rest), Some(ws)) = (args.binance_rest.clone(), args.binance_ws.clone()) else {
+        anyhow::bail!("--adapter binance needs --binance-rest and --binance-ws");
+    };
+    // Started before anything else, so the clock is at the venue's time from the first call.
+    clock
+        .follow(args.venue)
+        .await
+        .context("the venue server's clock does not answer")?;
+    let endpoints = Endpoints {
+        rest: rest.clone(),
+        ws_api: ws.clone(),
+        streams: ws.clone(),
+    };
+    let mut config = UsdmConfig::new(
+        Environment::Custom(endpoints.clone()),
+        Some(Credentials::hmac(API_KEY, SECRET)),
+    );
+    config.rest.timeout = DEADLINE;
+    let usdm = Arc::new(BinanceUsdm::new(config)?);
+    usdm.rest()
+        .sync_time()
+        .await
+        .context("the Binance front does not answer")?;
+    let exchange: Arc<dyn ExchangeClient> = match args.broken {
+        Some(b @ (Broken::TimeoutIsRejection | Broken::SkipCatchUp)) => {
+            Arc::new(BrokenExchange::new(usdm.clone(), b))
+        }
+        _ => usdm.clone(),
+    };
+    let mut user = UsdmUserConfig::new(ws.clone());
+    let usdt = Asset::new("USDT")?;
+    user.quote_assets = bot::symbols().into_iter().map(|s| (s, usdt)).collect();
+    let fills = BinanceUsdmUserStream::new(user, usdm.rest());
+    let market_endpoints = Endpoints {
+        streams: BinanceFront::market_url(&ws, std::process::id()),
+        ..endpoints
+    };
+    let mut market = MarketConfig::usdm_klines(&market_endpoints, "1s");
+    market.silence = std::time::Duration::from_secs(1);
+    market.backoff = Backoff {
+        min: std::time::Duration::from_millis(20),
+        max: std::time::Duration::from_millis(200),
+        seed: args.seed,
+    };
+    market.max_attempts = 50;
+    Ok((
+        exchange,
+        Box::new(fills),
+        Box::new(BinanceMarketSource::new(market)?),
+    ))
 }
 
 async fn commands(handle: BotHandle) {
