@@ -71,7 +71,8 @@ pub use market::{BinanceMarketSource, MarketConfig, StreamRoute};
 pub use rest::{Auth, Call, RestClient};
 pub use rustrade_core::Secret;
 pub use sign::{
-    Credentials, Ed25519Key, Signer, encode_query, encode_value, hmac_sha256_hex, ws_payload,
+    Credentials, Ed25519Key, Signer, decode_query, encode_query, encode_value, hmac_sha256_hex,
+    ws_payload,
 };
 pub use spot::BinanceSpot;
 pub use usdm::BinanceUsdm;

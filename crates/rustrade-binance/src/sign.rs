@@ -127,6 +127,21 @@ pub fn encode_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) ->
     out
 }
 
+/// The parameters of a query string, percent-decoded (invalid UTF-8 replaced), the last value
+/// of a repeated name kept: what the venue side reads of a request `encode_query` wrote, before
+/// it checks the signature.
+pub fn decode_query(raw: &str) -> std::collections::BTreeMap<String, String> {
+    raw.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = percent_encoding::percent_decode_str(v)
+                .decode_utf8_lossy()
+                .into_owned();
+            (k.to_owned(), v)
+        })
+        .collect()
+}
+
 /// The WebSocket API payload: parameters sorted by name, `k=v&…`, raw UTF-8, `signature`
 /// excluded.
 pub fn ws_payload<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -218,6 +233,21 @@ mod tests {
 
     fn hmac() -> Signer {
         Signer::Hmac(Secret::new(SECRET))
+    }
+
+    #[test]
+    fn decode_query_reads_back_what_encode_query_wrote() {
+        let params = [
+            ("symbol", "BTCUSDT"),
+            ("newClientOrderId", "bot-0-1"),
+            ("note", "a b&c=d/é"),
+        ];
+        let decoded = decode_query(&encode_query(params));
+        let expected: std::collections::BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(decoded, expected);
     }
 
     #[test]

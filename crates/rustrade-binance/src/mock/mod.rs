@@ -397,7 +397,7 @@ impl MockState {
             );
         }
         self.used += weight;
-        let params = parse_query(raw);
+        let params = crate::decode_query(raw);
         let public = matches!(
             path,
             "/api/v3/time" | "/api/v3/exchangeInfo" | "/api/v3/klines"
@@ -947,18 +947,6 @@ fn header_suffix(d: Duration) -> String {
     } else {
         format!("{s}S")
     }
-}
-
-fn parse_query(raw: &str) -> BTreeMap<String, String> {
-    raw.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| {
-            let v = percent_encoding::percent_decode_str(v)
-                .decode_utf8_lossy()
-                .into_owned();
-            (k.to_owned(), v)
-        })
-        .collect()
 }
 
 fn reply(status: u16, v: &Value) -> Reply {

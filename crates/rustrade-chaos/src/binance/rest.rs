@@ -62,7 +62,7 @@ pub(crate) fn route(
     raw: &str,
     api_key: Option<&str>,
 ) -> Option<HttpReply> {
-    let params = parse_query(raw);
+    let params = rustrade_binance::decode_query(raw);
     if !PUBLIC.contains(&path) {
         if api_key != Some(API_KEY) {
             return Some(HttpReply::error(
@@ -505,18 +505,6 @@ fn signed(raw: &str) -> bool {
             rustrade_binance::hmac_sha256_hex(SECRET.as_bytes(), payload.as_bytes())
                 .eq_ignore_ascii_case(sig)
         })
-}
-
-fn parse_query(raw: &str) -> BTreeMap<String, String> {
-    raw.split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| {
-            let v = percent_encoding::percent_decode_str(v)
-                .decode_utf8_lossy()
-                .into_owned();
-            (k.to_owned(), v)
-        })
-        .collect()
 }
 
 #[cfg(test)]

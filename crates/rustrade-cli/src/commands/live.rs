@@ -1,7 +1,6 @@
 //! `rustrade live`: the strategy as a bot on the config's venue; the preflight (venue, account,
 //! rules, limits) first, then logs until shutdown.
 
-use anyhow::Context;
 use rustrade::Secret;
 use rustrade_strategies::Registry;
 
@@ -32,11 +31,7 @@ pub(super) fn run(args: &LiveArgs, ui: Ui, registry: &Registry) -> anyhow::Resul
     }
     let creds = credentials::from_env(|k| std::env::var(k).ok())?;
     let _ = rustrade::logging::init_tracing_with(rustrade::logging::LogFormat::Text, "info");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::service_runtime()?;
     let mut line = None;
     let result = runtime.block_on(live::run(
         &config,

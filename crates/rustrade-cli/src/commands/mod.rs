@@ -74,6 +74,16 @@ fn show_started(
     )
 }
 
+/// The two-worker runtime a long-running command (`paper`, `live`, `relay`) drives its services on.
+fn service_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
 /// Writes to standard output, ignoring a closed pipe (`rustrade ... | head`): the results are
 /// already on disk, and a reader that stopped early is not an error.
 fn write_stdout(bytes: &[u8]) {

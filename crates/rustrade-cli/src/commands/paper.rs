@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use rustrade::Secret;
 use rustrade_core::{Fill, Side};
 use rustrade_strategies::Registry;
@@ -44,12 +43,7 @@ pub(super) fn run(args: &PaperArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
     // Logs go to stderr (RUST_LOG, default warnings); a subscriber already installed is kept.
     let _ = rustrade::logging::init_tracing_with(rustrade::logging::LogFormat::Text, "warn");
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    // A [venue] table without --replay: the venue's live public stream.
+    let runtime = super::service_runtime()?;
     // A [market_data] table without --replay: the relay's NATS stream; else a [venue] table
     // without --replay: the venue's live public stream.
     let feed = match (&args.replay, &config.market_data, &config.venue) {

@@ -1,8 +1,6 @@
 //! `rustrade relay`: publishes a venue's market data to a NATS JetStream stream until the
 //! source finishes (a file replay) or a signal stops it; prints the relay's health.
 
-use anyhow::Context;
-
 use super::Ui;
 use crate::cli::RelayArgs;
 use crate::config::{RelayFile, RelaySource};
@@ -14,11 +12,7 @@ pub(super) fn run(args: &RelayArgs, ui: Ui) -> anyhow::Result<()> {
     // Logs go to stderr (RUST_LOG, default info: the health lines); a subscriber already
     // installed is kept.
     let _ = rustrade::logging::init_tracing_with(rustrade::logging::LogFormat::Text, "info");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::service_runtime()?;
     let source = match &config.source {
         RelaySource::Venue(venue) => crate::paper::live_feed::describe(venue),
         RelaySource::Files(markets, _) => format!(
