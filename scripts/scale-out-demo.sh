@@ -114,4 +114,6 @@ else
     echo "the distributed sweep's sweep.csv differs from the local one" >&2
     exit 1
 fi
-psql "$pg" -qc "DROP SCHEMA ${schema} CASCADE"
+PGOPTIONS="--client-min-messages=warning" psql "$pg" -qc "DROP SCHEMA ${schema} CASCADE"
+# The stream md_<id> and the queue q_<id> stay on the server; the stream ages out after the
+# relay's max_age (7 days by default).
