@@ -70,7 +70,7 @@ pub struct SessionConfig {
     /// Where the state file and the bot's log go (a temporary directory when `None`).
     pub dir: Option<PathBuf>,
     /// The bot's state store (a SQLite file `state.sqlite` in `dir` when `None`). A store
-    /// holding state of an earlier session is refused: its history is not this venue's.
+    /// holding state from another run is refused: its history is not this venue's.
     pub state: Option<StateLocation>,
     /// The adapter the bot trades through (the kit's own client, or Binance USDⓈ-M against the
     /// kit's [`BinanceFront`]).

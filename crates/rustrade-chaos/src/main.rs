@@ -33,7 +33,7 @@ struct Args {
     #[arg(long)]
     broken: Option<Broken>,
     /// Keep the bot's state in this PostgreSQL server (a URL without a password) instead of a
-    /// SQLite file; `--state-schema` names a schema holding no earlier session's state.
+    /// SQLite file; `--state-schema` names a schema holding no state from another run.
     #[arg(long, requires = "state_schema")]
     state_url: Option<String>,
     /// The schema of `--state-url` the bot's state goes in.
