@@ -30,13 +30,7 @@ impl VenueServer {
         let addr = listener
             .local_addr()
             .map_err(|e| ChaosError::io("read the venue server's address", e))?;
-        let accept = tokio::spawn(async move {
-            let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(serve(stream, venue.clone()));
-                while connections.try_join_next().is_some() {}
-            }
-        });
+        let accept = tokio::spawn(accept_each(listener, venue, serve));
         Ok(Self { addr, accept })
     }
 
@@ -49,6 +43,20 @@ impl VenueServer {
 impl Drop for VenueServer {
     fn drop(&mut self) {
         self.accept.abort();
+    }
+}
+
+/// Serves every connection `listener` accepts with `connection` on its own task, dropping the
+/// tasks that finished, until the accepting task is aborted (its connections go with it).
+pub(crate) async fn accept_each<F, Fut>(listener: TcpListener, venue: SharedVenue, connection: F)
+where
+    F: Fn(TcpStream, SharedVenue) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut connections = tokio::task::JoinSet::new();
+    while let Ok((tcp, _)) = listener.accept().await {
+        connections.spawn(connection(tcp, venue.clone()));
+        while connections.try_join_next().is_some() {}
     }
 }
 

@@ -18,6 +18,25 @@ fn count(schema: &TestSchema, table: &str, bot: &str) -> i64 {
     rows[0].get(0)
 }
 
+/// `rustrade paper CONFIG --replay DATA --speed max`, run in `cwd`.
+fn paper_replay(
+    cwd: &std::path::Path,
+    config: &std::path::Path,
+    data: &std::path::Path,
+) -> std::process::Output {
+    rustrade(
+        cwd,
+        &[
+            "paper",
+            config.to_str().unwrap(),
+            "--replay",
+            data.to_str().unwrap(),
+            "--speed",
+            "max",
+        ],
+    )
+}
+
 #[test]
 fn a_paper_bot_keeps_its_fills_and_trades_in_postgres() {
     let Some(schema) = TestSchema::new("cli_state_url") else {
@@ -36,20 +55,7 @@ fn a_paper_bot_keeps_its_fills_and_trades_in_postgres() {
         ),
     )
     .unwrap();
-    let run = |cwd: &std::path::Path| {
-        rustrade(
-            cwd,
-            &[
-                "paper",
-                config.to_str().unwrap(),
-                "--replay",
-                data_file.to_str().unwrap(),
-                "--speed",
-                "max",
-            ],
-        )
-    };
-    let first = run(dir.path());
+    let first = paper_replay(dir.path(), &config, &data_file);
     assert!(first.status.success(), "{}", stderr(&first));
     let csv = std::fs::read_to_string(dir.path().join("runs/pg-paper-paper/fills.csv")).unwrap();
     let fills = csv.lines().count() as i64 - 1;
@@ -109,17 +115,7 @@ fn a_paper_bot_reaches_postgres_over_verified_tls() {
             ),
         )
         .unwrap();
-        rustrade(
-            dir.path(),
-            &[
-                "paper",
-                config.to_str().unwrap(),
-                "--replay",
-                data_file.to_str().unwrap(),
-                "--speed",
-                "max",
-            ],
-        )
+        paper_replay(dir.path(), &config, &data_file)
     };
     let good = run(
         "pg-tls",

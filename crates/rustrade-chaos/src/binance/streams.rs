@@ -25,11 +25,7 @@ use crate::venue::{SharedVenue, lock};
 
 /// Accepts WebSocket connections on `listener` until the task is aborted.
 pub(crate) async fn serve(listener: TcpListener, venue: SharedVenue) {
-    let mut connections = tokio::task::JoinSet::new();
-    while let Ok((tcp, _)) = listener.accept().await {
-        connections.spawn(connection(tcp, venue.clone()));
-        while connections.try_join_next().is_some() {}
-    }
+    crate::server::accept_each(listener, venue, connection).await;
 }
 
 async fn connection(tcp: TcpStream, venue: SharedVenue) {
