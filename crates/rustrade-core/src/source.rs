@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::{Candle, ExchangeError, ExecutionReport, MarketEvent, Symbol};
+use crate::{Candle, ExchangeError, ExecutionReport, MarketEvent, Symbol, Timestamp};
 
 /// A stream of market events.
 ///
@@ -35,6 +35,16 @@ pub trait MarketSource: Send {
     async fn connect(&mut self, symbols: &[Symbol]) -> Result<(), ExchangeError>;
     /// The next event; `Ok(None)` when the source has finished.
     async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError>;
+    /// Asks the source to start, at its next `connect`, right after `through`: for each listed
+    /// symbol, the time of the newest event the bot finished with before it stopped. A source
+    /// that can replay (a recorded stream) then delivers every event of a listed symbol newer
+    /// than its time and returns `true`; one that cannot (a venue's live stream) returns `false`,
+    /// the default, and delivers what it would have anyway. Called once, before the first
+    /// `connect`, and only when the bot's state store holds progress for every listed symbol.
+    fn resume_after(&mut self, through: &[(Symbol, Timestamp)]) -> bool {
+        let _ = through;
+        false
+    }
 }
 
 /// A stream of execution reports about our orders (the venue's user stream).

@@ -31,7 +31,7 @@ pub use codec::{MAX_ENCODED_LEN, WIRE_VERSION, decode, encode, encode_to_vec};
 pub use connect::{NatsOptions, connect};
 pub use error::NatsError;
 pub use health::{RelayHealth, RelayStatus, SourceHealth, SourceStatus};
-pub use market_source::{NatsMarketSource, NatsSourceConfig, StartAt};
+pub use market_source::{CLOCK_SKEW_MARGIN, NatsMarketSource, NatsSourceConfig, StartAt};
 pub use market_stream::MarketStream;
 pub use relay::{PREVIOUS_SEQUENCE_HEADER, Published, Relay, RelayConfig, RelayExit};
 pub use subject::{

@@ -10,7 +10,12 @@
 //! it kept), or after the time of the last closed bar it saw ([`StartAt::AfterTime`]: the
 //! consumer starts at the first message stored at or after that time, and events no newer than
 //! it are passed over). The relay publishes a bar after it closed, so every bar newer than the
-//! given time is stored at or after it.
+//! given time is stored at or after it; the consumer starts [`CLOCK_SKEW_MARGIN`] earlier still,
+//! so a relay whose clock runs behind the venue's loses nothing either.
+//!
+//! A bot with a state store does not need to be told: it keeps each brain's progress through
+//! the market data in its store and calls [`MarketSource::resume_after`] at start, which sets
+//! the start after the oldest of those points and passes over, per symbol, what the bot saw.
 //!
 //! # Gaps and bad messages
 //!
@@ -39,6 +44,10 @@ use crate::{
     MarketSubject, NatsError, PREVIOUS_SEQUENCE_HEADER, SourceHealth, decode, symbol_filter,
     venue_filter,
 };
+
+/// How much earlier than a start time ([`StartAt::AfterTime`]) the consumer starts reading: the
+/// stream stores messages by the NATS server's clock, the bars carry the venue's.
+pub const CLOCK_SKEW_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where a source with no sequence of its own yet starts reading the stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +101,9 @@ pub struct NatsMarketSource {
     held: Option<(MarketEvent, MarketSubject, u64)>,
     caught_up: bool,
     health: SourceHealth,
+    /// Per symbol, the newest event the bot saw before it restarted
+    /// ([`MarketSource::resume_after`]): that and older events are passed over.
+    resume: BTreeMap<Symbol, Timestamp>,
 }
 
 /// What one message turned out to be.
@@ -122,6 +134,7 @@ impl NatsMarketSource {
             held: None,
             caught_up: false,
             health: SourceHealth::default(),
+            resume: BTreeMap::new(),
         }
     }
 
@@ -144,13 +157,14 @@ impl NatsMarketSource {
             (None, StartAt::New) => DeliverPolicy::New,
             (None, StartAt::All) => DeliverPolicy::All,
             (None, StartAt::AfterTime(t)) => DeliverPolicy::ByStartTime {
-                start_time: async_nats::datetime::from_nanos(i128::from(t.as_nanos())).map_err(
-                    |e| NatsError::InvalidOption {
-                        field: "start",
-                        value: t.to_string(),
-                        reason: e.to_string(),
-                    },
-                )?,
+                start_time: async_nats::datetime::from_nanos(i128::from(
+                    t.saturating_sub(CLOCK_SKEW_MARGIN).as_nanos(),
+                ))
+                .map_err(|e| NatsError::InvalidOption {
+                    field: "start",
+                    value: t.to_string(),
+                    reason: e.to_string(),
+                })?,
             },
         })
     }
@@ -240,9 +254,11 @@ impl NatsMarketSource {
                 seen,
             };
         }
-        if let StartAt::AfterTime(t) = self.config.start
-            && event.time <= t
-        {
+        let seen_through = match (self.resume.get(&subject.symbol), self.config.start) {
+            (Some(&t), _) | (None, StartAt::AfterTime(t)) => Some(t),
+            (None, _) => None,
+        };
+        if seen_through.is_some_and(|t| event.time <= t) {
             return Received::PassOver(Some(subject));
         }
         Received::Event(event, subject, sequence)
@@ -286,6 +302,21 @@ impl MarketSource for NatsMarketSource {
             s.connects += 1;
         });
         Ok(())
+    }
+
+    /// Replaces the configured start with the stored time of the oldest point (the relay stores
+    /// a bar after it closed, so every newer bar is stored after it) and passes over, per
+    /// symbol, what the bot saw. A source that already connected keeps its own sequence.
+    fn resume_after(&mut self, through: &[(Symbol, Timestamp)]) -> bool {
+        let Some(oldest) = through.iter().map(|(_, t)| *t).min() else {
+            return false;
+        };
+        if self.last_sequence.is_some() {
+            return false;
+        }
+        self.config.start = StartAt::AfterTime(oldest);
+        self.resume = through.iter().copied().collect();
+        true
     }
 
     async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {

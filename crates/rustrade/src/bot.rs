@@ -268,9 +268,13 @@ impl Bot {
     ///    up too; then the venue's positions are handed to the engine, which journals what still
     ///    differs as drift. **Nothing is sent again.** The fill stream catches up the same way
     ///    after every (re)connect, which covers fills between this step and the stream's start.
-    /// 3. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
+    /// 3. **Resume market data.** With a state store, every market source is asked to resume
+    ///    after the events the brains were handed before the restart
+    ///    ([`MarketSource::resume_after`]), and each brain passes over what it already saw
+    ///    (see `progress.rs`: a decision's progress is durable with the decision itself).
+    /// 4. **Run.** Spawn the services under the supervisor and wait for shutdown (handle, external
     ///    token, or a signal when enabled).
-    /// 4. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
+    /// 5. **Drain.** The supervisor cancels and drains the services within `shutdown_timeout`; then
     ///    the engine snapshot is persisted, open positions are closed if configured (exits
     ///    decided by the engine, journalled and sent, their fills fetched from the venue until
     ///    flat or `shutdown_timeout`), and the store is flushed. Their PnL reaches the session PnL
@@ -286,7 +290,7 @@ impl Bot {
             signals,
             supervisor,
             driver,
-            market_sources,
+            mut market_sources,
             fill_sources,
             candle_poller,
             order_tracking,
@@ -327,6 +331,15 @@ impl Bot {
             return Err(e);
         }
         driver.apply_pending_positions().await;
+        let seen_before = match resume_sources(&config, &roster, &driver, &mut market_sources).await
+        {
+            Ok(seen) => seen,
+            Err(e) => {
+                tracing::error!(bot = config.name(), error = %e, "start-up failed");
+                supervisor.cancel_token().cancel();
+                return Err(e);
+            }
+        };
 
         let mut services: Vec<Arc<dyn TradingService>> = Vec::new();
         for (i, (brain, rx)) in brains.iter().zip(receivers).enumerate() {
@@ -339,6 +352,7 @@ impl Bot {
                 market_bus.clone(),
                 rx,
                 signals.clone(),
+                seen_before.get(brain.name()).cloned().unwrap_or_default(),
             )));
         }
         for source in market_sources {
@@ -488,6 +502,49 @@ async fn build_engine(
         .seed(restored.engine.journal_seq(), restored.snapshot)
         .await;
     Ok(restored.engine)
+}
+
+/// Reads the brains' market progress from the store (see [`progress`](crate::progress)) and
+/// asks every market source to resume after it; returns each brain's progress, by name.
+async fn resume_sources(
+    config: &BotConfig,
+    roster: &BrainRoster,
+    driver: &Driver,
+    sources: &mut [Box<dyn MarketSource>],
+) -> Result<std::collections::BTreeMap<Arc<str>, crate::progress::Through>, BotError> {
+    use crate::progress;
+    let Some(store) = driver.store() else {
+        return Ok(Default::default());
+    };
+    let loaded = progress::load(store.as_ref()).await?;
+    let routes: Vec<(Arc<str>, Vec<Symbol>)> = roster
+        .names()
+        .enumerate()
+        .map(|(i, name)| {
+            let routed = config
+                .symbols()
+                .iter()
+                .filter(|s| roster.routes(i, s))
+                .copied()
+                .collect();
+            (Arc::from(name), routed)
+        })
+        .collect();
+    let points = progress::resume_points(config.symbols(), &routes, &loaded);
+    driver.seed_marks(progress::marked_through(&loaded));
+    driver.journal.progress.seed(loaded.clone());
+    if !points.is_empty() {
+        for source in sources.iter_mut() {
+            let resumed = source.resume_after(&points);
+            tracing::info!(
+                source = source.name(),
+                resumed,
+                symbols = points.len(),
+                "market source asked to resume after the events seen before the restart"
+            );
+        }
+    }
+    Ok(loaded)
 }
 
 /// Closes every open position through the engine after the drain: exits emitted by

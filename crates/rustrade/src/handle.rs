@@ -79,7 +79,9 @@ pub struct BrainHealthSnapshot {
     /// Non-hold decisions the brain returned since start.
     pub non_hold_decisions: u64,
     /// The brain's own details, with the framework's counters for it under `"framework"`
-    /// (`brain_errors`, `bus_lagged`) when the brain's details are an object or empty.
+    /// (`brain_errors`, `bus_lagged`, `events_seen_before`: events a resumed source delivered
+    /// again that the brain was handed before a restart) when the brain's details are an object
+    /// or empty.
     pub details: serde_json::Value,
 }
 
@@ -369,6 +371,7 @@ impl BotHandle {
             let framework = serde_json::json!({
                 "brain_errors": counters.errors.load(Ordering::Relaxed),
                 "bus_lagged": counters.lagged.load(Ordering::Relaxed),
+                "events_seen_before": counters.seen_before.load(Ordering::Relaxed),
             });
             let details = match own.details {
                 serde_json::Value::Null => serde_json::json!({ "framework": framework }),

@@ -44,6 +44,7 @@ use rustrade_engine::{
 
 use crate::BotError;
 use crate::driver::lock;
+use crate::progress::{self, Progress};
 use crate::store::applied_fills;
 
 /// Store key of the newest engine snapshot.
@@ -99,9 +100,21 @@ struct Pending {
     events: Arc<Vec<EngineEvent>>,
     snapshot: Option<Box<EngineSnapshot>>,
     time: Timestamp,
+    /// Brains' market progress written with these records ([`progress`](crate::progress)).
+    progress: Vec<progress::Entry>,
 }
 
 impl Pending {
+    /// Nothing but brains' progress, written with the next batch.
+    fn progress_only(progress: Vec<progress::Entry>) -> Self {
+        Self {
+            first_seq: 0,
+            events: Arc::default(),
+            snapshot: None,
+            time: Timestamp::default(),
+            progress,
+        }
+    }
     fn last_seq(&self) -> u64 {
         let n = self.events.len() as u64;
         let last_event = (self.first_seq + n).saturating_sub(1);
@@ -130,6 +143,8 @@ pub(crate) struct Journal {
     /// Journal position of the newest snapshot queued.
     snapshot_queued: AtomicU64,
     snapshot_every: u64,
+    /// The brains' market progress, written with the batches.
+    pub(crate) progress: Progress,
 }
 
 impl Journal {
@@ -144,6 +159,7 @@ impl Journal {
             }),
             snapshot_queued: AtomicU64::new(0),
             snapshot_every: snapshot_every.max(1),
+            progress: Progress::default(),
         }
     }
 
@@ -161,15 +177,16 @@ impl Journal {
         seq.saturating_sub(self.snapshot_queued.load(Ordering::Relaxed)) >= self.snapshot_every
     }
 
-    /// Queues a step's records (numbered from `first_seq`) and snapshot; call under the engine
-    /// lock so steps queue in the order the engine numbered them. Returns the sequence number
-    /// the step is durable at.
+    /// Queues a step's records (numbered from `first_seq`), snapshot and the market progress
+    /// of the brain whose decision it took; call under the engine lock so steps queue in the
+    /// order the engine numbered them. Returns the sequence number the step is durable at.
     pub(crate) fn enqueue(
         &self,
         first_seq: u64,
         events: Arc<Vec<EngineEvent>>,
         snapshot: Option<Box<EngineSnapshot>>,
         time: Timestamp,
+        progress: Option<progress::Entry>,
     ) -> u64 {
         if let Some(s) = &snapshot {
             self.snapshot_queued.store(s.journal_seq, Ordering::Relaxed);
@@ -179,6 +196,7 @@ impl Journal {
             events,
             snapshot,
             time,
+            progress: progress.into_iter().collect(),
         };
         let last = pending.last_seq();
         lock(&self.queue).push_back(pending);
@@ -193,7 +211,12 @@ impl Journal {
         seq: u64,
     ) -> Result<(), StoreError> {
         let mut w = self.written.lock().await;
-        let batch: Vec<Pending> = lock(&self.queue).drain(..).collect();
+        let mut batch: Vec<Pending> = lock(&self.queue).drain(..).collect();
+        let dirty = self.progress.take_dirty();
+        if !dirty.is_empty() {
+            // Progress through events held on rides along, after every queued step's.
+            batch.push(Pending::progress_only(dirty));
+        }
         if batch.is_empty() {
             // Written by an earlier call, or never queued (a caller's bug, reported).
             return if w.through >= seq {
@@ -291,6 +314,7 @@ fn encode(batch: &[Pending], current: Option<&(Vec<u8>, u64)>) -> Result<Encoded
         // The fills the step applied are recorded in the same batch as its records.
         ops.extend(applied_fills::record_ops(pending.events.iter()));
     }
+    ops.extend(progress::ops(batch.iter().flat_map(|p| &p.progress))?);
     let newest = batch.iter().rev().find_map(|p| p.snapshot.as_deref());
     let mut written = None;
     if let Some(snapshot) = newest {

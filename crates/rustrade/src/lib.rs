@@ -64,6 +64,7 @@ mod kill_point;
 pub mod logging;
 pub mod metrics;
 pub mod order_tracker;
+mod progress;
 mod recovery;
 mod services;
 pub mod store;

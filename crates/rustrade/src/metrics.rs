@@ -28,6 +28,9 @@ use rustrade_core::{Label, MetricsSink};
 pub mod names {
     /// Events a brain was given (`brain`).
     pub const EVENTS_PROCESSED: &str = "rustrade_events_processed_total";
+    /// Events a resumed market source delivered again that the brain was handed before the bot
+    /// restarted, passed over (`brain`).
+    pub const EVENTS_SEEN_BEFORE: &str = "rustrade_events_seen_before_total";
     /// Non-hold decisions a brain made (`brain`, `symbol`).
     pub const DECISIONS: &str = "rustrade_decisions_total";
     /// Decisions refused by a risk gate (`brain`, `symbol`, `reason`).
@@ -70,6 +73,7 @@ pub mod names {
     /// are in `rustrade_supervisor::metrics`); a test holds the bot to this list.
     pub const ALL: &[&str] = &[
         EVENTS_PROCESSED,
+        EVENTS_SEEN_BEFORE,
         DECISIONS,
         REFUSALS,
         ORDERS_PLACED,
@@ -101,14 +105,38 @@ pub mod names {
     /// Telegram commands refused (a chat not on the allow-list, an unknown command).
     pub const NOTIFY_COMMANDS_REFUSED: &str = "rustrade_notify_commands_refused_total";
 
-    /// The names the host around a bot emits (the `rustrade` command's notifier), not the bot
-    /// itself; kept here so every documented metric has one home.
+    /// Events a market-data relay stored in its stream (`stream`).
+    pub const RELAY_PUBLISHED: &str = "rustrade_relay_published_total";
+    /// Events the relay's stream recognised by their message id and did not store again
+    /// (`stream`).
+    pub const RELAY_DUPLICATES: &str = "rustrade_relay_duplicates_total";
+    /// Candles a relay did not send because its stream held a bar at least as new (`stream`).
+    pub const RELAY_SKIPPED: &str = "rustrade_relay_skipped_total";
+    /// Events a relay refused: another venue's, or a symbol that makes no subject (`stream`).
+    pub const RELAY_REFUSED: &str = "rustrade_relay_refused_total";
+    /// Times a relay's venue source was (re)connected (`stream`).
+    pub const RELAY_SOURCE_CONNECTS: &str = "rustrade_relay_source_connects_total";
+    /// 1 while a relay's venue source is connected, else 0 (`stream`).
+    pub const RELAY_SOURCE_CONNECTED: &str = "rustrade_relay_source_connected";
+    /// Time of the newest event a relay stored, in seconds since the Unix epoch (`stream`).
+    pub const RELAY_LAST_EVENT_TIME: &str = "rustrade_relay_last_event_time_seconds";
+
+    /// The names the host around a bot emits (the `rustrade` command's notifier, and its
+    /// market-data relay's endpoint), not the bot itself; kept here so every documented metric
+    /// has one home.
     pub const HOST: &[&str] = &[
         NOTIFY_SENT,
         NOTIFY_FAILURES,
         NOTIFY_DROPPED,
         NOTIFY_COALESCED,
         NOTIFY_COMMANDS_REFUSED,
+        RELAY_PUBLISHED,
+        RELAY_DUPLICATES,
+        RELAY_SKIPPED,
+        RELAY_REFUSED,
+        RELAY_SOURCE_CONNECTS,
+        RELAY_SOURCE_CONNECTED,
+        RELAY_LAST_EVENT_TIME,
     ];
 }
 

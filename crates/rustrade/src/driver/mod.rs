@@ -72,6 +72,8 @@ pub(crate) struct BrainCounters {
     pub(crate) non_hold: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) lagged: AtomicU64,
+    /// Events passed over after a restart because the brain was handed them before.
+    pub(crate) seen_before: AtomicU64,
 }
 
 /// Counters of the bot as a whole.
@@ -207,6 +209,11 @@ impl Driver {
     /// Installs the engine built or restored at start-up.
     pub(crate) fn install(&self, engine: Engine) {
         lock(&self.engine).engine = Some(engine);
+    }
+    /// Records that the engine was marked, before this start, with every event of each symbol
+    /// up to its time, so events delivered again are not marked twice.
+    pub(crate) fn seed_marks(&self, marked: crate::progress::Through) {
+        lock(&self.engine).last_marked = marked;
     }
     /// Whether the engine is installed.
     pub(crate) fn is_started(&self) -> bool {

@@ -37,8 +37,13 @@ impl Driver {
             let guard = lock(&self.engine);
             guard.engine.as_ref().map(|e| {
                 let snapshot = Box::new(e.snapshot(now));
-                self.journal
-                    .enqueue(e.journal_seq() + 1, Arc::default(), Some(snapshot), now)
+                self.journal.enqueue(
+                    e.journal_seq() + 1,
+                    Arc::default(),
+                    Some(snapshot),
+                    now,
+                    None,
+                )
             })
         };
         if let Some(seq) = queued {
@@ -46,6 +51,12 @@ impl Driver {
         }
         if let Err(e) = store.flush().await {
             self.store_failed("flush", &e);
+        }
+    }
+    /// Writes the brains' market progress gathered in memory (events they held on).
+    pub(crate) async fn write_progress(&self) {
+        if self.store().is_some() {
+            self.persist(0).await;
         }
     }
     /// Deletes journal records older than `retention` before now that a snapshot makes

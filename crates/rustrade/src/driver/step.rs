@@ -66,13 +66,22 @@ impl Driver {
         &self,
         input: impl FnOnce(&mut Engine, Timestamp) -> R,
     ) -> Option<R> {
+        self.step_with_progress(None, input).await
+    }
+    /// [`step`](Self::step) for a brain's decision: `progress`, the brain's market progress
+    /// through the event it decided on, is written in the batch of the decision's records.
+    pub(crate) async fn step_with_progress<R>(
+        &self,
+        progress: Option<crate::progress::Entry>,
+        input: impl FnOnce(&mut Engine, Timestamp) -> R,
+    ) -> Option<R> {
         let now = self.now();
         let (out, batch) = {
             let mut guard = lock(&self.engine);
             let engine = guard.engine.as_mut()?;
             self.apply_venue_reports(engine);
             let out = input(engine, now);
-            (out, self.drain(engine, now))
+            (out, self.drain_with_progress(engine, now, progress))
         };
         self.complete(batch).await;
         Some(out)
@@ -184,6 +193,14 @@ impl Driver {
         applied
     }
     pub(super) fn drain(&self, engine: &mut Engine, now: Timestamp) -> Batch {
+        self.drain_with_progress(engine, now, None)
+    }
+    fn drain_with_progress(
+        &self,
+        engine: &mut Engine,
+        now: Timestamp,
+        progress: Option<crate::progress::Entry>,
+    ) -> Batch {
         #[cfg(debug_assertions)]
         if let Err(e) = engine.check_invariants() {
             panic!("{e}");
@@ -212,8 +229,12 @@ impl Driver {
                 .then(|| Box::new(engine.snapshot(now)));
             // Queued under the engine lock: steps reach the store in the engine's order.
             self.journal
-                .enqueue(first_seq, Arc::clone(&events), snapshot, now)
+                .enqueue(first_seq, Arc::clone(&events), snapshot, now, progress)
         } else {
+            if let Some((brain, _)) = progress {
+                // Nothing to journal: the progress waits for the next batch.
+                self.journal.progress.mark_dirty(brain);
+            }
             0
         };
         Batch {

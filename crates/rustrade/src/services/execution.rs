@@ -20,6 +20,7 @@ use tokio::sync::broadcast::{Receiver, error::RecvError};
 
 use crate::driver::{BrainCounters, Driver, lock};
 use crate::metrics::names;
+use crate::progress::Through;
 
 pub(crate) struct ExecutionService {
     name: String,
@@ -32,6 +33,9 @@ pub(crate) struct ExecutionService {
     counters: Arc<BrainCounters>,
     rx: Mutex<Option<Receiver<MarketEvent>>>,
     brain_name: Arc<str>,
+    /// Per symbol, the newest event this brain was handed before the bot started: events up
+    /// to it that a resumed source delivers again are passed over.
+    seen_before: Through,
 }
 
 impl ExecutionService {
@@ -44,6 +48,7 @@ impl ExecutionService {
         bus: MarketDataBus,
         rx: Receiver<MarketEvent>,
         signals: SignalBus,
+        seen_before: Through,
     ) -> Self {
         let counters = Arc::clone(&driver.brain_counters[id.index()]);
         Self {
@@ -57,10 +62,24 @@ impl ExecutionService {
             signals,
             counters,
             rx: Mutex::new(Some(rx)),
+            seen_before,
         }
     }
 
     async fn on_event(&self, event: MarketEvent) {
+        if self
+            .seen_before
+            .get(&event.symbol)
+            .is_some_and(|t| event.time <= *t)
+        {
+            self.counters.seen_before.fetch_add(1, Ordering::Relaxed);
+            self.driver.metrics.counter(
+                names::EVENTS_SEEN_BEFORE,
+                &[("brain", self.brain_name.as_ref())],
+                1,
+            );
+            return;
+        }
         let position = self.driver.mark_and_position(&event, self.id).await;
         if !self.roster.routes(self.id.index(), &event.symbol) {
             return;
@@ -90,10 +109,12 @@ impl ExecutionService {
                     1,
                 );
                 tracing::warn!(brain = %self.brain_name, symbol = %event.symbol, error = %e, "brain error");
+                self.held(&event).await;
                 return;
             }
         };
         if decision.is_hold() {
+            self.held(&event).await;
             return;
         }
         self.counters.non_hold.fetch_add(1, Ordering::Relaxed);
@@ -113,9 +134,29 @@ impl ExecutionService {
             decision: decision.clone(),
         });
         let id = self.id;
+        let progress =
+            self.driver
+                .journal
+                .progress
+                .decided(&self.brain_name, event.symbol, event.time);
         self.driver
-            .step(move |engine, now| engine.handle_decision(id, &event, &decision, now))
+            .step_with_progress(Some(progress), move |engine, now| {
+                engine.handle_decision(id, &event, &decision, now)
+            })
             .await;
+    }
+
+    /// Moves the brain's progress past an event it held on (or failed on), writing the
+    /// gathered progress once enough of it is in memory only.
+    async fn held(&self, event: &MarketEvent) {
+        let due = self
+            .driver
+            .journal
+            .progress
+            .held(&self.brain_name, event.symbol, event.time);
+        if due {
+            self.driver.write_progress().await;
+        }
     }
 }
 
