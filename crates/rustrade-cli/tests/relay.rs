@@ -140,6 +140,89 @@ fn a_relay_config_error_names_file_line_and_key() {
     );
 }
 
+#[test]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a wait on a real process, bounded by wall time"
+)]
+fn a_running_relay_reports_health_and_metrics_over_http() {
+    let Some(url) = server_or_skip("relay_ops") else {
+        return;
+    };
+    use std::io::{BufRead, BufReader, Read, Write};
+    let cwd = tempfile::tempdir().unwrap();
+    let data = data("Bitcoin.csv");
+    let stream = testing::unique_name("cliops");
+    let venue = format!("o{}", std::process::id());
+    // One daily bar per second of wall time: the relay is still running while it is asked.
+    let config = relay_config(&url, &stream, &venue, &data).replace(
+        "duplicate_window = \"2m\"\n",
+        "duplicate_window = \"2m\"\nspeed = \"86400\"\nops_listen = \"127.0.0.1:0\"\n",
+    );
+    let relay_toml = cwd.path().join("relay.toml");
+    std::fs::write(&relay_toml, config).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rustrade"))
+        .args(["relay", relay_toml.to_str().unwrap()])
+        .current_dir(cwd.path())
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the relay prints its ops endpoint")
+            .unwrap();
+        if let Some(a) = line.strip_prefix("relay ops endpoint: http://") {
+            break a.to_owned();
+        }
+    };
+    let get = |path: &str| -> String {
+        let mut c = TcpStream::connect(&addr).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let answer = get("/health");
+        if answer.starts_with("HTTP/1.1 200")
+            && answer.contains("\"published\":")
+            && !answer.contains("\"published\":0")
+        {
+            break answer;
+        }
+        assert!(std::time::Instant::now() < deadline, "{answer}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(health.contains("\"healthy\":true"), "{health}");
+    assert!(
+        health.contains(&format!("\"stream\":\"{stream}\"")),
+        "{health}"
+    );
+    let metrics = get("/metrics");
+    assert!(
+        metrics.contains(&format!(
+            "rustrade_relay_source_connected{{stream=\"{stream}\"}} 1"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rustrade_relay_published_total{"),
+        "{metrics}"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    delete_stream(&url, &stream);
+}
+
 /// Removes the test's stream.
 fn delete_stream(url: &str, stream: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()

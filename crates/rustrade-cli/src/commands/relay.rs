@@ -24,11 +24,14 @@ pub(super) fn run(args: &RelayArgs, ui: Ui) -> anyhow::Result<()> {
                 .join(", ")
         ),
     };
-    let outcome = runtime.block_on(relay::run(&config, true, |_| {
+    let outcome = runtime.block_on(relay::run(&config, true, |_, ops| {
         ui.say(&format!(
             "relay: {source} to stream {} (md.{}.>) at {}\n",
             config.stream, config.venue, config.nats_url
         ));
+        if let Some(addr) = ops {
+            ui.say(&format!("relay ops endpoint: http://{addr}\n"));
+        }
     }));
     runtime.shutdown_background();
     let outcome = outcome?;

@@ -12,7 +12,8 @@
 //! ```
 //!
 //! or, instead of `[venue]`, `[[market]]` tables as a backtest's (a recorded file replayed
-//! onto the stream, at `[relay] speed`). Errors name the file, line, key and value.
+//! onto the stream, at `[relay] speed`). `[relay] ops_listen = "127.0.0.1:9185"` serves the
+//! relay's health and metrics over HTTP. Errors name the file, line, key and value.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +47,8 @@ pub(crate) struct RelayFile {
     pub(crate) status_interval: Duration,
     /// What is relayed.
     pub(crate) source: RelaySource,
+    /// Where the read-only health and metrics endpoint listens, if anywhere.
+    pub(crate) ops_listen: Option<std::net::SocketAddr>,
 }
 
 /// What a relay reads.
@@ -86,6 +89,8 @@ struct RawRelay {
     speed: Option<String>,
     #[serde(default)]
     status_interval: Option<String>,
+    #[serde(default)]
+    ops_listen: Option<String>,
 }
 
 impl RelayFile {
@@ -211,9 +216,19 @@ impl RelayFile {
                 format!("must be letters, digits, `-` or `_` (got {stream:?})"),
             ));
         }
+        let ops_listen = match &r.ops_listen {
+            Some(text) => Some(text.trim().parse().map_err(|_| {
+                src.error(
+                    "relay.ops_listen",
+                    format!("expected an address and port like \"127.0.0.1:9185\" (got {text:?})"),
+                )
+            })?),
+            None => None,
+        };
         Ok(Self {
             path: src.path.to_owned(),
             nats_url: url.to_owned(),
+            ops_listen,
             stream: stream.to_owned(),
             venue,
             symbols,
@@ -282,5 +297,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(":4: relay.max_age:"), "{e}");
+        let e = load("[relay]\nnats_url = \"nats://h:1\"\nstream = \"md\"\nops_listen = \"port 80\"\n[[market]]\nsymbol = \"BTCUSDT\"\nfile = \"bars.csv\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(":4: relay.ops_listen: expected an address and port like \"127.0.0.1:9185\" (got \"port 80\")"), "{e}");
+        let r = load("[relay]\nnats_url = \"nats://h:1\"\nstream = \"md\"\nops_listen = \"127.0.0.1:9185\"\n[[market]]\nsymbol = \"BTCUSDT\"\nfile = \"bars.csv\"\n")
+            .unwrap();
+        assert_eq!(r.ops_listen, Some("127.0.0.1:9185".parse().unwrap()));
     }
 }

@@ -6,6 +6,7 @@
 //! Bots read the stream with `[market_data]` (see `market_data.rs`).
 
 pub(crate) mod file_source;
+pub(crate) mod ops;
 
 use std::sync::Arc;
 
@@ -33,11 +34,12 @@ pub(crate) struct Outcome {
 }
 
 /// Runs the relay `config` describes until its source finishes or a signal stops it;
-/// `started` is called once the stream exists and the relay runs.
+/// `started` is called once the stream exists and the relay runs, with the address of its
+/// health and metrics endpoint when `[relay] ops_listen` asks for one.
 pub(crate) async fn run(
     config: &RelayFile,
     signals: bool,
-    started: impl FnOnce(&RelayHealth),
+    started: impl FnOnce(&RelayHealth, Option<std::net::SocketAddr>),
 ) -> anyhow::Result<Outcome> {
     let source: Box<dyn MarketSource> = match &config.source {
         RelaySource::Venue(venue) => live_feed::market_source(venue)?,
@@ -71,13 +73,30 @@ pub(crate) async fn run(
             relay: tokio::sync::Mutex::new(relay),
         }))
         .context("starting the relay service")?;
-    started(&health);
+    let ops = match config.ops_listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("relay.ops_listen: cannot bind {addr}"))?;
+            let bound = listener.local_addr()?;
+            let state = ops::RelayOps::new(health.clone(), config.stream.clone());
+            Some((
+                bound,
+                ops::spawn(listener, state, supervisor.cancel_token().clone()),
+            ))
+        }
+        None => None,
+    };
+    started(&health, ops.as_ref().map(|(addr, _)| *addr));
     let reporter = tokio::spawn(report_every(health.clone(), config.status_interval));
     let report = supervisor
         .run_until_shutdown()
         .await
         .context("supervisor")?;
     reporter.abort();
+    if let Some((_, server)) = ops {
+        server.abort();
+    }
     let status = health.status();
     let mut interrupted = false;
     for service in &report.services {
