@@ -205,3 +205,29 @@ async fn a_queue_name_that_is_not_one_subject_token_is_refused() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn reopening_a_queue_with_other_limits_updates_its_consumer() {
+    let Some(client) = testing::client_or_skip("wq_limits").await else {
+        return;
+    };
+    let mut config = WorkQueueConfig::new(testing::unique_name("wq_limits"));
+    config.ack_wait = Duration::from_secs(30);
+    config.max_deliver = 5;
+    let first = WorkQueue::open(client.clone(), config.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        first.consumer_limits().await.unwrap(),
+        (Duration::from_secs(30), 5)
+    );
+    config.ack_wait = Duration::from_secs(2);
+    config.max_deliver = 3;
+    let again = WorkQueue::open(client, config).await.unwrap();
+    assert_eq!(
+        again.consumer_limits().await.unwrap(),
+        (Duration::from_secs(2), 3),
+        "the later run's --ack-wait applies"
+    );
+    again.delete().await.unwrap();
+}

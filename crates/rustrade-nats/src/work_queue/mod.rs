@@ -285,21 +285,49 @@ impl WorkQueue {
         Ok(())
     }
 
+    /// The workers' consumer, created when missing and brought to this config's `ack_wait`
+    /// and `max_deliver` when an earlier run created it with others (the server applies the
+    /// change to jobs delivered from then on).
     async fn consumer(&self) -> Result<PullConsumer, NatsError> {
         let name = self.config.consumer();
-        self.jobs
-            .get_or_create_consumer(
-                &name,
-                pull::Config {
-                    durable_name: Some(name.clone()),
-                    ack_policy: AckPolicy::Explicit,
-                    ack_wait: self.config.ack_wait,
-                    max_deliver: self.config.max_deliver,
-                    ..Default::default()
-                },
-            )
+        let config = pull::Config {
+            durable_name: Some(name.clone()),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: self.config.ack_wait,
+            max_deliver: self.config.max_deliver,
+            ..Default::default()
+        };
+        let mut consumer: PullConsumer = self
+            .jobs
+            .get_or_create_consumer(&name, config.clone())
             .await
-            .map_err(|e| NatsError::jetstream(format!("create consumer {name}"), e))
+            .map_err(|e| NatsError::jetstream(format!("create consumer {name}"), e))?;
+        let current = &consumer.cached_info().config;
+        if current.ack_wait != config.ack_wait || current.max_deliver != config.max_deliver {
+            tracing::info!(
+                consumer = %name,
+                ack_wait = ?config.ack_wait,
+                max_deliver = config.max_deliver,
+                "work queue consumer updated"
+            );
+            consumer = self
+                .jobs
+                .create_consumer(config)
+                .await
+                .map_err(|e| NatsError::jetstream(format!("update consumer {name}"), e))?;
+        }
+        Ok(consumer)
+    }
+
+    /// The `ack_wait` and `max_deliver` the server holds for the workers' consumer.
+    pub async fn consumer_limits(&self) -> Result<(Duration, i64), NatsError> {
+        let mut consumer = self.consumer().await?;
+        let name = self.config.consumer();
+        let info = consumer
+            .info()
+            .await
+            .map_err(|e| NatsError::jetstream(format!("consumer {name}"), e))?;
+        Ok((info.config.ack_wait, info.config.max_deliver))
     }
 }
 
