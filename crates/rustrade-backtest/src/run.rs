@@ -41,7 +41,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{
-    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
+    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, QTY_EPSILON, Symbol,
+    Timestamp,
 };
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent, InvalidFill, Malformed, SymbolSlot};
 use rustrade_sim::SimVenue;
@@ -417,6 +418,16 @@ impl<'a, 'w> Run<'a, 'w> {
     fn record(&mut self, event: &EngineEvent) -> Result<(), BacktestError> {
         match event {
             EngineEvent::FillApplied { brain, fill, .. } => {
+                // The net position is read from the engine (a lean journal has no
+                // `PositionChanged`): after the batch, which is when exposure is next read.
+                if let Some(si) = self.find_slot(&fill.symbol) {
+                    let slot = self.slots[si].engine_slot;
+                    let flat = self
+                        .engine
+                        .ledger_at(slot)
+                        .is_none_or(|l| l.quantity.abs() < QTY_EPSILON);
+                    self.set_exposed(si, !flat);
+                }
                 if let Some(b) = self.bt.brains.get(brain.index()) {
                     b.on_fill(fill);
                 }
@@ -433,18 +444,8 @@ impl<'a, 'w> Run<'a, 'w> {
             } => self.invalid_fill = Some((*fill, *problem)),
             EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
             EngineEvent::PositionChanged { symbol, net, .. } => {
-                let Some(si) = self.find_slot(symbol) else {
-                    return Ok(());
-                };
-                let slot = &mut self.slots[si];
-                let exposed = !net.is_flat();
-                if exposed != slot.exposed {
-                    slot.exposed = exposed;
-                    if exposed {
-                        self.exposed += 1;
-                    } else {
-                        self.exposed -= 1;
-                    }
+                if let Some(si) = self.find_slot(symbol) {
+                    self.set_exposed(si, !net.is_flat());
                 }
             }
             EngineEvent::TradeClosed {
@@ -492,6 +493,20 @@ impl<'a, 'w> Run<'a, 'w> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Records whether the bot's net position in slot `si` is open.
+    #[inline]
+    fn set_exposed(&mut self, si: usize, exposed: bool) {
+        let slot = &mut self.slots[si];
+        if exposed != slot.exposed {
+            slot.exposed = exposed;
+            if exposed {
+                self.exposed += 1;
+            } else {
+                self.exposed -= 1;
+            }
+        }
     }
 
     #[inline]
