@@ -7,13 +7,20 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use rustrade_core::{Capability, Decision, Price};
+use rustrade_core::{Capability, ClientOrderId, Decision, Price};
 use rustrade_engine::testkit::{Harness, VenueScript};
-use rustrade_engine::{BrainId, EngineEvent, JournalDetail};
+use rustrade_engine::{BrainId, Command, EngineEvent, JournalDetail};
+
+/// Accepts and completely fills our order `cid` at `price`.
+fn fill_all(h: &mut Harness, cid: ClientOrderId, price: f64) {
+    let q = h.engine.order(&cid).unwrap().order.quantity.get();
+    h.accept(cid);
+    h.fill(cid, q, price, 0.01);
+}
 
 /// A bracketed entry with a venue-held stop leg, filled in two parts, closed by the brain (its
 /// leg then cancelled because the position is flat), a second brain's resting limit order left
-/// to expire by the order TTL, and a reversal.
+/// to expire by the order TTL, a short and its reversal.
 fn scenario(journal: JournalDetail) -> Harness {
     let mut caps = BASIC.to_vec();
     caps.push(Capability::StopMarket);
@@ -27,10 +34,12 @@ fn scenario(journal: JournalDetail) -> Harness {
         &Decision::buy(0.5).with_stop(Price::new(90.0).unwrap()),
     );
     let entry = h.last_placed().unwrap();
+    let q = h.engine.order(&entry).unwrap().order.quantity.get();
     h.accept(entry);
-    h.fill(entry, 0.2, 100.0, 0.02);
-    h.fill(entry, 0.3, 100.5, 0.03);
+    h.fill(entry, q / 2.0, 100.0, 0.02);
+    h.fill(entry, q / 2.0, 100.5, 0.03);
     let leg = h.last_placed().unwrap();
+    assert_ne!(leg, entry, "the stop leg is placed at the venue");
     h.accept(leg);
     h.candle(btc(), 101.0);
     h.decide(
@@ -44,8 +53,7 @@ fn scenario(journal: JournalDetail) -> Harness {
     h.candle(btc(), 104.0);
     h.decide(BrainId(0), btc(), &Decision::close());
     let exit = h.last_placed().unwrap();
-    h.accept(exit);
-    h.fill(exit, 0.5, 104.0, 0.05);
+    fill_all(&mut h, exit, 104.0);
     h.confirm_cancel(leg);
     h.advance(Duration::from_secs(120));
     h.candle(btc(), 103.0);
@@ -53,21 +61,22 @@ fn scenario(journal: JournalDetail) -> Harness {
     h.engine.handle_timer(now);
     h.settle();
     h.confirm_cancel(resting);
-    h.decide(BrainId(1), btc(), &Decision::sell(0.4));
+    h.decide(BrainId(1), btc(), &Decision::sell(1.0));
     let short = h.last_placed().unwrap();
-    h.accept(short);
-    h.fill(short, 0.4, 103.0, 0.04);
+    fill_all(&mut h, short, 103.0);
     h.candle(btc(), 99.0);
-    h.decide(BrainId(1), btc(), &Decision::buy(0.2).with_reverse());
-    for cid in h
-        .engine
-        .open_orders()
-        .map(|o| o.order.client_id)
-        .collect::<Vec<_>>()
-    {
-        let q = h.engine.order(&cid).unwrap().order.quantity.get();
-        h.accept(cid);
-        h.fill(cid, q, 99.0, 0.01);
+    let placed = h.commands.len();
+    h.decide(BrainId(1), btc(), &Decision::buy(1.0).with_reverse());
+    let reversal: Vec<ClientOrderId> = h.commands[placed..]
+        .iter()
+        .filter_map(|c| match c {
+            Command::Place(p) => Some(p.order.client_id),
+            Command::Cancel(_) => None,
+        })
+        .collect();
+    assert_eq!(reversal.len(), 2, "a close and an entry");
+    for cid in reversal {
+        fill_all(&mut h, cid, 99.0);
     }
     h
 }
@@ -91,6 +100,7 @@ fn a_lean_journal_is_the_full_one_without_the_events_that_restate_others() {
     assert!(kinds(|e| matches!(e, EngineEvent::CancelRequested { .. })) >= 2);
     assert!(kinds(|e| matches!(e, EngineEvent::PositionChanged { .. })) >= 5);
     assert!(kinds(|e| matches!(e, EngineEvent::TradeClosed { .. })) >= 2);
+    assert_eq!(kinds(|e| matches!(e, EngineEvent::MalformedInput { .. })), 0);
     let kept: Vec<&EngineEvent> = full.events.iter().filter(|e| !restates(e)).collect();
     assert_eq!(lean.events.iter().collect::<Vec<_>>(), kept);
     assert_eq!(lean.engine.journal_seq(), kept.len() as u64);
