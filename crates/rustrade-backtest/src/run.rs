@@ -336,24 +336,29 @@ impl<'a, 'w> Run<'a, 'w> {
     fn exchange(&mut self) -> Result<(), BacktestError> {
         for _ in 0..MAX_ROUNDS {
             if self.venue.pending_reports() > 0 {
-                let mut batch = std::mem::take(&mut self.report_batch);
-                self.venue.take_reports(&mut batch);
+                // The batch is read in place next to the fields it feeds (no buffer moved).
+                let Self {
+                    venue,
+                    engine,
+                    fills,
+                    report_batch: batch,
+                    ..
+                } = self;
+                venue.take_reports(batch);
                 let mut filled = false;
-                for report in &batch {
+                for report in batch.iter() {
                     if let ExecutionReport::Fill(fill) = report {
                         filled = true;
-                        self.fills.push(*fill, fill_row)?;
+                        fills.push(*fill, fill_row)?;
                     }
-                    self.engine.handle_report(report);
+                    engine.handle_report(report);
                 }
                 if filled {
                     // The engine books fills into cash as the venue does; the venue's figure
                     // also holds the funding paid since, so it is the one sizing reads.
-                    self.engine
-                        .handle_balance(self.venue.cash(), self.venue.now());
+                    engine.handle_balance(venue.cash(), venue.now());
                 }
                 batch.clear();
-                self.report_batch = batch;
             }
             if self.engine.pending_events() > 0 {
                 let mut batch = std::mem::take(&mut self.event_batch);
@@ -362,7 +367,8 @@ impl<'a, 'w> Run<'a, 'w> {
                     self.record(event)?;
                 }
                 batch.clear();
-                self.event_batch = batch;
+                // What `take` left is an empty queue that never allocated: nothing to drop.
+                std::mem::forget(std::mem::replace(&mut self.event_batch, batch));
                 if let Some((fill, problem)) = self.invalid_fill.take() {
                     return Err(BacktestError::InvalidFill {
                         fill_id: fill.fill_id.to_string(),
@@ -373,23 +379,27 @@ impl<'a, 'w> Run<'a, 'w> {
                 }
             }
             if self.engine.pending_commands() > 0 {
-                let mut batch = std::mem::take(&mut self.command_batch);
-                self.engine.take_commands(&mut batch);
-                for command in &batch {
+                let Self {
+                    venue,
+                    engine,
+                    command_batch: batch,
+                    ..
+                } = self;
+                engine.take_commands(batch);
+                for command in batch.iter() {
                     match command {
                         Command::Place(place) => {
                             // A refusal is also queued as a `Rejected` report, delivered above.
-                            let _ = self.venue.submit(&place.order);
+                            let _ = venue.submit(&place.order);
                         }
                         Command::Cancel(cancel) => {
                             // An order the venue no longer holds has already reported its end
                             // (filled, expired or cancelled) to the engine.
-                            let _ = self.venue.cancel(&cancel.client_id);
+                            let _ = venue.cancel(&cancel.client_id);
                         }
                     }
                 }
                 batch.clear();
-                self.command_batch = batch;
             }
             // Checked by length, so the usual last round costs no empty polls.
             if self.quiet() {
