@@ -41,8 +41,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{
-    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, QTY_EPSILON, Symbol,
-    Timestamp,
+    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, QTY_EPSILON,
+    Symbol, Timestamp,
 };
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent, InvalidFill, Malformed, SymbolSlot};
 use rustrade_sim::SimVenue;

@@ -36,7 +36,7 @@ impl Brain for Bracketed {
 
     fn on_event(&self, e: &MarketEvent, p: &Position) -> Result<Decision, BrainError> {
         let k = self.seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        if k % self.period != 0 || !p.is_flat() {
+        if !k.is_multiple_of(self.period) || !p.is_flat() {
             return Ok(Decision::hold());
         }
         let price = e.reference_price().get();
@@ -98,7 +98,10 @@ fn refusals_are_the_same_with_a_lean_or_a_full_journal() {
             Periodic::new(4).with_size(SizeHint::Notional(2_000.0)),
         ));
     let [lean, full] = both(builder, || walk(11, 4_000));
-    assert!(lean.refused_decisions > 0, "the breaker refuses some entries");
+    assert!(
+        lean.refused_decisions > 0,
+        "the breaker refuses some entries"
+    );
     assert_same(&lean, &full);
 }
 

@@ -286,7 +286,12 @@ fn write_base36(mut v: u64, out: &mut [u8]) {
 mod tests {
     #[test]
     fn next_decimal_counts_the_trailing_number_up() {
-        let next = |s: &str| OrderId::new(s).unwrap().next_decimal().map(|i| i.to_string());
+        let next = |s: &str| {
+            OrderId::new(s)
+                .unwrap()
+                .next_decimal()
+                .map(|i| i.to_string())
+        };
         assert_eq!(next("sim-0").as_deref(), Some("sim-1"));
         assert_eq!(next("sim-9").as_deref(), Some("sim-10"));
         assert_eq!(next("sim-1099").as_deref(), Some("sim-1100"));
@@ -294,7 +299,10 @@ mod tests {
         assert_eq!(next("9").as_deref(), Some("10"));
         assert_eq!(next("a9z").as_deref(), Some("a9z1"));
         assert_eq!(next(&"9".repeat(64)), None);
-        assert_eq!(next(&"8".repeat(64)).unwrap(), format!("{}9", "8".repeat(63)));
+        assert_eq!(
+            next(&"8".repeat(64)).unwrap(),
+            format!("{}9", "8".repeat(63))
+        );
         let mut id = FillId::new("f0").unwrap();
         for n in 1..=12_345u32 {
             id = id.next_decimal().unwrap();

@@ -100,7 +100,10 @@ fn a_lean_journal_is_the_full_one_without_the_events_that_restate_others() {
     assert!(kinds(|e| matches!(e, EngineEvent::CancelRequested { .. })) >= 2);
     assert!(kinds(|e| matches!(e, EngineEvent::PositionChanged { .. })) >= 5);
     assert!(kinds(|e| matches!(e, EngineEvent::TradeClosed { .. })) >= 2);
-    assert_eq!(kinds(|e| matches!(e, EngineEvent::MalformedInput { .. })), 0);
+    assert_eq!(
+        kinds(|e| matches!(e, EngineEvent::MalformedInput { .. })),
+        0
+    );
     let kept: Vec<&EngineEvent> = full.events.iter().filter(|e| !restates(e)).collect();
     assert_eq!(lean.events.iter().collect::<Vec<_>>(), kept);
     assert_eq!(lean.engine.journal_seq(), kept.len() as u64);
@@ -145,7 +148,10 @@ fn a_lean_journal_changes_no_command_fill_ledger_or_order() {
             .collect::<Vec<_>>()
     };
     assert_eq!(orders(&lean), orders(&full));
-    let (mut a, mut b) = (lean.engine.snapshot(lean.now()), full.engine.snapshot(full.now()));
+    let (mut a, mut b) = (
+        lean.engine.snapshot(lean.now()),
+        full.engine.snapshot(full.now()),
+    );
     a.journal_seq = 0;
     b.journal_seq = 0;
     assert_eq!(a, b);
