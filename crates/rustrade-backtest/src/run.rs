@@ -368,7 +368,9 @@ impl<'a, 'w> Run<'a, 'w> {
                 }
                 batch.clear();
                 // What `take` left is an empty queue that never allocated: nothing to drop.
-                std::mem::forget(std::mem::replace(&mut self.event_batch, batch));
+                let empty = std::mem::replace(&mut self.event_batch, batch);
+                debug_assert_eq!(empty.capacity(), 0);
+                std::mem::forget(empty);
                 if let Some((fill, problem)) = self.invalid_fill.take() {
                     return Err(BacktestError::InvalidFill {
                         fill_id: fill.fill_id.to_string(),
