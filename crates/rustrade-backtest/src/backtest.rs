@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustrade_core::{Brain, InstrumentSpec, MarketEvent, Symbol, Timestamp};
-use rustrade_engine::{BrainRoster, Engine, EngineConfig};
+use rustrade_engine::{BrainRoster, Engine, EngineConfig, JournalDetail};
 use rustrade_risk::RiskConfig;
 use rustrade_sim::{FeeModel, LatencyModel, SimConfig, SlippageModel};
 
@@ -74,6 +74,7 @@ pub struct BacktestBuilder {
     equity: Equity,
     record_fills: bool,
     record_trades: bool,
+    journal: JournalDetail,
 }
 
 impl Backtest {
@@ -90,6 +91,7 @@ impl Backtest {
             equity: Equity::Full,
             record_fills: true,
             record_trades: true,
+            journal: JournalDetail::Lean,
         }
     }
 
@@ -181,7 +183,8 @@ impl BacktestBuilder {
 
     /// A full engine configuration (risk, per-symbol overrides, portfolio limits, order TTL, leg
     /// policy). Its brains, instruments and capabilities are replaced by the builder's brains,
-    /// instruments and the venue's capabilities.
+    /// instruments and the venue's capabilities, its journal detail by
+    /// [`BacktestBuilder::journal`]'s.
     pub fn engine(mut self, config: EngineConfig) -> Self {
         self.engine = config;
         self
@@ -273,6 +276,14 @@ impl BacktestBuilder {
         self
     }
 
+    /// How much of the engine's journal the run has the engine write (default
+    /// [`JournalDetail::Lean`]: a run reads the journal as it goes and keeps none of it, so the
+    /// events that restate others are left out). Results are the same either way.
+    pub fn journal(mut self, journal: JournalDetail) -> Self {
+        self.journal = journal;
+        self
+    }
+
     /// Validates and builds. Refuses: no instrument, two specs for one symbol, no brain, two
     /// brains with one name, two brains owning the same symbol, a non-positive
     /// `periods_per_year`, and whatever the engine or venue refuse in their configurations.
@@ -319,6 +330,7 @@ impl BacktestBuilder {
         engine.brains = self.brains.iter().map(|b| b.name().to_owned()).collect();
         engine.instruments = self.instruments.clone();
         engine.capabilities = self.sim.capabilities.clone();
+        engine.journal = self.journal;
         // Build once to surface configuration errors at build time rather than at run time.
         Engine::new(engine.clone(), Timestamp::EPOCH)
             .map_err(|e| BacktestError::Engine(e.to_string()))?;

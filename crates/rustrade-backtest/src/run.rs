@@ -41,7 +41,8 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use rustrade_core::{
-    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, Symbol, Timestamp,
+    BrainContext, ExecutionReport, Fill, InstrumentSpec, MarketEvent, Position, QTY_EPSILON,
+    Symbol, Timestamp,
 };
 use rustrade_engine::{BrainId, Command, Engine, EngineEvent, InvalidFill, Malformed, SymbolSlot};
 use rustrade_sim::SimVenue;
@@ -335,24 +336,29 @@ impl<'a, 'w> Run<'a, 'w> {
     fn exchange(&mut self) -> Result<(), BacktestError> {
         for _ in 0..MAX_ROUNDS {
             if self.venue.pending_reports() > 0 {
-                let mut batch = std::mem::take(&mut self.report_batch);
-                self.venue.take_reports(&mut batch);
+                // The batch is read in place next to the fields it feeds (no buffer moved).
+                let Self {
+                    venue,
+                    engine,
+                    fills,
+                    report_batch: batch,
+                    ..
+                } = self;
+                venue.take_reports(batch);
                 let mut filled = false;
-                for report in &batch {
+                for report in batch.iter() {
                     if let ExecutionReport::Fill(fill) = report {
                         filled = true;
-                        self.fills.push(*fill, fill_row)?;
+                        fills.push(*fill, fill_row)?;
                     }
-                    self.engine.handle_report(report);
+                    engine.handle_report(report);
                 }
                 if filled {
                     // The engine books fills into cash as the venue does; the venue's figure
                     // also holds the funding paid since, so it is the one sizing reads.
-                    self.engine
-                        .handle_balance(self.venue.cash(), self.venue.now());
+                    engine.handle_balance(venue.cash(), venue.now());
                 }
                 batch.clear();
-                self.report_batch = batch;
             }
             if self.engine.pending_events() > 0 {
                 let mut batch = std::mem::take(&mut self.event_batch);
@@ -361,7 +367,10 @@ impl<'a, 'w> Run<'a, 'w> {
                     self.record(event)?;
                 }
                 batch.clear();
-                self.event_batch = batch;
+                // What `take` left is an empty queue that never allocated: nothing to drop.
+                let empty = std::mem::replace(&mut self.event_batch, batch);
+                debug_assert_eq!(empty.capacity(), 0);
+                std::mem::forget(empty);
                 if let Some((fill, problem)) = self.invalid_fill.take() {
                     return Err(BacktestError::InvalidFill {
                         fill_id: fill.fill_id.to_string(),
@@ -372,23 +381,27 @@ impl<'a, 'w> Run<'a, 'w> {
                 }
             }
             if self.engine.pending_commands() > 0 {
-                let mut batch = std::mem::take(&mut self.command_batch);
-                self.engine.take_commands(&mut batch);
-                for command in &batch {
+                let Self {
+                    venue,
+                    engine,
+                    command_batch: batch,
+                    ..
+                } = self;
+                engine.take_commands(batch);
+                for command in batch.iter() {
                     match command {
                         Command::Place(place) => {
                             // A refusal is also queued as a `Rejected` report, delivered above.
-                            let _ = self.venue.submit(&place.order);
+                            let _ = venue.submit(&place.order);
                         }
                         Command::Cancel(cancel) => {
                             // An order the venue no longer holds has already reported its end
                             // (filled, expired or cancelled) to the engine.
-                            let _ = self.venue.cancel(&cancel.client_id);
+                            let _ = venue.cancel(&cancel.client_id);
                         }
                     }
                 }
                 batch.clear();
-                self.command_batch = batch;
             }
             // Checked by length, so the usual last round costs no empty polls.
             if self.quiet() {
@@ -417,6 +430,16 @@ impl<'a, 'w> Run<'a, 'w> {
     fn record(&mut self, event: &EngineEvent) -> Result<(), BacktestError> {
         match event {
             EngineEvent::FillApplied { brain, fill, .. } => {
+                // The net position is read from the engine (a lean journal has no
+                // `PositionChanged`): after the batch, which is when exposure is next read.
+                if let Some(si) = self.find_slot(&fill.symbol) {
+                    let slot = self.slots[si].engine_slot;
+                    let flat = self
+                        .engine
+                        .ledger_at(slot)
+                        .is_none_or(|l| l.quantity.abs() < QTY_EPSILON);
+                    self.set_exposed(si, !flat);
+                }
                 if let Some(b) = self.bt.brains.get(brain.index()) {
                     b.on_fill(fill);
                 }
@@ -433,18 +456,8 @@ impl<'a, 'w> Run<'a, 'w> {
             } => self.invalid_fill = Some((*fill, *problem)),
             EngineEvent::RiskResumed { .. } => self.halted = self.halted.saturating_sub(1),
             EngineEvent::PositionChanged { symbol, net, .. } => {
-                let Some(si) = self.find_slot(symbol) else {
-                    return Ok(());
-                };
-                let slot = &mut self.slots[si];
-                let exposed = !net.is_flat();
-                if exposed != slot.exposed {
-                    slot.exposed = exposed;
-                    if exposed {
-                        self.exposed += 1;
-                    } else {
-                        self.exposed -= 1;
-                    }
+                if let Some(si) = self.find_slot(symbol) {
+                    self.set_exposed(si, !net.is_flat());
                 }
             }
             EngineEvent::TradeClosed {
@@ -492,6 +505,20 @@ impl<'a, 'w> Run<'a, 'w> {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Records whether the bot's net position in slot `si` is open.
+    #[inline]
+    fn set_exposed(&mut self, si: usize, exposed: bool) {
+        let slot = &mut self.slots[si];
+        if exposed != slot.exposed {
+            slot.exposed = exposed;
+            if exposed {
+                self.exposed += 1;
+            } else {
+                self.exposed -= 1;
+            }
+        }
     }
 
     #[inline]

@@ -49,6 +49,52 @@ inline_ident! {
     FillId, 64, "fill_id", graphic
 }
 
+/// `next_decimal` for the venue-issued ids (their allowed set holds the digits).
+macro_rules! next_decimal {
+    ($ty:ident) => {
+        impl $ty {
+            /// The id with its trailing decimal number one higher (`sim-9` → `sim-10`, an id
+            /// without trailing digits gets a `1`): what a venue numbering its ids in sequence
+            /// issues next, built without checking the text again. `None` when the longer id
+            /// does not fit.
+            #[inline]
+            pub fn next_decimal(&self) -> Option<Self> {
+                let (mut bytes, len) = self.0.to_parts();
+                let mut at = len;
+                while at > 0 {
+                    match bytes[at - 1] {
+                        b'0'..=b'8' => {
+                            bytes[at - 1] += 1;
+                            // Digits changed to digits: still in the allowed set.
+                            return Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                                bytes, len,
+                            )));
+                        }
+                        b'9' => {
+                            bytes[at - 1] = b'0';
+                            at -= 1;
+                        }
+                        _ => break,
+                    }
+                }
+                // Every trailing digit was a 9 (now 0), or there were none: a `1` goes in front.
+                if len >= bytes.len() || len >= usize::from(u8::MAX) {
+                    return None;
+                }
+                bytes.copy_within(at..len, at + 1);
+                bytes[at] = b'1';
+                Some(Self(crate::inline_str::InlineStr::from_checked_ascii(
+                    bytes,
+                    len + 1,
+                )))
+            }
+        }
+    };
+}
+
+next_decimal!(OrderId);
+next_decimal!(FillId);
+
 inline_ident! {
     /// Our identifier of an order, sent to the venue so that a retried or replayed placement is
     /// recognised instead of duplicated.
@@ -238,6 +284,32 @@ fn write_base36(mut v: u64, out: &mut [u8]) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn next_decimal_counts_the_trailing_number_up() {
+        let next = |s: &str| {
+            OrderId::new(s)
+                .unwrap()
+                .next_decimal()
+                .map(|i| i.to_string())
+        };
+        assert_eq!(next("sim-0").as_deref(), Some("sim-1"));
+        assert_eq!(next("sim-9").as_deref(), Some("sim-10"));
+        assert_eq!(next("sim-1099").as_deref(), Some("sim-1100"));
+        assert_eq!(next("sim-").as_deref(), Some("sim-1"));
+        assert_eq!(next("9").as_deref(), Some("10"));
+        assert_eq!(next("a9z").as_deref(), Some("a9z1"));
+        assert_eq!(next(&"9".repeat(64)), None);
+        assert_eq!(
+            next(&"8".repeat(64)).unwrap(),
+            format!("{}9", "8".repeat(63))
+        );
+        let mut id = FillId::new("f0").unwrap();
+        for n in 1..=12_345u32 {
+            id = id.next_decimal().unwrap();
+            assert_eq!(id, FillId::new(&format!("f{n}")).unwrap());
+        }
+    }
+
     use super::*;
     use std::collections::{BTreeMap, HashMap};
 

@@ -108,7 +108,7 @@ impl<const N: usize> InlineStr<N> {
         debug_assert!(len <= N && bytes[..len].is_ascii() && bytes[len..].iter().all(|&b| b == 0));
         Self {
             bytes,
-            // Callers build at most 36 bytes; saturating keeps `as_str` in bounds regardless.
+            // Callers build at most `N` bytes; saturating keeps `as_str` in bounds regardless.
             len: u8::try_from(len.min(N)).unwrap_or(u8::MAX),
         }
     }

@@ -20,6 +20,31 @@ pub enum LegRejectedPolicy {
     Keep,
 }
 
+/// How much of the journal the engine writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JournalDetail {
+    /// Every event: the journal is a complete record that [`crate::Engine::replay`] rebuilds
+    /// the state from.
+    #[default]
+    Full,
+    /// Every event but three that only restate what the others and the venue's reports carry:
+    /// `OrderAccepted`, `CancelRequested` and the `PositionChanged` that follows each
+    /// `FillApplied` (the positions after a fill are read from the engine). For a driver that
+    /// reads the events and never keeps the journal, as a backtest does: decisions, refusals,
+    /// placed orders, fills, trades and order ends are all still journalled, and every order
+    /// still passes the risk gates. Such a journal cannot be replayed into the state (venue ids
+    /// are missing from it). Fills, positions and ledgers are the same as with [`Self::Full`].
+    Lean,
+}
+
+impl JournalDetail {
+    /// Whether this is [`JournalDetail::Full`] (what serialisation leaves out).
+    pub fn is_full(&self) -> bool {
+        *self == Self::Full
+    }
+}
+
 /// Everything the engine is built from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -75,6 +100,10 @@ pub struct EngineConfig {
     /// Exits are never refused for age. Unset: no limit.
     #[serde(default)]
     pub max_event_age: Option<Duration>,
+    /// How much of the journal to write (see [`JournalDetail`]); a live bot keeps the default,
+    /// [`JournalDetail::Full`].
+    #[serde(default, skip_serializing_if = "JournalDetail::is_full")]
+    pub journal: JournalDetail,
 }
 
 fn one() -> u64 {
@@ -130,6 +159,7 @@ impl EngineConfig {
             exit_retry_max: default_exit_retry_max(),
             drift_policy: DriftPolicy::default(),
             max_event_age: None,
+            journal: JournalDetail::Full,
         }
     }
 
@@ -189,6 +219,12 @@ impl EngineConfig {
     /// Sets the maximum age of a market event an entry may be decided on.
     pub fn with_max_event_age(mut self, age: Duration) -> Self {
         self.max_event_age = Some(age);
+        self
+    }
+
+    /// Sets how much of the journal the engine writes.
+    pub fn with_journal(mut self, journal: JournalDetail) -> Self {
+        self.journal = journal;
         self
     }
 

@@ -251,6 +251,13 @@ impl Engine {
             .unwrap_or(Position::FLAT)
     }
 
+    /// [`Engine::ledger`] of the symbol at `slot` (see [`Engine::symbol_slot`]), without looking
+    /// the symbol up.
+    #[inline]
+    pub fn ledger_at(&self, slot: SymbolSlot) -> Option<&Ledger> {
+        self.positions.at(slot.0 as usize).map(SymbolState::net)
+    }
+
     /// The full net ledger (open fees, trade accumulators) of `symbol`.
     pub fn ledger(&self, symbol: &Symbol) -> Option<&Ledger> {
         self.positions.get(symbol).map(SymbolState::net)
@@ -324,6 +331,12 @@ impl Engine {
     /// Whether new entries on `symbol` are currently blocked by the session or the breaker.
     pub fn is_halted(&self, symbol: &Symbol, now: Timestamp) -> bool {
         self.risk.halt_reason(symbol, now).is_some()
+    }
+
+    /// Whether every journal event is written ([`crate::JournalDetail::Full`]).
+    #[inline(always)]
+    pub(crate) fn full_journal(&self) -> bool {
+        self.config.journal == crate::JournalDetail::Full
     }
 
     pub(crate) fn brain_ok(&self, brain: BrainId) -> bool {

@@ -26,11 +26,13 @@ impl Engine {
             Some(false) => return,
             Some(true) => {}
         }
-        self.out.event(EngineEvent::OrderAccepted {
-            client_id,
-            order_id,
-            time: now,
-        });
+        if self.full_journal() {
+            self.out.event(EngineEvent::OrderAccepted {
+                client_id,
+                order_id,
+                time: now,
+            });
+        }
     }
 
     /// The venue (or the driver, before reaching it) refused our order `client_id`.
@@ -377,8 +379,8 @@ impl Engine {
     }
 
     /// The brain's statistics and the journal events of an applied fill: `FillApplied`,
-    /// `PositionChanged` with the brain's and the net position after it, and `TradeClosed` when
-    /// it closed a round trip.
+    /// `PositionChanged` with the brain's and the net position after it (not in a lean journal,
+    /// see [`crate::JournalDetail`]), and `TradeClosed` when it closed a round trip.
     ///
     /// Kept out of `handle_fill` on purpose: in a function this small the event queue's push is
     /// inlined and writes each event once; inside `handle_fill` the compiler leaves it an
@@ -401,13 +403,15 @@ impl Engine {
             realised_pnl: effect.realised,
             time: now,
         });
-        self.out.event(EngineEvent::PositionChanged {
-            brain,
-            symbol: fill.symbol,
-            position,
-            net,
-            time: now,
-        });
+        if self.full_journal() {
+            self.out.event(EngineEvent::PositionChanged {
+                brain,
+                symbol: fill.symbol,
+                position,
+                net,
+                time: now,
+            });
+        }
         if let Some(trade) = effect.trade {
             self.brains.closed_trade(brain, trade.net_pnl);
             self.out.event(EngineEvent::TradeClosed {
@@ -545,11 +549,13 @@ impl Engine {
             order_id,
             reason,
         };
-        self.out.event(EngineEvent::CancelRequested {
-            client_id: cid,
-            reason,
-            time: now,
-        });
+        if self.full_journal() {
+            self.out.event(EngineEvent::CancelRequested {
+                client_id: cid,
+                reason,
+                time: now,
+            });
+        }
         self.out.command(crate::Command::Cancel(cancel));
     }
 

@@ -76,7 +76,7 @@ pub use account::BrainAccount;
 pub use bracket::{Bracket, BracketPrices};
 pub use brains::BrainStats;
 pub use command::{CancelOrder, CancelReason, Command, PlaceOrder};
-pub use config::{EngineConfig, LegRejectedPolicy};
+pub use config::{EngineConfig, JournalDetail, LegRejectedPolicy};
 pub use engine::Engine;
 pub use entry_block::{DriftPolicy, EntryBlock, EntryBlocks};
 pub use error::EngineError;

@@ -1,8 +1,8 @@
 //! Venue identifiers: `sim-<n>` order ids and `sim-f<n>` fill ids, numbered from 1.
 //!
-//! [`IdCounter`] keeps the decimal text of the last id it issued, so the next one is an
-//! increment of that text (one digit on nine ids out of ten) rather than a conversion of the
-//! number.
+//! [`IdCounter`] keeps the last id it issued, so the next one is an increment of its trailing
+//! digits in place ([`OrderId::next_decimal`]) rather than a conversion of the number and a
+//! check of the text.
 
 use rustrade_core::{FillId, OrderId};
 
@@ -10,85 +10,56 @@ use rustrade_core::{FillId, OrderId};
 #[derive(Debug, Clone)]
 pub(crate) struct IdCounter {
     issued: u64,
-    /// The prefix and the decimal digits of `issued`. A `String` edited with `pop`/`push`, so
-    /// handing out the text needs no UTF-8 validation.
-    text: String,
-    prefix_len: usize,
+    prefix: &'static str,
+    /// The last order id issued (`<prefix>0` before the first), when counting order ids.
+    order: OrderId,
+    /// The last fill id issued (`<prefix>0` before the first), when counting fill ids.
+    fill: FillId,
 }
 
 impl IdCounter {
-    /// A counter that has issued nothing; `prefix` is ASCII.
-    pub(crate) fn new(prefix: &str) -> Self {
-        let mut text = String::with_capacity(prefix.len() + 20);
-        text.push_str(prefix);
-        text.push('0');
+    /// A counter of `<prefix><n>` ids; `prefix` is a valid order and fill id.
+    pub(crate) fn new(prefix: &'static str) -> Self {
+        let zero = format!("{prefix}0");
         Self {
             issued: 0,
-            text,
-            prefix_len: prefix.len(),
+            prefix,
+            order: OrderId::new(&zero).expect("`<prefix>0` is a valid order id"),
+            fill: FillId::new(&zero).expect("`<prefix>0` is a valid fill id"),
         }
     }
 
-    /// How many ids were issued (the number in the last one).
+    /// How many ids were issued.
     pub(crate) fn issued(&self) -> u64 {
         self.issued
     }
 
-    /// The next order id.
+    /// The next order id (a counter issues either order ids or fill ids).
+    #[inline]
     pub(crate) fn next_order_id(&mut self) -> OrderId {
-        OrderId::new(self.advance()).expect("`sim-<digits>` is a valid order id")
+        self.issued += 1;
+        self.order = self
+            .order
+            .next_decimal()
+            .expect("`sim-<u64>` fits an order id");
+        self.order
     }
 
-    /// The order id numbered `n`, as [`IdCounter::next_order_id`] issued it. Formats the text,
-    /// so it is for the rare lookups of an earlier id (a resubmitted client id).
+    /// The order id numbered `n`.
     pub(crate) fn order_id_of(&self, n: u64) -> OrderId {
-        let prefix = &self.text[..self.prefix_len];
+        let prefix = self.prefix;
         OrderId::new(&format!("{prefix}{n}")).expect("`sim-<digits>` is a valid order id")
     }
 
     /// The next fill id.
-    pub(crate) fn next_fill_id(&mut self) -> FillId {
-        FillId::new(self.advance()).expect("`sim-f<digits>` is a valid fill id")
-    }
-
-    /// Adds one to the number and its text; returns the text.
     #[inline]
-    fn advance(&mut self) -> &str {
+    pub(crate) fn next_fill_id(&mut self) -> FillId {
         self.issued += 1;
-        let len = self.text.len();
-        let last = self.text.as_bytes()[len - 1];
-        if last != b'9' && len > self.prefix_len {
-            // Nine ids out of ten: only the last digit changes.
-            self.text.truncate(len - 1);
-            self.text.push(char::from(last + 1));
-        } else {
-            self.carry();
-        }
-        &self.text
-    }
-
-    /// Trailing nines become zeros; the digit before them goes up by one, or a `1` is put in
-    /// front when every digit was a nine.
-    #[cold]
-    fn carry(&mut self) {
-        let mut nines = 0;
-        loop {
-            if self.text.len() == self.prefix_len {
-                self.text.push('1');
-                break;
-            }
-            match self.text.pop() {
-                Some('9') => nines += 1,
-                Some(d) => {
-                    self.text.push(char::from(d as u8 + 1));
-                    break;
-                }
-                None => break,
-            }
-        }
-        for _ in 0..nines {
-            self.text.push('0');
-        }
+        self.fill = self
+            .fill
+            .next_decimal()
+            .expect("`sim-f<u64>` fits a fill id");
+        self.fill
     }
 }
 
@@ -116,7 +87,7 @@ mod tests {
         let mut c = IdCounter::new("sim-");
         // Start one below the largest u64 and issue the last id.
         c.issued = u64::MAX - 1;
-        c.text = format!("sim-{}", u64::MAX - 1);
+        c.order = OrderId::new(&format!("sim-{}", u64::MAX - 1)).unwrap();
         assert_eq!(c.next_order_id().as_str(), "sim-18446744073709551615");
     }
 }
