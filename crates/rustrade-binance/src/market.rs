@@ -15,6 +15,9 @@
 //! - **Reconnect** with jittered exponential [`Backoff`] and the same subscriptions;
 //!   after `max_attempts` consecutive failures `next_event` returns the error and the
 //!   supervisor takes over (its `connect` resubscribes and backfills the same way).
+//! - **Resume after a restart.** [`MarketSource::resume_after`] seeds the same backfill with
+//!   the bars the bot saw before it stopped, so the first `connect` publishes the bars closed
+//!   while it was down (klines only; up to one klines request of 1 000 bars per symbol).
 //! - A malformed message is an error (the connection is dropped, and the next call reconnects
 //!   and backfills), never a panic and never a silently skipped bar.
 
@@ -368,6 +371,22 @@ impl MarketSource for BinanceMarketSource {
 
     async fn next_event(&mut self) -> Result<Option<MarketEvent>, ExchangeError> {
         Ok(self.next().await?)
+    }
+
+    /// Klines only: the next `connect` backfills, over REST, every bar closing after each
+    /// symbol's time (up to the 1 000 bars one klines request returns), as after a reconnect.
+    /// Book tickers and trades are live only.
+    fn resume_after(&mut self, through: &[(Symbol, Timestamp)]) -> bool {
+        if self.config.kline_interval.is_none() || through.is_empty() {
+            return false;
+        }
+        for (symbol, closed) in through {
+            // A bar's event time is its close, one interval after its open: the bar closing at
+            // `closed` opened at least an interval earlier, and the next one opens at `closed`.
+            let last_open = closed.saturating_sub(Duration::from_millis(1));
+            self.last_bar.insert(*symbol, last_open);
+        }
+        true
     }
 }
 

@@ -149,6 +149,45 @@ async fn reconnect_backfills_the_gap_and_drops_the_replay() {
 }
 
 #[tokio::test]
+async fn a_restarted_bot_is_backfilled_from_where_it_stopped() {
+    let mock = MockBinance::start(MockConfig::default()).await.unwrap();
+    mock.state().klines.insert(
+        "BTCUSDT".into(),
+        (0..=4)
+            .map(|k| (T0 + k * 60_000, 10.0, 12.0, 9.0, 11.0, 5.0))
+            .collect(),
+    );
+    let (url, _, _) = server(vec![vec![
+        Step::Send(bar(4, true)),
+        Step::Send(bar(5, true)),
+    ]])
+    .await;
+    let mut src = BinanceMarketSource::new(config(&url, &mock.url())).unwrap();
+    // The bot saw bars up to bar 1 (closing at the open of bar 2).
+    let seen_through = rustrade_core::Timestamp::from_millis(T0 + 2 * 60_000).unwrap();
+    assert!(src.resume_after(&[(btc(), seen_through)]));
+    src.connect(&[btc()]).await.unwrap();
+    let mut opens = Vec::new();
+    for _ in 0..4 {
+        let e = src.next_event().await.unwrap().unwrap();
+        opens.push((e.as_candle().unwrap().open_time().as_millis() - T0) / 60_000);
+    }
+    assert_eq!(
+        opens,
+        [2, 3, 4, 5],
+        "the bars closed while down, once, then the stream"
+    );
+    let mut quotes_only = config(&url, &mock.url());
+    quotes_only.kline_interval = None;
+    quotes_only.book_ticker = true;
+    let mut live = BinanceMarketSource::new(quotes_only).unwrap();
+    assert!(
+        !live.resume_after(&[(btc(), seen_through)]),
+        "a quote stream cannot replay"
+    );
+}
+
+#[tokio::test]
 async fn a_silent_connection_is_replaced() {
     let mock = MockBinance::start(MockConfig::default()).await.unwrap();
     let (url, paths, _) = server(vec![vec![], vec![Step::Send(bar(7, true))]]).await;
