@@ -161,19 +161,18 @@ fn life<F: AsyncFnOnce()>(
     drop(rt);
 }
 
-#[test]
-fn a_killed_bot_is_handed_every_bar_it_missed_and_none_it_decided_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bot.db");
+/// A first life of the trader on a source that `replays` (or not): bars 0..9 close, the bot
+/// buys on bar 3 and closes on bar 6, and is killed after bar 8.
+fn traded_then_killed(path: &std::path::Path, replays: bool) -> (Market, Seen, Arc<MockExchange>) {
     let (market, seen, exchange) = (
         Market::default(),
         Seen::default(),
         Arc::new(MockExchange::new()),
     );
     life(
-        &path,
+        path,
         &exchange,
-        market.source(true, true),
+        market.source(true, replays),
         trader(&seen),
         false,
         async || {
@@ -184,6 +183,14 @@ fn a_killed_bot_is_handed_every_bar_it_missed_and_none_it_decided_on() {
             seen.reach(8).await;
         },
     );
+    (market, seen, exchange)
+}
+
+#[test]
+fn a_killed_bot_is_handed_every_bar_it_missed_and_none_it_decided_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bot.db");
+    let (market, seen, exchange) = traded_then_killed(&path, true);
     // Closed while the bot was down.
     market.close_bars(9..13);
     life(
@@ -227,25 +234,7 @@ fn a_source_that_cannot_replay_loses_the_bars_closed_while_the_bot_was_down() {
     // What the resume prevents: the same run on a live-only stream misses bars 9..13.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bot.db");
-    let (market, seen, exchange) = (
-        Market::default(),
-        Seen::default(),
-        Arc::new(MockExchange::new()),
-    );
-    life(
-        &path,
-        &exchange,
-        market.source(true, false),
-        trader(&seen),
-        false,
-        async || {
-            market.close_bars(0..4);
-            // Bars a minute apart: the buy's fill is in before the bar that closes it.
-            wait_placed(&exchange, 1).await;
-            market.close_bars(4..9);
-            seen.reach(8).await;
-        },
-    );
+    let (market, seen, exchange) = traded_then_killed(&path, false);
     market.close_bars(9..13);
     life(
         &path,
