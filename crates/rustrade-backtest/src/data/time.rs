@@ -61,6 +61,13 @@ fn parse_i64(text: &[u8]) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
+    if digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+        // At most 18 digits: below 10^18 < i64::MAX, so no step can overflow.
+        let v = digits
+            .iter()
+            .fold(0i64, |v, &b| v * 10 + i64::from(b - b'0'));
+        return Some(if negative { -v } else { v });
+    }
     digits.iter().try_fold(0i64, |v, &b| {
         let d = i64::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
         // Accumulating with the sign reaches `i64::MIN` without overflowing on the way.
