@@ -10,11 +10,17 @@
 //! taker_buy_base, taker_buy_quote, ignore`, open time in ms or µs) and 6 fields mean
 //! `time, open, high, low, close, volume`.
 //!
+//! Records are split as the `csv` crate splits them (RFC 4180 quoting, `\n`, `\r\n` or `\r`
+//! line ends, blank lines skipped); a leading UTF-8 byte order mark is dropped. Line numbers in
+//! errors are the line a record starts on, counting blank lines and newlines inside quotes.
+//!
 //! # Invariants
 //!
-//! - Streaming: one reusable record buffer; no row is kept after it is yielded, so memory does not
-//!   grow with the file, and a row costs no heap allocation. The one exception is
-//!   [`CsvOptions::sort_by_time`], which must read the whole file before yielding the first row.
+//! - Streaming: one 64 KiB input buffer, read records in place (unquoted lines are split where
+//!   they lie; quoted records go through `csv_core`, see `records.rs`); no row is kept after it
+//!   is yielded, so memory does not grow with the file, and a row costs no heap allocation. The
+//!   one exception is [`CsvOptions::sort_by_time`], which must read the whole file before
+//!   yielding the first row.
 //! - Every yielded candle satisfies [`Candle::new`]'s checks and has prices `> 0`.
 //! - Times strictly increase. A row whose time is earlier than the previous row's is
 //!   [`DataError::OutOfOrder`]; an equal time is [`DataError::Duplicate`] (also after sorting).

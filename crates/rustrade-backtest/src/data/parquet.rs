@@ -25,8 +25,10 @@
 //!
 //! - Streaming: row groups are read one after the other, and within a row group each used column
 //!   is decoded in batches of at most [`BATCH_ROWS`] rows into buffers reused for the whole file.
-//!   Memory is independent of the file's length (and of a row group's length, beyond the one page
-//!   per column the decoder holds); only the footer metadata is read up front.
+//!   A batch's valid rows become events in one pass over the converted columns, and are handed
+//!   out from that buffer. Memory is independent of the file's length (and of a row group's
+//!   length, beyond the one page per column the decoder holds); only the footer metadata is read
+//!   up front.
 //!   [`ParquetOptions::sort_by_time`] is the one exception, as for CSV: it keeps every row.
 //! - Values pass the same checks as CSV values (finite numbers, prices `> 0`, the candle
 //!   invariants of [`rustrade_core::Candle::new`]) and rows the same time-order policy (strictly
