@@ -22,7 +22,7 @@
 use std::io::{self, Read};
 
 use csv_core::ReadRecordResult;
-use memchr::{memchr, memchr3_iter};
+use memchr::{memchr, memchr_iter, memchr2};
 
 /// Size of the input buffer; a line longer than this is read by the `csv_core` path.
 const BUFFER: usize = 64 * 1024;
@@ -254,11 +254,11 @@ impl<R: Read> Records<R> {
 #[inline]
 fn split_plain(content: &[u8], spans: &mut Vec<(usize, usize)>) -> bool {
     spans.clear();
+    if memchr2(b'"', b'\r', content).is_some() {
+        return false;
+    }
     let mut start = 0;
-    for at in memchr3_iter(b',', b'"', b'\r', content) {
-        if content[at] != b',' {
-            return false;
-        }
+    for at in memchr_iter(b',', content) {
         spans.push((start, at));
         start = at + 1;
     }
