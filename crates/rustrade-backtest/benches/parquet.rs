@@ -6,7 +6,9 @@
 //! - `csv_ticks`: the same candles at exchange precision (prices to 0.01, volume to 0.001;
 //!   ~50-byte rows), as venue dumps are.
 //! - `csv_records`: the `csv` crate's byte-record reader alone over the full-precision file,
-//!   no field decoded: the ceiling of any loader built on it.
+//!   no field decoded (the loader reads records with its own `memchr`-based reader).
+//! - `csv_floats`: `fast-float2` alone parsing the five numbers of every full-precision row from
+//!   fields split beforehand: the floor of any loader that parses them exactly.
 //! - `hold_from`: a hold brain replaying the candles from memory, from the CSV file (full
 //!   precision) and from the Parquet file.
 //!
@@ -190,6 +192,42 @@ fn csv_records(bencher: Bencher) {
             n += 1;
         }
         assert_eq!(n, ROWS);
+    });
+}
+
+#[divan::bench]
+fn csv_floats(bencher: Bencher) {
+    let text = std::fs::read(&files().csv).expect("reading the CSV file");
+    // (start, end) of every number field, in file order, in the file's own bytes.
+    let mut fields = Vec::with_capacity(5 * ROWS);
+    let mut line_start = text.iter().position(|&b| b == b'\n').expect("a header") + 1;
+    while line_start < text.len() {
+        let len = text[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(text.len() - line_start);
+        let mut start = line_start;
+        for (i, b) in text[line_start..line_start + len].iter().enumerate() {
+            if *b == b',' {
+                fields.push((start, line_start + i));
+                start = line_start + i + 1;
+            }
+        }
+        fields.push((start, line_start + len));
+        line_start += len + 1;
+    }
+    // Drop each row's time field: six fields a row, the first the time.
+    let numbers: Vec<(usize, usize)> = fields
+        .chunks(6)
+        .flat_map(|row| row[1..].iter().copied())
+        .collect();
+    assert_eq!(numbers.len(), 5 * ROWS);
+    bencher.counter(ItemsCount::new(ROWS)).bench(|| {
+        let mut sum = 0.0;
+        for &(start, end) in &numbers {
+            sum += fast_float2::parse::<f64, _>(black_box(&text[start..end])).expect("a number");
+        }
+        black_box(sum)
     });
 }
 

@@ -636,3 +636,38 @@ fn a_truncated_binance_dump_names_the_missing_close_time() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn quoted_fields_crlf_and_a_byte_order_mark_load_like_plain_rows() {
+    let plain =
+        "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,1.5,7\n2024-01-03,1.5,3,1,2,8\n";
+    let fancy = "\u{feff}\"date\",open,high,low,close,volume\r\n\r\n\
+                 \"2024-01-02\",\"1\",2,0.5,1.5,7\r\n2024-01-03,1.5,\"3\",1,2,8";
+    let expected = load_text(plain, opts()).unwrap();
+    assert_eq!(load_text(fancy, opts()).unwrap(), expected);
+}
+
+#[test]
+fn lines_count_blank_lines_and_newlines_inside_quotes() {
+    // Line 1 header, 2 a row, 3 blank, 4-5 a quoted field over two lines, 6 the bad row.
+    let text = "date,open,high,low,close,volume,note\n\
+                2024-01-02,1,2,0.5,1.5,7,a\n\
+                \n\
+                2024-01-03,1,2,0.5,1.5,7,\"two\nlines\"\n\
+                2024-01-04,1,2,0.5,x,7,b\n";
+    let (line, column, value, _) = bad_value(text);
+    assert_eq!((line, column.as_str(), value.as_str()), (6, "close", "x"));
+    // The same with CRLF line ends.
+    let (line, ..) = bad_value(&text.replace('\n', "\r\n"));
+    assert_eq!(line, 6);
+}
+
+#[test]
+fn a_quoted_value_is_named_unquoted_in_its_error() {
+    let text = "date,open,high,low,close,volume\n2024-01-02,1,2,0.5,\"1,5\",7\n";
+    let (line, column, value, reason) = bad_value(text);
+    assert_eq!(
+        (line, column.as_str(), value.as_str(), reason.as_str()),
+        (2, "close", "1,5", "not a number")
+    );
+}

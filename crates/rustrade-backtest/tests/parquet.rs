@@ -21,7 +21,7 @@ use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::parser::parse_message_type;
 use rustrade_backtest::DataError;
-use rustrade_backtest::data::{CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
+use rustrade_backtest::data::{BATCH_ROWS, CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp};
 use rustrade_testalloc::{Counting, live_bytes, peak_bytes, reset_peak};
 
@@ -900,4 +900,47 @@ fn peak_memory_does_not_grow_with_the_number_of_rows() {
         large_peak < small_peak + 8 * 1024,
         "peak {large_peak} B for {large_rows} rows vs {small_peak} B for {small_rows} rows"
     );
+}
+
+#[test]
+fn a_bad_row_inside_a_batch_or_after_the_first_batch_ends_the_stream_at_that_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inside.parquet");
+    let bar = |d: i32| (d, 10.0, 11.0, 9.0, 10.5, 1.0);
+    // Out of order in the middle of one row group (one batch).
+    write_rows(&path, &[&[bar(0), bar(2), bar(1), bar(3)]]);
+    let read: Vec<_> = ParquetCandles::open(&path, opts()).unwrap().collect();
+    assert_eq!(read.len(), 3, "two rows, then the error");
+    assert!(
+        matches!(
+            &read[2],
+            Err(DataError::ParquetOutOfOrder {
+                row_group: 0,
+                row: 2,
+                previous_row: 1,
+                ..
+            })
+        ),
+        "{:?}",
+        read[2]
+    );
+    // A high below the open two batches into a row group.
+    let bad_at = 2 * BATCH_ROWS + 5;
+    let rows: Vec<Row> = (0..3 * BATCH_ROWS)
+        .map(|i| {
+            let d = i32::try_from(i).unwrap();
+            if i == bad_at {
+                (d, 10.0, 9.0, 8.0, 10.0, 1.0)
+            } else {
+                bar(d)
+            }
+        })
+        .collect();
+    write_rows(&path, &[&rows]);
+    let read: Vec<_> = ParquetCandles::open(&path, opts()).unwrap().collect();
+    assert_eq!(read.len(), bad_at + 1);
+    assert!(read[..bad_at].iter().all(Result::is_ok));
+    let err = read[bad_at].as_ref().unwrap_err();
+    assert_eq!(err.row(), Some((0, bad_at as u64)), "{err}");
+    assert!(err.to_string().contains("\"high\""), "{err}");
 }

@@ -10,11 +10,17 @@
 //! taker_buy_base, taker_buy_quote, ignore`, open time in ms or µs) and 6 fields mean
 //! `time, open, high, low, close, volume`.
 //!
+//! Records are split as the `csv` crate splits them (RFC 4180 quoting, `\n`, `\r\n` or `\r`
+//! line ends, blank lines skipped); a leading UTF-8 byte order mark is dropped. Line numbers in
+//! errors are the line a record starts on, counting blank lines and newlines inside quotes.
+//!
 //! # Invariants
 //!
-//! - Streaming: one reusable record buffer; no row is kept after it is yielded, so memory does not
-//!   grow with the file, and a row costs no heap allocation. The one exception is
-//!   [`CsvOptions::sort_by_time`], which must read the whole file before yielding the first row.
+//! - Streaming: one 64 KiB input buffer, read records in place (unquoted lines are split where
+//!   they lie; quoted records go through `csv_core`, see `records.rs`); no row is kept after it
+//!   is yielded, so memory does not grow with the file, and a row costs no heap allocation. The
+//!   one exception is [`CsvOptions::sort_by_time`], which must read the whole file before
+//!   yielding the first row.
 //! - Every yielded candle satisfies [`Candle::new`]'s checks and has prices `> 0`.
 //! - Times strictly increase. A row whose time is earlier than the previous row's is
 //!   [`DataError::OutOfOrder`]; an equal time is [`DataError::Duplicate`] (also after sorting).
@@ -28,11 +34,11 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use csv::ByteRecord;
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp, ValueError, Venue};
 
 use super::checks::{self, Ohlcv, TIME_COLUMN, TIME_NAMES, VOLUME_NAMES};
 use super::order::{Broken, Disorder, TimeOrder, sort_strictly};
+use super::records::Records;
 use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
 
@@ -122,11 +128,11 @@ pub(crate) fn default_venue() -> Venue {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CandleCsv<R> {
-    reader: csv::Reader<R>,
+    /// The record reader; its current record is the row being parsed.
+    record: Records<R>,
     file: Box<str>,
     options: CsvOptions,
     layout: Layout,
-    record: ByteRecord,
     /// A first record that turned out to be data, not a header.
     pending_first: bool,
     /// Time order of the rows read so far, by line.
@@ -187,16 +193,9 @@ impl CandleCsv<File> {
 impl<R: Read> CandleCsv<R> {
     /// Reads from any reader; `name` is used in error messages in place of a file name.
     pub fn from_reader(reader: R, name: &str, options: CsvOptions) -> Result<Self, DataError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(64 * 1024)
-            .from_reader(reader);
         let file: Box<str> = name.into();
-        let mut record = ByteRecord::new();
-        let read = reader
-            .read_byte_record(&mut record)
-            .map_err(|e| csv_error(&file, &e))?;
+        let mut record = Records::new(reader);
+        let read = record.read().map_err(|e| io_error(&file, e))?;
         if !read {
             return Err(DataError::Empty { file: file.into() });
         }
@@ -210,7 +209,7 @@ impl<R: Read> CandleCsv<R> {
                 found => {
                     return Err(DataError::FieldCount {
                         file: file.into(),
-                        line: record_line(&record),
+                        line: record.line(),
                         expected: 6,
                         found,
                     });
@@ -218,11 +217,10 @@ impl<R: Read> CandleCsv<R> {
             },
         };
         Ok(Self {
-            reader,
+            record,
             file,
             options,
             layout,
-            record,
             pending_first: !header,
             order: TimeOrder::new(),
             state: State::Streaming,
@@ -234,13 +232,13 @@ impl<R: Read> CandleCsv<R> {
         if self.pending_first {
             self.pending_first = false;
         } else {
-            match self.reader.read_byte_record(&mut self.record) {
+            match self.record.read() {
                 Ok(true) => {}
                 Ok(false) => return None,
-                Err(e) => return Some(Err(csv_error(&self.file, &e))),
+                Err(e) => return Some(Err(io_error(&self.file, e))),
             }
         }
-        let line = record_line(&self.record);
+        let line = self.record.line();
         Some(self.parse_row(line).map(|e| (e, line)))
     }
 
@@ -424,7 +422,7 @@ impl Layout {
         }
     }
 
-    fn from_header(rec: &ByteRecord, file: &str) -> Result<Self, DataError> {
+    fn from_header<R: Read>(rec: &Records<R>, file: &str) -> Result<Self, DataError> {
         let names: Vec<Box<str>> = rec
             .iter()
             .map(|f| {
@@ -467,7 +465,7 @@ impl Layout {
     }
 }
 
-fn is_header(rec: &ByteRecord) -> bool {
+fn is_header<R: Read>(rec: &Records<R>) -> bool {
     rec.iter().any(|f| {
         let f = String::from_utf8_lossy(f.trim_ascii());
         TIME_NAMES
@@ -477,10 +475,9 @@ fn is_header(rec: &ByteRecord) -> bool {
     })
 }
 
-/// Field `i` without surrounding ASCII whitespace (trimming in place: `ByteRecord::trim` would
-/// allocate a new record per row).
+/// Field `i` without surrounding ASCII whitespace.
 #[inline]
-fn field(rec: &ByteRecord, i: usize) -> &[u8] {
+fn field<R: Read>(rec: &Records<R>, i: usize) -> &[u8] {
     rec.get(i).unwrap_or_default().trim_ascii()
 }
 
@@ -495,21 +492,9 @@ pub(crate) fn parse_number(text: &[u8]) -> Result<f64, &'static str> {
     fast_float2::parse(text).map_err(|_| "not a number")
 }
 
-#[inline]
-fn record_line(rec: &ByteRecord) -> u64 {
-    rec.position().map_or(0, csv::Position::line)
-}
-
-fn csv_error(file: &str, e: &csv::Error) -> DataError {
-    match e.kind() {
-        csv::ErrorKind::Io(io) => DataError::Io {
-            file: file.to_owned(),
-            source: std::io::Error::new(io.kind(), io.to_string()),
-        },
-        _ => DataError::Csv {
-            file: file.to_owned(),
-            line: e.position().map_or(0, csv::Position::line),
-            reason: e.to_string(),
-        },
+fn io_error(file: &str, source: std::io::Error) -> DataError {
+    DataError::Io {
+        file: file.to_owned(),
+        source,
     }
 }

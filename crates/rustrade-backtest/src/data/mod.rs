@@ -12,6 +12,7 @@ mod merge;
 mod order;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod records;
 mod time;
 
 pub(crate) use self::csv::default_venue;

@@ -25,8 +25,10 @@
 //!
 //! - Streaming: row groups are read one after the other, and within a row group each used column
 //!   is decoded in batches of at most [`BATCH_ROWS`] rows into buffers reused for the whole file.
-//!   Memory is independent of the file's length (and of a row group's length, beyond the one page
-//!   per column the decoder holds); only the footer metadata is read up front.
+//!   A batch's valid rows become events in one pass over the converted columns, and are handed
+//!   out from that buffer. Memory is independent of the file's length (and of a row group's
+//!   length, beyond the one page per column the decoder holds); only the footer metadata is read
+//!   up front.
 //!   [`ParquetOptions::sort_by_time`] is the one exception, as for CSV: it keeps every row.
 //! - Values pass the same checks as CSV values (finite numbers, prices `> 0`, the candle
 //!   invariants of [`rustrade_core::Candle::new`]) and rows the same time-order policy (strictly
@@ -206,6 +208,12 @@ struct Group {
     /// The batch's open, high, low, close and volume, converted and checked column-wise (all 0
     /// for an absent volume column).
     numbers: [Vec<f64>; 5],
+    /// Events of the batch's leading rows that made valid candles in strictly increasing time
+    /// order, built in one pass after the batch is decoded (never when sorting); `next` hands
+    /// them out before any other row of the batch is read.
+    ready: Vec<MarketEvent>,
+    /// The next event of `ready` to hand out.
+    ready_pos: usize,
     cursors: Vec<Cursor>,
 }
 
@@ -284,8 +292,9 @@ impl ParquetCandles {
         u64::try_from(self.reader.metadata().file_metadata().num_rows()).unwrap_or(0)
     }
 
-    /// Reads and validates the next row; `None` after the last row group.
-    fn next_streamed(&mut self) -> Option<Result<(MarketEvent, RowAt), DataError>> {
+    /// Reads and validates the next row; `None` after the last row group, `Some(Ok(None))` when
+    /// it decoded a batch whose leading rows are ready (see [`Group::ready`]).
+    fn next_streamed(&mut self) -> Option<Result<Option<(MarketEvent, RowAt)>, DataError>> {
         loop {
             match &mut self.group {
                 Some(g) if g.batch_left > 0 => break,
@@ -294,6 +303,12 @@ impl ParquetCandles {
                     let decoded = contained(&layout.file, Some(g.index), || g.decode_batch(layout));
                     if let Err(e) = decoded {
                         return Some(Err(e));
+                    }
+                    if !self.options.sort {
+                        g.make_ready(self.next_row, &mut self.order, &self.options);
+                        if !g.ready.is_empty() {
+                            return Some(Ok(None));
+                        }
                     }
                 }
                 _ => {
@@ -326,7 +341,23 @@ impl ParquetCandles {
         } else {
             self.layout.row(group, r, at, &self.options)
         };
-        Some(event.map(|e| (e, at)))
+        Some(event.map(|e| Some((e, at))))
+    }
+
+    /// The next event of the batch's ready rows, already checked for time order; `None` once
+    /// they are all handed out.
+    #[inline]
+    fn next_ready(&mut self) -> Option<(MarketEvent, RowAt)> {
+        let group = self.group.as_mut()?;
+        let event = *group.ready.get(group.ready_pos)?;
+        group.ready_pos += 1;
+        group.batch_left -= 1;
+        let at = RowAt {
+            row: self.next_row,
+            group: group.index,
+        };
+        self.next_row += 1;
+        Some((event, at))
     }
 
     fn disorder(&self, broken: Broken<RowAt>) -> DataError {
@@ -358,7 +389,7 @@ impl ParquetCandles {
     fn read_sorted(&mut self) -> Result<Vec<MarketEvent>, DataError> {
         let mut rows = Vec::new();
         while let Some(row) = self.next_streamed() {
-            rows.push(row?);
+            rows.extend(row?);
         }
         sort_strictly(&mut rows).map_err(|b| self.disorder(b))?;
         Ok(rows.into_iter().map(|(e, _)| e).collect())
@@ -381,12 +412,19 @@ impl Iterator for ParquetCandles {
                 }
                 Err(e) => Err(e),
             },
-            State::Streaming => match self.next_streamed()? {
-                Ok((event, at)) => match self.order.check(event.time, at) {
-                    Ok(()) => Ok(event),
-                    Err(b) => Err(self.disorder(b)),
-                },
-                Err(e) => Err(e),
+            State::Streaming => loop {
+                if let Some((event, _)) = self.next_ready() {
+                    return Some(Ok(event));
+                }
+                match self.next_streamed()? {
+                    Ok(Some((event, at))) => match self.order.check(event.time, at) {
+                        Ok(()) => break Ok(event),
+                        Err(b) => break Err(self.disorder(b)),
+                    },
+                    // A new batch with ready rows.
+                    Ok(None) => {}
+                    Err(e) => break Err(e),
+                }
             },
         };
         if item.is_err() {
@@ -606,6 +644,8 @@ impl Group {
             clean: 0,
             times: Vec::with_capacity(BATCH_ROWS),
             numbers: std::array::from_fn(|_| Vec::with_capacity(BATCH_ROWS)),
+            ready: Vec::with_capacity(BATCH_ROWS),
+            ready_pos: 0,
             cursors,
         })
     }
@@ -636,6 +676,42 @@ impl Group {
         self.batch_rows = rows;
         self.convert(layout, rows);
         Ok(())
+    }
+
+    /// Builds [`Self::ready`] from the batch's clean rows, the first at `first_row` in the file:
+    /// each row's candle and event in one pass, up to the first row whose values do not make a
+    /// candle or whose time does not follow the previous row's (that row is read again, value by
+    /// value, to report it). `order` then holds the last ready row.
+    fn make_ready(
+        &mut self,
+        first_row: u64,
+        order: &mut TimeOrder<RowAt>,
+        options: &ParquetOptions,
+    ) {
+        self.ready.clear();
+        self.ready_pos = 0;
+        let [open, high, low, close, volume] = self.numbers.each_ref().map(|n| &n[..self.clean]);
+        let times = &self.times[..self.clean];
+        for (r, &open_time) in times.iter().enumerate() {
+            let Ok(candle) = Candle::new(open_time, open[r], high[r], low[r], close[r], volume[r])
+            else {
+                break;
+            };
+            let time = checks::event_time(open_time, options.bar_interval);
+            let at = RowAt {
+                row: first_row + r as u64,
+                group: self.index,
+            };
+            if order.check(time, at).is_err() {
+                break;
+            }
+            self.ready.push(MarketEvent::candle(
+                options.venue,
+                options.symbol,
+                time,
+                candle,
+            ));
+        }
     }
 
     /// Converts the decoded batch column by column into `times` and `numbers`, each column up

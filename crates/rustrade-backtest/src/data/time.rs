@@ -27,6 +27,10 @@ pub(crate) fn parse_time(text: &[u8]) -> Result<Timestamp, TimeParseError> {
         return Err("empty time");
     }
     let digits = text.strip_prefix(b"-").unwrap_or(text);
+    if let Some(v) = short_integer(digits) {
+        let v = if digits.len() < text.len() { -v } else { v };
+        return epoch_by_magnitude(v);
+    }
     if digits.iter().all(u8::is_ascii_digit) {
         let v = parse_i64(text).ok_or("epoch number out of range")?;
         return epoch_by_magnitude(v);
@@ -51,6 +55,24 @@ pub(crate) fn epoch_by_magnitude(v: i64) -> Result<Timestamp, TimeParseError> {
         .ok_or("epoch time out of range")
 }
 
+/// 1 to 18 ASCII digits as an integer, read in one pass; `None` for anything else. Below 10^18,
+/// so no step can overflow.
+#[inline]
+fn short_integer(digits: &[u8]) -> Option<i64> {
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut v = 0i64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i64::from(d);
+    }
+    Some(v)
+}
+
 /// An optional `-` and ASCII digits (as `parse_time` checked) as an `i64`; `None` on overflow
 /// or when there is no digit.
 fn parse_i64(text: &[u8]) -> Option<i64> {
@@ -60,6 +82,9 @@ fn parse_i64(text: &[u8]) -> Option<i64> {
     };
     if digits.is_empty() {
         return None;
+    }
+    if let Some(v) = short_integer(digits) {
+        return Some(if negative { -v } else { v });
     }
     digits.iter().try_fold(0i64, |v, &b| {
         let d = i64::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
@@ -282,6 +307,18 @@ mod tests {
         #[test]
         fn parse_i64_agrees_with_the_standard_parser(text in "-?[0-9]{0,21}") {
             proptest::prop_assert_eq!(parse_i64(text.as_bytes()), text.parse::<i64>().ok());
+        }
+
+        /// Epoch texts of any length read as the magnitude rule on the standard parser's value;
+        /// a stray byte makes the text a (bad) date instead.
+        #[test]
+        fn epoch_texts_read_as_the_standard_parser_reads_them(text in "-?[0-9]{1,21}[x]?") {
+            let expected = match text.parse::<i64>() {
+                Ok(v) => epoch_by_magnitude(v),
+                Err(_) if text.ends_with('x') => parse_datetime(text.as_bytes()),
+                Err(_) => Err("epoch number out of range"),
+            };
+            proptest::prop_assert_eq!(parse_time(text.as_bytes()), expected);
         }
     }
 }
