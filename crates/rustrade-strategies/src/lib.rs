@@ -58,6 +58,7 @@ pub mod indicators;
 mod registry;
 mod rsi_reversion;
 mod rule;
+mod shared;
 mod sma_cross;
 
 pub use bollinger_breakout::{BollingerBreakout, BollingerBreakoutState};
@@ -70,4 +71,5 @@ pub use registry::{
 };
 pub use rsi_reversion::{RsiReversion, RsiReversionState};
 pub use rule::{Rule, RuleBrain, Trigger};
+pub use shared::{Computed, Cursor, Series, SeriesCache, SeriesKey, SymbolSeries};
 pub use sma_cross::{SmaCross, SmaCrossState};
