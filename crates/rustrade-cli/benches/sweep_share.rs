@@ -53,9 +53,16 @@ fn sweep(sharing: Sharing, threads: usize) -> Sweep {
         .expect("valid ranges");
     assert_eq!(space.grid_len(), POINTS);
     let info = rustrade_strategies::info("sma_cross").expect("a ready strategy");
-    strategy_sweep(template, space, info, "sma_cross", serde_json::json!({}), sharing)
-        .objective(Objective::Sharpe)
-        .threads(threads)
+    strategy_sweep(
+        template,
+        space,
+        info,
+        "sma_cross",
+        serde_json::json!({}),
+        sharing,
+    )
+    .objective(Objective::Sharpe)
+    .threads(threads)
 }
 
 fn run(bencher: Bencher, sharing: Sharing, threads: usize) {
@@ -66,12 +73,24 @@ fn run(bencher: Bencher, sharing: Sharing, threads: usize) {
         .bench_local(|| black_box(sweep.run(data, Search::Grid)).expect("sweep"));
 }
 
-#[divan::bench(args = [1, 2], sample_count = 1, sample_size = 1)]
-fn shared(bencher: Bencher, threads: usize) {
-    run(bencher, Sharing::On, threads);
+// One function per configuration (not `args`), so each can be run alone, under `time` say.
+
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn shared_1_thread(bencher: Bencher) {
+    run(bencher, Sharing::On, 1);
 }
 
-#[divan::bench(args = [1, 2], sample_count = 1, sample_size = 1)]
-fn own(bencher: Bencher, threads: usize) {
-    run(bencher, Sharing::Off, threads);
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn shared_2_threads(bencher: Bencher) {
+    run(bencher, Sharing::On, 2);
+}
+
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn own_1_thread(bencher: Bencher) {
+    run(bencher, Sharing::Off, 1);
+}
+
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn own_2_threads(bencher: Bencher) {
+    run(bencher, Sharing::Off, 2);
 }
