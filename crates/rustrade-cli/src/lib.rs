@@ -54,5 +54,5 @@ mod summary;
 mod workers;
 
 pub use app::{App, CliError};
-pub use strategy_sweep::{Sharing, strategy_sweep};
 pub use rustrade_strategies::{Registry, Strategy, StrategyError, StrategyInfo};
+pub use strategy_sweep::{Sharing, strategy_sweep};

@@ -112,5 +112,9 @@ fn points_the_strategy_refuses_fail_alike_with_and_without_sharing() {
     // fast >= slow: (8, 8), (20, 8), each in two directions.
     assert_eq!(failed(&own).len(), 4);
     assert_eq!(failed(&own), failed(&shared));
-    assert!(failed(&shared)[0].contains("fast: must be < slow"), "{:?}", failed(&shared));
+    assert!(
+        failed(&shared)[0].contains("fast: must be < slow"),
+        "{:?}",
+        failed(&shared)
+    );
 }
