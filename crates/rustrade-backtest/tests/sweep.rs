@@ -286,3 +286,78 @@ fn points_evaluated_one_by_one_and_sent_as_json_rank_to_the_run_result() {
     assert!(bad.evaluate(0, &points[0], &d).is_err());
     assert!(bad.split_time(&d).is_err());
 }
+
+#[test]
+fn a_per_segment_sweep_prepares_each_segment_once_and_ranks_as_a_plain_one() {
+    use std::sync::Mutex;
+    let data = data(600);
+    let plain = sweep(space())
+        .walk_forward(0.5)
+        .threads(2)
+        .run(&data, Search::Grid)
+        .unwrap();
+    let spec = InstrumentSpec::new(
+        synthetic::synthetic_symbol(),
+        AssetClass::CryptoSpot,
+        0.01,
+        0.001,
+    )
+    .unwrap();
+    let template = Backtest::builder()
+        .instrument(spec)
+        .fees(FeeModel::rates(0.0002, 0.0005));
+    let prepared = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&prepared);
+    let shared = Sweep::per_segment(template, space(), move |events, points| {
+        seen.lock().unwrap().push((events.len(), points.len()));
+        // What the plain sweep's closure does, from a factory built here.
+        let factory: Arc<rustrade_backtest::sweep::BrainFactory> = Arc::new(move |p: &Params| {
+            let period = p.require("period")?;
+            if period < 3.0 {
+                return Err(BacktestError::Config {
+                    field: "period",
+                    reason: format!("{period} is too short"),
+                });
+            }
+            let size = p.get("notional").unwrap_or(100.0);
+            Ok(vec![
+                Arc::new(Periodic::new(period as u64).with_size(SizeHint::Notional(size)))
+                    as Arc<dyn Brain>,
+            ])
+        });
+        Ok(factory)
+    })
+    .walk_forward(0.5)
+    .threads(2);
+    assert_eq!(shared.run(&data, Search::Grid).unwrap(), plain);
+    // One preparation per side of the split, each seeing its events and all twelve points.
+    assert_eq!(*prepared.lock().unwrap(), vec![(300, 12), (300, 12)]);
+
+    // A point evaluated alone prepares its segments for that point only.
+    prepared.lock().unwrap().clear();
+    let row = shared
+        .evaluate(3, &shared.points(Search::Grid)[3], &data)
+        .unwrap();
+    let want = plain.rows.iter().find(|r| r.index == 3).unwrap();
+    assert_eq!((row.score, &row.statistics), (want.score, &want.statistics));
+    assert_eq!(*prepared.lock().unwrap(), vec![(300, 1), (300, 1)]);
+}
+
+#[test]
+fn a_failed_preparation_fails_the_sweep() {
+    let spec = InstrumentSpec::new(
+        synthetic::synthetic_symbol(),
+        AssetClass::CryptoSpot,
+        0.01,
+        0.001,
+    )
+    .unwrap();
+    let s = Sweep::per_segment(Backtest::builder().instrument(spec), space(), |_, _| {
+        Err(BacktestError::Config {
+            field: "prepare",
+            reason: "no series".into(),
+        })
+    });
+    let err = s.run(&data(50), Search::Grid).unwrap_err();
+    assert!(err.to_string().contains("no series"), "{err}");
+}

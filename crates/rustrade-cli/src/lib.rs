@@ -48,9 +48,11 @@ mod report;
 mod run_record;
 mod state;
 mod status_line;
+mod strategy_sweep;
 mod summary;
 #[cfg(feature = "nats")]
 mod workers;
 
 pub use app::{App, CliError};
 pub use rustrade_strategies::{Registry, Strategy, StrategyError, StrategyInfo};
+pub use strategy_sweep::{Sharing, strategy_sweep};

@@ -48,3 +48,33 @@ fn on_event(bencher: divan::Bencher, name: &str) {
             non_hold
         });
 }
+
+/// [`on_event`] for a brain reading its indicator series from a [`SeriesCache`] built over the
+/// same candles (as a sweep's points do), the cache built outside the timing.
+///
+/// [`SeriesCache`]: rustrade_strategies::SeriesCache
+#[divan::bench(
+    args = ["sma_cross", "ema_cross", "rsi_reversion", "bollinger_breakout", "donchian_breakout"],
+    sample_count = 20
+)]
+fn on_event_shared(bencher: divan::Bencher, name: &str) {
+    let events = walk();
+    let info = rustrade_strategies::info(name).unwrap();
+    let mut cache = rustrade_strategies::SeriesCache::new(&events);
+    cache.compute_all(info.shared_series(&serde_json::Value::Null).unwrap());
+    let cache = Arc::new(cache);
+    bencher
+        .counter(divan::counter::ItemsCount::new(CANDLES))
+        .with_inputs(|| -> Arc<dyn Brain> {
+            info.build_shared(name, &serde_json::Value::Null, &cache)
+                .unwrap()
+        })
+        .bench_values(|brain| {
+            let mut non_hold = 0u32;
+            for e in &events {
+                let d = brain.on_event(e, &Position::FLAT).unwrap();
+                non_hold += u32::from(!d.is_hold());
+            }
+            non_hold
+        });
+}

@@ -6,6 +6,7 @@ use rustrade_core::Candle;
 use crate::error::{check_open_range, check_period};
 use crate::indicators::Bollinger;
 use crate::rule::{Rule, Trigger};
+use crate::shared::{Cursor, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// Parameters of the Bollinger-band breakout. Keys: `period` (default 20, `>= 2`) and `std_dev`
@@ -44,12 +45,37 @@ impl Default for BollingerBreakout {
     }
 }
 
+/// The bands, computed or read from a shared mean and deviation.
+#[derive(Debug, Clone)]
+enum BandsFeed {
+    Own(Bollinger),
+    Shared { middle: Cursor, deviation: Cursor },
+}
+
 /// Per-symbol state of [`BollingerBreakout`].
 #[derive(Debug, Clone)]
 pub struct BollingerBreakoutState {
-    bands: Bollinger,
+    bands: BandsFeed,
     /// Previous close minus previous upper band, and minus previous middle band.
     prev: Option<(f64, f64)>,
+}
+
+impl BollingerBreakout {
+    fn state(
+        &self,
+        shared: Option<&SymbolSeries<'_>>,
+    ) -> Result<BollingerBreakoutState, StrategyError> {
+        let own = Bollinger::new(self.period, self.std_dev)?;
+        let cursors = shared.and_then(|v| {
+            let middle = v.cursor(SeriesKey::BollingerMiddle(self.period))?;
+            let deviation = v.cursor(SeriesKey::BollingerDeviation(self.period))?;
+            Some(BandsFeed::Shared { middle, deviation })
+        });
+        Ok(BollingerBreakoutState {
+            bands: cursors.unwrap_or(BandsFeed::Own(own)),
+            prev: None,
+        })
+    }
 }
 
 impl Rule for BollingerBreakout {
@@ -60,16 +86,32 @@ impl Rule for BollingerBreakout {
     }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
-        Ok(BollingerBreakoutState {
-            bands: Bollinger::new(self.period, self.std_dev)?,
-            prev: None,
-        })
+        self.state(None)
+    }
+
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        vec![
+            SeriesKey::BollingerMiddle(self.period),
+            SeriesKey::BollingerDeviation(self.period),
+        ]
+    }
+
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        self.state(Some(shared))
     }
 
     fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
         let close = candle.close().get();
-        let b = s.bands.next(close)?;
-        let now = (close - b.upper, close - b.middle);
+        let (upper, middle) = match &mut s.bands {
+            BandsFeed::Own(bands) => bands.next(close).map(|b| (b.upper, b.middle))?,
+            BandsFeed::Shared { middle, deviation } => {
+                let (middle, deviation) = (middle.next(), deviation.next());
+                let (middle, deviation) = (middle?, deviation?);
+                // `Bollinger::next`'s arithmetic, in its order.
+                (middle + self.std_dev * deviation, middle)
+            }
+        };
+        let now = (close - upper, close - middle);
         let (above_upper, above_middle) = s.prev.replace(now)?;
         if above_upper <= 0.0 && now.0 > 0.0 {
             Some(Trigger::Enter)

@@ -6,6 +6,7 @@ use rustrade_core::Candle;
 use crate::error::check_period;
 use crate::indicators::Donchian;
 use crate::rule::{Rule, Trigger};
+use crate::shared::{Feed, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// Parameters of the Donchian-channel breakout. Keys: `entry` (default 20) and `exit`
@@ -46,10 +47,27 @@ impl Default for DonchianBreakout {
 /// Per-symbol state of [`DonchianBreakout`].
 #[derive(Debug, Clone)]
 pub struct DonchianBreakoutState {
-    entry: Donchian,
-    exit: Donchian,
+    entry: Feed<Donchian>,
+    exit: Feed<Donchian>,
     /// Highest high of the previous `entry` bars and lowest low of the previous `exit` bars.
     prev: (Option<f64>, Option<f64>),
+}
+
+impl DonchianBreakout {
+    fn state(
+        &self,
+        shared: Option<&SymbolSeries<'_>>,
+    ) -> Result<DonchianBreakoutState, StrategyError> {
+        let (entry, exit) = (
+            SeriesKey::DonchianUpper(self.entry),
+            SeriesKey::DonchianLower(self.exit),
+        );
+        Ok(DonchianBreakoutState {
+            entry: Feed::of(shared, entry, Donchian::new(self.entry)?),
+            exit: Feed::of(shared, exit, Donchian::new(self.exit)?),
+            prev: (None, None),
+        })
+    }
 }
 
 impl Rule for DonchianBreakout {
@@ -60,11 +78,18 @@ impl Rule for DonchianBreakout {
     }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
-        Ok(DonchianBreakoutState {
-            entry: Donchian::new(self.entry)?,
-            exit: Donchian::new(self.exit)?,
-            prev: (None, None),
-        })
+        self.state(None)
+    }
+
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        vec![
+            SeriesKey::DonchianUpper(self.entry),
+            SeriesKey::DonchianLower(self.exit),
+        ]
+    }
+
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        self.state(Some(shared))
     }
 
     fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
@@ -75,8 +100,8 @@ impl Rule for DonchianBreakout {
         );
         let (upper, lower) = s.prev;
         s.prev = (
-            s.entry.next(high, low).map(|c| c.upper),
-            s.exit.next(high, low).map(|c| c.lower),
+            s.entry.next(|i| i.next(high, low).map(|c| c.upper)),
+            s.exit.next(|i| i.next(high, low).map(|c| c.lower)),
         );
         if upper.is_some_and(|u| close > u) {
             Some(Trigger::Enter)

@@ -6,6 +6,7 @@ use rustrade_core::Candle;
 use crate::error::{check_fast_below_slow, check_period};
 use crate::indicators::Ema;
 use crate::rule::{CrossTracker, Rule, Trigger};
+use crate::shared::{Feed, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// Parameters of the EMA crossover. Keys: `fast` (default 12), `slow` (default 26); `1 <= fast < slow`.
@@ -46,9 +47,19 @@ impl Default for EmaCross {
 /// Per-symbol state of [`EmaCross`].
 #[derive(Debug, Clone)]
 pub struct EmaCrossState {
-    fast: Ema,
-    slow: Ema,
+    fast: Feed<Ema>,
+    slow: Feed<Ema>,
     cross: CrossTracker,
+}
+
+impl EmaCross {
+    fn state(&self, shared: Option<&SymbolSeries<'_>>) -> Result<EmaCrossState, StrategyError> {
+        Ok(EmaCrossState {
+            fast: Feed::of(shared, SeriesKey::Ema(self.fast), Ema::new(self.fast)?),
+            slow: Feed::of(shared, SeriesKey::Ema(self.slow), Ema::new(self.slow)?),
+            cross: CrossTracker::default(),
+        })
+    }
 }
 
 impl Rule for EmaCross {
@@ -59,17 +70,21 @@ impl Rule for EmaCross {
     }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
-        Ok(EmaCrossState {
-            fast: Ema::new(self.fast)?,
-            slow: Ema::new(self.slow)?,
-            cross: CrossTracker::default(),
-        })
+        self.state(None)
+    }
+
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        vec![SeriesKey::Ema(self.fast), SeriesKey::Ema(self.slow)]
+    }
+
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        self.state(Some(shared))
     }
 
     fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
         let close = candle.close().get();
-        let fast = s.fast.next(close);
-        let slow = s.slow.next(close)?;
+        let fast = s.fast.next(|i| i.next(close));
+        let slow = s.slow.next(|i| i.next(close))?;
         s.cross.update(fast? - slow)
     }
 }

@@ -20,6 +20,15 @@
 //! type; it is then parsed, defaulted, validated and listed exactly as the ready ones (the
 //! `rustrade` command runs over such a registry: see `rustrade_cli::App`).
 //!
+//! # Shared indicator series
+//!
+//! A parameter sweep runs one strategy at many points over the same candles, and points repeat
+//! indicators. [`SeriesCache`] computes each [`SeriesKey`] once over a data set; a brain built
+//! with [`StrategyInfo::build_shared`] (or [`RuleBrain::shared`]) reads the values instead of
+//! updating its own indicator, and decides bit for bit as one built with [`build`]. Every ready
+//! strategy names its series ([`Strategy::shared_series`]); `rustrade sweep` builds one cache
+//! per data segment.
+//!
 //! # Indicators
 //!
 //! [`indicators`] holds the common TA-Lib set as streaming indicators (one `next` call per bar,
@@ -58,6 +67,7 @@ pub mod indicators;
 mod registry;
 mod rsi_reversion;
 mod rule;
+mod shared;
 mod sma_cross;
 
 pub use bollinger_breakout::{BollingerBreakout, BollingerBreakoutState};
@@ -70,4 +80,5 @@ pub use registry::{
 };
 pub use rsi_reversion::{RsiReversion, RsiReversionState};
 pub use rule::{Rule, RuleBrain, Trigger};
+pub use shared::{Computed, Cursor, Series, SeriesCache, SeriesKey, SymbolSeries};
 pub use sma_cross::{SmaCross, SmaCrossState};

@@ -14,7 +14,8 @@ use rustrade_core::Brain;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::rule::RuleBrain;
+use crate::rule::{Rule, RuleBrain};
+use crate::shared::{SeriesCache, SeriesKey};
 use crate::{BollingerBreakout, DonchianBreakout, EmaCross, RsiReversion, SmaCross, StrategyError};
 
 /// A strategy the registry can build: its parameter type, which knows its defaults, checks its
@@ -83,6 +84,24 @@ pub trait Strategy: Default + Serialize + DeserializeOwned + Send + Sync + 'stat
 
     /// The brain called `name` trading with these parameters (already validated).
     fn into_brain(self, name: &str) -> Result<Arc<dyn Brain>, StrategyError>;
+
+    /// The indicator series a brain with these parameters can read from a [`SeriesCache`]
+    /// (none unless overridden): what a sweep computes once for all its points.
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        Vec::new()
+    }
+
+    /// The brain called `name`, reading from `cache` the series of
+    /// [`Strategy::shared_series`] it holds; it must decide exactly as [`Strategy::into_brain`]'s
+    /// over the data `cache` was built from. [`Strategy::into_brain`] unless overridden.
+    fn into_shared_brain(
+        self,
+        name: &str,
+        cache: &Arc<SeriesCache>,
+    ) -> Result<Arc<dyn Brain>, StrategyError> {
+        let _ = cache;
+        self.into_brain(name)
+    }
 }
 
 /// A registered strategy: its name, a one-line summary and its default parameters.
@@ -95,10 +114,16 @@ pub struct StrategyInfo {
     defaults: fn() -> serde_json::Value,
     resolve: fn(&serde_json::Value) -> Result<serde_json::Value, StrategyError>,
     build: BuildFn,
+    series: fn(&serde_json::Value) -> Result<Vec<SeriesKey>, StrategyError>,
+    build_shared: BuildSharedFn,
 }
 
 /// Builds a named brain from a parameter value.
 type BuildFn = fn(&str, &serde_json::Value) -> Result<Arc<dyn Brain>, StrategyError>;
+
+/// Builds a named brain from a parameter value over a series cache.
+type BuildSharedFn =
+    fn(&str, &serde_json::Value, &Arc<SeriesCache>) -> Result<Arc<dyn Brain>, StrategyError>;
 
 impl StrategyInfo {
     /// The entry for strategy type `S` under `name`.
@@ -109,6 +134,8 @@ impl StrategyInfo {
             defaults: defaults::<S>,
             resolve: resolve::<S>,
             build: build_one::<S>,
+            series: series::<S>,
+            build_shared: build_shared::<S>,
         }
     }
 
@@ -132,6 +159,26 @@ impl StrategyInfo {
         params: &serde_json::Value,
     ) -> Result<Arc<dyn Brain>, StrategyError> {
         (self.build)(brain_name, params)
+    }
+
+    /// The indicator series a brain built from `params` can read from a [`SeriesCache`]
+    /// ([`Strategy::shared_series`]); an error when `params` are invalid.
+    pub fn shared_series(
+        &self,
+        params: &serde_json::Value,
+    ) -> Result<Vec<SeriesKey>, StrategyError> {
+        (self.series)(params)
+    }
+
+    /// Like [`StrategyInfo::build_named`], the brain reading what `cache` holds of its series
+    /// ([`Strategy::into_shared_brain`]): it decides as the other over the data of `cache`.
+    pub fn build_shared(
+        &self,
+        brain_name: &str,
+        params: &serde_json::Value,
+        cache: &Arc<SeriesCache>,
+    ) -> Result<Arc<dyn Brain>, StrategyError> {
+        (self.build_shared)(brain_name, params, cache)
     }
 }
 
@@ -337,6 +384,19 @@ macro_rules! ready {
                 let json = to_json(&self);
                 Ok(Arc::new(RuleBrain::new(name, self, json)?))
             }
+
+            fn shared_series(&self) -> Vec<SeriesKey> {
+                Rule::shared_series(self)
+            }
+
+            fn into_shared_brain(
+                self,
+                name: &str,
+                cache: &Arc<SeriesCache>,
+            ) -> Result<Arc<dyn Brain>, StrategyError> {
+                let json = to_json(&self);
+                Ok(Arc::new(RuleBrain::shared(name, self, json, Arc::clone(cache))?))
+            }
         }
     )*};
 }
@@ -385,6 +445,18 @@ fn parse<S: Strategy>(params: &serde_json::Value) -> Result<S, StrategyError> {
 
 fn resolve<S: Strategy>(params: &serde_json::Value) -> Result<serde_json::Value, StrategyError> {
     parse::<S>(params).map(|p| to_json(&p))
+}
+
+fn series<S: Strategy>(params: &serde_json::Value) -> Result<Vec<SeriesKey>, StrategyError> {
+    parse::<S>(params).map(|p| p.shared_series())
+}
+
+fn build_shared<S: Strategy>(
+    brain_name: &str,
+    params: &serde_json::Value,
+    cache: &Arc<SeriesCache>,
+) -> Result<Arc<dyn Brain>, StrategyError> {
+    parse::<S>(params)?.into_shared_brain(brain_name, cache)
 }
 
 fn build_one<S: Strategy>(

@@ -6,6 +6,7 @@ use rustrade_core::Candle;
 use crate::error::{check_open_range, check_period};
 use crate::indicators::Rsi;
 use crate::rule::{Rule, Trigger};
+use crate::shared::{Feed, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// Parameters of the RSI mean-reversion rule. Keys: `period` (default 14, `>= 2`), `oversold`
@@ -61,8 +62,17 @@ impl Default for RsiReversion {
 /// Per-symbol state of [`RsiReversion`].
 #[derive(Debug, Clone)]
 pub struct RsiReversionState {
-    rsi: Rsi,
+    rsi: Feed<Rsi>,
     prev: Option<f64>,
+}
+
+impl RsiReversion {
+    fn state(&self, shared: Option<&SymbolSeries<'_>>) -> Result<RsiReversionState, StrategyError> {
+        Ok(RsiReversionState {
+            rsi: Feed::of(shared, SeriesKey::Rsi(self.period), Rsi::new(self.period)?),
+            prev: None,
+        })
+    }
 }
 
 impl Rule for RsiReversion {
@@ -73,14 +83,20 @@ impl Rule for RsiReversion {
     }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
-        Ok(RsiReversionState {
-            rsi: Rsi::new(self.period)?,
-            prev: None,
-        })
+        self.state(None)
+    }
+
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        vec![SeriesKey::Rsi(self.period)]
+    }
+
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        self.state(Some(shared))
     }
 
     fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
-        let rsi = s.rsi.next(candle.close().get())?;
+        let close = candle.close().get();
+        let rsi = s.rsi.next(|i| i.next(close))?;
         let prev = s.prev.replace(rsi)?;
         if prev >= self.oversold && rsi < self.oversold {
             Some(Trigger::Enter)

@@ -23,15 +23,21 @@
 //!   of the same symbol (the host's contract); the brain itself is stateless across symbols.
 //! - The per-event path takes one uncontended mutex and allocates only when a symbol is seen for
 //!   the first time.
+//! - A brain built with [`RuleBrain::shared`] reads the indicator series its rule names in
+//!   [`Rule::shared_series`] from a [`SeriesCache`] where the cache holds them, and decides
+//!   exactly as one built with [`RuleBrain::new`] over the data the cache was built from; a
+//!   candle whose time is not the cache's next one for its symbol is an error.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rustrade_core::{
-    Brain, BrainError, BrainHealth, Candle, Decision, MarketEvent, Position, Symbol, async_trait,
+    Brain, BrainError, BrainHealth, Candle, Decision, MarketEvent, Position, Symbol, Timestamp,
+    async_trait,
 };
 
+use crate::shared::{SeriesCache, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// What a rule wants after one candle.
@@ -63,6 +69,21 @@ pub trait Rule: Send + Sync + 'static {
     fn direction(&self) -> Direction {
         Direction::LongOnly
     }
+
+    /// The indicator series the rule can read from a [`SeriesCache`] instead of computing them
+    /// (none unless overridden).
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        Vec::new()
+    }
+
+    /// Fresh state for a symbol that reads from `shared` the series of
+    /// [`Rule::shared_series`] it holds and computes the others; [`Rule::start`] unless
+    /// overridden. [`Rule::step`] then answers exactly what it answers on [`Rule::start`]'s
+    /// state over the candles the series were computed from.
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        let _ = shared;
+        self.start()
+    }
 }
 
 /// A [`Brain`] that runs a [`Rule`] per symbol.
@@ -70,7 +91,8 @@ pub struct RuleBrain<R: Rule> {
     name: String,
     rule: R,
     params: serde_json::Value,
-    states: Mutex<BTreeMap<Symbol, R::State>>,
+    shared: Option<Arc<SeriesCache>>,
+    states: Mutex<BTreeMap<Symbol, SymbolState<R::State>>>,
     events: AtomicU64,
     non_hold: AtomicU64,
 }
@@ -90,10 +112,25 @@ impl<R: Rule> RuleBrain<R> {
             name: name.into(),
             rule,
             params,
+            shared: None,
             states: Mutex::new(BTreeMap::new()),
             events: AtomicU64::new(0),
             non_hold: AtomicU64::new(0),
         })
+    }
+
+    /// Like [`RuleBrain::new`], reading the series of [`Rule::shared_series`] that `cache`
+    /// holds instead of computing them: for runs over the very data `cache` was built from
+    /// (a parameter sweep builds one cache and many brains over it).
+    pub fn shared(
+        name: impl Into<String>,
+        rule: R,
+        params: serde_json::Value,
+        cache: Arc<SeriesCache>,
+    ) -> Result<Self, StrategyError> {
+        let mut brain = Self::new(name, rule, params)?;
+        brain.shared = Some(cache);
+        Ok(brain)
     }
 
     /// The rule this brain runs.
@@ -101,7 +138,12 @@ impl<R: Rule> RuleBrain<R> {
         &self.rule
     }
 
-    fn trigger(&self, symbol: Symbol, candle: &Candle) -> Result<Option<Trigger>, BrainError> {
+    fn trigger(
+        &self,
+        symbol: Symbol,
+        time: Timestamp,
+        candle: &Candle,
+    ) -> Result<Option<Trigger>, BrainError> {
         // A poisoned lock means an earlier call panicked mid-update; the per-symbol state is
         // still structurally valid (indicators update field by field), so keep going.
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
@@ -109,13 +151,44 @@ impl<R: Rule> RuleBrain<R> {
             Some(s) => s,
             None => {
                 let fresh = self
-                    .rule
-                    .start()
+                    .start(symbol)
                     .map_err(|e| BrainError::Other(e.to_string()))?;
                 states.entry(symbol).or_insert(fresh)
             }
         };
-        Ok(self.rule.step(state, candle))
+        if let Some(g) = &mut state.guard {
+            if g.times.get(g.next) != Some(&time) {
+                return Err(BrainError::Other(format!(
+                    "{symbol}: the candle at {time} is not candle {} of the shared indicator series ({} candles{}): the brain runs over other data than its series cache",
+                    g.next,
+                    g.times.len(),
+                    g.times
+                        .get(g.next)
+                        .map(|t| format!(", that one at {t}"))
+                        .unwrap_or_default()
+                )));
+            }
+            g.next += 1;
+        }
+        Ok(self.rule.step(&mut state.state, candle))
+    }
+
+    /// A symbol's fresh state: over the shared series when the cache has this symbol's candles.
+    fn start(&self, symbol: Symbol) -> Result<SymbolState<R::State>, StrategyError> {
+        let times = self.shared.as_ref().and_then(|c| c.times(symbol));
+        match (self.shared.as_ref(), times) {
+            (Some(cache), Some(times)) => Ok(SymbolState {
+                state: self.rule.start_shared(&cache.view(symbol))?,
+                guard: Some(Guard {
+                    times: Arc::clone(times),
+                    next: 0,
+                }),
+            }),
+            _ => Ok(SymbolState {
+                state: self.rule.start()?,
+                guard: None,
+            }),
+        }
     }
 }
 
@@ -130,7 +203,7 @@ impl<R: Rule> Brain for RuleBrain<R> {
         let Some(candle) = event.as_candle() else {
             return Ok(Decision::hold());
         };
-        let trigger = self.trigger(event.symbol, candle)?;
+        let trigger = self.trigger(event.symbol, event.time, candle)?;
         let decision = self.rule.direction().decide(trigger, position);
         if !decision.is_hold() {
             self.non_hold.fetch_add(1, Ordering::Relaxed);
@@ -147,6 +220,18 @@ impl<R: Rule> Brain for RuleBrain<R> {
             )
             .with_details(serde_json::json!({ "params": self.params, "symbols": symbols }))
     }
+}
+
+/// A symbol's rule state, and where it stands in the shared series when it reads them.
+struct SymbolState<S> {
+    state: S,
+    guard: Option<Guard>,
+}
+
+/// The times of a symbol's candles in the series cache, and the index of the next one.
+struct Guard {
+    times: Arc<[Timestamp]>,
+    next: usize,
 }
 
 impl<R: Rule + std::fmt::Debug> std::fmt::Debug for RuleBrain<R> {

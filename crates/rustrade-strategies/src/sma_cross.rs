@@ -6,6 +6,7 @@ use rustrade_core::Candle;
 use crate::error::{check_fast_below_slow, check_period};
 use crate::indicators::Sma;
 use crate::rule::{CrossTracker, Rule, Trigger};
+use crate::shared::{Feed, SeriesKey, SymbolSeries};
 use crate::{Direction, StrategyError};
 
 /// Parameters of the SMA crossover. Keys: `fast` (default 10), `slow` (default 30); `1 <= fast < slow`.
@@ -45,9 +46,19 @@ impl Default for SmaCross {
 /// Per-symbol state of [`SmaCross`].
 #[derive(Debug, Clone)]
 pub struct SmaCrossState {
-    fast: Sma,
-    slow: Sma,
+    fast: Feed<Sma>,
+    slow: Feed<Sma>,
     cross: CrossTracker,
+}
+
+impl SmaCross {
+    fn state(&self, shared: Option<&SymbolSeries<'_>>) -> Result<SmaCrossState, StrategyError> {
+        Ok(SmaCrossState {
+            fast: Feed::of(shared, SeriesKey::Sma(self.fast), Sma::new(self.fast)?),
+            slow: Feed::of(shared, SeriesKey::Sma(self.slow), Sma::new(self.slow)?),
+            cross: CrossTracker::default(),
+        })
+    }
 }
 
 impl Rule for SmaCross {
@@ -58,17 +69,21 @@ impl Rule for SmaCross {
     }
 
     fn start(&self) -> Result<Self::State, StrategyError> {
-        Ok(SmaCrossState {
-            fast: Sma::new(self.fast)?,
-            slow: Sma::new(self.slow)?,
-            cross: CrossTracker::default(),
-        })
+        self.state(None)
+    }
+
+    fn shared_series(&self) -> Vec<SeriesKey> {
+        vec![SeriesKey::Sma(self.fast), SeriesKey::Sma(self.slow)]
+    }
+
+    fn start_shared(&self, shared: &SymbolSeries<'_>) -> Result<Self::State, StrategyError> {
+        self.state(Some(shared))
     }
 
     fn step(&self, s: &mut Self::State, candle: &Candle) -> Option<Trigger> {
         let close = candle.close().get();
-        let fast = s.fast.next(close);
-        let slow = s.slow.next(close)?;
+        let fast = s.fast.next(|i| i.next(close));
+        let slow = s.slow.next(|i| i.next(close))?;
         s.cross.update(fast? - slow)
     }
 }

@@ -12,6 +12,11 @@
 //! - Each point builds fresh brains through the caller's closure, so no state leaks between
 //!   points, and again for the out-of-sample part of a walk-forward split.
 //! - The data are held once in memory (`&[MarketEvent]`) and shared read-only by all runs.
+//! - Work common to the points of a data segment (the whole data, or each side of a
+//!   walk-forward split) is done once per segment, before the parallel part, by the
+//!   [`SegmentFactory`] of [`Sweep::per_segment`]: it sees the segment and every point and
+//!   returns the brain factory of that segment's runs (indicator series computed once and read
+//!   by every point's brains, say). [`Sweep::evaluate`] prepares the segments of its one point.
 
 mod params;
 
@@ -88,7 +93,7 @@ pub enum Search {
 pub struct Sweep {
     template: BacktestBuilder,
     space: ParamSpace,
-    make_brains: Arc<BrainFactory>,
+    prepare: Arc<SegmentFactory>,
     objective: Objective,
     in_sample: Option<f64>,
     threads: Option<usize>,
@@ -96,6 +101,11 @@ pub struct Sweep {
 
 /// Builds a point's brains from its parameters.
 pub type BrainFactory = dyn Fn(&Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> + Send + Sync;
+
+/// Prepares one data segment of a sweep (the events its runs replay) for the points to run over
+/// it, and returns the brain factory of those runs. An error fails the sweep.
+pub type SegmentFactory =
+    dyn Fn(&[MarketEvent], &[Params]) -> Result<Arc<BrainFactory>, BacktestError> + Send + Sync;
 
 /// The ranked outcome of a sweep.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -154,10 +164,49 @@ impl Sweep {
     where
         F: Fn(&Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> + Send + Sync + 'static,
     {
+        let make_brains: Arc<BrainFactory> = Arc::new(make_brains);
+        Self::per_segment(template, space, move |_, _| Ok(Arc::clone(&make_brains)))
+    }
+
+    /// A sweep whose brain factory is prepared once per data segment: `prepare` gets the
+    /// segment's events and every point to run over them, before any runs, and returns the
+    /// factory of those points' brains. Brains from it must decide as if built without the
+    /// preparation for the result to be that of [`Sweep::new`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rustrade_backtest::brains::Periodic;
+    /// use rustrade_backtest::sweep::{BrainFactory, ParamSpace, Search, Sweep};
+    /// use rustrade_backtest::{synthetic, Backtest};
+    /// use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent};
+    ///
+    /// let spec = InstrumentSpec::new(synthetic::synthetic_symbol(), AssetClass::CryptoSpot, 0.01, 0.001)?;
+    /// let data: Vec<MarketEvent> = synthetic::random_walk(3, 300).collect::<Result<_, _>>()?;
+    /// let space = ParamSpace::new().range("period", 4.0, 20.0, 4.0)?;
+    /// let sweep = Sweep::per_segment(Backtest::builder().instrument(spec), space, |events, points| {
+    ///     // Done once, not once per point: here, only counting the segment's events.
+    ///     let n = events.len() as u64;
+    ///     assert_eq!(points.len(), 5);
+    ///     let factory: Arc<BrainFactory> = Arc::new(move |p| {
+    ///         let period = p.require("period")? as u64;
+    ///         Ok(vec![Arc::new(Periodic::new(period.min(n))) as Arc<dyn Brain>])
+    ///     });
+    ///     Ok(factory)
+    /// });
+    /// assert_eq!(sweep.run(&data, Search::Grid)?.rows.len(), 5);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn per_segment<F>(template: BacktestBuilder, space: ParamSpace, prepare: F) -> Self
+    where
+        F: Fn(&[MarketEvent], &[Params]) -> Result<Arc<BrainFactory>, BacktestError>
+            + Send
+            + Sync
+            + 'static,
+    {
         Self {
             template,
             space,
-            make_brains: Arc::new(make_brains),
+            prepare: Arc::new(prepare),
             objective: Objective::default(),
             in_sample: None,
             threads: None,
@@ -190,12 +239,13 @@ impl Sweep {
     pub fn run(&self, data: &[MarketEvent], search: Search) -> Result<SweepResult, BacktestError> {
         let points = self.points(search);
         let (ins, oos, split_time) = self.split(data)?;
-        let job = || -> Vec<SweepRow> {
-            points
+        let job = || -> Result<Vec<SweepRow>, BacktestError> {
+            let segments = self.prepare(ins, oos, &points)?;
+            Ok(points
                 .par_iter()
                 .enumerate()
-                .map(|(index, params)| self.run_point(index, params, ins, oos))
-                .collect()
+                .map(|(index, params)| self.run_point(index, params, &segments))
+                .collect())
         };
         let rows = match self.threads {
             None => job(),
@@ -207,7 +257,7 @@ impl Sweep {
                     reason: format!("{n}: {e}"),
                 })?
                 .install(job),
-        };
+        }?;
         Ok(self.rank(rows, split_time))
     }
 
@@ -235,7 +285,26 @@ impl Sweep {
         data: &[MarketEvent],
     ) -> Result<SweepRow, BacktestError> {
         let (ins, oos, _) = self.split(data)?;
-        Ok(self.run_point(index, params, ins, oos))
+        let segments = self.prepare(ins, oos, std::slice::from_ref(params))?;
+        Ok(self.run_point(index, params, &segments))
+    }
+
+    /// The in-sample and out-of-sample segments with their brain factories, for `points`.
+    fn prepare<'d>(
+        &self,
+        ins: &'d [MarketEvent],
+        oos: &'d [MarketEvent],
+        points: &[Params],
+    ) -> Result<Segments<'d>, BacktestError> {
+        let oos = if oos.is_empty() {
+            None
+        } else {
+            Some((oos, (self.prepare)(oos, points)?))
+        };
+        Ok(Segments {
+            ins: (ins, (self.prepare)(ins, points)?),
+            oos,
+        })
     }
 
     /// Ranks `rows` (in any order) by this sweep's objective: higher score first, undefined
@@ -291,13 +360,7 @@ impl Sweep {
         Ok((&data[..cut], &data[cut..], Some(data[cut].time)))
     }
 
-    fn run_point(
-        &self,
-        index: usize,
-        params: &Params,
-        ins: &[MarketEvent],
-        oos: &[MarketEvent],
-    ) -> SweepRow {
+    fn run_point(&self, index: usize, params: &Params, segments: &Segments<'_>) -> SweepRow {
         let mut row = SweepRow {
             rank: 0,
             index,
@@ -308,7 +371,8 @@ impl Sweep {
             out_of_sample: None,
             error: None,
         };
-        match self.run_once(params, ins) {
+        let (ins, make_ins) = &segments.ins;
+        match self.run_once(params, ins, make_ins.as_ref()) {
             Ok(s) => {
                 row.score = self.objective.score(&s);
                 row.statistics = Some(s);
@@ -318,8 +382,8 @@ impl Sweep {
                 return row;
             }
         }
-        if !oos.is_empty() {
-            match self.run_once(params, oos) {
+        if let Some((oos, make_oos)) = &segments.oos {
+            match self.run_once(params, oos, make_oos.as_ref()) {
                 Ok(s) => {
                     row.out_of_sample_score = self.objective.score(&s);
                     row.out_of_sample = Some(s);
@@ -330,8 +394,13 @@ impl Sweep {
         row
     }
 
-    fn run_once(&self, params: &Params, data: &[MarketEvent]) -> Result<Statistics, BacktestError> {
-        let brains = (self.make_brains)(params)?;
+    fn run_once(
+        &self,
+        params: &Params,
+        data: &[MarketEvent],
+        make_brains: &BrainFactory,
+    ) -> Result<Statistics, BacktestError> {
+        let brains = make_brains(params)?;
         let mut builder = self
             .template
             .clone()
@@ -344,4 +413,10 @@ impl Sweep {
             .run_events(data.iter().copied())?;
         Ok(result.statistics)
     }
+}
+
+/// The data segments of a sweep's runs, each with the brain factory prepared for it.
+struct Segments<'d> {
+    ins: (&'d [MarketEvent], Arc<BrainFactory>),
+    oos: Option<(&'d [MarketEvent], Arc<BrainFactory>)>,
 }

@@ -2,20 +2,22 @@
 //! deterministic ranking, optional random search and walk-forward split), printed as a ranked
 //! table and written as `sweep.csv` and `sweep.json`.
 //!
-//! The data is read once into memory and shared by all runs; each point builds its own brain.
+//! The data is read once into memory and shared by all runs; each point builds its own brain,
+//! reading the indicator series the points repeat from one cache per data segment
+//! ([`crate::strategy_sweep`]).
 
 use std::io::Write;
 
 use anyhow::Context;
-use rustrade_backtest::BacktestError;
-use rustrade_backtest::sweep::{Params, Sweep, SweepResult, SweepRow};
+use rustrade_backtest::sweep::{Sweep, SweepResult, SweepRow};
 use rustrade_core::MarketEvent;
 use rustrade_strategies::Registry;
 
 use super::Ui;
 use super::backtest::{builder, open_data, overrides};
 use crate::cli::SweepArgs;
-use crate::config::{BarFeed, Config, ConfigError, Origin, SweepSpec};
+use crate::config::{Config, ConfigError, Origin, SweepSpec};
+use crate::strategy_sweep::{PointBrain, Sharing, sweep_of_points, with_point};
 use crate::{output, progress, summary};
 
 /// Runs the sweep `args` describe.
@@ -115,50 +117,24 @@ pub(crate) fn sweep_of(
     spec: &SweepSpec,
     counter: indicatif::ProgressBar,
 ) -> anyhow::Result<Sweep> {
-    let (name, given) = (config.strategy.name.clone(), config.strategy.given.clone());
-    let info = config.strategy.info;
-    let timeframe = config.strategy.timeframe.clone();
-    let mut sweep = Sweep::new(
+    let point = PointBrain {
+        info: config.strategy.info,
+        name: config.strategy.name.clone(),
+        given: config.strategy.given.clone(),
+        timeframe: config.strategy.timeframe.clone(),
+        counter: Some(counter),
+    };
+    let mut sweep = sweep_of_points(
         builder(config).record_equity(false),
         spec.space().context("building the parameter space")?,
-        move |p: &Params| {
-            counter.inc(1);
-            let params = with_point(&given, p);
-            let brain = info
-                .build_named(&name, &params)
-                .map_err(|e| BacktestError::Config {
-                    field: "strategy.params",
-                    reason: e.to_string(),
-                })?;
-            let brain = match &timeframe {
-                Some(t) => {
-                    t.wrap(brain, BarFeed::Files)
-                        .map_err(|reason| BacktestError::Config {
-                            field: "strategy.timeframe",
-                            reason,
-                        })?
-                }
-                None => brain,
-            };
-            Ok(vec![brain])
-        },
+        point,
+        Sharing::On,
     )
     .objective(spec.objective);
     if let Some(f) = spec.walk_forward {
         sweep = sweep.walk_forward(f);
     }
     Ok(sweep)
-}
-
-/// `given` with the point's values set (see [`rustrade_backtest::sweep::ParamValue::to_json`]).
-fn with_point(given: &serde_json::Value, p: &Params) -> serde_json::Value {
-    let mut params = given.clone();
-    if let serde_json::Value::Object(m) = &mut params {
-        for (k, v) in p.iter() {
-            m.insert(k.to_owned(), v.to_json());
-        }
-    }
-    params
 }
 
 const COLUMNS: [&str; 4] = ["total_return", "sharpe", "max_drawdown", "trades"];

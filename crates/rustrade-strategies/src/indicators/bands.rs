@@ -44,13 +44,22 @@ impl Bollinger {
 
     /// Feeds one value; the bands once `period` values were seen.
     pub fn next(&mut self, x: f64) -> Option<Bands> {
-        let (mean, variance) = self.moments.next(x)?;
-        let width = self.k * variance.sqrt();
+        let (mean, deviation) = self.moments(x)?;
+        let width = self.k * deviation;
         Some(Bands {
             upper: mean + width,
             middle: mean,
             lower: mean - width,
         })
+    }
+}
+
+impl Bollinger {
+    /// Feeds one value; the mean and the population standard deviation the bands are built
+    /// from (`upper = mean + k · deviation`), once `period` values were seen.
+    pub(crate) fn moments(&mut self, x: f64) -> Option<(f64, f64)> {
+        let (mean, variance) = self.moments.next(x)?;
+        Some((mean, variance.sqrt()))
     }
 }
 
