@@ -25,12 +25,15 @@ fn index(event: &MarketEvent) -> i64 {
     event.time.as_secs() / 60 - 1
 }
 
+/// What a source is asked to resume after: per symbol, the newest event seen.
+type Points = Vec<(Symbol, Timestamp)>;
+
 /// Bars that closed so far, shared by every life of the bot (the stream a relay keeps).
 #[derive(Clone, Default)]
 struct Market {
     bars: Arc<Mutex<Vec<MarketEvent>>>,
     /// What each life's source was asked to resume after.
-    asked: Arc<Mutex<Vec<Vec<(Symbol, Timestamp)>>>>,
+    asked: Arc<Mutex<Vec<Points>>>,
     /// Connects of every life's source.
     connects: Arc<AtomicUsize>,
 }
