@@ -7,7 +7,7 @@ use rustrade_backtest::brains::Periodic;
 use rustrade_backtest::sweep::{
     Objective, ParamSpace, ParamValue, Params, Search, Sweep, SweepResult, SweepRow,
 };
-use rustrade_backtest::{Backtest, BacktestError, synthetic};
+use rustrade_backtest::{Backtest, BacktestBuilder, BacktestError, synthetic};
 use rustrade_core::{AssetClass, Brain, InstrumentSpec, MarketEvent, SizeHint};
 use rustrade_sim::FeeModel;
 
@@ -17,7 +17,25 @@ fn data(n: usize) -> Vec<MarketEvent> {
         .unwrap()
 }
 
-fn sweep(space: ParamSpace) -> Sweep {
+/// The brains of one point: a `Periodic` trader of `period` candles and `notional` size;
+/// a period under 3 is refused.
+fn periodic(p: &Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> {
+    let period = p.require("period")?;
+    if period < 3.0 {
+        return Err(BacktestError::Config {
+            field: "period",
+            reason: format!("{period} is too short"),
+        });
+    }
+    let size = p.get("notional").unwrap_or(100.0);
+    Ok(vec![
+        Arc::new(Periodic::new(period as u64).with_size(SizeHint::Notional(size)))
+            as Arc<dyn Brain>,
+    ])
+}
+
+/// The backtest every point runs: the synthetic symbol, 2 and 5 bps fees.
+fn template() -> BacktestBuilder {
     let spec = InstrumentSpec::new(
         synthetic::synthetic_symbol(),
         AssetClass::CryptoSpot,
@@ -25,23 +43,14 @@ fn sweep(space: ParamSpace) -> Sweep {
         0.001,
     )
     .unwrap();
-    let template = Backtest::builder()
+    Backtest::builder()
         .instrument(spec)
-        .fees(FeeModel::rates(0.0002, 0.0005));
-    Sweep::new(template, space, |p: &Params| {
-        let period = p.require("period")?;
-        if period < 3.0 {
-            return Err(BacktestError::Config {
-                field: "period",
-                reason: format!("{period} is too short"),
-            });
-        }
-        let size = p.get("notional").unwrap_or(100.0);
-        Ok(vec![
-            Arc::new(Periodic::new(period as u64).with_size(SizeHint::Notional(size)))
-                as Arc<dyn Brain>,
-        ])
-    })
+        .fees(FeeModel::rates(0.0002, 0.0005))
+}
+
+fn sweep(space: ParamSpace) -> Sweep {
+    let template = template();
+    Sweep::new(template, space, periodic)
 }
 
 fn space() -> ParamSpace {
@@ -296,35 +305,13 @@ fn a_per_segment_sweep_prepares_each_segment_once_and_ranks_as_a_plain_one() {
         .threads(2)
         .run(&data, Search::Grid)
         .unwrap();
-    let spec = InstrumentSpec::new(
-        synthetic::synthetic_symbol(),
-        AssetClass::CryptoSpot,
-        0.01,
-        0.001,
-    )
-    .unwrap();
-    let template = Backtest::builder()
-        .instrument(spec)
-        .fees(FeeModel::rates(0.0002, 0.0005));
+    let template = template();
     let prepared = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&prepared);
     let shared = Sweep::per_segment(template, space(), move |events, points| {
         seen.lock().unwrap().push((events.len(), points.len()));
         // What the plain sweep's closure does, from a factory built here.
-        let factory: Arc<rustrade_backtest::sweep::BrainFactory> = Arc::new(move |p: &Params| {
-            let period = p.require("period")?;
-            if period < 3.0 {
-                return Err(BacktestError::Config {
-                    field: "period",
-                    reason: format!("{period} is too short"),
-                });
-            }
-            let size = p.get("notional").unwrap_or(100.0);
-            Ok(vec![
-                Arc::new(Periodic::new(period as u64).with_size(SizeHint::Notional(size)))
-                    as Arc<dyn Brain>,
-            ])
-        });
+        let factory: Arc<rustrade_backtest::sweep::BrainFactory> = Arc::new(periodic);
         Ok(factory)
     })
     .walk_forward(0.5)
