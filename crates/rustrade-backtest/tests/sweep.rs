@@ -34,17 +34,21 @@ fn periodic(p: &Params) -> Result<Vec<Arc<dyn Brain>>, BacktestError> {
     ])
 }
 
-/// The backtest every point runs: the synthetic symbol, 2 and 5 bps fees.
-fn template() -> BacktestBuilder {
-    let spec = InstrumentSpec::new(
+/// The synthetic symbol's instrument.
+fn spec() -> InstrumentSpec {
+    InstrumentSpec::new(
         synthetic::synthetic_symbol(),
         AssetClass::CryptoSpot,
         0.01,
         0.001,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// The backtest every point runs: the synthetic symbol, 2 and 5 bps fees.
+fn template() -> BacktestBuilder {
     Backtest::builder()
-        .instrument(spec)
+        .instrument(spec())
         .fees(FeeModel::rates(0.0002, 0.0005))
 }
 
@@ -332,14 +336,7 @@ fn a_per_segment_sweep_prepares_each_segment_once_and_ranks_as_a_plain_one() {
 
 #[test]
 fn a_failed_preparation_fails_the_sweep() {
-    let spec = InstrumentSpec::new(
-        synthetic::synthetic_symbol(),
-        AssetClass::CryptoSpot,
-        0.01,
-        0.001,
-    )
-    .unwrap();
-    let s = Sweep::per_segment(Backtest::builder().instrument(spec), space(), |_, _| {
+    let s = Sweep::per_segment(Backtest::builder().instrument(spec()), space(), |_, _| {
         Err(BacktestError::Config {
             field: "prepare",
             reason: "no series".into(),
