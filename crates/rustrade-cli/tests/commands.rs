@@ -40,6 +40,39 @@ fn sweep_ranks_the_grid_and_writes_csv() {
 }
 
 #[test]
+fn sweep_decodes_a_large_file_in_runs_and_names_a_late_bad_row() {
+    // ~20 000 daily rows (~900 KiB): past two 256 KiB runs, so a two-core machine decodes
+    // it on two threads; the bad row lies in the last run.
+    let cwd = tempfile::tempdir().unwrap();
+    let mut text = String::from("time,open,high,low,close,volume\n");
+    let (t0, day) = (1_300_000_000_000_i64, 86_400_000_i64);
+    for i in 0..20_000_i64 {
+        let p = 100.0 + (i % 50) as f64;
+        if i == 19_000 {
+            text.push_str(&format!(
+                "{},{p},oops,{},{p},1000.125\n",
+                t0 + i * day,
+                p - 1.0
+            ));
+        } else {
+            let (h, l) = (p + 1.0, p - 1.0);
+            text.push_str(&format!("{},{p},{h},{l},{p},1000.125\n", t0 + i * day));
+        }
+    }
+    let file = cwd.path().join("big.csv");
+    std::fs::write(&file, text).unwrap();
+    std::fs::write(cwd.path().join("c.toml"), config(&file)).unwrap();
+    let out = rustrade(cwd.path(), &["sweep", "c.toml", "-q"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("big.csv:19002"), "{err}");
+    assert!(
+        err.contains("\"high\"") && err.contains("\"oops\""),
+        "{err}"
+    );
+}
+
+#[test]
 fn sweep_varies_the_direction_by_name() {
     let cwd = tempfile::tempdir().unwrap();
     let text = config(&data("Bitcoin.csv"))

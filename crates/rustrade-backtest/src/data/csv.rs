@@ -42,6 +42,8 @@ use super::records::Records;
 use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
 
+mod parallel;
+
 /// Which layout a file has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CsvFormat {
@@ -147,6 +149,7 @@ enum State {
 }
 
 /// Column positions and names of the detected layout.
+#[derive(Clone)]
 struct Layout {
     time: usize,
     open: usize,
@@ -188,6 +191,41 @@ impl CandleCsv<File> {
         })?;
         Self::from_reader(file, &name, options)
     }
+
+    /// Reads the whole file at `path` into memory and decodes its rows on up to `threads`
+    /// threads (see [`CandleCsv::decode_all`]): for callers that hold every event anyway, such
+    /// as a sweep. The result, and the first error, are those of collecting
+    /// [`CandleCsv::open`]'s stream.
+    pub fn read_all(
+        path: impl AsRef<Path>,
+        options: CsvOptions,
+        threads: usize,
+    ) -> Result<Vec<MarketEvent>, DataError> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+            file: name.clone(),
+            source,
+        })?;
+        CandleCsv::decode_all(&bytes, &name, options, threads)
+    }
+}
+
+impl CandleCsv<&[u8]> {
+    /// Decodes every row of `bytes` (a whole CSV file; `name` stands for it in errors) on up to
+    /// `threads` threads, each taking a run of whole lines of at least 256 KiB. The events, and
+    /// the first error (file, line, column and value), are exactly those of collecting
+    /// [`CandleCsv::from_reader`]'s stream: rows are checked for time order (or sorted, with
+    /// [`CsvOptions::sort_by_time`]) in file order after decoding. A file holding a `"` is
+    /// decoded on one thread, since a quoted field may span lines.
+    pub fn decode_all(
+        bytes: &[u8],
+        name: &str,
+        options: CsvOptions,
+        threads: usize,
+    ) -> Result<Vec<MarketEvent>, DataError> {
+        parallel::decode(bytes, name, options, threads, parallel::MIN_CHUNK)
+    }
 }
 
 impl<R: Read> CandleCsv<R> {
@@ -225,6 +263,26 @@ impl<R: Read> CandleCsv<R> {
             order: TimeOrder::new(),
             state: State::Streaming,
         })
+    }
+
+    /// A reader of rows continuing a file whose layout is known, starting on line
+    /// `first_line`: no header is looked for and no byte order mark dropped.
+    fn continuation(
+        reader: R,
+        file: Box<str>,
+        options: CsvOptions,
+        layout: Layout,
+        first_line: u64,
+    ) -> Self {
+        Self {
+            record: Records::continuing(reader, first_line),
+            file,
+            options,
+            layout,
+            pending_first: false,
+            order: TimeOrder::new(),
+            state: State::Streaming,
+        }
     }
 
     /// Reads and validates the next row, checking time order; `None` at the end of the file.
@@ -344,25 +402,7 @@ impl<R: Read> CandleCsv<R> {
     }
 
     fn disorder(&self, broken: Broken<u64>) -> DataError {
-        let (file, line, time) = (self.file.to_string(), broken.at, broken.time);
-        match broken.why {
-            Disorder::Duplicate { first } => DataError::Duplicate {
-                file,
-                line,
-                time,
-                first_line: first,
-            },
-            Disorder::Earlier {
-                previous,
-                previous_at,
-            } => DataError::OutOfOrder {
-                file,
-                line,
-                time,
-                previous,
-                previous_line: previous_at,
-            },
-        }
+        disorder(&self.file, broken)
     }
 
     /// Reads everything, sorts by time (stable, by line on ties) and refuses duplicates.
@@ -490,6 +530,29 @@ pub(crate) fn parse_number(text: &[u8]) -> Result<f64, &'static str> {
         return Err("empty value");
     }
     fast_float2::parse(text).map_err(|_| "not a number")
+}
+
+/// The error for rows of `file` out of time order.
+fn disorder(file: &str, broken: Broken<u64>) -> DataError {
+    let (file, line, time) = (file.to_owned(), broken.at, broken.time);
+    match broken.why {
+        Disorder::Duplicate { first } => DataError::Duplicate {
+            file,
+            line,
+            time,
+            first_line: first,
+        },
+        Disorder::Earlier {
+            previous,
+            previous_at,
+        } => DataError::OutOfOrder {
+            file,
+            line,
+            time,
+            previous,
+            previous_line: previous_at,
+        },
+    }
 }
 
 fn io_error(file: &str, source: std::io::Error) -> DataError {

@@ -2,7 +2,8 @@
 //!
 //! Every source is an `Iterator<Item = Result<MarketEvent, DataError>>` that reads as it goes:
 //! replaying a file costs memory independent of its length. [`CandleCsv`] reads OHLCV CSV files
-//! and Binance kline dumps; `ParquetCandles` (cargo feature `parquet`) reads OHLCV Parquet files
+//! and Binance kline dumps (or, with [`CandleCsv::read_all`], decodes a whole file into memory on
+//! several threads, for callers that hold every event, such as sweeps); `ParquetCandles` (cargo feature `parquet`) reads OHLCV Parquet files
 //! row group by row group; [`merge`] interleaves several per-symbol sources by time;
 //! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
 

@@ -82,6 +82,15 @@ impl<R: Read> Records<R> {
         }
     }
 
+    /// A reader over `input` that continues a file on line `first_line`, after a line end:
+    /// no byte order mark is looked for.
+    pub(crate) fn continuing(input: R, first_line: u64) -> Self {
+        let mut records = Self::new(input);
+        records.next_line = first_line;
+        records.bom_checked = true;
+        records
+    }
+
     /// Reads the next record; `false` at the end of the input. The record's fields are valid
     /// until the next call.
     pub(crate) fn read(&mut self) -> io::Result<bool> {

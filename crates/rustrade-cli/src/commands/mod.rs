@@ -15,7 +15,7 @@ mod sweep;
 #[cfg(feature = "nats")]
 mod worker;
 
-pub(crate) use backtest::{build_brain, open_data};
+pub(crate) use backtest::{build_brain, load_data, open_data};
 #[cfg(feature = "nats")]
 pub(crate) use sweep::sweep_of;
 

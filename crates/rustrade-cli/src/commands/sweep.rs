@@ -14,7 +14,7 @@ use rustrade_core::MarketEvent;
 use rustrade_strategies::Registry;
 
 use super::Ui;
-use super::backtest::{builder, open_data, overrides};
+use super::backtest::{builder, load_data, overrides};
 use crate::cli::SweepArgs;
 use crate::config::{Config, ConfigError, Origin, SweepSpec};
 use crate::strategy_sweep::{PointBrain, Sharing, sweep_of_points, with_point};
@@ -33,7 +33,7 @@ pub(super) fn run(args: &SweepArgs, ui: Ui, registry: &Registry) -> anyhow::Resu
         )
         .into());
     };
-    let events: Vec<MarketEvent> = open_data(&config)?.collect::<Result<_, _>>()?;
+    let events: Vec<MarketEvent> = load_data(&config)?;
 
     let per_point = if spec.walk_forward.is_some() { 2 } else { 1 };
     let bar = progress::bar(

@@ -11,7 +11,7 @@ use rustrade_nats::{BlobStore, sha256_hex};
 use rustrade_strategies::Registry;
 
 use super::SweepJob;
-use crate::commands::{open_data, sweep_of};
+use crate::commands::{load_data, sweep_of};
 use crate::config::{self, Config, Overrides};
 
 /// Blobs fetched from the store, kept in a folder under their hash.
@@ -124,7 +124,7 @@ impl Prepared {
             .as_ref()
             .with_context(|| format!("{}: no [sweep] table", job.config_name))?;
         let sweep = sweep_of(&config, spec, indicatif::ProgressBar::hidden())?;
-        let events = open_data(&config)?.collect::<Result<Vec<_>, _>>()?;
+        let events = load_data(&config)?;
         Ok(Self {
             key: job.sweep_key(),
             sweep,
