@@ -53,7 +53,13 @@ impl SimVenue {
         let seq = order_ids.issued();
         let stop_class = behaviour.is_stop();
         let key = (order.reduce_only, !stop_class, seq);
-        let at = book.orders.partition_point(|o| o.priority() < key);
+        // Most orders go last (nothing of lower priority rests, or nothing rests at all).
+        let at = match book.orders.last() {
+            Some(last) if last.priority() > key => {
+                book.orders.partition_point(|o| o.priority() < key)
+            }
+            _ => book.orders.len(),
+        };
         let working = WorkingOrder {
             order: *order,
             id,
