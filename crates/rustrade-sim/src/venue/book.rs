@@ -84,6 +84,14 @@ impl WorkingOrder {
 /// Removes the orders that ended from `orders`, keeping the others in priority order, and
 /// records their ends in `ids`.
 pub(super) fn sweep(orders: &mut Vec<WorkingOrder>, ids: &mut ClientIds) {
+    // The common book: one order, and it ended.
+    if let [o] = orders.as_slice()
+        && !o.live
+    {
+        ids.ended(o.client_print, o.seq);
+        orders.clear();
+        return;
+    }
     orders.retain(|o| {
         if !o.live {
             ids.ended(o.client_print, o.seq);

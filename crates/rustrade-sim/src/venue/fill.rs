@@ -97,20 +97,19 @@ impl Ctx<'_> {
         reference: f64,
         liq: Liquidity,
     ) {
-        let spec = book.spec;
         let o = &book.orders[i];
         let side = o.order.side;
         let si = side_index(side);
         let remaining = o.order.quantity.get() - o.filled;
         let mut qty = remaining;
         if book.budget[si] < qty {
-            qty = spec.round_qty_down(book.budget[si]).get();
+            qty = book.spec.round_qty_down(book.budget[si]).get();
         }
         let mut expire_rest = false;
         if o.order.reduce_only {
             let held = self.held.ledger.quantity;
             let reducible = reducible(held, side);
-            if spec.is_dust(reducible) {
+            if book.spec.is_dust(reducible) {
                 self.end(book, i, Ending::Expired);
                 return;
             }
@@ -142,7 +141,7 @@ impl Ctx<'_> {
                 p
             }
         };
-        let cv = spec.contract_value();
+        let cv = book.spec.contract_value();
         let fee = self.config.fees.fee(qty * price * cv, liq);
         let (Ok(px), Ok(q), Ok(fee_money)) =
             (Price::new(price), Quantity::new(qty), Money::new(fee))
@@ -154,7 +153,7 @@ impl Ctx<'_> {
         self.cash.settle_fill(side, qty, price, cv, fee);
         self.held
             .ledger
-            .apply_fill(&spec, side, qty, price, fee, self.time);
+            .apply_fill(&book.spec, side, qty, price, fee, self.time);
         self.cash
             .track_open(was_open, self.held.ledger.quantity != 0.0);
         book.budget[si] -= qty;

@@ -12,15 +12,16 @@ use crate::matching::View;
 impl SimVenue {
     /// [`Self::on_market`] for a book with nothing to match, no `trade_on_close` and no funding
     /// (most events of most runs): it only counts the event and moves the mark, exactly as the
-    /// full path does for such a book. Returns false, changing nothing, for any other event.
+    /// full path does for such a book. For any other event it changes nothing and returns the
+    /// index of the event's book (`None` for an unregistered symbol), for [`Self::on_market_in_full`].
     #[inline]
-    pub(super) fn mark_idle_book(&mut self, event: &MarketEvent) -> bool {
+    pub(super) fn mark_idle_book(&mut self, event: &MarketEvent) -> Result<(), Option<usize>> {
         let Some(bi) = self.book_index(&event.symbol) else {
-            return false;
+            return Err(None);
         };
         let book = &mut self.books[bi];
         if !book.orders.is_empty() || self.config.trade_on_close || !book.funding.is_none() {
-            return false;
+            return Err(Some(bi));
         }
         if event.time > self.now {
             self.now = event.time;
@@ -28,16 +29,16 @@ impl SimVenue {
         self.last_book = bi;
         book.events += 1;
         self.held[bi].mark = Some(event.reference_price().get());
-        true
+        Ok(())
     }
 
-    /// The whole of [`Self::on_market`].
+    /// The whole of [`Self::on_market`], for the event's book `bi` (`book_index` of its symbol).
     #[inline(never)]
-    pub(super) fn on_market_in_full(&mut self, event: &MarketEvent) {
+    pub(super) fn on_market_in_full(&mut self, event: &MarketEvent, bi: Option<usize>) {
         if event.time > self.now {
             self.now = event.time;
         }
-        let Some(bi) = self.book_index(&event.symbol) else {
+        let Some(bi) = bi else {
             return;
         };
         self.last_book = bi;

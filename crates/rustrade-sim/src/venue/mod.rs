@@ -318,9 +318,9 @@ impl SimVenue {
     /// venue can follow another venue's live feed.
     #[inline]
     pub fn on_market(&mut self, event: &MarketEvent) {
-        if !self.mark_idle_book(event) {
+        if let Err(bi) = self.mark_idle_book(event) {
             let from = self.reports.len();
-            self.on_market_in_full(event);
+            self.on_market_in_full(event, bi);
             self.record_reports(from);
         }
     }
