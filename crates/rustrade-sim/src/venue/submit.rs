@@ -114,9 +114,7 @@ impl SimVenue {
     /// Static checks at submit; the behaviour on success, the reason and a log note on failure.
     fn check(&self, order: &Order, bi: usize) -> Result<Behaviour, (RejectReason, &'static str)> {
         use RejectReason::{InsufficientFunds, InvalidOrder, Unsupported};
-        if !passes_validation(order)
-            && let Err(e) = order.validate()
-        {
+        if let Err(e) = order.validate() {
             tracing::debug!(client_id = %order.client_id, error = %e, "sim: invalid order");
             return Err((InvalidOrder, "order failed validation"));
         }
@@ -239,19 +237,6 @@ const fn capability_bit(c: Capability) -> Option<u16> {
     Some(1 << i)
 }
 
-/// Whether [`Order::validate`] accepts `order`, decided inline from the same rules (positive
-/// quantity, and a positive price for each price field the kind needs). `false` means "ask
-/// `validate`", which then gives the verdict and the error.
-#[inline]
-fn passes_validation(order: &Order) -> bool {
-    let positive = |needed: bool, p: Option<Price>| !needed || p.is_some_and(|p| p.get() > 0.0);
-    let kind = order.kind;
-    order.quantity.get() > 0.0
-        && positive(kind.needs_limit_price(), order.limit_price)
-        && positive(kind.needs_trigger_price(), order.trigger_price)
-        && positive(kind == OrderKind::TrailingStop, order.trailing_offset)
-}
-
 /// Folds kind and time in force into one matching behaviour; `None` when they conflict.
 fn behaviour_of(order: &Order) -> Option<Behaviour> {
     use TimeInForce as T;
@@ -290,58 +275,4 @@ fn behaviour_of(order: &Order) -> Option<Behaviour> {
         },
         _ => return None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use rustrade_core::{ClientOrderId, Quantity, Side, Symbol};
-
-    use super::*;
-
-    #[test]
-    fn the_inline_validation_agrees_with_order_validate() {
-        use OrderKind as K;
-        let kinds = [
-            K::Market,
-            K::Limit,
-            K::PostOnly,
-            K::Ioc,
-            K::Fok,
-            K::StopMarket,
-            K::StopLimit,
-            K::TakeProfit,
-            K::TrailingStop,
-        ];
-        let prices = [None, Some(Price::ZERO), Some(Price::new(1.5).unwrap())];
-        let quantities = [Quantity::ZERO, Quantity::new(2.0).unwrap()];
-        let base = Order::market(
-            ClientOrderId::new("c-1").unwrap(),
-            Symbol::new("BTCUSDT").unwrap(),
-            Side::Buy,
-            Quantity::new(1.0).unwrap(),
-        );
-        for kind in kinds {
-            for quantity in quantities {
-                for limit_price in prices {
-                    for trigger_price in prices {
-                        for trailing_offset in prices {
-                            let order = Order {
-                                kind,
-                                quantity,
-                                limit_price,
-                                trigger_price,
-                                trailing_offset,
-                                ..base
-                            };
-                            assert_eq!(
-                                passes_validation(&order),
-                                order.validate().is_ok(),
-                                "{order:?}"
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
