@@ -1,6 +1,6 @@
 //! Rows per second of the CSV loader decoding a whole file into memory on 1 and 2 threads
-//! ([`CandleCsv::decode_all`]) beside collecting the streaming reader into a `Vec`, over the same seeded synthetic candles held in memory (so the disk is out of the
-//! figure):
+//! ([`CandleCsv::decode_all`]) beside the streaming reader, which keeps no row, over the same
+//! seeded synthetic candles held in memory (so the disk is out of the figure):
 //!
 //! - `full`: numbers at full `f64` precision (shortest round trip, ~105-byte rows);
 //! - `ticks`: prices to 0.01 and volume to 0.001 (~50-byte rows), as venue dumps are.

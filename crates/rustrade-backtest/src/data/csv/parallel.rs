@@ -7,8 +7,9 @@
 //! (or, when sorting, every row is sorted after the first bad row's error, if any, is
 //! returned), so the events and the first error are exactly the stream's.
 //!
-//! A file holding a `"` is decoded on one thread: a quoted field may hold a `\n`, and a cut
-//! there would split a record.
+//! A file holding a `"` is read by the stream, on one thread: a quoted field may hold a `\n`,
+//! and a cut there would split a record. On one thread the line ends still size the buffer, so
+//! collecting the rows copies none of them.
 
 use memchr::{memchr, memchr_iter};
 use rustrade_core::MarketEvent;
@@ -41,7 +42,7 @@ pub(super) fn decode(
     min_chunk: usize,
 ) -> Result<Vec<MarketEvent>, DataError> {
     let starts = run_starts(bytes, threads, min_chunk);
-    if starts.len() < 2 || memchr(b'"', bytes).is_some() {
+    if memchr(b'"', bytes).is_some() {
         return CandleCsv::from_reader(bytes, name, options)?.collect();
     }
     let ranges: Vec<(usize, usize)> = starts
@@ -79,7 +80,9 @@ pub(super) fn decode(
             })
             .collect();
         let mut runs = Vec::with_capacity(ranges.len());
-        runs.push(decode_run(first, counts[0], options.sort));
+        // The first run's buffer takes every run's rows, so joining them moves no row twice.
+        let all = counts.iter().sum::<usize>() + counts.len();
+        runs.push(decode_run(first, all, options.sort));
         runs.extend(rest.into_iter().map(|h| match h.join() {
             Ok(run) => run,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -112,18 +115,19 @@ fn run_starts(bytes: &[u8], threads: usize, min_chunk: usize) -> Vec<usize> {
 /// The `\n`s in each run, counted on the threads: the lines each run starts on follow, and
 /// bound its rows.
 fn line_ends(bytes: &[u8], ranges: &[(usize, usize)]) -> Vec<usize> {
+    let count = |(a, b): (usize, usize)| memchr_iter(b'\n', &bytes[a..b]).count();
     std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
+        let rest: Vec<_> = ranges[1..]
             .iter()
-            .map(|&(a, b)| scope.spawn(move || memchr_iter(b'\n', &bytes[a..b]).count()))
+            .map(|&range| scope.spawn(move || count(range)))
             .collect();
-        handles
-            .into_iter()
-            .map(|h| match h.join() {
-                Ok(n) => n,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
+        let mut counts = Vec::with_capacity(ranges.len());
+        counts.push(count(ranges[0]));
+        counts.extend(rest.into_iter().map(|h| match h.join() {
+            Ok(n) => n,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }));
+        counts
     })
 }
 
@@ -141,7 +145,8 @@ fn first_lines(line_ends: &[usize]) -> Vec<u64> {
 }
 
 /// Every row of one run up to its first error, time order checked within the run unless
-/// the rows are to be sorted; `rows` bounds their number (a last line may lack its `\n`).
+/// the rows are to be sorted; `rows` (its line ends) bounds their number, but for a last line
+/// without one.
 fn decode_run(mut reader: CandleCsv<&[u8]>, rows: usize, sort: bool) -> Run {
     let mut run = Run {
         events: Vec::with_capacity(rows + 1),
