@@ -4,7 +4,8 @@
 //! replaying a file costs memory independent of its length. [`CandleCsv`] reads OHLCV CSV files
 //! and Binance kline dumps; `ParquetCandles` (cargo feature `parquet`) reads OHLCV Parquet files
 //! row group by row group; [`merge`] interleaves several per-symbol sources by time;
-//! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
+//! [`crate::synthetic`] generates seeded candles for tests and benchmarks; [`ReadAhead`] decodes
+//! any of them on a second thread while the replay runs on the caller's.
 
 mod checks;
 mod csv;
@@ -12,6 +13,7 @@ mod merge;
 mod order;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod read_ahead;
 mod records;
 mod time;
 
@@ -20,3 +22,4 @@ pub use self::csv::{CandleCsv, CsvFormat, CsvOptions};
 pub use self::merge::{Merge, merge};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{BATCH_ROWS, ParquetCandles, ParquetOptions};
+pub use self::read_ahead::{READ_AHEAD_BATCHES, READ_AHEAD_EVENTS, ReadAhead, read_ahead_pays};
