@@ -15,16 +15,16 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError, TrySendError};
 use std::thread::JoinHandle;
 
 use rustrade_core::MarketEvent;
 
 use crate::DataError;
 
-/// Default events per batch handed from the decoder thread: small enough for a batch to stay
-/// in a core's L2 cache, large enough that the hand-off is a negligible share of a batch.
-pub const READ_AHEAD_EVENTS: usize = 1024;
+/// Default events per batch handed from the decoder thread (about 480 KiB): the batches in
+/// flight fit a core's L2 cache, and a hand-off is a negligible share of a batch.
+pub const READ_AHEAD_EVENTS: usize = 4096;
 
 /// Default number of batches the decoder thread may run ahead of the consumer.
 pub const READ_AHEAD_BATCHES: usize = 4;
@@ -117,7 +117,7 @@ impl ReadAhead {
         let Some(full) = &self.full else {
             return false;
         };
-        match full.recv() {
+        match receive(full) {
             Ok(batch) => {
                 let mut used = std::mem::replace(&mut self.current, batch.events);
                 used.clear();
@@ -173,6 +173,50 @@ impl Drop for ReadAhead {
     }
 }
 
+/// Failed hand-off attempts a thread spins through before it sleeps until the other side acts:
+/// a batch is usually ready within microseconds, and waking a sleeping thread (a futex wake, an
+/// inter-processor interrupt on a virtual machine) costs about as much as replaying a few
+/// hundred events. Bounded, so a stalled source (a slow disk) costs tens of microseconds of
+/// spinning per batch, not a busy core.
+const SPINS: usize = 2048;
+
+/// Between two failed hand-off attempts: a spin-loop hint; false once the thread should sleep.
+#[inline]
+fn keep_polling(attempt: usize) -> bool {
+    std::hint::spin_loop();
+    attempt < SPINS
+}
+
+/// The next batch, polling a while before sleeping.
+fn receive(full: &Receiver<Batch>) -> Result<Batch, mpsc::RecvError> {
+    let mut attempt = 0;
+    loop {
+        match full.try_recv() {
+            Ok(batch) => return Ok(batch),
+            Err(TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+            Err(TryRecvError::Empty) if keep_polling(attempt) => attempt += 1,
+            Err(TryRecvError::Empty) => return full.recv(),
+        }
+    }
+}
+
+/// Hands `batch` to the consumer, polling a while before sleeping on a full channel; false once
+/// the consumer is gone.
+fn hand_over(full: &SyncSender<Batch>, mut batch: Batch) -> bool {
+    let mut attempt = 0;
+    loop {
+        match full.try_send(batch) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) if keep_polling(attempt) => {
+                batch = back;
+                attempt += 1;
+            }
+            Err(TrySendError::Full(back)) => return full.send(back).is_ok(),
+        }
+    }
+}
+
 /// The error a panic of the decoder thread becomes.
 fn panicked(panic: &(dyn Any + Send)) -> DataError {
     let what = panic
@@ -222,7 +266,7 @@ fn decode<I>(
                 }
             }
         }
-        if (!events.is_empty() || error.is_some()) && full.send(Batch { events, error }).is_err() {
+        if (!events.is_empty() || error.is_some()) && !hand_over(full, Batch { events, error }) {
             return;
         }
         if ended {
