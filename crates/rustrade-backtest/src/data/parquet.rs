@@ -721,9 +721,12 @@ impl Group {
         for (i, numbers) in self.numbers.iter_mut().enumerate() {
             numbers.clear();
             match (self.cursors.get(i + 1), layout.columns.get(i + 1)) {
+                // Each check monomorphized, so it inlines into the column's scan.
+                (Some(cursor), Some(column)) if i < 4 => {
+                    clean = clean.min(cursor.numbers_into(column.kind, checks::price, numbers));
+                }
                 (Some(cursor), Some(column)) => {
-                    let check = if i < 4 { checks::price } else { checks::finite };
-                    clean = clean.min(cursor.numbers_into(column.kind, check, numbers));
+                    clean = clean.min(cursor.numbers_into(column.kind, checks::finite, numbers));
                 }
                 _ => numbers.resize(rows, 0.0),
             }
@@ -792,7 +795,7 @@ impl Cursor {
     fn numbers_into(
         &self,
         kind: Kind,
-        check: fn(f64) -> Result<f64, &'static str>,
+        check: impl Fn(f64) -> Result<f64, &'static str> + Copy,
         out: &mut Vec<f64>,
     ) -> usize {
         let dense = self.dense();
