@@ -119,6 +119,7 @@ impl ParquetOptions {
 }
 
 /// A streaming iterator of candle events read from a Parquet file, row group by row group.
+/// Wrapped in [`super::ReadAhead`], it decodes on a second thread while the replay runs.
 ///
 /// ```no_run
 /// use rustrade_backtest::data::{ParquetCandles, ParquetOptions};

@@ -8,8 +8,9 @@
 //! - Bounded: the decoder thread fills batches of at most `events_per_batch` events and runs at
 //!   most `batches` batches ahead of the consumer; consumed batches go back to the decoder to be
 //!   refilled, so after the first few batches no event costs an allocation.
-//! - Dropping a [`ReadAhead`] early stops the decoder thread (at its next batch hand-off, after
-//!   the source's current `next` returns) and joins it.
+//! - Dropping a [`ReadAhead`] early stops the decoder thread at its next hand-off (after it
+//!   fills the batch in progress, at most `events_per_batch` more events) and joins it; a source
+//!   whose `next` never returns would keep the drop waiting, which no file source does.
 //! - A panic in the source becomes one [`DataError::ReadAhead`] after every item the source
 //!   yielded before it, and ends the stream; it is never re-raised on the caller's thread.
 
@@ -22,8 +23,9 @@ use rustrade_core::MarketEvent;
 
 use crate::DataError;
 
-/// Default events per batch handed from the decoder thread (about 480 KiB): the batches in
-/// flight fit a core's L2 cache, and a hand-off is a negligible share of a batch.
+/// Default events per batch handed from the decoder thread (about 480 KiB): a hand-off is a
+/// negligible share of a batch's work. With [`READ_AHEAD_BATCHES`], at most six batches exist at
+/// once (those queued, the one being filled and the one being handed out), about 3 MiB.
 pub const READ_AHEAD_EVENTS: usize = 4096;
 
 /// Default number of batches the decoder thread may run ahead of the consumer.
