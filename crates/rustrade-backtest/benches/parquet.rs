@@ -14,11 +14,11 @@
 //!   uncompressed `PLAIN`, and uncompressed `BYTE_STREAM_SPLIT` doubles with
 //!   `DELTA_BINARY_PACKED` times.
 //! - `hold_from`: a hold brain replaying the candles from memory, from the CSV file (full
-//!   precision) and from each Parquet file, directly and through [`ReadAhead`] (decoding on a
-//!   second thread); `memory_read_ahead` is the in-memory events through [`ReadAhead`], the
-//!   hand-off's own cost.
-//! - `parquet_plain_read_ahead`: the plain file decoded through [`ReadAhead`], events only
-//!   counted on the caller's thread.
+//!   precision) and from each Parquet file, directly and decoded on a second thread
+//!   ([`ParquetCandles::read_ahead`]); `memory_read_ahead` is the in-memory events through
+//!   [`ReadAhead`], the hand-off's own cost.
+//! - `parquet_plain_read_ahead`: the plain file decoded on a second thread, events only counted
+//!   on the caller's; `_by_event` through the generic [`ReadAhead::new`] instead.
 //!
 //! Run with `cargo bench -p rustrade-backtest --features parquet --bench parquet`.
 
@@ -38,7 +38,10 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 use parquet::schema::types::ColumnPath;
 use rustrade_backtest::brains::Hold;
-use rustrade_backtest::data::{CandleCsv, CsvOptions, ParquetCandles, ParquetOptions, ReadAhead};
+use rustrade_backtest::data::{
+    CandleCsv, CsvOptions, ParquetCandles, ParquetOptions, READ_AHEAD_BATCHES, READ_AHEAD_EVENTS,
+    ReadAhead,
+};
 use rustrade_backtest::{Backtest, synthetic};
 use rustrade_core::{AssetClass, Candle, InstrumentSpec, MarketEvent};
 
@@ -317,8 +320,25 @@ fn parquet_split(bencher: Bencher) {
     load_parquet(bencher, &files().parquet_split);
 }
 
-/// The plain file decoded on a second thread through [`ReadAhead`], the events only counted
-/// on the caller's.
+/// The plain file decoded on a second thread through [`ReadAhead::new`], which takes the
+/// reader's events one `next` at a time; the events only counted on the caller's.
+#[divan::bench]
+fn parquet_plain_read_ahead_by_event(bencher: Bencher) {
+    let path = &files().parquet_plain;
+    let options = ParquetOptions::new(synthetic::synthetic_symbol());
+    bencher.counter(ItemsCount::new(ROWS)).bench(|| {
+        let reader = ParquetCandles::open(path, options).expect("open");
+        let mut n = 0;
+        for event in ReadAhead::new(reader).expect("decoder thread") {
+            black_box(event.expect("valid row"));
+            n += 1;
+        }
+        assert_eq!(n, ROWS);
+    });
+}
+
+/// The plain file decoded on a second thread by [`ParquetCandles::read_ahead`] (the decoded
+/// batch's events copied in bulk); the events only counted on the caller's.
 #[divan::bench]
 fn parquet_plain_read_ahead(bencher: Bencher) {
     let path = &files().parquet_plain;
@@ -326,7 +346,8 @@ fn parquet_plain_read_ahead(bencher: Bencher) {
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
         let mut n = 0;
-        for event in ReadAhead::new(reader).expect("decoder thread") {
+        let reader = reader.read_ahead(READ_AHEAD_EVENTS, READ_AHEAD_BATCHES);
+        for event in reader.expect("decoder thread") {
             black_box(event.expect("valid row"));
             n += 1;
         }
@@ -404,7 +425,8 @@ fn hold_from(bencher: Bencher, source: &str) {
                     let reader = ParquetCandles::open(path, ParquetOptions::new(symbol));
                     let reader = reader.expect("open");
                     if ahead {
-                        bt.run(ReadAhead::new(reader).expect("decoder thread"))
+                        let reader = reader.read_ahead(READ_AHEAD_EVENTS, READ_AHEAD_BATCHES);
+                        bt.run(reader.expect("decoder thread"))
                     } else {
                         bt.run(reader)
                     }

@@ -979,6 +979,16 @@ fn reading_ahead_yields_the_same_events_on_a_multi_row_group_file() {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(ahead, direct, "{events} events a batch, {batches} ahead");
+        let source = ParquetCandles::open(&path, opts()).unwrap();
+        let bulk: Vec<MarketEvent> = source
+            .read_ahead(events, batches)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            bulk, direct,
+            "bulk, {events} events a batch, {batches} ahead"
+        );
     }
     let ahead: Vec<MarketEvent> = ReadAhead::new(ParquetCandles::open(&path, opts()).unwrap())
         .unwrap()
@@ -1002,13 +1012,19 @@ fn reading_ahead_an_error_in_a_middle_row_group_arrives_after_exactly_the_rows_b
     assert_eq!(direct.len(), 8, "seven rows, then the error");
     let direct_err = direct[7].as_ref().unwrap_err();
     assert_eq!(direct_err.row(), Some((1, 7)));
-    for (events, batches) in READ_AHEAD_SHAPES {
+    for ((events, batches), bulk) in READ_AHEAD_SHAPES
+        .into_iter()
+        .flat_map(|shape| [(shape, false), (shape, true)])
+    {
         let source = ParquetCandles::open(&path, opts()).unwrap();
-        let ahead: Vec<Result<MarketEvent, DataError>> =
+        let ahead: Vec<Result<MarketEvent, DataError>> = if bulk {
+            source.read_ahead(events, batches).unwrap().collect()
+        } else {
             ReadAhead::with_batches(source, events, batches)
                 .unwrap()
-                .collect();
-        let shape = format!("{events} events a batch, {batches} ahead");
+                .collect()
+        };
+        let shape = format!("{events} events a batch, {batches} ahead, bulk {bulk}");
         assert_eq!(ahead.len(), direct.len(), "{shape}");
         for (a, d) in ahead[..7].iter().zip(&direct[..7]) {
             assert_eq!(a.as_ref().unwrap(), d.as_ref().unwrap(), "{shape}");
@@ -1047,14 +1063,24 @@ fn dropping_a_read_ahead_stream_early_stops_its_thread() {
             )
             .unwrap(),
         );
+        drop(
+            ParquetCandles::open(&path, opts())
+                .unwrap()
+                .read_ahead(events, batches)
+                .unwrap(),
+        );
         // Part-way through the first row group, and into the second.
         for taken in [1, 150] {
             let source = ParquetCandles::open(&path, opts()).unwrap();
             let mut ahead = ReadAhead::with_batches(source, events, batches).unwrap();
+            let source = ParquetCandles::open(&path, opts()).unwrap();
+            let mut bulk = source.read_ahead(events, batches).unwrap();
             for _ in 0..taken {
                 ahead.next().unwrap().unwrap();
+                bulk.next().unwrap().unwrap();
             }
             drop(ahead);
+            drop(bulk);
         }
     }
 }

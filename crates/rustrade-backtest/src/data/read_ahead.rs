@@ -94,6 +94,15 @@ impl ReadAhead {
     where
         I: Iterator<Item = Result<MarketEvent, DataError>> + Send + 'static,
     {
+        Self::spawn(ByEvent(source), events_per_batch, batches)
+    }
+
+    /// Starts filling batches from `source` on a new thread.
+    pub(crate) fn spawn<S: FillBatch>(
+        source: S,
+        events_per_batch: usize,
+        batches: usize,
+    ) -> Result<Self, DataError> {
         let events_per_batch = events_per_batch.max(1);
         let (full_tx, full) = mpsc::sync_channel(batches.max(1));
         let (empty, empty_rx) = mpsc::channel();
@@ -231,43 +240,67 @@ fn panicked(panic: &(dyn Any + Send)) -> DataError {
     }
 }
 
+/// A source that appends several events at a time to a batch: the decoder thread's side of a
+/// [`ReadAhead`].
+pub(crate) trait FillBatch: Send + 'static {
+    /// Appends events to `out` until it holds `max`, or the source yields an error or ends.
+    fn fill(&mut self, out: &mut Vec<MarketEvent>, max: usize) -> Filled;
+}
+
+/// How [`FillBatch::fill`] stopped.
+pub(crate) enum Filled {
+    /// `out` is full; the source may have more.
+    Full,
+    /// The source yielded this error after the events appended; it may have more after it.
+    Error(DataError),
+    /// The source ended.
+    Ended,
+}
+
+/// Any event iterator, one `next` per event.
+struct ByEvent<I>(I);
+
+impl<I> FillBatch for ByEvent<I>
+where
+    I: Iterator<Item = Result<MarketEvent, DataError>> + Send + 'static,
+{
+    fn fill(&mut self, out: &mut Vec<MarketEvent>, max: usize) -> Filled {
+        while out.len() < max {
+            match self.0.next() {
+                Some(Ok(event)) => out.push(event),
+                Some(Err(e)) => return Filled::Error(e),
+                None => return Filled::Ended,
+            }
+        }
+        Filled::Full
+    }
+}
+
 /// The decoder thread: fills batches from `source` and hands them over until the source ends
 /// or the consumer is gone.
-fn decode<I>(
-    mut source: I,
+fn decode<S: FillBatch>(
+    mut source: S,
     events_per_batch: usize,
     full: &SyncSender<Batch>,
     empty: &Receiver<Vec<MarketEvent>>,
-) where
-    I: Iterator<Item = Result<MarketEvent, DataError>>,
-{
+) {
     loop {
         let mut events = match empty.try_recv() {
             Ok(events) => events,
             Err(TryRecvError::Empty) => Vec::with_capacity(events_per_batch),
             Err(TryRecvError::Disconnected) => return,
         };
-        let mut error = None;
-        let mut ended = false;
-        while events.len() < events_per_batch {
-            match std::panic::catch_unwind(AssertUnwindSafe(|| source.next())) {
-                Ok(Some(Ok(event))) => events.push(event),
-                Ok(Some(Err(e))) => {
-                    error = Some(e);
-                    break;
-                }
-                Ok(None) => {
-                    ended = true;
-                    break;
-                }
-                // The source is not asked again after a panic, only dropped.
-                Err(panic) => {
-                    error = Some(panicked(panic.as_ref()));
-                    ended = true;
-                    break;
-                }
-            }
-        }
+        // After a panic the events appended before it are handed over, and the source is not
+        // asked again, only dropped.
+        let filled = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            source.fill(&mut events, events_per_batch)
+        }));
+        let (error, ended) = match filled {
+            Ok(Filled::Full) => (None, false),
+            Ok(Filled::Error(e)) => (Some(e), false),
+            Ok(Filled::Ended) => (None, true),
+            Err(panic) => (Some(panicked(panic.as_ref())), true),
+        };
         if (!events.is_empty() || error.is_some()) && !hand_over(full, Batch { events, error }) {
             return;
         }
