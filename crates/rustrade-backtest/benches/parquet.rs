@@ -9,8 +9,16 @@
 //!   no field decoded (the loader reads records with its own `memchr`-based reader).
 //! - `csv_floats`: `fast-float2` alone parsing the five numbers of every full-precision row from
 //!   fields split beforehand: the floor of any loader that parses them exactly.
+//! - `parquet`, `parquet_plain`, `parquet_split`: the Parquet reader over the same candles
+//!   written three ways: Snappy with dictionaries (the writer's defaults but for the codec),
+//!   uncompressed `PLAIN`, and uncompressed `BYTE_STREAM_SPLIT` doubles with
+//!   `DELTA_BINARY_PACKED` times.
 //! - `hold_from`: a hold brain replaying the candles from memory, from the CSV file (full
-//!   precision) and from the Parquet file.
+//!   precision) and from each Parquet file, directly and decoded on a second thread
+//!   ([`ParquetCandles::read_ahead`]); `memory_read_ahead` is the in-memory events through
+//!   [`ReadAhead`], the hand-off's own cost.
+//! - `parquet_plain_read_ahead`: the plain file decoded on a second thread, events only counted
+//!   on the caller's; `_by_event` through the generic [`ReadAhead::new`] instead.
 //!
 //! Run with `cargo bench -p rustrade-backtest --features parquet --bench parquet`.
 
@@ -21,13 +29,19 @@ use std::sync::{Arc, OnceLock};
 
 use divan::counter::ItemsCount;
 use divan::{Bencher, black_box};
-use parquet::basic::Compression;
+use parquet::basic::{Compression, Encoding};
 use parquet::data_type::{DoubleType, Int64Type};
 use parquet::file::properties::WriterProperties;
+use parquet::file::reader::FileReader;
+use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::ColumnPath;
 use rustrade_backtest::brains::Hold;
-use rustrade_backtest::data::{CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
+use rustrade_backtest::data::{
+    CandleCsv, CsvOptions, ParquetCandles, ParquetOptions, READ_AHEAD_BATCHES, READ_AHEAD_EVENTS,
+    ReadAhead,
+};
 use rustrade_backtest::{Backtest, synthetic};
 use rustrade_core::{AssetClass, Candle, InstrumentSpec, MarketEvent};
 
@@ -45,6 +59,20 @@ struct Files {
     csv: PathBuf,
     csv_ticks: PathBuf,
     parquet: PathBuf,
+    parquet_plain: PathBuf,
+    parquet_split: PathBuf,
+}
+
+/// How the Parquet file's columns are encoded and compressed.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// Snappy pages, dictionary encoding (falling back to `PLAIN` when a dictionary grows past
+    /// the writer's limit).
+    Snappy,
+    /// Uncompressed `PLAIN` pages, no dictionary.
+    Plain,
+    /// Uncompressed, no dictionary; `BYTE_STREAM_SPLIT` doubles, `DELTA_BINARY_PACKED` times.
+    Split,
 }
 
 fn files() -> &'static Files {
@@ -61,15 +89,21 @@ fn files() -> &'static Files {
         let csv = dir.path().join("candles.csv");
         let csv_ticks = dir.path().join("ticks.csv");
         let parquet = dir.path().join("candles.parquet");
+        let parquet_plain = dir.path().join("plain.parquet");
+        let parquet_split = dir.path().join("split.parquet");
         write_csv(&csv, &bars, None);
         write_csv(&csv_ticks, &bars, Some((2, 3)));
-        write_parquet(&parquet, &bars);
+        write_parquet(&parquet, &bars, Layout::Snappy);
+        write_parquet(&parquet_plain, &bars, Layout::Plain);
+        write_parquet(&parquet_split, &bars, Layout::Split);
         Files {
             _dir: dir,
             events,
             csv,
             csv_ticks,
             parquet,
+            parquet_plain,
+            parquet_split,
         }
     })
 }
@@ -103,16 +137,26 @@ fn write_csv(path: &Path, bars: &[Candle], decimals: Option<(usize, usize)>) {
     std::fs::write(path, text).expect("writing the CSV file");
 }
 
-fn write_parquet(path: &Path, bars: &[Candle]) {
+fn write_parquet(path: &Path, bars: &[Candle], layout: Layout) {
     let schema = parse_message_type(
         "message candles { REQUIRED INT64 time (TIMESTAMP(MILLIS,true)); REQUIRED DOUBLE open; \
          REQUIRED DOUBLE high; REQUIRED DOUBLE low; REQUIRED DOUBLE close; \
          REQUIRED DOUBLE volume; }",
     )
     .expect("valid schema");
-    let props = WriterProperties::builder()
-        .set_compression(Compression::SNAPPY)
-        .build();
+    let props = match layout {
+        Layout::Snappy => WriterProperties::builder().set_compression(Compression::SNAPPY),
+        Layout::Plain => WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::PLAIN),
+        Layout::Split => WriterProperties::builder()
+            .set_compression(Compression::UNCOMPRESSED)
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::BYTE_STREAM_SPLIT)
+            .set_column_encoding(ColumnPath::from("time"), Encoding::DELTA_BINARY_PACKED),
+    }
+    .build();
     let file = File::create(path).expect("creating the Parquet file");
     let mut writer =
         SerializedFileWriter::new(file, Arc::new(schema), Arc::new(props)).expect("Parquet writer");
@@ -147,6 +191,36 @@ fn write_parquet(path: &Path, bars: &[Candle]) {
         group.close().expect("row group");
     }
     writer.close().expect("Parquet footer");
+    check_layout(path, layout);
+}
+
+/// Asserts that the writer used the encodings `layout` asks for, from the file's footer.
+fn check_layout(path: &Path, layout: Layout) {
+    let reader = SerializedFileReader::new(File::open(path).expect("open")).expect("footer");
+    for group in reader.metadata().row_groups() {
+        for column in group.columns() {
+            let encodings: Vec<Encoding> = column.encodings().collect();
+            let time = column.column_path().string() == "time";
+            let (compression, data) = match layout {
+                Layout::Snappy => (Compression::SNAPPY, Encoding::RLE_DICTIONARY),
+                Layout::Plain => (Compression::UNCOMPRESSED, Encoding::PLAIN),
+                Layout::Split if time => (Compression::UNCOMPRESSED, Encoding::DELTA_BINARY_PACKED),
+                Layout::Split => (Compression::UNCOMPRESSED, Encoding::BYTE_STREAM_SPLIT),
+            };
+            assert_eq!(column.compression(), compression);
+            assert!(
+                encodings.contains(&data),
+                "{:?}: {encodings:?}",
+                column.column_path()
+            );
+            if !matches!(layout, Layout::Snappy) {
+                assert!(
+                    !encodings.contains(&Encoding::RLE_DICTIONARY),
+                    "{encodings:?}"
+                );
+            }
+        }
+    }
 }
 
 fn load_csv(path: &Path) -> usize {
@@ -233,7 +307,55 @@ fn csv_floats(bencher: Bencher) {
 
 #[divan::bench]
 fn parquet(bencher: Bencher) {
-    let path = &files().parquet;
+    load_parquet(bencher, &files().parquet);
+}
+
+#[divan::bench]
+fn parquet_plain(bencher: Bencher) {
+    load_parquet(bencher, &files().parquet_plain);
+}
+
+#[divan::bench]
+fn parquet_split(bencher: Bencher) {
+    load_parquet(bencher, &files().parquet_split);
+}
+
+/// The plain file decoded on a second thread through [`ReadAhead::new`], which takes the
+/// reader's events one `next` at a time; the events only counted on the caller's.
+#[divan::bench]
+fn parquet_plain_read_ahead_by_event(bencher: Bencher) {
+    let path = &files().parquet_plain;
+    let options = ParquetOptions::new(synthetic::synthetic_symbol());
+    bencher.counter(ItemsCount::new(ROWS)).bench(|| {
+        let reader = ParquetCandles::open(path, options).expect("open");
+        let mut n = 0;
+        for event in ReadAhead::new(reader).expect("decoder thread") {
+            black_box(event.expect("valid row"));
+            n += 1;
+        }
+        assert_eq!(n, ROWS);
+    });
+}
+
+/// The plain file decoded on a second thread by [`ParquetCandles::read_ahead`] (the decoded
+/// batch's events copied in bulk); the events only counted on the caller's.
+#[divan::bench]
+fn parquet_plain_read_ahead(bencher: Bencher) {
+    let path = &files().parquet_plain;
+    let options = ParquetOptions::new(synthetic::synthetic_symbol());
+    bencher.counter(ItemsCount::new(ROWS)).bench(|| {
+        let reader = ParquetCandles::open(path, options).expect("open");
+        let mut n = 0;
+        let reader = reader.read_ahead(READ_AHEAD_EVENTS, READ_AHEAD_BATCHES);
+        for event in reader.expect("decoder thread") {
+            black_box(event.expect("valid row"));
+            n += 1;
+        }
+        assert_eq!(n, ROWS);
+    });
+}
+
+fn load_parquet(bencher: Bencher, path: &Path) {
     let options = ParquetOptions::new(synthetic::synthetic_symbol());
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
@@ -262,21 +384,53 @@ fn hold() -> Backtest {
         .expect("valid backtest")
 }
 
-/// A hold replay with the equity curve and fills recorded, its candles from `source`.
-#[divan::bench(args = ["memory", "csv", "parquet"])]
+/// A hold replay with the equity curve and fills recorded, its candles from `source`: memory,
+/// a file, or a file read ahead on a second thread (`_read_ahead`).
+#[divan::bench(args = [
+    "memory",
+    "memory_read_ahead",
+    "csv",
+    "parquet",
+    "parquet_read_ahead",
+    "parquet_plain",
+    "parquet_plain_read_ahead",
+    "parquet_split",
+    "parquet_split_read_ahead",
+])]
 fn hold_from(bencher: Bencher, source: &str) {
     let f = files();
     let symbol = synthetic::synthetic_symbol();
+    let (file, ahead) = match source.strip_suffix("_read_ahead") {
+        Some(file) => (file, true),
+        None => (source, false),
+    };
+    let path = match file {
+        "parquet" => &f.parquet,
+        "parquet_plain" => &f.parquet_plain,
+        "parquet_split" => &f.parquet_split,
+        _ => &f.csv,
+    };
     bencher
         .counter(ItemsCount::new(ROWS))
         .with_inputs(hold)
         .bench_local_values(|bt| {
-            let result = match source {
+            let result = match file {
+                "memory" if ahead => {
+                    let source = f.events.iter().copied().map(Ok);
+                    bt.run(ReadAhead::new(source).expect("decoder thread"))
+                }
                 "memory" => bt.run_events(f.events.iter().copied()),
-                "csv" => bt.run(CandleCsv::open(&f.csv, CsvOptions::new(symbol)).expect("open")),
-                _ => bt.run(
-                    ParquetCandles::open(&f.parquet, ParquetOptions::new(symbol)).expect("open"),
-                ),
+                "csv" => bt.run(CandleCsv::open(path, CsvOptions::new(symbol)).expect("open")),
+                _ => {
+                    let reader = ParquetCandles::open(path, ParquetOptions::new(symbol));
+                    let reader = reader.expect("open");
+                    if ahead {
+                        let reader = reader.read_ahead(READ_AHEAD_EVENTS, READ_AHEAD_BATCHES);
+                        bt.run(reader.expect("decoder thread"))
+                    } else {
+                        bt.run(reader)
+                    }
+                }
             };
             assert_eq!(black_box(result).expect("run").events, ROWS as u64);
         });

@@ -191,6 +191,12 @@ pub enum DataError {
         /// 0-based row index of the first occurrence.
         first_row: u64,
     },
+    /// The read-ahead decoder thread could not start, or the source panicked on it.
+    #[error("read-ahead: {reason}")]
+    ReadAhead {
+        /// What failed.
+        reason: String,
+    },
     /// Option values refused before reading (an invalid symbol, a zero interval, ...).
     #[error("invalid data option: {0}")]
     Option(#[from] ValueError),

@@ -21,7 +21,9 @@ use parquet::file::serialized_reader::SerializedFileReader;
 use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::parser::parse_message_type;
 use rustrade_backtest::DataError;
-use rustrade_backtest::data::{BATCH_ROWS, CandleCsv, CsvOptions, ParquetCandles, ParquetOptions};
+use rustrade_backtest::data::{
+    BATCH_ROWS, CandleCsv, CsvOptions, ParquetCandles, ParquetOptions, ReadAhead,
+};
 use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp};
 use rustrade_testalloc::{Counting, live_bytes, peak_bytes, reset_peak};
 
@@ -943,4 +945,142 @@ fn a_bad_row_inside_a_batch_or_after_the_first_batch_ends_the_stream_at_that_row
     let err = read[bad_at].as_ref().unwrap_err();
     assert_eq!(err.row(), Some((0, bad_at as u64)), "{err}");
     assert!(err.to_string().contains("\"high\""), "{err}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading ahead on a second thread.
+
+/// Batch shapes for [`ReadAhead::with_batches`]: one event at a time, sizes that split row
+/// groups and batches unevenly, and the defaults.
+const READ_AHEAD_SHAPES: [(usize, usize); 5] = [(1, 1), (3, 1), (7, 2), (100, 3), (1024, 4)];
+
+#[test]
+fn reading_ahead_yields_the_same_events_on_a_multi_row_group_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = csv_events();
+    let path = dir.path().join("btc-100.parquet");
+    write_bars(
+        &path,
+        &candles(&reference),
+        TimeAs::Millis,
+        100,
+        Compression::SNAPPY,
+    );
+    assert_eq!(
+        ParquetCandles::open(&path, opts()).unwrap().row_groups(),
+        13
+    );
+    let direct = load(&path, opts()).unwrap();
+    assert_eq!(direct, reference);
+    for (events, batches) in READ_AHEAD_SHAPES {
+        let source = ParquetCandles::open(&path, opts()).unwrap();
+        let ahead: Vec<MarketEvent> = ReadAhead::with_batches(source, events, batches)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(ahead, direct, "{events} events a batch, {batches} ahead");
+        let source = ParquetCandles::open(&path, opts()).unwrap();
+        let bulk: Vec<MarketEvent> = source
+            .read_ahead(events, batches)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            bulk, direct,
+            "bulk, {events} events a batch, {batches} ahead"
+        );
+    }
+    let ahead: Vec<MarketEvent> = ReadAhead::new(ParquetCandles::open(&path, opts()).unwrap())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ahead, direct);
+}
+
+#[test]
+fn reading_ahead_an_error_in_a_middle_row_group_arrives_after_exactly_the_rows_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad-middle.parquet");
+    let bar = |d: i32| (d, 10.0, 11.0, 9.0, 10.5, 1.0);
+    let group = |from: i32| -> Vec<Row> { (from..from + 5).map(bar).collect() };
+    let (first, mut middle, last) = (group(0), group(5), group(10));
+    // Row 7 of the file, the third row of row group 1: a NaN close.
+    middle[2].4 = f64::NAN;
+    write_rows(&path, &[&first, &middle, &last]);
+    let direct: Vec<Result<MarketEvent, DataError>> =
+        ParquetCandles::open(&path, opts()).unwrap().collect();
+    assert_eq!(direct.len(), 8, "seven rows, then the error");
+    let direct_err = direct[7].as_ref().unwrap_err();
+    assert_eq!(direct_err.row(), Some((1, 7)));
+    for ((events, batches), bulk) in READ_AHEAD_SHAPES
+        .into_iter()
+        .flat_map(|shape| [(shape, false), (shape, true)])
+    {
+        let source = ParquetCandles::open(&path, opts()).unwrap();
+        let ahead: Vec<Result<MarketEvent, DataError>> = if bulk {
+            source.read_ahead(events, batches).unwrap().collect()
+        } else {
+            ReadAhead::with_batches(source, events, batches)
+                .unwrap()
+                .collect()
+        };
+        let shape = format!("{events} events a batch, {batches} ahead, bulk {bulk}");
+        assert_eq!(ahead.len(), direct.len(), "{shape}");
+        for (a, d) in ahead[..7].iter().zip(&direct[..7]) {
+            assert_eq!(a.as_ref().unwrap(), d.as_ref().unwrap(), "{shape}");
+        }
+        let err = ahead[7].as_ref().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DataError::ParquetValue { row_group: 1, row: 7, column, value, .. }
+                    if column == "close" && value == "NaN"
+            ),
+            "{shape}: {err:?}"
+        );
+        assert_eq!(err.to_string(), direct_err.to_string(), "{shape}");
+    }
+}
+
+#[test]
+fn dropping_a_read_ahead_stream_early_stops_its_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("btc-100.parquet");
+    write_bars(
+        &path,
+        &candles(&csv_events()),
+        TimeAs::Millis,
+        100,
+        Compression::SNAPPY,
+    );
+    for (events, batches) in READ_AHEAD_SHAPES {
+        // Not read at all: the decoder is blocked on a full channel, or still decoding.
+        drop(
+            ReadAhead::with_batches(
+                ParquetCandles::open(&path, opts()).unwrap(),
+                events,
+                batches,
+            )
+            .unwrap(),
+        );
+        drop(
+            ParquetCandles::open(&path, opts())
+                .unwrap()
+                .read_ahead(events, batches)
+                .unwrap(),
+        );
+        // Part-way through the first row group, and into the second.
+        for taken in [1, 150] {
+            let source = ParquetCandles::open(&path, opts()).unwrap();
+            let mut ahead = ReadAhead::with_batches(source, events, batches).unwrap();
+            let source = ParquetCandles::open(&path, opts()).unwrap();
+            let mut bulk = source.read_ahead(events, batches).unwrap();
+            for _ in 0..taken {
+                ahead.next().unwrap().unwrap();
+                bulk.next().unwrap().unwrap();
+            }
+            drop(ahead);
+            drop(bulk);
+        }
+    }
 }

@@ -5,7 +5,8 @@
 //! and Binance kline dumps (or, with [`CandleCsv::read_all`], decodes a whole file into memory on
 //! several threads, for callers that hold every event, such as sweeps); `ParquetCandles` (cargo feature `parquet`) reads OHLCV Parquet files
 //! row group by row group; [`merge`] interleaves several per-symbol sources by time;
-//! [`crate::synthetic`] generates seeded candles for tests and benchmarks.
+//! [`crate::synthetic`] generates seeded candles for tests and benchmarks; [`ReadAhead`] decodes
+//! any of them on a second thread while the replay runs on the caller's.
 
 mod checks;
 mod csv;
@@ -13,6 +14,7 @@ mod merge;
 mod order;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod read_ahead;
 mod records;
 mod time;
 
@@ -21,3 +23,4 @@ pub use self::csv::{CandleCsv, CsvFormat, CsvOptions};
 pub use self::merge::{Merge, merge};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{BATCH_ROWS, ParquetCandles, ParquetOptions};
+pub use self::read_ahead::{READ_AHEAD_BATCHES, READ_AHEAD_EVENTS, ReadAhead, read_ahead_pays};

@@ -65,6 +65,7 @@ use rustrade_core::{Candle, MarketEvent, Symbol, Timestamp, ValueError, Venue};
 use super::checks::{self, Ohlcv, TIME_COLUMN, TIME_NAMES, VOLUME_NAMES};
 use super::csv::default_venue;
 use super::order::{Broken, Disorder, TimeOrder, sort_strictly};
+use super::read_ahead::{FillBatch, Filled, ReadAhead};
 use super::time::{epoch_by_magnitude, parse_time};
 use crate::DataError;
 
@@ -119,6 +120,7 @@ impl ParquetOptions {
 }
 
 /// A streaming iterator of candle events read from a Parquet file, row group by row group.
+/// [`ParquetCandles::read_ahead`] decodes it on a second thread while the replay runs.
 ///
 /// ```no_run
 /// use rustrade_backtest::data::{ParquetCandles, ParquetOptions};
@@ -282,6 +284,20 @@ impl ParquetCandles {
         })
     }
 
+    /// Decodes the rest of the file on a second thread, `events_per_batch` events a batch and up
+    /// to `batches` batches ahead ([`super::READ_AHEAD_EVENTS`] and [`super::READ_AHEAD_BATCHES`] are good
+    /// defaults), while the caller consumes the events: the same items as this reader's, in the
+    /// same order, errors included. Faster than [`ReadAhead::new`] over the reader: the decoder
+    /// thread copies each decoded batch's events in bulk. Fails only when the thread cannot be
+    /// started.
+    pub fn read_ahead(
+        self,
+        events_per_batch: usize,
+        batches: usize,
+    ) -> Result<ReadAhead, DataError> {
+        ReadAhead::spawn(self, events_per_batch, batches)
+    }
+
     /// Number of row groups in the file.
     pub fn row_groups(&self) -> usize {
         self.reader.num_row_groups()
@@ -431,6 +447,34 @@ impl Iterator for ParquetCandles {
             self.state = State::Done;
         }
         Some(item)
+    }
+}
+
+impl FillBatch for ParquetCandles {
+    fn fill(&mut self, out: &mut Vec<MarketEvent>, max: usize) -> Filled {
+        while out.len() < max {
+            // The batch's ready events in bulk, with the bookkeeping `next_ready` does for each.
+            if matches!(self.state, State::Streaming)
+                && !self.options.sort
+                && let Some(group) = self.group.as_mut()
+            {
+                let ready = group.ready.get(group.ready_pos..).unwrap_or_default();
+                let n = ready.len().min(max - out.len());
+                if n > 0 {
+                    out.extend_from_slice(&ready[..n]);
+                    group.ready_pos += n;
+                    group.batch_left -= n;
+                    self.next_row += n as u64;
+                    continue;
+                }
+            }
+            match self.next() {
+                Some(Ok(event)) => out.push(event),
+                Some(Err(e)) => return Filled::Error(e),
+                None => return Filled::Ended,
+            }
+        }
+        Filled::Full
     }
 }
 
@@ -721,9 +765,12 @@ impl Group {
         for (i, numbers) in self.numbers.iter_mut().enumerate() {
             numbers.clear();
             match (self.cursors.get(i + 1), layout.columns.get(i + 1)) {
+                // Each check monomorphized, so it inlines into the column's scan.
+                (Some(cursor), Some(column)) if i < 4 => {
+                    clean = clean.min(cursor.numbers_into(column.kind, checks::price, numbers));
+                }
                 (Some(cursor), Some(column)) => {
-                    let check = if i < 4 { checks::price } else { checks::finite };
-                    clean = clean.min(cursor.numbers_into(column.kind, check, numbers));
+                    clean = clean.min(cursor.numbers_into(column.kind, checks::finite, numbers));
                 }
                 _ => numbers.resize(rows, 0.0),
             }
@@ -792,7 +839,7 @@ impl Cursor {
     fn numbers_into(
         &self,
         kind: Kind,
-        check: fn(f64) -> Result<f64, &'static str>,
+        check: impl Fn(f64) -> Result<f64, &'static str> + Copy,
         out: &mut Vec<f64>,
     ) -> usize {
         let dense = self.dense();
