@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use rustrade_backtest::data::{CandleCsv, merge};
+use rustrade_backtest::data::{CandleCsv, ReadAhead, merge, read_ahead_pays};
 use rustrade_backtest::{Backtest, DataError};
 use rustrade_core::{Brain, MarketEvent};
 use rustrade_strategies::Registry;
@@ -25,7 +25,7 @@ pub(super) fn run(args: &RunArgs, ui: Ui, registry: &Registry) -> anyhow::Result
     let total = count_rows(&config);
     let bar = progress::bar(total, "replaying", ui.progress());
     let mut prices = PriceRecorder::default();
-    let events = open_data(&config)?.inspect(|e| {
+    let events = read_ahead(open_data(&config)?)?.inspect(|e| {
         if let Ok(e) = e {
             prices.record(e);
             bar.inc(1);
@@ -137,6 +137,19 @@ pub(crate) fn open_data(
         .map(|m| CandleCsv::open(&m.file, m.csv))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(merge(sources))
+}
+
+/// `source` decoded on a second thread while the replay runs, when the machine can run two
+/// threads at once (decoding a CSV row costs several times what replaying it does, so the
+/// two then overlap); the same events and errors either way.
+fn read_ahead(
+    source: impl Iterator<Item = Result<MarketEvent, DataError>> + Send + 'static,
+) -> Result<Box<dyn Iterator<Item = Result<MarketEvent, DataError>>>, DataError> {
+    Ok(if read_ahead_pays() {
+        Box::new(ReadAhead::new(source)?)
+    } else {
+        Box::new(source)
+    })
 }
 
 /// Every event of the configured files in memory, time-ordered: each file decoded on as many
