@@ -148,11 +148,16 @@ impl<const N: usize> InlineStr<N> {
 
 impl<const N: usize> PartialEq for InlineStr<N> {
     /// Same length and bytes. The padding is zero, so only the eight-byte words that hold the
-    /// text are compared (a byte-array comparison of a 64-byte id is a `bcmp` call).
+    /// text are compared (a byte-array comparison of a 64-byte id is a `bcmp` call), and a text
+    /// of at most eight bytes is one word compare.
     #[inline]
     fn eq(&self, other: &Self) -> bool {
         if self.len != other.len {
             return false;
+        }
+        if N >= 8 && self.len <= 8 {
+            // Most symbols, venues and assets fit one word: one comparison, no loop.
+            return le_word(&self.bytes[..8]) == le_word(&other.bytes[..8]);
         }
         let words = usize::from(self.len).div_ceil(8);
         let (mut a, mut b) = (self.bytes.chunks_exact(8), other.bytes.chunks_exact(8));
@@ -452,6 +457,23 @@ mod tests {
                 assert_eq!(a.cmp(&b), x.cmp(y), "{x} vs {y}");
                 assert_eq!(a.partial_cmp(&b), Some(x.cmp(y)));
                 assert_eq!(a == b, x == y);
+            }
+        }
+        equality_follows_the_text::<8>(&texts);
+        equality_follows_the_text::<16>(&texts);
+        equality_follows_the_text::<32>(&texts);
+        equality_follows_the_text::<64>(&texts);
+    }
+
+    /// `==` on every pair of `texts` that fit `N` bytes equals `==` on the texts.
+    fn equality_follows_the_text<const N: usize>(texts: &[&str]) {
+        let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+        let fit: Vec<_> = texts.iter().filter(|t| t.len() <= N).collect();
+        for x in &fit {
+            for y in &fit {
+                let a = InlineStr::<N>::new("f", x, allowed).unwrap();
+                let b = InlineStr::<N>::new("f", y, allowed).unwrap();
+                assert_eq!(a == b, x == y, "{x} vs {y} in {N} bytes");
             }
         }
     }
