@@ -20,7 +20,8 @@ pub struct Candle {
 }
 
 impl Candle {
-    /// Validates and builds a bar; the error names the field and the values involved.
+    /// Validates and builds a bar; the error names the field and the values involved. Inlined,
+    /// with the errors built out of line: every loaded row builds a candle.
     ///
     /// ```
     /// use rustrade_core::{Candle, Timestamp};
@@ -29,6 +30,7 @@ impl Candle {
     /// assert!(Candle::new(Timestamp::EPOCH, 10.0, 9.0, 9.5, 11.0, 1.0).is_err());
     /// # Ok::<(), rustrade_core::ValueError>(())
     /// ```
+    #[inline]
     pub fn new(
         open_time: Timestamp,
         open: f64,
@@ -43,16 +45,10 @@ impl Candle {
         let close = Price::named("close", close)?;
         let volume = Quantity::named("volume", volume)?;
         if high < open.max(close) {
-            return Err(ValueError::Inconsistent {
-                field: "high",
-                reason: format!("high {high} is below max(open {open}, close {close})"),
-            });
+            return Err(high_below(high, open, close));
         }
         if low > open.min(close) {
-            return Err(ValueError::Inconsistent {
-                field: "low",
-                reason: format!("low {low} is above min(open {open}, close {close})"),
-            });
+            return Err(low_above(low, open, close));
         }
         Ok(Self {
             open_time,
@@ -193,6 +189,7 @@ pub struct MarketEvent {
 
 impl MarketEvent {
     /// An event carrying a candle.
+    #[inline]
     pub fn candle(venue: Venue, symbol: Symbol, time: Timestamp, candle: Candle) -> Self {
         Self {
             venue,
@@ -220,6 +217,24 @@ impl MarketEvent {
             MarketData::Candle(c) => Some(c),
             _ => None,
         }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn high_below(high: Price, open: Price, close: Price) -> ValueError {
+    ValueError::Inconsistent {
+        field: "high",
+        reason: format!("high {high} is below max(open {open}, close {close})"),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn low_above(low: Price, open: Price, close: Price) -> ValueError {
+    ValueError::Inconsistent {
+        field: "low",
+        reason: format!("low {low} is above min(open {open}, close {close})"),
     }
 }
 

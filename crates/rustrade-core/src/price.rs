@@ -28,6 +28,7 @@ impl Price {
     }
 
     /// Like [`Price::new`] but names `field` in the error, for validating a struct's field.
+    #[inline]
     pub fn named(field: &'static str, value: f64) -> Result<Self, ValueError> {
         if value.is_finite() {
             Ok(Self(value + 0.0))

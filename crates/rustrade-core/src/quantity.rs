@@ -26,6 +26,7 @@ impl Quantity {
     }
 
     /// Like [`Quantity::new`] but names `field` in the error.
+    #[inline]
     pub fn named(field: &'static str, value: f64) -> Result<Self, ValueError> {
         if !value.is_finite() {
             Err(ValueError::NotFinite { field, value })
