@@ -45,10 +45,10 @@ impl Candle {
         let close = Price::named("close", close)?;
         let volume = Quantity::named("volume", volume)?;
         if high < open.max(close) {
-            return Err(high_below(high, open, close));
+            return Err(outside_body("high", high, open, close));
         }
         if low > open.min(close) {
-            return Err(low_above(low, open, close));
+            return Err(outside_body("low", low, open, close));
         }
         Ok(Self {
             open_time,
@@ -220,22 +220,16 @@ impl MarketEvent {
     }
 }
 
+/// A high below the body (`field` `"high"`) or a low above it (`"low"`), built out of line.
 #[cold]
 #[inline(never)]
-fn high_below(high: Price, open: Price, close: Price) -> ValueError {
-    ValueError::Inconsistent {
-        field: "high",
-        reason: format!("high {high} is below max(open {open}, close {close})"),
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn low_above(low: Price, open: Price, close: Price) -> ValueError {
-    ValueError::Inconsistent {
-        field: "low",
-        reason: format!("low {low} is above min(open {open}, close {close})"),
-    }
+fn outside_body(field: &'static str, value: Price, open: Price, close: Price) -> ValueError {
+    let reason = if field == "high" {
+        format!("high {value} is below max(open {open}, close {close})")
+    } else {
+        format!("low {value} is above min(open {open}, close {close})")
+    };
+    ValueError::Inconsistent { field, reason }
 }
 
 /// A quote's mid for [`MarketEvent::reference_price`], out of line: inlined, the compiler
