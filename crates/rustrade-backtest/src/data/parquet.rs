@@ -366,12 +366,11 @@ impl ParquetCandles {
     fn next_ready(&mut self) -> Option<(MarketEvent, RowAt)> {
         let group = self.group.as_mut()?;
         let event = *group.ready.get(group.ready_pos)?;
-        group.ready_pos += 1;
-        group.batch_left -= 1;
         let at = RowAt {
             row: self.next_row,
             group: group.index,
         };
+        group.hand_out(1);
         self.next_row += 1;
         Some((event, at))
     }
@@ -453,7 +452,7 @@ impl Iterator for ParquetCandles {
 impl FillBatch for ParquetCandles {
     fn fill(&mut self, out: &mut Vec<MarketEvent>, max: usize) -> Filled {
         while out.len() < max {
-            // The batch's ready events in bulk, with the bookkeeping `next_ready` does for each.
+            // The batch's ready events in bulk.
             if matches!(self.state, State::Streaming)
                 && !self.options.sort
                 && let Some(group) = self.group.as_mut()
@@ -462,8 +461,7 @@ impl FillBatch for ParquetCandles {
                 let n = ready.len().min(max - out.len());
                 if n > 0 {
                     out.extend_from_slice(&ready[..n]);
-                    group.ready_pos += n;
-                    group.batch_left -= n;
+                    group.hand_out(n);
                     self.next_row += n as u64;
                     continue;
                 }
@@ -692,6 +690,13 @@ impl Group {
             ready_pos: 0,
             cursors,
         })
+    }
+
+    /// Moves the cursor past `n` ready rows handed out.
+    #[inline]
+    fn hand_out(&mut self, n: usize) {
+        self.ready_pos += n;
+        self.batch_left -= n;
     }
 
     /// Decodes the next batch of every used column; all must yield the same number of rows.
