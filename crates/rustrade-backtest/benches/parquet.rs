@@ -42,7 +42,7 @@ use rustrade_backtest::data::{
     CandleCsv, CsvOptions, ParquetCandles, ParquetOptions, READ_AHEAD_BATCHES, READ_AHEAD_EVENTS,
     ReadAhead,
 };
-use rustrade_backtest::{Backtest, synthetic};
+use rustrade_backtest::{Backtest, DataError, synthetic};
 use rustrade_core::{AssetClass, Candle, InstrumentSpec, MarketEvent};
 
 const ROWS: usize = 200_000;
@@ -225,13 +225,15 @@ fn check_layout(path: &Path, layout: Layout) {
 
 fn load_csv(path: &Path) -> usize {
     let options = CsvOptions::new(synthetic::synthetic_symbol());
-    let reader = CandleCsv::open(path, options).expect("open");
-    let mut n = 0;
-    for event in reader {
+    count(CandleCsv::open(path, options).expect("open"))
+}
+
+/// The events of `source`, each checked valid and kept from being optimised away, counted.
+fn count(source: impl Iterator<Item = Result<MarketEvent, DataError>>) -> usize {
+    source.fold(0, |n, event| {
         black_box(event.expect("valid row"));
-        n += 1;
-    }
-    n
+        n + 1
+    })
 }
 
 #[divan::bench]
@@ -328,12 +330,7 @@ fn parquet_plain_read_ahead_by_event(bencher: Bencher) {
     let options = ParquetOptions::new(synthetic::synthetic_symbol());
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
-        let mut n = 0;
-        for event in ReadAhead::new(reader).expect("decoder thread") {
-            black_box(event.expect("valid row"));
-            n += 1;
-        }
-        assert_eq!(n, ROWS);
+        assert_eq!(count(ReadAhead::new(reader).expect("decoder thread")), ROWS);
     });
 }
 
@@ -345,13 +342,8 @@ fn parquet_plain_read_ahead(bencher: Bencher) {
     let options = ParquetOptions::new(synthetic::synthetic_symbol());
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
-        let mut n = 0;
         let reader = reader.read_ahead(READ_AHEAD_EVENTS, READ_AHEAD_BATCHES);
-        for event in reader.expect("decoder thread") {
-            black_box(event.expect("valid row"));
-            n += 1;
-        }
-        assert_eq!(n, ROWS);
+        assert_eq!(count(reader.expect("decoder thread")), ROWS);
     });
 }
 
@@ -359,12 +351,7 @@ fn load_parquet(bencher: Bencher, path: &Path) {
     let options = ParquetOptions::new(synthetic::synthetic_symbol());
     bencher.counter(ItemsCount::new(ROWS)).bench(|| {
         let reader = ParquetCandles::open(path, options).expect("open");
-        let mut n = 0;
-        for event in reader {
-            black_box(event.expect("valid row"));
-            n += 1;
-        }
-        assert_eq!(n, ROWS);
+        assert_eq!(count(reader), ROWS);
     });
 }
 
