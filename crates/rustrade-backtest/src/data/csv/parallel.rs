@@ -41,10 +41,10 @@ pub(super) fn decode(
     threads: usize,
     min_chunk: usize,
 ) -> Result<Vec<MarketEvent>, DataError> {
-    let starts = run_starts(bytes, threads, min_chunk);
     if memchr(b'"', bytes).is_some() {
         return CandleCsv::from_reader(bytes, name, options)?.collect();
     }
+    let starts = run_starts(bytes, threads, min_chunk);
     let ranges: Vec<(usize, usize)> = starts
         .iter()
         .zip(starts.iter().skip(1).chain([&bytes.len()]))
